@@ -1,0 +1,103 @@
+/**
+ * Per-topic log settings, named after Kafka's topic configs in camelCase, with Kafka's defaults
+ * where Kafka has one. Source: Kafka `TopicConfig.java`, `LogConfig.java`, `ServerLogConfigs.java`.
+ *
+ * @module
+ */
+
+/**
+ * When the log forces appended bytes to stable storage.
+ * - `"always"`: every append is fdatasync'ed before it is acknowledged (appends that arrive while
+ *   a sync runs share the next one: group commit). Survives process crash and power loss.
+ * - `"interval"`: appends are acknowledged once written to the OS; a timer fdatasyncs every
+ *   `fsyncIntervalMs`. Survives a process crash; a power loss can lose the last interval.
+ * - `"never"`: left to the OS, as Kafka does by default. Survives a process crash; a power loss
+ *   can lose what the OS had not yet written back.
+ */
+export type FsyncPolicy = "always" | "interval" | "never";
+
+/**
+ * The settings of one partition's log (and of every partition of a topic).
+ *
+ * @example
+ * ```ts
+ * import { resolveLogConfig } from "./log_config.ts";
+ * const config = resolveLogConfig({ segmentBytes: 64 * 1024 * 1024, fsync: "always" });
+ * console.log(config.indexIntervalBytes); // 4096
+ * ```
+ */
+export interface LogConfig {
+  /** Roll a new segment when the active one would grow past this many bytes (`segment.bytes`). @default 1073741824 */
+  segmentBytes: number;
+  /** Roll a new segment when the record timestamps in the active one span more than this, ms (`segment.ms`). @default 604800000 */
+  segmentMs: number;
+  /** Bytes of log between two offset-index entries (`index.interval.bytes`). @default 4096 */
+  indexIntervalBytes: number;
+  /** The largest record batch accepted, bytes (`max.message.bytes`). @default 1048588 */
+  maxMessageBytes: number;
+  /** When appended bytes are forced to disk. @default "interval" */
+  fsync: FsyncPolicy;
+  /** With `fsync: "interval"`, ms between two fsyncs (`flush.ms`). @default 1000 */
+  fsyncIntervalMs: number;
+  /** Delete segments whose records are all older than this, ms; -1 for no limit (`retention.ms`). @default 604800000 */
+  retentionMs: number;
+  /** Delete old segments while the partition is larger than this, bytes; -1 for no limit (`retention.bytes`). @default -1 */
+  retentionBytes: number;
+}
+
+/** Kafka's defaults, except `fsync`, which Kafka leaves to the OS. */
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
+  indexIntervalBytes: 4096,
+  maxMessageBytes: 1048588,
+  fsync: "interval",
+  fsyncIntervalMs: 1000,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+});
+
+/**
+ * Fills in defaults and checks every value.
+ *
+ * @param config the settings given (unknown keys are rejected)
+ * @param base the settings to fill gaps from
+ * @returns a complete, checked config
+ * @throws {TypeError} for an unknown key or a value of the wrong type
+ * @throws {RangeError} for a value out of range
+ * @example
+ * ```ts
+ * import { resolveLogConfig } from "./log_config.ts";
+ * resolveLogConfig({ fsync: "never" }).segmentBytes; // 1073741824
+ * ```
+ */
+export function resolveLogConfig(config: Partial<LogConfig> = {}, base: LogConfig = DEFAULT_LOG_CONFIG): LogConfig {
+  const out: LogConfig = { ...base };
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_LOG_CONFIG)) throw new TypeError(`Unknown topic config "${key}"`);
+    if (key === "fsync") {
+      if (value !== "always" && value !== "interval" && value !== "never") {
+        throw new TypeError(`Invalid topic config fsync=${JSON.stringify(value)}: expected "always", "interval" or "never"`);
+      }
+      out.fsync = value;
+      continue;
+    }
+    if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+      throw new TypeError(`Invalid topic config ${key}=${JSON.stringify(value)}: expected an integer`);
+    }
+    (out as unknown as { [k: string]: number })[key] = value;
+  }
+  const atLeast = (key: keyof LogConfig, min: number) => {
+    if ((out[key] as number) < min) throw new RangeError(`Invalid topic config ${key}=${out[key]}: must be at least ${min}`);
+  };
+  atLeast("segmentBytes", 1024);
+  atLeast("segmentMs", 1);
+  atLeast("indexIntervalBytes", 0);
+  atLeast("maxMessageBytes", 61);
+  atLeast("fsyncIntervalMs", 1);
+  atLeast("retentionMs", -1);
+  atLeast("retentionBytes", -1);
+  if (out.segmentBytes > 0x7fffffff) throw new RangeError(`Invalid topic config segmentBytes=${out.segmentBytes}: must fit in int32`);
+  return out;
+}

@@ -1,0 +1,439 @@
+/**
+ * One segment of a partition's log: `<baseOffset>.log` with its `.index` and `.timeindex`.
+ *
+ * ```
+ * <20-digit baseOffset>.log       => RecordBatch*   (back to back, no file header)
+ * <20-digit baseOffset>.index     => OffsetIndexEntry*
+ * <20-digit baseOffset>.timeindex => TimeIndexEntry*
+ * ```
+ * Source: Kafka `LogSegment.java`, `LogFileUtils.java` (file names: the base offset as exactly
+ * 20 zero-padded digits) and `docs/implementation.html` §5.4 "Log".
+ *
+ * @module
+ */
+import { CorruptRecordError, StorageError } from "../errors.ts";
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
+import { datasync, fileSize, fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { OffsetIndex } from "./offset_index.ts";
+import { TimeIndex } from "./time_index.ts";
+
+/** Bytes of a batch header that a scan needs: baseOffset, batchLength, …, lastOffsetDelta. */
+const SCAN_HEADER_BYTES = 27;
+/** How much a recovery scan reads at once, in bytes. */
+const RECOVERY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A segment's file name prefix: the base offset as exactly 20 zero-padded digits.
+ *
+ * @param offset the base offset
+ * @returns e.g. `"00000000000000000042"` for 42
+ * @example
+ * ```ts
+ * import { filenamePrefixFromOffset } from "./log_segment.ts";
+ * console.log(filenamePrefixFromOffset(42) + ".log"); // 00000000000000000042.log
+ * ```
+ */
+export function filenamePrefixFromOffset(offset: number): string {
+  return String(offset).padStart(20, "0");
+}
+
+/**
+ * What {@linkcode LogSegment.append} needs to know of a batch besides its bytes.
+ */
+export interface BatchInfo {
+  /** The batch's first offset. */
+  baseOffset: number;
+  /** The batch's last offset. */
+  lastOffset: number;
+  /** The largest timestamp in the batch, ms. */
+  maxTimestamp: number;
+  /** The offset of the record carrying `maxTimestamp`. */
+  offsetOfMaxTimestamp: number;
+}
+
+/**
+ * Where a batch lies in a segment, as found by a scan.
+ */
+export interface BatchLocation {
+  /** The batch's base offset. */
+  baseOffset: number;
+  /** The batch's last offset. */
+  lastOffset: number;
+  /** Byte position of the batch in the `.log` file. */
+  position: number;
+  /** The batch's size in bytes (batchLength + 12). */
+  size: number;
+}
+
+/** The result of {@linkcode LogSegment.recover}. */
+export interface RecoveryResult {
+  /** Bytes of valid batches kept. */
+  validBytes: number;
+  /** Bytes cut from the tail (a torn or corrupt batch and everything after it). */
+  truncatedBytes: number;
+  /** The offset after the segment's last valid batch. */
+  nextOffset: number;
+}
+
+/**
+ * One segment: an append-only `.log` file of record batches with its two sparse indexes.
+ * Only {@linkcode PartitionLog} uses segments; the class is exported for tools and tests.
+ *
+ * @example
+ * ```ts
+ * import { LogSegment } from "./log_segment.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const segment = LogSegment.create(dir, 0, 4096);
+ * console.log(segment.logPath.endsWith("00000000000000000000.log"), segment.size); // true 0
+ * segment.close();
+ * ```
+ */
+export class LogSegment {
+  /** Path of the `.log` file. */
+  readonly logPath: string;
+  /** The sparse offset index. */
+  offsetIndex: OffsetIndex;
+  /** The sparse time index. */
+  timeIndex: TimeIndex;
+  /** Size of the `.log` file in bytes. */
+  size = 0;
+  /** The offset after the last batch in this segment (the base offset while empty). */
+  nextOffset: number;
+  /** The largest timestamp appended so far, ms (-1 while empty). */
+  maxTimestampSoFar = -1;
+  /** The offset of the record carrying {@linkcode LogSegment.maxTimestampSoFar}. */
+  offsetOfMaxTimestampSoFar: number;
+  /** The first batch's max timestamp, which `segmentMs` counts from (-1 while empty). */
+  rollingBasedTimestamp = -1;
+  /** Whether the `.log` file holds bytes not yet fsynced. */
+  dirty = false;
+  #fd: number;
+  #bytesSinceLastIndexEntry = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly indexIntervalBytes: number,
+    fd: number,
+  ) {
+    const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
+    this.logPath = `${prefix}.log`;
+    this.#fd = fd;
+    this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
+    this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
+    this.nextOffset = baseOffset;
+    this.offsetOfMaxTimestampSoFar = baseOffset;
+  }
+
+  /**
+   * Creates a new, empty segment (its `.log`, `.index` and `.timeindex` files).
+   *
+   * @param dir the partition directory
+   * @param baseOffset the segment's base offset (the log end offset when it is rolled)
+   * @param indexIntervalBytes bytes between index entries (`indexIntervalBytes`)
+   */
+  static create(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
+    const fd = fs.openSync(path, "w+");
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
+    segment.offsetIndex.flush();
+    segment.timeIndex.flush();
+    return segment;
+  }
+
+  /**
+   * Opens an existing segment without scanning it. The caller then either trusts it (a clean
+   * shutdown: {@linkcode LogSegment.loadIndexes}) or calls {@linkcode LogSegment.recover}.
+   *
+   * @param dir the partition directory
+   * @param baseOffset the segment's base offset
+   * @param indexIntervalBytes bytes between index entries
+   */
+  static open(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
+    const fd = fs.openSync(path, "r+");
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
+    segment.size = fs.fstatSync(fd).size;
+    return segment;
+  }
+
+  /**
+   * Loads both index files and checks them against the `.log` file; the segment's next offset
+   * must be known (`nextOffset`).
+   *
+   * @returns `false` when an index is missing or fails its check: recover the segment then
+   */
+  loadIndexes(): boolean {
+    const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, this.size);
+    const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, this.nextOffset - 1);
+    if (!offsetIndex || !timeIndex) return false;
+    if (offsetIndex.lastEntry && offsetIndex.lastEntry.offset >= this.nextOffset) return false;
+    this.offsetIndex = offsetIndex;
+    this.timeIndex = timeIndex;
+    const lastTime = timeIndex.lastEntry;
+    if (lastTime) {
+      this.maxTimestampSoFar = lastTime.timestamp;
+      this.offsetOfMaxTimestampSoFar = lastTime.offset;
+    }
+    const lastIndexed = offsetIndex.lastEntry;
+    this.#bytesSinceLastIndexEntry = this.size - (lastIndexed ? lastIndexed.position : 0);
+    if (this.size > 0) {
+      const first = this.#readScanHeader(0);
+      this.rollingBasedTimestamp = first ? this.#readMaxTimestamp(0) : -1;
+    }
+    return true;
+  }
+
+  /**
+   * Appends one batch whose offsets are already assigned, and adds index entries as Kafka does.
+   * On a failed write the file is cut back to its previous size and a {@linkcode StorageError}
+   * thrown, so a partial batch never stays in the log.
+   *
+   * @param batch the whole batch bytes
+   * @param info the batch's offsets and timestamps
+   * @throws {StorageError} when the write fails (disk full, I/O error)
+   */
+  append(batch: Uint8Array, info: BatchInfo): void {
+    const position = this.size;
+    try {
+      writeFully(this.#fd, batch, position);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.#fd, position);
+      } catch { /* the truncation at the next open will cut the torn tail */ }
+      throw new StorageError(`Cannot append to ${this.logPath}: ${(err as Error).message}`, { cause: err });
+    }
+    this.size += batch.length;
+    this.dirty = true;
+    if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = info.maxTimestamp;
+    this.#indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
+    this.nextOffset = info.lastOffset + 1;
+  }
+
+  #indexBatch(lastOffset: number, maxTimestamp: number, offsetOfMax: number, position: number, size: number): void {
+    if (maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = offsetOfMax;
+    }
+    if (this.#bytesSinceLastIndexEntry > this.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      this.#bytesSinceLastIndexEntry = 0;
+    }
+    this.#bytesSinceLastIndexEntry += size;
+  }
+
+  /**
+   * Reads up to `length` bytes of the `.log` file from byte `position`.
+   *
+   * @param position byte position in the file
+   * @param length bytes wanted
+   * @returns the bytes (fewer at the end of the file)
+   */
+  read(position: number, length: number): Uint8Array {
+    return readFully(this.#fd, position, Math.max(0, Math.min(length, this.size - position)));
+  }
+
+  #readScanHeader(position: number): BatchLocation | undefined {
+    if (position + SCAN_HEADER_BYTES > this.size) return undefined;
+    const bytes = readFully(this.#fd, position, SCAN_HEADER_BYTES);
+    if (bytes.length < SCAN_HEADER_BYTES) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const baseOffset = view.getInt32(0) * 2 ** 32 + view.getUint32(4);
+    const size = view.getInt32(8) + LOG_OVERHEAD;
+    return { baseOffset, lastOffset: baseOffset + view.getInt32(23), position, size };
+  }
+
+  #readMaxTimestamp(position: number): number {
+    const bytes = readFully(this.#fd, position + 35, 8);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return view.getInt32(0) * 2 ** 32 + view.getUint32(4);
+  }
+
+  /**
+   * Finds the batch that holds `offset` (or the first batch after it): an index lookup, then a
+   * forward scan of batch headers from the indexed position, never a scan from the start.
+   *
+   * @param offset the offset looked for
+   * @param startPosition a position known to be at or before the batch (skips the index)
+   * @param endPosition scan no further than this byte position
+   * @returns the batch's location, or `undefined` when no batch at or past `offset` lies below `endPosition`
+   */
+  translateOffset(offset: number, startPosition?: number, endPosition = this.size): BatchLocation | undefined {
+    let position = startPosition ?? this.offsetIndex.lookup(offset).position;
+    while (position < endPosition) {
+      const batch = this.#readScanHeader(position);
+      if (!batch || batch.size < RECORD_BATCH_OVERHEAD) return undefined;
+      if (batch.lastOffset >= offset) return batch;
+      position += batch.size;
+    }
+    return undefined;
+  }
+
+  /**
+   * Finds the first batch whose max timestamp is at or after `timestamp`, starting from the time
+   * index's entry for it (Kafka's `LogSegment.findOffsetByTimestamp`).
+   *
+   * @param timestamp ms since the epoch
+   * @param endPosition scan no further than this byte position
+   * @returns that batch's location, or `undefined` when none is at or after `timestamp`
+   */
+  findBatchByTimestamp(timestamp: number, endPosition = this.size): BatchLocation | undefined {
+    const entry = this.timeIndex.lookup(timestamp);
+    let position = this.offsetIndex.lookup(entry.offset).position;
+    while (position < endPosition) {
+      const batch = this.#readScanHeader(position);
+      if (!batch || batch.size < RECORD_BATCH_OVERHEAD) return undefined;
+      if (this.#readMaxTimestamp(position) >= timestamp) return batch;
+      position += batch.size;
+    }
+    return undefined;
+  }
+
+  /**
+   * Validates every batch from the start (size, magic, CRC-32C, offsets growing), rebuilds both
+   * indexes, and cuts the file at the end of the last valid batch (Kafka's `LogSegment.recover`).
+   *
+   * @param maxBatchBytes batches claiming to be larger than this are treated as corrupt
+   * @param expectedBaseOffset the offset the first batch must start at or after
+   * @returns what was kept and cut
+   */
+  recover(maxBatchBytes: number, expectedBaseOffset = this.baseOffset): RecoveryResult {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    this.rollingBasedTimestamp = -1;
+    this.#bytesSinceLastIndexEntry = 0;
+    const fileBytes = fs.fstatSync(this.#fd).size;
+    let position = 0;
+    let nextOffset = expectedBaseOffset;
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = 0;
+    scan: while (position + RECORD_BATCH_OVERHEAD <= fileBytes) {
+      let at = position - chunkStart;
+      if (at < 0 || at + LOG_OVERHEAD > chunk.length) {
+        chunk = readFully(this.#fd, position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
+        chunkStart = position;
+        at = 0;
+      }
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
+      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD) break;
+      if (position + size > fileBytes) break; // a torn tail
+      if (at + size > chunk.length) {
+        chunk = readFully(this.#fd, position, Math.max(size, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position)));
+        chunkStart = position;
+        at = 0;
+      }
+      let header;
+      try {
+        header = validateRecordBatch(chunk, at);
+      } catch (err) {
+        if (err instanceof CorruptRecordError) break scan;
+        throw err;
+      }
+      const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      if (header.baseOffset < nextOffset || header.lastOffsetDelta < 0) break;
+      if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = header.maxTimestamp;
+      this.#indexBatch(lastOffset, header.maxTimestamp, lastOffset, position, size);
+      nextOffset = lastOffset + 1;
+      position += size;
+    }
+    const truncatedBytes = fileBytes - position;
+    if (truncatedBytes > 0) {
+      fs.ftruncateSync(this.#fd, position);
+      this.dirty = true;
+    }
+    this.size = position;
+    this.nextOffset = nextOffset;
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    return { validBytes: position, truncatedBytes, nextOffset };
+  }
+
+  /**
+   * Cuts the segment so that `offset` and everything after it are gone.
+   *
+   * @param offset the first offset to remove
+   * @returns bytes removed
+   */
+  truncateTo(offset: number): number {
+    const batch = this.translateOffset(offset);
+    if (!batch) return 0;
+    const position = batch.baseOffset >= offset ? batch.position : batch.position + batch.size;
+    const removed = this.size - position;
+    fs.ftruncateSync(this.#fd, position);
+    this.size = position;
+    this.offsetIndex.truncateToPosition(position);
+    this.timeIndex.truncateToOffset(offset);
+    this.nextOffset = Math.min(this.nextOffset, offset);
+    this.dirty = true;
+    return removed;
+  }
+
+  /** Whether either index holds no room for more entries in its int32 relative offsets. */
+  canHold(lastOffset: number): boolean {
+    return lastOffset - this.baseOffset <= 0x7fffffff;
+  }
+
+  /**
+   * Writes pending index entries and, with `sync`, fsyncs the `.log` file (fdatasync) and the
+   * indexes.
+   *
+   * @param sync force the data to stable storage
+   */
+  async flush(sync: boolean): Promise<void> {
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    if (sync && this.dirty) {
+      this.dirty = false;
+      await datasync(this.#fd);
+    }
+  }
+
+  /** The synchronous form of {@linkcode LogSegment.flush}. */
+  flushSync(sync: boolean): void {
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    if (sync && this.dirty) {
+      this.dirty = false;
+      fs.fdatasyncSync(this.#fd);
+    }
+  }
+
+  /**
+   * Marks the segment inactive (rolled or closed): adds the final time index entry, the segment's
+   * largest timestamp, which retention reads (Kafka's `onBecomeInactiveSegment`).
+   */
+  onBecomeInactiveSegment(): void {
+    if (this.maxTimestampSoFar >= 0) {
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+    }
+  }
+
+  /** Flushes the indexes and closes the `.log` file. */
+  close(): void {
+    this.onBecomeInactiveSegment();
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    fs.closeSync(this.#fd);
+  }
+
+  /** Closes the `.log` file handle without writing anything (what a crash leaves). */
+  closeHandle(): void {
+    try {
+      fs.closeSync(this.#fd);
+    } catch { /* already closed */ }
+  }
+
+  /** Closes and removes the segment's three files. */
+  delete(): void {
+    try {
+      fs.closeSync(this.#fd);
+    } catch { /* already closed */ }
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      if (fileSize(path) >= 0) fs.unlinkSync(path);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The sparse offset index of one segment (`<baseOffset>.index`).
+ *
+ * ```
+ * OffsetIndexEntry => relativeOffset: int32, position: int32     (8 bytes, big-endian)
+ * ```
+ * `relativeOffset` is the offset minus the segment's base offset, `position` the byte position in
+ * the `.log` file where the batch holding that offset starts. Entries are added once more than
+ * `indexIntervalBytes` bytes have been appended since the last entry; the entry names the batch's
+ * last offset and the batch's start position. Source: Kafka `OffsetIndex.java`, `LogSegment.append`
+ * (storage/src/main/java/org/apache/kafka/storage/internals/log/).
+ *
+ * The entries live in memory; the file is written by {@linkcode OffsetIndex.flush}, which appends
+ * the entries added since the last flush. The file has no checksum: after a crash it is rebuilt.
+ *
+ * @module
+ */
+import { fs, readFully, writeFully } from "../runtime/file_system.ts";
+
+/** Size of one `.index` entry in bytes. */
+export const OFFSET_INDEX_ENTRY_SIZE = 8;
+
+/**
+ * One segment's offset index: offset → byte position of the batch to start scanning from.
+ *
+ * @example
+ * ```ts
+ * import { OffsetIndex } from "./offset_index.ts";
+ * const index = new OffsetIndex("/tmp/00000000000000000000.index", 0);
+ * index.append(99, 4100);
+ * console.log(index.lookup(150)); // { offset: 99, position: 4100 }
+ * ```
+ */
+export class OffsetIndex {
+  #relativeOffsets = new Int32Array(64);
+  #positions = new Int32Array(64);
+  #count = 0;
+  #flushed = 0;
+
+  /**
+   * @param path the `.index` file path
+   * @param baseOffset the segment's base offset
+   */
+  constructor(readonly path: string, readonly baseOffset: number) {}
+
+  /** How many entries the index holds. */
+  get entries(): number {
+    return this.#count;
+  }
+
+  /** The last entry, or `undefined` when the index is empty. */
+  get lastEntry(): { offset: number; position: number } | undefined {
+    if (this.#count === 0) return undefined;
+    const i = this.#count - 1;
+    return { offset: this.baseOffset + this.#relativeOffsets[i], position: this.#positions[i] };
+  }
+
+  /**
+   * Adds an entry. Offsets and positions must grow strictly.
+   *
+   * @param offset the absolute offset (the batch's last offset)
+   * @param position the byte position where that batch starts
+   * @throws {RangeError} when the entry does not follow the last one
+   */
+  append(offset: number, position: number): void {
+    const rel = offset - this.baseOffset;
+    if (this.#count > 0) {
+      const i = this.#count - 1;
+      if (rel <= this.#relativeOffsets[i] || position <= this.#positions[i]) {
+        throw new RangeError(`Cannot add index entry (${offset}, ${position}) after (${this.baseOffset + this.#relativeOffsets[i]}, ${this.#positions[i]})`);
+      }
+    }
+    if (this.#count === this.#relativeOffsets.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#relativeOffsets = grow(this.#relativeOffsets);
+      this.#positions = grow(this.#positions);
+    }
+    this.#relativeOffsets[this.#count] = rel;
+    this.#positions[this.#count] = position;
+    this.#count++;
+  }
+
+  /**
+   * Finds the entry with the largest offset at or below `offset` (binary search).
+   *
+   * @param offset the absolute offset looked for
+   * @returns that entry, or `{ offset: baseOffset, position: 0 }` when there is none
+   */
+  lookup(offset: number): { offset: number; position: number } {
+    const rel = offset - this.baseOffset;
+    let lo = 0, hi = this.#count - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#relativeOffsets[mid] <= rel) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return { offset: this.baseOffset, position: 0 };
+    return { offset: this.baseOffset + this.#relativeOffsets[found], position: this.#positions[found] };
+  }
+
+  /**
+   * Drops every entry whose position is at or past `position` (used when the log is truncated).
+   *
+   * @param position the byte position the `.log` file is cut at
+   */
+  truncateToPosition(position: number): void {
+    while (this.#count > 0 && this.#positions[this.#count - 1] >= position) this.#count--;
+    if (this.#flushed > this.#count) {
+      this.#flushed = this.#count;
+      this.#truncateFile();
+    }
+  }
+
+  /** Drops every entry and empties the file. */
+  reset(): void {
+    this.#count = 0;
+    this.#flushed = 0;
+    this.#truncateFile();
+  }
+
+  #truncateFile(): void {
+    try {
+      fs.truncateSync(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw err;
+    }
+  }
+
+  /**
+   * Writes the entries added since the last flush to the file (creating it if needed).
+   *
+   * @param sync also fsync the file
+   */
+  flush(sync = false): void {
+    if (this.#flushed === this.#count && !sync) {
+      if (!fs.existsSync(this.path)) fs.closeSync(fs.openSync(this.path, "a"));
+      return;
+    }
+    const n = this.#count - this.#flushed;
+    const bytes = new Uint8Array(n * OFFSET_INDEX_ENTRY_SIZE);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < n; i++) {
+      view.setInt32(i * 8, this.#relativeOffsets[this.#flushed + i]);
+      view.setInt32(i * 8 + 4, this.#positions[this.#flushed + i]);
+    }
+    const fd = fs.openSync(this.path, fs.existsSync(this.path) ? "r+" : "w+");
+    try {
+      fs.ftruncateSync(fd, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
+      writeFully(fd, bytes, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
+      if (sync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.#flushed = this.#count;
+  }
+
+  /**
+   * Loads an index file and checks it against its segment, as Kafka's `sanityCheck` does and
+   * more: the length is a whole number of entries, offsets and positions grow strictly, every
+   * position lies inside the `.log` file.
+   *
+   * @param path the `.index` file path
+   * @param baseOffset the segment's base offset
+   * @param logSize the size of the segment's `.log` file in bytes
+   * @returns the index, or `null` when the file is missing or fails a check (then rebuild it)
+   */
+  static load(path: string, baseOffset: number, logSize: number): OffsetIndex | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, "r");
+    } catch {
+      return null;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = readFully(fd, 0, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (bytes.length % OFFSET_INDEX_ENTRY_SIZE !== 0) return null;
+    const index = new OffsetIndex(path, baseOffset);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < bytes.length; i += OFFSET_INDEX_ENTRY_SIZE) {
+      const rel = view.getInt32(i), position = view.getInt32(i + 4);
+      if (rel < 0 || position < 0 || position >= logSize) return null;
+      const last = index.lastEntry;
+      if (last && (baseOffset + rel <= last.offset || position <= last.position)) return null;
+      index.append(baseOffset + rel, position);
+    }
+    index.#flushed = index.#count;
+    return index;
+  }
+}

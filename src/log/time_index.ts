@@ -1,0 +1,199 @@
+/**
+ * The sparse time index of one segment (`<baseOffset>.timeindex`).
+ *
+ * ```
+ * TimeIndexEntry => timestamp: int64, relativeOffset: int32     (12 bytes, big-endian)
+ * ```
+ * An entry means "the largest timestamp seen before this offset's batch ends is `timestamp`", so
+ * the timestamps in the index never go down even when the records' timestamps do. Entries are
+ * added together with offset-index entries, only when the timestamp is larger than the last
+ * entry's, and once more when the segment becomes inactive (rolled or closed). Source: Kafka
+ * `TimeIndex.java`, `LogSegment.append` and `LogSegment.onBecomeInactiveSegment`.
+ *
+ * @module
+ */
+import { fs, readFully, writeFully } from "../runtime/file_system.ts";
+
+/** Size of one `.timeindex` entry in bytes. */
+export const TIME_INDEX_ENTRY_SIZE = 12;
+
+/**
+ * One segment's time index: timestamp (ms) → offset to start a time search from.
+ *
+ * @example
+ * ```ts
+ * import { TimeIndex } from "./time_index.ts";
+ * const index = new TimeIndex("/tmp/00000000000000000000.timeindex", 0);
+ * index.maybeAppend(1_700_000_000_000, 99);
+ * console.log(index.lookup(1_800_000_000_000)); // { timestamp: 1700000000000, offset: 99 }
+ * ```
+ */
+export class TimeIndex {
+  #timestamps = new Float64Array(64);
+  #relativeOffsets = new Int32Array(64);
+  #count = 0;
+  #flushed = 0;
+
+  /**
+   * @param path the `.timeindex` file path
+   * @param baseOffset the segment's base offset
+   */
+  constructor(readonly path: string, readonly baseOffset: number) {}
+
+  /** How many entries the index holds. */
+  get entries(): number {
+    return this.#count;
+  }
+
+  /** The last entry, or `undefined` when the index is empty. */
+  get lastEntry(): { timestamp: number; offset: number } | undefined {
+    if (this.#count === 0) return undefined;
+    const i = this.#count - 1;
+    return { timestamp: this.#timestamps[i], offset: this.baseOffset + this.#relativeOffsets[i] };
+  }
+
+  /**
+   * Adds `(timestamp, offset)` if `timestamp` is larger than the last entry's and `offset` is
+   * past it; otherwise does nothing.
+   *
+   * @param timestamp ms since the epoch: the largest timestamp seen so far in the segment
+   * @param offset the offset of the record that carries it
+   * @returns whether the entry was added
+   */
+  maybeAppend(timestamp: number, offset: number): boolean {
+    const rel = offset - this.baseOffset;
+    if (this.#count > 0) {
+      const i = this.#count - 1;
+      if (timestamp <= this.#timestamps[i] || rel < this.#relativeOffsets[i]) return false;
+    }
+    if (this.#count === this.#timestamps.length) {
+      const t = new Float64Array(this.#count * 2);
+      t.set(this.#timestamps);
+      this.#timestamps = t;
+      const r = new Int32Array(this.#count * 2);
+      r.set(this.#relativeOffsets);
+      this.#relativeOffsets = r;
+    }
+    this.#timestamps[this.#count] = timestamp;
+    this.#relativeOffsets[this.#count] = rel;
+    this.#count++;
+    return true;
+  }
+
+  /**
+   * Finds the entry with the largest timestamp at or below `timestamp` (binary search): the
+   * point from which to scan forward for the first record at or after `timestamp`.
+   *
+   * @param timestamp ms since the epoch
+   * @returns that entry, or `{ timestamp: -1, offset: baseOffset }` when there is none
+   */
+  lookup(timestamp: number): { timestamp: number; offset: number } {
+    let lo = 0, hi = this.#count - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#timestamps[mid] <= timestamp) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return { timestamp: -1, offset: this.baseOffset };
+    return { timestamp: this.#timestamps[found], offset: this.baseOffset + this.#relativeOffsets[found] };
+  }
+
+  /**
+   * Drops every entry at or past `offset` (used when the log is truncated).
+   *
+   * @param offset the first offset no longer in the log
+   */
+  truncateToOffset(offset: number): void {
+    const rel = offset - this.baseOffset;
+    while (this.#count > 0 && this.#relativeOffsets[this.#count - 1] >= rel) this.#count--;
+    if (this.#flushed > this.#count) {
+      this.#flushed = this.#count;
+      try {
+        fs.truncateSync(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOENT") throw err;
+      }
+    }
+  }
+
+  /** Drops every entry and empties the file. */
+  reset(): void {
+    this.#count = 0;
+    this.truncateToOffset(this.baseOffset);
+    this.#flushed = 0;
+    try {
+      fs.truncateSync(this.path, 0);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw err;
+    }
+  }
+
+  /**
+   * Writes the entries added since the last flush to the file (creating it if needed).
+   *
+   * @param sync also fsync the file
+   */
+  flush(sync = false): void {
+    if (this.#flushed === this.#count && !sync) {
+      if (!fs.existsSync(this.path)) fs.closeSync(fs.openSync(this.path, "a"));
+      return;
+    }
+    const n = this.#count - this.#flushed;
+    const bytes = new Uint8Array(n * TIME_INDEX_ENTRY_SIZE);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < n; i++) {
+      const ts = this.#timestamps[this.#flushed + i];
+      view.setInt32(i * 12, Math.floor(ts / 2 ** 32));
+      view.setUint32(i * 12 + 4, ts >>> 0);
+      view.setInt32(i * 12 + 8, this.#relativeOffsets[this.#flushed + i]);
+    }
+    const fd = fs.openSync(this.path, fs.existsSync(this.path) ? "r+" : "w+");
+    try {
+      fs.ftruncateSync(fd, this.#flushed * TIME_INDEX_ENTRY_SIZE);
+      writeFully(fd, bytes, this.#flushed * TIME_INDEX_ENTRY_SIZE);
+      if (sync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.#flushed = this.#count;
+  }
+
+  /**
+   * Loads a time index file and checks it: a whole number of entries, timestamps and offsets
+   * that never go down, offsets at or below `lastOffset`.
+   *
+   * @param path the `.timeindex` file path
+   * @param baseOffset the segment's base offset
+   * @param lastOffset the segment's last offset (base offset − 1 when empty)
+   * @returns the index, or `null` when the file is missing or fails a check (then rebuild it)
+   */
+  static load(path: string, baseOffset: number, lastOffset: number): TimeIndex | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, "r");
+    } catch {
+      return null;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = readFully(fd, 0, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (bytes.length % TIME_INDEX_ENTRY_SIZE !== 0) return null;
+    const index = new TimeIndex(path, baseOffset);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < bytes.length; i += TIME_INDEX_ENTRY_SIZE) {
+      const ts = view.getInt32(i) * 2 ** 32 + view.getUint32(i + 4);
+      const offset = baseOffset + view.getInt32(i + 8);
+      if (offset < baseOffset || offset > lastOffset) return null;
+      const last = index.lastEntry;
+      if (last && (ts < last.timestamp || offset < last.offset)) return null;
+      if (!index.maybeAppend(ts, offset) && !(last && ts === last.timestamp)) return null;
+    }
+    index.#flushed = index.#count;
+    return index;
+  }
+}

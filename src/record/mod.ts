@@ -1,0 +1,51 @@
+/**
+ * Kafka's record format, magic 2: records, RecordBatch encoding and decoding, the CRC-32C that
+ * guards a batch, the compression codecs, and the zigzag varints inside records.
+ *
+ * Source: Apache Kafka `docs/implementation.html` §5.3 "Record Batch" and
+ * `clients/src/main/java/org/apache/kafka/common/record/`.
+ *
+ * @example Encode a compressed batch, check it and read it back
+ * ```ts
+ * import { CompressionType, decodeRecordBatch, encodeRecordBatch, validateRecordBatch } from "./mod.ts";
+ * const enc = new TextEncoder();
+ * const bytes = encodeRecordBatch(
+ *   [{ key: enc.encode("user-1"), value: enc.encode('{"clicks":3}'), headers: [{ key: "source", value: enc.encode("web") }] }],
+ *   { baseOffset: 10, compression: CompressionType.Zstd },
+ * );
+ * validateRecordBatch(bytes); // throws CorruptRecordError if a byte changed
+ * const { header, records } = decodeRecordBatch(bytes);
+ * console.log(header.compression, records[0].offset, new TextDecoder().decode(records[0].value!)); // 4 10 {"clicks":3}
+ * ```
+ *
+ * @module
+ */
+
+export type { Record, RecordHeader, RecordInput } from "./record.ts";
+export {
+  batchSize,
+  decodeRecordBatch,
+  type DecodedRecordBatch,
+  type DecodeOptions,
+  encodeRecordBatch,
+  type EncodeOptions,
+  LOG_OVERHEAD,
+  MAGIC,
+  RECORD_BATCH_OVERHEAD,
+  type RecordBatchHeader,
+  readRecordBatchHeader,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+  validateRecordBatch,
+} from "./record_batch.ts";
+export { compress, CompressionType, compressionName, decompress } from "./compression.ts";
+export { crc32c } from "./crc32c.ts";
+export {
+  type Cursor,
+  readVarint,
+  readVarlong,
+  sizeOfVarint,
+  sizeOfVarlong,
+  writeVarint,
+  writeVarlong,
+} from "./varint.ts";

@@ -1,0 +1,774 @@
+/**
+ * Kafka's RecordBatch, magic 2: the unit of the log, of Produce and of Fetch.
+ *
+ * ```
+ * RecordBatch =>
+ *   baseOffset: int64
+ *   batchLength: int32                 bytes after this field; the batch is batchLength + 12 bytes
+ *   partitionLeaderEpoch: int32
+ *   magic: int8 (= 2)
+ *   crc: uint32                        CRC-32C of attributes .. end of batch
+ *   attributes: int16                  bits 0-2 compression, 3 timestampType (1 = LogAppendTime),
+ *                                      4 isTransactional, 5 isControl, 6 hasDeleteHorizonMs
+ *   lastOffsetDelta: int32
+ *   baseTimestamp: int64
+ *   maxTimestamp: int64
+ *   producerId: int64
+ *   producerEpoch: int16
+ *   baseSequence: int32
+ *   recordsCount: int32
+ *   records: [Record]                  one compressed blob when compression ≠ 0
+ *
+ * Record =>
+ *   length: varint                     bytes after this field
+ *   attributes: int8                   unused (0)
+ *   timestampDelta: varlong
+ *   offsetDelta: varint
+ *   keyLength: varint                  −1 = null
+ *   key: byte[]
+ *   valueLength: varint                −1 = null
+ *   value: byte[]
+ *   headersCount: varint
+ *   headers: [Header]
+ *
+ * Header =>
+ *   headerKeyLength: varint
+ *   headerKey: String (UTF-8)
+ *   headerValueLength: varint          −1 = null
+ *   value: byte[]
+ * ```
+ *
+ * All integers are big-endian. Source: Apache Kafka `docs/implementation.html` §5.3.1 "Record Batch",
+ * §5.3.2 "Record", and `clients/src/main/java/org/apache/kafka/common/record/DefaultRecordBatch.java`
+ * and `DefaultRecord.java`.
+ *
+ * int64 fields are read as `hi · 2^32 + lo` into plain numbers: offsets and timestamps are exact up to
+ * 2^53.
+ *
+ * @example Encode a batch, stamp its offset as a broker does, and decode it
+ * ```ts
+ * import { decodeRecordBatch, encodeRecordBatch, setBaseOffset } from "./record_batch.ts";
+ * const enc = new TextEncoder();
+ * const bytes = encodeRecordBatch([
+ *   { key: enc.encode("k"), value: enc.encode("v1"), timestamp: 1_700_000_000_000 },
+ *   { key: null, value: enc.encode("v2"), headers: [{ key: "h", value: null }] },
+ * ]);
+ * setBaseOffset(bytes, 0, 42);
+ * const { header, records } = decodeRecordBatch(bytes);
+ * console.log(header.baseOffset, records.map((r) => r.offset)); // 42 [ 42, 43 ]
+ * ```
+ *
+ * @module
+ */
+
+import { CorruptRecordError, InvalidRecordError } from "../errors.ts";
+import { compress, CompressionType, decompress } from "./compression.ts";
+import { crc32c } from "./crc32c.ts";
+import type { Record, RecordHeader, RecordInput } from "./record.ts";
+import { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from "./varint.ts";
+
+/** Bytes before `batchLength` counts: baseOffset (8) + batchLength (4). */
+export const LOG_OVERHEAD = 12;
+/** Bytes of a RecordBatch header, up to and including `recordsCount`: where the records start. */
+export const RECORD_BATCH_OVERHEAD = 61;
+/** The magic byte (format version) of a RecordBatch. */
+export const MAGIC = 2;
+
+const BATCH_LENGTH_OFFSET = 8;
+const PARTITION_LEADER_EPOCH_OFFSET = 12;
+const MAGIC_OFFSET = 16;
+const CRC_OFFSET = 17;
+const ATTRIBUTES_OFFSET = 21;
+const LAST_OFFSET_DELTA_OFFSET = 23;
+const BASE_TIMESTAMP_OFFSET = 27;
+const MAX_TIMESTAMP_OFFSET = 35;
+const PRODUCER_ID_OFFSET = 43;
+const PRODUCER_EPOCH_OFFSET = 51;
+const BASE_SEQUENCE_OFFSET = 53;
+const RECORDS_COUNT_OFFSET = 57;
+/** The smallest batchLength: the header after batchLength, with no records. */
+const MIN_BATCH_LENGTH = RECORD_BATCH_OVERHEAD - LOG_OVERHEAD;
+
+const COMPRESSION_MASK = 0x07;
+const TIMESTAMP_TYPE_MASK = 0x08;
+const TRANSACTIONAL_MASK = 0x10;
+const CONTROL_MASK = 0x20;
+
+/** The smallest encoded record: length, attributes, timestampDelta, offsetDelta, key, value, headers. */
+const MIN_RECORD_SIZE = 7;
+const TWO_POW_32 = 0x100000000;
+
+/**
+ * The fixed fields of a RecordBatch header, decoded, plus the attribute bits spelled out.
+ *
+ * @example
+ * ```ts
+ * import { encodeRecordBatch, readRecordBatchHeader } from "./record_batch.ts";
+ * const h = readRecordBatchHeader(encodeRecordBatch([{ value: new Uint8Array(1), timestamp: 5 }]));
+ * console.log(h.recordsCount, h.baseTimestamp, h.timestampType); // 1 5 0
+ * ```
+ */
+export interface RecordBatchHeader {
+  /** The offset of the batch's first record. */
+  baseOffset: number;
+  /** Bytes after the batchLength field; the whole batch is batchLength + 12 bytes. */
+  batchLength: number;
+  /** The leader epoch stamped by the broker; −1 for none. */
+  partitionLeaderEpoch: number;
+  /** The format version: always 2 here. */
+  magic: number;
+  /** The stored CRC-32C, unsigned. */
+  crc: number;
+  /** The raw attributes int16. */
+  attributes: number;
+  /** The last record's offset minus baseOffset. */
+  lastOffsetDelta: number;
+  /** ms since the epoch: the first record's timestamp (−1 for an empty batch). */
+  baseTimestamp: number;
+  /** ms since the epoch: the largest record timestamp, or the append time under LogAppendTime. */
+  maxTimestamp: number;
+  /** The idempotent producer's id; −1 for none. */
+  producerId: number;
+  /** The idempotent producer's epoch; −1 for none. */
+  producerEpoch: number;
+  /** The first record's sequence number; −1 for none. */
+  baseSequence: number;
+  /** The number of records in the batch. */
+  recordsCount: number;
+  /** Attribute bits 0–2: the codec of the records. */
+  compression: CompressionType;
+  /** Attribute bit 3: 0 CreateTime, 1 LogAppendTime. */
+  timestampType: 0 | 1;
+  /** Attribute bit 4: the batch belongs to a transaction. */
+  isTransactional: boolean;
+  /** Attribute bit 5: a control batch (transaction marker), never handed to applications. */
+  isControl: boolean;
+}
+
+/**
+ * Options of {@linkcode encodeRecordBatch}.
+ *
+ * @example
+ * ```ts
+ * import type { EncodeOptions } from "./record_batch.ts";
+ * const options: EncodeOptions = { baseOffset: 100, compression: 4 };
+ * ```
+ */
+export interface EncodeOptions {
+  /**
+   * The offset of the first record.
+   * @default {0}
+   */
+  baseOffset?: number;
+  /**
+   * The codec for the records.
+   * @default {CompressionType.None}
+   */
+  compression?: CompressionType;
+  /**
+   * The leader epoch to stamp.
+   * @default {0}
+   */
+  partitionLeaderEpoch?: number;
+  /**
+   * ms since the epoch: the timestamp of records that have none.
+   * @default {Date.now()}
+   */
+  now?: number;
+}
+
+/**
+ * Options of {@linkcode decodeRecordBatch}.
+ *
+ * @example
+ * ```ts
+ * import type { DecodeOptions } from "./record_batch.ts";
+ * const options: DecodeOptions = { verify: false };
+ * ```
+ */
+export interface DecodeOptions {
+  /**
+   * Check the CRC-32C before decoding. Turn off only for bytes validated already.
+   * @default {true}
+   */
+  verify?: boolean;
+}
+
+/**
+ * A decoded RecordBatch: its header and its records, in order.
+ *
+ * @example
+ * ```ts
+ * import type { DecodedRecordBatch } from "./record_batch.ts";
+ * function count(batch: DecodedRecordBatch) { return batch.records.length; }
+ * ```
+ */
+export interface DecodedRecordBatch {
+  /** The batch header. */
+  header: RecordBatchHeader;
+  /** The records; a control batch's records are returned too (see `header.isControl`). */
+  records: Record[];
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function readInt64(view: DataView, position: number): number {
+  return view.getInt32(position) * TWO_POW_32 + view.getUint32(position + 4);
+}
+
+function writeInt64(view: DataView, position: number, value: number): void {
+  const hi = Math.floor(value / TWO_POW_32);
+  view.setInt32(position, hi);
+  view.setUint32(position + 4, value - hi * TWO_POW_32);
+}
+
+function hex32(n: number): string {
+  return "0x" + n.toString(16).padStart(8, "0");
+}
+
+/**
+ * The size in bytes of the batch at `position`: its batchLength + 12. Reads only the batchLength
+ * field, so a scanner can step from batch to batch (and spot a partial batch at the end of a file).
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts
+ * @returns batchLength + {@linkcode LOG_OVERHEAD}, in bytes
+ * @throws {CorruptRecordError} when fewer than 12 bytes are available at `position`
+ *
+ * @example Step through back-to-back batches
+ * ```ts
+ * import { batchSize, encodeRecordBatch } from "./record_batch.ts";
+ * const a = encodeRecordBatch([{ value: new Uint8Array(3) }]);
+ * const b = encodeRecordBatch([{ value: new Uint8Array(30) }]);
+ * const log = new Uint8Array([...a, ...b]);
+ * let position = 0;
+ * while (position < log.length) position += batchSize(log, position);
+ * console.log(position === log.length); // true
+ * ```
+ */
+export function batchSize(bytes: Uint8Array, position: number): number {
+  if (!(position >= 0) || bytes.length - position < LOG_OVERHEAD) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} is cut off: ${LOG_OVERHEAD} bytes are needed to read its size, ${
+        Math.max(0, bytes.length - position)
+      } are available`,
+    );
+  }
+  const batchLength = ((bytes[position + 8] << 24) | (bytes[position + 9] << 16) | (bytes[position + 10] << 8) |
+    bytes[position + 11]);
+  return batchLength + LOG_OVERHEAD;
+}
+
+/**
+ * Reads the header of the batch at `position`, without checking its CRC or that the whole batch is
+ * present.
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts; defaults to 0
+ * @returns the decoded header
+ * @throws {CorruptRecordError} when fewer than 61 bytes are available, the magic byte is not 2, or
+ *   batchLength is below 49
+ *
+ * @example
+ * ```ts
+ * import { encodeRecordBatch, readRecordBatchHeader } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: null }, { value: null }], { baseOffset: 7 });
+ * const h = readRecordBatchHeader(bytes);
+ * console.log(h.baseOffset, h.lastOffsetDelta, h.batchLength + 12 === bytes.length); // 7 1 true
+ * ```
+ */
+export function readRecordBatchHeader(bytes: Uint8Array, position: number = 0): RecordBatchHeader {
+  if (!(position >= 0) || bytes.length - position < RECORD_BATCH_OVERHEAD) {
+    throw new CorruptRecordError(
+      `Batch header at byte ${position} is cut off: it needs ${RECORD_BATCH_OVERHEAD} bytes, ${
+        Math.max(0, bytes.length - position)
+      } are available`,
+    );
+  }
+  const view = viewOf(bytes);
+  const magic = view.getInt8(position + MAGIC_OFFSET);
+  if (magic !== MAGIC) {
+    throw new CorruptRecordError(`Batch at byte ${position} has magic ${magic}: only magic ${MAGIC} is supported`);
+  }
+  const batchLength = view.getInt32(position + BATCH_LENGTH_OFFSET);
+  if (batchLength < MIN_BATCH_LENGTH) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} has batchLength ${batchLength}: the minimum is ${MIN_BATCH_LENGTH}`,
+    );
+  }
+  const attributes = view.getInt16(position + ATTRIBUTES_OFFSET);
+  return {
+    baseOffset: readInt64(view, position),
+    batchLength,
+    partitionLeaderEpoch: view.getInt32(position + PARTITION_LEADER_EPOCH_OFFSET),
+    magic,
+    crc: view.getUint32(position + CRC_OFFSET),
+    attributes,
+    lastOffsetDelta: view.getInt32(position + LAST_OFFSET_DELTA_OFFSET),
+    baseTimestamp: readInt64(view, position + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64(view, position + MAX_TIMESTAMP_OFFSET),
+    producerId: readInt64(view, position + PRODUCER_ID_OFFSET),
+    producerEpoch: view.getInt16(position + PRODUCER_EPOCH_OFFSET),
+    baseSequence: view.getInt32(position + BASE_SEQUENCE_OFFSET),
+    recordsCount: view.getInt32(position + RECORDS_COUNT_OFFSET),
+    compression: (attributes & COMPRESSION_MASK) as CompressionType,
+    timestampType: (attributes & TIMESTAMP_TYPE_MASK) !== 0 ? 1 : 0,
+    isTransactional: (attributes & TRANSACTIONAL_MASK) !== 0,
+    isControl: (attributes & CONTROL_MASK) !== 0,
+  };
+}
+
+/**
+ * Checks the batch at `position` as Kafka's `DefaultRecordBatch.ensureValid()` does: the header is
+ * readable, the whole batch is present, and its CRC-32C over [position + 21, position + 12 +
+ * batchLength) matches the stored one.
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts; defaults to 0
+ * @returns the decoded header
+ * @throws {CorruptRecordError} when the header is bad (see {@linkcode readRecordBatchHeader}), the
+ *   batch runs past the end of `bytes`, or the CRC-32C does not match
+ *
+ * @example A flipped bit is caught
+ * ```ts
+ * import { encodeRecordBatch, validateRecordBatch } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: new Uint8Array([1, 2, 3]) }]);
+ * bytes[bytes.length - 2] ^= 1;
+ * try { validateRecordBatch(bytes); } catch (err) { console.log((err as Error).name); } // CorruptRecordError
+ * ```
+ */
+export function validateRecordBatch(bytes: Uint8Array, position: number = 0): RecordBatchHeader {
+  const header = readRecordBatchHeader(bytes, position);
+  const end = position + LOG_OVERHEAD + header.batchLength;
+  if (end > bytes.length) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} is cut off: it needs ${LOG_OVERHEAD + header.batchLength} bytes, ${
+        bytes.length - position
+      } are available`,
+    );
+  }
+  const computed = crc32c(bytes, position + ATTRIBUTES_OFFSET, end);
+  if (computed !== header.crc) {
+    throw new CorruptRecordError(
+      `CRC-32C mismatch in batch at byte ${position}: stored ${hex32(header.crc)}, computed ${hex32(computed)}`,
+    );
+  }
+  return header;
+}
+
+/**
+ * Overwrites the baseOffset of the batch at `position`, as a broker does on append. baseOffset is
+ * outside the CRC, so the batch stays valid.
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts
+ * @param baseOffset the new offset of the batch's first record (a safe integer)
+ * @throws {RangeError} when the 8 bytes are not inside `bytes` or `baseOffset` is not a safe integer
+ *
+ * @example
+ * ```ts
+ * import { encodeRecordBatch, readRecordBatchHeader, setBaseOffset } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: null }]);
+ * setBaseOffset(bytes, 0, 1234);
+ * console.log(readRecordBatchHeader(bytes).baseOffset); // 1234
+ * ```
+ */
+export function setBaseOffset(bytes: Uint8Array, position: number, baseOffset: number): void {
+  if (!Number.isSafeInteger(baseOffset)) {
+    throw new RangeError(`Cannot set baseOffset to ${baseOffset}: it must be a safe integer`);
+  }
+  writeInt64(viewOf(bytes), position, baseOffset);
+}
+
+/**
+ * Overwrites the partitionLeaderEpoch of the batch at `position`, as a broker does on append. The
+ * field is outside the CRC, so the batch stays valid.
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts
+ * @param epoch the leader epoch (an int32; −1 for none)
+ * @throws {RangeError} when the field is not inside `bytes` or `epoch` is not an int32
+ *
+ * @example
+ * ```ts
+ * import { encodeRecordBatch, readRecordBatchHeader, setPartitionLeaderEpoch } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: null }]);
+ * setPartitionLeaderEpoch(bytes, 0, 3);
+ * console.log(readRecordBatchHeader(bytes).partitionLeaderEpoch); // 3
+ * ```
+ */
+export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epoch: number): void {
+  if ((epoch | 0) !== epoch) throw new RangeError(`Cannot set partitionLeaderEpoch to ${epoch}: it must be an int32`);
+  viewOf(bytes).setInt32(position + PARTITION_LEADER_EPOCH_OFFSET, epoch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** The UTF-8 length of `s` as TextEncoder encodes it (lone surrogates become U+FFFD, 3 bytes). */
+function utf8Length(s: string): number {
+  const n = s.length;
+  let size = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      size += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      size += 2; // 4 bytes for 2 UTF-16 units
+      i++;
+    } else {
+      size += 2;
+    }
+  }
+  return size;
+}
+
+/** Writes `s` as UTF-8 at `position`; returns the position after it. Room must have been made. */
+function writeUtf8(s: string, bytes: Uint8Array, position: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      return position + utf8Encoder.encodeInto(s.slice(i), bytes.subarray(position)).written;
+    }
+    bytes[position++] = c;
+  }
+  return position;
+}
+
+function bodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+  const key = record.key;
+  size += key == null ? 1 : sizeOfVarint(key.length) + key.length;
+  const value = record.value;
+  size += value == null ? 1 : sizeOfVarint(value.length) + value.length;
+  const headers = record.headers;
+  if (headers === undefined || headers.length === 0) return size + 1;
+  size += sizeOfVarint(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i];
+    if (typeof header.key !== "string") {
+      throw new TypeError(`Cannot encode a record header: its key must be a string, got ${typeof header.key}`);
+    }
+    const keyLength = utf8Length(header.key);
+    size += sizeOfVarint(keyLength) + keyLength;
+    const headerValue = header.value;
+    size += headerValue == null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length;
+  }
+  return size;
+}
+
+function writeRecord(
+  bytes: Uint8Array,
+  position: number,
+  record: RecordInput,
+  size: number,
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  position = writeVarint(bytes, position, size);
+  bytes[position++] = 0; // attributes
+  position = writeVarlong(bytes, position, timestampDelta);
+  position = writeVarint(bytes, position, offsetDelta);
+  const key = record.key;
+  if (key == null) {
+    bytes[position++] = 1; // zigzag(−1)
+  } else {
+    position = writeVarint(bytes, position, key.length);
+    bytes.set(key, position);
+    position += key.length;
+  }
+  const value = record.value;
+  if (value == null) {
+    bytes[position++] = 1;
+  } else {
+    position = writeVarint(bytes, position, value.length);
+    bytes.set(value, position);
+    position += value.length;
+  }
+  const headers = record.headers;
+  if (headers === undefined || headers.length === 0) {
+    bytes[position++] = 0;
+    return position;
+  }
+  position = writeVarint(bytes, position, headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i];
+    position = writeVarint(bytes, position, utf8Length(header.key));
+    position = writeUtf8(header.key, bytes, position);
+    const headerValue = header.value;
+    if (headerValue == null) {
+      bytes[position++] = 1;
+    } else {
+      position = writeVarint(bytes, position, headerValue.length);
+      bytes.set(headerValue, position);
+      position += headerValue.length;
+    }
+  }
+  return position;
+}
+
+/**
+ * Encodes records into one RecordBatch (magic 2) the way a non-idempotent Kafka producer does:
+ * producerId −1, producerEpoch −1, baseSequence −1, CreateTime, not transactional; offsetDelta i
+ * for the i-th record; baseTimestamp = the first record's timestamp, maxTimestamp = the largest,
+ * timestampDelta = timestamp − baseTimestamp.
+ *
+ * @param records the records, at least one; `timestamp` in ms since the epoch (default `options.now`)
+ * @param options baseOffset, compression, partitionLeaderEpoch, now
+ * @returns the whole batch: batchLength + 12 bytes, CRC-32C filled in
+ * @throws {RangeError} when `records` is empty, or a timestamp / baseOffset is not a safe integer
+ * @throws {TypeError} when a header key is not a string
+ * @throws {UnsupportedCompressionTypeError} when `options.compression` is not available
+ *
+ * @example The 70-byte batch of one record with a null key and value "hi"
+ * ```ts
+ * import { encodeRecordBatch } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ key: null, value: new TextEncoder().encode("hi"), timestamp: 1_700_000_000_000 }]);
+ * console.log(bytes.length); // 70
+ * ```
+ */
+export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions = {}): Uint8Array {
+  const count = records.length;
+  if (count === 0) throw new RangeError("Cannot encode a record batch: there are no records");
+  const baseOffset = options.baseOffset ?? 0;
+  if (!Number.isSafeInteger(baseOffset)) {
+    throw new RangeError(`Cannot encode a record batch with baseOffset ${baseOffset}: it must be a safe integer`);
+  }
+  const compression = options.compression ?? CompressionType.None;
+  const partitionLeaderEpoch = options.partitionLeaderEpoch ?? 0;
+  let now = options.now;
+
+  const baseTimestamp = records[0].timestamp ?? (now ??= Date.now());
+  let maxTimestamp = baseTimestamp;
+  const sizes = new Int32Array(count);
+  let recordsSize = 0;
+  for (let i = 0; i < count; i++) {
+    const record = records[i];
+    const timestamp = record.timestamp ?? (now ??= Date.now());
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new RangeError(`Cannot encode record ${i}: its timestamp ${timestamp} is not a safe integer`);
+    }
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const size = bodySize(record, timestamp - baseTimestamp, i);
+    sizes[i] = size;
+    recordsSize += sizeOfVarint(size) + size;
+  }
+
+  let out: Uint8Array;
+  if (compression === CompressionType.None) {
+    out = new Uint8Array(RECORD_BATCH_OVERHEAD + recordsSize);
+    let position = RECORD_BATCH_OVERHEAD;
+    for (let i = 0; i < count; i++) {
+      const record = records[i];
+      const timestamp = record.timestamp ?? now!;
+      position = writeRecord(out, position, record, sizes[i], timestamp - baseTimestamp, i);
+    }
+  } else {
+    const blob = new Uint8Array(recordsSize);
+    let position = 0;
+    for (let i = 0; i < count; i++) {
+      const record = records[i];
+      const timestamp = record.timestamp ?? now!;
+      position = writeRecord(blob, position, record, sizes[i], timestamp - baseTimestamp, i);
+    }
+    const packed = compress(compression, blob);
+    out = new Uint8Array(RECORD_BATCH_OVERHEAD + packed.length);
+    out.set(packed, RECORD_BATCH_OVERHEAD);
+  }
+
+  const view = viewOf(out);
+  writeInt64(view, 0, baseOffset);
+  view.setInt32(BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
+  view.setInt32(PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
+  out[MAGIC_OFFSET] = MAGIC;
+  view.setInt16(ATTRIBUTES_OFFSET, compression & COMPRESSION_MASK);
+  view.setInt32(LAST_OFFSET_DELTA_OFFSET, count - 1);
+  writeInt64(view, BASE_TIMESTAMP_OFFSET, baseTimestamp);
+  writeInt64(view, MAX_TIMESTAMP_OFFSET, maxTimestamp);
+  writeInt64(view, PRODUCER_ID_OFFSET, -1);
+  view.setInt16(PRODUCER_EPOCH_OFFSET, -1);
+  view.setInt32(BASE_SEQUENCE_OFFSET, -1);
+  view.setInt32(RECORDS_COUNT_OFFSET, count);
+  view.setUint32(CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, out.length));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Decodes UTF-8 bytes[start, end): short ASCII strings without TextDecoder's call overhead. */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8Decoder.decode(bytes.subarray(start, end));
+}
+
+function pastRecord(what: string, index: number, position: number): CorruptRecordError {
+  return new CorruptRecordError(`${what} of record ${index} at byte ${position} runs past the end of the record`);
+}
+
+/**
+ * Decodes the batch at `position`: its header and every record. Compressed records are decompressed
+ * first; `key`, `value` and header values are zero-copy views into `bytes` (or into the
+ * decompressed buffer). Offsets come from each record's offsetDelta (gaps left by compaction are
+ * kept); under LogAppendTime every record's timestamp is the batch's maxTimestamp. Control batches
+ * are decoded like others and flagged by `header.isControl`.
+ *
+ * @param bytes the data holding the batch
+ * @param position the byte position where the batch starts; defaults to 0
+ * @param options `verify` (default true): check the CRC-32C first
+ * @returns the header and the records
+ * @throws {CorruptRecordError} when the header or CRC is bad, the batch is cut off, a length runs
+ *   past its record or the batch, or bytes are left over after the last record
+ * @throws {InvalidRecordError} when a record has a negative header count or header key size
+ * @throws {UnsupportedCompressionTypeError} when the codec is unknown or not available
+ *
+ * @example
+ * ```ts
+ * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: new TextEncoder().encode("hello"), timestamp: 1000 }], { compression: 1 });
+ * const { records } = decodeRecordBatch(bytes);
+ * console.log(new TextDecoder().decode(records[0].value!), records[0].timestamp); // hello 1000
+ * ```
+ */
+export function decodeRecordBatch(
+  bytes: Uint8Array,
+  position: number = 0,
+  options: DecodeOptions = {},
+): DecodedRecordBatch {
+  const header = options.verify === false
+    ? readRecordBatchHeader(bytes, position)
+    : validateRecordBatch(bytes, position);
+  const batchEnd = position + LOG_OVERHEAD + header.batchLength;
+  if (batchEnd > bytes.length) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} is cut off: it needs ${LOG_OVERHEAD + header.batchLength} bytes, ${
+        bytes.length - position
+      } are available`,
+    );
+  }
+  let buf = bytes;
+  let start = position + RECORD_BATCH_OVERHEAD;
+  let end = batchEnd;
+  if (header.compression !== CompressionType.None) {
+    buf = decompress(header.compression, bytes.subarray(start, end));
+    start = 0;
+    end = buf.length;
+  }
+  const count = header.recordsCount;
+  if (count < 0 || count > (end - start) / MIN_RECORD_SIZE) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} claims ${count} records, which cannot fit in ${end - start} bytes`,
+    );
+  }
+
+  const baseOffset = header.baseOffset;
+  const baseTimestamp = header.baseTimestamp;
+  const logAppendTime = header.timestampType === 1;
+  const maxTimestamp = header.maxTimestamp;
+  const records: Record[] = new Array(count);
+  const cursor = { position: start };
+  for (let i = 0; i < count; i++) {
+    const length = readVarint(buf, cursor, end);
+    const recordStart = cursor.position;
+    const recordEnd = recordStart + length;
+    if (length < 0 || recordEnd > end) {
+      throw new CorruptRecordError(
+        `Record ${i} at byte ${recordStart} has length ${length}, which runs past the end of the batch`,
+      );
+    }
+    cursor.position++; // attributes (unused)
+    const timestampDelta = readVarlong(buf, cursor, recordEnd);
+    const offsetDelta = readVarint(buf, cursor, recordEnd);
+
+    let key: Uint8Array | null = null;
+    const keyLength = readVarint(buf, cursor, recordEnd);
+    if (keyLength >= 0) {
+      const p = cursor.position;
+      if (p + keyLength > recordEnd) throw pastRecord("Key", i, p);
+      key = buf.subarray(p, p + keyLength);
+      cursor.position = p + keyLength;
+    } else if (keyLength !== -1) {
+      throw new CorruptRecordError(`Record ${i} at byte ${recordStart} has key length ${keyLength}`);
+    }
+
+    let value: Uint8Array | null = null;
+    const valueLength = readVarint(buf, cursor, recordEnd);
+    if (valueLength >= 0) {
+      const p = cursor.position;
+      if (p + valueLength > recordEnd) throw pastRecord("Value", i, p);
+      value = buf.subarray(p, p + valueLength);
+      cursor.position = p + valueLength;
+    } else if (valueLength !== -1) {
+      throw new CorruptRecordError(`Record ${i} at byte ${recordStart} has value length ${valueLength}`);
+    }
+
+    const headerCount = readVarint(buf, cursor, recordEnd);
+    if (headerCount < 0) {
+      throw new InvalidRecordError(
+        `Cannot decode record ${i} at byte ${recordStart}: invalid negative header count ${headerCount}`,
+      );
+    }
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const headerKeyLength = readVarint(buf, cursor, recordEnd);
+      if (headerKeyLength < 0) {
+        throw new InvalidRecordError(
+          `Cannot decode record ${i} at byte ${recordStart}: invalid negative header key size ${headerKeyLength}`,
+        );
+      }
+      let p = cursor.position;
+      if (p + headerKeyLength > recordEnd) throw pastRecord("Header key", i, p);
+      const headerKey = decodeUtf8(buf, p, p + headerKeyLength);
+      cursor.position = p + headerKeyLength;
+      const headerValueLength = readVarint(buf, cursor, recordEnd);
+      let headerValue: Uint8Array | null = null;
+      if (headerValueLength >= 0) {
+        p = cursor.position;
+        if (p + headerValueLength > recordEnd) throw pastRecord("Header value", i, p);
+        headerValue = buf.subarray(p, p + headerValueLength);
+        cursor.position = p + headerValueLength;
+      } else if (headerValueLength !== -1) {
+        throw new CorruptRecordError(
+          `Record ${i} at byte ${recordStart} has header value length ${headerValueLength}`,
+        );
+      }
+      headers.push({ key: headerKey, value: headerValue });
+    }
+
+    if (cursor.position !== recordEnd) {
+      throw new CorruptRecordError(
+        `Record ${i} at byte ${recordStart} declares ${length} bytes but its fields take ${
+          cursor.position - recordStart
+        }`,
+      );
+    }
+    records[i] = {
+      offset: baseOffset + offsetDelta,
+      timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    };
+  }
+  if (cursor.position !== end) {
+    throw new CorruptRecordError(
+      `Batch at byte ${position} has ${end - cursor.position} bytes left after its ${count} records`,
+    );
+  }
+  return { header, records };
+}

@@ -1,0 +1,165 @@
+/**
+ * The one place that touches the file system. Deno and Bun both implement `node:fs`, so reel's
+ * file I/O goes through it; everything the log needs beyond that (directory fsync, positional
+ * reads and writes that loop until done, atomic replace) lives here.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import { StorageError } from "../errors.ts";
+
+export { fs };
+
+/**
+ * Writes all of `bytes` to `fd` at byte `position`, looping over short writes.
+ *
+ * @param fd an open file descriptor
+ * @param bytes the bytes to write
+ * @param position the byte position in the file
+ * @throws {Error} the underlying I/O error (ENOSPC, EFBIG, EIO …)
+ * @example
+ * ```ts
+ * import { fs, writeFully } from "./file_system.ts";
+ * const fd = fs.openSync("/tmp/reel-example", "w+");
+ * writeFully(fd, new Uint8Array([1, 2, 3]), 0);
+ * fs.closeSync(fd);
+ * ```
+ */
+export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw new StorageError(`Cannot write to file descriptor ${fd}: the write made no progress`);
+    done += n;
+  }
+}
+
+/**
+ * Reads up to `length` bytes at byte `position` into a new buffer, looping over short reads;
+ * returns fewer bytes only at the end of the file.
+ *
+ * @param fd an open file descriptor
+ * @param position the byte position in the file
+ * @param length how many bytes to read
+ * @returns the bytes read (its length is what was there)
+ * @example
+ * ```ts
+ * import { fs, readFully } from "./file_system.ts";
+ * fs.writeFileSync("/tmp/reel-example", "abc");
+ * const fd = fs.openSync("/tmp/reel-example", "r");
+ * console.log(readFully(fd, 1, 10).length); // 2
+ * fs.closeSync(fd);
+ * ```
+ */
+export function readFully(fd: number, position: number, length: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/**
+ * Forces a file's data to disk (`fdatasync(2)`), without blocking the event loop.
+ *
+ * @param fd an open file descriptor
+ * @returns a promise that resolves once the data is on stable storage
+ * @example
+ * ```ts
+ * import { fs, datasync } from "./file_system.ts";
+ * const fd = fs.openSync("/tmp/reel-example", "w");
+ * await datasync(fd);
+ * fs.closeSync(fd);
+ * ```
+ */
+export function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => err ? reject(err) : resolve()));
+}
+
+/**
+ * Makes a directory's entries (created, renamed or removed files) durable with `fsync(2)` on the
+ * directory. Errors from platforms that cannot open directories are ignored.
+ *
+ * @param dir the directory path
+ * @example
+ * ```ts
+ * import { syncDirectory } from "./file_system.ts";
+ * syncDirectory("/tmp");
+ * ```
+ */
+export function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    // Some platforms cannot fsync a directory; nothing more can be done there.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` with `contents` atomically: writes a temporary file beside it, fsyncs it,
+ * renames it over `path` and fsyncs the directory, so a crash leaves either the old or the new
+ * file, never a half-written one.
+ *
+ * @param path the file to replace
+ * @param contents its new contents (text is written as UTF-8)
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./file_system.ts";
+ * writeFileAtomic("/tmp/reel-example.json", "{}");
+ * ```
+ */
+export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, "w");
+  try {
+    const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
+    writeFully(fd, bytes, 0);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  syncDirectory(dirname(path));
+}
+
+/**
+ * The directory part of a `/`-separated path.
+ *
+ * @param path a file path
+ * @returns everything before the last `/`, or `.`
+ * @example
+ * ```ts
+ * import { dirname } from "./file_system.ts";
+ * console.log(dirname("/a/b/c.log")); // /a/b
+ * ```
+ */
+export function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * The size of a file in bytes, or -1 if it does not exist.
+ *
+ * @param path a file path
+ * @example
+ * ```ts
+ * import { fileSize } from "./file_system.ts";
+ * console.log(fileSize("/no/such/file")); // -1
+ * ```
+ */
+export function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return -1;
+    throw err;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The `ReadableStream` face of a topic: records read from one, some or all partitions, from the
+ * earliest offset, the latest, a given offset or a timestamp, optionally up to an end offset, and
+ * with `follow` kept open for records appended later.
+ *
+ * @module
+ */
+import { StorageError } from "../errors.ts";
+import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
+import type { TopicLogs } from "./record_accumulator.ts";
+import type { ConsumedRecord } from "./types.ts";
+
+/** Where a reader starts, in each partition it reads. */
+export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
+
+/** Options of `topic.readable()`. */
+export interface ReadableOptions {
+  /** The partitions to read. @default every partition */
+  partitions?: number | number[];
+  /**
+   * Where to start: `"earliest"` (the log start offset), `"latest"` (the high watermark: only
+   * records appended from now on), an offset, or `{ timestamp }` (the first record at or after
+   * it, ms or a Date). @default "earliest"
+   */
+  from?: StartPosition;
+  /** Stop before this offset (exclusive), in each partition. @default no end */
+  to?: number;
+  /**
+   * Keep the stream open at the end of the log and deliver records as they are appended (woken by
+   * the log, no polling). Without it the stream ends at the high watermark the stream saw when it
+   * was created. @default false
+   */
+  follow?: boolean;
+  /** Aborting it errors the stream with the signal's reason and releases everything it holds. */
+  signal?: AbortSignal;
+  /** Bytes read from a partition at a time. @default 1048576 */
+  maxBytes?: number;
+}
+
+interface PartitionState {
+  log: PartitionLog;
+  partition: number;
+  offset: number;
+  end: number;
+  cursor?: ReadCursor;
+}
+
+/**
+ * The underlying source of `topic.readable()` and `topic.readableBatches()`. Each pull reads one
+ * chunk of whole batches from the next partition that has records (round robin), checks each
+ * batch's CRC-32C, and enqueues its records, one by one or as one array.
+ *
+ * @example
+ * ```ts
+ * import { FetchSource } from "./fetch_source.ts";
+ * declare const topic: import("./record_accumulator.ts").TopicLogs;
+ * const readable = new ReadableStream(new FetchSource(topic, { from: "earliest" }, false));
+ * for await (const record of readable) console.log(record.offset);
+ * ```
+ */
+export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements UnderlyingDefaultSource<T> {
+  readonly #topic: string;
+  readonly #states: PartitionState[];
+  readonly #follow: boolean;
+  readonly #maxBytes: number;
+  readonly #batched: boolean;
+  readonly #signal?: AbortSignal;
+  #next = 0;
+  #wake: (() => void) | undefined;
+  #unsubscribe: (() => void)[] = [];
+  #onAbort: (() => void) | undefined;
+  #done = false;
+
+  /**
+   * Resolves the start offsets at once, so that a bad option throws here.
+   *
+   * @param topic the topic's name and partition logs
+   * @param options where to read
+   * @param batched enqueue one array of records per chunk instead of single records
+   * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
+   * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
+   * @throws {RangeError} for a negative or non-integer offset
+   */
+  constructor(topic: TopicLogs, options: ReadableOptions, batched: boolean, pick: (p: number) => PartitionLog) {
+    this.#topic = topic.name;
+    this.#follow = options.follow ?? false;
+    this.#maxBytes = options.maxBytes ?? 1 << 20;
+    this.#batched = batched;
+    this.#signal = options.signal;
+    if (!(this.#maxBytes > 0)) throw new RangeError(`Invalid maxBytes ${this.#maxBytes}: must be positive`);
+    const to = options.to ?? Infinity;
+    if (options.to !== undefined && (!Number.isSafeInteger(to) || to < 0)) {
+      throw new RangeError(`Invalid end offset ${options.to}: must be a whole number, 0 or more`);
+    }
+    const partitions = options.partitions === undefined
+      ? topic.logs.map((_, i) => i)
+      : Array.isArray(options.partitions)
+      ? options.partitions
+      : [options.partitions];
+    const from = options.from ?? "earliest";
+    if (typeof from === "number" && (!Number.isSafeInteger(from) || from < 0)) {
+      throw new RangeError(`Invalid start offset ${from}: must be a whole number, 0 or more`);
+    }
+    this.#states = partitions.map((partition) => {
+      const log = pick(partition);
+      let offset: number;
+      if (from === "earliest") offset = log.logStartOffset;
+      else if (from === "latest") offset = log.highWatermark;
+      else if (typeof from === "number") {
+        log.checkOffset(from);
+        offset = from;
+      } else if (typeof from === "object" && from !== null && "timestamp" in from) {
+        const ts = from.timestamp instanceof Date ? from.timestamp.getTime() : from.timestamp;
+        if (typeof ts !== "number" || !Number.isFinite(ts)) throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
+        offset = log.offsetForTimestamp(ts)?.offset ?? log.highWatermark;
+      } else {
+        throw new TypeError(`Invalid start position ${JSON.stringify(from)}: expected "earliest", "latest", an offset or { timestamp }`);
+      }
+      const end = this.#follow ? to : Math.min(to, log.highWatermark);
+      return { log, partition, offset, end };
+    });
+  }
+
+  /** Subscribes to the partitions' appends (follow) and to the abort signal. */
+  start(controller: ReadableStreamDefaultController<T>): void {
+    if (this.#follow) {
+      for (const state of this.#states) {
+        this.#unsubscribe.push(state.log.onAppend(() => this.#wakeUp()));
+      }
+    }
+    if (this.#signal) {
+      if (this.#signal.aborted) {
+        this.#release();
+        controller.error(this.#signal.reason);
+        return;
+      }
+      this.#onAbort = () => {
+        this.#release();
+        controller.error(this.#signal!.reason);
+      };
+      this.#signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Reads the next chunk of records, waiting for appends when following. */
+  async pull(controller: ReadableStreamDefaultController<T>): Promise<void> {
+    while (!this.#done) {
+      let open = 0;
+      for (let i = 0; i < this.#states.length; i++) {
+        const state = this.#states[(this.#next + i) % this.#states.length];
+        if (state.offset >= state.end) continue;
+        if (state.log.closed) {
+          if (this.#follow) continue;
+          throw new StorageError(`Cannot read from "${this.#topic}-${state.partition}": the log is closed`);
+        }
+        open++;
+        const data = state.log.read(state.offset, this.#maxBytes, state.cursor);
+        if (!data) {
+          // Without follow, `end` is at or below the high watermark, so no data means no batch
+          // holds the remaining offsets (a gap at the end): this partition is done.
+          if (!this.#follow) state.offset = state.end;
+          continue;
+        }
+        const records = state.log.decode(data, state.offset, state.end);
+        state.cursor = data.next;
+        state.offset = data.next.offset;
+        this.#next = (this.#next + i + 1) % this.#states.length;
+        if (records.length === 0) continue;
+        const topic = this.#topic, partition = state.partition;
+        if (this.#batched) {
+          const out = new Array<ConsumedRecord>(records.length);
+          for (let j = 0; j < records.length; j++) {
+            const r = records[j];
+            out[j] = { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+          }
+          controller.enqueue(out as T);
+        } else {
+          for (let j = 0; j < records.length; j++) {
+            const r = records[j];
+            controller.enqueue(
+              { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers } as T,
+            );
+          }
+        }
+        return;
+      }
+      const live = this.#states.some((s) => s.offset < s.end && !s.log.closed);
+      if (!this.#follow ? open === 0 : !live) {
+        this.#release();
+        controller.close();
+        return;
+      }
+      if (!this.#follow) continue;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        // A record may have landed between the reads above and now.
+        if (this.#states.some((s) => s.offset < Math.min(s.end, s.log.highWatermark) || s.log.closed)) this.#wakeUp();
+      });
+    }
+  }
+
+  /** Stops reading and releases the subscriptions. */
+  cancel(): void {
+    this.#release();
+  }
+
+  #release(): void {
+    this.#done = true;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    if (this.#onAbort && this.#signal) this.#signal.removeEventListener("abort", this.#onAbort);
+    this.#onAbort = undefined;
+    this.#wakeUp();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The Web Streams codecs of reel: text to lines, lines to JSON values or producer records, values to
+ * bytes and back, length-prefixed frames, and Kafka record batches. Each is a `TransformStream` that
+ * runs unchanged on Deno and Bun.
+ *
+ * - {@linkcode LineStream}: bytes or text → lines (LF or CRLF), UTF-8 decoded in streaming mode
+ * - {@linkcode JsonParseStream}: lines → JSON values
+ * - {@linkcode JsonLineRecordStream}: JSON lines → producer records whose value is the line's text
+ * - {@linkcode ValueEncoderStream} / {@linkcode ValueDecoderStream}: values ↔ records, through a
+ *   {@linkcode ValueCodec} ({@linkcode jsonCodec}, {@linkcode textCodec}, {@linkcode bytesCodec})
+ * - {@linkcode LengthPrefixedFrameEncoderStream} / {@linkcode LengthPrefixedFrameDecoderStream}: int32
+ *   length-prefixed frames
+ * - {@linkcode RecordBatchEncoderStream} / {@linkcode RecordBatchDecoderStream}: record lists ↔ Kafka
+ *   record batches (magic v2)
+ *
+ * @example Ingesting gzipped JSON lines as keyed, timestamped producer records
+ * ```ts ignore
+ * import { JsonLineRecordStream, LineStream } from "./mod.ts";
+ * const file = await Deno.open("events.jsonl.gz");
+ * const records = file.readable
+ *   .pipeThrough(new DecompressionStream("gzip"))
+ *   .pipeThrough(new LineStream())
+ *   .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }));
+ * for await (const record of records) {
+ *   console.log(record.key, record.timestamp, record.value); // #deno 1714564800000 {"channel":"#deno",…}
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export type { ConsumedRecord, ProducerRecord } from "./types.ts";
+export { normalizeHeaders, toBytes, toRecordInput } from "./types.ts";
+export { LineStream, type LineStreamOptions } from "./line_stream.ts";
+export {
+  LengthPrefixedFrameDecoderStream,
+  type LengthPrefixedFrameDecoderStreamOptions,
+  LengthPrefixedFrameEncoderStream,
+} from "./frame_stream.ts";
+export {
+  bytesCodec,
+  getField,
+  jsonCodec,
+  JsonLineRecordStream,
+  type JsonLineRecordStreamOptions,
+  JsonParseStream,
+  parseTimestamp,
+  textCodec,
+  type ValueCodec,
+  ValueDecoderStream,
+  ValueEncoderStream,
+  type ValueEncoderStreamOptions,
+} from "./value_codec.ts";
+export {
+  RecordBatchDecoderStream,
+  type RecordBatchDecoderStreamOptions,
+  RecordBatchEncoderStream,
+  type RecordBatchEncoderStreamOptions,
+} from "./record_batch_stream.ts";

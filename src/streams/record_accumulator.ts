@@ -1,0 +1,187 @@
+/**
+ * Groups producer records into per-partition record batches, as Kafka's producer
+ * `RecordAccumulator` does: each record goes to its explicit partition, else to its key's murmur2
+ * partition, else to the sticky partition (KIP-794); a partition's batch is sent once it reaches
+ * `batchSize` bytes or when the caller drains it.
+ *
+ * @module
+ */
+import { RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
+import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
+import type { RecordInput } from "../record/record.ts";
+import type { CompressionType } from "../record/compression.ts";
+import { encodeRecordBatch, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { partitionForKey, StickyPartitioner } from "../topic/partitioner.ts";
+import { type ProducerRecord, toRecordInput } from "./types.ts";
+
+/**
+ * The part of a topic the streams need: its name and one open log per partition.
+ */
+export interface TopicLogs {
+  /** The topic name. */
+  readonly name: string;
+  /** One log per partition, indexed by partition number. */
+  readonly logs: readonly PartitionLog[];
+}
+
+/** Options of a {@linkcode RecordAccumulator}. */
+export interface AccumulatorOptions {
+  /** Send a partition's batch once its records reach this many bytes (Kafka's `batch.size`). @default 16384 */
+  batchSize?: number;
+  /** The compression codec of the batches (`CompressionType`: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
+  compression?: CompressionType;
+}
+
+/** A batch sent: its records' count and the promise of its append. */
+export interface SentBatch {
+  /** The partition it went to. */
+  partition: number;
+  /** How many records it holds. */
+  count: number;
+  /** The records' timestamps, ms. */
+  timestamps: number[];
+  /** Resolves with the offsets once the batch is acknowledged. */
+  result: Promise<AppendInfo>;
+}
+
+
+function estimateSize(r: RecordInput): number {
+  let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
+  if (r.headers) for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0);
+  return n;
+}
+
+/**
+ * Per-partition batch building for one producer (a writable stream or one `append` call).
+ *
+ * @example
+ * ```ts
+ * import { RecordAccumulator } from "./record_accumulator.ts";
+ * // `topic` is any { name, logs } whose logs are open PartitionLogs.
+ * declare const topic: import("./record_accumulator.ts").TopicLogs;
+ * const acc = new RecordAccumulator(topic, { batchSize: 16384 }, (b) => console.log(b.partition, b.count));
+ * acc.add({ value: "hello", key: "user-1" });
+ * acc.drainAll();
+ * ```
+ */
+export class RecordAccumulator {
+  readonly #topic: TopicLogs;
+  readonly #batchSize: number;
+  readonly #compression: CompressionType;
+  readonly #sticky: StickyPartitioner;
+  readonly #pending: RecordInput[][];
+  readonly #pendingBytes: number[];
+  readonly #onSend: (batch: SentBatch) => void;
+  readonly #maxRecordBytes: number;
+
+  /**
+   * @param topic the topic's name and partition logs
+   * @param options batch size and compression
+   * @param onSend called with each batch handed to its partition log
+   */
+  constructor(topic: TopicLogs, options: AccumulatorOptions, onSend: (batch: SentBatch) => void) {
+    this.#topic = topic;
+    this.#batchSize = options.batchSize ?? 16384;
+    if (!(this.#batchSize > 0)) throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
+    this.#compression = options.compression ?? 0;
+    const n = topic.logs.length;
+    this.#sticky = new StickyPartitioner(n, this.#batchSize);
+    this.#pending = Array.from({ length: n }, () => []);
+    this.#pendingBytes = new Array(n).fill(0);
+    this.#onSend = onSend;
+    this.#maxRecordBytes = Math.min(...topic.logs.map((l) => l.config.maxMessageBytes)) - RECORD_BATCH_OVERHEAD;
+  }
+
+  /**
+   * Places one record in its partition's pending batch, sending that batch first if the record
+   * would take it past `batchSize` (or past `maxMessageBytes`).
+   *
+   * @param record the producer record
+   * @returns the partition chosen (records of one partition keep their order across batches)
+   * @throws {UnknownTopicOrPartitionError} when `record.partition` is not a partition of the topic
+   * @throws {RecordTooLargeError} when the record alone cannot fit in a batch of `maxMessageBytes`
+   * @throws {TypeError} when the record's fields have the wrong types
+   */
+  add(record: ProducerRecord): number {
+    const input = this.#toInput(record);
+    const size = estimateSize(input);
+    if (size > this.#maxRecordBytes) throw new RecordTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#maxRecordBytes + RECORD_BATCH_OVERHEAD);
+    const n = this.#pending.length;
+    let partition: number;
+    if (record.partition !== undefined) {
+      partition = record.partition;
+    } else if (input.key) {
+      partition = n === 1 ? 0 : partitionForKey(input.key, n);
+    } else {
+      partition = n === 1 ? 0 : this.#sticky.partition(size);
+    }
+    const limit = Math.min(this.#batchSize, this.#maxRecordBytes);
+    if (this.#pendingBytes[partition] > 0 && this.#pendingBytes[partition] + size > limit) this.drain(partition);
+    const batch = this.#pending[partition];
+    batch.push(input);
+    this.#pendingBytes[partition] += size;
+    if (this.#pendingBytes[partition] >= limit) this.drain(partition);
+    return partition;
+  }
+
+  #toInput(record: ProducerRecord): RecordInput {
+    if (record === null || typeof record !== "object") {
+      throw new TypeError(`Cannot produce a ${record === null ? "null" : typeof record}: expected a record { value, key?, headers?, timestamp?, partition? }`);
+    }
+    const p = record.partition;
+    if (p !== undefined && (!Number.isInteger(p) || p < 0 || p >= this.#pending.length)) {
+      throw new UnknownTopicOrPartitionError(this.#topic.name, p);
+    }
+    return toRecordInput(record);
+  }
+
+  /**
+   * Checks a record as {@linkcode RecordAccumulator.add} would, without placing it.
+   *
+   * @param record the producer record
+   * @throws {UnknownTopicOrPartitionError} when `record.partition` is not a partition of the topic
+   * @throws {RecordTooLargeError} when the record alone cannot fit in a batch of `maxMessageBytes`
+   * @throws {TypeError} when the record's fields have the wrong types
+   */
+  validate(record: ProducerRecord): void {
+    const size = estimateSize(this.#toInput(record));
+    if (size > this.#maxRecordBytes) throw new RecordTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#maxRecordBytes + RECORD_BATCH_OVERHEAD);
+  }
+
+  /** Whether any record waits in a pending batch. */
+  get isEmpty(): boolean {
+    return this.#pendingBytes.every((b) => b === 0);
+  }
+
+  /**
+   * Encodes one partition's pending records into a batch and appends it to the partition's log.
+   *
+   * @param partition the partition
+   */
+  drain(partition: number): void {
+    const records = this.#pending[partition];
+    if (records.length === 0) return;
+    this.#pending[partition] = [];
+    this.#pendingBytes[partition] = 0;
+    const now = Date.now();
+    const timestamps = new Array<number>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const t = records[i].timestamp;
+      timestamps[i] = t === undefined ? now : t;
+    }
+    let result: Promise<AppendInfo>;
+    try {
+      const batch = encodeRecordBatch(records, { compression: this.#compression, now });
+      result = this.#topic.logs[partition].append(batch, false);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    this.#onSend({ partition, count: records.length, timestamps, result });
+  }
+
+  /** Sends every partition's pending batch. */
+  drainAll(): void {
+    for (let p = 0; p < this.#pending.length; p++) this.drain(p);
+  }
+}
+

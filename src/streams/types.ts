@@ -1,0 +1,169 @@
+/**
+ * The record shapes of the Web Streams API — what a producer writes and what a consumer reads — and
+ * the conversions the produce path applies to every record.
+ *
+ * @module
+ */
+
+import type { RecordHeader, RecordInput } from "../record/record.ts";
+
+/**
+ * What a producer hands to `topic.writable()` / `append()`. Strings are encoded as UTF-8.
+ *
+ * @typeParam V the value type, `Uint8Array | string | null` unless a codec narrows it
+ *
+ * @example A keyed record with headers
+ * ```ts
+ * import type { ProducerRecord } from "./types.ts";
+ * const r: ProducerRecord = {
+ *   value: '{"user":"ada"}',
+ *   key: "ada",
+ *   headers: { "content-type": "application/json" },
+ *   timestamp: new Date("2024-05-01T12:00:00Z"),
+ * };
+ * ```
+ */
+export interface ProducerRecord<V = Uint8Array | string | null> {
+  /** The value: bytes, a string (encoded as UTF-8), or `null` for a tombstone. */
+  value: V;
+  /** The key: bytes, a string (UTF-8), or `null`/absent for none. */
+  key?: Uint8Array | string | null;
+  /** Headers, as an ordered list or as an object of key → value. */
+  headers?: RecordHeader[] | { [key: string]: Uint8Array | string | null };
+  /** CreateTime, in ms since the epoch or as a `Date`. @default the append time */
+  timestamp?: number | Date;
+  /** An explicit partition. @default the key's murmur2 hash, else the sticky partition */
+  partition?: number;
+}
+
+/**
+ * What a consumer gets from `topic.readable()`. `key` and `value` may be views into a read buffer.
+ *
+ * @typeParam V the value type, `Uint8Array | null` unless a codec decoded it
+ *
+ * @example Printing consumed records
+ * ```ts
+ * import type { ConsumedRecord } from "./types.ts";
+ * function show(r: ConsumedRecord) {
+ *   console.log(`${r.topic}-${r.partition}@${r.offset}`, r.value?.length ?? "tombstone");
+ * }
+ * ```
+ */
+export interface ConsumedRecord<V = Uint8Array | null> {
+  /** The topic the record was read from. */
+  topic: string;
+  /** The partition the record was read from. */
+  partition: number;
+  /** The record's offset in its partition. */
+  offset: number;
+  /** The record's timestamp, in ms since the epoch. */
+  timestamp: number;
+  /** The key bytes, or `null`. */
+  key: Uint8Array | null;
+  /** The value: bytes (or `null`, a tombstone) unless a codec decoded it. */
+  value: V;
+  /** Headers, in order. */
+  headers: RecordHeader[];
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Converts a key or value to bytes: strings become UTF-8, bytes pass through unchanged.
+ *
+ * @param v the key or value
+ * @returns the bytes, or `null` for `null`/`undefined`
+ * @throws {TypeError} when `v` is neither bytes, a string, `null` nor `undefined`
+ *
+ * @example Strings become UTF-8
+ * ```ts
+ * import { toBytes } from "./types.ts";
+ * console.log(toBytes("hé")); // Uint8Array(3) [ 104, 195, 169 ]
+ * console.log(toBytes(null)); // null
+ * ```
+ */
+export function toBytes(v: Uint8Array | string | null | undefined): Uint8Array | null {
+  if (typeof v === "string") return encoder.encode(v);
+  if (v instanceof Uint8Array) return v;
+  if (v === null || v === undefined) return null;
+  throw new TypeError(`Cannot convert a ${typeof v} to bytes: expected a Uint8Array, a string or null`);
+}
+
+/**
+ * Converts the headers of a {@linkcode ProducerRecord} to the ordered list the record format stores.
+ * A list whose values are all bytes or `null` is returned as it is.
+ *
+ * @param h the headers: a list, an object of key → value, or `undefined`
+ * @returns the headers as a list (empty for none), values as bytes or `null`
+ * @throws {TypeError} when a header key is not a string or a value is not bytes, a string or `null`
+ *
+ * @example An object of headers becomes a list
+ * ```ts
+ * import { normalizeHeaders } from "./types.ts";
+ * const list = normalizeHeaders({ "trace-id": "abc", empty: null });
+ * console.log(list.map((h) => h.key)); // [ "trace-id", "empty" ]
+ * ```
+ */
+export function normalizeHeaders(h: ProducerRecord["headers"] | undefined | null): RecordHeader[] {
+  if (h === undefined || h === null) return [];
+  if (Array.isArray(h)) {
+    for (let i = 0; i < h.length; i++) {
+      const header = h[i];
+      if (typeof header?.key !== "string") {
+        throw new TypeError(`Cannot use header ${i}: its key must be a string`);
+      }
+      if (!(header.value === null || header.value instanceof Uint8Array)) return h.map(copyHeader);
+    }
+    return h;
+  }
+  if (typeof h !== "object") {
+    throw new TypeError(`Cannot use headers of type ${typeof h}: expected a list or an object`);
+  }
+  const out: RecordHeader[] = [];
+  for (const key in h) {
+    if (Object.hasOwn(h, key)) out.push({ key, value: toBytes(h[key]) });
+  }
+  return out;
+}
+
+function copyHeader(header: RecordHeader): RecordHeader {
+  return { key: header.key, value: toBytes(header.value as Uint8Array | string | null) };
+}
+
+/**
+ * Converts a {@linkcode ProducerRecord} to the {@linkcode RecordInput} a record batch is encoded from:
+ * key and value to bytes, headers to a list, a `Date` timestamp to ms. `partition` is not part of
+ * the result: the caller has routed the record already.
+ *
+ * @param r the producer record
+ * @returns the record input; `timestamp` is `undefined` when `r` has none (the append time is used)
+ * @throws {TypeError} when a key, value or header has the wrong type
+ * @throws {RangeError} when the timestamp is not a finite number or an invalid `Date`
+ *
+ * @example
+ * ```ts
+ * import { toRecordInput } from "./types.ts";
+ * const input = toRecordInput({ key: "k", value: "v", timestamp: new Date(1_700_000_000_000) });
+ * console.log(input.timestamp); // 1700000000000
+ * ```
+ */
+export function toRecordInput(r: ProducerRecord): RecordInput {
+  let timestamp = r.timestamp;
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== "number") {
+      if (!(timestamp instanceof Date)) {
+        throw new TypeError(`Cannot use a timestamp of type ${typeof timestamp}: expected ms or a Date`);
+      }
+      timestamp = timestamp.getTime();
+    }
+    if (!Number.isFinite(timestamp)) {
+      throw new RangeError(`Cannot use timestamp ${timestamp}: it must be a finite number of ms`);
+    }
+  }
+  return {
+    key: toBytes(r.key),
+    value: toBytes(r.value),
+    headers: normalizeHeaders(r.headers),
+    timestamp: timestamp as number | undefined,
+  };
+}

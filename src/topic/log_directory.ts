@@ -1,0 +1,242 @@
+/**
+ * A log directory: many topics, each a set of partition directories `<topic>-<partition>/`,
+ * with each topic's config kept in `.topics/<topic>.json`.
+ *
+ * @module
+ */
+import { InvalidTopicError, StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
+import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
+import { PartitionLog } from "../log/partition_log.ts";
+import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
+import { Topic } from "./topic.ts";
+import { validateTopicName } from "./topic_name.ts";
+
+/** The settings of a topic: Kafka's log configs, in camelCase. */
+export type TopicConfig = LogConfig;
+
+/** Options of {@linkcode open}. */
+export interface OpenOptions {
+  /** Config for topics created without one, over Kafka's defaults. */
+  defaults?: Partial<TopicConfig>;
+}
+
+/** Options of {@linkcode LogDirectory.createTopic}. */
+export interface CreateTopicOptions {
+  /** How many partitions. @default 1 */
+  partitions?: number;
+  /** The topic's config, over the directory's defaults. */
+  config?: Partial<TopicConfig>;
+}
+
+const TOPICS_DIR = ".topics";
+
+interface StoredTopic {
+  version: 0;
+  name: string;
+  partitions: number;
+  config: TopicConfig;
+}
+
+/**
+ * An open log directory. Get one with {@linkcode open}.
+ *
+ * @example
+ * ```ts
+ * import { open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("events", { partitions: 4, config: { fsync: "always" } });
+ * console.log(log.topics()); // ["events"]
+ * await log.close();
+ * ```
+ */
+export class LogDirectory {
+  readonly #topics = new Map<string, Topic>();
+  readonly #defaults: TopicConfig;
+  #closed = false;
+
+  private constructor(readonly dir: string, defaults: TopicConfig) {
+    this.#defaults = defaults;
+  }
+
+  /**
+   * Opens a log directory (created if missing), finds its topics and partitions, and opens every
+   * partition log, recovering those that were not closed cleanly.
+   *
+   * @param dir the directory path
+   * @param options defaults for new topics
+   * @returns the open directory
+   * @throws {StorageError} when the directory cannot be created or read
+   */
+  static async open(dir: string, options: OpenOptions = {}): Promise<LogDirectory> {
+    await Promise.resolve();
+    const defaults = resolveLogConfig(options.defaults ?? {});
+    try {
+      fs.mkdirSync(`${dir}/${TOPICS_DIR}`, { recursive: true });
+    } catch (err) {
+      throw new StorageError(`Cannot open log directory ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    const self = new LogDirectory(dir, defaults);
+    const found = new Map<string, number>();
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
+        fs.rmSync(`${dir}/${entry.name}`, { recursive: true, force: true });
+        continue;
+      }
+      const m = /^(.+)-(\d+)$/.exec(entry.name);
+      if (!m) continue;
+      try {
+        validateTopicName(m[1]);
+      } catch {
+        continue;
+      }
+      found.set(m[1], Math.max(found.get(m[1]) ?? 0, Number(m[2]) + 1));
+    }
+    for (const file of fs.readdirSync(`${dir}/${TOPICS_DIR}`)) {
+      const m = /^(.+)\.json$/.exec(file);
+      if (m && !found.has(m[1])) found.set(m[1], 0);
+    }
+    for (const [name, dirs] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const stored = self.#readStored(name);
+      const partitions = Math.max(stored?.partitions ?? 0, dirs, 1);
+      const config = resolveLogConfig(stored?.config ?? {}, defaults);
+      self.#openTopic(name, partitions, config);
+    }
+    return self;
+  }
+
+  #readStored(name: string): StoredTopic | undefined {
+    try {
+      const value = JSON.parse(fs.readFileSync(`${this.dir}/${TOPICS_DIR}/${name}.json`, "utf8"));
+      if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) return value;
+    } catch { /* missing or unreadable: defaults, partitions from the directories */ }
+    return undefined;
+  }
+
+  #openTopic(name: string, partitions: number, config: TopicConfig): Topic {
+    const logs: PartitionLog[] = [];
+    for (let p = 0; p < partitions; p++) logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config));
+    const topic = new Topic(name, logs, Object.freeze({ ...config }));
+    this.#topics.set(name, topic);
+    return topic;
+  }
+
+  #checkOpen(action: string): void {
+    if (this.#closed) throw new StorageError(`Cannot ${action}: the log directory ${this.dir} is closed`);
+  }
+
+  /**
+   * The topic names, sorted.
+   *
+   * @returns the names
+   */
+  topics(): string[] {
+    return [...this.#topics.keys()].sort();
+  }
+
+  /**
+   * Whether a topic exists.
+   *
+   * @param name the topic name
+   */
+  hasTopic(name: string): boolean {
+    return this.#topics.has(name);
+  }
+
+  /**
+   * An existing topic.
+   *
+   * @param name the topic name
+   * @returns the topic
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   */
+  topic(name: string): Topic {
+    this.#checkOpen(`use topic "${name}"`);
+    const topic = this.#topics.get(name);
+    if (!topic) throw new UnknownTopicOrPartitionError(name);
+    return topic;
+  }
+
+  /**
+   * Creates a topic with N partitions and its config (stored in `.topics/<name>.json`).
+   *
+   * @param name the topic name (Kafka's rule: 1–249 characters of `[a-zA-Z0-9._-]`, not `.`/`..`)
+   * @param options partitions and config
+   * @returns the new topic
+   * @throws {InvalidTopicError} for an illegal name
+   * @throws {TopicExistsError} when the topic exists
+   * @throws {RangeError} for a partition count below 1 or a config value out of range
+   */
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<Topic> {
+    await Promise.resolve();
+    this.#checkOpen(`create topic "${name}"`);
+    validateTopicName(name);
+    if (this.#topics.has(name)) throw new TopicExistsError(name);
+    const partitions = options.partitions ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100_000) {
+      throw new RangeError(`Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to 100000`);
+    }
+    const config = resolveLogConfig(options.config ?? {}, this.#defaults);
+    const stored: StoredTopic = { version: 0, name, partitions, config };
+    writeFileAtomic(`${this.dir}/${TOPICS_DIR}/${name}.json`, JSON.stringify(stored, null, 2) + "\n");
+    const topic = this.#openTopic(name, partitions, config);
+    syncDirectory(this.dir);
+    return topic;
+  }
+
+  /**
+   * Deletes a topic and all its records: closes its logs, renames each partition directory to
+   * `<topic>-<partition>.<id>-delete` (as Kafka does), removes them and the topic's config.
+   *
+   * @param name the topic name
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.#checkOpen(`delete topic "${name}"`);
+    if (typeof name !== "string") throw new InvalidTopicError(String(name), "a topic name must be a string");
+    const topic = this.topic(name);
+    this.#topics.delete(name);
+    await Promise.all(topic.logs.map((l) => l.close()));
+    const id = Math.floor(Math.random() * 2 ** 32).toString(16);
+    const doomed: string[] = [];
+    for (let p = 0; p < topic.partitions; p++) {
+      const from = `${this.dir}/${name}-${p}`;
+      const to = `${from}.${id}-delete`;
+      fs.renameSync(from, to);
+      doomed.push(to);
+    }
+    fs.rmSync(`${this.dir}/${TOPICS_DIR}/${name}.json`, { force: true });
+    syncDirectory(this.dir);
+    for (const path of doomed) fs.rmSync(path, { recursive: true, force: true });
+  }
+
+  /**
+   * Closes every partition log cleanly (flushed, fsynced, marked clean so the next open scans
+   * nothing). Streams still reading end; the directory cannot be used afterwards.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#topics.values()].flatMap((t) => t.logs.map((l) => l.close())));
+  }
+}
+
+/**
+ * Opens a log directory: the entry point of reel.
+ *
+ * @param dir the directory path (created if missing)
+ * @param options defaults for new topics
+ * @returns the open {@linkcode LogDirectory}
+ * @throws {StorageError} when the directory cannot be created or read
+ * @example
+ * ```ts
+ * import { open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync(), { defaults: { fsync: "always" } });
+ * const topic = log.hasTopic("events") ? log.topic("events") : await log.createTopic("events");
+ * await topic.append([{ value: "hello" }]);
+ * await log.close();
+ * ```
+ */
+export function open(dir: string, options: OpenOptions = {}): Promise<LogDirectory> {
+  return LogDirectory.open(dir, options);
+}

@@ -1,0 +1,246 @@
+/**
+ * A topic: a name, N partitions (one {@linkcode PartitionLog} each) and a config, with the Web
+ * Streams faces to produce into it and consume from it.
+ *
+ * @module
+ */
+import { UnknownTopicOrPartitionError } from "../errors.ts";
+import type { LogConfig } from "../log/log_config.ts";
+import type { PartitionLog } from "../log/partition_log.ts";
+import type { CompressionType } from "../record/compression.ts";
+import { FetchSource, type ReadableOptions } from "../streams/fetch_source.ts";
+import { ProduceSink, type WritableOptions } from "../streams/produce_sink.ts";
+import { RecordAccumulator, type SentBatch } from "../streams/record_accumulator.ts";
+import type { ConsumedRecord, ProducerRecord } from "../streams/types.ts";
+
+/** What `append` tells of each record once it is acknowledged. */
+export interface RecordMetadata {
+  /** The partition the record went to. */
+  partition: number;
+  /** Its offset in that partition. */
+  offset: number;
+  /** Its timestamp, ms (CreateTime: given, or the append time). */
+  timestamp: number;
+}
+
+/** One partition's state, as `describe()` reports it. */
+export interface PartitionDescription {
+  /** The partition number. */
+  partition: number;
+  /** The first offset still in the log. */
+  logStartOffset: number;
+  /** The next offset to be assigned. */
+  logEndOffset: number;
+  /** The end of what readers see. */
+  highWatermark: number;
+  /** How many segments the partition has. */
+  segments: number;
+  /** The size of its `.log` files, bytes. */
+  bytes: number;
+}
+
+/** Options of `topic.append()`. */
+export interface AppendOptions {
+  /** Compression codec of the batches (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
+  compression?: CompressionType;
+}
+
+/**
+ * A topic of an open log directory. Get one from `log.createTopic()` or `log.topic()`.
+ *
+ * @example Produce and consume
+ * ```ts
+ * import { open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events", { partitions: 2 });
+ * await topic.append([{ key: "user-1", value: "signed up" }]);
+ * for await (const record of topic.readable()) console.log(record.offset, new TextDecoder().decode(record.value!));
+ * await log.close();
+ * ```
+ */
+export class Topic {
+  readonly #logs: readonly PartitionLog[];
+
+  /**
+   * @param name the topic name
+   * @param logs one open log per partition
+   * @param config the topic's log settings
+   */
+  constructor(readonly name: string, logs: readonly PartitionLog[], readonly config: Readonly<LogConfig>) {
+    this.#logs = logs;
+  }
+
+  /** How many partitions the topic has. */
+  get partitions(): number {
+    return this.#logs.length;
+  }
+
+  /** The partition logs, indexed by partition number (for tools; most code uses the streams). */
+  get logs(): readonly PartitionLog[] {
+    return this.#logs;
+  }
+
+  /**
+   * One partition's log.
+   *
+   * @param partition the partition number
+   * @throws {UnknownTopicOrPartitionError} when the topic has no such partition
+   */
+  partition(partition: number): PartitionLog {
+    const log = Number.isInteger(partition) ? this.#logs[partition] : undefined;
+    if (!log) throw new UnknownTopicOrPartitionError(this.name, partition);
+    return log;
+  }
+
+  /**
+   * A `WritableStream` of producer records. Records are grouped per partition into batches of
+   * `batchSize` bytes (sent early after `lingerMs`); at most `maxInFlight` batches wait for
+   * acknowledgement before `write()` applies backpressure; `close()` resolves once everything
+   * written is durable under the topic's fsync policy.
+   *
+   * @param options batching and compression
+   * @returns the stream
+   * @throws {RangeError} for a bad option
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("lines");
+   * await ReadableStream.from(["a", "b"].map((value) => ({ value }))).pipeTo(topic.writable());
+   * await log.close();
+   * ```
+   */
+  writable(options: WritableOptions = {}): WritableStream<ProducerRecord> {
+    return new WritableStream(new ProduceSink(this, options), { highWaterMark: 64 });
+  }
+
+  /**
+   * Appends records and resolves, once they are acknowledged under the topic's fsync policy,
+   * with each record's partition, offset and timestamp, in the order given. Records for one
+   * partition go into as few batches as `maxMessageBytes` allows.
+   *
+   * @param records the records
+   * @param options compression
+   * @returns one {@linkcode RecordMetadata} per record
+   * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
+   * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes` (nothing is appended)
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("events", { partitions: 3 });
+   * const [meta] = await topic.append([{ key: "k", value: "v" }]);
+   * console.log(meta.partition, meta.offset);
+   * await log.close();
+   * ```
+   */
+  async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
+    if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
+    const sent: SentBatch[] = [];
+    const accumulator = new RecordAccumulator(
+      this,
+      { batchSize: this.config.maxMessageBytes, compression: options.compression },
+      (b) => sent.push(b),
+    );
+    // Place every record first, so a bad record fails the call before anything is appended.
+    for (const record of records) accumulator.validate(record);
+    const partitions = new Int32Array(records.length);
+    for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
+    accumulator.drainAll();
+    const results = await Promise.all(sent.map((b) => b.result));
+    const perPartition: RecordMetadata[][] = this.#logs.map(() => []);
+    for (let b = 0; b < sent.length; b++) {
+      const { partition, count, timestamps } = sent[b];
+      for (let i = 0; i < count; i++) {
+        perPartition[partition].push({ partition, offset: results[b].baseOffset + i, timestamp: timestamps[i] });
+      }
+    }
+    const next = new Int32Array(this.#logs.length);
+    const out = new Array<RecordMetadata>(records.length);
+    for (let i = 0; i < records.length; i++) out[i] = perPartition[partitions[i]][next[partitions[i]]++];
+    return out;
+  }
+
+  /**
+   * A `ReadableStream` of consumed records over one, some or all partitions: from `"earliest"`,
+   * `"latest"`, an offset or `{ timestamp }`, optionally up to an end offset, and with `follow`
+   * kept open for new records. Readers see records only up to the high watermark. Cancelling the
+   * stream, or aborting `signal`, releases everything it holds.
+   *
+   * @param options where and how to read
+   * @returns the stream (each partition in offset order; partitions interleave chunk by chunk)
+   * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
+   * @throws {OffsetOutOfRangeError} for a start offset outside `[logStartOffset, logEndOffset]`
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("events");
+   * await topic.append([{ value: "a" }, { value: "b" }]);
+   * for await (const r of topic.readable({ from: 1 })) console.log(r.offset); // 1
+   * await log.close();
+   * ```
+   */
+  readable(options: ReadableOptions = {}): ReadableStream<ConsumedRecord> {
+    return new ReadableStream(new FetchSource<ConsumedRecord>(this, options, false, (p) => this.partition(p)), {
+      highWaterMark: 0,
+    });
+  }
+
+  /**
+   * Like {@linkcode Topic.readable}, but each chunk is an array of records (those of one read
+   * from one partition): the fastest way to consume.
+   *
+   * @param options where and how to read
+   * @returns the stream of record arrays
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("events");
+   * await topic.append([{ value: "a" }, { value: "b" }]);
+   * for await (const records of topic.readableBatches()) console.log(records.length); // 2
+   * await log.close();
+   * ```
+   */
+  readableBatches(options: ReadableOptions = {}): ReadableStream<ConsumedRecord[]> {
+    return new ReadableStream(new FetchSource<ConsumedRecord[]>(this, options, true, (p) => this.partition(p)), {
+      highWaterMark: 0,
+    });
+  }
+
+  /**
+   * The first offset, per partition, whose record timestamp is at or after `timestamp`
+   * (Kafka's `offsetsForTimes`).
+   *
+   * @param timestamp ms since the epoch
+   * @returns per partition the offset and its record's timestamp, or `null` when every record is older
+   */
+  offsetsForTimes(timestamp: number): ({ partition: number; offset: number; timestamp: number } | null)[] {
+    return this.#logs.map((log, partition) => {
+      const found = log.offsetForTimestamp(timestamp);
+      return found ? { partition, ...found } : null;
+    });
+  }
+
+  /**
+   * Each partition's offsets, segments and size.
+   *
+   * @returns one entry per partition
+   */
+  describe(): PartitionDescription[] {
+    return this.#logs.map((log, partition) => ({
+      partition,
+      logStartOffset: log.logStartOffset,
+      logEndOffset: log.logEndOffset,
+      highWatermark: log.highWatermark,
+      segments: log.segments.length,
+      bytes: log.size,
+    }));
+  }
+
+  /** Forces every partition's appended records to disk. */
+  async flush(): Promise<void> {
+    await Promise.all(this.#logs.map((l) => l.flush()));
+  }
+}

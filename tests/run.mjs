@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Runs the whole test suite under Deno (`deno test -A tests/`, with type-checking) and then under Bun
+// (`bun test ./tests/`: the leading `./` makes it a path, so only our `*_test.ts` files run, never
+// anything under node_modules/). Each runtime's output streams through to the terminal while it is
+// captured; its summary is then parsed:
+//
+//   Deno: `ok | 12 passed (3 steps) | 0 failed (1s)` or `FAILED | 1 passed | 2 failed (1 step) (1s)`
+//         (tests and steps are both counted)
+//   Bun:  ` 12 pass`, ` 0 fail` (and ` 1 error` for errors outside a test, counted as failures)
+//
+// It prints one line per runtime and, last, one line alone: `N passed, N failed` (both runtimes added
+// up). The exit status is non-zero if either runtime failed, exited non-zero, or ran no test; a runner
+// whose summary cannot be found (it crashed, or found no test file) counts as one failure.
+//
+// Usage: node tests/run.mjs [--deno-only | --bun-only] [extra args passed to both runners]
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
+
+let args = process.argv.slice(2);
+let only;
+if (args[0] === "--deno-only" || args[0] === "--bun-only") {
+  only = args[0].slice(2, -5);
+  args = args.slice(1);
+}
+
+const runtimes = [
+  { name: "deno", cmd: bin("deno"), args: ["test", "-A", ...(args.length ? args : ["tests/"])], parse: parseDeno },
+  { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
+].filter((r) => !only || r.name === only);
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** @param {string} out @returns {{passed: number, failed: number} | undefined} */
+function parseDeno(out) {
+  const re = /^(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/gm;
+  let last;
+  for (const m of out.matchAll(re)) last = m;
+  if (!last) return undefined;
+  const n = (i) => Number(last[i] ?? 0);
+  return { passed: n(2) + n(3), failed: n(4) + n(5) };
+}
+
+/** @param {string} out @returns {{passed: number, failed: number} | undefined} */
+function parseBun(out) {
+  const count = (word) => {
+    let last;
+    for (const m of out.matchAll(new RegExp(`^\\s*(\\d+) ${word}$`, "gm"))) last = m;
+    return last ? Number(last[1]) : undefined;
+  };
+  const passed = count("pass");
+  const failed = count("fail");
+  if (passed === undefined || failed === undefined) return undefined;
+  return { passed, failed: failed + (count("errors?") ?? 0) };
+}
+
+/** Runs one runtime's test command, streaming and capturing its output. */
+function run(runtime) {
+  return new Promise((resolve) => {
+    if (!existsSync(runtime.cmd)) {
+      resolve({ code: 127, out: `tests/run.mjs: ${runtime.cmd} not found (run npm ci)\n` });
+      return;
+    }
+    const child = spawn(runtime.cmd, runtime.args, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks = [];
+    child.stdout.on("data", (c) => {
+      chunks.push(c);
+      process.stdout.write(c);
+    });
+    child.stderr.on("data", (c) => {
+      chunks.push(c);
+      process.stderr.write(c);
+    });
+    child.on("error", (err) => resolve({ code: 127, out: String(err) }));
+    child.on("close", (code, signal) => {
+      resolve({ code: code ?? (signal ? 128 : 1), out: Buffer.concat(chunks).toString("utf8").replace(ANSI, "") });
+    });
+  });
+}
+
+let passed = 0;
+let failed = 0;
+let ok = true;
+const lines = [];
+for (const runtime of runtimes) {
+  console.log(`\n=== ${runtime.name} ${runtime.args.join(" ")}\n`);
+  const { code, out } = await run(runtime);
+  const summary = runtime.parse(out);
+  if (!summary) {
+    ok = false;
+    failed += 1;
+    lines.push(`${runtime.name}: no test summary found (exit status ${code})`);
+    continue;
+  }
+  passed += summary.passed;
+  failed += summary.failed;
+  const runtimeOk = code === 0 && summary.failed === 0 && summary.passed > 0;
+  if (!runtimeOk) ok = false;
+  lines.push(
+    `${runtime.name}: ${summary.passed} passed, ${summary.failed} failed, exit status ${code}` +
+      (summary.passed === 0 ? " (no test ran)" : ""),
+  );
+}
+
+console.log("");
+for (const line of lines) console.log(line);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = ok ? 0 : 1;
