@@ -159,7 +159,10 @@ export class RecordTooLargeError extends ReelError {
    * @param maxSize the limit in bytes (`maxMessageBytes`)
    */
   constructor(readonly size: number, readonly maxSize: number) {
-    super("MESSAGE_TOO_LARGE", `Cannot append a record batch of ${size} bytes: the limit (maxMessageBytes) is ${maxSize} bytes`);
+    super(
+      "MESSAGE_TOO_LARGE",
+      `Cannot append a record batch of ${size} bytes: the limit (maxMessageBytes) is ${maxSize} bytes`,
+    );
     this.name = "RecordTooLargeError";
   }
 }

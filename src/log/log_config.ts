@@ -71,14 +71,19 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
  * resolveLogConfig({ fsync: "never" }).segmentBytes; // 1073741824
  * ```
  */
-export function resolveLogConfig(config: Partial<LogConfig> = {}, base: LogConfig = DEFAULT_LOG_CONFIG): LogConfig {
+export function resolveLogConfig(
+  config: Partial<LogConfig> = {},
+  base: LogConfig = DEFAULT_LOG_CONFIG,
+): LogConfig {
   const out: LogConfig = { ...base };
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue;
     if (!(key in DEFAULT_LOG_CONFIG)) throw new TypeError(`Unknown topic config "${key}"`);
     if (key === "fsync") {
       if (value !== "always" && value !== "interval" && value !== "never") {
-        throw new TypeError(`Invalid topic config fsync=${JSON.stringify(value)}: expected "always", "interval" or "never"`);
+        throw new TypeError(
+          `Invalid topic config fsync=${JSON.stringify(value)}: expected "always", "interval" or "never"`,
+        );
       }
       out.fsync = value;
       continue;
@@ -89,7 +94,9 @@ export function resolveLogConfig(config: Partial<LogConfig> = {}, base: LogConfi
     (out as unknown as { [k: string]: number })[key] = value;
   }
   const atLeast = (key: keyof LogConfig, min: number) => {
-    if ((out[key] as number) < min) throw new RangeError(`Invalid topic config ${key}=${out[key]}: must be at least ${min}`);
+    if ((out[key] as number) < min) {
+      throw new RangeError(`Invalid topic config ${key}=${out[key]}: must be at least ${min}`);
+    }
   };
   atLeast("segmentBytes", 1024);
   atLeast("segmentMs", 1);
@@ -98,6 +105,8 @@ export function resolveLogConfig(config: Partial<LogConfig> = {}, base: LogConfi
   atLeast("fsyncIntervalMs", 1);
   atLeast("retentionMs", -1);
   atLeast("retentionBytes", -1);
-  if (out.segmentBytes > 0x7fffffff) throw new RangeError(`Invalid topic config segmentBytes=${out.segmentBytes}: must fit in int32`);
+  if (out.segmentBytes > 0x7fffffff) {
+    throw new RangeError(`Invalid topic config segmentBytes=${out.segmentBytes}: must fit in int32`);
+  }
   return out;
 }

@@ -210,7 +210,13 @@ export class LogSegment {
     this.nextOffset = info.lastOffset + 1;
   }
 
-  #indexBatch(lastOffset: number, maxTimestamp: number, offsetOfMax: number, position: number, size: number): void {
+  #indexBatch(
+    lastOffset: number,
+    maxTimestamp: number,
+    offsetOfMax: number,
+    position: number,
+    size: number,
+  ): void {
     if (maxTimestamp > this.maxTimestampSoFar) {
       this.maxTimestampSoFar = maxTimestamp;
       this.offsetOfMaxTimestampSoFar = offsetOfMax;
@@ -259,7 +265,11 @@ export class LogSegment {
    * @param endPosition scan no further than this byte position
    * @returns the batch's location, or `undefined` when no batch at or past `offset` lies below `endPosition`
    */
-  translateOffset(offset: number, startPosition?: number, endPosition = this.size): BatchLocation | undefined {
+  translateOffset(
+    offset: number,
+    startPosition?: number,
+    endPosition = this.size,
+  ): BatchLocation | undefined {
     let position = startPosition ?? this.offsetIndex.lookup(offset).position;
     while (position < endPosition) {
       const batch = this.#readScanHeader(position);
@@ -322,7 +332,11 @@ export class LogSegment {
       if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD) break;
       if (position + size > fileBytes) break; // a torn tail
       if (at + size > chunk.length) {
-        chunk = readFully(this.#fd, position, Math.max(size, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position)));
+        chunk = readFully(
+          this.#fd,
+          position,
+          Math.max(size, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position)),
+        );
         chunkStart = position;
         at = 0;
       }

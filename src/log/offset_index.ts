@@ -67,7 +67,11 @@ export class OffsetIndex {
     if (this.#count > 0) {
       const i = this.#count - 1;
       if (rel <= this.#relativeOffsets[i] || position <= this.#positions[i]) {
-        throw new RangeError(`Cannot add index entry (${offset}, ${position}) after (${this.baseOffset + this.#relativeOffsets[i]}, ${this.#positions[i]})`);
+        throw new RangeError(
+          `Cannot add index entry (${offset}, ${position}) after (${
+            this.baseOffset + this.#relativeOffsets[i]
+          }, ${this.#positions[i]})`,
+        );
       }
     }
     if (this.#count === this.#relativeOffsets.length) {

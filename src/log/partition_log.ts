@@ -211,12 +211,16 @@ export class PartitionLog {
       // An empty active segment whose name does not match the log end offset (its predecessor
       // lost its tail) is replaced, so that segment names stay true base offsets.
       const last = segments[segments.length - 1];
-      if (segments.length > 1 && last.size === 0 && last.baseOffset !== segments[segments.length - 2].nextOffset) {
+      if (
+        segments.length > 1 && last.size === 0 && last.baseOffset !== segments[segments.length - 2].nextOffset
+      ) {
         segments.pop()!.delete();
       }
       for (const segment of segments.slice(0, -1)) segment.onBecomeInactiveSegment();
     }
-    if (logStartOffset === undefined || logStartOffset < segments[0].baseOffset) logStartOffset = segments[0].baseOffset;
+    if (logStartOffset === undefined || logStartOffset < segments[0].baseOffset) {
+      logStartOffset = segments[0].baseOffset;
+    }
     const logEnd = segments[segments.length - 1].nextOffset;
     if (logStartOffset > logEnd) logStartOffset = logEnd;
     if (fileSize(markerPath) >= 0) {
@@ -277,21 +281,33 @@ export class PartitionLog {
    * @throws {StorageError} when the log is closed or the write fails
    */
   appendBatch(batch: Uint8Array, verify = true): AppendInfo {
-    if (this.#closed) throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
-    if (batch.length > this.config.maxMessageBytes) throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
+    if (this.#closed) {
+      throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
+    }
+    if (batch.length > this.config.maxMessageBytes) {
+      throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
+    }
     const header = verify ? validateRecordBatch(batch, 0) : readRecordBatchHeader(batch, 0);
     if (header.batchLength + LOG_OVERHEAD !== batch.length) {
-      throw new CorruptRecordError(`expected one batch of ${header.batchLength + LOG_OVERHEAD} bytes, got ${batch.length} bytes`, {
-        topic: this.topic,
-        partition: this.partition,
-      });
+      throw new CorruptRecordError(
+        `expected one batch of ${header.batchLength + LOG_OVERHEAD} bytes, got ${batch.length} bytes`,
+        {
+          topic: this.topic,
+          partition: this.partition,
+        },
+      );
     }
     const baseOffset = this.#logEndOffset;
     const lastOffset = baseOffset + header.lastOffsetDelta;
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, 0);
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
-    this.#active().append(batch, { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp, offsetOfMaxTimestamp: lastOffset });
+    this.#active().append(batch, {
+      baseOffset,
+      lastOffset,
+      maxTimestamp: header.maxTimestamp,
+      offsetOfMaxTimestamp: lastOffset,
+    });
     this.#logEndOffset = lastOffset + 1;
     if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
     return { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp };
@@ -338,7 +354,10 @@ export class PartitionLog {
         } catch (err) {
           const failed = this.#syncWaiters;
           this.#syncWaiters = [];
-          const error = new StorageError(`Cannot fsync "${this.topic}-${this.partition}": ${(err as Error).message}`, { cause: err });
+          const error = new StorageError(
+            `Cannot fsync "${this.topic}-${this.partition}": ${(err as Error).message}`,
+            { cause: err },
+          );
           for (const w of failed) w.reject(error);
           continue;
         }
@@ -373,7 +392,8 @@ export class PartitionLog {
     if (active.size === 0) return;
     if (
       active.size + incomingBytes > this.config.segmentBytes ||
-      (active.rollingBasedTimestamp >= 0 && maxTimestamp - active.rollingBasedTimestamp > this.config.segmentMs) ||
+      (active.rollingBasedTimestamp >= 0 &&
+        maxTimestamp - active.rollingBasedTimestamp > this.config.segmentMs) ||
       !active.canHold(lastOffset)
     ) this.roll();
   }
@@ -394,7 +414,9 @@ export class PartitionLog {
     syncDirectory(this.dir);
     this.#track(
       old.flush(true).then(() => {
-        if (!this.#closed) writeCheckpoint(`${this.dir}/${RECOVERY_POINT_CHECKPOINT}`, this.topic, this.partition, base);
+        if (!this.#closed) {
+          writeCheckpoint(`${this.dir}/${RECOVERY_POINT_CHECKPOINT}`, this.topic, this.partition, base);
+        }
       }).catch(() => {/* the next open recovers from the older recovery point */}),
     );
     return base;
@@ -419,7 +441,13 @@ export class PartitionLog {
    */
   checkOffset(offset: number): void {
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
-      throw new OffsetOutOfRangeError(this.topic, this.partition, offset, this.logStartOffset, this.#logEndOffset);
+      throw new OffsetOutOfRangeError(
+        this.topic,
+        this.partition,
+        offset,
+        this.logStartOffset,
+        this.#logEndOffset,
+      );
     }
   }
 
@@ -437,7 +465,9 @@ export class PartitionLog {
    * @throws {StorageError} when the log is closed
    */
   read(offset: number, maxBytes: number, cursor?: ReadCursor): FetchData | null {
-    if (this.#closed) throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
+    if (this.#closed) {
+      throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
+    }
     this.checkOffset(offset);
     if (offset >= this.#highWatermark) return null;
     let index: number;
@@ -477,7 +507,11 @@ export class PartitionLog {
         end += size;
       }
       if (end === 0) return null;
-      let next: ReadCursor = { offset: nextOffset, segmentBaseOffset: segment.baseOffset, position: batch.position + end };
+      let next: ReadCursor = {
+        offset: nextOffset,
+        segmentBaseOffset: segment.baseOffset,
+        position: batch.position + end,
+      };
       if (next.position >= segment.size && index + 1 < this.#segments.length) {
         next = { offset: nextOffset, segmentBaseOffset: this.#segments[index + 1].baseOffset, position: 0 };
       }
@@ -595,8 +629,18 @@ export class PartitionLog {
       segment.close();
     }
     const active = this.#active();
-    writeCheckpoint(`${this.dir}/${RECOVERY_POINT_CHECKPOINT}`, this.topic, this.partition, this.#logEndOffset);
-    writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, this.logStartOffset);
+    writeCheckpoint(
+      `${this.dir}/${RECOVERY_POINT_CHECKPOINT}`,
+      this.topic,
+      this.partition,
+      this.#logEndOffset,
+    );
+    writeCheckpoint(
+      `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
+      this.topic,
+      this.partition,
+      this.logStartOffset,
+    );
     writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
       version: 0,
       logEndOffset: this.#logEndOffset,

@@ -81,7 +81,13 @@ export function compressionName(type: number): string {
 /** The typed part of `lz4js` we use (the package ships no types). */
 interface Lz4js {
   compressBound(n: number): number;
-  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+  compressBlock(
+    src: Uint8Array,
+    dst: Uint8Array,
+    sIndex: number,
+    sLength: number,
+    hashTable: Uint32Array,
+  ): number;
   decompressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number;
 }
 /** The typed part of `snappyjs` we use (the package ships no types). */
@@ -96,7 +102,9 @@ const snappy = snappyjs as unknown as Snappyjs;
 
 /** A view of a Buffer (or any Uint8Array subclass) as a plain Uint8Array, without copying. */
 function plain(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -188,7 +196,24 @@ function zstd(name: "zstdCompressSync" | "zstdDecompressSync"): (bytes: Uint8Arr
 // ---------------------------------------------------------------------------------------------
 // Snappy, xerial framing (org.xerial.snappy.SnappyOutputStream / SnappyCodec).
 
-const XERIAL_HEADER = new Uint8Array([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+const XERIAL_HEADER = new Uint8Array([
+  0x82,
+  0x53,
+  0x4e,
+  0x41,
+  0x50,
+  0x50,
+  0x59,
+  0x00,
+  0,
+  0,
+  0,
+  1,
+  0,
+  0,
+  0,
+  1,
+]);
 const XERIAL_BLOCK = 32 * 1024;
 
 function snappyXerialCompress(bytes: Uint8Array): Uint8Array {
@@ -227,9 +252,12 @@ function snappyDecompress(bytes: Uint8Array): Uint8Array {
   let position = 16;
   while (position < bytes.length) {
     if (position + 4 > bytes.length) {
-      throw new CorruptRecordError(`Cannot decompress snappy records: xerial block length at byte ${position} is cut off`);
+      throw new CorruptRecordError(
+        `Cannot decompress snappy records: xerial block length at byte ${position} is cut off`,
+      );
     }
-    const n = ((bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) | bytes[position + 3]) >>>
+    const n = ((bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) |
+      bytes[position + 3]) >>>
       0;
     position += 4;
     if (position + n > bytes.length) {
@@ -283,7 +311,8 @@ function writeU32LE(out: Uint8Array, position: number, value: number): void {
 }
 
 function readU32LE(bytes: Uint8Array, position: number): number {
-  return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24)) >>> 0;
+  return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) |
+    (bytes[position + 3] << 24)) >>> 0;
 }
 
 function lz4FrameCompress(bytes: Uint8Array): Uint8Array {
@@ -320,12 +349,16 @@ function lz4Corrupt(detail: string): CorruptRecordError {
 
 function lz4FrameDecompress(bytes: Uint8Array): Uint8Array {
   const length = bytes.length;
-  if (length < 7 || readU32LE(bytes, 0) !== LZ4_MAGIC) throw lz4Corrupt("not an LZ4 frame (bad magic number)");
+  if (length < 7 || readU32LE(bytes, 0) !== LZ4_MAGIC) {
+    throw lz4Corrupt("not an LZ4 frame (bad magic number)");
+  }
   const flg = bytes[4];
   if ((flg & 0xc0) !== LZ4_FLG_VERSION) throw lz4Corrupt(`unsupported frame version ${flg >>> 6}`);
   if ((flg & LZ4_FLG_DICT_ID) !== 0) throw lz4Corrupt("frames with a dictionary are not supported");
   const maxBlockSize = LZ4_MAX_BLOCK_SIZES[(bytes[5] >>> 4) & 7];
-  if (maxBlockSize === 0) throw lz4Corrupt(`invalid block maximum size in BD byte 0x${bytes[5].toString(16)}`);
+  if (maxBlockSize === 0) {
+    throw lz4Corrupt(`invalid block maximum size in BD byte 0x${bytes[5].toString(16)}`);
+  }
   const hasBlockChecksum = (flg & LZ4_FLG_BLOCK_CHECKSUM) !== 0;
   let position = 6 + ((flg & LZ4_FLG_CONTENT_SIZE) !== 0 ? 8 : 0);
   if (position >= length) throw lz4Corrupt("frame descriptor is cut off");
@@ -359,7 +392,9 @@ function lz4FrameDecompress(bytes: Uint8Array): Uint8Array {
       written += size;
     } else {
       const end = lz4.decompressBlock(bytes, out, position, size, written);
-      if (end - written > maxBlockSize || end > bound) throw lz4Corrupt("a block decompresses past its maximum size");
+      if (end - written > maxBlockSize || end > bound) {
+        throw lz4Corrupt("a block decompresses past its maximum size");
+      }
       written = end;
     }
     position += size + (hasBlockChecksum ? 4 : 0);

@@ -40,7 +40,9 @@ import CRC32C from "crc-32/crc32c.js";
 export function crc32c(bytes: Uint8Array, start: number = 0, end: number = bytes.length): number {
   if (start === 0 && end === bytes.length) return CRC32C.buf(bytes, 0) >>> 0;
   if (!(start >= 0 && start <= end && end <= bytes.length)) {
-    throw new RangeError(`Cannot compute CRC-32C of bytes [${start}, ${end}): the data has ${bytes.length} bytes`);
+    throw new RangeError(
+      `Cannot compute CRC-32C of bytes [${start}, ${end}): the data has ${bytes.length} bytes`,
+    );
   }
   return CRC32C.buf(bytes.subarray(start, end), 0) >>> 0;
 }

@@ -24,21 +24,21 @@
 export type { Record, RecordHeader, RecordInput } from "./record.ts";
 export {
   batchSize,
-  decodeRecordBatch,
   type DecodedRecordBatch,
   type DecodeOptions,
-  encodeRecordBatch,
+  decodeRecordBatch,
   type EncodeOptions,
+  encodeRecordBatch,
   LOG_OVERHEAD,
   MAGIC,
+  readRecordBatchHeader,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
-  readRecordBatchHeader,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "./record_batch.ts";
-export { compress, CompressionType, compressionName, decompress } from "./compression.ts";
+export { compress, compressionName, CompressionType, decompress } from "./compression.ts";
 export { crc32c } from "./crc32c.ts";
 export {
   type Cursor,

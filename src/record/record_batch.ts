@@ -256,8 +256,9 @@ export function batchSize(bytes: Uint8Array, position: number): number {
       } are available`,
     );
   }
-  const batchLength = ((bytes[position + 8] << 24) | (bytes[position + 9] << 16) | (bytes[position + 10] << 8) |
-    bytes[position + 11]);
+  const batchLength = (bytes[position + 8] << 24) | (bytes[position + 9] << 16) |
+    (bytes[position + 10] << 8) |
+    bytes[position + 11];
   return batchLength + LOG_OVERHEAD;
 }
 
@@ -290,7 +291,9 @@ export function readRecordBatchHeader(bytes: Uint8Array, position: number = 0): 
   const view = viewOf(bytes);
   const magic = view.getInt8(position + MAGIC_OFFSET);
   if (magic !== MAGIC) {
-    throw new CorruptRecordError(`Batch at byte ${position} has magic ${magic}: only magic ${MAGIC} is supported`);
+    throw new CorruptRecordError(
+      `Batch at byte ${position} has magic ${magic}: only magic ${MAGIC} is supported`,
+    );
   }
   const batchLength = view.getInt32(position + BATCH_LENGTH_OFFSET);
   if (batchLength < MIN_BATCH_LENGTH) {
@@ -352,7 +355,9 @@ export function validateRecordBatch(bytes: Uint8Array, position: number = 0): Re
   const computed = crc32c(bytes, position + ATTRIBUTES_OFFSET, end);
   if (computed !== header.crc) {
     throw new CorruptRecordError(
-      `CRC-32C mismatch in batch at byte ${position}: stored ${hex32(header.crc)}, computed ${hex32(computed)}`,
+      `CRC-32C mismatch in batch at byte ${position}: stored ${hex32(header.crc)}, computed ${
+        hex32(computed)
+      }`,
     );
   }
   return header;
@@ -400,7 +405,9 @@ export function setBaseOffset(bytes: Uint8Array, position: number, baseOffset: n
  * ```
  */
 export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epoch: number): void {
-  if ((epoch | 0) !== epoch) throw new RangeError(`Cannot set partitionLeaderEpoch to ${epoch}: it must be an int32`);
+  if ((epoch | 0) !== epoch) {
+    throw new RangeError(`Cannot set partitionLeaderEpoch to ${epoch}: it must be an int32`);
+  }
   viewOf(bytes).setInt32(position + PARTITION_LEADER_EPOCH_OFFSET, epoch);
 }
 
@@ -454,7 +461,9 @@ function bodySize(record: RecordInput, timestampDelta: number, offsetDelta: numb
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i];
     if (typeof header.key !== "string") {
-      throw new TypeError(`Cannot encode a record header: its key must be a string, got ${typeof header.key}`);
+      throw new TypeError(
+        `Cannot encode a record header: its key must be a string, got ${typeof header.key}`,
+      );
     }
     const keyLength = utf8Length(header.key);
     size += sizeOfVarint(keyLength) + keyLength;
@@ -539,7 +548,9 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
   if (count === 0) throw new RangeError("Cannot encode a record batch: there are no records");
   const baseOffset = options.baseOffset ?? 0;
   if (!Number.isSafeInteger(baseOffset)) {
-    throw new RangeError(`Cannot encode a record batch with baseOffset ${baseOffset}: it must be a safe integer`);
+    throw new RangeError(
+      `Cannot encode a record batch with baseOffset ${baseOffset}: it must be a safe integer`,
+    );
   }
   const compression = options.compression ?? CompressionType.None;
   const partitionLeaderEpoch = options.partitionLeaderEpoch ?? 0;
@@ -618,7 +629,9 @@ function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
 }
 
 function pastRecord(what: string, index: number, position: number): CorruptRecordError {
-  return new CorruptRecordError(`${what} of record ${index} at byte ${position} runs past the end of the record`);
+  return new CorruptRecordError(
+    `${what} of record ${index} at byte ${position} runs past the end of the record`,
+  );
 }
 
 /**

@@ -184,7 +184,11 @@ function truncated(position: number, kind: string): CorruptRecordError {
  * console.log(readVarint(new Uint8Array([0xd8, 0x04]), cursor), cursor.position); // 300 2
  * ```
  */
-export function readVarint(bytes: Uint8Array, cursor: { position: number }, end: number = bytes.length): number {
+export function readVarint(
+  bytes: Uint8Array,
+  cursor: { position: number },
+  end: number = bytes.length,
+): number {
   let position = cursor.position;
   if (position < end) {
     const b = bytes[position];
@@ -224,7 +228,11 @@ export function readVarint(bytes: Uint8Array, cursor: { position: number }, end:
  * console.log(readVarlong(new Uint8Array([0x03]), cursor)); // -2
  * ```
  */
-export function readVarlong(bytes: Uint8Array, cursor: { position: number }, end: number = bytes.length): number {
+export function readVarlong(
+  bytes: Uint8Array,
+  cursor: { position: number },
+  end: number = bytes.length,
+): number {
   let position = cursor.position;
   const start = position;
   // Up to 4 bytes (28 bits) with int32 arithmetic.

@@ -81,7 +81,12 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
    * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
    * @throws {RangeError} for a negative or non-integer offset
    */
-  constructor(topic: TopicLogs, options: ReadableOptions, batched: boolean, pick: (p: number) => PartitionLog) {
+  constructor(
+    topic: TopicLogs,
+    options: ReadableOptions,
+    batched: boolean,
+    pick: (p: number) => PartitionLog,
+  ) {
     this.#topic = topic.name;
     this.#follow = options.follow ?? false;
     this.#maxBytes = options.maxBytes ?? 1 << 20;
@@ -111,10 +116,16 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
         offset = from;
       } else if (typeof from === "object" && from !== null && "timestamp" in from) {
         const ts = from.timestamp instanceof Date ? from.timestamp.getTime() : from.timestamp;
-        if (typeof ts !== "number" || !Number.isFinite(ts)) throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
+        if (typeof ts !== "number" || !Number.isFinite(ts)) {
+          throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
+        }
         offset = log.offsetForTimestamp(ts)?.offset ?? log.highWatermark;
       } else {
-        throw new TypeError(`Invalid start position ${JSON.stringify(from)}: expected "earliest", "latest", an offset or { timestamp }`);
+        throw new TypeError(
+          `Invalid start position ${
+            JSON.stringify(from)
+          }: expected "earliest", "latest", an offset or { timestamp }`,
+        );
       }
       const end = this.#follow ? to : Math.min(to, log.highWatermark);
       return { log, partition, offset, end };
@@ -177,14 +188,30 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           const out = new Array<ConsumedRecord>(records.length);
           for (let j = 0; j < records.length; j++) {
             const r = records[j];
-            out[j] = { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+            out[j] = {
+              topic,
+              partition,
+              offset: r.offset,
+              timestamp: r.timestamp,
+              key: r.key,
+              value: r.value,
+              headers: r.headers,
+            };
           }
           controller.enqueue(out as T);
         } else {
           for (let j = 0; j < records.length; j++) {
             const r = records[j];
             controller.enqueue(
-              { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers } as T,
+              {
+                topic,
+                partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+              } as T,
             );
           }
         }
@@ -200,7 +227,9 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         // A record may have landed between the reads above and now.
-        if (this.#states.some((s) => s.offset < Math.min(s.end, s.log.highWatermark) || s.log.closed)) this.#wakeUp();
+        if (this.#states.some((s) => s.offset < Math.min(s.end, s.log.highWatermark) || s.log.closed)) {
+          this.#wakeUp();
+        }
       });
     }
   }

@@ -54,7 +54,9 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
     this.#lingerMs = options.lingerMs ?? 5;
     this.#maxInFlight = options.maxInFlight ?? 4;
     if (!(this.#lingerMs >= 0)) throw new RangeError(`Invalid lingerMs ${this.#lingerMs}: must be 0 or more`);
-    if (!(this.#maxInFlight >= 1)) throw new RangeError(`Invalid maxInFlight ${this.#maxInFlight}: must be at least 1`);
+    if (!(this.#maxInFlight >= 1)) {
+      throw new RangeError(`Invalid maxInFlight ${this.#maxInFlight}: must be at least 1`);
+    }
     this.#accumulator = new RecordAccumulator(topic, options, (batch) => this.#sent(batch));
   }
 

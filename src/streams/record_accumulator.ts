@@ -44,10 +44,9 @@ export interface SentBatch {
   result: Promise<AppendInfo>;
 }
 
-
 function estimateSize(r: RecordInput): number {
   let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
-  if (r.headers) for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0);
+  if (r.headers) { for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0); }
   return n;
 }
 
@@ -82,14 +81,17 @@ export class RecordAccumulator {
   constructor(topic: TopicLogs, options: AccumulatorOptions, onSend: (batch: SentBatch) => void) {
     this.#topic = topic;
     this.#batchSize = options.batchSize ?? 16384;
-    if (!(this.#batchSize > 0)) throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
+    if (!(this.#batchSize > 0)) {
+      throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
+    }
     this.#compression = options.compression ?? 0;
     const n = topic.logs.length;
     this.#sticky = new StickyPartitioner(n, this.#batchSize);
     this.#pending = Array.from({ length: n }, () => []);
     this.#pendingBytes = new Array(n).fill(0);
     this.#onSend = onSend;
-    this.#maxRecordBytes = Math.min(...topic.logs.map((l) => l.config.maxMessageBytes)) - RECORD_BATCH_OVERHEAD;
+    this.#maxRecordBytes = Math.min(...topic.logs.map((l) => l.config.maxMessageBytes)) -
+      RECORD_BATCH_OVERHEAD;
   }
 
   /**
@@ -105,7 +107,12 @@ export class RecordAccumulator {
   add(record: ProducerRecord): number {
     const input = this.#toInput(record);
     const size = estimateSize(input);
-    if (size > this.#maxRecordBytes) throw new RecordTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#maxRecordBytes + RECORD_BATCH_OVERHEAD);
+    if (size > this.#maxRecordBytes) {
+      throw new RecordTooLargeError(
+        size + RECORD_BATCH_OVERHEAD,
+        this.#maxRecordBytes + RECORD_BATCH_OVERHEAD,
+      );
+    }
     const n = this.#pending.length;
     let partition: number;
     if (record.partition !== undefined) {
@@ -116,7 +123,9 @@ export class RecordAccumulator {
       partition = n === 1 ? 0 : this.#sticky.partition(size);
     }
     const limit = Math.min(this.#batchSize, this.#maxRecordBytes);
-    if (this.#pendingBytes[partition] > 0 && this.#pendingBytes[partition] + size > limit) this.drain(partition);
+    if (this.#pendingBytes[partition] > 0 && this.#pendingBytes[partition] + size > limit) {
+      this.drain(partition);
+    }
     const batch = this.#pending[partition];
     batch.push(input);
     this.#pendingBytes[partition] += size;
@@ -126,7 +135,11 @@ export class RecordAccumulator {
 
   #toInput(record: ProducerRecord): RecordInput {
     if (record === null || typeof record !== "object") {
-      throw new TypeError(`Cannot produce a ${record === null ? "null" : typeof record}: expected a record { value, key?, headers?, timestamp?, partition? }`);
+      throw new TypeError(
+        `Cannot produce a ${
+          record === null ? "null" : typeof record
+        }: expected a record { value, key?, headers?, timestamp?, partition? }`,
+      );
     }
     const p = record.partition;
     if (p !== undefined && (!Number.isInteger(p) || p < 0 || p >= this.#pending.length)) {
@@ -145,7 +158,12 @@ export class RecordAccumulator {
    */
   validate(record: ProducerRecord): void {
     const size = estimateSize(this.#toInput(record));
-    if (size > this.#maxRecordBytes) throw new RecordTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#maxRecordBytes + RECORD_BATCH_OVERHEAD);
+    if (size > this.#maxRecordBytes) {
+      throw new RecordTooLargeError(
+        size + RECORD_BATCH_OVERHEAD,
+        this.#maxRecordBytes + RECORD_BATCH_OVERHEAD,
+      );
+    }
   }
 
   /** Whether any record waits in a pending batch. */
@@ -184,4 +202,3 @@ export class RecordAccumulator {
     for (let p = 0; p < this.#pending.length; p++) this.drain(p);
   }
 }
-

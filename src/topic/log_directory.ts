@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { InvalidTopicError, StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
+import {
+  InvalidTopicError,
+  StorageError,
+  TopicExistsError,
+  UnknownTopicOrPartitionError,
+} from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
@@ -115,7 +120,9 @@ export class LogDirectory {
 
   #openTopic(name: string, partitions: number, config: TopicConfig): Topic {
     const logs: PartitionLog[] = [];
-    for (let p = 0; p < partitions; p++) logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config));
+    for (let p = 0; p < partitions; p++) {
+      logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config));
+    }
     const topic = new Topic(name, logs, Object.freeze({ ...config }));
     this.#topics.set(name, topic);
     return topic;
@@ -174,7 +181,9 @@ export class LogDirectory {
     if (this.#topics.has(name)) throw new TopicExistsError(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100_000) {
-      throw new RangeError(`Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to 100000`);
+      throw new RangeError(
+        `Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to 100000`,
+      );
     }
     const config = resolveLogConfig(options.config ?? {}, this.#defaults);
     const stored: StoredTopic = { version: 0, name, partitions, config };

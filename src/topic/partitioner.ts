@@ -139,7 +139,9 @@ export class StickyPartitioner {
   constructor(numPartitions: number, batchSizeBytes: number = 16384, random: () => number = Math.random) {
     checkPartitions(numPartitions);
     if (!Number.isInteger(batchSizeBytes) || batchSizeBytes < 1) {
-      throw new RangeError(`Invalid batch size ${batchSizeBytes}: it must be an integer of at least 1 (bytes)`);
+      throw new RangeError(
+        `Invalid batch size ${batchSizeBytes}: it must be an integer of at least 1 (bytes)`,
+      );
     }
     this.numPartitions = numPartitions;
     this.batchSizeBytes = batchSizeBytes;

@@ -152,7 +152,11 @@ export class Topic {
     for (let b = 0; b < sent.length; b++) {
       const { partition, count, timestamps } = sent[b];
       for (let i = 0; i < count; i++) {
-        perPartition[partition].push({ partition, offset: results[b].baseOffset + i, timestamp: timestamps[i] });
+        perPartition[partition].push({
+          partition,
+          offset: results[b].baseOffset + i,
+          timestamp: timestamps[i],
+        });
       }
     }
     const next = new Int32Array(this.#logs.length);
@@ -182,9 +186,12 @@ export class Topic {
    * ```
    */
   readable(options: ReadableOptions = {}): ReadableStream<ConsumedRecord> {
-    return new ReadableStream(new FetchSource<ConsumedRecord>(this, options, false, (p) => this.partition(p)), {
-      highWaterMark: 0,
-    });
+    return new ReadableStream(
+      new FetchSource<ConsumedRecord>(this, options, false, (p) => this.partition(p)),
+      {
+        highWaterMark: 0,
+      },
+    );
   }
 
   /**
@@ -204,9 +211,12 @@ export class Topic {
    * ```
    */
   readableBatches(options: ReadableOptions = {}): ReadableStream<ConsumedRecord[]> {
-    return new ReadableStream(new FetchSource<ConsumedRecord[]>(this, options, true, (p) => this.partition(p)), {
-      highWaterMark: 0,
-    });
+    return new ReadableStream(
+      new FetchSource<ConsumedRecord[]>(this, options, true, (p) => this.partition(p)),
+      {
+        highWaterMark: 0,
+      },
+    );
   }
 
   /**

@@ -28,7 +28,10 @@ export function validateTopicName(name: string): void {
   if (name.length === 0) throw new InvalidTopicError(name, "the name is empty");
   if (name === "." || name === "..") throw new InvalidTopicError(name, `"." and ".." are not allowed`);
   if (name.length > MAX_TOPIC_NAME_LENGTH) {
-    throw new InvalidTopicError(name, `the name is ${name.length} characters long; the limit is ${MAX_TOPIC_NAME_LENGTH}`);
+    throw new InvalidTopicError(
+      name,
+      `the name is ${name.length} characters long; the limit is ${MAX_TOPIC_NAME_LENGTH}`,
+    );
   }
   if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
     throw new InvalidTopicError(name, "only ASCII letters, digits, '.', '_' and '-' are allowed");
