@@ -22,7 +22,9 @@ function findBinary(name) {
   }
 }
 
-const args = runtime === "bun" ? [main, ...process.argv.slice(2)] : ["run", "-A", main, ...process.argv.slice(2)];
+const args = runtime === "bun"
+  ? [main, ...process.argv.slice(2)]
+  : ["run", "-A", main, ...process.argv.slice(2)];
 const child = spawn(findBinary(runtime), args, { stdio: "inherit" });
 
 // Ctrl-C reaches the child directly (same process group): the launcher only waits for it to exit.

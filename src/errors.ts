@@ -23,8 +23,12 @@ export const KAFKA_ERROR_CODES = {
   OFFSET_OUT_OF_RANGE: 1,
   CORRUPT_MESSAGE: 2,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
+  NOT_LEADER_OR_FOLLOWER: 6,
   MESSAGE_TOO_LARGE: 10,
   INVALID_TOPIC_EXCEPTION: 17,
+  ILLEGAL_GENERATION: 22,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  UNKNOWN_MEMBER_ID: 25,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
@@ -283,6 +287,138 @@ export class StorageError extends ReelError {
   }
 }
 
+/**
+ * Another writer holds the partition's writer lock: another process (or another open log
+ * directory in this process) appends to it (code `NOT_LEADER_OR_FOLLOWER`, 6: in Kafka's terms,
+ * the partition's leader is elsewhere). Many readers, one writer per partition; a lock left by a
+ * writer that died is taken over, so this error always names a live writer.
+ *
+ * @example
+ * ```ts
+ * import { PartitionLockedError } from "./errors.ts";
+ * const err = new PartitionLockedError("events", 0, { pid: 4242, hostname: "host-a", acquiredAt: 0 });
+ * console.log(err.code, err.pid); // NOT_LEADER_OR_FOLLOWER 4242
+ * ```
+ */
+export class PartitionLockedError extends ReelError {
+  /** The process id of the writer holding the lock. */
+  readonly pid: number;
+  /** The host name recorded in the lock. */
+  readonly hostname: string;
+
+  /**
+   * @param topic the topic name
+   * @param partition the partition number
+   * @param owner who holds the lock: process id, host name, when it was taken (ms since the epoch)
+   */
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    owner: { pid: number; hostname: string; acquiredAt: number },
+    options?: ErrorOptions,
+  ) {
+    super(
+      "NOT_LEADER_OR_FOLLOWER",
+      `Cannot write to "${topic}-${partition}": another writer holds its lock (process ${owner.pid} on ${owner.hostname}, since ${
+        new Date(owner.acquiredAt).toISOString()
+      })`,
+      options,
+    );
+    this.name = "PartitionLockedError";
+    this.pid = owner.pid;
+    this.hostname = owner.hostname;
+  }
+}
+
+/**
+ * A consumer's offset commit was refused because the member no longer owns the partition: the
+ * group rebalanced and gave it to another member (code `ILLEGAL_GENERATION`, 22), or the member
+ * was removed from the group after missing its session timeout (code `UNKNOWN_MEMBER_ID`, 25).
+ * Kafka's `CommitFailedException`. The records since the last successful commit will be
+ * delivered again to the partition's new owner (at-least-once).
+ *
+ * @example
+ * ```ts
+ * import { CommitFailedError } from "./errors.ts";
+ * const err = new CommitFailedError("billing", "events", 3, "the partition is assigned to another member");
+ * console.log(err.code); // ILLEGAL_GENERATION
+ * ```
+ */
+export class CommitFailedError extends ReelError {
+  /**
+   * @param groupId the consumer group
+   * @param topic the topic of the refused offset
+   * @param partition its partition
+   * @param reason why the commit was refused
+   * @param code `"ILLEGAL_GENERATION"` (partition moved) or `"UNKNOWN_MEMBER_ID"` (member removed)
+   */
+  constructor(
+    readonly groupId: string,
+    readonly topic: string,
+    readonly partition: number,
+    reason: string,
+    code: "ILLEGAL_GENERATION" | "UNKNOWN_MEMBER_ID" = "ILLEGAL_GENERATION",
+  ) {
+    super(code, `Cannot commit the offset of "${topic}-${partition}" for group "${groupId}": ${reason}`);
+    this.name = "CommitFailedError";
+  }
+}
+
+/**
+ * A consumer has no committed offset for a partition and its `autoOffsetReset` is `"none"`
+ * (Kafka's `NoOffsetForPartitionException`). It has no wire code of its own; like Kafka's, it is
+ * an invalid-offset condition, so its code is `OFFSET_OUT_OF_RANGE` (1).
+ *
+ * @example
+ * ```ts
+ * import { NoOffsetForPartitionError } from "./errors.ts";
+ * console.log(new NoOffsetForPartitionError("billing", "events", 0).message);
+ * ```
+ */
+export class NoOffsetForPartitionError extends ReelError {
+  /**
+   * @param groupId the consumer group (or `undefined` for a consumer without one)
+   * @param topic the topic
+   * @param partition the partition
+   */
+  constructor(readonly groupId: string | undefined, readonly topic: string, readonly partition: number) {
+    super(
+      "OFFSET_OUT_OF_RANGE",
+      `Cannot choose a start offset for "${topic}-${partition}"${
+        groupId === undefined ? "" : ` in group "${groupId}"`
+      }: there is no committed offset and autoOffsetReset is "none"`,
+    );
+    this.name = "NoOffsetForPartitionError";
+  }
+}
+
+/**
+ * A consumer cannot join its group: none of its partition assignors is supported by every
+ * current member (code `INCONSISTENT_GROUP_PROTOCOL`, 23).
+ *
+ * @example
+ * ```ts
+ * import { InconsistentGroupProtocolError } from "./errors.ts";
+ * console.log(new InconsistentGroupProtocolError("billing", ["range"], ["roundrobin"]).code);
+ * ```
+ */
+export class InconsistentGroupProtocolError extends ReelError {
+  /**
+   * @param groupId the consumer group
+   * @param offered the joining member's assignor names
+   * @param supported the names every current member supports
+   */
+  constructor(readonly groupId: string, offered: readonly string[], supported: readonly string[]) {
+    super(
+      "INCONSISTENT_GROUP_PROTOCOL",
+      `Cannot join group "${groupId}" with assignors ${offered.join(", ")}: the members support only ${
+        supported.join(", ") || "no common assignor"
+      }`,
+    );
+    this.name = "InconsistentGroupProtocolError";
+  }
+}
+
 /** Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`. */
 export const errors = {
   ReelError,
@@ -295,4 +431,8 @@ export const errors = {
   UnsupportedCompressionTypeError,
   InvalidRecordError,
   StorageError,
+  PartitionLockedError,
+  CommitFailedError,
+  NoOffsetForPartitionError,
+  InconsistentGroupProtocolError,
 };

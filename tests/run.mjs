@@ -30,7 +30,12 @@ if (args[0] === "--deno-only" || args[0] === "--bun-only") {
 }
 
 const runtimes = [
-  { name: "deno", cmd: bin("deno"), args: ["test", "-A", ...(args.length ? args : ["tests/"])], parse: parseDeno },
+  {
+    name: "deno",
+    cmd: bin("deno"),
+    args: ["test", "-A", ...(args.length ? args : ["tests/"])],
+    parse: parseDeno,
+  },
   { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
 ].filter((r) => !only || r.name === only);
 
@@ -83,7 +88,10 @@ function run(runtime) {
     });
     child.on("error", (err) => resolve({ code: 127, out: String(err) }));
     child.on("close", (code, signal) => {
-      resolve({ code: code ?? (signal ? 128 : 1), out: Buffer.concat(chunks).toString("utf8").replace(ANSI, "") });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        out: Buffer.concat(chunks).toString("utf8").replace(ANSI, ""),
+      });
     });
   });
 }

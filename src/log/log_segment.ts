@@ -12,7 +12,7 @@
  * @module
  */
 import { CorruptRecordError, StorageError } from "../errors.ts";
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
+import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
 import { datasync, fileSize, fs, readFully, writeFully } from "../runtime/file_system.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
@@ -107,7 +107,14 @@ export class LogSegment {
   rollingBasedTimestamp = -1;
   /** Whether the `.log` file holds bytes not yet fsynced. */
   dirty = false;
+  /**
+   * Whether this process only reads the segment (another process writes it): nothing is ever
+   * written to its files, and `size` is the end of the last whole batch seen.
+   */
+  readOnly = false;
   #fd: number;
+  /** The fsync running now, if any (a roll starts one that later appends must wait for). */
+  #inFlightSync: Promise<void> | undefined;
   #bytesSinceLastIndexEntry = 0;
 
   private constructor(
@@ -158,6 +165,116 @@ export class LogSegment {
   }
 
   /**
+   * Opens an existing segment for reading only (another process may be appending to it). Call
+   * {@linkcode LogSegment.loadReadOnly} next.
+   *
+   * @param dir the partition directory
+   * @param baseOffset the segment's base offset
+   * @param indexIntervalBytes bytes between index entries
+   * @throws {Error} ENOENT when the segment's `.log` file is gone
+   */
+  static openReadOnly(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
+    const fd = fs.openSync(path, "r");
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
+    segment.readOnly = true;
+    return segment;
+  }
+
+  /**
+   * Loads a segment that another process may be writing, changing no file: reads the index files
+   * if they pass their checks (else starts from empty in-memory indexes), then scans batch
+   * headers from the last indexed batch to the end of the last whole batch in the file. A torn or
+   * half-written tail is simply where the segment ends for now. Offsets must be dense from
+   * `expectedBaseOffset` (when given).
+   *
+   * @param expectedBaseOffset the offset the first batch must start at, when known
+   */
+  loadReadOnly(expectedBaseOffset?: number): void {
+    const fileBytes = fs.fstatSync(this.#fd).size;
+    const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, fileBytes);
+    const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, Number.MAX_SAFE_INTEGER);
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    this.rollingBasedTimestamp = -1;
+    let from = 0;
+    let expected = expectedBaseOffset;
+    if (offsetIndex && timeIndex && offsetIndex.lastEntry) {
+      this.offsetIndex = offsetIndex;
+      this.timeIndex = timeIndex;
+      from = offsetIndex.lastEntry.position;
+      expected = undefined;
+      const lastTime = timeIndex.lastEntry;
+      if (lastTime) {
+        this.maxTimestampSoFar = lastTime.timestamp;
+        this.offsetOfMaxTimestampSoFar = lastTime.offset;
+      }
+    } else {
+      this.offsetIndex = new OffsetIndex(this.offsetIndex.path, this.baseOffset);
+      this.timeIndex = new TimeIndex(this.timeIndex.path, this.baseOffset);
+    }
+    this.size = from;
+    this.nextOffset = this.baseOffset;
+    this.#bytesSinceLastIndexEntry = 0;
+    this.#scanForward(fileBytes, expected);
+    if (this.size > 0) {
+      const first = this.#readScanHeader(0);
+      this.rollingBasedTimestamp = first ? this.#readMaxTimestamp(0) : -1;
+    }
+  }
+
+  /**
+   * For a read-only segment: picks up the whole batches appended since the last look.
+   *
+   * @returns bytes added, or -1 when the file shrank (another process recovered it: reload it)
+   */
+  refreshReadOnly(): number {
+    const fileBytes = fs.fstatSync(this.#fd).size;
+    if (fileBytes < this.size) return -1;
+    if (fileBytes === this.size) return 0;
+    const before = this.size;
+    this.#scanForward(fileBytes, this.size === 0 ? undefined : this.nextOffset);
+    return this.size - before;
+  }
+
+  /**
+   * Scans batch headers from `size` to `fileBytes`, indexing each whole batch in memory, and stops
+   * at the first incomplete or implausible one. Reads in chunks, never a batch's records.
+   */
+  #scanForward(fileBytes: number, expected: number | undefined): void {
+    let position = this.size;
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = 0;
+    while (position + RECORD_BATCH_OVERHEAD <= fileBytes) {
+      let at = position - chunkStart;
+      if (at < 0 || at + RECORD_BATCH_OVERHEAD > chunk.length) {
+        chunk = readFully(this.#fd, position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
+        chunkStart = position;
+        at = 0;
+        if (chunk.length < RECORD_BATCH_OVERHEAD) break;
+      }
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const baseOffset = view.getInt32(at) * 2 ** 32 + view.getUint32(at + 4);
+      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
+      if (size < RECORD_BATCH_OVERHEAD || position + size > fileBytes) break;
+      if (chunk[at + 16] !== MAGIC) break;
+      const lastOffsetDelta = view.getInt32(at + 23);
+      const maxTimestamp = view.getInt32(at + 35) * 2 ** 32 + view.getUint32(at + 39);
+      if (lastOffsetDelta < 0 || baseOffset < this.baseOffset) break;
+      if (expected !== undefined && baseOffset !== expected) break;
+      const lastOffset = baseOffset + lastOffsetDelta;
+      if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = maxTimestamp;
+      // As in append: an entry only once indexIntervalBytes have passed since the last one (so
+      // neither a segment's first batch nor the already indexed batch a load starts from gets one).
+      this.#indexBatch(lastOffset, maxTimestamp, lastOffset, position, size);
+      expected = lastOffset + 1;
+      this.nextOffset = expected;
+      position += size;
+      this.size = position;
+    }
+  }
+
+  /**
    * Loads both index files and checks them against the `.log` file; the segment's next offset
    * must be known (`nextOffset`).
    *
@@ -194,6 +311,7 @@ export class LogSegment {
    * @throws {StorageError} when the write fails (disk full, I/O error)
    */
   append(batch: Uint8Array, info: BatchInfo): void {
+    if (this.readOnly) throw new StorageError(`Cannot append to ${this.logPath}: it is open for reading only`);
     const position = this.size;
     try {
       writeFully(this.#fd, batch, position);
@@ -348,7 +466,9 @@ export class LogSegment {
         throw err;
       }
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
-      if (header.baseOffset < nextOffset || header.lastOffsetDelta < 0) break;
+      // Offsets are dense: a batch must start exactly where the previous one ended (its baseOffset
+      // lies outside the CRC, so a damaged one is caught only here).
+      if (header.baseOffset !== nextOffset || header.lastOffsetDelta < 0) break;
       if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = header.maxTimestamp;
       this.#indexBatch(lastOffset, header.maxTimestamp, lastOffset, position, size);
       nextOffset = lastOffset + 1;
@@ -391,23 +511,39 @@ export class LogSegment {
     return lastOffset - this.baseOffset <= 0x7fffffff;
   }
 
+  /** Whether an fsync of the `.log` file started by {@linkcode LogSegment.flush} is still running. */
+  get syncing(): boolean {
+    return this.#inFlightSync !== undefined;
+  }
+
   /**
    * Writes pending index entries and, with `sync`, fsyncs the `.log` file (fdatasync) and the
-   * indexes.
+   * indexes. With `sync`, it resolves only once every fsync started before it has finished too, so
+   * that bytes whose fsync is still running (started by a roll) are never taken as durable.
    *
    * @param sync force the data to stable storage
    */
   async flush(sync: boolean): Promise<void> {
+    if (this.readOnly) return;
     this.offsetIndex.flush();
     this.timeIndex.flush();
-    if (sync && this.dirty) {
+    if (!sync) return;
+    if (this.dirty) {
       this.dirty = false;
-      await datasync(this.#fd);
+      const previous = this.#inFlightSync;
+      const done: Promise<void> = datasync(this.#fd).then(() => previous).finally(() => {
+        if (this.#inFlightSync === done) this.#inFlightSync = undefined;
+      });
+      this.#inFlightSync = done;
+      await done;
+    } else if (this.#inFlightSync) {
+      await this.#inFlightSync;
     }
   }
 
   /** The synchronous form of {@linkcode LogSegment.flush}. */
   flushSync(sync: boolean): void {
+    if (this.readOnly) return;
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (sync && this.dirty) {
@@ -426,8 +562,12 @@ export class LogSegment {
     }
   }
 
-  /** Flushes the indexes and closes the `.log` file. */
+  /** Flushes the indexes and closes the `.log` file (a read-only segment only closes it). */
   close(): void {
+    if (this.readOnly) {
+      this.closeHandle();
+      return;
+    }
     this.onBecomeInactiveSegment();
     this.offsetIndex.flush();
     this.timeIndex.flush();

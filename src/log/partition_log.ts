@@ -377,7 +377,8 @@ export class PartitionLog {
 
   async #syncDirty(): Promise<void> {
     for (const segment of this.#segments) {
-      if (segment.dirty) await segment.flush(true);
+      // A segment with an fsync still running (started by a roll) is waited for too.
+      if (segment.dirty || segment.syncing) await segment.flush(true);
     }
   }
 

@@ -210,19 +210,35 @@ export interface DecodedRecordBatch {
   records: Record[];
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function readInt16BE(bytes: Uint8Array, position: number): number {
+  return ((bytes[position] << 24) | (bytes[position + 1] << 16)) >> 16;
 }
 
-function readInt64(view: DataView, position: number): number {
-  return view.getInt32(position) * TWO_POW_32 + view.getUint32(position + 4);
+function readInt32BE(bytes: Uint8Array, position: number): number {
+  return (bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) |
+    bytes[position + 3];
 }
 
-function writeInt64(view: DataView, position: number, value: number): void {
+/** An int64 as hi · 2^32 + lo: exact for |value| ≤ 2^53, no BigInt. */
+function readInt64BE(bytes: Uint8Array, position: number): number {
+  return readInt32BE(bytes, position) * TWO_POW_32 + (readInt32BE(bytes, position + 4) >>> 0);
+}
+
+function writeInt32BE(bytes: Uint8Array, position: number, value: number): void {
+  bytes[position] = value >>> 24;
+  bytes[position + 1] = value >>> 16;
+  bytes[position + 2] = value >>> 8;
+  bytes[position + 3] = value;
+}
+
+function writeInt64BE(bytes: Uint8Array, position: number, value: number): void {
   const hi = Math.floor(value / TWO_POW_32);
-  view.setInt32(position, hi);
-  view.setUint32(position + 4, value - hi * TWO_POW_32);
+  writeInt32BE(bytes, position, hi);
+  writeInt32BE(bytes, position + 4, value - hi * TWO_POW_32);
 }
+
+/** Body sizes of the records being encoded, reused across calls. */
+let sizeScratch = new Int32Array(256);
 
 function hex32(n: number): string {
   return "0x" + n.toString(16).padStart(8, "0");
@@ -256,9 +272,7 @@ export function batchSize(bytes: Uint8Array, position: number): number {
       } are available`,
     );
   }
-  const batchLength = (bytes[position + 8] << 24) | (bytes[position + 9] << 16) |
-    (bytes[position + 10] << 8) |
-    bytes[position + 11];
+  const batchLength = readInt32BE(bytes, position + BATCH_LENGTH_OFFSET);
   return batchLength + LOG_OVERHEAD;
 }
 
@@ -288,34 +302,33 @@ export function readRecordBatchHeader(bytes: Uint8Array, position: number = 0): 
       } are available`,
     );
   }
-  const view = viewOf(bytes);
-  const magic = view.getInt8(position + MAGIC_OFFSET);
+  const magic = (bytes[position + MAGIC_OFFSET] << 24) >> 24;
   if (magic !== MAGIC) {
     throw new CorruptRecordError(
       `Batch at byte ${position} has magic ${magic}: only magic ${MAGIC} is supported`,
     );
   }
-  const batchLength = view.getInt32(position + BATCH_LENGTH_OFFSET);
+  const batchLength = readInt32BE(bytes, position + BATCH_LENGTH_OFFSET);
   if (batchLength < MIN_BATCH_LENGTH) {
     throw new CorruptRecordError(
       `Batch at byte ${position} has batchLength ${batchLength}: the minimum is ${MIN_BATCH_LENGTH}`,
     );
   }
-  const attributes = view.getInt16(position + ATTRIBUTES_OFFSET);
+  const attributes = readInt16BE(bytes, position + ATTRIBUTES_OFFSET);
   return {
-    baseOffset: readInt64(view, position),
+    baseOffset: readInt64BE(bytes, position),
     batchLength,
-    partitionLeaderEpoch: view.getInt32(position + PARTITION_LEADER_EPOCH_OFFSET),
+    partitionLeaderEpoch: readInt32BE(bytes, position + PARTITION_LEADER_EPOCH_OFFSET),
     magic,
-    crc: view.getUint32(position + CRC_OFFSET),
+    crc: readInt32BE(bytes, position + CRC_OFFSET) >>> 0,
     attributes,
-    lastOffsetDelta: view.getInt32(position + LAST_OFFSET_DELTA_OFFSET),
-    baseTimestamp: readInt64(view, position + BASE_TIMESTAMP_OFFSET),
-    maxTimestamp: readInt64(view, position + MAX_TIMESTAMP_OFFSET),
-    producerId: readInt64(view, position + PRODUCER_ID_OFFSET),
-    producerEpoch: view.getInt16(position + PRODUCER_EPOCH_OFFSET),
-    baseSequence: view.getInt32(position + BASE_SEQUENCE_OFFSET),
-    recordsCount: view.getInt32(position + RECORDS_COUNT_OFFSET),
+    lastOffsetDelta: readInt32BE(bytes, position + LAST_OFFSET_DELTA_OFFSET),
+    baseTimestamp: readInt64BE(bytes, position + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64BE(bytes, position + MAX_TIMESTAMP_OFFSET),
+    producerId: readInt64BE(bytes, position + PRODUCER_ID_OFFSET),
+    producerEpoch: readInt16BE(bytes, position + PRODUCER_EPOCH_OFFSET),
+    baseSequence: readInt32BE(bytes, position + BASE_SEQUENCE_OFFSET),
+    recordsCount: readInt32BE(bytes, position + RECORDS_COUNT_OFFSET),
     compression: (attributes & COMPRESSION_MASK) as CompressionType,
     timestampType: (attributes & TIMESTAMP_TYPE_MASK) !== 0 ? 1 : 0,
     isTransactional: (attributes & TRANSACTIONAL_MASK) !== 0,
@@ -384,7 +397,10 @@ export function setBaseOffset(bytes: Uint8Array, position: number, baseOffset: n
   if (!Number.isSafeInteger(baseOffset)) {
     throw new RangeError(`Cannot set baseOffset to ${baseOffset}: it must be a safe integer`);
   }
-  writeInt64(viewOf(bytes), position, baseOffset);
+  if (!(position >= 0 && position + 8 <= bytes.length)) {
+    throw new RangeError(`Cannot set baseOffset at byte ${position}: the data has ${bytes.length} bytes`);
+  }
+  writeInt64BE(bytes, position, baseOffset);
 }
 
 /**
@@ -408,7 +424,13 @@ export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epo
   if ((epoch | 0) !== epoch) {
     throw new RangeError(`Cannot set partitionLeaderEpoch to ${epoch}: it must be an int32`);
   }
-  viewOf(bytes).setInt32(position + PARTITION_LEADER_EPOCH_OFFSET, epoch);
+  const at = position + PARTITION_LEADER_EPOCH_OFFSET;
+  if (!(position >= 0 && at + 4 <= bytes.length)) {
+    throw new RangeError(
+      `Cannot set partitionLeaderEpoch at byte ${position}: the data has ${bytes.length} bytes`,
+    );
+  }
+  writeInt32BE(bytes, at, epoch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,11 +576,17 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
   }
   const compression = options.compression ?? CompressionType.None;
   const partitionLeaderEpoch = options.partitionLeaderEpoch ?? 0;
+  if ((partitionLeaderEpoch | 0) !== partitionLeaderEpoch) {
+    throw new RangeError(
+      `Cannot encode a record batch with partitionLeaderEpoch ${partitionLeaderEpoch}: it must be an int32`,
+    );
+  }
   let now = options.now;
 
   const baseTimestamp = records[0].timestamp ?? (now ??= Date.now());
   let maxTimestamp = baseTimestamp;
-  const sizes = new Int32Array(count);
+  if (sizeScratch.length < count) sizeScratch = new Int32Array(Math.max(count, sizeScratch.length * 2));
+  const sizes = sizeScratch; // encoding is synchronous: one scratch array serves every call
   let recordsSize = 0;
   for (let i = 0; i < count; i++) {
     const record = records[i];
@@ -594,20 +622,18 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
     out.set(packed, RECORD_BATCH_OVERHEAD);
   }
 
-  const view = viewOf(out);
-  writeInt64(view, 0, baseOffset);
-  view.setInt32(BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
-  view.setInt32(PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
+  writeInt64BE(out, 0, baseOffset);
+  writeInt32BE(out, BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
+  writeInt32BE(out, PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
   out[MAGIC_OFFSET] = MAGIC;
-  view.setInt16(ATTRIBUTES_OFFSET, compression & COMPRESSION_MASK);
-  view.setInt32(LAST_OFFSET_DELTA_OFFSET, count - 1);
-  writeInt64(view, BASE_TIMESTAMP_OFFSET, baseTimestamp);
-  writeInt64(view, MAX_TIMESTAMP_OFFSET, maxTimestamp);
-  writeInt64(view, PRODUCER_ID_OFFSET, -1);
-  view.setInt16(PRODUCER_EPOCH_OFFSET, -1);
-  view.setInt32(BASE_SEQUENCE_OFFSET, -1);
-  view.setInt32(RECORDS_COUNT_OFFSET, count);
-  view.setUint32(CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, out.length));
+  out[ATTRIBUTES_OFFSET] = 0;
+  out[ATTRIBUTES_OFFSET + 1] = compression & COMPRESSION_MASK;
+  writeInt32BE(out, LAST_OFFSET_DELTA_OFFSET, count - 1);
+  writeInt64BE(out, BASE_TIMESTAMP_OFFSET, baseTimestamp);
+  writeInt64BE(out, MAX_TIMESTAMP_OFFSET, maxTimestamp);
+  out.fill(0xff, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET); // producerId, producerEpoch, baseSequence: −1
+  writeInt32BE(out, RECORDS_COUNT_OFFSET, count);
+  writeInt32BE(out, CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, out.length));
   return out;
 }
 

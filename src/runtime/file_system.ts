@@ -10,13 +10,68 @@ import { StorageError } from "../errors.ts";
 
 export { fs };
 
+/** One write or data sync that reel is about to do, as a {@linkcode FaultInjector} sees it. */
+export interface FileOperation {
+  /** `"write"`: {@linkcode writeFully}; `"sync"`: {@linkcode datasync}. */
+  op: "write" | "sync";
+  /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
+  fd: number;
+  /** The byte position of a write; -1 for a sync. */
+  position: number;
+  /** Bytes to write; 0 for a sync. */
+  length: number;
+}
+
+/** How an injected fault makes a {@linkcode FileOperation} fail. */
+export interface InjectedFault {
+  /** For a write: how many of its bytes reach the file before the error, as when a disk fills up mid-write. @default 0 */
+  writtenBytes?: number;
+  /** The error the operation throws (or, for a sync, rejects with), such as an `ENOSPC` or `EIO` error. */
+  error: Error;
+}
+
+/** Decides, for each write and data sync, whether it fails: a fault, or `undefined` to let it run. */
+export type FaultInjector = (operation: FileOperation) => InjectedFault | undefined;
+
+let faultInjector: FaultInjector | undefined;
+
+/**
+ * Installs (or, with `undefined`, removes) a fault injector: a test seam that makes chosen writes
+ * fail part-way through and chosen data syncs fail, as a full disk or a failing device would.
+ * Only tests use it; with none installed (the default) the cost is one comparison per write.
+ *
+ * @param injector called before every {@linkcode writeFully} and {@linkcode datasync}
+ * @example Fail the next write after 10 bytes with ENOSPC
+ * ```ts
+ * import { fs, setFaultInjector, writeFully } from "./file_system.ts";
+ * let armed = true;
+ * setFaultInjector(() => {
+ *   if (!armed) return undefined;
+ *   armed = false;
+ *   return { writtenBytes: 10, error: Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }) };
+ * });
+ * const fd = fs.openSync("/tmp/reel-fault-example", "w+");
+ * try {
+ *   writeFully(fd, new Uint8Array(100), 0);
+ * } catch (err) {
+ *   console.log((err as { code?: string }).code, fs.fstatSync(fd).size); // ENOSPC 10
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * ```
+ */
+export function setFaultInjector(injector: FaultInjector | undefined): void {
+  faultInjector = injector;
+}
+
 /**
  * Writes all of `bytes` to `fd` at byte `position`, looping over short writes.
  *
  * @param fd an open file descriptor
  * @param bytes the bytes to write
  * @param position the byte position in the file
- * @throws {Error} the underlying I/O error (ENOSPC, EFBIG, EIO …)
+ * @throws {Error} the underlying I/O error (ENOSPC, EFBIG, EIO …), or the error of an injected fault (see {@linkcode setFaultInjector})
  * @example
  * ```ts
  * import { fs, writeFully } from "./file_system.ts";
@@ -27,6 +82,14 @@ export { fs };
  */
 export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "write", fd, position, length: bytes.length });
+    if (fault !== undefined) {
+      const partial = Math.max(0, Math.min(fault.writtenBytes ?? 0, bytes.length));
+      while (done < partial) done += fs.writeSync(fd, bytes, done, partial - done, position + done);
+      throw fault.error;
+    }
+  }
   while (done < bytes.length) {
     const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
     if (n <= 0) throw new StorageError(`Cannot write to file descriptor ${fd}: the write made no progress`);
@@ -76,6 +139,10 @@ export function readFully(fd: number, position: number, length: number): Uint8Ar
  * ```
  */
 export function datasync(fd: number): Promise<void> {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
+    if (fault !== undefined) return Promise.reject(fault.error);
+  }
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => err ? reject(err) : resolve()));
 }
 
@@ -116,7 +183,10 @@ export function syncDirectory(dir: string): void {
  * ```
  */
 export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
-  const tmp = `${path}.tmp`;
+  // A name near the 255-byte limit (the config of a 249-character topic) leaves no room for
+  // ".tmp": such a temporary file gets a shortened name beside it instead.
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const tmp = base.length + 4 <= 255 ? `${path}.tmp` : `${dirname(path)}/.${base.slice(0, 240)}.tmp`;
   const fd = fs.openSync(tmp, "w");
   try {
     const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;

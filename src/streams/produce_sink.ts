@@ -89,7 +89,6 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#accumulator.drainAll();
-        this.#inFlight = this.#inFlight.slice(-this.#maxInFlight * 2);
       }, this.#lingerMs);
     }
   }

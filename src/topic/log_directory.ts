@@ -210,7 +210,9 @@ export class LogDirectory {
     const doomed: string[] = [];
     for (let p = 0; p < topic.partitions; p++) {
       const from = `${this.dir}/${name}-${p}`;
-      const to = `${from}.${id}-delete`;
+      // As Kafka's logDeleteDirName: the topic part is cut so that the name fits in 255 bytes.
+      const suffix = `-${p}.${id}-delete`;
+      const to = `${this.dir}/${name.slice(0, 255 - suffix.length)}${suffix}`;
       fs.renameSync(from, to);
       doomed.push(to);
     }

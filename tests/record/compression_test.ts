@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import fc from "fast-check";
 import { CorruptRecordError, UnsupportedCompressionTypeError } from "../../src/errors.ts";
-import { compress, CompressionType, compressionName, decompress } from "../../src/record/compression.ts";
+import { compress, compressionName, CompressionType, decompress } from "../../src/record/compression.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const fromHex = (hex: string) => new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-const readU32LE = (b: Uint8Array, p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+const readU32LE = (b: Uint8Array, p: number) =>
+  (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
 const CODECS = [
   CompressionType.None,
   CompressionType.Gzip,
@@ -48,7 +49,8 @@ const LZ4_CLI_LINKED =
   "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff49506263646566223ccbce00000000f3" +
   "08d1fa";
 // lz4 1.9.4 CLI, default options, of "The quick brown fox jumps": one stored (uncompressed) block.
-const LZ4_CLI_STORED = "04224d186440a71900008054686520717569636b2062726f776e20666f78206a756d707300000000d64c96b8";
+const LZ4_CLI_STORED =
+  "04224d186440a71900008054686520717569636b2062726f776e20666f78206a756d707300000000d64c96b8";
 
 describe("compression", () => {
   test("compressionName() names Kafka's five codecs", () => {
@@ -58,8 +60,14 @@ describe("compression", () => {
   test("compressionName(), compress() and decompress() throw UnsupportedCompressionTypeError for 5, 6 and 7", () => {
     for (const type of [5, 6, 7]) {
       assert.throws(() => compressionName(type), UnsupportedCompressionTypeError);
-      assert.throws(() => compress(type as CompressionType, new Uint8Array(1)), UnsupportedCompressionTypeError);
-      assert.throws(() => decompress(type as CompressionType, new Uint8Array(1)), UnsupportedCompressionTypeError);
+      assert.throws(
+        () => compress(type as CompressionType, new Uint8Array(1)),
+        UnsupportedCompressionTypeError,
+      );
+      assert.throws(
+        () => decompress(type as CompressionType, new Uint8Array(1)),
+        UnsupportedCompressionTypeError,
+      );
     }
   });
 
@@ -106,7 +114,24 @@ describe("compression", () => {
   test("compress(Snappy) writes xerial framing: magic, version 1, compatible 1, 32 KiB blocks", () => {
     const bytes = compressible(100_000, 3);
     const packed = compress(CompressionType.Snappy, bytes);
-    assert.deepEqual(Array.from(packed.subarray(0, 16)), [0x82, 83, 78, 65, 80, 80, 89, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+    assert.deepEqual(Array.from(packed.subarray(0, 16)), [
+      0x82,
+      83,
+      78,
+      65,
+      80,
+      80,
+      89,
+      0,
+      0,
+      0,
+      0,
+      1,
+      0,
+      0,
+      0,
+      1,
+    ]);
     const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
     let blocks = 0;
     for (let position = 16; position < packed.length; blocks++) position += 4 + view.getInt32(position);
@@ -118,9 +143,45 @@ describe("compression", () => {
     const raw = new Uint8Array([0x24, 0x14, 0x52, 0x45, 0x50, 0x45, 0x41, 0x54, 0x76, 0x06, 0x00]);
     assert.equal(text(decompress(CompressionType.Snappy, raw)), "REPEAT".repeat(6));
     const xerial = new Uint8Array([
-      0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
-      0x00, 0x00, 0x00, 0x07, 0x05, 0x10, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00, 0x00, 0x00, 0x08, 0x06,
-      0x14, 0x20, 0x57, 0x6f, 0x72, 0x6c, 0x64,
+      0x82,
+      0x53,
+      0x4e,
+      0x41,
+      0x50,
+      0x50,
+      0x59,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0x00,
+      0x00,
+      0x00,
+      0x07,
+      0x05,
+      0x10,
+      0x48,
+      0x65,
+      0x6c,
+      0x6c,
+      0x6f,
+      0x00,
+      0x00,
+      0x00,
+      0x08,
+      0x06,
+      0x14,
+      0x20,
+      0x57,
+      0x6f,
+      0x72,
+      0x6c,
+      0x64,
     ]);
     assert.equal(text(decompress(CompressionType.Snappy, xerial)), "Hello World");
   });
@@ -145,8 +206,24 @@ describe("compression", () => {
     assert.ok(blocks >= 5);
   });
 
+  test("compress(Lz4) puts at most 65520 input bytes in a block, so decoders with a 64 KiB buffer accept the last match", () => {
+    // lz4js may start a block's last match 10 bytes before its end; lz4 and lz4-java require 12 when
+    // the block fills their 64 KiB buffer exactly. 131072 bytes must therefore take 3 blocks, not 2.
+    const packed = compress(CompressionType.Lz4, compressible(131072, 2));
+    let position = 7;
+    let blocks = 0;
+    for (let word = readU32LE(packed, position); word !== 0; word = readU32LE(packed, position)) {
+      position += 4 + (word & 0x7fffffff);
+      blocks++;
+    }
+    assert.equal(blocks, 3);
+  });
+
   test("decompress(Lz4) reads frames of the reference lz4 encoder: linked blocks, checksums, content size, stored blocks", () => {
-    assert.equal(text(decompress(CompressionType.Lz4, fromHex(LZ4_CLI_LINKED))), "0123456789abcdef".repeat(10000));
+    assert.equal(
+      text(decompress(CompressionType.Lz4, fromHex(LZ4_CLI_LINKED))),
+      "0123456789abcdef".repeat(10000),
+    );
     assert.equal(text(decompress(CompressionType.Lz4, fromHex(LZ4_CLI_STORED))), "The quick brown fox jumps");
   });
 
@@ -159,7 +236,9 @@ describe("compression", () => {
 
   test("decompress() throws CorruptRecordError for data that is not valid for the codec", () => {
     const garbage = utf8("this is not compressed data at all");
-    for (const type of [CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd]) {
+    for (
+      const type of [CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd]
+    ) {
       assert.throws(() => decompress(type, garbage), CorruptRecordError, compressionName(type));
     }
     const lz4 = compress(CompressionType.Lz4, compressible(1000, 1));
@@ -168,8 +247,14 @@ describe("compression", () => {
     badHeaderChecksum[6] ^= 0xff;
     assert.throws(() => decompress(CompressionType.Lz4, badHeaderChecksum), CorruptRecordError);
     const snappy = compress(CompressionType.Snappy, compressible(1000, 1));
-    assert.throws(() => decompress(CompressionType.Snappy, snappy.subarray(0, snappy.length - 3)), CorruptRecordError);
+    assert.throws(
+      () => decompress(CompressionType.Snappy, snappy.subarray(0, snappy.length - 3)),
+      CorruptRecordError,
+    );
     const gzip = compress(CompressionType.Gzip, compressible(1000, 1));
-    assert.throws(() => decompress(CompressionType.Gzip, gzip.subarray(0, gzip.length - 3)), CorruptRecordError);
+    assert.throws(
+      () => decompress(CompressionType.Gzip, gzip.subarray(0, gzip.length - 3)),
+      CorruptRecordError,
+    );
   });
 });

@@ -9,7 +9,7 @@ import crcPayload from "../fixtures/kafka/recordBatch__crc32C__crcPayload.json" 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 describe("crc32c", () => {
-  test("crc32c() returns the check value 0xE3069283 for \"123456789\"", () => {
+  test('crc32c() returns the check value 0xE3069283 for "123456789"', () => {
     assert.equal(crc32c(utf8("123456789")), 0xe3069283);
   });
 

@@ -162,7 +162,10 @@ describe("varlong", () => {
   test("readVarlong() throws CorruptRecordError when the varlong is longer than 10 bytes or cut off", () => {
     const long = new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
     assert.throws(() => readVarlong(long, { position: 0 }), CorruptRecordError);
-    assert.throws(() => readVarlong(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80]), { position: 0 }), CorruptRecordError);
+    assert.throws(
+      () => readVarlong(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80]), { position: 0 }),
+      CorruptRecordError,
+    );
     assert.throws(() => readVarlong(new Uint8Array([0x80]), { position: 0 }), CorruptRecordError);
     assert.throws(() => readVarlong(new Uint8Array([0x80, 0x01]), { position: 0 }, 1), CorruptRecordError);
   });

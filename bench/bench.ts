@@ -1,0 +1,671 @@
+/**
+ * The macro benchmarks of issue 5, run on whichever runtime runs this file (Deno or Bun), each
+ * measurement side by side with the disk's limit and the peers over the same records:
+ *
+ * - `throughput`: append through `pipeTo(topic.writable())` and `topic.append` (batches of 1000),
+ *   100-byte and 1 KiB values, 1 and 8 partitions, `fsync: "never"`; consume from earliest through
+ *   `topic.readable()` and `topic.readableBatches()`; the limit (writeSync / readSync of the same
+ *   bytes in the same chunks); the peers (append and scan).
+ * - `durable`: `fsync: "always"` with 1, 16 and 256 concurrent producers each awaiting its
+ *   acknowledgement of 10-record appends; the limit (write + fdatasync per batch); the peers.
+ * - `latency`: append → delivery to a follow reader at fixed rates.
+ * - `seek`: seek by offset and by timestamp in a large partition; open after a clean and an
+ *   unclean shutdown.
+ * - `memory`: peak RSS while streaming N bytes in and out (run it in its own process).
+ *
+ * Usage: `deno run -A --unstable-kv bench/bench.ts [--full] [--sections a,b] [--out file.json]`,
+ * `bun bench/bench.ts …`. `bench/run.mjs` runs it on both runtimes and writes `bench/RESULTS.md`.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { open } from "../mod.ts";
+import type { ProducerRecord, Topic } from "../mod.ts";
+import {
+  getPeakRss,
+  log,
+  now,
+  parseArgs,
+  type Percentiles,
+  percentiles,
+  type Rate,
+  rate,
+  removeDir,
+  removeTempDirs,
+  resetPeakRss,
+  runtime,
+  runtimeVersion,
+  sampleRss,
+  scriptArgs,
+  sleep,
+  tempDir,
+  valueBatches,
+  valueOf,
+} from "./_common.ts";
+import { loadPeers, type Peer, type Unavailable } from "./_peers.ts";
+
+const args = parseArgs(scriptArgs());
+const full = args.has("full");
+const SECTIONS = (args.get("sections") ?? "throughput,durable,latency,seek").split(",");
+
+/** Sizes of the short (default) and the full run. */
+const SIZE = full
+  ? {
+    throughput: [[100, 2_000_000], [1024, 400_000], [4096, 100_000]] as [number, number][],
+    reps: 3,
+    peerReps: 2,
+    durableSeconds: 3,
+    latencySeconds: 5,
+    seekRecords: 10_000_000,
+    seekQueries: 1000,
+    memoryBytes: 2e9,
+  }
+  : {
+    throughput: [[100, 300_000], [1024, 60_000], [4096, 15_000]] as [number, number][],
+    reps: 2,
+    peerReps: 1,
+    durableSeconds: 0.75,
+    latencySeconds: 1.5,
+    seekRecords: 1_000_000,
+    seekQueries: 200,
+    memoryBytes: 200e6,
+  };
+const BATCH = 1000;
+const PARTITIONS = [1, 8];
+
+// ---------------------------------------------------------------------------------------------
+// Throughput, fsync "never"
+
+/** One store's figures for one value size. */
+interface StoreResult {
+  name: string;
+  settings?: string;
+  write?: Rate;
+  read?: Rate;
+  readBatches?: Rate;
+  error?: string;
+}
+
+interface ThroughputResult {
+  valueSize: number;
+  records: number;
+  batch: number;
+  limit: { write: Rate; read: Rate };
+  streamsFloor: Rate;
+  reel: (StoreResult & { api: "pipeTo" | "append"; partitions: number; diskBytes: number })[];
+  peers: StoreResult[];
+}
+
+/** A source of the records that enqueues a whole batch per pull. */
+function recordSource(batches: ProducerRecord[][]): ReadableStream<ProducerRecord> {
+  let b = 0;
+  return new ReadableStream<ProducerRecord>({
+    pull(controller) {
+      if (b >= batches.length) {
+        controller.close();
+        return;
+      }
+      const batch = batches[b++];
+      for (let i = 0; i < batch.length; i++) controller.enqueue(batch[i]);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function best(rates: Rate[]): Rate {
+  return rates.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
+}
+
+async function repeat(fn: () => Promise<Rate>, reps = SIZE.reps): Promise<Rate> {
+  const rates: Rate[] = [];
+  for (let i = 0; i < reps; i++) rates.push(await fn());
+  return best(rates);
+}
+
+/** Runs every reel path once on a few records, so that the first measurement is not the JIT's. */
+async function warmUp(): Promise<void> {
+  const dir = tempDir("warmup");
+  const dirLog = await open(dir, { defaults: { fsync: "never" } });
+  const topic = await dirLog.createTopic("t", { partitions: 2 });
+  const batches = valueBatches(50_000, 100, BATCH).map((vs) => vs.map((value) => ({ value })));
+  await recordSource(batches).pipeTo(topic.writable());
+  for (const b of batches) await topic.append(b);
+  await consume(topic, false, 100_000, 100);
+  await consume(topic, true, 100_000, 100);
+  await dirLog.close();
+  removeDir(dir);
+}
+
+/** writeSync of `total` bytes in `chunk`-byte writes to a fresh file, then readSync of it in the same chunks. */
+function limitWriteRead(dir: string, values: Uint8Array[][], valueSize: number, records: number) {
+  const chunks = values.map((vs) => {
+    const c = new Uint8Array(vs.length * valueSize);
+    for (let i = 0; i < vs.length; i++) c.set(vs[i], i * valueSize);
+    return c;
+  });
+  const path = join(dir, "limit.bin");
+  const fd = fs.openSync(path, "w+");
+  let t = now();
+  let position = 0;
+  for (const c of chunks) {
+    let done = 0;
+    while (done < c.length) done += fs.writeSync(fd, c, done, c.length - done, position + done);
+    position += c.length;
+  }
+  const write = rate(records, valueSize, now() - t);
+  const buf = new Uint8Array(chunks[0].length);
+  t = now();
+  let read = 0, n;
+  while ((n = fs.readSync(fd, buf, 0, buf.length, read)) > 0) read += n;
+  const readRate = rate(records, valueSize, now() - t);
+  fs.closeSync(fd);
+  fs.rmSync(path);
+  if (read !== position) throw new Error(`limit read ${read} of ${position} bytes`);
+  return { write, read: readRate };
+}
+
+async function consume(topic: Topic, batched: boolean, expected: number, valueSize: number): Promise<Rate> {
+  let records = 0, bytes = 0;
+  const t = now();
+  if (batched) {
+    for await (const chunk of topic.readableBatches({ from: "earliest" })) {
+      records += chunk.length;
+      for (let i = 0; i < chunk.length; i++) bytes += chunk[i].value!.length;
+    }
+  } else {
+    for await (const r of topic.readable({ from: "earliest" })) {
+      records++;
+      bytes += r.value!.length;
+    }
+  }
+  const ms = now() - t;
+  if (records !== expected || bytes !== expected * valueSize) {
+    throw new Error(`consumed ${records} records / ${bytes} bytes, expected ${expected}`);
+  }
+  return rate(records, valueSize, ms);
+}
+
+async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
+  const results: ThroughputResult[] = [];
+  await warmUp();
+  for (const [valueSize, records] of SIZE.throughput) {
+    log(`throughput: ${records} records of ${valueSize} B`);
+    const values = valueBatches(records, valueSize, BATCH);
+    const batches: ProducerRecord[][] = values.map((vs) => vs.map((value) => ({ value })));
+    const dir = tempDir("tp");
+    const limit = limitWriteRead(dir, values, valueSize, records);
+
+    const streamsFloor = await repeat(async () => {
+      const t = now();
+      await recordSource(batches).pipeTo(new WritableStream({ write() {} }, { highWaterMark: 64 }));
+      return rate(records, valueSize, now() - t);
+    });
+
+    const reel: ThroughputResult["reel"] = [];
+    for (const partitions of PARTITIONS) {
+      for (const api of ["pipeTo", "append"] as const) {
+        let lastDir = "";
+        let diskBytes = 0;
+        const write = await repeat(async () => {
+          if (lastDir) removeDir(lastDir);
+          lastDir = tempDir("reel");
+          const dirLog = await open(lastDir, { defaults: { fsync: "never" } });
+          const topic = await dirLog.createTopic("t", { partitions });
+          const t = now();
+          if (api === "pipeTo") await recordSource(batches).pipeTo(topic.writable());
+          else for (const b of batches) await topic.append(b);
+          const ms = now() - t;
+          diskBytes = topic.describe().reduce((n, p) => n + p.bytes, 0);
+          await dirLog.close();
+          return rate(records, valueSize, ms);
+        });
+        const result: ThroughputResult["reel"][number] = {
+          name: "reel",
+          api,
+          partitions,
+          write,
+          diskBytes,
+        };
+        if (api === "append") {
+          const dirLog = await open(lastDir);
+          const topic = dirLog.topic("t");
+          result.read = await repeat(() => consume(topic, false, records, valueSize));
+          result.readBatches = await repeat(() => consume(topic, true, records, valueSize));
+          await dirLog.close();
+        }
+        removeDir(lastDir);
+        reel.push(result);
+        log(
+          `  reel ${api} p=${partitions}: ${(write.recordsPerSec / 1e6).toFixed(2)}M rec/s` +
+            (result.read ? `, readable ${(result.read.recordsPerSec / 1e6).toFixed(2)}M rec/s` : ""),
+        );
+      }
+    }
+
+    const peerResults: StoreResult[] = [];
+    for (const peer of peers) {
+      try {
+        let read: Rate | undefined;
+        const write = await repeat(async () => {
+          const pdir = tempDir("peer");
+          const store = await peer.open(pdir, false);
+          let offset = 0;
+          const t = now();
+          for (const vs of values) {
+            await store.append(0, offset, vs);
+            offset += vs.length;
+          }
+          const w = rate(records, valueSize, now() - t);
+          const t2 = now();
+          const seen = await store.scan();
+          const r = rate(records, valueSize, now() - t2);
+          if (seen.records !== records || seen.bytes !== records * valueSize) {
+            throw new Error(`${peer.name} scanned ${seen.records} records, expected ${records}`);
+          }
+          if (!read || r.recordsPerSec > read.recordsPerSec) read = r;
+          await store.close();
+          removeDir(pdir);
+          return w;
+        }, SIZE.peerReps);
+        peerResults.push({ name: peer.name, settings: peer.settings(false), write, read });
+        log(
+          `  ${peer.name}: ${(write.recordsPerSec / 1e6).toFixed(2)}M rec/s, scan ${
+            (read!.recordsPerSec / 1e6).toFixed(2)
+          }M`,
+        );
+      } catch (err) {
+        peerResults.push({ name: peer.name, error: String((err as Error).message ?? err) });
+        log(`  ${peer.name}: failed: ${(err as Error).message}`);
+      }
+    }
+    removeDir(dir);
+    results.push({ valueSize, records, batch: BATCH, limit, streamsFloor, reel, peers: peerResults });
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durable appends, fsync "always"
+
+interface ProducersRate {
+  producers: number;
+  batch: number;
+  rate: Rate;
+  /** Acknowledgement latency of each append, ms. */
+  ack?: Percentiles;
+}
+
+interface DurableResult {
+  valueSize: number;
+  batch: number;
+  seconds: number;
+  limit: { perBatch: Rate; per1000: Rate };
+  reel: ProducersRate[];
+  peers: { name: string; settings?: string; runs: ProducersRate[]; error?: string }[];
+}
+
+/**
+ * `producers` concurrent loops, each appending `batch` records and awaiting the acknowledgement,
+ * until `seconds` have passed.
+ */
+async function producersLoop(
+  producers: number,
+  batch: number,
+  valueSize: number,
+  seconds: number,
+  append: (values: Uint8Array[]) => Promise<unknown> | unknown,
+): Promise<ProducersRate> {
+  const deadline = now() + seconds * 1000;
+  let acked = 0;
+  let next = 0;
+  const acks: number[] = [];
+  const t = now();
+  await Promise.all(Array.from({ length: producers }, async () => {
+    while (now() < deadline) {
+      const values = new Array<Uint8Array>(batch);
+      for (let i = 0; i < batch; i++) values[i] = valueOf(next++, valueSize);
+      const t0 = now();
+      await append(values);
+      acks.push(now() - t0);
+      acked += batch;
+    }
+  }));
+  return { producers, batch, rate: rate(acked, valueSize, now() - t), ack: percentiles(acks) };
+}
+
+function limitDurable(dir: string, batch: number, valueSize: number, seconds: number): Rate {
+  const path = join(dir, "limit-durable.bin");
+  const fd = fs.openSync(path, "w");
+  const chunk = new Uint8Array(batch * valueSize);
+  for (let i = 0; i < batch; i++) chunk.set(valueOf(i, valueSize), i * valueSize);
+  const deadline = now() + seconds * 1000;
+  let n = 0;
+  const t = now();
+  while (now() < deadline) {
+    fs.writeSync(fd, chunk, 0, chunk.length, n * chunk.length);
+    fs.fdatasyncSync(fd);
+    n++;
+  }
+  const r = rate(n * batch, valueSize, now() - t);
+  fs.closeSync(fd);
+  fs.rmSync(path);
+  return r;
+}
+
+async function durable(peers: Peer[]): Promise<DurableResult> {
+  const valueSize = 100, batch = 10, seconds = SIZE.durableSeconds;
+  log(`durable: ${valueSize} B values, ${batch}-record appends, ${seconds}s per run`);
+  const dir = tempDir("durable");
+  const limit = {
+    perBatch: limitDurable(dir, batch, valueSize, seconds),
+    per1000: limitDurable(dir, 1000, valueSize, seconds),
+  };
+  const reel: ProducersRate[] = [];
+  for (const [producers, size] of [[1, batch], [16, batch], [256, batch], [1, 1000]]) {
+    const rdir = tempDir("reel-durable");
+    const dirLog = await open(rdir, { defaults: { fsync: "always" } });
+    const topic = await dirLog.createTopic("t");
+    const r = await producersLoop(
+      producers,
+      size,
+      valueSize,
+      seconds,
+      (values) => topic.append(values.map((value) => ({ value }))),
+    );
+    await dirLog.close();
+    removeDir(rdir);
+    reel.push(r);
+    log(`  reel ${producers} producers × ${size}: ${(r.rate.recordsPerSec / 1e3).toFixed(1)}k rec/s`);
+  }
+  const peerResults: DurableResult["peers"] = [];
+  for (const peer of peers) {
+    const runs: ProducersRate[] = [];
+    try {
+      for (const [producers, size] of [[1, batch], [16, batch], [256, batch], [1, 1000]]) {
+        const pdir = tempDir("peer-durable");
+        const store = await peer.open(pdir, true);
+        let offset = 0;
+        const r = await producersLoop(producers, size, valueSize, seconds, (values) => {
+          const base = offset;
+          offset += values.length;
+          return store.append(0, base, values);
+        });
+        await store.close();
+        removeDir(pdir);
+        runs.push(r);
+        log(`  ${peer.name} ${producers} × ${size}: ${(r.rate.recordsPerSec / 1e3).toFixed(1)}k rec/s`);
+      }
+      peerResults.push({ name: peer.name, settings: peer.settings(true), runs });
+    } catch (err) {
+      peerResults.push({ name: peer.name, runs, error: String((err as Error).message ?? err) });
+    }
+  }
+  removeDir(dir);
+  return { valueSize, batch, seconds, limit, reel, peers: peerResults };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency: append → delivery to a follow reader
+
+interface LatencyResult {
+  targetRate: number;
+  fsync: string;
+  seconds: number;
+  achievedRate: number;
+  /** Delivery latency, ms. */
+  latency: Percentiles;
+}
+
+async function followLatency(
+  targetRate: number,
+  fsync: "never" | "always",
+  seconds: number,
+): Promise<LatencyResult> {
+  const dir = tempDir("latency");
+  const dirLog = await open(dir, { defaults: { fsync } });
+  const topic = await dirLog.createTopic("t");
+  const total = Math.round(targetRate * seconds);
+  const sent = new Float64Array(total);
+  const lat = new Float64Array(total);
+  let received = 0;
+  const stream = topic.readable({ from: "latest", follow: true });
+  const reader = (async () => {
+    for await (const r of stream) {
+      const v = r.value!;
+      const i = v[0] | (v[1] << 8) | (v[2] << 16) | (v[3] << 24);
+      lat[i] = now() - sent[i];
+      if (++received === total) break;
+    }
+  })();
+  const template = valueOf(0, 100);
+  const start = now();
+  let i = 0;
+  while (i < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1000) * targetRate));
+    if (due > i) {
+      const records: ProducerRecord[] = [];
+      const t = now();
+      for (; i < due; i++) {
+        const value = template.slice();
+        value[0] = i & 0xff;
+        value[1] = (i >>> 8) & 0xff;
+        value[2] = (i >>> 16) & 0xff;
+        value[3] = (i >>> 24) & 0xff;
+        sent[i] = t;
+        records.push({ value });
+      }
+      await topic.append(records);
+    }
+    await sleep(1);
+  }
+  const achievedRate = total / ((now() - start) / 1000);
+  await reader;
+  await dirLog.close();
+  removeDir(dir);
+  return { targetRate, fsync, seconds, achievedRate, latency: percentiles(lat) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seek and open in a large partition
+
+interface SeekResult {
+  records: number;
+  valueSize: number;
+  diskBytes: number;
+  segments: number;
+  build: Rate;
+  queries: number;
+  /** Time to the first record, ms. */
+  byOffset: Percentiles;
+  byOffsetSmallFetch: Percentiles;
+  byTimestamp: Percentiles;
+  offsetsForTimes: Percentiles;
+  openClean: number;
+  openUnclean: number;
+  uncleanReport: unknown;
+}
+
+async function firstRecord(stream: ReadableStream<{ offset: number }>): Promise<number> {
+  const reader = stream.getReader();
+  const { value } = await reader.read();
+  await reader.cancel();
+  return value!.offset;
+}
+
+async function seek(): Promise<SeekResult> {
+  const records = SIZE.seekRecords, valueSize = 100, queries = SIZE.seekQueries;
+  log(`seek: building a partition of ${records} records`);
+  const dir = tempDir("seek");
+  let dirLog = await open(dir, { defaults: { fsync: "never" } });
+  let topic = await dirLog.createTopic("t");
+  const t0 = Date.now() - records; // timestamps t0 + offset, 1 ms apart
+  const template: ProducerRecord[] = Array.from(
+    { length: BATCH },
+    (_, i) => ({ value: valueOf(i, valueSize) }),
+  );
+  let t = now();
+  for (let base = 0; base < records; base += BATCH) {
+    for (let i = 0; i < BATCH; i++) template[i] = { value: template[i].value, timestamp: t0 + base + i };
+    await topic.append(template);
+  }
+  const build = rate(records, valueSize, now() - t);
+  const describe = topic.describe()[0];
+
+  const rnd = (n: number) => Math.floor(Math.random() * n);
+  const byOffset: number[] = [], byOffsetSmall: number[] = [], byTimestamp: number[] = [], oft: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    const offset = rnd(records);
+    t = now();
+    let got = await firstRecord(topic.readable({ from: offset }));
+    byOffset.push(now() - t);
+    if (got !== offset) throw new Error(`seek to ${offset} gave ${got}`);
+    t = now();
+    got = await firstRecord(topic.readable({ from: offset, maxBytes: 16384 }));
+    byOffsetSmall.push(now() - t);
+    if (got !== offset) throw new Error(`seek to ${offset} gave ${got}`);
+    const ts = t0 + rnd(records);
+    t = now();
+    got = await firstRecord(topic.readable({ from: { timestamp: ts } }));
+    byTimestamp.push(now() - t);
+    if (got !== ts - t0) throw new Error(`seek to time ${ts - t0} gave ${got}`);
+    t = now();
+    const found = topic.offsetsForTimes(ts)[0];
+    oft.push(now() - t);
+    if (found?.offset !== ts - t0) throw new Error(`offsetsForTimes(${ts - t0}) gave ${found?.offset}`);
+  }
+
+  await dirLog.close();
+  t = now();
+  dirLog = await open(dir);
+  const openClean = now() - t;
+  topic = dirLog.topic("t");
+  topic.logs[0].abandon();
+  t = now();
+  dirLog = await open(dir);
+  const openUnclean = now() - t;
+  topic = dirLog.topic("t");
+  const uncleanReport = topic.logs[0].loadReport;
+  if (topic.logs[0].logEndOffset !== records) throw new Error("recovery lost records");
+  await dirLog.close();
+  removeDir(dir);
+  return {
+    records,
+    valueSize,
+    diskBytes: describe.bytes,
+    segments: describe.segments,
+    build,
+    queries,
+    byOffset: percentiles(byOffset),
+    byOffsetSmallFetch: percentiles(byOffsetSmall),
+    byTimestamp: percentiles(byTimestamp),
+    offsetsForTimes: percentiles(oft),
+    openClean,
+    openUnclean,
+    uncleanReport,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: peak RSS while streaming N bytes in and out
+
+interface MemoryResult {
+  bytes: number;
+  valueSize: number;
+  baselineRss: number;
+  peakWriteRss: number;
+  peakReadRss: number;
+  write: Rate;
+  read: Rate;
+}
+
+async function memory(bytes: number): Promise<MemoryResult> {
+  const valueSize = 1024;
+  const records = Math.round(bytes / valueSize);
+  log(`memory: streaming ${(bytes / 1e6).toFixed(0)} MB through a topic`);
+  const dir = tempDir("memory");
+  const dirLog = await open(dir, { defaults: { fsync: "never" } });
+  const topic = await dirLog.createTopic("t");
+  const timer = setInterval(sampleRss, 10);
+  const baselineRss = resetPeakRss();
+  let i = 0;
+  let t = now();
+  await new ReadableStream<ProducerRecord>({
+    pull(controller) {
+      if (i >= records) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(records, i + 256);
+      for (; i < end; i++) controller.enqueue({ value: valueOf(i, valueSize) });
+      sampleRss();
+    },
+  }, { highWaterMark: 0 }).pipeTo(topic.writable());
+  const write = rate(records, valueSize, now() - t);
+  const peakWriteRss = getPeakRss();
+  resetPeakRss();
+  let seen = 0;
+  t = now();
+  for await (const r of topic.readable({ from: "earliest" })) {
+    if (r.value!.length !== valueSize) throw new Error("bad value");
+    if ((++seen & 1023) === 0) sampleRss();
+  }
+  const read = rate(records, valueSize, now() - t);
+  const peakReadRss = getPeakRss();
+  clearInterval(timer);
+  if (seen !== records) throw new Error(`read ${seen} of ${records} records`);
+  await dirLog.close();
+  removeDir(dir);
+  return { bytes, valueSize, baselineRss, peakWriteRss, peakReadRss, write, read };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const out: {
+  runtime: string;
+  version: string;
+  full: boolean;
+  startedAt: string;
+  seconds?: number;
+  unavailable?: Unavailable[];
+  peerNames?: string[];
+  throughput?: ThroughputResult[];
+  durable?: DurableResult;
+  latency?: LatencyResult[];
+  seek?: SeekResult;
+  memory?: MemoryResult[];
+} = { runtime, version: runtimeVersion(), full, startedAt: new Date().toISOString() };
+
+const started = now();
+try {
+  if (SECTIONS.includes("throughput") || SECTIONS.includes("durable")) {
+    const { peers, unavailable } = await loadPeers(runtime);
+    out.unavailable = unavailable;
+    out.peerNames = peers.map((p) => p.name);
+    for (const u of unavailable) log(`peer ${u.name}: n/a (${u.reason})`);
+    if (SECTIONS.includes("throughput")) out.throughput = await throughput(peers);
+    if (SECTIONS.includes("durable")) out.durable = await durable(peers);
+  }
+  if (SECTIONS.includes("latency")) {
+    out.latency = [];
+    for (const [r, fsync] of [[10_000, "never"], [100_000, "never"], [10_000, "always"]] as const) {
+      const result = await followLatency(r, fsync, SIZE.latencySeconds);
+      log(
+        `latency ${r}/s ${fsync}: p50 ${result.latency.p50.toFixed(2)} ms, p99 ${
+          result.latency.p99.toFixed(2)
+        } ms`,
+      );
+      out.latency.push(result);
+    }
+  }
+  if (SECTIONS.includes("seek")) out.seek = await seek();
+  if (SECTIONS.includes("memory")) {
+    out.memory = [];
+    for (const bytes of [SIZE.memoryBytes / 4, SIZE.memoryBytes]) out.memory.push(await memory(bytes));
+  }
+} finally {
+  removeTempDirs();
+}
+out.seconds = (now() - started) / 1000;
+const json = JSON.stringify(out, null, 1);
+if (args.has("out")) fs.writeFileSync(args.get("out")!, json);
+else console.log(json);

@@ -1,0 +1,491 @@
+/**
+ * `reel verify`: checks every record batch and every index of a log directory, read-only, and
+ * reports per partition. Nothing is repaired: opening the directory does that (it cuts a torn
+ * tail and rebuilds damaged indexes); verify says what an open would find, and also what an
+ * open would not look at (a sealed segment is never scanned after a clean shutdown).
+ *
+ * What is checked, per partition directory `<topic>-<partition>/`:
+ *
+ * ```
+ * .log        every batch: a whole header, magic 2, batchLength >= 49, inside the file,
+ *             CRC-32C, records that decode, recordsCount = lastOffsetDelta + 1, record offsets
+ *             dense, maxTimestamp = the largest record timestamp (CreateTime); batch offsets
+ *             dense and increasing, within and across segments; each segment named by the base
+ *             offset of its first batch; no bytes after the last whole batch (a torn tail)
+ * .index      a whole number of 8-byte entries; offsets and positions strictly increasing;
+ *             each position the start of a batch that holds the entry's offset
+ * .timeindex  a whole number of 12-byte entries; timestamps and offsets never going down; each
+ *             offset inside the segment, its timestamp the largest one up to that offset's batch
+ * checkpoints the recovery point and log start offset at or below the log end offset; a
+ *             clean-shutdown marker that matches the active segment and the log end offset
+ * ```
+ *
+ * A missing index file is a problem; an index with fewer entries than it could have (its last
+ * entries not yet written when a process died) is not.
+ *
+ * @module
+ */
+import fs from "node:fs";
+import {
+  decodeRecordBatch,
+  LOG_OVERHEAD,
+  readRecordBatchHeader,
+  RECORD_BATCH_OVERHEAD,
+  type RecordBatchHeader,
+  UnknownTopicOrPartitionError,
+  validateTopicName,
+} from "../../../mod.ts";
+import {
+  CLEAN_SHUTDOWN_FILE,
+  LOG_START_OFFSET_CHECKPOINT,
+  readCheckpoint,
+  readCleanShutdown,
+  RECOVERY_POINT_CHECKPOINT,
+} from "../../log/checkpoint.ts";
+import { type OptionValues, optionalString, requireString } from "../args.ts";
+import type { Command } from "../command.ts";
+import { StdoutWriter } from "../stdio.ts";
+
+/** What {@linkcode verifyPartition} found in one partition directory. */
+export interface PartitionVerifyReport {
+  /** The topic name. */
+  topic: string;
+  /** The partition number. */
+  partition: number;
+  /** The partition directory. */
+  dir: string;
+  /** How many `.log` files. */
+  segments: number;
+  /** Batches read whole (valid or not). */
+  batches: number;
+  /** Records in the batches that decoded. */
+  records: number;
+  /** The base offset of the first segment. */
+  firstOffset: number;
+  /** The offset after the last batch read (the log end offset an open would find). */
+  nextOffset: number;
+  /** Total size of the `.log` files, bytes. */
+  bytes: number;
+  /** Each problem found: `<file> position N: what is wrong`; empty when all is well. */
+  problems: string[];
+}
+
+/** A batch as a scan finds it. */
+interface ScannedBatch {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  /** The running largest timestamp in the segment, up to the end of this batch. */
+  maxTimestampSoFar: number;
+}
+
+const SEGMENT_LOG = /^(\d{20})\.log$/;
+const SEGMENT_INDEX = /^(\d{20})\.(index|timeindex)$/;
+const CHUNK_BYTES = 1 << 20;
+
+/** Reads a file through a window of `CHUNK_BYTES`, so a scan makes few system calls. */
+class FileWindow {
+  #start = 0;
+  #bytes = new Uint8Array(0);
+
+  constructor(readonly fd: number, readonly size: number) {}
+
+  /** Up to `length` bytes at `position` (fewer at the end of the file). */
+  read(position: number, length: number): Uint8Array {
+    const end = Math.min(position + length, this.size);
+    if (position >= this.#start && end <= this.#start + this.#bytes.length) {
+      return this.#bytes.subarray(position - this.#start, end - this.#start);
+    }
+    const want = Math.max(end - position, Math.min(CHUNK_BYTES, this.size - position));
+    const bytes = new Uint8Array(want);
+    let done = 0;
+    while (done < want) {
+      const n = fs.readSync(this.fd, bytes, done, want - done, position + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    this.#start = position;
+    this.#bytes = bytes.subarray(0, done);
+    return this.#bytes.subarray(0, Math.min(end - position, done));
+  }
+}
+
+function readWhole(path: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(fs.readFileSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks one partition directory without changing anything in it.
+ *
+ * @param dir the partition directory, `<log dir>/<topic>-<partition>`
+ * @param topic the topic name (checkpoints are keyed by it)
+ * @param partition the partition number
+ * @returns what was found; `problems` is empty when every check passed
+ * @throws {Error} when the directory cannot be read
+ * @example
+ * ```ts
+ * import { open } from "../../../mod.ts";
+ * import { verifyPartition } from "./verify.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const log = await open(dir);
+ * const topic = await log.createTopic("events");
+ * await topic.append([{ value: "a" }, { value: "b" }]);
+ * await log.close();
+ * const report = verifyPartition(`${dir}/events-0`, "events", 0);
+ * console.log(report.records, report.problems); // 2 []
+ * ```
+ */
+export function verifyPartition(dir: string, topic: string, partition: number): PartitionVerifyReport {
+  const names = fs.readdirSync(dir).sort();
+  const bases = names.flatMap((n) => {
+    const m = SEGMENT_LOG.exec(n);
+    return m ? [m[1]] : [];
+  });
+  const report: PartitionVerifyReport = {
+    topic,
+    partition,
+    dir,
+    segments: bases.length,
+    batches: 0,
+    records: 0,
+    firstOffset: bases.length ? Number(bases[0]) : 0,
+    nextOffset: bases.length ? Number(bases[0]) : 0,
+    bytes: 0,
+    problems: [],
+  };
+  const problem = (text: string) => report.problems.push(text);
+  const known = new Set(bases);
+  for (const name of names) {
+    const m = SEGMENT_INDEX.exec(name);
+    if (m && !known.has(m[1])) problem(`${name}: an index without its .log file`);
+  }
+  if (bases.length === 0) problem("no .log file: a partition has at least one segment");
+
+  let expected = report.firstOffset;
+  let activeSize = 0;
+  for (let s = 0; s < bases.length; s++) {
+    const base = Number(bases[s]);
+    const logName = `${bases[s]}.log`;
+    if (base !== expected) {
+      problem(
+        `${logName}: the segment starts at offset ${base}, but the previous one ends at offset ${expected}`,
+      );
+    }
+    const batches = verifySegmentLog(`${dir}/${logName}`, logName, base, report, problem);
+    activeSize = batches.size;
+    report.bytes += batches.size;
+    const last = batches.list.at(-1);
+    expected = last ? last.lastOffset + 1 : Math.max(expected, base);
+    verifyOffsetIndex(`${dir}/${bases[s]}.index`, base, batches.list, problem);
+    verifyTimeIndex(`${dir}/${bases[s]}.timeindex`, base, batches.list, problem);
+  }
+  report.nextOffset = expected;
+
+  const recoveryPoint = readCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition);
+  if (recoveryPoint !== undefined && recoveryPoint > report.nextOffset) {
+    problem(
+      `${RECOVERY_POINT_CHECKPOINT}: the recovery point ${recoveryPoint} is past the log end offset ${report.nextOffset} (records known to be on disk are gone)`,
+    );
+  }
+  const logStart = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
+  if (logStart !== undefined && logStart > report.nextOffset) {
+    problem(
+      `${LOG_START_OFFSET_CHECKPOINT}: the log start offset ${logStart} is past the log end offset ${report.nextOffset}`,
+    );
+  }
+  if (fs.existsSync(`${dir}/${CLEAN_SHUTDOWN_FILE}`)) {
+    const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+    const active = bases.at(-1);
+    if (marker === undefined) problem(`${CLEAN_SHUTDOWN_FILE}: unreadable`);
+    else if (active !== undefined) {
+      if (marker.activeBaseOffset !== Number(active) || marker.activeSize !== activeSize) {
+        problem(
+          `${CLEAN_SHUTDOWN_FILE}: it records active segment ${marker.activeBaseOffset} of ${marker.activeSize} bytes, the directory has ${active}.log of ${activeSize} bytes`,
+        );
+      } else if (marker.logEndOffset !== report.nextOffset) {
+        problem(
+          `${CLEAN_SHUTDOWN_FILE}: it records log end offset ${marker.logEndOffset}, the batches end at ${report.nextOffset}`,
+        );
+      }
+    }
+  }
+  return report;
+}
+
+/** Scans one `.log` file batch by batch; returns the batches read whole and the file size. */
+function verifySegmentLog(
+  path: string,
+  name: string,
+  base: number,
+  report: PartitionVerifyReport,
+  problem: (text: string) => void,
+): { list: ScannedBatch[]; size: number } {
+  const fd = fs.openSync(path, "r");
+  const list: ScannedBatch[] = [];
+  try {
+    const size = fs.fstatSync(fd).size;
+    const file = new FileWindow(fd, size);
+    let position = 0;
+    let expected = base;
+    let maxTimestampSoFar = -1;
+    while (position < size) {
+      const left = size - position;
+      const at = `${name} position ${position}`;
+      if (left < RECORD_BATCH_OVERHEAD) {
+        problem(`${at}: a torn tail of ${left} bytes, too short for a batch header (an open cuts it)`);
+        break;
+      }
+      let header: RecordBatchHeader;
+      try {
+        header = readRecordBatchHeader(file.read(position, RECORD_BATCH_OVERHEAD), 0);
+      } catch (err) {
+        problem(`${at}: ${(err as Error).message}; the ${left} bytes from here cannot be read as batches`);
+        break;
+      }
+      const batchBytes = header.batchLength + LOG_OVERHEAD;
+      if (batchBytes > left) {
+        problem(`${at}: a torn tail: the batch needs ${batchBytes} bytes, ${left} are left (an open cuts it)`);
+        break;
+      }
+      const bytes = file.read(position, batchBytes);
+      const lastOffset = header.baseOffset + header.lastOffsetDelta;
+      report.batches++;
+      if (header.baseOffset !== expected) {
+        problem(
+          `${at}: the batch starts at offset ${header.baseOffset}, expected ${expected} (offsets must be dense)`,
+        );
+      }
+      if (header.lastOffsetDelta < 0) problem(`${at}: lastOffsetDelta is ${header.lastOffsetDelta}`);
+      try {
+        const { records } = decodeRecordBatch(bytes, 0);
+        report.records += records.length;
+        if (!header.isControl && header.recordsCount !== header.lastOffsetDelta + 1) {
+          problem(`${at}: ${header.recordsCount} records, but lastOffsetDelta is ${header.lastOffsetDelta}`);
+        }
+        let max = -1;
+        for (let i = 0; i < records.length; i++) {
+          if (records[i].offset !== header.baseOffset + i) {
+            problem(`${at}: record ${i} has offset ${records[i].offset}, expected ${header.baseOffset + i}`);
+            break;
+          }
+          if (records[i].timestamp > max) max = records[i].timestamp;
+        }
+        if (header.timestampType === 0 && records.length > 0 && max !== header.maxTimestamp) {
+          problem(`${at}: maxTimestamp is ${header.maxTimestamp}, the records' largest timestamp is ${max}`);
+        }
+      } catch (err) {
+        problem(`${at}: ${(err as Error).message}`);
+      }
+      if (header.maxTimestamp > maxTimestampSoFar) maxTimestampSoFar = header.maxTimestamp;
+      list.push({ position, size: batchBytes, baseOffset: header.baseOffset, lastOffset, maxTimestampSoFar });
+      expected = lastOffset + 1;
+      position += batchBytes;
+    }
+    if (list.length > 0 && list[0].baseOffset !== base) {
+      problem(`${name}: named for offset ${base}, but its first batch starts at offset ${list[0].baseOffset}`);
+    }
+    return { list, size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The batch holding `offset`, by binary search over batches sorted by offset. */
+function batchHolding(batches: ScannedBatch[], offset: number): ScannedBatch | undefined {
+  let lo = 0, hi = batches.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const b = batches[mid];
+    if (offset < b.baseOffset) hi = mid - 1;
+    else if (offset > b.lastOffset) lo = mid + 1;
+    else return b;
+  }
+  return undefined;
+}
+
+function verifyOffsetIndex(
+  path: string,
+  base: number,
+  batches: ScannedBatch[],
+  problem: (text: string) => void,
+): void {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const bytes = readWhole(path);
+  if (bytes === undefined) {
+    problem(`${name}: missing (an open rebuilds it)`);
+    return;
+  }
+  if (bytes.length % 8 !== 0) {
+    problem(`${name}: ${bytes.length} bytes is not a whole number of 8-byte entries`);
+  }
+  const byPosition = new Map(batches.map((b) => [b.position, b]));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let lastOffset = -1, lastPosition = -1;
+  for (let i = 0; i + 8 <= bytes.length; i += 8) {
+    const entry = i / 8;
+    const offset = base + view.getInt32(i);
+    const position = view.getInt32(i + 4);
+    if (view.getInt32(i) < 0 || offset <= lastOffset || position <= lastPosition) {
+      problem(`${name} entry ${entry}: (offset ${offset}, position ${position}) does not follow the entry before it`);
+      return;
+    }
+    lastOffset = offset;
+    lastPosition = position;
+    const batch = byPosition.get(position);
+    if (batch === undefined) {
+      problem(`${name} entry ${entry}: position ${position} is not the start of a batch`);
+      return;
+    }
+    if (offset < batch.baseOffset || offset > batch.lastOffset) {
+      problem(
+        `${name} entry ${entry}: offset ${offset} is not in the batch at position ${position} (offsets ${batch.baseOffset} to ${batch.lastOffset})`,
+      );
+      return;
+    }
+  }
+}
+
+function verifyTimeIndex(
+  path: string,
+  base: number,
+  batches: ScannedBatch[],
+  problem: (text: string) => void,
+): void {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const bytes = readWhole(path);
+  if (bytes === undefined) {
+    problem(`${name}: missing (an open rebuilds it)`);
+    return;
+  }
+  if (bytes.length % 12 !== 0) {
+    problem(`${name}: ${bytes.length} bytes is not a whole number of 12-byte entries`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let lastTimestamp = -Infinity, lastOffset = -1;
+  for (let i = 0; i + 12 <= bytes.length; i += 12) {
+    const entry = i / 12;
+    const timestamp = view.getInt32(i) * 2 ** 32 + view.getUint32(i + 4);
+    const offset = base + view.getInt32(i + 8);
+    if (timestamp < lastTimestamp || offset < lastOffset) {
+      problem(`${name} entry ${entry}: (timestamp ${timestamp}, offset ${offset}) goes back from the entry before it`);
+      return;
+    }
+    lastTimestamp = timestamp;
+    lastOffset = offset;
+    const batch = batchHolding(batches, offset);
+    if (batch === undefined) {
+      problem(`${name} entry ${entry}: offset ${offset} is not in the segment`);
+      return;
+    }
+    if (timestamp !== batch.maxTimestampSoFar) {
+      problem(
+        `${name} entry ${entry}: timestamp ${timestamp} is not the largest timestamp up to offset ${offset} (${batch.maxTimestampSoFar})`,
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * Checks every partition of a log directory (or of one topic in it), read-only.
+ *
+ * @param dir the log directory
+ * @param topic only this topic's partitions
+ * @returns one report per partition directory, sorted by topic and partition
+ * @throws {Error} when `dir` cannot be read
+ * @throws {UnknownTopicOrPartitionError} when `topic` has no partition directory in `dir`
+ * @example
+ * ```ts
+ * import { verifyLogDirectory } from "./verify.ts";
+ * const reports = verifyLogDirectory(Deno.makeTempDirSync());
+ * console.log(reports.length); // 0
+ * ```
+ */
+export function verifyLogDirectory(dir: string, topic?: string): PartitionVerifyReport[] {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new Error(`Cannot verify log directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  const found: { topic: string; partition: number }[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const m = /^(.+)-(\d+)$/.exec(entry.name);
+    if (!m) continue;
+    try {
+      validateTopicName(m[1]);
+    } catch {
+      continue;
+    }
+    if (topic === undefined || m[1] === topic) found.push({ topic: m[1], partition: Number(m[2]) });
+  }
+  if (topic !== undefined && found.length === 0) throw new UnknownTopicOrPartitionError(topic);
+  found.sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition);
+  return found.map((p) => verifyPartition(`${dir}/${p.topic}-${p.partition}`, p.topic, p.partition));
+}
+
+/** At most this many problems are printed per partition. */
+const MAX_PROBLEMS_SHOWN = 20;
+
+/** `reel verify`. */
+export const verify: Command = {
+  name: "verify",
+  summary: "Check every batch (CRC, offsets, sizes) and index of a log directory",
+  help: `Usage: reel verify --dir D [--topic T]
+
+Reads every segment of every partition without changing anything, and checks
+each record batch (a whole header, CRC-32C, records that decode, offsets dense
+and increasing within and across segments, sizes inside the file) and each
+index (.index entries at batch starts that hold their offsets, .timeindex
+entries in order, both strictly growing), and the checkpoint files. Prints one
+line per partition, then each problem found under it, then a summary.
+
+A torn tail (a batch cut off by a crash) is reported: the next open cuts it.
+A damaged or missing index is reported: the next open rebuilds it. A CRC error
+in a sealed segment is not repaired by an open: reads of it fail with
+CORRUPT_MESSAGE.
+
+Exit status: 0 when every partition is fine, 1 when anything is wrong.
+
+Options:
+  --dir D                 the log directory
+  --topic T               check only this topic
+  --verbose               print the stack of an error
+  -h, --help              show this help
+`,
+  options: { dir: { type: "string" }, topic: { type: "string" } },
+  async run(values: OptionValues): Promise<number> {
+    const dir = requireString(values, "dir");
+    if (!fs.existsSync(dir)) throw new Error(`Cannot verify log directory ${dir}: it does not exist`);
+    const reports = verifyLogDirectory(dir, optionalString(values, "topic"));
+    const out = new StdoutWriter();
+    let bad = 0;
+    for (const r of reports) {
+      const facts = `${r.segments} segments, ${r.batches} batches, ${r.records} records, offsets ${r.firstOffset} to ${
+        r.nextOffset - 1
+      }, ${r.bytes} bytes`;
+      if (r.problems.length === 0) out.writeText(`${r.topic}-${r.partition}: ok (${facts})\n`);
+      else {
+        bad++;
+        const n = r.problems.length;
+        out.writeText(`${r.topic}-${r.partition}: ${n} problem${n === 1 ? "" : "s"} (${facts})\n`);
+        for (const p of r.problems.slice(0, MAX_PROBLEMS_SHOWN)) out.writeText(`  ${p}\n`);
+        if (n > MAX_PROBLEMS_SHOWN) out.writeText(`  … and ${n - MAX_PROBLEMS_SHOWN} more\n`);
+      }
+      await out.flush();
+    }
+    out.writeText(
+      `verified ${reports.length} partition${reports.length === 1 ? "" : "s"}: ${
+        reports.length - bad
+      } ok, ${bad} with problems\n`,
+    );
+    await out.end();
+    return bad === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Opens a log directory and prints every record of every topic (or of the topics named) as one
+ * JSON document on stdout. The cross-runtime test runs it under the runtime that did not write the
+ * log: `deno run -A tests/integration/read_log.ts <dir> [topic…]` or `bun tests/integration/read_log.ts <dir> [topic…]`.
+ *
+ * Output: `{ runtime, topics: { [name]: { partitions, config, loadReports, records } } }`, with keys,
+ * values and header values as hex strings (or null), in partition then offset order.
+ *
+ * @module
+ */
+import process from "node:process";
+import { open } from "../../mod.ts";
+
+const hex = (
+  b: Uint8Array | null,
+) => (b === null ? null : Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""));
+
+const [dir, ...names] = process.argv.slice(2);
+if (!dir) {
+  console.error("usage: read_log.ts <dir> [topic…]");
+  process.exit(2);
+}
+
+const log = await open(dir);
+const out: { runtime: string; topics: Record<string, unknown> } = {
+  runtime: typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun",
+  topics: {},
+};
+for (const name of names.length > 0 ? names : log.topics()) {
+  const topic = log.topic(name);
+  const records = [];
+  for (let p = 0; p < topic.partitions; p++) {
+    for await (const r of topic.readable({ partitions: p })) {
+      records.push({
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        key: hex(r.key),
+        value: hex(r.value),
+        headers: r.headers.map((h) => [h.key, hex(h.value)]),
+      });
+    }
+  }
+  out.topics[name] = {
+    partitions: topic.partitions,
+    config: topic.config,
+    loadReports: topic.logs.map((l) => l.loadReport),
+    records,
+  };
+}
+await log.close();
+process.stdout.write(JSON.stringify(out) + "\n");
