@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { fs } from "../runtime/file_system.ts";
+import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.index` entry in bytes. */
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
@@ -129,11 +130,7 @@ export class OffsetIndex {
   }
 
   #truncateFile(): void {
-    try {
-      fs.truncateSync(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw err;
-    }
+    truncateIndexFile(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
   }
 
   /**
@@ -142,10 +139,7 @@ export class OffsetIndex {
    * @param sync also fsync the file
    */
   flush(sync = false): void {
-    if (this.#flushed === this.#count && !sync) {
-      if (!fs.existsSync(this.path)) fs.closeSync(fs.openSync(this.path, "a"));
-      return;
-    }
+    if (this.#flushed === this.#count && !sync && fs.existsSync(this.path)) return;
     const n = this.#count - this.#flushed;
     const bytes = new Uint8Array(n * OFFSET_INDEX_ENTRY_SIZE);
     const view = new DataView(bytes.buffer);
@@ -153,14 +147,7 @@ export class OffsetIndex {
       view.setInt32(i * 8, this.#relativeOffsets[this.#flushed + i]);
       view.setInt32(i * 8 + 4, this.#positions[this.#flushed + i]);
     }
-    const fd = fs.openSync(this.path, fs.existsSync(this.path) ? "r+" : "w+");
-    try {
-      fs.ftruncateSync(fd, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
-      writeFully(fd, bytes, this.#flushed * OFFSET_INDEX_ENTRY_SIZE);
-      if (sync) fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeIndexEntries(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE, bytes, sync);
     this.#flushed = this.#count;
   }
 
@@ -175,22 +162,10 @@ export class OffsetIndex {
    * @returns the index, or `null` when the file is missing or fails a check (then rebuild it)
    */
   static load(path: string, baseOffset: number, logSize: number): OffsetIndex | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, "r");
-    } catch {
-      return null;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = readFully(fd, 0, fs.fstatSync(fd).size);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (bytes.length % OFFSET_INDEX_ENTRY_SIZE !== 0) return null;
+    const view = readIndexFile(path, OFFSET_INDEX_ENTRY_SIZE);
+    if (!view) return null;
     const index = new OffsetIndex(path, baseOffset);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < bytes.length; i += OFFSET_INDEX_ENTRY_SIZE) {
+    for (let i = 0; i < view.byteLength; i += OFFSET_INDEX_ENTRY_SIZE) {
       const rel = view.getInt32(i), position = view.getInt32(i + 4);
       if (rel < 0 || position < 0 || position >= logSize) return null;
       const last = index.lastEntry;

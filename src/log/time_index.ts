@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { fs } from "../runtime/file_system.ts";
+import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.timeindex` entry in bytes. */
 export const TIME_INDEX_ENTRY_SIZE = 12;
@@ -110,11 +111,7 @@ export class TimeIndex {
     while (this.#count > 0 && this.#relativeOffsets[this.#count - 1] >= rel) this.#count--;
     if (this.#flushed > this.#count) {
       this.#flushed = this.#count;
-      try {
-        fs.truncateSync(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") throw err;
-      }
+      truncateIndexFile(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE);
     }
   }
 
@@ -123,11 +120,7 @@ export class TimeIndex {
     this.#count = 0;
     this.truncateToOffset(this.baseOffset);
     this.#flushed = 0;
-    try {
-      fs.truncateSync(this.path, 0);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw err;
-    }
+    truncateIndexFile(this.path, 0);
   }
 
   /**
@@ -136,10 +129,7 @@ export class TimeIndex {
    * @param sync also fsync the file
    */
   flush(sync = false): void {
-    if (this.#flushed === this.#count && !sync) {
-      if (!fs.existsSync(this.path)) fs.closeSync(fs.openSync(this.path, "a"));
-      return;
-    }
+    if (this.#flushed === this.#count && !sync && fs.existsSync(this.path)) return;
     const n = this.#count - this.#flushed;
     const bytes = new Uint8Array(n * TIME_INDEX_ENTRY_SIZE);
     const view = new DataView(bytes.buffer);
@@ -149,14 +139,7 @@ export class TimeIndex {
       view.setUint32(i * 12 + 4, ts >>> 0);
       view.setInt32(i * 12 + 8, this.#relativeOffsets[this.#flushed + i]);
     }
-    const fd = fs.openSync(this.path, fs.existsSync(this.path) ? "r+" : "w+");
-    try {
-      fs.ftruncateSync(fd, this.#flushed * TIME_INDEX_ENTRY_SIZE);
-      writeFully(fd, bytes, this.#flushed * TIME_INDEX_ENTRY_SIZE);
-      if (sync) fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeIndexEntries(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE, bytes, sync);
     this.#flushed = this.#count;
   }
 
@@ -170,22 +153,10 @@ export class TimeIndex {
    * @returns the index, or `null` when the file is missing or fails a check (then rebuild it)
    */
   static load(path: string, baseOffset: number, lastOffset: number): TimeIndex | null {
-    let fd: number;
-    try {
-      fd = fs.openSync(path, "r");
-    } catch {
-      return null;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = readFully(fd, 0, fs.fstatSync(fd).size);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (bytes.length % TIME_INDEX_ENTRY_SIZE !== 0) return null;
+    const view = readIndexFile(path, TIME_INDEX_ENTRY_SIZE);
+    if (!view) return null;
     const index = new TimeIndex(path, baseOffset);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < bytes.length; i += TIME_INDEX_ENTRY_SIZE) {
+    for (let i = 0; i < view.byteLength; i += TIME_INDEX_ENTRY_SIZE) {
       const ts = view.getInt32(i) * 2 ** 32 + view.getUint32(i + 4);
       const offset = baseOffset + view.getInt32(i + 8);
       if (offset < baseOffset || offset > lastOffset) return null;
