@@ -20,7 +20,7 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { open } from "../mod.ts";
+import { DEFAULT_LOG_CONFIG, open } from "../mod.ts";
 import type { ProducerRecord, Topic } from "../mod.ts";
 import {
   getPeakRss,
@@ -53,8 +53,7 @@ const SECTIONS = (args.get("sections") ?? "throughput,durable,latency,seek").spl
 const SIZE = full
   ? {
     throughput: [[100, 2_000_000], [1024, 400_000], [4096, 100_000]] as [number, number][],
-    reps: 3,
-    peerReps: 2,
+    rounds: 3,
     durableSeconds: 3,
     latencySeconds: 5,
     seekRecords: 10_000_000,
@@ -62,11 +61,10 @@ const SIZE = full
     memoryBytes: 2e9,
   }
   : {
-    throughput: [[100, 300_000], [1024, 60_000], [4096, 15_000]] as [number, number][],
-    reps: 2,
-    peerReps: 1,
-    durableSeconds: 0.75,
-    latencySeconds: 1.5,
+    throughput: [[100, 300_000], [1024, 60_000], [4096, 25_000]] as [number, number][],
+    rounds: 2,
+    durableSeconds: 0.6,
+    latencySeconds: 2,
     seekRecords: 1_000_000,
     seekQueries: 200,
     memoryBytes: 200e6,
@@ -112,14 +110,49 @@ function recordSource(batches: ProducerRecord[][]): ReadableStream<ProducerRecor
   }, { highWaterMark: 0 });
 }
 
-function best(rates: Rate[]): Rate {
-  return rates.reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
+/** A set of rates measured together (write, read, …). */
+type Rates = Record<string, Rate>;
+
+/** What a task of {@linkcode rounds} gave: its best rates, or why it failed. */
+interface Outcome<T> {
+  rates?: T;
+  error?: string;
 }
 
-async function repeat(fn: () => Promise<Rate>, reps = SIZE.reps): Promise<Rate> {
-  const rates: Rate[] = [];
-  for (let i = 0; i < reps; i++) rates.push(await fn());
-  return best(rates);
+/**
+ * Runs every task once per round, `rounds` times, the order reversed on every other round, and
+ * keeps per task and per figure the best rate seen: the machine's noise only ever slows a run
+ * down, and interleaving gives every store the same share of it.
+ */
+async function rounds<T extends Rates>(
+  tasks: { key: string; run: () => Promise<T> }[],
+  count: number,
+): Promise<Map<string, Outcome<T>>> {
+  const out = new Map<string, Outcome<T>>();
+  for (let round = 0; round < count; round++) {
+    const order = round % 2 === 0 ? tasks : [...tasks].reverse();
+    for (const task of order) {
+      const previous = out.get(task.key);
+      if (previous?.error !== undefined) continue;
+      let got: T;
+      try {
+        got = await task.run();
+      } catch (err) {
+        out.set(task.key, { error: String((err as Error)?.message ?? err).split("\n")[0] });
+        log(`  ${task.key}: failed: ${(err as Error)?.message}`);
+        continue;
+      }
+      if (!previous?.rates) out.set(task.key, { rates: got });
+      else {
+        const merged: Rates = { ...previous.rates };
+        for (const [k, v] of Object.entries(got)) {
+          if (!merged[k] || v.recordsPerSec > merged[k].recordsPerSec) merged[k] = v;
+        }
+        out.set(task.key, { rates: merged as T });
+      }
+    }
+  }
+  return out;
 }
 
 /** Runs every reel path once on a few records, so that the first measurement is not the JIT's. */
@@ -136,32 +169,51 @@ async function warmUp(): Promise<void> {
   removeDir(dir);
 }
 
-/** writeSync of `total` bytes in `chunk`-byte writes to a fresh file, then readSync of it in the same chunks. */
-function limitWriteRead(dir: string, values: Uint8Array[][], valueSize: number, records: number) {
-  const chunks = values.map((vs) => {
-    const c = new Uint8Array(vs.length * valueSize);
-    for (let i = 0; i < vs.length; i++) c.set(vs[i], i * valueSize);
-    return c;
-  });
-  const path = join(dir, "limit.bin");
-  const fd = fs.openSync(path, "w+");
-  let t = now();
-  let position = 0;
-  for (const c of chunks) {
-    let done = 0;
-    while (done < c.length) done += fs.writeSync(fd, c, done, c.length - done, position + done);
-    position += c.length;
+/**
+ * writeSync of the batches' value bytes, one write per batch (split at 1 MiB, as reel's
+ * `maxMessageBytes` splits a batch), to a fresh file; then readSync of it in the same chunks.
+ */
+function limitWriteRead(dir: string, values: Uint8Array[][], valueSize: number, records: number): Rates {
+  // One chunk per batch, split as reel splits it: a batch holds at most maxMessageBytes (1 MiB).
+  const perChunk = Math.max(
+    1,
+    Math.min(BATCH, Math.floor(DEFAULT_LOG_CONFIG.maxMessageBytes / (valueSize + 16))),
+  );
+  const chunks: Uint8Array[] = [];
+  for (const vs of values) {
+    for (let start = 0; start < vs.length; start += perChunk) {
+      const part = vs.slice(start, start + perChunk);
+      const c = new Uint8Array(part.length * valueSize);
+      for (let i = 0; i < part.length; i++) c.set(part[i], i * valueSize);
+      chunks.push(c);
+    }
   }
-  const write = rate(records, valueSize, now() - t);
-  const buf = new Uint8Array(chunks[0].length);
-  t = now();
-  let read = 0, n;
-  while ((n = fs.readSync(fd, buf, 0, buf.length, read)) > 0) read += n;
-  const readRate = rate(records, valueSize, now() - t);
-  fs.closeSync(fd);
-  fs.rmSync(path);
-  if (read !== position) throw new Error(`limit read ${read} of ${position} bytes`);
-  return { write, read: readRate };
+  // The limit is the best this runtime's writeSync / readSync do here: three tries, each to a
+  // fresh file (cheap next to the stores measured against it).
+  let write: Rate | undefined, read: Rate | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const path = join(dir, "limit.bin");
+    const fd = fs.openSync(path, "w+");
+    let t = now();
+    let position = 0;
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.length) done += fs.writeSync(fd, c, done, c.length - done, position + done);
+      position += c.length;
+    }
+    const w = rate(records, valueSize, now() - t);
+    const buf = new Uint8Array(chunks[0].length);
+    t = now();
+    let got = 0, n;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, got)) > 0) got += n;
+    const r = rate(records, valueSize, now() - t);
+    fs.closeSync(fd);
+    fs.rmSync(path);
+    if (got !== position) throw new Error(`limit read ${got} of ${position} bytes`);
+    if (!write || w.recordsPerSec > write.recordsPerSec) write = w;
+    if (!read || r.recordsPerSec > read.recordsPerSec) read = r;
+  }
+  return { write: write!, read: read! };
 }
 
 async function consume(topic: Topic, batched: boolean, expected: number, valueSize: number): Promise<Rate> {
@@ -189,64 +241,58 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
   const results: ThroughputResult[] = [];
   await warmUp();
   for (const [valueSize, records] of SIZE.throughput) {
-    log(`throughput: ${records} records of ${valueSize} B`);
+    log(`throughput: ${records} records of ${valueSize} B, best of ${SIZE.rounds} interleaved rounds`);
     const values = valueBatches(records, valueSize, BATCH);
     const batches: ProducerRecord[][] = values.map((vs) => vs.map((value) => ({ value })));
     const dir = tempDir("tp");
-    const limit = limitWriteRead(dir, values, valueSize, records);
-
-    const streamsFloor = await repeat(async () => {
-      const t = now();
-      await recordSource(batches).pipeTo(new WritableStream({ write() {} }, { highWaterMark: 64 }));
-      return rate(records, valueSize, now() - t);
-    });
-
-    const reel: ThroughputResult["reel"] = [];
+    const diskBytes = new Map<string, number>();
+    const tasks: { key: string; run: () => Promise<Rates> }[] = [
+      { key: "limit", run: () => Promise.resolve(limitWriteRead(dir, values, valueSize, records)) },
+      {
+        key: "floor",
+        run: async () => {
+          const t = now();
+          await recordSource(batches).pipeTo(new WritableStream({ write() {} }, { highWaterMark: 64 }));
+          return { write: rate(records, valueSize, now() - t) };
+        },
+      },
+    ];
     for (const partitions of PARTITIONS) {
       for (const api of ["pipeTo", "append"] as const) {
-        let lastDir = "";
-        let diskBytes = 0;
-        const write = await repeat(async () => {
-          if (lastDir) removeDir(lastDir);
-          lastDir = tempDir("reel");
-          const dirLog = await open(lastDir, { defaults: { fsync: "never" } });
-          const topic = await dirLog.createTopic("t", { partitions });
-          const t = now();
-          if (api === "pipeTo") await recordSource(batches).pipeTo(topic.writable());
-          else for (const b of batches) await topic.append(b);
-          const ms = now() - t;
-          diskBytes = topic.describe().reduce((n, p) => n + p.bytes, 0);
-          await dirLog.close();
-          return rate(records, valueSize, ms);
+        const key = `reel ${api} ${partitions}`;
+        tasks.push({
+          key,
+          run: async () => {
+            const rdir = tempDir("reel");
+            const dirLog = await open(rdir, { defaults: { fsync: "never" } });
+            const topic = await dirLog.createTopic("t", { partitions });
+            const t = now();
+            if (api === "pipeTo") await recordSource(batches).pipeTo(topic.writable());
+            else for (const b of batches) await topic.append(b);
+            const out: Rates = { write: rate(records, valueSize, now() - t) };
+            diskBytes.set(key, topic.describe().reduce((n, p) => n + p.bytes, 0));
+            if (api === "append") {
+              // Reads are short: take the better of two back to back.
+              for (let i = 0; i < 2; i++) {
+                const read = await consume(topic, false, records, valueSize);
+                const readBatches = await consume(topic, true, records, valueSize);
+                if (!out.read || read.recordsPerSec > out.read.recordsPerSec) out.read = read;
+                if (!out.readBatches || readBatches.recordsPerSec > out.readBatches.recordsPerSec) {
+                  out.readBatches = readBatches;
+                }
+              }
+            }
+            await dirLog.close();
+            removeDir(rdir);
+            return out;
+          },
         });
-        const result: ThroughputResult["reel"][number] = {
-          name: "reel",
-          api,
-          partitions,
-          write,
-          diskBytes,
-        };
-        if (api === "append") {
-          const dirLog = await open(lastDir);
-          const topic = dirLog.topic("t");
-          result.read = await repeat(() => consume(topic, false, records, valueSize));
-          result.readBatches = await repeat(() => consume(topic, true, records, valueSize));
-          await dirLog.close();
-        }
-        removeDir(lastDir);
-        reel.push(result);
-        log(
-          `  reel ${api} p=${partitions}: ${(write.recordsPerSec / 1e6).toFixed(2)}M rec/s` +
-            (result.read ? `, readable ${(result.read.recordsPerSec / 1e6).toFixed(2)}M rec/s` : ""),
-        );
       }
     }
-
-    const peerResults: StoreResult[] = [];
     for (const peer of peers) {
-      try {
-        let read: Rate | undefined;
-        const write = await repeat(async () => {
+      tasks.push({
+        key: peer.name,
+        run: async () => {
           const pdir = tempDir("peer");
           const store = await peer.open(pdir, false);
           let offset = 0;
@@ -255,31 +301,65 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
             await store.append(0, offset, vs);
             offset += vs.length;
           }
-          const w = rate(records, valueSize, now() - t);
+          const write = rate(records, valueSize, now() - t);
           const t2 = now();
           const seen = await store.scan();
-          const r = rate(records, valueSize, now() - t2);
+          const read = rate(records, valueSize, now() - t2);
+          await store.close();
+          removeDir(pdir);
           if (seen.records !== records || seen.bytes !== records * valueSize) {
             throw new Error(`${peer.name} scanned ${seen.records} records, expected ${records}`);
           }
-          if (!read || r.recordsPerSec > read.recordsPerSec) read = r;
-          await store.close();
-          removeDir(pdir);
-          return w;
-        }, SIZE.peerReps);
-        peerResults.push({ name: peer.name, settings: peer.settings(false), write, read });
+          return { write, read };
+        },
+      });
+    }
+    const got = await rounds(tasks, SIZE.rounds);
+    const rates = (key: string) => got.get(key)?.rates;
+    const fmt = (r?: Rate) => (r ? `${(r.recordsPerSec / 1e6).toFixed(2)}M/s` : "–");
+    const reel: ThroughputResult["reel"] = [];
+    for (const partitions of PARTITIONS) {
+      for (const api of ["pipeTo", "append"] as const) {
+        const key = `reel ${api} ${partitions}`;
+        const r = rates(key);
+        const error = got.get(key)?.error;
+        reel.push({
+          name: "reel",
+          api,
+          partitions,
+          write: r?.write,
+          read: r?.read,
+          readBatches: r?.readBatches,
+          diskBytes: diskBytes.get(key) ?? 0,
+          ...(error !== undefined ? { error } : {}),
+        });
         log(
-          `  ${peer.name}: ${(write.recordsPerSec / 1e6).toFixed(2)}M rec/s, scan ${
-            (read!.recordsPerSec / 1e6).toFixed(2)
-          }M`,
+          `  ${key}: ${fmt(r?.write)}${
+            r?.read ? `, readable ${fmt(r.read)}, batches ${fmt(r.readBatches)}` : ""
+          }`,
         );
-      } catch (err) {
-        peerResults.push({ name: peer.name, error: String((err as Error).message ?? err) });
-        log(`  ${peer.name}: failed: ${(err as Error).message}`);
       }
     }
+    const peerResults: StoreResult[] = peers.map((peer) => {
+      const e = got.get(peer.name);
+      if (!e?.rates) return { name: peer.name, error: e?.error ?? "not run" };
+      const r = e.rates;
+      log(`  ${peer.name}: ${fmt(r.write)}, scan ${fmt(r.read)}`);
+      return { name: peer.name, settings: peer.settings(false), write: r.write, read: r.read };
+    });
+    const limit = rates("limit");
+    if (!limit) throw new Error("the limit could not be measured");
+    log(`  limit: write ${fmt(limit.write)}, read ${fmt(limit.read)}`);
     removeDir(dir);
-    results.push({ valueSize, records, batch: BATCH, limit, streamsFloor, reel, peers: peerResults });
+    results.push({
+      valueSize,
+      records,
+      batch: BATCH,
+      limit: { write: limit.write, read: limit.read },
+      streamsFloor: rates("floor")!.write,
+      reel,
+      peers: peerResults,
+    });
   }
   return results;
 }
@@ -297,9 +377,10 @@ interface ProducersRate {
 
 interface DurableResult {
   valueSize: number;
-  batch: number;
   seconds: number;
-  limit: { perBatch: Rate; per1000: Rate };
+  rounds: number;
+  loads: [number, number][];
+  limit: ProducersRate[];
   reel: ProducersRate[];
   peers: { name: string; settings?: string; runs: ProducersRate[]; error?: string }[];
 }
@@ -333,75 +414,125 @@ async function producersLoop(
   return { producers, batch, rate: rate(acked, valueSize, now() - t), ack: percentiles(acks) };
 }
 
-function limitDurable(dir: string, batch: number, valueSize: number, seconds: number): Rate {
+/** writeSync of one batch's value bytes + fdatasync, in a loop, for `seconds`. */
+function limitDurable(dir: string, batch: number, valueSize: number, seconds: number): ProducersRate {
   const path = join(dir, "limit-durable.bin");
   const fd = fs.openSync(path, "w");
   const chunk = new Uint8Array(batch * valueSize);
   for (let i = 0; i < batch; i++) chunk.set(valueOf(i, valueSize), i * valueSize);
   const deadline = now() + seconds * 1000;
+  const acks: number[] = [];
   let n = 0;
   const t = now();
   while (now() < deadline) {
+    const t0 = now();
     fs.writeSync(fd, chunk, 0, chunk.length, n * chunk.length);
     fs.fdatasyncSync(fd);
+    acks.push(now() - t0);
     n++;
   }
   const r = rate(n * batch, valueSize, now() - t);
   fs.closeSync(fd);
   fs.rmSync(path);
-  return r;
+  return { producers: 1, batch, rate: r, ack: percentiles(acks) };
 }
 
+type DurableRates = { run: Rate } & Rates;
+
 async function durable(peers: Peer[]): Promise<DurableResult> {
-  const valueSize = 100, batch = 10, seconds = SIZE.durableSeconds;
-  log(`durable: ${valueSize} B values, ${batch}-record appends, ${seconds}s per run`);
+  const valueSize = 100, seconds = SIZE.durableSeconds;
+  const loads: [number, number][] = [[1, 10], [16, 10], [256, 10], [1, 1000]];
+  log(`durable: ${valueSize} B values, ${seconds}s per run, best of ${SIZE.rounds} interleaved rounds`);
   const dir = tempDir("durable");
-  const limit = {
-    perBatch: limitDurable(dir, batch, valueSize, seconds),
-    per1000: limitDurable(dir, 1000, valueSize, seconds),
-  };
+  const limit: ProducersRate[] = [];
   const reel: ProducersRate[] = [];
-  for (const [producers, size] of [[1, batch], [16, batch], [256, batch], [1, 1000]]) {
-    const rdir = tempDir("reel-durable");
-    const dirLog = await open(rdir, { defaults: { fsync: "always" } });
-    const topic = await dirLog.createTopic("t");
-    const r = await producersLoop(
-      producers,
-      size,
-      valueSize,
-      seconds,
-      (values) => topic.append(values.map((value) => ({ value }))),
+  const peerRuns = new Map<string, ProducersRate[]>();
+  const peerErrors = new Map<string, string>();
+  for (const [producers, batch] of loads) {
+    // Each task keeps its whole ProducersRate next to the rate that `rounds` compares.
+    const full = new Map<string, ProducersRate>();
+    const keep = (key: string, r: ProducersRate): DurableRates => {
+      const prev = full.get(key);
+      if (!prev || r.rate.recordsPerSec > prev.rate.recordsPerSec) full.set(key, r);
+      return { run: r.rate };
+    };
+    const tasks: { key: string; run: () => Promise<DurableRates> }[] = [];
+    if (producers === 1) {
+      tasks.push({
+        key: "limit",
+        run: () => Promise.resolve(keep("limit", limitDurable(dir, batch, valueSize, seconds))),
+      });
+    }
+    tasks.push({
+      key: "reel",
+      run: async () => {
+        const rdir = tempDir("reel-durable");
+        const dirLog = await open(rdir, { defaults: { fsync: "always" } });
+        const topic = await dirLog.createTopic("t");
+        const r = await producersLoop(
+          producers,
+          batch,
+          valueSize,
+          seconds,
+          (values) => topic.append(values.map((value) => ({ value }))),
+        );
+        await dirLog.close();
+        removeDir(rdir);
+        return keep("reel", r);
+      },
+    });
+    for (const peer of peers) {
+      tasks.push({
+        key: peer.name,
+        run: async () => {
+          const pdir = tempDir("peer-durable");
+          const store = await peer.open(pdir, true);
+          let offset = 0;
+          const r = await producersLoop(producers, batch, valueSize, seconds, (values) => {
+            const base = offset;
+            offset += values.length;
+            return store.append(0, base, values);
+          });
+          await store.close();
+          removeDir(pdir);
+          return keep(peer.name, r);
+        },
+      });
+    }
+    const got = await rounds(tasks, SIZE.rounds);
+    for (const [key, r] of got) if (r.error !== undefined) peerErrors.set(key, r.error);
+    const line = (key: string) => {
+      const r = full.get(key);
+      return r ? `${(r.rate.recordsPerSec / 1e3).toFixed(1)}k/s` : "–";
+    };
+    log(
+      `  ${producers} × ${batch}: ` +
+        ["limit", "reel", ...peers.map((p) => p.name)].filter((k) => full.has(k)).map((k) =>
+          `${k} ${line(k)}`
+        ).join(", "),
     );
-    await dirLog.close();
-    removeDir(rdir);
-    reel.push(r);
-    log(`  reel ${producers} producers × ${size}: ${(r.rate.recordsPerSec / 1e3).toFixed(1)}k rec/s`);
-  }
-  const peerResults: DurableResult["peers"] = [];
-  for (const peer of peers) {
-    const runs: ProducersRate[] = [];
-    try {
-      for (const [producers, size] of [[1, batch], [16, batch], [256, batch], [1, 1000]]) {
-        const pdir = tempDir("peer-durable");
-        const store = await peer.open(pdir, true);
-        let offset = 0;
-        const r = await producersLoop(producers, size, valueSize, seconds, (values) => {
-          const base = offset;
-          offset += values.length;
-          return store.append(0, base, values);
-        });
-        await store.close();
-        removeDir(pdir);
-        runs.push(r);
-        log(`  ${peer.name} ${producers} × ${size}: ${(r.rate.recordsPerSec / 1e3).toFixed(1)}k rec/s`);
-      }
-      peerResults.push({ name: peer.name, settings: peer.settings(true), runs });
-    } catch (err) {
-      peerResults.push({ name: peer.name, runs, error: String((err as Error).message ?? err) });
+    if (full.has("limit")) limit.push(full.get("limit")!);
+    if (full.has("reel")) reel.push(full.get("reel")!);
+    for (const peer of peers) {
+      const r = full.get(peer.name);
+      if (r) peerRuns.set(peer.name, [...(peerRuns.get(peer.name) ?? []), r]);
     }
   }
   removeDir(dir);
-  return { valueSize, batch, seconds, limit, reel, peers: peerResults };
+  return {
+    valueSize,
+    seconds,
+    rounds: SIZE.rounds,
+    loads,
+    limit,
+    reel,
+    peers: peers.map((p) => ({
+      name: p.name,
+      settings: p.settings(true),
+      runs: peerRuns.get(p.name) ?? [],
+      ...(peerErrors.has(p.name) ? { error: peerErrors.get(p.name) } : {}),
+    })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,6 +604,7 @@ interface SeekResult {
   valueSize: number;
   diskBytes: number;
   segments: number;
+  activeSegmentBytes: number;
   build: Rate;
   queries: number;
   /** Time to the first record, ms. */
@@ -510,6 +642,8 @@ async function seek(): Promise<SeekResult> {
   }
   const build = rate(records, valueSize, now() - t);
   const describe = topic.describe()[0];
+  // Recovery validates the segments from the recovery point on: normally just the active one.
+  const activeSegmentBytes = topic.logs[0].segments.at(-1)!.size;
 
   const rnd = (n: number) => Math.floor(Math.random() * n);
   const byOffset: number[] = [], byOffsetSmall: number[] = [], byTimestamp: number[] = [], oft: number[] = [];
@@ -545,6 +679,9 @@ async function seek(): Promise<SeekResult> {
   const openUnclean = now() - t;
   topic = dirLog.topic("t");
   const uncleanReport = topic.logs[0].loadReport;
+  if (uncleanReport.clean || uncleanReport.segmentsRecovered === 0) {
+    log("seek: the open after abandon() did not recover anything: the unclean-open time is not a recovery");
+  }
   if (topic.logs[0].logEndOffset !== records) throw new Error("recovery lost records");
   await dirLog.close();
   removeDir(dir);
@@ -552,6 +689,7 @@ async function seek(): Promise<SeekResult> {
     records,
     valueSize,
     diskBytes: describe.bytes,
+    activeSegmentBytes,
     segments: describe.segments,
     build,
     queries,

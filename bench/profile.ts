@@ -3,12 +3,13 @@
  *
  * - `write <dir>`: `pipeTo(topic.writable())` of 100-byte records into a 1-partition topic
  *   (`fsync: "never"`), three times;
+ * - `append <dir>`: `topic.append` of batches of 1000 records, three times;
  * - `prepare <dir>`: fills a topic for `read` (run it without the profiler);
  * - `read <dir>`: `for await` over `topic.readable()` from earliest, three times.
  *
  * `bench/run.mjs` runs it and sums the profiles' self time per function.
  *
- * Usage: `deno run -A bench/profile.ts write|prepare|read <dir> [--records N]`.
+ * Usage: `deno run -A bench/profile.ts write|append|prepare|read <dir> [--records N] [--value bytes]`.
  *
  * @module
  */
@@ -19,7 +20,10 @@ import { log, now, parseArgs, scriptArgs, valueOf } from "./_common.ts";
 const argv = scriptArgs();
 const [mode, dir] = argv;
 const records = Number(parseArgs(argv).get("records") ?? 500_000);
-const VALUE = 100;
+const VALUE = Number(parseArgs(argv).get("value") ?? 100);
+
+// The values are built before the profiled part, so that making them is not in the profile.
+const VALUES = Array.from({ length: 4096 }, (_, i) => valueOf(i, VALUE));
 
 function source(): ReadableStream<ProducerRecord> {
   let i = 0;
@@ -30,7 +34,7 @@ function source(): ReadableStream<ProducerRecord> {
         return;
       }
       const end = Math.min(records, i + 1000);
-      for (; i < end; i++) controller.enqueue({ value: valueOf(i, VALUE) });
+      for (; i < end; i++) controller.enqueue({ value: VALUES[i & 4095] });
     },
   }, { highWaterMark: 0 });
 }
@@ -42,6 +46,16 @@ if (mode === "write") {
     const t = now();
     await source().pipeTo(topic.writable());
     log(`profile write: ${(records / (now() - t) / 1e3).toFixed(2)}M rec/s`);
+    await log_.close();
+  }
+} else if (mode === "append") {
+  const batch: ProducerRecord[] = Array.from({ length: 1000 }, (_, i) => ({ value: valueOf(i, VALUE) }));
+  for (let round = 0; round < 3; round++) {
+    const log_ = await open(`${dir}/${round}`, { defaults: { fsync: "never" } });
+    const topic = await log_.createTopic("t");
+    const t = now();
+    for (let i = 0; i < records; i += 1000) await topic.append(batch);
+    log(`profile append: ${(records / (now() - t) / 1e3).toFixed(2)}M rec/s`);
     await log_.close();
   }
 } else if (mode === "prepare") {
@@ -61,5 +75,5 @@ if (mode === "write") {
   }
   await log_.close();
 } else {
-  throw new TypeError(`Unknown mode ${mode}: expected write, prepare or read`);
+  throw new TypeError(`Unknown mode ${mode}: expected write, append, prepare or read`);
 }

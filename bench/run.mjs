@@ -25,6 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const full = args.includes("--full");
 const profile = !args.includes("--no-profile");
+const profileRecords = full ? "2000000" : "1000000";
 const only = args.includes("--deno-only") ? "deno" : args.includes("--bun-only") ? "bun" : undefined;
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
@@ -71,6 +72,8 @@ function sh(command) {
   });
 }
 
+const loadAtStart = os.loadavg();
+
 async function machine() {
   let cpu = "unknown";
   try {
@@ -87,6 +90,9 @@ async function machine() {
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     "OS": `${os.type()} ${os.release()} ${os.arch()}`,
     "temp dir": `${os.tmpdir()}${fsType ? ` (${fsType})` : ""}`,
+    "load average (1 min) at start / end": `${loadAtStart[0].toFixed(2)} / ${
+      os.loadavg()[0].toFixed(2)
+    } (other work shares the cores)`,
     "launcher": `node ${process.version}`,
   };
 }
@@ -96,10 +102,12 @@ const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "ut
 const started = Date.now();
 const work = mkdtempSync(join(os.tmpdir(), "reel-bench-run-"));
 const cleanup = () => rmSync(work, { recursive: true, force: true });
-process.on("SIGINT", () => {
-  cleanup();
-  process.exit(130);
-});
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
 
 const results = [];
 let failed = false;
@@ -147,7 +155,6 @@ try {
     result.version ??= result.micro?.version;
     if (profile) {
       result.profiles = {};
-      const records = full ? "1000000" : "300000";
       for (const path of ["write", "read"]) {
         const profDir = join(work, `${rt.id}-prof-${path}`);
         const data = join(work, `${rt.id}-prof-data-${path}`);
@@ -157,7 +164,7 @@ try {
             "prepare",
             data,
             "--records",
-            records,
+            profileRecords,
           ]);
         }
         await step(`profile.ts ${path} (--cpu-prof)`, [
@@ -165,7 +172,7 @@ try {
           path,
           data,
           "--records",
-          records,
+          profileRecords,
         ]);
         rmSync(data, { recursive: true, force: true });
         const file = existsSync(profDir)
@@ -199,7 +206,15 @@ const all = {
 };
 writeFileSync(join(root, "bench", "RESULTS.md"), markdown(all));
 writeFileSync(join(root, "bench", "throughput.svg"), svg(all));
-writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 1) + "\n");
+writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 2) + "\n");
+// `deno fmt` (the repository's fmt task) formats JSON and SVG too: leave them as it would.
+if (existsSync(bin("deno"))) {
+  await exec(bin("deno"), [
+    "fmt",
+    "--quiet",
+    ...["throughput.svg", "results.json"].map((f) => join(root, "bench", f)),
+  ]);
+}
 console.error(
   `\nbench: wrote bench/RESULTS.md, bench/throughput.svg and bench/results.json in ${seconds.toFixed(0)} s`,
 );

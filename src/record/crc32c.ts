@@ -8,7 +8,10 @@
  *
  * Source: Apache Kafka `clients/src/main/java/org/apache/kafka/common/utils/Crc32C.java` and
  * `DefaultRecordBatch.java` (the CRC covers attributes to the end of the batch). The table-driven
- * computation (slice-by-16) comes from the `crc-32` package (SheetJS, `crc-32/crc32c.js`).
+ * computation (slice-by-16) comes from the `crc-32` package (SheetJS, `crc-32/crc32c.js`); inputs
+ * of {@linkcode NATIVE_CRC_MIN_BYTES} or more go to `@node-rs/crc32` (native, SSE 4.2 / ARMv8 CRC
+ * instructions, about 3× faster) when its prebuilt binary loads on this platform and runtime. Both
+ * give the same value; the native one costs more per call, so small inputs stay in JavaScript.
  *
  * @example The check value
  * ```ts
@@ -19,7 +22,29 @@
  * @module
  */
 
+import { createRequire } from "node:module";
 import CRC32C from "crc-32/crc32c.js";
+
+/** Inputs at least this long (bytes) use the native CRC-32C when it is available. */
+export const NATIVE_CRC_MIN_BYTES = 1024;
+
+type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+
+function loadNative(): NativeCrc32c | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const native = require("@node-rs/crc32").crc32c as NativeCrc32c;
+    // Check it against the CRC-32C check value before trusting it.
+    return native(new TextEncoder().encode("123456789")) >>> 0 === 0xe3069283 ? native : undefined;
+  } catch {
+    return undefined; // no prebuilt binary for this platform: the JavaScript tables do it all
+  }
+}
+
+const native = loadNative();
+
+/** Whether the native CRC-32C (`@node-rs/crc32`) loaded; when not, every input uses `crc-32`. */
+export const nativeCrc32cAvailable: boolean = native !== undefined;
 
 /**
  * Computes the CRC-32C of `bytes[start, end)`.
@@ -38,11 +63,12 @@ import CRC32C from "crc-32/crc32c.js";
  * ```
  */
 export function crc32c(bytes: Uint8Array, start: number = 0, end: number = bytes.length): number {
-  if (start === 0 && end === bytes.length) return CRC32C.buf(bytes, 0) >>> 0;
   if (!(start >= 0 && start <= end && end <= bytes.length)) {
     throw new RangeError(
       `Cannot compute CRC-32C of bytes [${start}, ${end}): the data has ${bytes.length} bytes`,
     );
   }
-  return CRC32C.buf(bytes.subarray(start, end), 0) >>> 0;
+  const data = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+  if (native !== undefined && data.length >= NATIVE_CRC_MIN_BYTES) return native(data) >>> 0;
+  return CRC32C.buf(data, 0) >>> 0;
 }

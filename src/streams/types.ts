@@ -138,7 +138,7 @@ function copyHeader(header: RecordHeader): RecordHeader {
  * @param r the producer record
  * @returns the record input; `timestamp` is `undefined` when `r` has none (the append time is used)
  * @throws {TypeError} when a key, value or header has the wrong type
- * @throws {RangeError} when the timestamp is not a finite number or an invalid `Date`
+ * @throws {RangeError} when the timestamp is not a whole number of ms or is an invalid `Date`
  *
  * @example
  * ```ts
@@ -156,8 +156,8 @@ export function toRecordInput(r: ProducerRecord): RecordInput {
       }
       timestamp = timestamp.getTime();
     }
-    if (!Number.isFinite(timestamp)) {
-      throw new RangeError(`Cannot use timestamp ${timestamp}: it must be a finite number of ms`);
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new RangeError(`Cannot use timestamp ${timestamp}: it must be a whole number of ms`);
     }
   }
   return {

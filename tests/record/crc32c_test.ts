@@ -1,7 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { crc32c } from "../../src/record/crc32c.ts";
+import { crc32c, NATIVE_CRC_MIN_BYTES } from "../../src/record/crc32c.ts";
+import CRC32C from "crc-32/crc32c.js";
 // CRC-32C vectors captured by kafkajs (MIT, tag v2.2.4): src/protocol/recordBatch/crc32C/fixtures and index.spec.js.
 import samples from "../fixtures/kafka/recordBatch__crc32C__samples.json" with { type: "json" };
 import crcPayload from "../fixtures/kafka/recordBatch__crc32C__crcPayload.json" with { type: "json" };
@@ -57,5 +58,19 @@ describe("crc32c", () => {
     assert.throws(() => crc32c(bytes, 5, 11), RangeError);
     assert.throws(() => crc32c(bytes, 6, 5), RangeError);
     assert.throws(() => crc32c(bytes, -1, 5), RangeError);
+  });
+
+  test("crc32c() of inputs on both sides of the native threshold equals the crc-32 tables' value", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: NATIVE_CRC_MIN_BYTES - 8, maxLength: NATIVE_CRC_MIN_BYTES * 4 }),
+        fc.nat(16),
+        (bytes, cut) => {
+          const start = Math.min(cut, bytes.length);
+          assert.equal(crc32c(bytes, start), CRC32C.buf(bytes.subarray(start), 0) >>> 0);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
