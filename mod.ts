@@ -35,11 +35,13 @@ export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/topic/topic_name
 export { murmur2, partitionForKey, StickyPartitioner, toPositive } from "./src/topic/partitioner.ts";
 export { DEFAULT_LOG_CONFIG } from "./src/log/log_config.ts";
 export type { FsyncPolicy, LogConfig } from "./src/log/log_config.ts";
-export { PartitionLog } from "./src/log/partition_log.ts";
+export { PartitionLog, WRITER_LOCK_FILE } from "./src/log/partition_log.ts";
 export type { AppendInfo, FetchData, LoadReport, ReadCursor } from "./src/log/partition_log.ts";
+export type { PartitionLogOptions } from "./src/log/partition_log.ts";
 export type { ReadableOptions, StartPosition } from "./src/streams/fetch_source.ts";
 export type { WritableOptions } from "./src/streams/produce_sink.ts";
 export type { ConsumedRecord, ProducerRecord } from "./src/streams/types.ts";
 export * from "./src/streams/mod.ts";
 export * from "./src/record/mod.ts";
 export * from "./src/errors.ts";
+export * from "./src/consumer/mod.ts";

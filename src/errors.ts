@@ -307,6 +307,8 @@ export class PartitionLockedError extends ReelError {
   readonly hostname: string;
 
   /**
+   * Creates the error from the lock's record of its owner.
+   *
    * @param topic the topic name
    * @param partition the partition number
    * @param owner who holds the lock: process id, host name, when it was taken (ms since the epoch)
@@ -346,6 +348,8 @@ export class PartitionLockedError extends ReelError {
  */
 export class CommitFailedError extends ReelError {
   /**
+   * Creates the error for the first refused partition.
+   *
    * @param groupId the consumer group
    * @param topic the topic of the refused offset
    * @param partition its partition
@@ -377,6 +381,8 @@ export class CommitFailedError extends ReelError {
  */
 export class NoOffsetForPartitionError extends ReelError {
   /**
+   * Creates the error for one partition.
+   *
    * @param groupId the consumer group (or `undefined` for a consumer without one)
    * @param topic the topic
    * @param partition the partition
@@ -404,6 +410,8 @@ export class NoOffsetForPartitionError extends ReelError {
  */
 export class InconsistentGroupProtocolError extends ReelError {
   /**
+   * Creates the error from both sides' assignor names.
+   *
    * @param groupId the consumer group
    * @param offered the joining member's assignor names
    * @param supported the names every current member supports

@@ -20,13 +20,24 @@ import type { Command } from "./command.ts";
 import { consume } from "./commands/consume.ts";
 import { describe } from "./commands/describe.ts";
 import { dump } from "./commands/dump.ts";
+import { groups } from "./commands/groups.ts";
+import { offsets } from "./commands/offsets.ts";
 import { produce } from "./commands/produce.ts";
 import { topics } from "./commands/topics.ts";
 import { verify } from "./commands/verify.ts";
 import { BrokenPipeError, isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
 
 /** The commands, in the order `reel --help` lists them. */
-export const COMMANDS: readonly Command[] = [produce, consume, topics, describe, dump, verify];
+export const COMMANDS: readonly Command[] = [
+  produce,
+  consume,
+  topics,
+  describe,
+  dump,
+  verify,
+  groups,
+  offsets,
+];
 
 function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

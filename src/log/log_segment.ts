@@ -112,6 +112,8 @@ export class LogSegment {
    * written to its files, and `size` is the end of the last whole batch seen.
    */
   readOnly = false;
+  /** Whether this stands in for a segment whose file does not exist yet (a reader's empty log). */
+  readonly placeholder: boolean;
   #fd: number;
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
@@ -123,6 +125,7 @@ export class LogSegment {
     readonly indexIntervalBytes: number,
     fd: number,
   ) {
+    this.placeholder = fd < 0;
     const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
     this.logPath = `${prefix}.log`;
     this.#fd = fd;
@@ -165,6 +168,20 @@ export class LogSegment {
   }
 
   /**
+   * An empty, read-only stand-in for a segment whose files do not exist yet: what a reader sees of
+   * a partition whose writer has not created its first segment. It holds no file handle.
+   *
+   * @param dir the partition directory
+   * @param baseOffset the base offset the first segment will have
+   * @param indexIntervalBytes bytes between index entries
+   */
+  static placeholder(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, -1);
+    segment.readOnly = true;
+    return segment;
+  }
+
+  /**
    * Opens an existing segment for reading only (another process may be appending to it). Call
    * {@linkcode LogSegment.loadReadOnly} next.
    *
@@ -191,6 +208,7 @@ export class LogSegment {
    * @param expectedBaseOffset the offset the first batch must start at, when known
    */
   loadReadOnly(expectedBaseOffset?: number): void {
+    if (this.placeholder) return;
     const fileBytes = fs.fstatSync(this.#fd).size;
     const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, fileBytes);
     const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, Number.MAX_SAFE_INTEGER);
@@ -229,6 +247,7 @@ export class LogSegment {
    * @returns bytes added, or -1 when the file shrank (another process recovered it: reload it)
    */
   refreshReadOnly(): number {
+    if (this.placeholder) return 0;
     const fileBytes = fs.fstatSync(this.#fd).size;
     if (fileBytes < this.size) return -1;
     if (fileBytes === this.size) return 0;
@@ -311,7 +330,9 @@ export class LogSegment {
    * @throws {StorageError} when the write fails (disk full, I/O error)
    */
   append(batch: Uint8Array, info: BatchInfo): void {
-    if (this.readOnly) throw new StorageError(`Cannot append to ${this.logPath}: it is open for reading only`);
+    if (this.readOnly) {
+      throw new StorageError(`Cannot append to ${this.logPath}: it is open for reading only`);
+    }
     const position = this.size;
     try {
       writeFully(this.#fd, batch, position);
@@ -571,21 +592,60 @@ export class LogSegment {
     this.onBecomeInactiveSegment();
     this.offsetIndex.flush();
     this.timeIndex.flush();
-    fs.closeSync(this.#fd);
+    this.closeHandle();
+  }
+
+  /**
+   * The segment's largest record timestamp, ms, which time-based retention compares with
+   * `retentionMs`; the `.log` file's modification time when no record has a timestamp (Kafka's
+   * `LogSegment.largestTimestamp`).
+   */
+  get largestTimestamp(): number {
+    if (this.maxTimestampSoFar >= 0) return this.maxTimestampSoFar;
+    try {
+      return fs.fstatSync(this.#fd).mtimeMs;
+    } catch {
+      return Date.now();
+    }
+  }
+
+  /**
+   * The first step of deleting a segment: closes it and renames its three files with the suffix
+   * `.deleted` (what the next open removes if the process dies before
+   * {@linkcode LogSegment.removeDeleted}). Kafka's `LogSegment.changeFileSuffixes("", ".deleted")`.
+   */
+  renameForDeletion(): void {
+    this.closeHandle();
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        fs.renameSync(path, `${path}.deleted`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOENT") throw err;
+      }
+    }
+  }
+
+  /** The second step: removes the files renamed by {@linkcode LogSegment.renameForDeletion}. */
+  removeDeleted(): void {
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      fs.rmSync(`${path}.deleted`, { force: true });
+    }
   }
 
   /** Closes the `.log` file handle without writing anything (what a crash leaves). */
   closeHandle(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    // Never close a descriptor twice: by then its number may belong to another file.
+    this.#fd = -1;
     try {
-      fs.closeSync(this.#fd);
+      fs.closeSync(fd);
     } catch { /* already closed */ }
   }
 
   /** Closes and removes the segment's three files. */
   delete(): void {
-    try {
-      fs.closeSync(this.#fd);
-    } catch { /* already closed */ }
+    this.closeHandle();
     for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
       if (fileSize(path) >= 0) fs.unlinkSync(path);
     }

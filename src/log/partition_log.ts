@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { CorruptRecordError, OffsetOutOfRangeError, RecordTooLargeError, StorageError } from "../errors.ts";
+import {
+  CorruptRecordError,
+  OffsetOutOfRangeError,
+  PartitionLockedError,
+  RecordTooLargeError,
+  StorageError,
+} from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
   decodeRecordBatch,
@@ -17,6 +23,8 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
+import { LockFile, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
+import { watchDirectory } from "../runtime/watch.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   LOG_START_OFFSET_CHECKPOINT,
@@ -27,7 +35,13 @@ import {
   writeCleanShutdown,
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
-import { LogSegment } from "./log_segment.ts";
+import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
+
+/**
+ * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
+ * recover and delete segments; everyone else only reads. See `runtime/lock_file.ts`.
+ */
+export const WRITER_LOCK_FILE = ".lock";
 
 /** What an append assigned. */
 export interface AppendInfo {
@@ -81,6 +95,156 @@ export interface SegmentInfo {
   path: string;
 }
 
+/** Options of {@linkcode PartitionLog.open}. */
+export interface PartitionLogOptions {
+  /**
+   * Take the partition's writer lock at open and keep it until `close()`. With `false` the log
+   * opens for reading: if no other process holds the lock, it is taken just long enough to
+   * recover the log (and leave it marked clean), then released; if another process holds it,
+   * nothing is changed on disk and a torn tail is simply where the log ends for now. Either way
+   * the first write (`append`, `roll`, `deleteOldSegments`) takes the lock then.
+   * @default true
+   */
+  writer?: boolean;
+}
+
+interface Loaded {
+  segments: LogSegment[];
+  logStartOffset: number;
+  report: LoadReport;
+  markerPresent: boolean;
+}
+
+/**
+ * Kafka's `LogLoader`: loads a partition's segments for writing, recovering what the last writer
+ * left unclean. Call only with the writer lock held: it may cut files and rebuild indexes.
+ */
+function loadForWriting(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
+  const names = fs.readdirSync(dir);
+  const bases: number[] = [];
+  for (const name of names) {
+    if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) {
+      fs.rmSync(`${dir}/${name}`, { force: true, recursive: true });
+      continue;
+    }
+    const m = /^(\d{20})\.log$/.exec(name);
+    if (m) bases.push(Number(m[1]));
+  }
+  bases.sort((a, b) => a - b);
+  const known = new Set(bases.map((b) => String(b).padStart(20, "0")));
+  for (const name of names) {
+    const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
+    if (m && !known.has(m[1])) fs.unlinkSync(`${dir}/${name}`);
+  }
+
+  const report: LoadReport = { clean: false, segmentsRecovered: 0, truncatedBytes: 0 };
+  const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
+  const marker = readCleanShutdown(markerPath);
+  const recoveryPoint = readCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition) ?? 0;
+  let logStartOffset = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
+  const segments: LogSegment[] = [];
+  const maxBatch = Math.max(config.maxMessageBytes, 1 << 20) * 2;
+
+  if (bases.length === 0) {
+    const base = logStartOffset ?? 0;
+    segments.push(LogSegment.create(dir, base, config.indexIntervalBytes));
+    report.clean = true;
+  } else {
+    for (const base of bases) segments.push(LogSegment.open(dir, base, config.indexIntervalBytes));
+    const active = segments[segments.length - 1];
+    const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
+      marker.activeSize === active.size && marker.logEndOffset >= active.baseOffset;
+    report.clean = clean;
+    let expected = segments[0].baseOffset;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i];
+      const next = segments[i + 1];
+      const trusted = clean || (next !== undefined && next.baseOffset <= recoveryPoint);
+      if (trusted) {
+        segment.nextOffset = next ? next.baseOffset : marker!.logEndOffset;
+        if (segment.loadIndexes()) {
+          expected = segment.nextOffset;
+          continue;
+        }
+      }
+      const result = segment.recover(maxBatch, Math.max(expected, segment.baseOffset));
+      report.segmentsRecovered++;
+      report.truncatedBytes += result.truncatedBytes;
+      expected = result.nextOffset;
+      if (result.truncatedBytes > 0 || (next && result.nextOffset > next.baseOffset)) {
+        for (const later of segments.splice(i + 1)) {
+          report.truncatedBytes += later.size;
+          later.delete();
+        }
+        break;
+      }
+    }
+    // An empty active segment whose name does not match the log end offset (its predecessor
+    // lost its tail) is replaced, so that segment names stay true base offsets.
+    const last = segments[segments.length - 1];
+    if (
+      segments.length > 1 && last.size === 0 && last.baseOffset !== segments[segments.length - 2].nextOffset
+    ) {
+      segments.pop()!.delete();
+    }
+    for (const segment of segments.slice(0, -1)) segment.onBecomeInactiveSegment();
+  }
+  if (logStartOffset === undefined || logStartOffset < segments[0].baseOffset) {
+    logStartOffset = segments[0].baseOffset;
+  }
+  const logEnd = segments[segments.length - 1].nextOffset;
+  if (logStartOffset > logEnd) logStartOffset = logEnd;
+  return { segments, logStartOffset, report, markerPresent: fileSize(markerPath) >= 0 };
+}
+
+/**
+ * Loads a partition's segments for reading while another process may be writing it: changes no
+ * file, trusts no marker, and ends the log at the last whole batch of the active segment.
+ */
+function loadForReading(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
+  for (let attempt = 0;; attempt++) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw err;
+      names = [];
+    }
+    const bases = names.map((n) => /^(\d{20})\.log$/.exec(n)).filter((m) => m !== null)
+      .map((m) => Number(m[1])).sort((a, b) => a - b);
+    const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
+    const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+    const segments: LogSegment[] = [];
+    try {
+      for (const base of bases) segments.push(LogSegment.openReadOnly(dir, base, config.indexIntervalBytes));
+    } catch (err) {
+      // A segment deleted (retention, recovery) between the listing and the open: look again.
+      for (const s of segments) s.closeHandle();
+      if ((err as { code?: string }).code === "ENOENT" && attempt < 10) continue;
+      throw err;
+    }
+    if (segments.length === 0) {
+      segments.push(LogSegment.placeholder(dir, checkpoint ?? 0, config.indexIntervalBytes));
+    }
+    for (const segment of segments) segment.loadReadOnly();
+    for (let i = 0; i + 1 < segments.length; i++) {
+      // A sealed segment ends where the next begins, whatever a half-flushed index says.
+      segments[i].nextOffset = Math.max(segments[i].nextOffset, segments[i + 1].baseOffset);
+    }
+    const active = segments[segments.length - 1];
+    let logStartOffset = Math.max(checkpoint ?? 0, segments[0].baseOffset);
+    if (logStartOffset > active.nextOffset) logStartOffset = active.nextOffset;
+    const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
+      marker.activeSize === active.size && marker.logEndOffset === active.nextOffset;
+    return {
+      segments,
+      logStartOffset,
+      report: { clean, segmentsRecovered: 0, truncatedBytes: 0 },
+      markerPresent: marker !== undefined,
+    };
+  }
+}
+
 /**
  * One partition's log on disk.
  *
@@ -99,9 +263,11 @@ export interface SegmentInfo {
 export class PartitionLog {
   /** The partition's log start offset: the first offset still in the log. */
   logStartOffset: number;
-  /** What the open found and did. */
-  readonly loadReport: LoadReport;
+  #loadReport: LoadReport;
   #segments: LogSegment[];
+  #lock: LockFile | undefined;
+  #writerToken: string | undefined;
+  #stopWatching: (() => void) | undefined;
   #logEndOffset: number;
   #highWatermark: number;
   #closed = false;
@@ -117,117 +283,228 @@ export class PartitionLog {
     readonly topic: string,
     readonly partition: number,
     readonly config: LogConfig,
-    segments: LogSegment[],
-    logStartOffset: number,
-    report: LoadReport,
+    loaded: Loaded,
+    lock: LockFile | undefined,
+    writerToken?: string,
   ) {
-    this.#segments = segments;
-    this.logStartOffset = logStartOffset;
-    this.#logEndOffset = segments[segments.length - 1].nextOffset;
+    this.#segments = loaded.segments;
+    this.logStartOffset = loaded.logStartOffset;
+    this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
     this.#syncedOffset = this.#logEndOffset;
-    this.loadReport = report;
-    if (config.fsync === "interval") {
-      this.#timer = setInterval(() => this.#track(this.#syncDirty().catch(() => {})), config.fsyncIntervalMs);
+    this.#loadReport = loaded.report;
+    this.#lock = lock;
+    this.#writerToken = writerToken;
+    if (lock) this.#startFsyncTimer();
+  }
+
+  #startFsyncTimer(): void {
+    if (this.config.fsync === "interval" && this.#timer === undefined) {
+      this.#timer = setInterval(
+        () => this.#track(this.#syncDirty().catch(() => {})),
+        this.config.fsyncIntervalMs,
+      );
       // Deno and Bun timers both have unref(): a periodic fsync must not keep a process alive.
       (this.#timer as unknown as { unref?: () => void }).unref?.();
     }
   }
 
   /**
-   * Opens (creating if needed) the partition directory and loads its segments. After a clean
-   * close it scans nothing; after an unclean one it validates only the segments from the recovery
-   * point on, cuts a torn or corrupt tail at the last valid batch, deletes later segments, and
-   * rebuilds missing or damaged indexes (Kafka's `LogLoader`).
+   * Opens (creating if needed) the partition directory and loads its segments. As a writer (the
+   * default) it takes the partition's writer lock, then, after a clean close, scans nothing; after
+   * an unclean one it validates only the segments from the recovery point on, cuts a torn or
+   * corrupt tail at the last valid batch, deletes later segments, and rebuilds missing or damaged
+   * indexes (Kafka's `LogLoader`). With `{ writer: false }` see {@linkcode PartitionLogOptions}.
    *
    * @param dir the partition directory, `<log dir>/<topic>-<partition>`
    * @param topic the topic name (for errors and checkpoints)
    * @param partition the partition number
    * @param config the topic's log settings
+   * @param options whether to keep the writer lock
    * @returns the open log; `loadReport` says what recovery did
+   * @throws {PartitionLockedError} as a writer, when another live process (or another open log in
+   *   this process) holds the partition's writer lock
    * @throws {StorageError} when the directory cannot be read or written
    */
-  static open(dir: string, topic: string, partition: number, config: LogConfig): PartitionLog {
+  static open(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    options: PartitionLogOptions = {},
+  ): PartitionLog {
+    const writer = options.writer ?? true;
     fs.mkdirSync(dir, { recursive: true });
-    const names = fs.readdirSync(dir);
-    const bases: number[] = [];
-    for (const name of names) {
-      if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) {
-        fs.rmSync(`${dir}/${name}`, { force: true, recursive: true });
-        continue;
+    // A writer waits out another opener's moment of recovery; a reader never waits.
+    const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
+    const got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
+    if (got instanceof LockFile) {
+      let loaded: Loaded;
+      try {
+        loaded = loadForWriting(dir, topic, partition, config);
+        if (writer) removeCleanShutdownMarker(dir);
+        else leaveClean(dir, topic, partition, loaded);
+      } catch (err) {
+        got.release();
+        throw err;
       }
-      const m = /^(\d{20})\.log$/.exec(name);
-      if (m) bases.push(Number(m[1]));
+      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got);
+      got.release();
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined);
     }
-    bases.sort((a, b) => a - b);
-    const known = new Set(bases.map((b) => String(b).padStart(20, "0")));
-    for (const name of names) {
-      const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
-      if (m && !known.has(m[1])) fs.unlinkSync(`${dir}/${name}`);
+    if (writer) throw new PartitionLockedError(topic, partition, got);
+    return new PartitionLog(
+      dir,
+      topic,
+      partition,
+      config,
+      loadForReading(dir, topic, partition, config),
+      undefined,
+      got.token,
+    );
+  }
+
+  /**
+   * What the open found and did (for a log opened for reading while another process wrote it:
+   * nothing recovered, `clean` as the marker says).
+   */
+  get loadReport(): LoadReport {
+    return this.#loadReport;
+  }
+
+  /** Whether this object holds the partition's writer lock (it may append without waiting for one). */
+  get isWriter(): boolean {
+    return this.#lock !== undefined;
+  }
+
+  /**
+   * Takes the partition's writer lock, if this log does not hold it yet, and reloads the log
+   * under it (recovering what a crashed writer left). Appends, rolls and retention call it
+   * themselves; call it to fail early, or to keep other processes from writing.
+   *
+   * @throws {PartitionLockedError} when another live writer holds the lock
+   * @throws {StorageError} when the log is closed, or the files cannot be read or written
+   * @example
+   * ```ts
+   * import { PartitionLog } from "./partition_log.ts";
+   * import { resolveLogConfig } from "./log_config.ts";
+   * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig(), { writer: false });
+   * log.acquireWriterLock();
+   * console.log(log.isWriter); // true
+   * await log.close();
+   * ```
+   */
+  acquireWriterLock(): void {
+    if (this.#lock) return;
+    if (this.#closed) {
+      throw new StorageError(`Cannot write to "${this.topic}-${this.partition}": the log is closed`);
     }
+    const got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
+    if (!(got instanceof LockFile)) throw new PartitionLockedError(this.topic, this.partition, got);
+    let loaded: Loaded;
+    try {
+      loaded = loadForWriting(this.dir, this.topic, this.partition, this.config);
+      removeCleanShutdownMarker(this.dir);
+    } catch (err) {
+      got.release();
+      throw err;
+    }
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+    this.#lock = got;
+    this.#install(loaded);
+    this.#startFsyncTimer();
+  }
 
-    const report: LoadReport = { clean: false, segmentsRecovered: 0, truncatedBytes: 0 };
-    const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
-    const marker = readCleanShutdown(markerPath);
-    const recoveryPoint = readCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition) ?? 0;
-    let logStartOffset = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
-    const segments: LogSegment[] = [];
-    const maxBatch = Math.max(config.maxMessageBytes, 1 << 20) * 2;
+  /**
+   * For a log this process only reads: follows the writer's retention, which writes the new log
+   * start offset to its checkpoint before it removes any file. Segments wholly below it are
+   * dropped from view.
+   */
+  #refreshLogStartOffset(): void {
+    const checkpoint = readCheckpoint(
+      `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
+      this.topic,
+      this.partition,
+    );
+    if (checkpoint === undefined || checkpoint <= this.logStartOffset) return;
+    this.logStartOffset = Math.min(checkpoint, this.#logEndOffset);
+    while (this.#segments.length > 1 && this.#segments[1].baseOffset <= this.logStartOffset) {
+      this.#segments.shift()!.closeHandle();
+    }
+  }
 
-    if (bases.length === 0) {
-      const base = logStartOffset ?? 0;
-      segments.push(LogSegment.create(dir, base, config.indexIntervalBytes));
-      report.clean = true;
-    } else {
-      for (const base of bases) segments.push(LogSegment.open(dir, base, config.indexIntervalBytes));
-      const active = segments[segments.length - 1];
-      const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
-        marker.activeSize === active.size && marker.logEndOffset >= active.baseOffset;
-      report.clean = clean;
-      let expected = segments[0].baseOffset;
-      for (let i = 0; i < segments.length; i++) {
-        const segment = segments[i];
-        const next = segments[i + 1];
-        const trusted = clean || (next !== undefined && next.baseOffset <= recoveryPoint);
-        if (trusted) {
-          segment.nextOffset = next ? next.baseOffset : marker!.logEndOffset;
-          if (segment.loadIndexes()) {
-            expected = segment.nextOffset;
-            continue;
-          }
-        }
-        const result = segment.recover(maxBatch, Math.max(expected, segment.baseOffset));
-        report.segmentsRecovered++;
-        report.truncatedBytes += result.truncatedBytes;
-        expected = result.nextOffset;
-        if (result.truncatedBytes > 0 || (next && result.nextOffset > next.baseOffset)) {
-          for (const later of segments.splice(i + 1)) {
-            report.truncatedBytes += later.size;
-            later.delete();
-          }
+  /** Swaps in freshly loaded segments and offsets, and wakes followers if the log moved. */
+  #install(loaded: Loaded): boolean {
+    const old = this.#segments;
+    const before = [this.logStartOffset, this.#highWatermark, this.#logEndOffset];
+    this.#segments = loaded.segments;
+    this.logStartOffset = loaded.logStartOffset;
+    this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
+    this.#highWatermark = this.#logEndOffset;
+    this.#syncedOffset = this.#logEndOffset;
+    for (const segment of old) segment.closeHandle();
+    const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
+      before[2] !== this.#logEndOffset;
+    if (changed) this.#notify();
+    return changed;
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  /**
+   * For a log this process only reads: picks up what the writing process did since the last
+   * look: batches appended, segments rolled, the log start offset moved by retention, a log
+   * recovered by a new writer. Followers are woken if the log moved. Reads at the end of the log
+   * call it; a writer's log is always current, so there it does nothing.
+   *
+   * @returns whether the log's offsets moved
+   * @throws {StorageError} when the files cannot be read
+   */
+  refresh(): boolean {
+    if (this.#lock || this.#closed) return false;
+    try {
+      const owner = readLockOwner(`${this.dir}/${WRITER_LOCK_FILE}`);
+      const token = owner?.token;
+      let active = this.#active();
+      if ((token !== undefined && token !== this.#writerToken) || active.placeholder) {
+        // A new writer may have recovered the log (cut a tail, deleted segments): load it afresh.
+        if (token !== undefined) this.#writerToken = token;
+        return this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
+      }
+      const before = [this.logStartOffset, this.#highWatermark];
+      if (active.refreshReadOnly() < 0) {
+        return this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
+      }
+      // Rolled: the writer names the new segment after the log end offset.
+      for (;;) {
+        const name = `${this.dir}/${filenamePrefixFromOffset(active.nextOffset)}.log`;
+        if (active.size === 0 || fileSize(name) < 0) break;
+        let next: LogSegment;
+        try {
+          next = LogSegment.openReadOnly(this.dir, active.nextOffset, this.config.indexIntervalBytes);
+        } catch {
           break;
         }
+        next.loadReadOnly(active.nextOffset);
+        this.#segments.push(next);
+        active = next;
       }
-      // An empty active segment whose name does not match the log end offset (its predecessor
-      // lost its tail) is replaced, so that segment names stay true base offsets.
-      const last = segments[segments.length - 1];
-      if (
-        segments.length > 1 && last.size === 0 && last.baseOffset !== segments[segments.length - 2].nextOffset
-      ) {
-        segments.pop()!.delete();
-      }
-      for (const segment of segments.slice(0, -1)) segment.onBecomeInactiveSegment();
+      this.#logEndOffset = active.nextOffset;
+      this.#highWatermark = this.#logEndOffset;
+      this.#refreshLogStartOffset();
+      const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark;
+      if (changed) this.#notify();
+      return changed;
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(
+        `Cannot refresh "${this.topic}-${this.partition}": ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (logStartOffset === undefined || logStartOffset < segments[0].baseOffset) {
-      logStartOffset = segments[0].baseOffset;
-    }
-    const logEnd = segments[segments.length - 1].nextOffset;
-    if (logStartOffset > logEnd) logStartOffset = logEnd;
-    if (fileSize(markerPath) >= 0) {
-      fs.unlinkSync(markerPath);
-      syncDirectory(dir);
-    }
-    return new PartitionLog(dir, topic, partition, config, segments, logStartOffset, report);
   }
 
   /** The next offset to be assigned. */
@@ -278,12 +555,14 @@ export class PartitionLog {
    * @returns the offsets and timestamp assigned
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
    * @throws {CorruptRecordError} when the bytes are not exactly one valid batch
+   * @throws {PartitionLockedError} when another process writes the partition
    * @throws {StorageError} when the log is closed or the write fails
    */
   appendBatch(batch: Uint8Array, verify = true): AppendInfo {
     if (this.#closed) {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
+    if (!this.#lock) this.acquireWriterLock();
     if (batch.length > this.config.maxMessageBytes) {
       throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
     }
@@ -385,7 +664,7 @@ export class PartitionLog {
   #advanceHighWatermark(offset: number): void {
     if (offset <= this.#highWatermark) return;
     this.#highWatermark = offset;
-    for (const listener of this.#listeners) listener();
+    this.#notify();
   }
 
   #maybeRoll(incomingBytes: number, maxTimestamp: number, lastOffset: number): void {
@@ -405,8 +684,10 @@ export class PartitionLog {
    * offset, so that recovery after a crash never needs to scan it.
    *
    * @returns the new segment's base offset
+   * @throws {PartitionLockedError} when another process writes the partition
    */
   roll(): number {
+    if (!this.#lock) this.acquireWriterLock();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
     old.onBecomeInactiveSegment();
@@ -461,6 +742,9 @@ export class PartitionLog {
    * @param offset the first offset wanted
    * @param maxBytes a soft limit on the bytes returned
    * @param cursor the `next` of the previous read, if any
+   * A log this process only reads is refreshed first when `offset` is at its known end, and its
+   * log start offset is checked on every read.
+   *
    * @returns the batches, or `null` when `offset` is at the high watermark (nothing to read yet)
    * @throws {OffsetOutOfRangeError} when `offset` is outside `[logStartOffset, logEndOffset]`
    * @throws {StorageError} when the log is closed
@@ -468,6 +752,12 @@ export class PartitionLog {
   read(offset: number, maxBytes: number, cursor?: ReadCursor): FetchData | null {
     if (this.#closed) {
       throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
+    }
+    if (!this.#lock) {
+      // Another process writes: look for its appends at the end, and for its retention always
+      // (a reader must not go on reading segments retention has deleted).
+      if (offset >= this.#highWatermark) this.refresh();
+      else this.#refreshLogStartOffset();
     }
     this.checkOffset(offset);
     if (offset >= this.#highWatermark) return null;
@@ -573,6 +863,7 @@ export class PartitionLog {
    * @returns the offset and that record's timestamp, or `null` when every record is older
    */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
+    if (!this.#lock) this.refresh();
     for (const segment of this.#segments) {
       if (segment.maxTimestampSoFar < timestamp) continue;
       let batch = segment.findBatchByTimestamp(timestamp);
@@ -592,15 +883,94 @@ export class PartitionLog {
   }
 
   /**
+   * Retention (Kafka's `cleanup.policy=delete`, `UnifiedLog.deleteOldSegments`): deletes whole
+   * segments from the oldest on while one of these holds, stopping at the first that does not:
+   * its records are all older than `retentionMs` (by its largest timestamp), the partition would
+   * still hold at least `retentionBytes` without it, or it lies wholly below the log start offset.
+   * The active segment and anything at or past the high watermark are never deleted. Crash-safe:
+   * the new log start offset is written to `log-start-offset-checkpoint` first, then each
+   * segment's files are renamed `*.deleted` (which the next open removes) and removed. Readers
+   * positioned before the new log start offset get {@linkcode OffsetOutOfRangeError} on their
+   * next read. Takes the writer lock if this log does not hold it.
+   *
+   * @param now the current time, ms since the epoch
+   * @returns how many segments were deleted
+   * @throws {PartitionLockedError} when another process writes the partition
+   * @throws {StorageError} when the log is closed or a file cannot be renamed
+   * @example
+   * ```ts
+   * import { PartitionLog } from "./partition_log.ts";
+   * import { resolveLogConfig } from "./log_config.ts";
+   * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig({ retentionMs: 60_000 }));
+   * console.log(log.deleteOldSegments()); // 0: one (active) segment
+   * await log.close();
+   * ```
+   */
+  deleteOldSegments(now: number = Date.now()): number {
+    if (this.#closed) {
+      throw new StorageError(
+        `Cannot delete segments of "${this.topic}-${this.partition}": the log is closed`,
+      );
+    }
+    if (!this.#lock) this.acquireWriterLock();
+    const { retentionMs, retentionBytes } = this.config;
+    let remaining = this.size;
+    let count = 0;
+    for (let i = 0; i + 1 < this.#segments.length; i++) {
+      const segment = this.#segments[i];
+      const next = this.#segments[i + 1];
+      if (next.baseOffset > this.#highWatermark) break;
+      const belowStart = next.baseOffset <= this.logStartOffset;
+      const tooOld = retentionMs >= 0 && now - segment.largestTimestamp > retentionMs;
+      const tooBig = retentionBytes >= 0 && remaining - segment.size >= retentionBytes;
+      if (!belowStart && !tooOld && !tooBig) break;
+      remaining -= segment.size;
+      count++;
+    }
+    if (count === 0) return 0;
+    const doomed = this.#segments.slice(0, count);
+    const newStart = Math.max(this.logStartOffset, this.#segments[count].baseOffset);
+    try {
+      writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, newStart);
+      this.logStartOffset = newStart;
+      this.#segments = this.#segments.slice(count);
+      for (const segment of doomed) segment.renameForDeletion();
+      syncDirectory(this.dir);
+      for (const segment of doomed) segment.removeDeleted();
+    } catch (err) {
+      throw new StorageError(
+        `Cannot delete old segments of "${this.topic}-${this.partition}": ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return count;
+  }
+
+  /**
    * Calls `listener` each time the high watermark moves (after an append is acknowledged) and
-   * when the log closes.
+   * when the log closes. For a log another process writes, the partition directory is watched
+   * (`fs.watch`, backed by a timer) while listeners are registered, and each change refreshes the
+   * log: followers in this process hear of that process's appends within milliseconds.
    *
    * @param listener called with no arguments
    * @returns a function that removes the listener
    */
   onAppend(listener: () => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (!this.#lock && !this.#closed && this.#stopWatching === undefined) {
+      this.#stopWatching = watchDirectory(this.dir, () => {
+        try {
+          this.refresh();
+        } catch { /* the next read reports it */ }
+      });
+    }
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) {
+        this.#stopWatching?.();
+        this.#stopWatching = undefined;
+      }
+    };
   }
 
   /**
@@ -609,18 +979,29 @@ export class PartitionLog {
    * @throws {StorageError} when an fsync fails
    */
   async flush(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || !this.#lock) return;
     await this.#syncTo(this.#logEndOffset);
     await this.#syncDirty();
   }
 
   /**
    * Closes the log cleanly: flushes and fsyncs every segment, writes the recovery point and the
-   * clean-shutdown marker (so the next open scans nothing), and releases every file handle and
-   * timer. Listeners are called once more so that followers notice.
+   * clean-shutdown marker (so the next open scans nothing), and releases every file handle, timer
+   * and the writer lock. A log that only reads writes nothing. Listeners are called once more so
+   * that followers notice.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+    if (!this.#lock) {
+      // A reader: nothing of its own to write.
+      this.#closed = true;
+      for (const segment of this.#segments) segment.closeHandle();
+      this.#notify();
+      this.#listeners.clear();
+      return;
+    }
     if (this.#timer !== undefined) clearInterval(this.#timer);
     await this.#syncTo(this.#logEndOffset).catch(() => {});
     await Promise.allSettled([...this.#pending]);
@@ -648,20 +1029,76 @@ export class PartitionLog {
       activeBaseOffset: active.baseOffset,
       activeSize: active.size,
     });
-    for (const listener of this.#listeners) listener();
+    this.#lock.release();
+    this.#lock = undefined;
+    this.#notify();
     this.#listeners.clear();
   }
 
   /**
    * Abandons the log without a clean close, as a crash would: closes the file handles and stops
-   * the timer, writes no marker. Tests use it to check recovery.
+   * the timer, writes no marker, and drops the writer lock; for a log this process only read, it
+   * removes the clean-shutdown marker (if no other process writes the log) so that the next open
+   * recovers as after a writer's crash. Tests use it to check recovery.
    */
   abandon(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     for (const segment of this.#segments) segment.closeHandle();
-    for (const listener of this.#listeners) listener();
+    if (this.#lock) {
+      // A crashed process's lock is stale because the process is gone; this one lives on, so the
+      // lock is removed as the next opener would take it over.
+      this.#lock.release();
+      this.#lock = undefined;
+    } else {
+      // A log this process only read: make the next open recover, as after a writer's crash
+      // (unless another process is writing it).
+      const got = tryLock(`${this.dir}/${WRITER_LOCK_FILE}`, { transient: true });
+      if (got instanceof LockFile) {
+        try {
+          removeCleanShutdownMarker(this.dir);
+        } finally {
+          got.release();
+        }
+      }
+    }
+    this.#notify();
     this.#listeners.clear();
   }
+}
+
+function removeCleanShutdownMarker(dir: string): void {
+  const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
+  if (fileSize(markerPath) >= 0) {
+    fs.unlinkSync(markerPath);
+    syncDirectory(dir);
+  }
+}
+
+/**
+ * After a load under a lock that is about to be released: make the log clean (indexes written,
+ * segments fsynced, checkpoints and the clean-shutdown marker written) unless it is already, so
+ * that the next writer scans nothing; then mark the segments read-only.
+ */
+function leaveClean(dir: string, topic: string, partition: number, loaded: Loaded): void {
+  const { segments } = loaded;
+  const active = segments[segments.length - 1];
+  if (!loaded.report.clean || !loaded.markerPresent) {
+    for (const segment of segments) {
+      segment.onBecomeInactiveSegment();
+      segment.flushSync(true);
+    }
+    writeCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition, active.nextOffset);
+    writeCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition, loaded.logStartOffset);
+    writeCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`, {
+      version: 0,
+      logEndOffset: active.nextOffset,
+      activeBaseOffset: active.baseOffset,
+      activeSize: active.size,
+    });
+  }
+  for (const segment of segments) segment.readOnly = true;
 }

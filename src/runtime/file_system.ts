@@ -12,13 +12,16 @@ export { fs };
 
 /** One write or data sync that reel is about to do, as a {@linkcode FaultInjector} sees it. */
 export interface FileOperation {
-  /** `"write"`: {@linkcode writeFully}; `"sync"`: {@linkcode datasync}. */
-  op: "write" | "sync";
+  /**
+   * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync} is about to
+   * sync; `"synced"`: a {@linkcode datasync} has completed (for observers: the answer is ignored).
+   */
+  op: "write" | "sync" | "synced";
   /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
   fd: number;
-  /** The byte position of a write; -1 for a sync. */
+  /** The byte position of a write; -1 otherwise. */
   position: number;
-  /** Bytes to write; 0 for a sync. */
+  /** Bytes to write; 0 otherwise. */
   length: number;
 }
 
@@ -37,10 +40,12 @@ let faultInjector: FaultInjector | undefined;
 
 /**
  * Installs (or, with `undefined`, removes) a fault injector: a test seam that makes chosen writes
- * fail part-way through and chosen data syncs fail, as a full disk or a failing device would.
- * Only tests use it; with none installed (the default) the cost is one comparison per write.
+ * fail part-way through and chosen data syncs fail, as a full disk or a failing device would, and
+ * that lets a test see which bytes each completed data sync made durable (to simulate a power
+ * loss). Only tests use it; with none installed (the default) the cost is one comparison per call.
  *
- * @param injector called before every {@linkcode writeFully} and {@linkcode datasync}
+ * @param injector called before every {@linkcode writeFully} and {@linkcode datasync}, and after
+ *   every data sync that completes
  * @example Fail the next write after 10 bytes with ENOSPC
  * ```ts
  * import { fs, setFaultInjector, writeFully } from "./file_system.ts";
@@ -143,7 +148,13 @@ export function datasync(fd: number): Promise<void> {
     const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
     if (fault !== undefined) return Promise.reject(fault.error);
   }
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => err ? reject(err) : resolve()));
+  return new Promise((resolve, reject) =>
+    fs.fdatasync(fd, (err) => {
+      if (err) return reject(err);
+      faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+      resolve();
+    })
+  );
 }
 
 /**

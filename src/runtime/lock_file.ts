@@ -5,7 +5,7 @@
  * random token:
  *
  * ```
- * LockFile => { version: 0, pid, token, hostname, bootId?, startTime?, acquiredAt }   (JSON, one line)
+ * LockFile => { version: 0, pid, token, hostname, bootId?, startTime?, acquiredAt, transient? }   (JSON)
  * ```
  *
  * A lock whose owner is dead is stale and is taken over, so a crashed process never leaves one
@@ -40,6 +40,8 @@ export interface LockOwner {
   startTime?: string;
   /** When the lock was taken, ms since the epoch. */
   acquiredAt: number;
+  /** Whether the owner holds it only for a moment (a recovery at open): worth waiting for. */
+  transient?: boolean;
 }
 
 let cachedBootId: string | null | undefined;
@@ -72,13 +74,49 @@ function processStartTime(pid: number): string | undefined {
 
 let cachedSelf: { hostname: string; bootId?: string; startTime?: string } | undefined;
 
+function hostname(): string {
+  try {
+    return os.hostname();
+  } catch {
+    return "localhost"; // Deno without --allow-sys: every process here says the same
+  }
+}
+
 function self(): { hostname: string; bootId?: string; startTime?: string } {
-  cachedSelf ??= { hostname: os.hostname(), bootId: bootId(), startTime: processStartTime(process.pid) };
+  cachedSelf ??= { hostname: hostname(), bootId: bootId(), startTime: processStartTime(process.pid) };
   return cachedSelf;
 }
 
+/** Who a process is, in the terms {@linkcode isLockOwnerAlive} checks. */
+export interface ProcessIdentity {
+  /** The process id. */
+  pid: number;
+  /** The host name. */
+  hostname: string;
+  /** The Linux boot id, if known. */
+  bootId?: string;
+  /** The process start time in clock ticks since boot (Linux), if known. */
+  startTime?: string;
+}
+
 /**
- * Whether the owner of a lock is still running. A lock from another host is taken as live.
+ * This process's identity: what a lock file or a consumer group member file records so that
+ * others can tell when it is gone.
+ *
+ * @returns pid, host name, and on Linux the boot id and process start time
+ * @example
+ * ```ts
+ * import { processIdentity } from "./lock_file.ts";
+ * console.log(processIdentity().pid);
+ * ```
+ */
+export function processIdentity(): ProcessIdentity {
+  return { pid: process.pid, ...self() };
+}
+
+/**
+ * Whether the owner of a lock (or any recorded process) is still running. A process on another
+ * host is taken as live.
  *
  * @param owner what the lock file records
  * @returns `false` only when the owner is known to be gone
@@ -86,10 +124,10 @@ function self(): { hostname: string; bootId?: string; startTime?: string } {
  * ```ts
  * import process from "node:process";
  * import { isLockOwnerAlive } from "./lock_file.ts";
- * console.log(isLockOwnerAlive({ version: 0, pid: process.pid, token: "t", hostname: "elsewhere", acquiredAt: 0 })); // true
+ * console.log(isLockOwnerAlive({ pid: process.pid, hostname: "elsewhere" })); // true: another host
  * ```
  */
-export function isLockOwnerAlive(owner: LockOwner): boolean {
+export function isLockOwnerAlive(owner: ProcessIdentity): boolean {
   const me = self();
   if (owner.hostname !== me.hostname) return true;
   if (owner.bootId !== undefined && me.bootId !== undefined && owner.bootId !== me.bootId) return false;
@@ -98,7 +136,8 @@ export function isLockOwnerAlive(owner: LockOwner): boolean {
     process.kill(owner.pid, 0);
   } catch (err) {
     if ((err as { code?: string }).code === "ESRCH") return false;
-    // EPERM: the process exists but belongs to another user.
+    // EPERM: the process exists but belongs to another user. (Deno without --allow-run cannot
+    // ask: the owner is taken as live.)
   }
   if (owner.startTime !== undefined) {
     const now = processStartTime(owner.pid);
@@ -201,6 +240,7 @@ export class LockFile {
  * Tries once to take a lock: creates the lock file, or takes over a stale one. Never waits.
  *
  * @param path the lock file's path (its directory must exist)
+ * @param options `transient`: the lock will be held only for a moment (others may wait for it)
  * @returns the {@linkcode LockFile} when taken, or the live owner's record when another holds it
  * @throws {StorageError} when the file cannot be written, or the lock keeps changing hands
  * @example
@@ -211,7 +251,7 @@ export class LockFile {
  * else console.log(`held by process ${got.pid}`);
  * ```
  */
-export function tryLock(path: string): LockFile | LockOwner {
+export function tryLock(path: string, options: { transient?: boolean } = {}): LockFile | LockOwner {
   const me = self();
   const owner: LockOwner = {
     version: 0,
@@ -221,6 +261,7 @@ export function tryLock(path: string): LockFile | LockOwner {
     bootId: me.bootId,
     startTime: me.startTime,
     acquiredAt: Date.now(),
+    ...(options.transient ? { transient: true } : {}),
   };
   const contents = JSON.stringify(owner) + "\n";
   try {
@@ -249,4 +290,29 @@ export function tryLock(path: string): LockFile | LockOwner {
     throw new StorageError(`Cannot take the lock ${path}: ${(err as Error).message}`, { cause: err });
   }
   throw new StorageError(`Cannot take the lock ${path}: it kept changing hands`);
+}
+
+/**
+ * Takes a lock, waiting (synchronously, a few ms at a time) while its holder holds it only for a
+ * moment (`transient`), up to `waitMs`; a lock held for good is reported at once.
+ *
+ * @param path the lock file's path
+ * @param waitMs how long to wait for transient holders, ms
+ * @returns the {@linkcode LockFile}, or the owner's record when another process holds it
+ * @throws {StorageError} when the file cannot be written
+ * @example
+ * ```ts
+ * import { LockFile, takeLock } from "./lock_file.ts";
+ * const got = takeLock(Deno.makeTempDirSync() + "/.lock");
+ * if (got instanceof LockFile) got.release();
+ * ```
+ */
+export function takeLock(path: string, waitMs = 30_000): LockFile | LockOwner {
+  const deadline = Date.now() + waitMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const got = tryLock(path);
+    if (got instanceof LockFile || !got.transient || Date.now() > deadline) return got;
+    Atomics.wait(pause, 0, 0, 2);
+  }
 }

@@ -13,13 +13,15 @@ export interface WatchOptions {
   fallbackMs?: number;
   /** Call `onChange` this often, ms, when the directory cannot be watched. @default 250 */
   pollMs?: number;
+  /** Keep the process alive while watching, as an open socket would. @default true */
+  keepAlive?: boolean;
 }
 
 /**
  * Calls `onChange` soon after anything in `dir` changes (a file created, renamed, removed or
  * written), and on a timer besides. Calls are never made synchronously from this function.
- * The watch keeps the process alive, as an open socket would, until the returned function is
- * called.
+ * Unless `keepAlive` is false, the watch keeps the process alive, as an open socket would, until
+ * the returned function is called.
  *
  * @param dir the directory to watch
  * @param onChange called with the changed entry's name when known
@@ -55,6 +57,7 @@ export function watchDirectory(
       }
     });
     watcher = w;
+    if (options.keepAlive === false) (w as unknown as { unref?: () => void }).unref?.();
   } catch {
     watcher = undefined;
   }
@@ -64,7 +67,7 @@ export function watchDirectory(
     if (stopped) return;
     timer = setInterval(() => call(), ms);
     // With a working watch the watch keeps the process alive; the timer only backs it up.
-    if (!keepAlive) (timer as unknown as { unref?: () => void }).unref?.();
+    if (!keepAlive || options.keepAlive === false) (timer as unknown as { unref?: () => void }).unref?.();
   };
   if (watcher) restartTimer(options.fallbackMs ?? 1000, false);
   else restartTimer(options.pollMs ?? 250, true);

@@ -27,8 +27,9 @@ export interface ReadableOptions {
   to?: number;
   /**
    * Keep the stream open at the end of the log and deliver records as they are appended (woken by
-   * the log, no polling). Without it the stream ends at the high watermark the stream saw when it
-   * was created. @default false
+   * the log, no polling; for a partition another process writes, by watching its directory).
+   * Without it the stream ends at the high watermark the stream saw when it was created.
+   * @default false
    */
   follow?: boolean;
   /** Aborting it errors the stream with the signal's reason and releases everything it holds. */
@@ -52,10 +53,15 @@ interface PartitionState {
  *
  * @example
  * ```ts
+ * import { open } from "../../mod.ts";
  * import { FetchSource } from "./fetch_source.ts";
- * declare const topic: import("./record_accumulator.ts").TopicLogs;
- * const readable = new ReadableStream(new FetchSource(topic, { from: "earliest" }, false));
- * for await (const record of readable) console.log(record.offset);
+ * import type { ConsumedRecord } from "./types.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
+ * await topic.append([{ value: "a" }]);
+ * const source = new FetchSource<ConsumedRecord>(topic, { from: "earliest" }, false, (p) => topic.partition(p));
+ * for await (const record of new ReadableStream(source)) console.log(record.offset);
+ * await log.close();
  * ```
  */
 export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements UnderlyingDefaultSource<T> {
@@ -108,6 +114,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
     }
     this.#states = partitions.map((partition) => {
       const log = pick(partition);
+      // A partition another process writes: see its latest state before resolving offsets.
+      if (!log.closed) log.refresh();
       let offset: number;
       if (from === "earliest") offset = log.logStartOffset;
       else if (from === "latest") offset = log.highWatermark;

@@ -23,6 +23,13 @@ export type TopicConfig = LogConfig;
 export interface OpenOptions {
   /** Config for topics created without one, over Kafka's defaults. */
   defaults?: Partial<TopicConfig>;
+  /**
+   * How often retention (`retentionMs`, `retentionBytes`) runs over the partitions this process
+   * writes, ms; 0 or less turns the timer off (`topic.deleteOldSegments()` still works). Kafka's
+   * `log.retention.check.interval.ms`. The timer never keeps the process alive.
+   * @default 300000
+   */
+  retentionCheckIntervalMs?: number;
 }
 
 /** Options of {@linkcode LogDirectory.createTopic}. */
@@ -58,17 +65,41 @@ export class LogDirectory {
   readonly #topics = new Map<string, Topic>();
   readonly #defaults: TopicConfig;
   #closed = false;
+  #retentionTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(readonly dir: string, defaults: TopicConfig) {
     this.#defaults = defaults;
+  }
+
+  #startRetention(intervalMs: number): void {
+    if (!(intervalMs > 0)) return;
+    this.#retentionTimer = setInterval(() => {
+      for (const topic of this.#topics.values()) {
+        for (const log of topic.logs) {
+          // Only the partitions this process writes: their writer runs retention.
+          if (!log.isWriter || log.closed) continue;
+          try {
+            log.deleteOldSegments();
+          } catch { /* tried again at the next check */ }
+        }
+      }
+    }, intervalMs);
+    (this.#retentionTimer as unknown as { unref?: () => void }).unref?.();
   }
 
   /**
    * Opens a log directory (created if missing), finds its topics and partitions, and opens every
    * partition log, recovering those that were not closed cleanly.
    *
+   * Many processes may open the same directory: each partition has one writer at a time. A
+   * process becomes a partition's writer (takes its lock file) when it first writes to it
+   * (`append`, `writable`, `roll`, retention) and stays one until `close()`; until then it only
+   * reads, and sees what the writer appends (follow readers within milliseconds). Recovery runs at
+   * open only for partitions no other process is writing. A second writer gets
+   * {@linkcode PartitionLockedError}; the lock of a writer that died is taken over.
+   *
    * @param dir the directory path
-   * @param options defaults for new topics
+   * @param options defaults for new topics, the retention check interval
    * @returns the open directory
    * @throws {StorageError} when the directory cannot be created or read
    */
@@ -107,7 +138,25 @@ export class LogDirectory {
       const config = resolveLogConfig(stored?.config ?? {}, defaults);
       self.#openTopic(name, partitions, config);
     }
+    self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);
     return self;
+  }
+
+  /**
+   * A topic this process does not know yet but another process created (its config file exists):
+   * opened now, for reading.
+   */
+  #discover(name: string): Topic | undefined {
+    const known = this.#topics.get(name);
+    if (known || this.#closed) return known;
+    try {
+      validateTopicName(name);
+    } catch {
+      return undefined;
+    }
+    const stored = this.#readStored(name);
+    if (!stored) return undefined;
+    return this.#openTopic(name, stored.partitions, resolveLogConfig(stored.config ?? {}, this.#defaults));
   }
 
   #readStored(name: string): StoredTopic | undefined {
@@ -120,12 +169,22 @@ export class LogDirectory {
 
   #openTopic(name: string, partitions: number, config: TopicConfig): Topic {
     const logs: PartitionLog[] = [];
-    for (let p = 0; p < partitions; p++) {
-      logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config));
+    try {
+      for (let p = 0; p < partitions; p++) {
+        logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config, { writer: false }));
+      }
+    } catch (err) {
+      for (const log of logs) log.abandon();
+      throw err;
     }
     const topic = new Topic(name, logs, Object.freeze({ ...config }));
     this.#topics.set(name, topic);
     return topic;
+  }
+
+  /** Whether {@linkcode LogDirectory.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   #checkOpen(action: string): void {
@@ -133,21 +192,29 @@ export class LogDirectory {
   }
 
   /**
-   * The topic names, sorted.
+   * The topic names, sorted (including topics other processes created since the open).
    *
    * @returns the names
    */
   topics(): string[] {
+    if (!this.#closed) {
+      try {
+        for (const file of fs.readdirSync(`${this.dir}/${TOPICS_DIR}`)) {
+          const m = /^(.+)\.json$/.exec(file);
+          if (m && !this.#topics.has(m[1])) this.#discover(m[1]);
+        }
+      } catch { /* the directory went away: what is known */ }
+    }
     return [...this.#topics.keys()].sort();
   }
 
   /**
-   * Whether a topic exists.
+   * Whether a topic exists (also one another process created since the open).
    *
    * @param name the topic name
    */
   hasTopic(name: string): boolean {
-    return this.#topics.has(name);
+    return this.#topics.has(name) || this.#discover(name) !== undefined;
   }
 
   /**
@@ -159,7 +226,7 @@ export class LogDirectory {
    */
   topic(name: string): Topic {
     this.#checkOpen(`use topic "${name}"`);
-    const topic = this.#topics.get(name);
+    const topic = this.#topics.get(name) ?? this.#discover(name);
     if (!topic) throw new UnknownTopicOrPartitionError(name);
     return topic;
   }
@@ -178,7 +245,7 @@ export class LogDirectory {
     await Promise.resolve();
     this.#checkOpen(`create topic "${name}"`);
     validateTopicName(name);
-    if (this.#topics.has(name)) throw new TopicExistsError(name);
+    if (this.#topics.has(name) || this.#discover(name)) throw new TopicExistsError(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100_000) {
       throw new RangeError(
@@ -194,16 +261,19 @@ export class LogDirectory {
   }
 
   /**
-   * Deletes a topic and all its records: closes its logs, renames each partition directory to
-   * `<topic>-<partition>.<id>-delete` (as Kafka does), removes them and the topic's config.
+   * Deletes a topic and all its records: takes every partition's writer lock, closes its logs,
+   * renames each partition directory to `<topic>-<partition>.<id>-delete` (as Kafka does),
+   * removes them and the topic's config.
    *
    * @param name the topic name
    * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {PartitionLockedError} when another process writes one of its partitions (nothing is deleted)
    */
   async deleteTopic(name: string): Promise<void> {
     this.#checkOpen(`delete topic "${name}"`);
     if (typeof name !== "string") throw new InvalidTopicError(String(name), "a topic name must be a string");
     const topic = this.topic(name);
+    for (const log of topic.logs) log.acquireWriterLock();
     this.#topics.delete(name);
     await Promise.all(topic.logs.map((l) => l.close()));
     const id = Math.floor(Math.random() * 2 ** 32).toString(16);
@@ -222,12 +292,36 @@ export class LogDirectory {
   }
 
   /**
-   * Closes every partition log cleanly (flushed, fsynced, marked clean so the next open scans
-   * nothing). Streams still reading end; the directory cannot be used afterwards.
+   * Runs retention now over every topic (see `Topic.deleteOldSegments`): the partitions this
+   * process writes, and those no process writes.
+   *
+   * @param now the current time, ms since the epoch
+   * @returns how many segments were deleted
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * await log.createTopic("events", { config: { retentionMs: 60_000 } });
+   * console.log(log.deleteOldSegments()); // 0
+   * await log.close();
+   * ```
+   */
+  deleteOldSegments(now: number = Date.now()): number {
+    this.#checkOpen("delete old segments");
+    let deleted = 0;
+    for (const topic of this.#topics.values()) deleted += topic.deleteOldSegments(now);
+    return deleted;
+  }
+
+  /**
+   * Closes every partition log: those this process writes cleanly (flushed, fsynced, marked clean
+   * so the next open scans nothing, writer lock released). Streams still reading end; the
+   * directory cannot be used afterwards.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
     await Promise.all([...this.#topics.values()].flatMap((t) => t.logs.map((l) => l.close())));
   }
 }

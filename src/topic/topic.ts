@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UnknownTopicOrPartitionError } from "../errors.ts";
+import { PartitionLockedError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { CompressionType } from "../record/compression.ts";
@@ -99,8 +99,12 @@ export class Topic {
    * written is durable under the topic's fsync policy.
    *
    * @param options batching and compression
+   * The process becomes the writer of every partition of the topic (see `open()`), at once, so
+   * that a partition another process writes fails here rather than mid-stream.
+   *
    * @returns the stream
    * @throws {RangeError} for a bad option
+   * @throws {PartitionLockedError} when another process writes one of the topic's partitions
    * @example
    * ```ts
    * import { open } from "../../mod.ts";
@@ -111,6 +115,7 @@ export class Topic {
    * ```
    */
   writable(options: WritableOptions = {}): WritableStream<ProducerRecord> {
+    for (const log of this.#logs) log.acquireWriterLock();
     return new WritableStream(new ProduceSink(this, options), { highWaterMark: 64 });
   }
 
@@ -124,6 +129,9 @@ export class Topic {
    * @returns one {@linkcode RecordMetadata} per record
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
    * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes` (nothing is appended)
+   * @throws {PartitionLockedError} when another process writes a partition the records may go to:
+   *   those named by `partition` when every record names one, else any partition of the topic
+   *   (nothing is appended)
    * @example
    * ```ts
    * import { open } from "../../mod.ts";
@@ -144,6 +152,12 @@ export class Topic {
     );
     // Place every record first, so a bad record fails the call before anything is appended.
     for (const record of records) accumulator.validate(record);
+    // Become the writer of the partitions written before appending to any: those named, or every
+    // partition when the partitioner chooses.
+    const named = new Set(records.map((r) => r.partition));
+    for (let p = 0; p < this.#logs.length; p++) {
+      if (named.has(undefined) || named.has(p)) this.#logs[p].acquireWriterLock();
+    }
     const partitions = new Int32Array(records.length);
     for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
     accumulator.drainAll();
@@ -234,11 +248,13 @@ export class Topic {
   }
 
   /**
-   * Each partition's offsets, segments and size.
+   * Each partition's offsets, segments and size (partitions another process writes are
+   * refreshed first).
    *
    * @returns one entry per partition
    */
   describe(): PartitionDescription[] {
+    for (const log of this.#logs) if (!log.closed) log.refresh();
     return this.#logs.map((log, partition) => ({
       partition,
       logStartOffset: log.logStartOffset,
@@ -247,6 +263,34 @@ export class Topic {
       segments: log.segments.length,
       bytes: log.size,
     }));
+  }
+
+  /**
+   * Runs retention now over the partitions this process writes or that no process writes (see
+   * `PartitionLog.deleteOldSegments`); partitions another live process writes are left to that
+   * process's own retention check.
+   *
+   * @param now the current time, ms since the epoch
+   * @returns how many segments were deleted
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("events", { config: { retentionMs: 3_600_000 } });
+   * console.log(topic.deleteOldSegments()); // 0
+   * await log.close();
+   * ```
+   */
+  deleteOldSegments(now: number = Date.now()): number {
+    let deleted = 0;
+    for (const log of this.#logs) {
+      try {
+        deleted += log.deleteOldSegments(now);
+      } catch (err) {
+        if (!(err instanceof PartitionLockedError)) throw err;
+      }
+    }
+    return deleted;
   }
 
   /** Forces every partition's appended records to disk. */

@@ -3,22 +3,24 @@
 //
 //   ack <partition> <offset> <hash>        hash: recordHash() of key, value, headers, timestamp
 //
-// Modes (argv: <mode> <log dir> <seed>):
+// Modes (argv: <mode> <log dir> <seed> [<value bytes>]):
 //   crash      three concurrent producers (so fsyncs are shared: group commit), 3 partitions,
 //              small segments, records from empty to a few KiB, some compressed batches; runs
 //              until killed (or until stdin closes, or a cap of appends, so it never outlives a
 //              dead parent)
-//   disk-full  one producer, one partition, batches of about 1 KiB, until an append fails; then
+//   disk-full  one producer, one partition, one record per batch (argv[4] value bytes, default 900,
+//              plus up to 200), until an append fails; then
 //              prints `error <name> <code> <message>`, tries once more (`error2 …` or `ack …`),
 //              and exits without closing the log, as a writer that gives up would
+//   open       opens the directory and prints `opened` or `threw <error name>`
 //
 // Run as: deno run -A tests/durability/crash_child.ts <mode> <dir> <seed>  (or bun …)
 
 import process from "node:process";
-import { type CompressionType, open, type ProducerRecord, type RecordHeader } from "../../mod.ts";
+import { type CompressionType, open, type RecordHeader } from "../../mod.ts";
 import { prng, recordHash } from "./_helpers.ts";
 
-const [mode, dir, seedText] = process.argv.slice(2);
+const [mode, dir, seedText, valueText] = process.argv.slice(2);
 const random = prng(Number(seedText ?? 1));
 const encoder = new TextEncoder();
 const MAX_APPENDS = 20_000;
@@ -29,7 +31,14 @@ function bytes(n: number): Uint8Array {
   return out;
 }
 
-function makeRecord(i: number, maxValue: number): ProducerRecord<Uint8Array | null> {
+interface ChildRecord {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+  timestamp: number | undefined;
+}
+
+function makeRecord(i: number, maxValue: number): ChildRecord {
   const r = random();
   const size = r < 0.1 ? 0 : r < 0.8 ? (random() * 200) | 0 : (random() * maxValue) | 0;
   const headers: RecordHeader[] = [];
@@ -54,6 +63,19 @@ function exit(code: number): void {
 process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();
 
+if (mode === "open") {
+  // Just open the directory (reported_bugs_test.ts: a corrupt topic config).
+  try {
+    const log = await open(dir);
+    await log.close();
+    print("opened");
+  } catch (err) {
+    print(`threw ${(err as Error).name}`);
+  }
+  exit(0);
+  await new Promise(() => {}); // exit() ends the process once stdout is written
+}
+
 const log = await open(dir);
 
 if (mode === "crash") {
@@ -71,9 +93,9 @@ if (mode === "crash") {
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         const hash = recordHash({
-          key: r.key ?? null,
+          key: r.key,
           value: r.value,
-          headers: r.headers as RecordHeader[],
+          headers: r.headers,
           timestamp: metas[i].timestamp,
         });
         out += `ack ${metas[i].partition} ${metas[i].offset} ${hash}\n`;
@@ -84,16 +106,26 @@ if (mode === "crash") {
   await Promise.all([producer(), producer(), producer()]);
   exit(0);
 } else if (mode === "disk-full") {
+  const valueBytes = Number(valueText ?? 900);
   const topic = log.hasTopic("full") ? log.topic("full") : await log.createTopic("full", {
     partitions: 1,
-    config: { fsync: "always", segmentBytes: 64 * 1024 * 1024 },
+    config: { fsync: "always", segmentBytes: 1 << 30, maxMessageBytes: 1 << 20 },
   });
   const appendOne = async (i: number) => {
     const records = [
-      { key: encoder.encode(`k${i}`), value: bytes(900 + ((random() * 200) | 0)), timestamp: 1_700_000_000_000 + i },
+      {
+        key: encoder.encode(`k${i}`),
+        value: bytes(valueBytes + ((random() * 200) | 0)),
+        timestamp: 1_700_000_000_000 + i,
+      },
     ];
     const [meta] = await topic.append(records);
-    const hash = recordHash({ key: records[0].key, value: records[0].value, headers: [], timestamp: meta.timestamp });
+    const hash = recordHash({
+      key: records[0].key,
+      value: records[0].value,
+      headers: [],
+      timestamp: meta.timestamp,
+    });
     print(`ack ${meta.partition} ${meta.offset} ${hash}`);
   };
   const describe = (err: unknown) => {

@@ -5,7 +5,7 @@
 // what the previous rounds recovered still in place. Each round continues the same directory, so
 // later rounds recover logs that earlier rounds recovered.
 //
-// REEL_CRASH_ROUNDS sets the number of rounds (default 10); REEL_CRASH_SEED replays a run.
+// REEL_CRASH_ROUNDS sets the number of rounds (default 20); REEL_CRASH_SEED replays a run.
 // At the end it prints: crash test: N rounds, N records acknowledged, N recovered
 
 import { describe, test } from "node:test";
@@ -13,9 +13,18 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { type ConsumedRecord, open } from "../../mod.ts";
 import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
-import { envInt, prng, recordHash, ROOT, RUNTIME, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
+import {
+  envInt,
+  prng,
+  recordHash,
+  ROOT,
+  RUNTIME,
+  runtimeCommand,
+  spawnLines,
+  withTempDir,
+} from "./_helpers.ts";
 
-const ROUNDS = envInt("REEL_CRASH_ROUNDS", 10);
+const ROUNDS = envInt("REEL_CRASH_ROUNDS", 20);
 const SEED = envInt("REEL_CRASH_SEED", Math.floor(Math.random() * 2 ** 31));
 const CHILD = path.join(ROOT, "tests", "durability", "crash_child.ts");
 const PARTITIONS = 3;
@@ -69,12 +78,20 @@ describe(`crash recovery with SIGKILL (${RUNTIME})`, () => {
             }
           }
           const { code, signal, stderr } = await child.exited;
-          assert.equal(signal, "SIGKILL", `${where}: the child ended with code ${code}, signal ${signal}: ${stderr}`);
+          assert.equal(
+            signal,
+            "SIGKILL",
+            `${where}: the child ended with code ${code}, signal ${signal}: ${stderr}`,
+          );
 
           // Every acknowledgement names a new offset; none contradicts what is known.
           for (const a of acks) {
             const prior = known[a.partition][a.offset];
-            assert.equal(prior, undefined, `${where}: offset ${a.offset} of partition ${a.partition} acknowledged twice`);
+            assert.equal(
+              prior,
+              undefined,
+              `${where}: offset ${a.offset} of partition ${a.partition} acknowledged twice`,
+            );
           }
           const recovery = await recoverAndRead(dir);
           if (recovery.truncatedBytes > 0) tornTails++;
@@ -83,31 +100,53 @@ describe(`crash recovery with SIGKILL (${RUNTIME})`, () => {
             const records = recovery.records[p];
             const before = known[p];
             // Offsets dense from 0.
-            records.forEach((r, i) => assert.equal(r.offset, i, `${where}: partition ${p} offsets are not dense`));
+            records.forEach((r, i) =>
+              assert.equal(r.offset, i, `${where}: partition ${p} offsets are not dense`)
+            );
             const hashes = records.map((r) => recordHash(r));
             // What earlier rounds recovered is still there, unchanged.
-            assert.ok(hashes.length >= before.length, `${where}: partition ${p} lost records of earlier rounds`);
+            assert.ok(
+              hashes.length >= before.length,
+              `${where}: partition ${p} lost records of earlier rounds`,
+            );
             for (let o = 0; o < before.length; o++) {
-              assert.equal(hashes[o], before[o], `${where}: partition ${p} offset ${o} changed after recovery`);
+              assert.equal(
+                hashes[o],
+                before[o],
+                `${where}: partition ${p} offset ${o} changed after recovery`,
+              );
             }
             // Every record acknowledged this round is there, byte for byte.
             for (const a of acks.filter((a) => a.partition === p)) {
-              assert.ok(a.offset < hashes.length, `${where}: acknowledged offset ${a.offset} of partition ${p} is lost (log end ${hashes.length})`);
-              assert.equal(hashes[a.offset], a.hash, `${where}: partition ${p} offset ${a.offset} differs from what was acknowledged`);
+              assert.ok(
+                a.offset < hashes.length,
+                `${where}: acknowledged offset ${a.offset} of partition ${p} is lost (log end ${hashes.length})`,
+              );
+              assert.equal(
+                hashes[a.offset],
+                a.hash,
+                `${where}: partition ${p} offset ${a.offset} differs from what was acknowledged`,
+              );
             }
             known[p] = hashes;
           }
           acknowledged += acks.length;
           // After the parent's clean close every batch and index checks out.
           for (const report of verifyLogDirectory(dir)) {
-            assert.deepEqual(report.problems, [], `${where}: reel verify on ${report.topic}-${report.partition}`);
+            assert.deepEqual(
+              report.problems,
+              [],
+              `${where}: reel verify on ${report.topic}-${report.partition}`,
+            );
           }
         }
         const recovered = known.reduce((n, p) => n + p.length, 0);
         assert.ok(recovered >= acknowledged);
         console.log(
           `crash test: ${ROUNDS} rounds, ${acknowledged} records acknowledged, ${recovered} recovered ` +
-            `(${RUNTIME}, seed ${SEED}; ${recovered - acknowledged} more written but not yet acknowledged when killed; ` +
+            `(${RUNTIME}, seed ${SEED}; ${
+              recovered - acknowledged
+            } more written but not yet acknowledged when killed; ` +
             `${tornTails} rounds cut a torn tail, ${truncatedBytes} bytes in all)`,
         );
       });

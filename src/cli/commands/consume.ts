@@ -17,6 +17,7 @@ import {
 } from "../args.ts";
 import { type Command, openExisting } from "../command.ts";
 import { BrokenPipeError, StdoutWriter } from "../stdio.ts";
+import { consumeWithGroup, groupStart } from "./groups.ts";
 
 const FORMATS = ["lines", "json", "full"] as const;
 type Format = typeof FORMATS[number];
@@ -40,6 +41,12 @@ Options:
                           record at or after it, in each partition
   --to OFFSET             stop before this offset (exclusive), in each partition
   --follow                keep waiting for new records (Ctrl-C to stop)
+  --group G               read as a member of consumer group G: start at the
+                          group's committed offsets (--from earliest or latest
+                          says where when there are none), share the
+                          partitions with the group's other members, and
+                          commit after each chunk printed; without --follow,
+                          stop once caught up (see reel groups)
   --format F              lines: the value as UTF-8 text (default);
                           json: the value parsed as JSON and printed compactly;
                           full: one JSON object per record:
@@ -67,6 +74,7 @@ Examples:
     to: { type: "string" },
     follow: { type: "boolean" },
     format: { type: "string" },
+    group: { type: "string" },
   },
   run: runConsume,
 };
@@ -107,6 +115,18 @@ async function runConsume(values: OptionValues): Promise<number> {
   const to = integerOption(values, "to", 0);
   const follow = values.follow === true;
   const format = choiceOption(values, "format", FORMATS, "lines");
+  const group = optionalString(values, "group");
+  if (group !== undefined) {
+    if (to !== undefined) throw new UsageError("Invalid --to with --group: a member reads on to the end");
+    const from = groupStart(optionalString(values, "from"));
+    const log = await openExisting(dir);
+    const print = printer(format, topicName);
+    try {
+      return await consumeWithGroup({ log, topic: topicName, group, partitions, from, follow, print });
+    } finally {
+      await log.close();
+    }
+  }
 
   const log = await openExisting(dir);
   const abort = new AbortController();

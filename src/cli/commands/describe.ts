@@ -13,10 +13,10 @@ export const describe: Command = {
   summary: "Show a topic's partitions: offsets, segments, bytes",
   help: `Usage: reel describe --dir D --topic T
 
-Prints the topic's config, then one row per partition: its log start offset
-(the first offset still stored), log end offset (the offset the next record
-gets), high watermark (the end of what readers see), segments and bytes on
-disk, and a total row. Records counts the offsets between log start and log end.
+Prints the topic's record count (log end minus log start offsets) and config,
+then one row per partition: its log start offset (the first offset still
+stored), log end offset (the offset the next record gets), high watermark (the
+end of what readers see), segments and bytes on disk, and a total row.
 
 Options:
   --dir D                 the log directory

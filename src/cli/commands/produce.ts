@@ -286,7 +286,9 @@ async function pump(topic: Topic, options: PumpOptions): Promise<number> {
     logBytes += after[p].bytes - (before[p]?.bytes ?? 0);
   }
   printError(
-    `${failure === undefined ? "produced" : "produced, before stopping,"} ${appended} records ` +
+    `${failure === undefined ? "produced" : "produced, before stopping,"} ${appended} record${
+      appended === 1 ? "" : "s"
+    } ` +
       `(${bytesIn} bytes read, ${logBytes} bytes of log) to ${topic.name} ` +
       `(${topic.partitions} partition${topic.partitions === 1 ? "" : "s"}) in ${seconds.toFixed(3)} s: ` +
       `${Math.round(appended / Math.max(seconds, 0.001))} records/s`,

@@ -1,0 +1,186 @@
+/**
+ * Looking at consumer groups from outside: which groups a log directory has, and for one group
+ * its members, their assignments, the committed offsets and the lag (Kafka's
+ * `Admin.listConsumerGroups` / `describeConsumerGroups` / `listConsumerGroupOffsets`, and
+ * `kafka-consumer-groups.sh --describe`). Reads only.
+ *
+ * @module
+ */
+import { fs } from "../runtime/file_system.ts";
+import type { LogDirectory } from "../topic/log_directory.ts";
+import { decodeGroupId, GroupCoordinator, GROUPS_DIR } from "./_group_coordinator.ts";
+import { sortTopicPartitions, type TopicPartition, topicPartitionKey } from "./types.ts";
+
+/**
+ * A group's state, in Kafka's classic-protocol terms: `"Empty"` (no live member),
+ * `"PreparingRebalance"` (membership changed since the last generation was computed),
+ * `"CompletingRebalance"` (members are handing partitions over), `"Stable"`.
+ */
+export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable";
+
+/** One member of a group. */
+export interface GroupMemberDescription {
+  /** The member id. */
+  memberId: string;
+  /** The consumer's client id. */
+  clientId: string;
+  /** The member's process id. */
+  pid: number;
+  /** The member's host. */
+  hostname: string;
+  /** The topics it subscribed to. */
+  topics: string[];
+  /** The partitions the current generation assigns it. */
+  assignment: TopicPartition[];
+  /** The partitions it reads now (differs from `assignment` during a rebalance). */
+  owned: TopicPartition[];
+  /** Its last heartbeat, ms since the epoch. */
+  lastHeartbeat: number;
+  /** Whether it missed its session timeout or its process is gone (it is removed at the next check). */
+  expired: boolean;
+}
+
+/** One partition of a group's view: committed offset, log end, lag, owner. */
+export interface GroupPartitionOffset extends TopicPartition {
+  /** The committed offset, or `null` when the group has none. */
+  committedOffset: number | null;
+  /** The metadata committed with it (`""` when none). */
+  metadata: string;
+  /** When it was committed, ms since the epoch (`null` when never). */
+  commitTimestamp: number | null;
+  /** The partition's log start offset (`null` when the topic no longer exists). */
+  logStartOffset: number | null;
+  /** The partition's log end offset (`null` when the topic no longer exists). */
+  logEndOffset: number | null;
+  /** `logEndOffset − committedOffset`, or `null` without both. */
+  lag: number | null;
+  /** The member that owns the partition now, if any. */
+  memberId: string | null;
+}
+
+/** What {@linkcode describeGroup} reports. */
+export interface GroupDescription {
+  /** The group. */
+  groupId: string;
+  /** The group's state. */
+  state: GroupStateName;
+  /** The current generation (0 before the first join). */
+  generation: number;
+  /** The assignor in use, or `null`. */
+  protocol: string | null;
+  /** The members, live and expired-not-yet-removed, by member id. */
+  members: GroupMemberDescription[];
+  /** Per partition of the subscribed topics and of every committed offset, sorted. */
+  offsets: GroupPartitionOffset[];
+}
+
+/**
+ * The consumer groups of a log directory (every group that ever joined or committed).
+ *
+ * @param log the open log directory
+ * @returns the group ids, sorted
+ * @example
+ * ```ts
+ * import { listGroups, open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * console.log(listGroups(log)); // []
+ * await log.close();
+ * ```
+ */
+export function listGroups(log: LogDirectory): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(`${log.dir}/${GROUPS_DIR}`);
+  } catch {
+    return [];
+  }
+  return names.map(decodeGroupId).filter((id): id is string => id !== undefined).sort();
+}
+
+/**
+ * Describes a consumer group: state, generation, members with their assignments, and per
+ * partition the committed offset, the log end offset and the lag.
+ *
+ * @param log the open log directory
+ * @param groupId the group
+ * @returns the description (an `"Empty"` group with no offsets when the group does not exist)
+ * @throws {TypeError} for an invalid group id
+ * @example
+ * ```ts
+ * import { describeGroup, open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const group = describeGroup(log, "billing");
+ * console.log(group.state, group.offsets.length); // Empty 0
+ * await log.close();
+ * ```
+ */
+export function describeGroup(log: LogDirectory, groupId: string): GroupDescription {
+  const group = new GroupCoordinator(log, groupId);
+  const now = Date.now();
+  const state = group.readState();
+  const members = group.readMembers(now);
+  const live = members.filter((m) => !m.expired);
+  let stateName: GroupStateName;
+  if (live.length === 0) stateName = "Empty";
+  else if (group.needsRebalance(now)) stateName = "PreparingRebalance";
+  else {
+    const settled = live.every((m) =>
+      m.generation === state!.generation &&
+      JSON.stringify(sortTopicPartitions(m.owned)) === JSON.stringify(state!.assignment[m.memberId] ?? [])
+    );
+    stateName = settled ? "Stable" : "CompletingRebalance";
+  }
+  const owners = new Map<string, string>();
+  for (const m of live) for (const tp of m.owned) owners.set(topicPartitionKey(tp), m.memberId);
+
+  const committed = new Map(group.listCommitted().map((c) => [topicPartitionKey(c), c]));
+  const partitions = new Map<string, TopicPartition>();
+  for (const c of committed.values()) {
+    partitions.set(topicPartitionKey(c), { topic: c.topic, partition: c.partition });
+  }
+  for (const topic of new Set(live.flatMap((m) => m.topics))) {
+    if (!log.hasTopic(topic)) continue;
+    for (let p = 0; p < log.topic(topic).partitions; p++) {
+      partitions.set(topicPartitionKey({ topic, partition: p }), { topic, partition: p });
+    }
+  }
+  const offsets: GroupPartitionOffset[] = sortTopicPartitions([...partitions.values()]).map((tp) => {
+    const c = committed.get(topicPartitionKey(tp));
+    let logStartOffset: number | null = null, logEndOffset: number | null = null;
+    if (log.hasTopic(tp.topic) && tp.partition < log.topic(tp.topic).partitions) {
+      const pl = log.topic(tp.topic).partition(tp.partition);
+      if (!pl.closed) pl.refresh();
+      logStartOffset = pl.logStartOffset;
+      logEndOffset = pl.logEndOffset;
+    }
+    return {
+      topic: tp.topic,
+      partition: tp.partition,
+      committedOffset: c?.offset ?? null,
+      metadata: c?.metadata ?? "",
+      commitTimestamp: c?.commitTimestamp ?? null,
+      logStartOffset,
+      logEndOffset,
+      lag: c !== undefined && logEndOffset !== null ? Math.max(0, logEndOffset - c.offset) : null,
+      memberId: owners.get(topicPartitionKey(tp)) ?? null,
+    };
+  });
+  return {
+    groupId,
+    state: stateName,
+    generation: state?.generation ?? 0,
+    protocol: state?.protocol ?? null,
+    members: members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      pid: m.pid,
+      hostname: m.hostname,
+      topics: [...m.topics],
+      assignment: state?.assignment[m.memberId] ?? [],
+      owned: sortTopicPartitions(m.owned),
+      lastHeartbeat: m.lastHeartbeat,
+      expired: m.expired,
+    })),
+    offsets,
+  };
+}

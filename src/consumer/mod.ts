@@ -1,0 +1,34 @@
+/**
+ * Consumers: Kafka's `KafkaConsumer` over a log directory, consumer groups whose members share
+ * partitions across processes, durable committed offsets, and the assignors.
+ *
+ * @example Two members of one group split a topic's partitions
+ * ```ts
+ * import { Consumer, describeGroup, open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("orders", { partitions: 4 });
+ * await topic.append([{ key: "a", value: "1" }, { key: "b", value: "2" }]);
+ * const a = new Consumer(log, { groupId: "billing", autoOffsetReset: "earliest" });
+ * a.subscribe(["orders"]);
+ * console.log((await a.poll({ timeoutMs: 1000 })).length);
+ * console.log(describeGroup(log, "billing").members.length); // 1
+ * await a.close();
+ * await log.close();
+ * ```
+ *
+ * @module
+ */
+export { Consumer } from "./consumer.ts";
+export type { AutoOffsetReset, ConsumerGroupMetadata, ConsumerOptions, PollOptions } from "./consumer.ts";
+export { describeGroup, listGroups } from "./group_admin.ts";
+export type {
+  GroupDescription,
+  GroupMemberDescription,
+  GroupPartitionOffset,
+  GroupStateName,
+} from "./group_admin.ts";
+export { BUILT_IN_ASSIGNORS, selectProtocol } from "./partition_assignor.ts";
+export type { MemberSubscription, PartitionAssignor } from "./partition_assignor.ts";
+export { RangeAssignor } from "./range_assignor.ts";
+export { RoundRobinAssignor } from "./round_robin_assignor.ts";
+export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";
