@@ -304,6 +304,9 @@ export class LogSegment {
     const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, this.nextOffset - 1);
     if (!offsetIndex || !timeIndex) return false;
     if (offsetIndex.lastEntry && offsetIndex.lastEntry.offset >= this.nextOffset) return false;
+    // An inactive segment always ends with its final time index entry (onBecomeInactiveSegment):
+    // a segment with records and an empty time index lost it.
+    if (this.size > 0 && timeIndex.entries === 0) return false;
     this.offsetIndex = offsetIndex;
     this.timeIndex = timeIndex;
     const lastTime = timeIndex.lastEntry;
@@ -409,14 +412,39 @@ export class LogSegment {
     startPosition?: number,
     endPosition = this.size,
   ): BatchLocation | undefined {
-    let position = startPosition ?? this.offsetIndex.lookup(offset).position;
+    let position = startPosition;
+    if (position === undefined) {
+      const entry = this.offsetIndex.lookup(offset);
+      position = entry.position;
+      if (position > 0) {
+        // An entry names a batch's last offset and that batch's start: check it, so a damaged
+        // index costs a scan from the start, never a wrong answer.
+        const batch = this.#readScanHeader(position);
+        if (
+          !batch || !this.#plausible(batch, position) || batch.baseOffset > entry.offset ||
+          batch.lastOffset < entry.offset
+        ) {
+          position = 0;
+        }
+      }
+    }
     while (position < endPosition) {
       const batch = this.#readScanHeader(position);
-      if (!batch || batch.size < RECORD_BATCH_OVERHEAD) return undefined;
+      if (!batch || !this.#plausible(batch, position)) return undefined;
       if (batch.lastOffset >= offset) return batch;
       position += batch.size;
     }
     return undefined;
+  }
+
+  /**
+   * Whether a scanned batch header can frame a batch of this segment (sane size and offsets). The
+   * magic byte and the rest lie inside the CRC and are checked when the batch is decoded, so a
+   * scan steps over a batch damaged there and only reading that batch fails.
+   */
+  #plausible(batch: BatchLocation, position: number): boolean {
+    return batch.size >= RECORD_BATCH_OVERHEAD && position + batch.size <= this.size &&
+      batch.baseOffset >= this.baseOffset && batch.lastOffset >= batch.baseOffset;
   }
 
   /**
@@ -545,31 +573,40 @@ export class LogSegment {
    * @param sync force the data to stable storage
    */
   async flush(sync: boolean): Promise<void> {
-    if (this.readOnly) return;
+    if (this.readOnly || this.#fd < 0) return; // read only, or abandoned: write nothing
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (!sync) return;
     if (this.dirty) {
       this.dirty = false;
       const previous = this.#inFlightSync;
-      const done: Promise<void> = datasync(this.#fd).then(() => previous).finally(() => {
+      const done: Promise<void> = datasync(this.#fd).then(() => previous, (err) => {
+        // The data is not known to be on disk: the next flush must try again.
+        this.dirty = true;
+        throw err;
+      }).finally(() => {
         if (this.#inFlightSync === done) this.#inFlightSync = undefined;
       });
       this.#inFlightSync = done;
       await done;
     } else if (this.#inFlightSync) {
-      await this.#inFlightSync;
+      try {
+        await this.#inFlightSync;
+      } catch {
+        // Someone else's fsync failed and marked the segment dirty again: try once more ourselves.
+        await this.flush(true);
+      }
     }
   }
 
   /** The synchronous form of {@linkcode LogSegment.flush}. */
   flushSync(sync: boolean): void {
-    if (this.readOnly) return;
+    if (this.readOnly || this.#fd < 0) return;
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (sync && this.dirty) {
-      this.dirty = false;
       fs.fdatasyncSync(this.#fd);
+      this.dirty = false;
     }
   }
 

@@ -69,6 +69,8 @@ export interface FetchData {
   bytes: Uint8Array;
   /** The `.log` file they came from. */
   segment: string;
+  /** The base offset of that segment. */
+  segmentBaseOffset: number;
   /** The byte position of `bytes[0]` in that file. */
   position: number;
   /** Where the next read continues. */
@@ -171,7 +173,9 @@ function loadForWriting(dir: string, topic: string, partition: number, config: L
       report.segmentsRecovered++;
       report.truncatedBytes += result.truncatedBytes;
       expected = result.nextOffset;
-      if (result.truncatedBytes > 0 || (next && result.nextOffset > next.baseOffset)) {
+      // A cut tail, or a segment that does not end where the next begins (a power loss emptied
+      // part of it): everything after it goes, so offsets stay dense.
+      if (result.truncatedBytes > 0 || (next && result.nextOffset !== next.baseOffset)) {
         for (const later of segments.splice(i + 1)) {
           report.truncatedBytes += later.size;
           later.delete();
@@ -656,6 +660,10 @@ export class PartitionLog {
 
   async #syncDirty(): Promise<void> {
     for (const segment of this.#segments) {
+      if (this.#closed) {
+        // Abandoned: a crash writes nothing more, and acknowledges nothing more.
+        throw new StorageError(`Cannot fsync "${this.topic}-${this.partition}": the log was abandoned`);
+      }
       // A segment with an fsync still running (started by a roll) is waited for too.
       if (segment.dirty || segment.syncing) await segment.flush(true);
     }
@@ -720,8 +728,12 @@ export class PartitionLog {
    * Checks that `offset` lies in `[logStartOffset, logEndOffset]`.
    *
    * @throws {OffsetOutOfRangeError} when it does not
+   * @throws {RangeError} when `offset` is not a whole number
    */
   checkOffset(offset: number): void {
+    if (!Number.isSafeInteger(offset)) {
+      throw new RangeError(`Invalid offset ${offset}: expected a whole number`);
+    }
     if (offset < this.logStartOffset || offset > this.#logEndOffset) {
       throw new OffsetOutOfRangeError(
         this.topic,
@@ -770,8 +782,27 @@ export class PartitionLog {
     } else index = this.#segmentFor(offset);
     for (; index < this.#segments.length; index++, position = 0) {
       const segment = this.#segments[index];
+      const segmentEnd = index + 1 < this.#segments.length
+        ? this.#segments[index + 1].baseOffset
+        : this.#highWatermark;
+      if (offset >= segmentEnd) continue;
       const batch = segment.translateOffset(offset, position);
-      if (!batch) continue;
+      // Offsets are dense: the segment that should hold `offset` must have a batch holding it.
+      // Anything else is damage to the bytes outside the CRC (baseOffset, batchLength) or to the
+      // index, and must not be read past silently.
+      if (!batch || batch.baseOffset > offset) {
+        throw new CorruptRecordError(
+          batch
+            ? `expected the batch holding offset ${offset}, found one starting at offset ${batch.baseOffset}`
+            : `no valid batch holds offset ${offset}`,
+          {
+            topic: this.topic,
+            partition: this.partition,
+            segment: segment.logPath,
+            position: batch?.position ?? position ?? segment.offsetIndex.lookup(offset).position,
+          },
+        );
+      }
       if (batch.baseOffset >= this.#highWatermark) return null;
       const first = Math.max(batch.size, Math.min(maxBytes, segment.size - batch.position));
       const bytes = segment.read(batch.position, first);
@@ -794,6 +825,8 @@ export class PartitionLog {
         }
         const base = view.getInt32(end) * 2 ** 32 + view.getUint32(end + 4);
         if (base >= this.#highWatermark) break;
+        // A batch that does not follow on is left for the next read, which reports it.
+        if (end > 0 && base !== nextOffset) break;
         nextOffset = base + view.getInt32(end + 23) + 1;
         end += size;
       }
@@ -806,7 +839,13 @@ export class PartitionLog {
       if (next.position >= segment.size && index + 1 < this.#segments.length) {
         next = { offset: nextOffset, segmentBaseOffset: this.#segments[index + 1].baseOffset, position: 0 };
       }
-      return { bytes: bytes.subarray(0, end), segment: segment.logPath, position: batch.position, next };
+      return {
+        bytes: bytes.subarray(0, end),
+        segment: segment.logPath,
+        segmentBaseOffset: segment.baseOffset,
+        position: batch.position,
+        next,
+      };
     }
     return null;
   }
@@ -819,8 +858,12 @@ export class PartitionLog {
    * @param data what {@linkcode PartitionLog.read} returned
    * @param fromOffset the first offset wanted
    * @param toOffset the first offset not wanted
+   * Records before a bad batch are returned first: then `data.next` is moved to the bad batch,
+   * so that the next read from there throws.
+   *
    * @returns the records, in offset order
-   * @throws {CorruptRecordError} naming the topic, partition, segment file and position of a bad batch
+   * @throws {CorruptRecordError} naming the topic, partition, segment file and position of a bad
+   *   batch (a CRC-32C mismatch, a malformed record, or a batch that does not follow on)
    */
   decode(data: FetchData, fromOffset: number, toOffset = Infinity): Record[] {
     const out: Record[] = [];
@@ -828,13 +871,29 @@ export class PartitionLog {
     const bytes = data.bytes;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let position = 0;
+    let expected = -1;
     while (position < bytes.length) {
       const size = view.getInt32(position + 8) + LOG_OVERHEAD;
       let decoded;
       try {
         decoded = decodeRecordBatch(bytes, position);
+        const base = decoded.header.baseOffset;
+        if (expected >= 0 ? base !== expected : base > fromOffset) {
+          throw new CorruptRecordError(
+            `batch starts at offset ${base}, expected ${expected >= 0 ? expected : `at most ${fromOffset}`}`,
+          );
+        }
+        expected = base + decoded.header.lastOffsetDelta + 1;
       } catch (err) {
         if (err instanceof CorruptRecordError || (err as Error).name === "InvalidRecordError") {
+          if (out.length > 0) {
+            data.next = {
+              offset: expected,
+              segmentBaseOffset: data.segmentBaseOffset,
+              position: data.position + position,
+            };
+            return out;
+          }
           throw new CorruptRecordError((err as Error).message, {
             topic: this.topic,
             partition: this.partition,

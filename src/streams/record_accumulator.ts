@@ -32,6 +32,18 @@ export interface AccumulatorOptions {
   compression?: CompressionType;
 }
 
+/** A batch encoded for one partition, not yet appended. */
+export interface EncodedBatch {
+  /** The partition it goes to. */
+  partition: number;
+  /** How many records it holds. */
+  count: number;
+  /** The records' timestamps, ms. */
+  timestamps: number[];
+  /** The RecordBatch bytes (base offset 0 until appended). */
+  batch: Uint8Array;
+}
+
 /** A batch sent: its records' count and the promise of its append. */
 export interface SentBatch {
   /** The partition it went to. */
@@ -70,15 +82,17 @@ export class RecordAccumulator {
   readonly #sticky: StickyPartitioner;
   readonly #pending: RecordInput[][];
   readonly #pendingBytes: number[];
-  readonly #onSend: (batch: SentBatch) => void;
+  readonly #onSend: ((batch: SentBatch) => void) | null;
+  #encoded: EncodedBatch[] = [];
   readonly #maxRecordBytes: number;
 
   /**
    * @param topic the topic's name and partition logs
    * @param options batch size and compression
-   * @param onSend called with each batch handed to its partition log
+   * @param onSend called with each batch handed to its partition log; `null` keeps the encoded
+   *   batches for {@linkcode RecordAccumulator.takeEncoded} instead of appending them
    */
-  constructor(topic: TopicLogs, options: AccumulatorOptions, onSend: (batch: SentBatch) => void) {
+  constructor(topic: TopicLogs, options: AccumulatorOptions, onSend: ((batch: SentBatch) => void) | null) {
     this.#topic = topic;
     this.#batchSize = options.batchSize ?? 16384;
     if (!(this.#batchSize > 0)) {
@@ -148,33 +162,17 @@ export class RecordAccumulator {
     return toRecordInput(record);
   }
 
-  /**
-   * Checks a record as {@linkcode RecordAccumulator.add} would, without placing it.
-   *
-   * @param record the producer record
-   * @throws {UnknownTopicOrPartitionError} when `record.partition` is not a partition of the topic
-   * @throws {RecordTooLargeError} when the record alone cannot fit in a batch of `maxMessageBytes`
-   * @throws {TypeError} when the record's fields have the wrong types
-   */
-  validate(record: ProducerRecord): void {
-    const size = estimateSize(this.#toInput(record));
-    if (size > this.#maxRecordBytes) {
-      throw new RecordTooLargeError(
-        size + RECORD_BATCH_OVERHEAD,
-        this.#maxRecordBytes + RECORD_BATCH_OVERHEAD,
-      );
-    }
-  }
-
   /** Whether any record waits in a pending batch. */
   get isEmpty(): boolean {
     return this.#pendingBytes.every((b) => b === 0);
   }
 
   /**
-   * Encodes one partition's pending records into a batch and appends it to the partition's log.
+   * Encodes one partition's pending records into a batch and appends it to the partition's log
+   * (or, without `onSend`, keeps it for {@linkcode RecordAccumulator.takeEncoded}).
    *
    * @param partition the partition
+   * @throws {Error} without `onSend`, an encoding error (with it, the error rejects `result`)
    */
   drain(partition: number): void {
     const records = this.#pending[partition];
@@ -187,6 +185,11 @@ export class RecordAccumulator {
       const t = records[i].timestamp;
       timestamps[i] = t === undefined ? now : t;
     }
+    if (this.#onSend === null) {
+      const batch = encodeRecordBatch(records, { compression: this.#compression, now });
+      this.#encoded.push({ partition, count: records.length, timestamps, batch });
+      return;
+    }
     let result: Promise<AppendInfo>;
     try {
       const batch = encodeRecordBatch(records, { compression: this.#compression, now });
@@ -195,6 +198,17 @@ export class RecordAccumulator {
       result = Promise.reject(err);
     }
     this.#onSend({ partition, count: records.length, timestamps, result });
+  }
+
+  /**
+   * Hands over the batches encoded so far (only without `onSend`), in the order they were made.
+   *
+   * @returns the encoded batches; records of one partition keep their order across them
+   */
+  takeEncoded(): EncodedBatch[] {
+    const out = this.#encoded;
+    this.#encoded = [];
+    return out;
   }
 
   /** Sends every partition's pending batch. */

@@ -41,6 +41,8 @@ export interface CreateTopicOptions {
 }
 
 const TOPICS_DIR = ".topics";
+/** The most partitions a topic may have. */
+const MAX_PARTITIONS = 100_000;
 
 interface StoredTopic {
   version: 0;
@@ -135,8 +137,7 @@ export class LogDirectory {
     for (const [name, dirs] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
       const stored = self.#readStored(name);
       const partitions = Math.max(stored?.partitions ?? 0, dirs, 1);
-      const config = resolveLogConfig(stored?.config ?? {}, defaults);
-      self.#openTopic(name, partitions, config);
+      self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions));
     }
     self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);
     return self;
@@ -156,7 +157,31 @@ export class LogDirectory {
     }
     const stored = this.#readStored(name);
     if (!stored) return undefined;
-    return this.#openTopic(name, stored.partitions, resolveLogConfig(stored.config ?? {}, this.#defaults));
+    return this.#openTopic(name, stored.partitions, this.#storedConfig(name, stored, stored.partitions));
+  }
+
+  /**
+   * Checks what a topic's config file and directories say before anything is opened or created.
+   *
+   * @throws {StorageError} when the config is invalid or the partition count is out of range
+   */
+  #storedConfig(name: string, stored: StoredTopic | undefined, partitions: number): TopicConfig {
+    const where = `${this.dir}/${TOPICS_DIR}/${name}.json`;
+    if (partitions > MAX_PARTITIONS) {
+      throw new StorageError(
+        `Cannot open topic "${name}": ${partitions} partitions is more than ${MAX_PARTITIONS} (check ${where} and its partition directories)`,
+      );
+    }
+    try {
+      return resolveLogConfig(stored?.config ?? {}, this.#defaults);
+    } catch (err) {
+      throw new StorageError(
+        `Cannot open topic "${name}": its config in ${where} is invalid: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
   }
 
   #readStored(name: string): StoredTopic | undefined {
@@ -247,7 +272,7 @@ export class LogDirectory {
     validateTopicName(name);
     if (this.#topics.has(name) || this.#discover(name)) throw new TopicExistsError(name);
     const partitions = options.partitions ?? 1;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100_000) {
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new RangeError(
         `Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to 100000`,
       );

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { PartitionLockedError, UnknownTopicOrPartitionError } from "../errors.ts";
+import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import type { PartitionLog } from "../log/partition_log.ts";
 import type { CompressionType } from "../record/compression.ts";
 import { FetchSource, type ReadableOptions } from "../streams/fetch_source.ts";
 import { ProduceSink, type WritableOptions } from "../streams/produce_sink.ts";
-import { RecordAccumulator, type SentBatch } from "../streams/record_accumulator.ts";
+import { RecordAccumulator } from "../streams/record_accumulator.ts";
 import type { ConsumedRecord, ProducerRecord } from "../streams/types.ts";
 
 /** What `append` tells of each record once it is acknowledged. */
@@ -144,24 +144,28 @@ export class Topic {
    */
   async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
     if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
-    const sent: SentBatch[] = [];
+    // Without onSend the accumulator only encodes: nothing is appended until every record has
+    // been placed and every batch checked, so a bad record or batch fails the whole call.
     const accumulator = new RecordAccumulator(
       this,
       { batchSize: this.config.maxMessageBytes, compression: options.compression },
-      (b) => sent.push(b),
+      null,
     );
-    // Place every record first, so a bad record fails the call before anything is appended.
-    for (const record of records) accumulator.validate(record);
     // Become the writer of the partitions written before appending to any: those named, or every
     // partition when the partitioner chooses.
     const named = new Set(records.map((r) => r.partition));
     for (let p = 0; p < this.#logs.length; p++) {
-      if (named.has(undefined) || named.has(p)) this.#logs[p].acquireWriterLock();
+      if (named.has(undefined) || named.has(p)) this.#logs[p]?.acquireWriterLock();
     }
     const partitions = new Int32Array(records.length);
     for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
     accumulator.drainAll();
-    const results = await Promise.all(sent.map((b) => b.result));
+    const sent = accumulator.takeEncoded();
+    for (const { partition, batch } of sent) {
+      const max = this.#logs[partition].config.maxMessageBytes;
+      if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
+    }
+    const results = await Promise.all(sent.map((b) => this.#logs[b.partition].append(b.batch, false)));
     const perPartition: RecordMetadata[][] = this.#logs.map(() => []);
     for (let b = 0; b < sent.length; b++) {
       const { partition, count, timestamps } = sent[b];

@@ -481,9 +481,21 @@ describe("PartitionLog recovery", () => {
           return true;
         });
       }
-      // A read that starts earlier in the segment reaches the bad batch and fails the same way.
+      // A read that starts earlier in the segment returns the records before the bad batch and
+      // moves its cursor to it; the read from there fails the same way.
       const early = reopened.read(batches[0].baseOffset, 1 << 20)!;
-      assert.throws(() => reopened.decode(early, batches[0].baseOffset), (err: unknown) => {
+      const upToVictim = reopened.decode(early, batches[0].baseOffset);
+      assert.deepEqual(
+        upToVictim.map((r) => r.offset),
+        Array.from(
+          { length: victim.baseOffset - batches[0].baseOffset },
+          (_, i) => batches[0].baseOffset + i,
+        ),
+      );
+      assert.equal(early.next.offset, victim.baseOffset);
+      assert.equal(early.next.position, victim.position);
+      const bad = reopened.read(early.next.offset, 1 << 20, early.next)!;
+      assert.throws(() => reopened.decode(bad, early.next.offset), (err: unknown) => {
         assert.ok(err instanceof CorruptRecordError);
         assert.equal(err.position, victim.position);
         return true;
