@@ -15,7 +15,7 @@ import {
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import type { Record as LogRecord } from "../record/record.ts";
 import { watchDirectory } from "../runtime/watch.ts";
-import type { ConsumedRecord } from "../streams/types.ts";
+import { type ConsumedRecord, toConsumedRecord } from "../streams/types.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
 import { GroupCoordinator } from "./_group_coordinator.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor } from "./partition_assignor.ts";
@@ -778,15 +778,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     const { topic, partition } = f.tp;
     while (f.next < f.buffer.length && out.length < max) {
       const r = f.buffer[f.next++];
-      out.push({
-        topic,
-        partition,
-        offset: r.offset,
-        timestamp: r.timestamp,
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-      });
+      out.push(toConsumedRecord(topic, partition, r));
       f.position = r.offset + 1;
     }
     if (f.next >= f.buffer.length) {

@@ -8,7 +8,7 @@
 import { StorageError } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import type { TopicLogs } from "./record_accumulator.ts";
-import type { ConsumedRecord } from "./types.ts";
+import { type ConsumedRecord, toConsumedRecord } from "./types.ts";
 
 /** Where a reader starts, in each partition it reads. */
 export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
@@ -196,30 +196,14 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           const out = new Array<ConsumedRecord>(records.length);
           for (let j = 0; j < records.length; j++) {
             const r = records[j];
-            out[j] = {
-              topic,
-              partition,
-              offset: r.offset,
-              timestamp: r.timestamp,
-              key: r.key,
-              value: r.value,
-              headers: r.headers,
-            };
+            out[j] = toConsumedRecord(topic, partition, r);
           }
           controller.enqueue(out as T);
         } else {
           for (let j = 0; j < records.length; j++) {
             const r = records[j];
             controller.enqueue(
-              {
-                topic,
-                partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: r.key,
-                value: r.value,
-                headers: r.headers,
-              } as T,
+              toConsumedRecord(topic, partition, r) as T,
             );
           }
         }

@@ -101,6 +101,9 @@ describe(`across processes (${RUNTIME})`, () => {
         await topic.append(Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
         const child = spawnChild(["consume", dir, "t", "g"]);
         await child.waitFor((l) => l === "ready", "the child consumer");
+        // The child is the only member at first: it reads before this one joins, so its share is
+        // never empty, however the scheduler runs the two processes.
+        await child.waitFor((l) => l.startsWith('{"partition"'), "the child's first record");
         const mine: string[] = [];
         const consumer = new Consumer(log, {
           groupId: "g",
