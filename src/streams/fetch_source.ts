@@ -34,7 +34,11 @@ export interface ReadableOptions {
   follow?: boolean;
   /** Aborting it errors the stream with the signal's reason and releases everything it holds. */
   signal?: AbortSignal;
-  /** Bytes read from a partition at a time. @default 1048576 */
+  /**
+   * The most bytes read from a partition at a time. A partition's first read takes at most 64 KiB
+   * (so a seek decodes little before its first record), and each read after it twice the last, up
+   * to this. @default 1048576
+   */
   maxBytes?: number;
 }
 
@@ -44,7 +48,12 @@ interface PartitionState {
   offset: number;
   end: number;
   cursor?: ReadCursor;
+  /** Bytes the next read asks for: starts small, doubles up to maxBytes. */
+  readBytes: number;
 }
+
+/** The size of a partition's first read, bytes. */
+const FIRST_READ_BYTES = 64 * 1024;
 
 /**
  * The underlying source of `topic.readable()` and `topic.readableBatches()`. Each pull reads one
@@ -136,7 +145,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
         );
       }
       const end = this.#follow ? to : Math.min(to, log.highWatermark);
-      return { log, partition, offset, end };
+      return { log, partition, offset, end, readBytes: Math.min(FIRST_READ_BYTES, this.#maxBytes) };
     });
   }
 
@@ -179,7 +188,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           throw new StorageError(`Cannot read from "${this.#topic}-${state.partition}": the log is closed`);
         }
         open++;
-        const data = state.log.read(state.offset, this.#maxBytes, state.cursor);
+        const data = state.log.read(state.offset, state.readBytes, state.cursor);
+        if (data) state.readBytes = Math.min(state.readBytes * 2, this.#maxBytes);
         if (!data) {
           // Without follow, `end` is at or below the high watermark, so no data means no batch
           // holds the remaining offsets (a gap at the end): this partition is done.
