@@ -21,6 +21,18 @@ import { TimeIndex } from "./time_index.ts";
 const SCAN_HEADER_BYTES = 27;
 /** How much a recovery scan reads at once, in bytes. */
 const RECOVERY_CHUNK_BYTES = 1 << 20;
+const EMPTY = new Uint8Array(0);
+/** A pending buffer larger than this (bytes) is dropped once written rather than kept for reuse. */
+const MAX_KEPT_PENDING_BYTES = 4 << 20;
+
+/** What {@linkcode LogSegment.writePending} restores when the write of pending batches fails. */
+interface PendingState {
+  nextOffset: number;
+  maxTimestampSoFar: number;
+  offsetOfMaxTimestampSoFar: number;
+  rollingBasedTimestamp: number;
+  bytesSinceLastIndexEntry: number;
+}
 
 /**
  * A segment's file name prefix: the base offset as exactly 20 zero-padded digits.
@@ -118,6 +130,11 @@ export class LogSegment {
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
   #bytesSinceLastIndexEntry = 0;
+  /** Batches appended with `deferWrite` and not yet written: the bytes at `size − length`. */
+  #pending: Uint8Array = EMPTY;
+  #pendingLength = 0;
+  /** What the segment was before its first pending batch: restored when their write fails. */
+  #beforePending: PendingState | undefined;
 
   private constructor(
     readonly dir: string,
@@ -328,28 +345,102 @@ export class LogSegment {
    * On a failed write the file is cut back to its previous size and a {@linkcode StorageError}
    * thrown, so a partial batch never stays in the log.
    *
-   * @param batch the whole batch bytes
+   * With `deferWrite` the bytes are copied to a pending buffer instead, and written (all the
+   * pending batches in one write) by {@linkcode LogSegment.writePending}, which
+   * {@linkcode LogSegment.flush} calls first: under `fsync: "always"` many appends then share one
+   * write as well as one fdatasync. The segment's `size`, `nextOffset` and indexes count pending
+   * batches at once; reads see only what is written.
+   *
+   * @param batch the whole batch bytes (not kept: the caller may reuse the buffer)
    * @param info the batch's offsets and timestamps
+   * @param deferWrite leave the write to {@linkcode LogSegment.writePending}
    * @throws {StorageError} when the write fails (disk full, I/O error)
    */
-  append(batch: Uint8Array, info: BatchInfo): void {
+  append(batch: Uint8Array, info: BatchInfo, deferWrite = false): void {
     if (this.readOnly) {
       throw new StorageError(`Cannot append to ${this.logPath}: it is open for reading only`);
     }
     const position = this.size;
-    try {
-      writeFully(this.#fd, batch, position);
-    } catch (err) {
-      try {
-        fs.ftruncateSync(this.#fd, position);
-      } catch { /* the truncation at the next open will cut the torn tail */ }
-      throw new StorageError(`Cannot append to ${this.logPath}: ${(err as Error).message}`, { cause: err });
+    if (deferWrite) {
+      if (this.#pendingLength === 0) {
+        this.#beforePending = {
+          nextOffset: this.nextOffset,
+          maxTimestampSoFar: this.maxTimestampSoFar,
+          offsetOfMaxTimestampSoFar: this.offsetOfMaxTimestampSoFar,
+          rollingBasedTimestamp: this.rollingBasedTimestamp,
+          bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
+        };
+      }
+      const needed = this.#pendingLength + batch.length;
+      if (needed > this.#pending.length) {
+        const grown = new Uint8Array(Math.max(needed, this.#pending.length * 2, 64 * 1024));
+        grown.set(this.#pending.subarray(0, this.#pendingLength));
+        this.#pending = grown;
+      }
+      this.#pending.set(batch, this.#pendingLength);
+      this.#pendingLength = needed;
+    } else {
+      this.writePending();
+      this.#writeOrCut(batch, position);
     }
     this.size += batch.length;
     this.dirty = true;
     if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = info.maxTimestamp;
     this.#indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
     this.nextOffset = info.lastOffset + 1;
+  }
+
+  /** Writes `bytes` at `position`; on failure cuts the file back to `position` and throws StorageError. */
+  #writeOrCut(bytes: Uint8Array, position: number): void {
+    try {
+      writeFully(this.#fd, bytes, position);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.#fd, position);
+      } catch { /* the truncation at the next open will cut the torn tail */ }
+      throw new StorageError(`Cannot append to ${this.logPath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Bytes appended with `deferWrite` and not yet written. */
+  get pendingBytes(): number {
+    return this.#pendingLength;
+  }
+
+  /** The bytes of the `.log` file that are written (`size` less the pending bytes). */
+  get writtenSize(): number {
+    return this.size - this.#pendingLength;
+  }
+
+  /**
+   * Writes the pending batches (see {@linkcode LogSegment.append}) in one write. When the write
+   * fails, the file is cut back to where they began and every one of them is taken back: `size`,
+   * `nextOffset`, the indexes and the timestamps are what they were before the first of them, so
+   * the caller can fail their appends and carry on at that offset.
+   *
+   * @throws {StorageError} when the write fails; `nextOffset` is then the first offset taken back
+   */
+  writePending(): void {
+    if (this.#pendingLength === 0) return;
+    const before = this.#beforePending!;
+    const position = this.size - this.#pendingLength;
+    const bytes = this.#pending.subarray(0, this.#pendingLength);
+    this.#pendingLength = 0;
+    this.#beforePending = undefined;
+    if (this.#pending.length > MAX_KEPT_PENDING_BYTES) this.#pending = EMPTY;
+    try {
+      this.#writeOrCut(bytes, position);
+    } catch (err) {
+      this.size = position;
+      this.nextOffset = before.nextOffset;
+      this.maxTimestampSoFar = before.maxTimestampSoFar;
+      this.offsetOfMaxTimestampSoFar = before.offsetOfMaxTimestampSoFar;
+      this.rollingBasedTimestamp = before.rollingBasedTimestamp;
+      this.#bytesSinceLastIndexEntry = before.bytesSinceLastIndexEntry;
+      this.offsetIndex.truncateToPosition(position);
+      this.timeIndex.truncateToOffset(before.nextOffset);
+      throw err;
+    }
   }
 
   #indexBatch(
@@ -379,11 +470,11 @@ export class LogSegment {
    * @returns the bytes (fewer at the end of the file)
    */
   read(position: number, length: number): Uint8Array {
-    return readFully(this.#fd, position, Math.max(0, Math.min(length, this.size - position)));
+    return readFully(this.#fd, position, Math.max(0, Math.min(length, this.writtenSize - position)));
   }
 
   #readScanHeader(position: number): BatchLocation | undefined {
-    if (position + SCAN_HEADER_BYTES > this.size) return undefined;
+    if (position + SCAN_HEADER_BYTES > this.writtenSize) return undefined;
     const bytes = readFully(this.#fd, position, SCAN_HEADER_BYTES);
     if (bytes.length < SCAN_HEADER_BYTES) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -566,7 +657,7 @@ export class LogSegment {
   }
 
   /**
-   * Writes pending index entries and, with `sync`, fsyncs the `.log` file (fdatasync) and the
+   * Writes the pending batches and index entries and, with `sync`, fsyncs the `.log` file (fdatasync) and the
    * indexes. With `sync`, it resolves only once every fsync started before it has finished too, so
    * that bytes whose fsync is still running (started by a roll) are never taken as durable.
    *
@@ -574,6 +665,7 @@ export class LogSegment {
    */
   async flush(sync: boolean): Promise<void> {
     if (this.readOnly || this.#fd < 0) return; // read only, or abandoned: write nothing
+    this.writePending();
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (!sync) return;
@@ -602,6 +694,7 @@ export class LogSegment {
   /** The synchronous form of {@linkcode LogSegment.flush}. */
   flushSync(sync: boolean): void {
     if (this.readOnly || this.#fd < 0) return;
+    this.writePending();
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (sync && this.dirty) {
@@ -669,8 +762,13 @@ export class LogSegment {
     }
   }
 
-  /** Closes the `.log` file handle without writing anything (what a crash leaves). */
+  /**
+   * Closes the `.log` file handle without writing anything (what a crash leaves): pending batches
+   * are dropped.
+   */
   closeHandle(): void {
+    this.#pendingLength = 0;
+    this.#pending = EMPTY;
     if (this.#fd < 0) return;
     const fd = this.#fd;
     // Never close a descriptor twice: by then its number may belong to another file.

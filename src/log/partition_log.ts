@@ -588,12 +588,14 @@ export class PartitionLog {
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, 0);
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
+    // Under "always" the write waits for the next group commit, which writes every batch
+    // appended since the last one at once, then fdatasyncs.
     this.#active().append(batch, {
       baseOffset,
       lastOffset,
       maxTimestamp: header.maxTimestamp,
       offsetOfMaxTimestamp: lastOffset,
-    });
+    }, this.config.fsync === "always");
     this.#logEndOffset = lastOffset + 1;
     if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
     return { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp };
@@ -637,6 +639,11 @@ export class PartitionLog {
         // Let producers whose previous append was just acknowledged (a few promise hops away)
         // append again before this round starts, so that one fdatasync covers them all.
         for (let i = 0; i < SYNC_GATHER_HOPS; i++) await undefined;
+        try {
+          this.#writePending();
+        } catch {
+          continue; // the appends it held are failed and taken back
+        }
         const target = this.#logEndOffset;
         try {
           await this.#syncDirty();
@@ -664,7 +671,32 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Writes the batches the active segment holds back for the group commit (only the active
+   * segment can hold any: a roll writes them first). When the write fails the segment takes them
+   * back, so the log end offset returns to where they began and their appends fail.
+   *
+   * @throws {StorageError} when the write fails
+   */
+  #writePending(): void {
+    const active = this.#active();
+    if (active.pendingBytes === 0) return;
+    try {
+      active.writePending();
+    } catch (err) {
+      this.#logEndOffset = active.nextOffset;
+      const waiting = this.#syncWaiters;
+      this.#syncWaiters = [];
+      for (const w of waiting) {
+        if (w.offset > this.#logEndOffset) w.reject(err);
+        else this.#syncWaiters.push(w);
+      }
+      throw err;
+    }
+  }
+
   async #syncDirty(): Promise<void> {
+    this.#writePending();
     for (const segment of this.#segments) {
       if (this.#closed) {
         // Abandoned: a crash writes nothing more, and acknowledges nothing more.
@@ -704,6 +736,7 @@ export class PartitionLog {
     if (!this.#lock) this.acquireWriterLock();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
+    this.#writePending();
     old.onBecomeInactiveSegment();
     const base = this.#logEndOffset;
     this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));

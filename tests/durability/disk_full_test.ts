@@ -189,6 +189,74 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
     },
   );
 
+  test(
+    'with fsync "always", concurrent appends share one write; when it fails every one of them fails and the log carries on at the first one\'s offset',
+    async () => {
+      await withTempDir("disk-group", async (dir) => {
+        let log = await open(dir);
+        try {
+          let topic = await log.createTopic("group", {
+            config: { fsync: "always", segmentBytes: 1 << 20, indexIntervalBytes: 64 },
+          });
+          const acked: Acked = { hashes: [[]] };
+          await appendAcked(topic, acked, 0, 5, 40, "before");
+          const segmentSizes = topic.partition(0).segments.map((s) => s.size);
+          const writes: number[] = [];
+          setFaultInjector((op: FileOperation) => {
+            if (op.op !== "write" || !isSegmentLog(op.fd, dir)) return undefined;
+            writes.push(op.length);
+            return {
+              writtenBytes: Math.floor(op.length / 2),
+              error: errnoError("ENOSPC", "no space left on device, write"),
+            };
+          });
+          let outcomes: PromiseSettledResult<unknown>[];
+          try {
+            // Twelve producers append before the group commit runs: their batches go out in one write.
+            outcomes = await Promise.allSettled(
+              Array.from(
+                { length: 12 },
+                (_, i) => topic.append([{ value: `lost-${i}-${"z".repeat(60)}`, timestamp: T0 + 10 + i }]),
+              ),
+            );
+          } finally {
+            setFaultInjector(undefined);
+          }
+          assert.equal(writes.length, 1, "one write for the twelve batches");
+          assert.ok(writes[0] > 12 * 60, `the write held every batch (${writes[0]} bytes)`);
+          for (const outcome of outcomes) {
+            assert.equal(outcome.status, "rejected");
+            const err = (outcome as PromiseRejectedResult).reason;
+            assert.ok(err instanceof StorageError, `expected StorageError, got ${err}`);
+            assert.equal((err.cause as { code?: string })?.code, "ENOSPC");
+          }
+          const p = topic.partition(0);
+          assert.equal(p.logEndOffset, 5);
+          assert.equal(p.highWatermark, 5);
+          assert.deepEqual(p.segments.map((s) => s.size), segmentSizes);
+          assert.equal(fs.statSync(p.segments[0].path).size, segmentSizes[0], "the torn write is cut off");
+          await assertHolds(topic, acked, "after the failed write");
+          // Room again: the next appends take the offsets the failed ones had.
+          await appendAcked(topic, acked, 0, 3, 30, "after");
+          await assertHolds(topic, acked, "after room came back");
+          for (const l of topic.logs) l.abandon();
+          log = await open(dir);
+          topic = log.topic("group");
+          assert.equal(topic.partition(0).loadReport.truncatedBytes, 0);
+          await assertHolds(topic, acked, "after a crash");
+          assert.deepEqual(
+            topic.offsetsForTimes(T0 + 2)[0]?.offset,
+            (await readAll(topic, 0)).find((r) => r.timestamp >= T0 + 2)?.offset,
+            "the time index agrees with the records",
+          );
+        } finally {
+          await log.close();
+        }
+        for (const report of verifyLogDirectory(dir)) assert.deepEqual(report.problems, []);
+      });
+    },
+  );
+
   test('with fsync "always", a data sync failing with EIO fails the append with StorageError; readers never see the record', async () => {
     await withTempDir("disk-eio", async (dir) => {
       const log = await open(dir);
