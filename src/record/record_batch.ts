@@ -175,6 +175,13 @@ export interface EncodeOptions {
    * @default {Date.now()}
    */
   now?: number;
+  /**
+   * Where the batch's bytes go: called once with the batch's size in bytes, it returns a buffer of
+   * exactly that length (a view into a reused buffer, say, so that a hot path allocates nothing).
+   * The returned bytes are overwritten entirely.
+   * @default {(size) => new Uint8Array(size)}
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 /**
@@ -545,6 +552,15 @@ function writeRecord(
   return position;
 }
 
+function allocate(size: number, allocator: ((size: number) => Uint8Array) | undefined): Uint8Array {
+  if (allocator === undefined) return new Uint8Array(size);
+  const out = allocator(size);
+  if (out.length !== size) {
+    throw new RangeError(`Cannot encode a record batch: allocate(${size}) returned ${out.length} bytes`);
+  }
+  return out;
+}
+
 /**
  * Encodes records into one RecordBatch (magic 2) the way a non-idempotent Kafka producer does:
  * producerId −1, producerEpoch −1, baseSequence −1, CreateTime, not transactional; offsetDelta i
@@ -552,7 +568,7 @@ function writeRecord(
  * timestampDelta = timestamp − baseTimestamp.
  *
  * @param records the records, at least one; `timestamp` in ms since the epoch (default `options.now`)
- * @param options baseOffset, compression, partitionLeaderEpoch, now
+ * @param options baseOffset, compression, partitionLeaderEpoch, now, allocate
  * @returns the whole batch: batchLength + 12 bytes, CRC-32C filled in
  * @throws {RangeError} when `records` is empty, or a timestamp / baseOffset is not a safe integer
  * @throws {TypeError} when a header key is not a string
@@ -602,7 +618,7 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
 
   let out: Uint8Array;
   if (compression === CompressionType.None) {
-    out = new Uint8Array(RECORD_BATCH_OVERHEAD + recordsSize);
+    out = allocate(RECORD_BATCH_OVERHEAD + recordsSize, options.allocate);
     let position = RECORD_BATCH_OVERHEAD;
     for (let i = 0; i < count; i++) {
       const record = records[i];
@@ -618,7 +634,7 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
       position = writeRecord(blob, position, record, sizes[i], timestamp - baseTimestamp, i);
     }
     const packed = compress(compression, blob);
-    out = new Uint8Array(RECORD_BATCH_OVERHEAD + packed.length);
+    out = allocate(RECORD_BATCH_OVERHEAD + packed.length, options.allocate);
     out.set(packed, RECORD_BATCH_OVERHEAD);
   }
 

@@ -56,6 +56,9 @@ export interface SentBatch {
   result: Promise<AppendInfo>;
 }
 
+/** The largest buffer (bytes) an accumulator keeps for encoding batches into. */
+const MAX_ARENA_BYTES = 4 << 20;
+
 function estimateSize(r: RecordInput): number {
   let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
   if (r.headers) { for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0); }
@@ -85,6 +88,19 @@ export class RecordAccumulator {
   readonly #onSend: ((batch: SentBatch) => void) | null;
   #encoded: EncodedBatch[] = [];
   readonly #maxRecordBytes: number;
+  /** Batches are encoded into this buffer, reused once they are appended (see `#allocate`). */
+  #arena: Uint8Array = new Uint8Array(0);
+  #arenaUsed = 0;
+  readonly #allocate = (size: number): Uint8Array => {
+    if (this.#arenaUsed + size > this.#arena.length) {
+      // Full (several batches wait for `append`) or too small: a batch of its own, or a bigger arena.
+      if (this.#arenaUsed > 0 || size > MAX_ARENA_BYTES) return new Uint8Array(size);
+      this.#arena = new Uint8Array(Math.min(MAX_ARENA_BYTES, Math.max(size, 2 * this.#arena.length, 65536)));
+    }
+    const out = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + size);
+    this.#arenaUsed += size;
+    return out;
+  };
 
   /**
    * @param topic the topic's name and partition logs
@@ -185,23 +201,28 @@ export class RecordAccumulator {
       const t = records[i].timestamp;
       timestamps[i] = t === undefined ? now : t;
     }
+    const options = { compression: this.#compression, now, allocate: this.#allocate };
     if (this.#onSend === null) {
-      const batch = encodeRecordBatch(records, { compression: this.#compression, now });
+      const batch = encodeRecordBatch(records, options);
       this.#encoded.push({ partition, count: records.length, timestamps, batch });
       return;
     }
     let result: Promise<AppendInfo>;
     try {
-      const batch = encodeRecordBatch(records, { compression: this.#compression, now });
-      result = this.#topic.logs[partition].append(batch, false);
+      // The log writes the batch, or copies it for the group commit, before `append` returns.
+      result = this.#topic.logs[partition].append(encodeRecordBatch(records, options), false);
     } catch (err) {
       result = Promise.reject(err);
+    } finally {
+      this.#arenaUsed = 0;
     }
     this.#onSend({ partition, count: records.length, timestamps, result });
   }
 
   /**
    * Hands over the batches encoded so far (only without `onSend`), in the order they were made.
+   * Their bytes may lie in a buffer the accumulator reuses: append them, then call
+   * {@linkcode RecordAccumulator.clear}, before adding more records.
    *
    * @returns the encoded batches; records of one partition keep their order across them
    */
@@ -209,6 +230,20 @@ export class RecordAccumulator {
     const out = this.#encoded;
     this.#encoded = [];
     return out;
+  }
+
+  /**
+   * Drops every pending record and encoded batch, and lets the buffer the batches were encoded
+   * into be reused: call it once the batches from {@linkcode RecordAccumulator.takeEncoded} are
+   * appended (or given up).
+   */
+  clear(): void {
+    this.#arenaUsed = 0;
+    for (let p = 0; p < this.#pending.length; p++) {
+      if (this.#pending[p].length > 0) this.#pending[p] = [];
+      this.#pendingBytes[p] = 0;
+    }
+    this.#encoded = [];
   }
 
   /** Sends every partition's pending batch. */

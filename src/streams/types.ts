@@ -126,6 +126,9 @@ export function normalizeHeaders(h: ProducerRecord["headers"] | undefined | null
   return out;
 }
 
+/** The headers of a record that has none: one frozen empty list shared by every such record. */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[];
+
 function copyHeader(header: RecordHeader): RecordHeader {
   return { key: header.key, value: toBytes(header.value as Uint8Array | string | null) };
 }
@@ -163,7 +166,7 @@ export function toRecordInput(r: ProducerRecord): RecordInput {
   return {
     key: toBytes(r.key),
     value: toBytes(r.value),
-    headers: normalizeHeaders(r.headers),
+    headers: r.headers == null ? NO_HEADERS : normalizeHeaders(r.headers),
     timestamp: timestamp as number | undefined,
   };
 }

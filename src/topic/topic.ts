@@ -6,11 +6,11 @@
  */
 import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
-import type { PartitionLog } from "../log/partition_log.ts";
+import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { CompressionType } from "../record/compression.ts";
 import { FetchSource, type ReadableOptions } from "../streams/fetch_source.ts";
 import { ProduceSink, type WritableOptions } from "../streams/produce_sink.ts";
-import { RecordAccumulator } from "../streams/record_accumulator.ts";
+import { type EncodedBatch, RecordAccumulator } from "../streams/record_accumulator.ts";
 import type { ConsumedRecord, ProducerRecord } from "../streams/types.ts";
 
 /** What `append` tells of each record once it is acknowledged. */
@@ -60,6 +60,8 @@ export interface AppendOptions {
  */
 export class Topic {
   readonly #logs: readonly PartitionLog[];
+  /** The accumulators of {@linkcode Topic.append}, one per compression codec, made on first use. */
+  readonly #appendAccumulators: (RecordAccumulator | undefined)[] = [];
 
   /**
    * @param name the topic name
@@ -144,42 +146,65 @@ export class Topic {
    */
   async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
     if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
-    // Without onSend the accumulator only encodes: nothing is appended until every record has
-    // been placed and every batch checked, so a bad record or batch fails the whole call.
-    const accumulator = new RecordAccumulator(
-      this,
-      { batchSize: this.config.maxMessageBytes, compression: options.compression },
-      null,
-    );
+    const logs = this.#logs;
     // Become the writer of the partitions written before appending to any: those named, or every
     // partition when the partitioner chooses.
-    const named = new Set(records.map((r) => r.partition));
-    for (let p = 0; p < this.#logs.length; p++) {
-      if (named.has(undefined) || named.has(p)) this.#logs[p]?.acquireWriterLock();
+    let allPartitions = false;
+    for (let i = 0; i < records.length && !allPartitions; i++) {
+      allPartitions = records[i]?.partition === undefined;
+    }
+    if (allPartitions) {
+      for (let p = 0; p < logs.length; p++) logs[p].acquireWriterLock();
+    } else {
+      for (let i = 0; i < records.length; i++) logs[records[i].partition!]?.acquireWriterLock();
+    }
+    // The accumulator only encodes (no onSend): nothing is appended until every record has been
+    // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
+    // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
+    // carries on from call to call, as a Kafka producer's does).
+    const compression = options.compression ?? 0;
+    let accumulator = this.#appendAccumulators[compression];
+    if (accumulator === undefined) {
+      accumulator = new RecordAccumulator(
+        this,
+        { batchSize: this.config.maxMessageBytes, compression },
+        null,
+      );
+      this.#appendAccumulators[compression] = accumulator;
     }
     const partitions = new Int32Array(records.length);
-    for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
-    accumulator.drainAll();
-    const sent = accumulator.takeEncoded();
-    for (const { partition, batch } of sent) {
-      const max = this.#logs[partition].config.maxMessageBytes;
-      if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
-    }
-    const results = await Promise.all(sent.map((b) => this.#logs[b.partition].append(b.batch, false)));
-    const perPartition: RecordMetadata[][] = this.#logs.map(() => []);
-    for (let b = 0; b < sent.length; b++) {
-      const { partition, count, timestamps } = sent[b];
-      for (let i = 0; i < count; i++) {
-        perPartition[partition].push({
-          partition,
-          offset: results[b].baseOffset + i,
-          timestamp: timestamps[i],
-        });
+    let pending: Promise<AppendInfo>[];
+    let sent: EncodedBatch[] = [];
+    try {
+      for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
+      accumulator.drainAll();
+      sent = accumulator.takeEncoded();
+      for (const { partition, batch } of sent) {
+        const max = logs[partition].config.maxMessageBytes;
+        if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
       }
+      // Each log writes its batch, or copies it for the group commit, before `append` returns.
+      pending = sent.map((b) => logs[b.partition].append(b.batch, false));
+    } finally {
+      accumulator.clear(); // what a failed call leaves behind is dropped
     }
-    const next = new Int32Array(this.#logs.length);
+    const results = await Promise.all(pending);
+    // A record's offset: its batch's base offset plus its place among the batch's records. Batches
+    // of one partition follow each other in the order of the records.
+    const batchOf = new Int32Array(logs.length).fill(-1);
+    const placeInBatch = new Int32Array(logs.length);
     const out = new Array<RecordMetadata>(records.length);
-    for (let i = 0; i < records.length; i++) out[i] = perPartition[partitions[i]][next[partitions[i]]++];
+    for (let i = 0; i < records.length; i++) {
+      const p = partitions[i];
+      let b = batchOf[p];
+      if (b < 0 || placeInBatch[p] === sent[b].count) {
+        do b++; while (sent[b].partition !== p);
+        batchOf[p] = b;
+        placeInBatch[p] = 0;
+      }
+      const place = placeInBatch[p]++;
+      out[i] = { partition: p, offset: results[b].baseOffset + place, timestamp: sent[b].timestamps[place] };
+    }
     return out;
   }
 

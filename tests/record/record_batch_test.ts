@@ -404,6 +404,45 @@ describe("encodeRecordBatch()", () => {
     );
   });
 
+  test("options.allocate: the batch is written into the buffer it returns, every byte of it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            value: fc.uint8Array({ maxLength: 300 }),
+            timestamp: fc.integer({ min: 0, max: 2 ** 42 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 20,
+          },
+        ),
+        fc.constantFrom(CompressionType.None, CompressionType.Gzip),
+        (records, compression) => {
+          const expected = encodeRecordBatch(records, { compression, now: 0 });
+          const arena = new Uint8Array(expected.length + 64).fill(0xab); // stale bytes everywhere
+          const sizes: number[] = [];
+          const out = encodeRecordBatch(records, {
+            compression,
+            now: 0,
+            allocate: (size) => {
+              sizes.push(size);
+              return arena.subarray(32, 32 + size);
+            },
+          });
+          assert.deepEqual(sizes, [expected.length]);
+          assert.equal(out.buffer, arena.buffer);
+          assert.equal(out.byteOffset, 32);
+          assert.deepEqual(out, expected);
+        },
+      ),
+    );
+    assert.throws(
+      () => encodeRecordBatch([{ value: null }], { allocate: (n) => new Uint8Array(n + 1) }),
+      RangeError,
+    );
+  });
+
   test("throws RangeError for an empty array of records", () => {
     assert.throws(() => encodeRecordBatch([]), RangeError);
   });

@@ -186,6 +186,49 @@ describe("Topic.append", () => {
     });
   });
 
+  test("nothing of a failed call reaches the next call", async () => {
+    await withTopic(2, async (topic) => {
+      await assert.rejects(
+        topic.append([{ value: "left-0", partition: 0 }, { value: "left-1", partition: 1 }, {
+          value: 42 as never,
+        }]),
+        TypeError,
+      );
+      const meta = await topic.append([{ value: "next", partition: 1 }]);
+      assert.deepEqual(meta.map((m) => [m.partition, m.offset]), [[1, 0]]);
+      const records = await Array.fromAsync(topic.readable());
+      assert.deepEqual(records.map((r) => [r.partition, r.offset, text(r.value)]), [[1, 0, "next"]]);
+    });
+  });
+
+  for (const fsync of ["always", "never"] as const) {
+    test(`calls in flight together keep their own bytes (fsync "${fsync}")`, async () => {
+      await withTopic(3, async (topic) => {
+        // Appends that have not yet been acknowledged while later calls encode theirs.
+        const calls = Array.from({ length: 20 }, (_, i) =>
+          topic.append(
+            Array.from({ length: 1 + (i % 7) }, (_, j) => ({
+              key: `k${(i * 7 + j) % 5}`,
+              value: `call ${i} record ${j} ${"v".repeat(i * 13)}`,
+              timestamp: T0 + i,
+            })),
+          ));
+        const metas = await Promise.all(calls);
+        const records = await Array.fromAsync(topic.readable());
+        const byPlace = new Map(records.map((r) => [`${r.partition}/${r.offset}`, text(r.value)]));
+        metas.forEach((meta, i) =>
+          meta.forEach((m, j) => {
+            assert.equal(
+              byPlace.get(`${m.partition}/${m.offset}`),
+              `call ${i} record ${j} ${"v".repeat(i * 13)}`,
+            );
+          })
+        );
+        assert.equal(records.length, metas.reduce((n, m) => n + m.length, 0));
+      }, { fsync, segmentBytes: 1 << 20 });
+    });
+  }
+
   test("keys, values, headers and timestamps round-trip, including nulls and empty bytes", async () => {
     await withTopic(1, async (topic) => {
       await topic.append([
