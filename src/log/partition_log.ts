@@ -45,6 +45,15 @@ export const WRITER_LOCK_FILE = ".lock";
 
 /** Promise hops a group-commit round waits for more appends before its fdatasync starts. */
 const SYNC_GATHER_HOPS = 12;
+/**
+ * Appends waiting for a group commit that start a round at once, without the gathering hops.
+ * Many producers acknowledged together come back together; splitting them lets one half's
+ * fdatasync run while the other half encodes (measured best at 128 among 32–∞ with 256
+ * producers; see bench/).
+ */
+const GROUP_COMMIT_SPLIT = 128;
+/** Group-commit rounds whose fdatasync may run at the same time. */
+const MAX_ROUNDS_IN_FLIGHT = 2;
 
 /** What an append assigned. */
 export interface AppendInfo {
@@ -280,7 +289,11 @@ export class PartitionLog {
   #closed = false;
   #listeners = new Set<() => void>();
   #syncWaiters: { offset: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  #syncing = false;
+  #roundsInFlight = 0;
+  #roundScheduled = false;
+  /** Resolves when the next group-commit round ends (made on demand). */
+  #nextRoundEnd: Promise<void> | undefined;
+  #signalRoundEnd: (() => void) | undefined;
   #syncedOffset: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pending = new Set<Promise<unknown>>();
@@ -628,47 +641,67 @@ export class PartitionLog {
     if (this.#syncedOffset >= offset) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#syncWaiters.push({ offset, resolve, reject });
-      if (!this.#syncing) this.#track(this.#runSync());
+      if (this.#syncWaiters.length >= GROUP_COMMIT_SPLIT && this.#roundsInFlight < MAX_ROUNDS_IN_FLIGHT) {
+        this.#startRound();
+      } else if (!this.#roundScheduled) {
+        this.#roundScheduled = true;
+        this.#track(this.#scheduleRound());
+      }
     });
   }
 
-  async #runSync(): Promise<void> {
-    this.#syncing = true;
+  /** Starts a group-commit round once appends have had a few promise hops to join it. */
+  async #scheduleRound(): Promise<void> {
     try {
-      while (this.#syncWaiters.length > 0) {
-        // Let producers whose previous append was just acknowledged (a few promise hops away)
-        // append again before this round starts, so that one fdatasync covers them all.
-        for (let i = 0; i < SYNC_GATHER_HOPS; i++) await undefined;
-        try {
-          this.#writePending();
-        } catch {
-          continue; // the appends it held are failed and taken back
-        }
-        const target = this.#logEndOffset;
-        try {
-          await this.#syncDirty();
-        } catch (err) {
-          const failed = this.#syncWaiters;
-          this.#syncWaiters = [];
-          const error = new StorageError(
-            `Cannot fsync "${this.topic}-${this.partition}": ${(err as Error).message}`,
-            { cause: err },
-          );
-          for (const w of failed) w.reject(error);
-          continue;
-        }
-        this.#syncedOffset = Math.max(this.#syncedOffset, target);
-        this.#advanceHighWatermark(this.#syncedOffset);
-        const waiting = this.#syncWaiters;
-        this.#syncWaiters = [];
-        for (const w of waiting) {
-          if (w.offset <= this.#syncedOffset) w.resolve();
-          else this.#syncWaiters.push(w);
-        }
+      // Let producers whose previous append was just acknowledged (a few promise hops away)
+      // append again before this round starts, so that one fdatasync covers them all.
+      for (let i = 0; i < SYNC_GATHER_HOPS; i++) await undefined;
+      while (this.#roundsInFlight >= MAX_ROUNDS_IN_FLIGHT) {
+        await (this.#nextRoundEnd ??= new Promise<void>((resolve) => this.#signalRoundEnd = resolve));
       }
     } finally {
-      this.#syncing = false;
+      this.#roundScheduled = false;
     }
+    if (this.#syncWaiters.length > 0) this.#startRound();
+  }
+
+  /**
+   * One group-commit round: writes every batch held back for it in one write, then fdatasyncs,
+   * then acknowledges the appends it covers. Rounds may overlap (up to MAX_ROUNDS_IN_FLIGHT): a
+   * round's fdatasync resolves only after every earlier one (see `LogSegment.flush`).
+   */
+  #startRound(): void {
+    try {
+      this.#writePending();
+    } catch {
+      return; // the appends it held are failed and taken back
+    }
+    const target = this.#logEndOffset;
+    const waiting = this.#syncWaiters;
+    this.#syncWaiters = [];
+    this.#roundsInFlight++;
+    this.#track(
+      this.#syncDirty().then(() => {
+        this.#syncedOffset = Math.max(this.#syncedOffset, target);
+        this.#advanceHighWatermark(this.#syncedOffset);
+        for (const w of waiting) w.resolve();
+      }, (err) => {
+        const error = new StorageError(
+          `Cannot fsync "${this.topic}-${this.partition}": ${(err as Error).message}`,
+          { cause: err },
+        );
+        for (const w of waiting) w.reject(error);
+      }).finally(() => {
+        this.#roundsInFlight--;
+        const signal = this.#signalRoundEnd;
+        this.#nextRoundEnd = this.#signalRoundEnd = undefined;
+        signal?.();
+        if (this.#syncWaiters.length > 0 && !this.#roundScheduled) {
+          this.#roundScheduled = true;
+          this.#track(this.#scheduleRound());
+        }
+      }),
+    );
   }
 
   /**

@@ -16,6 +16,8 @@ import {
   StorageError,
 } from "../../mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
+import { batchSize } from "../../src/record/record_batch.ts";
+import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
 const T0 = 1_700_000_000_000;
 const encoder = new TextEncoder();
@@ -394,6 +396,41 @@ describe("PartitionLog", () => {
       await log.flush();
       assert.equal(log.highWatermark, info.lastOffset + 1);
       assert.equal(readAll(log).length, 13);
+      await log.close();
+    });
+  });
+
+  test('with fsync "always", 300 producers share few writes and fdatasyncs, and each is acknowledged only once covered', async () => {
+    await withTempDir(async (dir) => {
+      const log = openLog(dir, { fsync: "always" });
+      const logFile = log.segments[0].path;
+      const isLog = (fd: number) => fs.fstatSync(fd).ino === fs.statSync(logFile).ino;
+      let writes = 0;
+      const syncedSizes: number[] = []; // the file size each fdatasync of the .log file covers
+      setFaultInjector((op) => {
+        if (!isLog(op.fd)) return undefined;
+        if (op.op === "write") writes++;
+        if (op.op === "sync") syncedSizes.push(fs.fstatSync(op.fd).size);
+        return undefined;
+      });
+      try {
+        const producers = Array.from({ length: 300 }, async (_, p) => {
+          for (let round = 0; round < 3; round++) {
+            const info = await log.append(batchOf(`p${p}r${round}`, 2));
+            // Acknowledged: readers see it, and an fdatasync that started after it was written covered it.
+            assert.ok(log.highWatermark > info.lastOffset);
+            const end = log.read(info.baseOffset, 1 << 20)!;
+            assert.ok(syncedSizes.some((size) => size >= end.position + batchSize(end.bytes, 0)));
+          }
+        });
+        await Promise.all(producers);
+      } finally {
+        setFaultInjector(undefined);
+      }
+      assert.equal(log.logEndOffset, 1800);
+      assert.ok(writes <= 900 / 20, `${writes} writes for 900 appends`);
+      assert.ok(syncedSizes.length <= 900 / 20, `${syncedSizes.length} fdatasyncs for 900 appends`);
+      assert.equal(readAll(log).length, 1800);
       await log.close();
     });
   });
