@@ -188,6 +188,16 @@ export class Topic {
     } finally {
       accumulator.clear(); // what a failed call leaves behind is dropped
     }
+    if (sent.length === 1) {
+      // One batch (the usual case): the records' offsets follow its base offset.
+      const { partition, timestamps } = sent[0];
+      const { baseOffset } = await pending[0];
+      const out = new Array<RecordMetadata>(records.length);
+      for (let i = 0; i < out.length; i++) {
+        out[i] = { partition, offset: baseOffset + i, timestamp: timestamps[i] };
+      }
+      return out;
+    }
     const results = await Promise.all(pending);
     // A record's offset: its batch's base offset plus its place among the batch's records. Batches
     // of one partition follow each other in the order of the records.
