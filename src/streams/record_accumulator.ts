@@ -91,7 +91,10 @@ export class RecordAccumulator {
   /** Batches are encoded into this buffer, reused once they are appended (see `#allocate`). */
   #arena: Uint8Array = new Uint8Array(0);
   #arenaUsed = 0;
+  /** Bytes asked for since the arena was last released: what it should hold next time. */
+  #arenaWanted = 0;
   readonly #allocate = (size: number): Uint8Array => {
+    this.#arenaWanted += size;
     if (this.#arenaUsed + size > this.#arena.length) {
       // Full (several batches wait for `append`) or too small: a batch of its own, or a bigger arena.
       if (this.#arenaUsed > 0 || size > MAX_ARENA_BYTES) return new Uint8Array(size);
@@ -214,7 +217,7 @@ export class RecordAccumulator {
     } catch (err) {
       result = Promise.reject(err);
     } finally {
-      this.#arenaUsed = 0;
+      this.#releaseArena();
     }
     this.#onSend({ partition, count: records.length, timestamps, result });
   }
@@ -238,12 +241,21 @@ export class RecordAccumulator {
    * appended (or given up).
    */
   clear(): void {
-    this.#arenaUsed = 0;
+    this.#releaseArena();
     for (let p = 0; p < this.#pending.length; p++) {
       if (this.#pending[p].length > 0) this.#pending[p] = [];
       this.#pendingBytes[p] = 0;
     }
     this.#encoded = [];
+  }
+
+  /** Lets the arena be reused; grows it when the batches since the last release did not fit. */
+  #releaseArena(): void {
+    if (this.#arenaWanted > this.#arena.length && this.#arenaWanted <= MAX_ARENA_BYTES) {
+      this.#arena = new Uint8Array(this.#arenaWanted);
+    }
+    this.#arenaUsed = 0;
+    this.#arenaWanted = 0;
   }
 
   /** Sends every partition's pending batch. */
