@@ -39,7 +39,7 @@ export { PartitionLog, WRITER_LOCK_FILE } from "./src/log/partition_log.ts";
 export type { AppendInfo, FetchData, LoadReport, ReadCursor } from "./src/log/partition_log.ts";
 export type { PartitionLogOptions } from "./src/log/partition_log.ts";
 export type { ReadableOptions, StartPosition } from "./src/streams/fetch_source.ts";
-export type { WritableOptions } from "./src/streams/produce_sink.ts";
+export type { WritableBatchesOptions, WritableOptions } from "./src/streams/produce_sink.ts";
 export type { ConsumedRecord, ProducerRecord } from "./src/streams/types.ts";
 export * from "./src/streams/mod.ts";
 export * from "./src/record/mod.ts";

@@ -1,6 +1,7 @@
 /**
- * The `WritableStream` face of a topic: records in, record batches appended to the partition
- * logs, with Kafka producer batching (`batchSize`, `lingerMs`) and backpressure.
+ * The `WritableStream` faces of a topic: records in, record batches appended to the partition
+ * logs, with Kafka producer batching (`batchSize`, `lingerMs`) and backpressure; or arrays of
+ * records in, each appended as one call.
  *
  * @module
  */
@@ -40,11 +41,8 @@ export interface WritableOptions {
 export class ProduceSink implements UnderlyingSink<ProducerRecord> {
   readonly #accumulator: RecordAccumulator;
   readonly #lingerMs: number;
-  readonly #maxInFlight: number;
-  #inFlight: Promise<unknown>[] = [];
+  readonly #inFlight: InFlightAppends;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #error: unknown;
-  #controller: WritableStreamDefaultController | undefined;
 
   /**
    * @param topic the topic's name and partition logs
@@ -52,27 +50,14 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
    */
   constructor(topic: TopicLogs, options: WritableOptions = {}) {
     this.#lingerMs = options.lingerMs ?? 5;
-    this.#maxInFlight = options.maxInFlight ?? 4;
     if (!(this.#lingerMs >= 0)) throw new RangeError(`Invalid lingerMs ${this.#lingerMs}: must be 0 or more`);
-    if (!(this.#maxInFlight >= 1)) {
-      throw new RangeError(`Invalid maxInFlight ${this.#maxInFlight}: must be at least 1`);
-    }
-    this.#accumulator = new RecordAccumulator(topic, options, (batch) => this.#sent(batch));
-  }
-
-  #sent(batch: SentBatch): void {
-    const p = batch.result.catch((err) => {
-      if (this.#error === undefined) {
-        this.#error = err;
-        this.#controller?.error(err);
-      }
-    });
-    this.#inFlight.push(p);
+    this.#inFlight = new InFlightAppends(options.maxInFlight ?? 4);
+    this.#accumulator = new RecordAccumulator(topic, options, (batch: SentBatch) => this.#inFlight.add(batch.result));
   }
 
   /** Called by the stream once, before the first write. */
   start(controller: WritableStreamDefaultController): void {
-    this.#controller = controller;
+    this.#inFlight.controller = controller;
   }
 
   /**
@@ -82,9 +67,9 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
    * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes`
    */
   write(record: ProducerRecord): Promise<void> | void {
-    if (this.#error !== undefined) throw this.#error;
+    this.#inFlight.throwIfFailed();
     this.#accumulator.add(record);
-    if (this.#inFlight.length > this.#maxInFlight) return this.#waitInFlight();
+    if (this.#inFlight.full) return this.#inFlight.wait();
     if (this.#timer === undefined && !this.#accumulator.isEmpty) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -93,18 +78,11 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
     }
   }
 
-  async #waitInFlight(): Promise<void> {
-    while (this.#inFlight.length > this.#maxInFlight) await this.#inFlight.shift();
-    if (this.#error !== undefined) throw this.#error;
-  }
-
   /** Sends every pending batch and waits until all are acknowledged. */
   async close(): Promise<void> {
     this.#clearTimer();
     this.#accumulator.drainAll();
-    await Promise.all(this.#inFlight);
-    this.#inFlight = [];
-    if (this.#error !== undefined) throw this.#error;
+    await this.#inFlight.settle();
   }
 
   /** Drops pending records that were never sent; batches already sent stay. */
@@ -115,5 +93,114 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/** Options of `topic.writableBatches()`. */
+export interface WritableBatchesOptions {
+  /** Compression codec of the batches written (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
+  compression?: CompressionType;
+  /** At most this many chunks appended but not yet acknowledged before `write()` waits. @default 4 */
+  maxInFlight?: number;
+}
+
+/**
+ * The underlying sink of `topic.writableBatches()`: each chunk is an array of records, appended
+ * as one `topic.append(records)` call (all or nothing: a bad record fails its whole chunk), in
+ * the order written. `write()` returns at once unless more than `maxInFlight` chunks await
+ * acknowledgement; `close()` resolves once every chunk is acknowledged. A failed chunk errors the
+ * stream; chunks acknowledged before it stay in the log.
+ *
+ * @example
+ * ```ts
+ * import { BatchProduceSink } from "./produce_sink.ts";
+ * declare const topic: import("../topic/topic.ts").Topic;
+ * const writable = new WritableStream(new BatchProduceSink((records) => topic.append(records)));
+ * const writer = writable.getWriter();
+ * await writer.write([{ value: "a" }, { value: "b" }]);
+ * await writer.close(); // both acknowledged
+ * ```
+ */
+export class BatchProduceSink implements UnderlyingSink<readonly ProducerRecord[]> {
+  readonly #append: (records: readonly ProducerRecord[]) => Promise<unknown>;
+  readonly #inFlight: InFlightAppends;
+
+  /**
+   * @param append appends one chunk (`topic.append` with the stream's options)
+   * @param maxInFlight chunks awaiting acknowledgement before `write()` waits
+   */
+  constructor(append: (records: readonly ProducerRecord[]) => Promise<unknown>, maxInFlight = 4) {
+    this.#append = append;
+    this.#inFlight = new InFlightAppends(maxInFlight);
+  }
+
+  /** Called by the stream once, before the first write. */
+  start(controller: WritableStreamDefaultController): void {
+    this.#inFlight.controller = controller;
+  }
+
+  /**
+   * Appends one chunk; waits only when too many chunks await acknowledgement.
+   *
+   * @throws {TypeError} when the chunk is not an array
+   */
+  write(records: readonly ProducerRecord[]): Promise<void> | void {
+    this.#inFlight.throwIfFailed();
+    if (!Array.isArray(records)) {
+      throw new TypeError(`Cannot append a chunk of type ${typeof records}: expected an array of records`);
+    }
+    this.#inFlight.add(this.#append(records));
+    if (this.#inFlight.full) return this.#inFlight.wait();
+  }
+
+  /** Waits until every chunk written is acknowledged. */
+  async close(): Promise<void> {
+    await this.#inFlight.settle();
+  }
+}
+
+/**
+ * The appends a sink has started and not yet seen acknowledged: the first failure errors the
+ * stream (through its controller) and is thrown by every later call.
+ */
+class InFlightAppends {
+  #pending: Promise<unknown>[] = [];
+  #error: unknown;
+  /** The stream's controller, once `start()` has run. */
+  controller: WritableStreamDefaultController | undefined;
+
+  constructor(readonly max: number) {
+    if (!(max >= 1)) throw new RangeError(`Invalid maxInFlight ${max}: must be at least 1`);
+  }
+
+  /** Whether more appends are in flight than allowed (the sink should wait). */
+  get full(): boolean {
+    return this.#pending.length > this.max;
+  }
+
+  add(result: Promise<unknown>): void {
+    this.#pending.push(result.catch((err) => {
+      if (this.#error === undefined) {
+        this.#error = err;
+        this.controller?.error(err);
+      }
+    }));
+  }
+
+  throwIfFailed(): void {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Waits until no more than `max` appends are in flight. */
+  async wait(): Promise<void> {
+    while (this.#pending.length > this.max) await this.#pending.shift();
+    this.throwIfFailed();
+  }
+
+  /** Waits for every append in flight. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending);
+    this.#pending = [];
+    this.throwIfFailed();
   }
 }

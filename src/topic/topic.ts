@@ -9,7 +9,12 @@ import type { LogConfig } from "../log/log_config.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { CompressionType } from "../record/compression.ts";
 import { FetchSource, type ReadableOptions } from "../streams/fetch_source.ts";
-import { ProduceSink, type WritableOptions } from "../streams/produce_sink.ts";
+import {
+  BatchProduceSink,
+  ProduceSink,
+  type WritableBatchesOptions,
+  type WritableOptions,
+} from "../streams/produce_sink.ts";
 import { type EncodedBatch, RecordAccumulator } from "../streams/record_accumulator.ts";
 import type { ConsumedRecord, ProducerRecord } from "../streams/types.ts";
 
@@ -119,6 +124,39 @@ export class Topic {
   writable(options: WritableOptions = {}): WritableStream<ProducerRecord> {
     for (const log of this.#logs) log.acquireWriterLock();
     return new WritableStream(new ProduceSink(this, options), { highWaterMark: 64 });
+  }
+
+  /**
+   * A `WritableStream` of record arrays: each chunk is appended as one {@linkcode Topic.append}
+   * call (all or nothing: a bad record fails its whole chunk and errors the stream), chunks in
+   * the order written, as few batches per chunk as `maxMessageBytes` allows. The fastest way to
+   * pipe records that already come in arrays, such as the chunks of another topic's
+   * `readableBatches()`. At most `maxInFlight` chunks wait for acknowledgement before `write()`
+   * applies backpressure; `close()` resolves once every chunk is acknowledged under the topic's
+   * fsync policy.
+   *
+   * @param options compression and backpressure
+   * @returns the stream
+   * @throws {RangeError} for a bad `maxInFlight`
+   * @throws {PartitionLockedError} when another process writes one of the topic's partitions
+   * @example
+   * ```ts
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("lines");
+   * await ReadableStream.from([[{ value: "a" }, { value: "b" }], [{ value: "c" }]])
+   *   .pipeTo(topic.writableBatches());
+   * console.log(topic.partition(0).logEndOffset); // 3
+   * await log.close();
+   * ```
+   */
+  writableBatches(options: WritableBatchesOptions = {}): WritableStream<readonly ProducerRecord[]> {
+    for (const log of this.#logs) log.acquireWriterLock();
+    const appendOptions = { compression: options.compression };
+    return new WritableStream(
+      new BatchProduceSink((records) => this.append(records, appendOptions), options.maxInFlight),
+      { highWaterMark: 4 },
+    );
   }
 
   /**

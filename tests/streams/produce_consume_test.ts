@@ -346,6 +346,76 @@ describe("produce and consume", () => {
     });
   }
 
+  test("writableBatches(): each chunk is one append; chunks keep their order and every record is read back", async () => {
+    await withTopic(3, CONFIG, async (topic) => {
+      const chunks = Array.from(
+        { length: 40 },
+        (_, c) =>
+          Array.from({ length: 1 + (c % 9) }, (_, i) => ({ key: `k${(c + i) % 7}`, value: `c${c} r${i}` })),
+      );
+      const calls: number[] = [];
+      const append = topic.append.bind(topic);
+      topic.append = (records, options) => {
+        calls.push(records.length);
+        return append(records, options);
+      };
+      await ReadableStream.from(chunks).pipeTo(topic.writableBatches());
+      assert.deepEqual(calls, chunks.map((c) => c.length), "one append per chunk, in order");
+      const consumed = await readAll(topic);
+      assert.equal(consumed.length, chunks.flat().length);
+      // Each key's records come back in the order they were written.
+      const written = new Map<string, string[]>();
+      for (const r of chunks.flat()) written.set(r.key, [...(written.get(r.key) ?? []), r.value]);
+      const read = new Map<string, string[]>();
+      for (const r of consumed) read.set(text(r.key)!, [...(read.get(text(r.key)!) ?? []), text(r.value)!]);
+      assert.deepEqual(read, written);
+    });
+  });
+
+  test("writableBatches(): a chunk with a bad record fails whole and errors the stream; earlier chunks stay", async () => {
+    await withTopic(2, CONFIG, async (topic) => {
+      const chunks: ProducerRecord[][] = [
+        [{ value: "a", partition: 0 }, { value: "b", partition: 1 }],
+        [{ value: "c", partition: 0 }, { value: "bad", partition: 7 }],
+        [{ value: "never", partition: 0 }],
+      ];
+      await assert.rejects(
+        ReadableStream.from(chunks).pipeTo(topic.writableBatches()),
+        UnknownTopicOrPartitionError,
+      );
+      assert.deepEqual((await readAll(topic)).map((r) => text(r.value)).sort(), ["a", "b"]);
+      const writer = topic.writableBatches().getWriter();
+      await assert.rejects(writer.write("no" as never), TypeError);
+    });
+  });
+
+  test("writableBatches(): at most maxInFlight chunks wait for acknowledgement, and close() waits for all", async () => {
+    await withTopic(1, { ...CONFIG, fsync: "always" }, async (topic) => {
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let started = 0;
+      const append = topic.append.bind(topic);
+      topic.append = (records, options) => {
+        started++;
+        const result = append(records, options);
+        return gate.then(() => result);
+      };
+      const writer = topic.writableBatches({ maxInFlight: 2 }).getWriter();
+      const writes = Array.from({ length: 6 }, (_, i) => writer.write([{ value: `v${i}` }]));
+      for (let i = 0; i < 5; i++) await turn();
+      assert.equal(started, 3, "appends started while 2 waited: the third write waits for the first");
+      let closed = false;
+      const closing = writer.close().then(() => (closed = true));
+      await turn();
+      assert.equal(closed, false);
+      openGate();
+      await Promise.all(writes);
+      await closing;
+      assert.equal(started, 6);
+      assert.equal(topic.partition(0).highWatermark, 6);
+    });
+  });
+
   test("property: per-partition order, dense offsets from 0 and each key's order hold for any appends", async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
