@@ -207,7 +207,7 @@ export function markdown(all) {
   L.push(
     "Records/s and MB/s of value bytes (10⁶ B). *limit*: `writeSync` of the same value bytes in the same chunks (one chunk per batch of " +
       "1000 records, split at 1 MiB as reel's maxMessageBytes splits it) to a fresh file. *copy + CRC-32C + writeSync*: each chunk's values copied one by one into a reused buffer, checksummed with CRC-32C and written (the least a RecordBatch writer does). *streams floor*: the same source piped into a no-op `WritableStream` (what Web Streams alone cost). " +
-      "reel: `pipeTo(topic.writable())` (default batchSize 16 KiB, lingerMs 5) and `await topic.append(batch of 1000)`. " +
+      "reel: `pipeTo(topic.writable())` (default batchSize 16 KiB, lingerMs 5), the arrays of 1000 piped to `topic.writableBatches()`, and `await topic.append(batch of 1000)`. " +
       "Ratio column: for reel, reel ÷ limit; for a peer, reel `append` (1 partition) ÷ the peer.",
     "",
   );
@@ -245,10 +245,11 @@ export function markdown(all) {
       ),
     );
     for (const p of [1, 8]) {
-      for (const api of ["pipeTo", "append"]) {
+      for (const api of ["pipeTo", "pipeBatches", "append"]) {
+        const what = api === "pipeBatches" ? "pipeTo(writableBatches())" : api;
         appendRows.push(
           line(
-            `reel ${api}, ${p} partition${p > 1 ? "s" : ""}`,
+            `reel ${what}, ${p} partition${p > 1 ? "s" : ""}`,
             (tp) => reelRow(tp, api, p)?.write,
             (tp, r) => X(r.recordsPerSec, tp.limit.write.recordsPerSec),
           ),

@@ -93,9 +93,13 @@ interface ThroughputResult {
   /** The least any RecordBatch writer does: copy each value once, CRC-32C the chunk, write it. */
   checksummedWrite: Rate;
   streamsFloor: Rate;
-  reel: (StoreResult & { api: "pipeTo" | "append"; partitions: number; diskBytes: number })[];
+  reel: (StoreResult & { api: ReelApi; partitions: number; diskBytes: number })[];
   peers: StoreResult[];
 }
+
+/** How reel is fed: records piped to `writable()`, arrays piped to `writableBatches()`, `append` calls. */
+const REEL_APIS = ["pipeTo", "pipeBatches", "append"] as const;
+type ReelApi = typeof REEL_APIS[number];
 
 /** A source of the records that enqueues a whole batch per pull. */
 function recordSource(batches: ProducerRecord[][]): ReadableStream<ProducerRecord> {
@@ -288,7 +292,7 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
       },
     ];
     for (const partitions of PARTITIONS) {
-      for (const api of ["pipeTo", "append"] as const) {
+      for (const api of REEL_APIS) {
         const key = `reel ${api} ${partitions}`;
         tasks.push({
           key,
@@ -298,6 +302,7 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
             const topic = await dirLog.createTopic("t", { partitions });
             const t = now();
             if (api === "pipeTo") await recordSource(batches).pipeTo(topic.writable());
+            else if (api === "pipeBatches") await ReadableStream.from(batches).pipeTo(topic.writableBatches());
             else for (const b of batches) await topic.append(b);
             const out: Rates = { write: rate(records, valueSize, now() - t) };
             diskBytes.set(key, topic.describe().reduce((n, p) => n + p.bytes, 0));
@@ -349,7 +354,7 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
     const fmt = (r?: Rate) => (r ? `${(r.recordsPerSec / 1e6).toFixed(2)}M/s` : "–");
     const reel: ThroughputResult["reel"] = [];
     for (const partitions of PARTITIONS) {
-      for (const api of ["pipeTo", "append"] as const) {
+      for (const api of REEL_APIS) {
         const key = `reel ${api} ${partitions}`;
         const r = rates(key);
         const error = got.get(key)?.error;
