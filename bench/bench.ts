@@ -302,8 +302,9 @@ async function throughput(peers: Peer[]): Promise<ThroughputResult[]> {
             const topic = await dirLog.createTopic("t", { partitions });
             const t = now();
             if (api === "pipeTo") await recordSource(batches).pipeTo(topic.writable());
-            else if (api === "pipeBatches") await ReadableStream.from(batches).pipeTo(topic.writableBatches());
-            else for (const b of batches) await topic.append(b);
+            else if (api === "pipeBatches") {
+              await ReadableStream.from(batches).pipeTo(topic.writableBatches());
+            } else for (const b of batches) await topic.append(b);
             const out: Rates = { write: rate(records, valueSize, now() - t) };
             diskBytes.set(key, topic.describe().reduce((n, p) => n + p.bytes, 0));
             if (api === "append") {

@@ -14,6 +14,7 @@
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
 import { datasync, fileSize, fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
 
@@ -22,6 +23,12 @@ const SCAN_HEADER_BYTES = 27;
 /** How much a recovery scan reads at once, in bytes. */
 const RECOVERY_CHUNK_BYTES = 1 << 20;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
+ * recover and delete segments; everyone else only reads. See `runtime/lock_file.ts`.
+ */
+export const WRITER_LOCK_FILE = ".lock";
 /** A pending buffer larger than this (bytes) is dropped once written rather than kept for reuse. */
 const MAX_KEPT_PENDING_BYTES = 4 << 20;
 
@@ -503,22 +510,7 @@ export class LogSegment {
     startPosition?: number,
     endPosition = this.size,
   ): BatchLocation | undefined {
-    let position = startPosition;
-    if (position === undefined) {
-      const entry = this.offsetIndex.lookup(offset);
-      position = entry.position;
-      if (position > 0) {
-        // An entry names a batch's last offset and that batch's start: check it, so a damaged
-        // index costs a scan from the start, never a wrong answer.
-        const batch = this.#readScanHeader(position);
-        if (
-          !batch || !this.#plausible(batch, position) || batch.baseOffset > entry.offset ||
-          batch.lastOffset < entry.offset
-        ) {
-          position = 0;
-        }
-      }
-    }
+    let position = startPosition ?? this.#scanStart(offset);
     while (position < endPosition) {
       const batch = this.#readScanHeader(position);
       if (!batch || !this.#plausible(batch, position)) return undefined;
@@ -526,6 +518,83 @@ export class LogSegment {
       position += batch.size;
     }
     return undefined;
+  }
+
+  /**
+   * Where a scan for `offset` may start: the offset index's entry for it, checked. An entry names
+   * a batch's last offset and that batch's start; one that does not (a damaged `.index`, which
+   * has no checksum) makes the segment rebuild both indexes from its batch headers, so a damaged
+   * index costs a scan, never a wrong answer.
+   */
+  #scanStart(offset: number): number {
+    for (let attempt = 0;; attempt++) {
+      const entry = this.offsetIndex.lookup(offset);
+      if (entry.position === 0) return 0;
+      const batch = this.#readScanHeader(entry.position);
+      if (
+        batch && this.#plausible(batch, entry.position) && batch.baseOffset <= entry.offset &&
+        batch.lastOffset >= entry.offset
+      ) {
+        return entry.position;
+      }
+      if (attempt > 0) return 0;
+      this.#rebuildIndexes();
+    }
+  }
+
+  /**
+   * Rebuilds both indexes from the batch headers of the written part of the file, in memory and in
+   * the index files (a reader writes them only when no writer holds the partition), as they would
+   * have been written. What the segment knows of itself (size, next offset, timestamps, pending
+   * batches) stays as it is.
+   */
+  #rebuildIndexes(): void {
+    const kept = {
+      size: this.size,
+      nextOffset: this.nextOffset,
+      maxTimestampSoFar: this.maxTimestampSoFar,
+      offsetOfMaxTimestampSoFar: this.offsetOfMaxTimestampSoFar,
+      rollingBasedTimestamp: this.rollingBasedTimestamp,
+      bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
+    };
+    const written = this.writtenSize;
+    this.offsetIndex = new OffsetIndex(this.offsetIndex.path, this.baseOffset);
+    this.timeIndex = new TimeIndex(this.timeIndex.path, this.baseOffset);
+    this.size = 0;
+    this.nextOffset = this.baseOffset;
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    this.#bytesSinceLastIndexEntry = 0;
+    this.#scanForward(written, this.baseOffset);
+    // The largest timestamp's entry, as a rolled segment's time index ends with (and harmless in
+    // the active one, whose later entries only grow from it).
+    if (this.maxTimestampSoFar >= 0) {
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+    }
+    this.size = kept.size;
+    this.nextOffset = kept.nextOffset;
+    this.maxTimestampSoFar = kept.maxTimestampSoFar;
+    this.offsetOfMaxTimestampSoFar = kept.offsetOfMaxTimestampSoFar;
+    this.rollingBasedTimestamp = kept.rollingBasedTimestamp;
+    this.#bytesSinceLastIndexEntry = kept.bytesSinceLastIndexEntry;
+    if (this.#fd < 0) return;
+    if (!this.readOnly) {
+      this.offsetIndex.flush();
+      this.timeIndex.flush();
+      return;
+    }
+    // A reader repairs the files too, but only while it holds the writer lock for a moment: no
+    // writer can then be using them, and the next one loads a sound index.
+    const lock = tryLock(`${this.dir}/${WRITER_LOCK_FILE}`, { transient: true });
+    if (!(lock instanceof LockFile)) return;
+    try {
+      this.offsetIndex.flush();
+      this.timeIndex.flush();
+    } catch {
+      /* the next writer's reads find the damage again */
+    } finally {
+      lock.release();
+    }
   }
 
   /**
@@ -547,11 +616,10 @@ export class LogSegment {
    * @returns that batch's location, or `undefined` when none is at or after `timestamp`
    */
   findBatchByTimestamp(timestamp: number, endPosition = this.size): BatchLocation | undefined {
-    const entry = this.timeIndex.lookup(timestamp);
-    let position = this.offsetIndex.lookup(entry.offset).position;
+    let position = this.#scanStart(this.timeIndex.lookup(timestamp).offset);
     while (position < endPosition) {
       const batch = this.#readScanHeader(position);
-      if (!batch || batch.size < RECORD_BATCH_OVERHEAD) return undefined;
+      if (!batch || !this.#plausible(batch, position)) return undefined;
       if (this.#readMaxTimestamp(position) >= timestamp) return batch;
       position += batch.size;
     }

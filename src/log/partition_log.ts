@@ -35,13 +35,9 @@ import {
   writeCleanShutdown,
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
-import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
+import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 
-/**
- * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
- * recover and delete segments; everyone else only reads. See `runtime/lock_file.ts`.
- */
-export const WRITER_LOCK_FILE = ".lock";
+export { WRITER_LOCK_FILE };
 
 /** Promise hops a group-commit round waits for more appends before its fdatasync starts. */
 const SYNC_GATHER_HOPS = 12;

@@ -52,7 +52,11 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
     this.#lingerMs = options.lingerMs ?? 5;
     if (!(this.#lingerMs >= 0)) throw new RangeError(`Invalid lingerMs ${this.#lingerMs}: must be 0 or more`);
     this.#inFlight = new InFlightAppends(options.maxInFlight ?? 4);
-    this.#accumulator = new RecordAccumulator(topic, options, (batch: SentBatch) => this.#inFlight.add(batch.result));
+    this.#accumulator = new RecordAccumulator(
+      topic,
+      options,
+      (batch: SentBatch) => this.#inFlight.add(batch.result),
+    );
   }
 
   /** Called by the stream once, before the first write. */

@@ -1,7 +1,8 @@
-// Bugs the durability and fuzz tests found in src/, each as a small deterministic test that fails
-// until the bug is fixed. Each names the code at fault. The property tests in model_test.ts,
-// torn_write_test.ts and bad_input_test.ts leave these exact triggers out (they say where), so that
-// they keep guarding everything else; once a bug is fixed, its trigger can go back into them.
+// Bugs the durability and fuzz tests found in src/, each as a small deterministic test that failed
+// until the bug was fixed. Each names the code at fault. Every one is fixed, and its trigger is back
+// in the property tests (torn_write_test.ts: index positions moved into a batch, emptied
+// .timeindex files, damage to baseOffset / batchLength / lastOffsetDelta, power loss while a rolled
+// segment's fdatasync is under way, bursts that roll several segments).
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -26,6 +27,7 @@ import {
   spawnLines,
   withTempDir,
 } from "./_helpers.ts";
+import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -50,7 +52,30 @@ async function readAll(topic: Topic, partition = 0): Promise<{ records: Consumed
   }
 }
 
-describe(`reported bugs (${RUNTIME}): these fail until fixed`, () => {
+/**
+ * Writes six records 10 ms apart (an index entry per batch), closes cleanly, then moves index
+ * entry `entry`'s position `by` bytes.
+ */
+async function sixRecordsWithIndexEntryMoved(
+  dir: string,
+  entry: number,
+  by: number,
+): Promise<{ index: string; good: Uint8Array }> {
+  const log = await open(dir);
+  const topic = await log.createTopic("t", { config: { indexIntervalBytes: 0, segmentBytes: 1 << 20 } });
+  for (let i = 0; i < 6; i++) await topic.append([{ value: `r${i}`, timestamp: T0 + 10 * i }]);
+  const index = topic.partition(0).segments[0].path.replace(/\.log$/, ".index");
+  await log.close();
+  const good = new Uint8Array(fs.readFileSync(index));
+  assert.ok(good.length >= 8 * (entry + 1));
+  const bytes = good.slice();
+  const view = new DataView(bytes.buffer);
+  view.setInt32(8 * entry + 4, view.getInt32(8 * entry + 4) + by);
+  fs.writeFileSync(index, bytes);
+  return { index, good };
+}
+
+describe(`reported bugs (${RUNTIME}), fixed: regression tests`, () => {
   // ---------------------------------------------------------------------------------------------
   // src/topic/topic.ts, src/streams/record_accumulator.ts: append() is documented as all or nothing.
 
@@ -147,17 +172,9 @@ describe(`reported bugs (${RUNTIME}): these fail until fixed`, () => {
 
   test("after a clean close, an .index entry moved into the middle of a batch is caught: every offset still reads", async () => {
     await withTempDir("bug-index", async (dir) => {
-      let log = await open(dir);
-      const topic = await log.createTopic("t", { config: { indexIntervalBytes: 0, segmentBytes: 1 << 20 } });
-      for (let i = 0; i < 6; i++) await topic.append([{ value: `r${i}`, timestamp: T0 + i }]);
-      const index = topic.partition(0).segments[0].path.replace(/\.log$/, ".index");
-      await log.close();
-      const bytes = new Uint8Array(fs.readFileSync(index));
-      assert.ok(bytes.length >= 16);
-      const view = new DataView(bytes.buffer);
-      view.setInt32(12, view.getInt32(12) + 2); // the second entry's position, 2 bytes into its batch
-      fs.writeFileSync(index, bytes);
-      log = await open(dir);
+      // The second entry's position, 2 bytes into its batch.
+      await sixRecordsWithIndexEntryMoved(dir, 1, 2);
+      const log = await open(dir);
       try {
         const t = log.topic("t");
         for (let o = 0; o < 6; o++) {
@@ -168,6 +185,29 @@ describe(`reported bugs (${RUNTIME}): these fail until fixed`, () => {
       } finally {
         await log.close();
       }
+    });
+  });
+
+  test("after a clean close, an .index entry moved into a batch: seeks by time still find every record, and the reader that noticed repairs the file", async () => {
+    await withTempDir("bug-index-time", async (dir) => {
+      // The first entry's position, 3 bytes into its batch.
+      const { index, good } = await sixRecordsWithIndexEntryMoved(dir, 0, 3);
+      const log = await open(dir);
+      try {
+        const t = log.topic("t");
+        for (let i = 0; i < 6; i++) {
+          assert.deepEqual(t.offsetsForTimes(T0 + 10 * i - 5)[0], {
+            partition: 0,
+            offset: i,
+            timestamp: T0 + 10 * i,
+          });
+        }
+        assert.equal(t.partition(0).isWriter, false, "only a reader so far");
+      } finally {
+        await log.close();
+      }
+      assert.deepEqual(new Uint8Array(fs.readFileSync(index)), good, "the index file is as it was written");
+      assert.deepEqual(verifyLogDirectory(dir).flatMap((r) => r.problems), []);
     });
   });
 
