@@ -37,20 +37,12 @@ export {
   type LengthPrefixedFrameDecoderStreamOptions,
   LengthPrefixedFrameEncoderStream,
 } from "./frame_stream.ts";
-export {
-  bytesCodec,
-  getField,
-  jsonCodec,
-  JsonLineRecordStream,
-  type JsonLineRecordStreamOptions,
-  JsonParseStream,
-  parseTimestamp,
-  textCodec,
-  type ValueCodec,
-  ValueDecoderStream,
-  ValueEncoderStream,
-  type ValueEncoderStreamOptions,
-} from "./value_codec.ts";
+export { JsonParseStream } from "./json_parse_stream.ts";
+export { JsonLineRecordStream, type JsonLineRecordStreamOptions } from "./json_line_record_stream.ts";
+export { bytesCodec, jsonCodec, textCodec, type ValueCodec } from "./value_codec.ts";
+export { ValueEncoderStream, type ValueEncoderStreamOptions } from "./value_encoder_stream.ts";
+export { ValueDecoderStream } from "./value_decoder_stream.ts";
+export { getField, parseTimestamp } from "./record_fields.ts";
 export {
   RecordBatchDecoderStream,
   type RecordBatchDecoderStreamOptions,

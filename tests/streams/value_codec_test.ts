@@ -1,17 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  bytesCodec,
-  getField,
-  jsonCodec,
-  JsonLineRecordStream,
-  JsonParseStream,
-  parseTimestamp,
-  textCodec,
-  ValueDecoderStream,
-  ValueEncoderStream,
-} from "../../src/streams/value_codec.ts";
+import { bytesCodec, jsonCodec, textCodec } from "../../src/streams/value_codec.ts";
+import { ValueEncoderStream } from "../../src/streams/value_encoder_stream.ts";
+import { ValueDecoderStream } from "../../src/streams/value_decoder_stream.ts";
+import { JsonParseStream } from "../../src/streams/json_parse_stream.ts";
+import { JsonLineRecordStream } from "../../src/streams/json_line_record_stream.ts";
+import { getField, parseTimestamp } from "../../src/streams/record_fields.ts";
 import { LineStream } from "../../src/streams/line_stream.ts";
 import type { ConsumedRecord } from "../../src/streams/types.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
