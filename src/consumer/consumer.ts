@@ -13,9 +13,8 @@ import {
   UnknownTopicOrPartitionError,
 } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
-import type { Record as LogRecord } from "../record/record.ts";
 import { watchDirectory } from "../runtime/watch.ts";
-import { type ConsumedRecord, toConsumedRecord } from "../streams/types.ts";
+import type { ConsumedRecord } from "../streams/types.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
 import { GroupCoordinator } from "./_group_coordinator.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor } from "./partition_assignor.ts";
@@ -102,7 +101,7 @@ interface Fetch {
   /** The next offset to read from the log (at or past `position`). */
   fetchOffset: number;
   cursor?: ReadCursor;
-  buffer: LogRecord[];
+  buffer: ConsumedRecord[];
   next: number;
   paused: boolean;
   unsubscribe: () => void;
@@ -770,15 +769,14 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
         return true;
       }
       if (!data) return false;
-      f.buffer = f.log.decode(data, f.fetchOffset);
+      f.buffer = f.log.decodeWithSource(data, f.fetchOffset);
       f.next = 0;
       f.cursor = data.next;
       f.fetchOffset = data.next.offset;
     }
-    const { topic, partition } = f.tp;
     while (f.next < f.buffer.length && out.length < max) {
       const r = f.buffer[f.next++];
-      out.push(toConsumedRecord(topic, partition, r));
+      out.push(r);
       f.position = r.offset + 1;
     }
     if (f.next >= f.buffer.length) {

@@ -14,6 +14,7 @@ import {
 } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
+  type DecodeOptions,
   decodeRecordBatch,
   LOG_OVERHEAD,
   readRecordBatchHeader,
@@ -285,6 +286,8 @@ export class PartitionLog {
   #closed = false;
   #listeners = new Set<() => void>();
   #syncWaiters: { offset: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Decode options that stamp this log's topic and partition on every record. */
+  readonly #withSource: DecodeOptions;
   #roundsInFlight = 0;
   #roundScheduled = false;
   /** Resolves when the next group-commit round ends (made on demand). */
@@ -308,6 +311,7 @@ export class PartitionLog {
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
     this.#syncedOffset = this.#logEndOffset;
+    this.#withSource = { from: { topic, partition } };
     this.#loadReport = loaded.report;
     this.#lock = lock;
     this.#writerToken = writerToken;
@@ -934,6 +938,36 @@ export class PartitionLog {
    *   batch (a CRC-32C mismatch, a malformed record, or a batch that does not follow on)
    */
   decode(data: FetchData, fromOffset: number, toOffset = Infinity): Record[] {
+    return this.#decode(data, fromOffset, toOffset, undefined);
+  }
+
+  /**
+   * Like {@linkcode PartitionLog.decode}, but every record also carries this log's `topic` and
+   * `partition`: a consumer's record, made in one allocation.
+   *
+   * @param data what {@linkcode PartitionLog.read} returned
+   * @param fromOffset the first offset wanted
+   * @param toOffset the first offset not wanted
+   * @returns the records, in offset order
+   * @throws {CorruptRecordError} as {@linkcode PartitionLog.decode} does
+   */
+  decodeWithSource(
+    data: FetchData,
+    fromOffset: number,
+    toOffset = Infinity,
+  ): (Record & { topic: string; partition: number })[] {
+    return this.#decode(data, fromOffset, toOffset, this.#withSource) as (Record & {
+      topic: string;
+      partition: number;
+    })[];
+  }
+
+  #decode(
+    data: FetchData,
+    fromOffset: number,
+    toOffset: number,
+    options: DecodeOptions | undefined,
+  ): Record[] {
     const out: Record[] = [];
     const limit = Math.min(toOffset, this.#highWatermark);
     const bytes = data.bytes;
@@ -944,7 +978,7 @@ export class PartitionLog {
       const size = view.getInt32(position + 8) + LOG_OVERHEAD;
       let decoded;
       try {
-        decoded = decodeRecordBatch(bytes, position);
+        decoded = decodeRecordBatch(bytes, position, options);
         const base = decoded.header.baseOffset;
         if (expected >= 0 ? base !== expected : base > fromOffset) {
           throw new CorruptRecordError(

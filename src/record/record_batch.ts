@@ -199,6 +199,11 @@ export interface DecodeOptions {
    * @default {true}
    */
   verify?: boolean;
+  /**
+   * Where the batch was read from: when given, every record also carries `topic` and
+   * `partition` (the shape of a consumer's record, made in one allocation, not copied later).
+   */
+  from?: { topic: string; partition: number };
 }
 
 /**
@@ -685,7 +690,8 @@ function pastRecord(what: string, index: number, position: number): CorruptRecor
  *
  * @param bytes the data holding the batch
  * @param position the byte position where the batch starts; defaults to 0
- * @param options `verify` (default true): check the CRC-32C first
+ * @param options `verify` (default true): check the CRC-32C first; `from`: the topic and partition
+ *   to stamp on every record
  * @returns the header and the records
  * @throws {CorruptRecordError} when the header or CRC is bad, the batch is cut off, a length runs
  *   past its record or the batch, or bytes are left over after the last record
@@ -731,6 +737,7 @@ export function decodeRecordBatch(
     );
   }
 
+  const from = options.from;
   const baseOffset = header.baseOffset;
   const baseTimestamp = header.baseTimestamp;
   const logAppendTime = header.timestampType === 1;
@@ -812,13 +819,18 @@ export function decodeRecordBatch(
         }`,
       );
     }
-    records[i] = {
-      offset: baseOffset + offsetDelta,
-      timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    const timestamp = logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta;
+    records[i] = from === undefined
+      ? { offset: baseOffset + offsetDelta, timestamp, key, value, headers }
+      : ({
+        topic: from.topic,
+        partition: from.partition,
+        offset: baseOffset + offsetDelta,
+        timestamp,
+        key,
+        value,
+        headers,
+      } as Record);
   }
   if (cursor.position !== end) {
     throw new CorruptRecordError(

@@ -8,7 +8,7 @@
 import { StorageError } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import type { TopicLogs } from "./record_accumulator.ts";
-import { type ConsumedRecord, toConsumedRecord } from "./types.ts";
+import type { ConsumedRecord } from "./types.ts";
 
 /** Where a reader starts, in each partition it reads. */
 export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
@@ -196,27 +196,14 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           if (!this.#follow) state.offset = state.end;
           continue;
         }
-        const records = state.log.decode(data, state.offset, state.end);
+        // Decoded straight into consumer records: no copy per record.
+        const records: ConsumedRecord[] = state.log.decodeWithSource(data, state.offset, state.end);
         state.cursor = data.next;
         state.offset = data.next.offset;
         this.#next = (this.#next + i + 1) % this.#states.length;
         if (records.length === 0) continue;
-        const topic = this.#topic, partition = state.partition;
-        if (this.#batched) {
-          const out = new Array<ConsumedRecord>(records.length);
-          for (let j = 0; j < records.length; j++) {
-            const r = records[j];
-            out[j] = toConsumedRecord(topic, partition, r);
-          }
-          controller.enqueue(out as T);
-        } else {
-          for (let j = 0; j < records.length; j++) {
-            const r = records[j];
-            controller.enqueue(
-              toConsumedRecord(topic, partition, r) as T,
-            );
-          }
-        }
+        if (this.#batched) controller.enqueue(records as T);
+        else for (let j = 0; j < records.length; j++) controller.enqueue(records[j] as T);
         return;
       }
       const live = this.#states.some((s) => s.offset < s.end && !s.log.closed);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Record, RecordHeader, RecordInput } from "../record/record.ts";
+import type { RecordHeader, RecordInput } from "../record/record.ts";
 
 /**
  * What a producer hands to `topic.writable()` / `append()`. Strings are encoded as UTF-8.
@@ -168,32 +168,5 @@ export function toRecordInput(r: ProducerRecord): RecordInput {
     value: toBytes(r.value),
     headers: r.headers == null ? NO_HEADERS : normalizeHeaders(r.headers),
     timestamp: timestamp as number | undefined,
-  };
-}
-
-/**
- * The consumer's view of a record decoded from a partition: the record plus where it came from.
- * Key, value and headers are shared with the decoded record, not copied.
- *
- * @param topic the topic name
- * @param partition the partition number
- * @param r the decoded record
- * @returns a new {@linkcode ConsumedRecord}
- * @example
- * ```ts
- * import { toConsumedRecord } from "./types.ts";
- * const c = toConsumedRecord("events", 0, { offset: 7, timestamp: 0, key: null, value: null, headers: [] });
- * console.log(c.topic, c.partition, c.offset); // events 0 7
- * ```
- */
-export function toConsumedRecord(topic: string, partition: number, r: Record): ConsumedRecord {
-  return {
-    topic,
-    partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: r.key,
-    value: r.value,
-    headers: r.headers,
   };
 }

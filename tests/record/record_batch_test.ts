@@ -481,6 +481,25 @@ const recordArbitrary = fc.record({
 });
 
 describe("decodeRecordBatch(encodeRecordBatch())", () => {
+  test("options.from stamps topic and partition on every record, and changes nothing else", () => {
+    const bytes = encodeRecordBatch(
+      [{
+        key: new Uint8Array([1]),
+        value: new Uint8Array([2, 3]),
+        headers: [{ key: "h", value: null }],
+        timestamp: 7,
+      }, {
+        value: null,
+        timestamp: 9,
+      }],
+      { baseOffset: 40 },
+    );
+    const plain = decodeRecordBatch(bytes).records;
+    const stamped = decodeRecordBatch(bytes, 0, { from: { topic: "events", partition: 3 } }).records;
+    assert.deepEqual(stamped, plain.map((r) => ({ topic: "events", partition: 3, ...r })));
+    assert.equal(Object.keys(plain[0]).includes("topic"), false);
+  });
+
   test("returns the records that were encoded, for every codec", () => {
     for (const compression of Object.values(CompressionType)) {
       fc.assert(
