@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the whole test suite under Deno (`deno test -A tests/`, with type-checking) and then under Bun
+// Runs the whole test suite under Deno (`deno test -A tests/`, with type-checking, then the doc
+// comments' examples with `deno test --doc src/ mod.ts`) and then under Bun
 // (`bun test ./tests/`: the leading `./` makes it a path, so only our `*_test.ts` files run, never
 // anything under node_modules/). Each runtime's output streams through to the terminal while it is
 // captured; its summary is then parsed:
@@ -36,6 +37,15 @@ const runtimes = [
     args: ["test", "-A", ...(args.length ? args : ["tests/"])],
     parse: parseDeno,
   },
+  // Every @example in the source's doc comments, type-checked and run (Deno only: Bun has no
+  // doc-test runner). Only in a whole run, not with extra args.
+  ...(args.length ? [] : [{
+    name: "deno",
+    label: "deno doc examples",
+    cmd: bin("deno"),
+    args: ["test", "-A", "--doc", "src/", "mod.ts"],
+    parse: parseDeno,
+  }]),
   { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
 ].filter((r) => !only || r.name === only);
 
@@ -107,7 +117,7 @@ for (const runtime of runtimes) {
   if (!summary) {
     ok = false;
     failed += 1;
-    lines.push(`${runtime.name}: no test summary found (exit status ${code})`);
+    lines.push(`${runtime.label ?? runtime.name}: no test summary found (exit status ${code})`);
     continue;
   }
   passed += summary.passed;
@@ -115,7 +125,9 @@ for (const runtime of runtimes) {
   const runtimeOk = code === 0 && summary.failed === 0 && summary.passed > 0;
   if (!runtimeOk) ok = false;
   lines.push(
-    `${runtime.name}: ${summary.passed} passed, ${summary.failed} failed, exit status ${code}` +
+    `${
+      runtime.label ?? runtime.name
+    }: ${summary.passed} passed, ${summary.failed} failed, exit status ${code}` +
       (summary.passed === 0 ? " (no test ran)" : ""),
   );
 }

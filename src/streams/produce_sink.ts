@@ -30,12 +30,15 @@ export interface WritableOptions {
  *
  * @example
  * ```ts
+ * import { open } from "../../mod.ts";
  * import { ProduceSink } from "./produce_sink.ts";
- * declare const topic: import("./record_accumulator.ts").TopicLogs;
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
  * const writable = new WritableStream(new ProduceSink(topic, { lingerMs: 5 }));
  * const writer = writable.getWriter();
  * await writer.write({ key: "k", value: "v" });
  * await writer.close(); // durable now
+ * await log.close();
  * ```
  */
 export class ProduceSink implements UnderlyingSink<ProducerRecord> {
@@ -117,12 +120,15 @@ export interface WritableBatchesOptions {
  *
  * @example
  * ```ts
+ * import { open } from "../../mod.ts";
  * import { BatchProduceSink } from "./produce_sink.ts";
- * declare const topic: import("../topic/topic.ts").Topic;
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
  * const writable = new WritableStream(new BatchProduceSink((records) => topic.append(records)));
  * const writer = writable.getWriter();
  * await writer.write([{ value: "a" }, { value: "b" }]);
  * await writer.close(); // both acknowledged
+ * await log.close();
  * ```
  */
 export class BatchProduceSink implements UnderlyingSink<readonly ProducerRecord[]> {

@@ -70,12 +70,14 @@ function estimateSize(r: RecordInput): number {
  *
  * @example
  * ```ts
+ * import { open } from "../../mod.ts";
  * import { RecordAccumulator } from "./record_accumulator.ts";
- * // `topic` is any { name, logs } whose logs are open PartitionLogs.
- * declare const topic: import("./record_accumulator.ts").TopicLogs;
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events"); // any { name, logs } of open PartitionLogs
  * const acc = new RecordAccumulator(topic, { batchSize: 16384 }, (b) => console.log(b.partition, b.count));
  * acc.add({ value: "hello", key: "user-1" });
- * acc.drainAll();
+ * acc.drainAll(); // 0 1
+ * await log.close();
  * ```
  */
 export class RecordAccumulator {
