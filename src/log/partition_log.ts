@@ -52,6 +52,13 @@ const GROUP_COMMIT_SPLIT = 128;
 /** Group-commit rounds whose fdatasync may run at the same time. */
 const MAX_ROUNDS_IN_FLIGHT = 2;
 
+/** An append waiting for its batch to be written or synced: `offset` is the offset after it. */
+interface Waiter {
+  offset: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** What an append assigned. */
 export interface AppendInfo {
   /** The first offset of the appended batch. */
@@ -285,7 +292,9 @@ export class PartitionLog {
   #highWatermark: number;
   #closed = false;
   #listeners = new Set<() => void>();
-  #syncWaiters: { offset: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #syncWaiters: Waiter[] = [];
+  /** Appends held back by `appendDeferred` (never / interval), acknowledged once written. */
+  #writeWaiters: Waiter[] = [];
   /** Decode options that stamp this log's topic and partition on every record. */
   readonly #withSource: DecodeOptions;
   #roundsInFlight = 0;
@@ -579,6 +588,14 @@ export class PartitionLog {
    * @throws {StorageError} when the log is closed or the write fails
    */
   appendBatch(batch: Uint8Array, verify = true): AppendInfo {
+    return this.#appendBatch(batch, verify, this.config.fsync === "always");
+  }
+
+  /**
+   * Appends one batch; with `defer` its write waits for the next {@linkcode PartitionLog.writeDeferred}
+   * (or group commit, or any append that writes), and the high watermark moves only then.
+   */
+  #appendBatch(batch: Uint8Array, verify: boolean, defer: boolean): AppendInfo {
     if (this.#closed) {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
@@ -601,6 +618,9 @@ export class PartitionLog {
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, 0);
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
+    // A write of its own goes after the batches held back (taken back, with their appends
+    // failed, if that write fails).
+    if (!defer) this.#writePending();
     // Under "always" the write waits for the next group commit, which writes every batch
     // appended since the last one at once, then fdatasyncs.
     this.#active().append(batch, {
@@ -608,9 +628,9 @@ export class PartitionLog {
       lastOffset,
       maxTimestamp: header.maxTimestamp,
       offsetOfMaxTimestamp: lastOffset,
-    }, this.config.fsync === "always");
+    }, defer);
     this.#logEndOffset = lastOffset + 1;
-    if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
+    if (!defer) this.#advanceHighWatermark(this.#logEndOffset);
     return { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp };
   }
 
@@ -635,6 +655,47 @@ export class PartitionLog {
     }
     if (this.config.fsync !== "always") return Promise.resolve(info);
     return this.#syncTo(info.lastOffset + 1).then(() => info);
+  }
+
+  /**
+   * Like {@linkcode PartitionLog.append}, but under `"never"` and `"interval"` the batch is only
+   * held back: it is written, with every batch held back before it, in one write by the next
+   * {@linkcode PartitionLog.writeDeferred} (or by any append that writes, a roll, a flush or the
+   * close), and acknowledged then. Under `"always"` it is `append` (the group commit writes held
+   * back batches already). A producer that sends many batches calls `writeDeferred` when it
+   * would wait, and so pays for one write per group, not per batch.
+   *
+   * @param batch exactly one RecordBatch v2 (modified in place, copied before this returns)
+   * @param verify check the CRC-32C
+   * @returns the offsets and timestamp assigned, once written
+   * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
+   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch
+   * @throws {StorageError} when the log is closed or the write fails (then every batch of that
+   *   write fails)
+   */
+  appendDeferred(batch: Uint8Array, verify = true): Promise<AppendInfo> {
+    if (this.config.fsync === "always") return this.append(batch, verify);
+    let info: AppendInfo;
+    try {
+      info = this.#appendBatch(batch, verify, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#writeWaiters.push({ offset: info.lastOffset + 1, resolve, reject });
+    }).then(() => info);
+  }
+
+  /**
+   * Writes the batches held back by {@linkcode PartitionLog.appendDeferred}, in one write, and
+   * acknowledges them; a failed write fails them all (their appends reject) and the log carries on
+   * where they began. Nothing to do under `"always"`, whose group commit writes them.
+   */
+  writeDeferred(): void {
+    if (this.config.fsync === "always" || this.#closed) return;
+    try {
+      this.#writePending();
+    } catch { /* the appends it held are rejected */ }
   }
 
   #syncTo(offset: number): Promise<void> {
@@ -718,13 +779,23 @@ export class PartitionLog {
       active.writePending();
     } catch (err) {
       this.#logEndOffset = active.nextOffset;
-      const waiting = this.#syncWaiters;
-      this.#syncWaiters = [];
-      for (const w of waiting) {
-        if (w.offset > this.#logEndOffset) w.reject(err);
-        else this.#syncWaiters.push(w);
-      }
+      const fail = (waiters: Waiter[]) => {
+        const kept: Waiter[] = [];
+        for (const w of waiters) {
+          if (w.offset > this.#logEndOffset) w.reject(err);
+          else kept.push(w);
+        }
+        return kept;
+      };
+      this.#syncWaiters = fail(this.#syncWaiters);
+      this.#writeWaiters = fail(this.#writeWaiters);
       throw err;
+    }
+    if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
+    if (this.#writeWaiters.length > 0) {
+      const written = this.#writeWaiters;
+      this.#writeWaiters = [];
+      for (const w of written) w.resolve();
     }
   }
 
@@ -1205,6 +1276,12 @@ export class PartitionLog {
   abandon(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // A crash: batches held back are never written, and their appends never acknowledged.
+    const lost = new StorageError(
+      `Cannot append to "${this.topic}-${this.partition}": the log was abandoned`,
+    );
+    for (const w of this.#writeWaiters) w.reject(lost);
+    this.#writeWaiters = [];
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#stopWatching?.();
     this.#stopWatching = undefined;

@@ -9,6 +9,9 @@ import type { CompressionType } from "../record/compression.ts";
 import { RecordAccumulator, type SentBatch, type TopicLogs } from "./record_accumulator.ts";
 import type { ProducerRecord } from "./types.ts";
 
+/** Batches held back by a sink (bytes) that are written at once, without waiting for more. */
+const DEFERRED_WRITE_BYTES = 1 << 20;
+
 /** Options of `topic.writable()`. */
 export interface WritableOptions {
   /** Send a partition's batch once it holds this many bytes (Kafka's `batch.size`). @default 16384 */
@@ -55,9 +58,11 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
     this.#lingerMs = options.lingerMs ?? 5;
     if (!(this.#lingerMs >= 0)) throw new RangeError(`Invalid lingerMs ${this.#lingerMs}: must be 0 or more`);
     this.#inFlight = new InFlightAppends(options.maxInFlight ?? 4);
+    // Batches are held back and written together: when the sink would wait for acknowledgements,
+    // when enough bytes wait, on the linger timer and on close (one write per group, not per batch).
     this.#accumulator = new RecordAccumulator(
       topic,
-      options,
+      { ...options, deferWrites: true },
       (batch: SentBatch) => this.#inFlight.add(batch.result),
     );
   }
@@ -75,12 +80,22 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
    */
   write(record: ProducerRecord): Promise<void> | void {
     this.#inFlight.throwIfFailed();
-    this.#accumulator.add(record);
-    if (this.#inFlight.full) return this.#inFlight.wait();
-    if (this.#timer === undefined && !this.#accumulator.isEmpty) {
+    try {
+      this.#accumulator.add(record);
+    } catch (err) {
+      this.#accumulator.writeDeferred(); // the batches sent before the bad record still land
+      throw err;
+    }
+    if (this.#inFlight.full) {
+      this.#accumulator.writeDeferred();
+      return this.#inFlight.wait();
+    }
+    if (this.#accumulator.deferredBytes >= DEFERRED_WRITE_BYTES) this.#accumulator.writeDeferred();
+    if (this.#timer === undefined && !(this.#accumulator.isEmpty && this.#accumulator.deferredBytes === 0)) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#accumulator.drainAll();
+        this.#accumulator.writeDeferred();
       }, this.#lingerMs);
     }
   }
@@ -89,12 +104,14 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
   async close(): Promise<void> {
     this.#clearTimer();
     this.#accumulator.drainAll();
+    this.#accumulator.writeDeferred();
     await this.#inFlight.settle();
   }
 
-  /** Drops pending records that were never sent; batches already sent stay. */
+  /** Drops pending records that were never sent; batches already sent stay (and are written). */
   abort(): void {
     this.#clearTimer();
+    this.#accumulator.writeDeferred();
   }
 
   #clearTimer(): void {
@@ -174,7 +191,7 @@ export class BatchProduceSink implements UnderlyingSink<readonly ProducerRecord[
  * stream (through its controller) and is thrown by every later call.
  */
 class InFlightAppends {
-  #pending: Promise<unknown>[] = [];
+  #pending: { promise: Promise<unknown>; settled: boolean }[] = [];
   #error: unknown;
   /** The stream's controller, once `start()` has run. */
   controller: WritableStreamDefaultController | undefined;
@@ -189,27 +206,36 @@ class InFlightAppends {
   }
 
   add(result: Promise<unknown>): void {
-    this.#pending.push(result.catch((err) => {
+    const entry = { promise: result, settled: false };
+    entry.promise = result.then(() => {
+      entry.settled = true;
+    }, (err) => {
+      entry.settled = true;
       if (this.#error === undefined) {
         this.#error = err;
         this.controller?.error(err);
       }
-    }));
+    });
+    this.#pending.push(entry);
   }
 
   throwIfFailed(): void {
     if (this.#error !== undefined) throw this.#error;
   }
 
-  /** Waits until no more than `max` appends are in flight. */
+  /**
+   * Waits until no more than `max` appends are in flight; the ones acknowledged by then are
+   * dropped too, so that a group acknowledged at once frees every place it held.
+   */
   async wait(): Promise<void> {
-    while (this.#pending.length > this.max) await this.#pending.shift();
+    while (this.#pending.length > this.max) await this.#pending.shift()!.promise;
+    while (this.#pending.length > 0 && this.#pending[0].settled) this.#pending.shift();
     this.throwIfFailed();
   }
 
   /** Waits for every append in flight. */
   async settle(): Promise<void> {
-    await Promise.all(this.#pending);
+    await Promise.all(this.#pending.map((e) => e.promise));
     this.#pending = [];
     this.throwIfFailed();
   }

@@ -30,6 +30,11 @@ export interface AccumulatorOptions {
   batchSize?: number;
   /** The compression codec of the batches (`CompressionType`: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
   compression?: CompressionType;
+  /**
+   * Send batches with `PartitionLog.appendDeferred`: they are written (and acknowledged) together
+   * by {@linkcode RecordAccumulator.writeDeferred}. @default false
+   */
+  deferWrites?: boolean;
 }
 
 /** A batch encoded for one partition, not yet appended. */
@@ -88,6 +93,9 @@ export class RecordAccumulator {
   readonly #pending: RecordInput[][];
   readonly #pendingBytes: number[];
   readonly #onSend: ((batch: SentBatch) => void) | null;
+  readonly #deferWrites: boolean;
+  readonly #deferred = new Set<PartitionLog>();
+  #deferredBytes = 0;
   #encoded: EncodedBatch[] = [];
   readonly #maxRecordBytes: number;
   /** Batches are encoded into this buffer, reused once they are appended (see `#allocate`). */
@@ -125,6 +133,7 @@ export class RecordAccumulator {
     this.#pending = Array.from({ length: n }, () => []);
     this.#pendingBytes = new Array(n).fill(0);
     this.#onSend = onSend;
+    this.#deferWrites = options.deferWrites ?? false;
     this.#maxRecordBytes = Math.min(...topic.logs.map((l) => l.config.maxMessageBytes)) -
       RECORD_BATCH_OVERHEAD;
   }
@@ -214,8 +223,14 @@ export class RecordAccumulator {
     }
     let result: Promise<AppendInfo>;
     try {
-      // The log writes the batch, or copies it for the group commit, before `append` returns.
-      result = this.#topic.logs[partition].append(encodeRecordBatch(records, options), false);
+      // The log writes the batch, or copies it to write later, before `append` returns.
+      const log = this.#topic.logs[partition];
+      const batch = encodeRecordBatch(records, options);
+      if (this.#deferWrites) {
+        result = log.appendDeferred(batch, false);
+        this.#deferred.add(log);
+        this.#deferredBytes += batch.length;
+      } else result = log.append(batch, false);
     } catch (err) {
       result = Promise.reject(err);
     } finally {
@@ -258,6 +273,19 @@ export class RecordAccumulator {
     }
     this.#arenaUsed = 0;
     this.#arenaWanted = 0;
+  }
+
+  /** Bytes of the batches sent with `deferWrites` and not yet written. */
+  get deferredBytes(): number {
+    return this.#deferredBytes;
+  }
+
+  /** Writes the batches sent with `deferWrites`: one write per partition log that holds any. */
+  writeDeferred(): void {
+    if (this.#deferred.size === 0) return;
+    for (const log of this.#deferred) log.writeDeferred();
+    this.#deferred.clear();
+    this.#deferredBytes = 0;
   }
 
   /** Sends every partition's pending batch. */

@@ -400,6 +400,80 @@ describe("PartitionLog", () => {
     });
   });
 
+  for (const fsync of ["never", "interval"] as const) {
+    test(`with fsync "${fsync}", appendDeferred() batches are written together by writeDeferred() and acknowledged then`, async () => {
+      await withTempDir(async (dir) => {
+        const log = openLog(dir, { fsync });
+        await log.append(batchOf("first", 2));
+        const logFile = log.segments[0].path;
+        let writes = 0;
+        setFaultInjector((op) => {
+          if (op.op === "write" && fs.fstatSync(op.fd).ino === fs.statSync(logFile).ino) writes++;
+          return undefined;
+        });
+        try {
+          let acked = 0;
+          const held = Array.from(
+            { length: 5 },
+            (_, i) => log.appendDeferred(batchOf(`held${i}`, 3)).then((info) => (acked++, info)),
+          );
+          await Promise.resolve();
+          assert.equal(log.logEndOffset, 17);
+          assert.equal(log.highWatermark, 2, "readers do not see held-back batches");
+          assert.equal(log.read(2, 1000), null);
+          assert.equal(fs.statSync(logFile).size, log.segments[0].size - 5 * batchOf("held0", 3).length);
+          assert.equal(acked, 0);
+          log.writeDeferred();
+          const infos = await Promise.all(held);
+          assert.equal(writes, 1, "one write for the five batches");
+          assert.deepEqual(infos.map((i) => i.baseOffset), [2, 5, 8, 11, 14]);
+          assert.equal(log.highWatermark, 17);
+          // A plain append after held-back batches writes them first, and acknowledges them too.
+          const more = log.appendDeferred(batchOf("more", 1));
+          await log.append(batchOf("plain", 1));
+          assert.equal((await more).baseOffset, 17);
+          assert.deepEqual(readAll(log).map((r) => r.offset), Array.from({ length: 19 }, (_, i) => i));
+        } finally {
+          setFaultInjector(undefined);
+        }
+        await log.close();
+      });
+    });
+  }
+
+  test("a failed write of held-back batches fails all of them, and the log carries on at the first one's offset", async () => {
+    await withTempDir(async (dir) => {
+      const log = openLog(dir, { fsync: "never" });
+      await log.append(batchOf("first", 2));
+      const size = log.segments[0].size;
+      setFaultInjector((op) =>
+        op.op === "write" && op.length > 100
+          ? { writtenBytes: 10, error: Object.assign(new Error("ENOSPC: no space left"), { code: "ENOSPC" }) }
+          : undefined
+      );
+      let results: PromiseSettledResult<unknown>[];
+      try {
+        const held = [log.appendDeferred(batchOf("a", 2)), log.appendDeferred(batchOf("b", 2))];
+        log.writeDeferred();
+        results = await Promise.allSettled(held);
+      } finally {
+        setFaultInjector(undefined);
+      }
+      for (const r of results) {
+        assert.equal(r.status, "rejected");
+        assert.ok((r as PromiseRejectedResult).reason instanceof StorageError);
+      }
+      assert.equal(log.logEndOffset, 2);
+      assert.equal(log.segments[0].size, size);
+      assert.equal(fs.statSync(log.segments[0].path).size, size, "the torn write is cut off");
+      assert.equal((await log.append(batchOf("c", 1))).baseOffset, 2);
+      // abandon(): batches still held back are never acknowledged.
+      const lost = log.appendDeferred(batchOf("lost", 1));
+      log.abandon();
+      await assert.rejects(lost, StorageError);
+    });
+  });
+
   test('with fsync "always", 300 producers share few writes and fdatasyncs, and each is acknowledged only once covered', async () => {
     await withTempDir(async (dir) => {
       const log = openLog(dir, { fsync: "always" });

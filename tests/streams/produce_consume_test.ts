@@ -16,6 +16,7 @@ import {
   type TopicConfig,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
+import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -274,8 +275,8 @@ describe("produce and consume", () => {
       let openGate!: () => void;
       const gate = new Promise<void>((resolve) => (openGate = resolve));
       const log0 = topic.partition(0);
-      const append = log0.append.bind(log0);
-      log0.append = (batch, verify) => {
+      const append = log0.appendDeferred.bind(log0);
+      log0.appendDeferred = (batch, verify) => {
         const result = append(batch, verify);
         return gate.then(() => result);
       };
@@ -345,6 +346,31 @@ describe("produce and consume", () => {
       });
     });
   }
+
+  test('writable() under fsync "never" writes its batches in groups: fewer writes than batches, every record read back', async () => {
+    await withTopic(1, { ...CONFIG, segmentBytes: 1 << 24 }, async (topic) => {
+      const logFile = topic.partition(0).segments[0].path;
+      let writes = 0;
+      setFaultInjector((op) => {
+        if (op.op === "write" && fs.fstatSync(op.fd).ino === fs.statSync(logFile).ino) writes++;
+        return undefined;
+      });
+      try {
+        const records = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i % 7}`, value: `value ${i}` }));
+        await ReadableStream.from(records).pipeTo(topic.writable({ batchSize: 256, lingerMs: 1000 }));
+        const batches = topic.partition(0).read(0, 1 << 24)!;
+        let count = 0;
+        for (let p = 0; p < batches.bytes.length; count++) {
+          p += new DataView(batches.bytes.buffer, batches.bytes.byteOffset + p).getInt32(8) + 12;
+        }
+        assert.ok(count > 100, `${count} batches`);
+        assert.ok(writes * 4 <= count, `${writes} writes for ${count} batches`);
+        assert.deepEqual((await readAll(topic)).map((r) => text(r.value)), records.map((r) => r.value));
+      } finally {
+        setFaultInjector(undefined);
+      }
+    });
+  });
 
   test("writableBatches(): each chunk is one append; chunks keep their order and every record is read back", async () => {
     await withTopic(3, CONFIG, async (topic) => {
