@@ -114,7 +114,8 @@ export class LogDirectory {
       throw new StorageError(`Cannot open log directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
     const self = new LogDirectory(dir, defaults);
-    const found = new Map<string, number>();
+    // Partition directories found per topic name (their partition numbers).
+    const found = new Map<string, Set<number>>();
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
@@ -128,15 +129,23 @@ export class LogDirectory {
       } catch {
         continue;
       }
-      found.set(m[1], Math.max(found.get(m[1]) ?? 0, Number(m[2]) + 1));
+      let numbers = found.get(m[1]);
+      if (!numbers) found.set(m[1], numbers = new Set());
+      numbers.add(Number(m[2]));
     }
     for (const file of fs.readdirSync(`${dir}/${TOPICS_DIR}`)) {
       const m = /^(.+)\.json$/.exec(file);
-      if (m && !found.has(m[1])) found.set(m[1], 0);
+      if (m && !found.has(m[1])) found.set(m[1], new Set());
     }
-    for (const [name, dirs] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
+    for (const [name, numbers] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
+      // The topic's config file says how many partitions it has; a directory past them is a
+      // stray (as Kafka calls a log no partition owns) and is left alone. Without a config file
+      // the partitions are the directories numbered 0, 1, 2 … with none missing; a name with no
+      // `-0` directory is not a topic.
       const stored = self.#readStored(name);
-      const partitions = Math.max(stored?.partitions ?? 0, dirs, 1);
+      let partitions = stored?.partitions ?? 0;
+      if (!stored) while (numbers.has(partitions)) partitions++;
+      if (partitions === 0) continue;
       self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions));
     }
     self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);

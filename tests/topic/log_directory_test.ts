@@ -140,6 +140,47 @@ describe("LogDirectory", () => {
     });
   });
 
+  test("open() leaves stray directories alone: the config file says how many partitions a topic has", async () => {
+    await withTempDir(async (logDir) => {
+      let log = await open(logDir);
+      await (await log.createTopic("foo", { partitions: 3 })).append([{ value: "kept", partition: 2 }]);
+      await log.close();
+      // A directory past the topic's partitions, one far past them, and names that are no topic.
+      for (const d of ["foo-7", "foo-99999", "backup-2024", "notes-1"]) fs.mkdirSync(path.join(logDir, d));
+      const before = listTree(logDir);
+      log = await open(logDir);
+      try {
+        assert.deepEqual(log.topics(), ["foo"]);
+        assert.equal(log.topic("foo").partitions, 3);
+        assert.equal(log.topic("foo").partition(2).logEndOffset, 1);
+      } finally {
+        await log.close();
+      }
+      assert.deepEqual(
+        listTree(logDir).filter((f) => /^(foo-[79]|backup|notes)/.test(f)),
+        before.filter((f) => /^(foo-[79]|backup|notes)/.test(f)),
+        "nothing created or removed in the strays",
+      );
+    });
+  });
+
+  test("without its config file, a topic's partitions are its directories numbered from 0 with none missing", async () => {
+    await withTempDir(async (logDir) => {
+      let log = await open(logDir);
+      await (await log.createTopic("bar", { partitions: 2 })).append([{ value: "b1", partition: 1 }]);
+      await log.close();
+      fs.rmSync(path.join(logDir, ".topics", "bar.json"));
+      fs.mkdirSync(path.join(logDir, "bar-5"));
+      log = await open(logDir);
+      try {
+        assert.equal(log.topic("bar").partitions, 2);
+        assert.equal(log.topic("bar").partition(1).logEndOffset, 1);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+
   test("open() defaults apply to topics created without their own config", async () => {
     await withTempDir(async (logDir) => {
       const log = await open(logDir, { defaults: { segmentBytes: 3000, fsync: "never" } });
