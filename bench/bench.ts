@@ -482,7 +482,9 @@ type DurableRates = { run: Rate } & Rates;
 async function durable(peers: Peer[]): Promise<DurableResult> {
   const valueSize = 100, seconds = SIZE.durableSeconds;
   const loads: [number, number][] = [[1, 10], [16, 10], [256, 10], [1, 1000]];
-  log(`durable: ${valueSize} B values, ${seconds}s per run, best of ${SIZE.durableRounds} interleaved rounds`);
+  log(
+    `durable: ${valueSize} B values, ${seconds}s per run, best of ${SIZE.durableRounds} interleaved rounds`,
+  );
   const dir = tempDir("durable");
   const limit: ProducersRate[] = [];
   const reel: ProducersRate[] = [];

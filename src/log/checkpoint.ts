@@ -1,6 +1,6 @@
 /**
- * Kafka's offset checkpoint files and reel's clean-shutdown marker, kept in each partition
- * directory.
+ * Kafka's offset checkpoint files, reel's clean-shutdown marker and its published high
+ * watermark, kept in each partition directory.
  *
  * ```
  * OffsetCheckpointFile => version: "0" LF, count LF, (topic SP partition SP offset LF)*
@@ -103,4 +103,83 @@ export function readCleanShutdown(path: string): CleanShutdown | undefined {
  */
 export function writeCleanShutdown(path: string, marker: CleanShutdown): void {
   writeFileAtomic(path, JSON.stringify(marker) + "\n");
+}
+
+/**
+ * Name of the file where a writer under `fsync: "always"` publishes its high watermark (the end of
+ * what it has fdatasynced), so that readers in other processes see no record before it is durable.
+ * Kafka keeps the high watermark in `replication-offset-checkpoint`, written every few seconds; a
+ * reader here needs it after every group commit, so it is one int64 (big-endian) rewritten in
+ * place, never fsynced: it is only ever written after the log bytes it covers are on disk.
+ */
+export const HIGH_WATERMARK_FILE = ".high-watermark";
+
+/**
+ * Opens (creating if needed) the high watermark file for writing in place.
+ *
+ * @param path the file path
+ * @returns the file descriptor
+ * @throws {Error} the I/O error when the file cannot be opened
+ * @example
+ * ```ts
+ * import { openHighWatermark, readHighWatermark, writeHighWatermark } from "./checkpoint.ts";
+ * const fd = openHighWatermark("/tmp/reel-example.hw");
+ * writeHighWatermark(fd, 42);
+ * console.log(readHighWatermark("/tmp/reel-example.hw")); // 42
+ * ```
+ */
+export function openHighWatermark(path: string): number {
+  try {
+    return fs.openSync(path, "r+");
+  } catch {
+    return fs.openSync(path, "w+");
+  }
+}
+
+/**
+ * Rewrites the published high watermark in place (8 bytes at position 0).
+ *
+ * @param fd a descriptor from {@linkcode openHighWatermark}
+ * @param offset the high watermark
+ * @throws {Error} the I/O error when the write fails
+ * @example
+ * ```ts
+ * import { openHighWatermark, writeHighWatermark } from "./checkpoint.ts";
+ * writeHighWatermark(openHighWatermark("/tmp/reel-example.hw"), 7);
+ * ```
+ */
+export function writeHighWatermark(fd: number, offset: number): void {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigInt64(0, BigInt(offset));
+  fs.writeSync(fd, bytes, 0, 8, 0);
+}
+
+/**
+ * Reads a published high watermark.
+ *
+ * @param path the file path
+ * @returns the offset, or `undefined` when the file is missing or not 8 bytes long
+ * @example
+ * ```ts
+ * import { readHighWatermark } from "./checkpoint.ts";
+ * console.log(readHighWatermark("/no/such/file")); // undefined
+ * ```
+ */
+export function readHighWatermark(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const bytes = new Uint8Array(8);
+    if (fs.readSync(fd, bytes, 0, 8, 0) !== 8) return undefined;
+    const offset = Number(new DataView(bytes.buffer).getBigInt64(0));
+    return offset >= 0 ? offset : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

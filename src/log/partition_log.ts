@@ -28,12 +28,16 @@ import { LockFile, readLockOwner, takeLock, tryLock } from "../runtime/lock_file
 import { watchDirectory } from "../runtime/watch.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
+  HIGH_WATERMARK_FILE,
   LOG_START_OFFSET_CHECKPOINT,
+  openHighWatermark,
   readCheckpoint,
   readCleanShutdown,
+  readHighWatermark,
   RECOVERY_POINT_CHECKPOINT,
   writeCheckpoint,
   writeCleanShutdown,
+  writeHighWatermark,
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
@@ -303,6 +307,8 @@ export class PartitionLog {
   #nextRoundEnd: Promise<void> | undefined;
   #signalRoundEnd: (() => void) | undefined;
   #syncedOffset: number;
+  /** The writer's descriptor of the published high watermark file (`fsync: "always"` only). */
+  #highWatermarkFd: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pending = new Set<Promise<unknown>>();
 
@@ -324,7 +330,40 @@ export class PartitionLog {
     this.#loadReport = loaded.report;
     this.#lock = lock;
     this.#writerToken = writerToken;
-    if (lock) this.#startFsyncTimer();
+    this.#highWatermark = this.#visibleEnd();
+    if (lock) {
+      this.#startFsyncTimer();
+      this.#publishHighWatermark();
+    }
+  }
+
+  /**
+   * The high watermark a log this process only reads may show: under `fsync: "always"`, no more
+   * than the writer has published (what it has fdatasynced), so that no reader sees a record a
+   * power loss could take back; the end of the whole batches in the files otherwise, or when
+   * nothing is published.
+   */
+  #visibleEnd(): number {
+    if (this.#lock || this.config.fsync !== "always") return this.#logEndOffset;
+    const published = readHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
+    return published === undefined ? this.#logEndOffset : Math.min(this.#logEndOffset, published);
+  }
+
+  /** As the writer under `fsync: "always"`: publishes the high watermark for other processes. */
+  #publishHighWatermark(): void {
+    if (!this.#lock || this.#closed || this.config.fsync !== "always") return;
+    try {
+      this.#highWatermarkFd ??= openHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
+      writeHighWatermark(this.#highWatermarkFd, this.#highWatermark);
+    } catch { /* readers in other processes lag until the next publish */ }
+  }
+
+  #closeHighWatermark(): void {
+    if (this.#highWatermarkFd === undefined) return;
+    try {
+      fs.closeSync(this.#highWatermarkFd);
+    } catch { /* already closed */ }
+    this.#highWatermarkFd = undefined;
   }
 
   #startFsyncTimer(): void {
@@ -372,7 +411,7 @@ export class PartitionLog {
       try {
         loaded = loadForWriting(dir, topic, partition, config);
         if (writer) removeCleanShutdownMarker(dir);
-        else leaveClean(dir, topic, partition, loaded);
+        else leaveClean(dir, topic, partition, loaded, config.fsync === "always");
       } catch (err) {
         got.release();
         throw err;
@@ -443,6 +482,7 @@ export class PartitionLog {
     this.#lock = got;
     this.#install(loaded);
     this.#startFsyncTimer();
+    this.#publishHighWatermark();
   }
 
   /**
@@ -470,7 +510,7 @@ export class PartitionLog {
     this.#segments = loaded.segments;
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
-    this.#highWatermark = this.#logEndOffset;
+    this.#highWatermark = this.#visibleEnd();
     this.#syncedOffset = this.#logEndOffset;
     for (const segment of old) segment.closeHandle();
     const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
@@ -522,7 +562,7 @@ export class PartitionLog {
         active = next;
       }
       this.#logEndOffset = active.nextOffset;
-      this.#highWatermark = this.#logEndOffset;
+      this.#highWatermark = Math.max(this.#highWatermark, this.#visibleEnd());
       this.#refreshLogStartOffset();
       const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark;
       if (changed) this.#notify();
@@ -745,6 +785,7 @@ export class PartitionLog {
       this.#syncDirty().then(() => {
         this.#syncedOffset = Math.max(this.#syncedOffset, target);
         this.#advanceHighWatermark(this.#syncedOffset);
+        this.#publishHighWatermark();
         for (const w of waiting) w.resolve();
       }, (err) => {
         const error = new StorageError(
@@ -1261,6 +1302,14 @@ export class PartitionLog {
       activeBaseOffset: active.baseOffset,
       activeSize: active.size,
     });
+    if (this.config.fsync === "always") {
+      // Everything is fsynced now: readers elsewhere may see it all.
+      try {
+        this.#highWatermarkFd ??= openHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
+        writeHighWatermark(this.#highWatermarkFd, this.#logEndOffset);
+      } catch { /* readers elsewhere lag until the next writer publishes */ }
+    }
+    this.#closeHighWatermark();
     this.#lock.release();
     this.#lock = undefined;
     this.#notify();
@@ -1286,6 +1335,7 @@ export class PartitionLog {
     this.#stopWatching?.();
     this.#stopWatching = undefined;
     for (const segment of this.#segments) segment.closeHandle();
+    this.#closeHighWatermark();
     if (this.#lock) {
       // A crashed process's lock is stale because the process is gone; this one lives on, so the
       // lock is removed as the next opener would take it over.
@@ -1318,16 +1368,27 @@ function removeCleanShutdownMarker(dir: string): void {
 
 /**
  * After a load under a lock that is about to be released: make the log clean (indexes written,
- * segments fsynced, checkpoints and the clean-shutdown marker written) unless it is already, so
- * that the next writer scans nothing; then mark the segments read-only.
+ * segments fsynced, checkpoints, the clean-shutdown marker and, with `publish`, the high watermark
+ * written) unless it is already, so that the next writer scans nothing; then mark the segments
+ * read-only.
  */
-function leaveClean(dir: string, topic: string, partition: number, loaded: Loaded): void {
+function leaveClean(dir: string, topic: string, partition: number, loaded: Loaded, publish: boolean): void {
   const { segments } = loaded;
   const active = segments[segments.length - 1];
   if (!loaded.report.clean || !loaded.markerPresent) {
     for (const segment of segments) {
       segment.onBecomeInactiveSegment();
       segment.flushSync(true);
+    }
+    if (publish) {
+      // Everything recovered is fsynced now: readers may see it all (a writer that died between
+      // an fdatasync and publishing it left the published high watermark behind).
+      const fd = openHighWatermark(`${dir}/${HIGH_WATERMARK_FILE}`);
+      try {
+        writeHighWatermark(fd, active.nextOffset);
+      } finally {
+        fs.closeSync(fd);
+      }
     }
     writeCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition, active.nextOffset);
     writeCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition, loaded.logStartOffset);

@@ -144,7 +144,7 @@ export class LogDirectory {
       // `-0` directory is not a topic.
       const stored = self.#readStored(name);
       let partitions = stored?.partitions ?? 0;
-      if (!stored) while (numbers.has(partitions)) partitions++;
+      if (!stored) { while (numbers.has(partitions)) partitions++; }
       if (partitions === 0) continue;
       self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions));
     }

@@ -48,6 +48,16 @@ function errnoError(code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
+/** Makes the next data sync fail with EIO (until `setFaultInjector(undefined)`). */
+function failNextSync(): void {
+  let armed = true;
+  setFaultInjector((op) => {
+    if (op.op !== "sync" || !armed) return undefined;
+    armed = false;
+    return { error: errnoError("EIO", "i/o error, fdatasync") };
+  });
+}
+
 /** Whether `fd` is one of the `.log` files under `dir`. */
 function isSegmentLog(fd: number, dir: string): boolean {
   const st = fs.fstatSync(fd);
@@ -264,12 +274,7 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
         const topic = await log.createTopic("eio", { config: { fsync: "always" } });
         const acked: Acked = { hashes: [[]] };
         await appendAcked(topic, acked, 0, 3, 10, "before");
-        let armed = true;
-        setFaultInjector((op) => {
-          if (op.op !== "sync" || !armed) return undefined;
-          armed = false;
-          return { error: errnoError("EIO", "i/o error, fdatasync") };
-        });
+        failNextSync();
         try {
           await assert.rejects(topic.append([{ value: "not durable" }]), (err: unknown) => {
             assert.ok(err instanceof StorageError, `expected StorageError, got ${err}`);
@@ -287,6 +292,40 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
         assert.deepEqual((await readAll(topic, 0)).map((r) => recordHash(r)), acked.hashes[0]);
       } finally {
         await log.close();
+      }
+    });
+  });
+
+  test('with fsync "always", a reader of another open (as another process would) sees no record before its fdatasync succeeded', async () => {
+    await withTempDir("disk-eio-reader", async (dir) => {
+      const writer = await open(dir);
+      let reader: LogDirectory | undefined;
+      try {
+        const topic = await writer.createTopic("eio", { config: { fsync: "always" } });
+        const acked: Acked = { hashes: [[]] };
+        await appendAcked(topic, acked, 0, 3, 10, "before");
+        reader = await open(dir); // its partition logs only read: the writer holds the lock
+        const seen = reader.topic("eio");
+        assert.equal(seen.partition(0).isWriter, false);
+        assert.deepEqual((await readAll(seen, 0)).map((r) => recordHash(r)), acked.hashes[0]);
+        failNextSync();
+        try {
+          await assert.rejects(topic.append([{ value: "not durable" }]), StorageError);
+        } finally {
+          setFaultInjector(undefined);
+        }
+        assert.ok(fs.statSync(topic.partition(0).segments[0].path).size > 0);
+        assert.equal(topic.partition(0).logEndOffset, 4, "the batch is in the file");
+        assert.deepEqual(
+          (await readAll(seen, 0)).map((r) => recordHash(r)),
+          acked.hashes[0],
+          "the other reader sees only what was fsynced",
+        );
+        await writer.close(); // fsyncs everything, and says so
+        assert.equal((await readAll(seen, 0)).length, 4);
+      } finally {
+        await writer.close();
+        await reader?.close();
       }
     });
   });
