@@ -375,7 +375,11 @@ export class GroupCoordinator {
     const assignment: Record<string, TopicPartition[]> = {};
     if (protocol !== null) {
       const computed = this.#assignors[protocol].assign(
-        live.map((m) => ({ memberId: m.memberId, topics: [...m.topics] })),
+        live.map((m) => ({
+          memberId: m.memberId,
+          topics: [...m.topics],
+          ownedPartitions: [...(state?.assignment[m.memberId] ?? [])],
+        })),
         counts,
       );
       for (const m of live) assignment[m.memberId] = sortTopicPartitions(computed[m.memberId] ?? []);

@@ -68,7 +68,7 @@ export interface ConsumerOptions {
   /** Bytes read from a partition at a time (`max.partition.fetch.bytes`). @default 1048576 */
   maxBytes?: number;
   /**
-   * The assignors this member supports, most preferred first: `"range"`, `"roundrobin"`, or
+   * The assignors this member supports, most preferred first: `"range"`, `"roundrobin"`, `"sticky"`, or
    * your own {@linkcode PartitionAssignor} (every member must know it by name)
    * (`partition.assignment.strategy`). @default ["range", "roundrobin"]
    */

@@ -31,4 +31,5 @@ export { BUILT_IN_ASSIGNORS, selectProtocol } from "./partition_assignor.ts";
 export type { MemberSubscription, PartitionAssignor } from "./partition_assignor.ts";
 export { RangeAssignor } from "./range_assignor.ts";
 export { RoundRobinAssignor } from "./round_robin_assignor.ts";
+export { StickyAssignor } from "./sticky_assignor.ts";
 export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";

@@ -7,6 +7,7 @@
  */
 import { RangeAssignor } from "./range_assignor.ts";
 import { RoundRobinAssignor } from "./round_robin_assignor.ts";
+import { StickyAssignor } from "./sticky_assignor.ts";
 import type { TopicPartition } from "./types.ts";
 
 /** A member of a group as an assignor sees it. */
@@ -15,6 +16,11 @@ export interface MemberSubscription {
   memberId: string;
   /** The topics it subscribed to. */
   topics: string[];
+  /**
+   * The partitions it owned in the generation before (KIP-429's `ownedPartitions`), for assignors
+   * that keep them (`"sticky"`); absent for a member that owned none.
+   */
+  ownedPartitions?: TopicPartition[];
 }
 
 /**
@@ -40,7 +46,7 @@ export interface MemberSubscription {
  * ```
  */
 export interface PartitionAssignor {
-  /** The protocol name members vote with (`"range"`, `"roundrobin"`). */
+  /** The protocol name members vote with (`"range"`, `"roundrobin"`, `"sticky"`). */
   readonly name: string;
   /**
    * Computes the assignment.
@@ -55,10 +61,11 @@ export interface PartitionAssignor {
   ): Record<string, TopicPartition[]>;
 }
 
-/** The assignors built in, by name: `"range"` (Kafka's default) and `"roundrobin"`. */
+/** The assignors built in, by name: `"range"` (Kafka's default), `"roundrobin"` and `"sticky"`. */
 export const BUILT_IN_ASSIGNORS: Readonly<Record<string, PartitionAssignor>> = Object.freeze({
   range: new RangeAssignor(),
   roundrobin: new RoundRobinAssignor(),
+  sticky: new StickyAssignor(),
 });
 
 /**

@@ -6,6 +6,7 @@ import {
   RangeAssignor,
   RoundRobinAssignor,
   selectProtocol,
+  StickyAssignor,
   type TopicPartition,
 } from "../../mod.ts";
 
@@ -74,7 +75,7 @@ describe("assignors", () => {
     ),
   });
 
-  for (const assignor of [new RangeAssignor(), new RoundRobinAssignor()]) {
+  for (const assignor of [new RangeAssignor(), new RoundRobinAssignor(), new StickyAssignor()]) {
     test(`property: ${assignor.name} assigns every partition exactly once, to a member subscribed to its topic, balanced per topic`, () => {
       fc.assert(
         fc.property(subscriptions, ({ topics, members }) => {
@@ -113,6 +114,63 @@ describe("assignors", () => {
       );
     });
   }
+
+  test("property: sticky keeps balance within one over members of the same subscription, and moves only what balance needs", () => {
+    const sticky = new StickyAssignor();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }),
+        (partitions, before, after) => {
+          const topics = { t: partitions };
+          const sub = (memberId: string, owned?: Record<string, TopicPartition[]>) => ({
+            memberId,
+            topics: ["t"],
+            ...(owned?.[memberId] ? { ownedPartitions: owned[memberId] } : {}),
+          });
+          const first = sticky.assign(before.map((m) => sub(m)), topics);
+          const second = sticky.assign(after.map((m) => sub(m, first)), topics);
+          const counts = after.map((m) => second[m].length);
+          assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `balanced: ${counts}`);
+          assert.equal(counts.reduce((a, b) => a + b, 0), partitions);
+          // Whoever stays keeps as many of its partitions as its new share allows.
+          const share = Math.floor(partitions / after.length);
+          for (const m of after) {
+            const kept = (first[m] ?? []).filter((tp) => second[m].some((n) => n.partition === tp.partition));
+            assert.ok(
+              kept.length >= Math.min((first[m] ?? []).length, share),
+              `${m} kept ${kept.length} of ${(first[m] ?? []).length} (share ${share})`,
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("sticky: when a member leaves, only its partitions move", () => {
+    const sticky = new StickyAssignor();
+    const members = ["a", "b", "c", "d"].map((memberId) => ({ memberId, topics: ["t", "u"] }));
+    const first = sticky.assign(members, { t: 6, u: 5 });
+    const rest = members.filter((m) => m.memberId !== "c").map((m) => ({
+      ...m,
+      ownedPartitions: first[m.memberId],
+    }));
+    const second = sticky.assign(rest, { t: 6, u: 5 });
+    for (const m of rest) {
+      for (const tp of first[m.memberId]) {
+        assert.ok(
+          second[m.memberId].some((n) => n.topic === tp.topic && n.partition === tp.partition),
+          `${m.memberId} kept ${tp.topic}-${tp.partition}`,
+        );
+      }
+    }
+    assert.deepEqual(
+      rest.flatMap((m) => names(second[m.memberId])).sort(),
+      ["t-0", "t-1", "t-2", "t-3", "t-4", "t-5", "u-0", "u-1", "u-2", "u-3", "u-4"],
+    );
+  });
 
   test("selectProtocol() picks the most-voted name every member supports, or undefined", () => {
     assert.equal(selectProtocol([{ memberId: "a", assignors: ["range", "roundrobin"] }]), "range");

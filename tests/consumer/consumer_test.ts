@@ -319,7 +319,7 @@ describe("consumer groups", () => {
           fc.integer({ min: 1, max: 6 }),
           fc.integer({ min: 1, max: 3 }),
           fc.array(opArb, { maxLength: 5 }),
-          fc.constantFrom("range", "roundrobin"),
+          fc.constantFrom("range", "roundrobin", "sticky"),
           fc.constantFrom("auto-commit", "commit-on-revoke"),
           async (partitions, initial, ops, assignor, how) => {
             await withTempDir("group", async (dir) => {
@@ -532,7 +532,7 @@ describe("consumer groups", () => {
       assert.throws(() => new Consumer(log, { groupId: "\ud800" }), TypeError);
       assert.throws(() => new Consumer(log, { enableAutoCommit: true }), TypeError);
       assert.throws(() => new Consumer(log, { autoOffsetReset: "smallest" as "earliest" }), TypeError);
-      assert.throws(() => new Consumer(log, { partitionAssignors: ["sticky"] }), TypeError);
+      assert.throws(() => new Consumer(log, { partitionAssignors: ["cooperative-sticky"] }), TypeError);
       assert.throws(() => new Consumer(log, { sessionTimeoutMs: 0 }), RangeError);
       assert.throws(() => new Consumer(log).subscribe(["t"]), TypeError);
       await log.close();
