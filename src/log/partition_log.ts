@@ -349,12 +349,15 @@ export class PartitionLog {
     return published === undefined ? this.#logEndOffset : Math.min(this.#logEndOffset, published);
   }
 
-  /** As the writer under `fsync: "always"`: publishes the high watermark for other processes. */
-  #publishHighWatermark(): void {
-    if (!this.#lock || this.#closed || this.config.fsync !== "always") return;
+  /**
+   * As the writer under `fsync: "always"`: publishes the high watermark (or `offset`, at close)
+   * for other processes.
+   */
+  #publishHighWatermark(offset = this.#highWatermark): void {
+    if (!this.#lock || this.config.fsync !== "always") return;
     try {
       this.#highWatermarkFd ??= openHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
-      writeHighWatermark(this.#highWatermarkFd, this.#highWatermark);
+      writeHighWatermark(this.#highWatermarkFd, offset);
     } catch { /* readers in other processes lag until the next publish */ }
   }
 
@@ -1302,13 +1305,7 @@ export class PartitionLog {
       activeBaseOffset: active.baseOffset,
       activeSize: active.size,
     });
-    if (this.config.fsync === "always") {
-      // Everything is fsynced now: readers elsewhere may see it all.
-      try {
-        this.#highWatermarkFd ??= openHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
-        writeHighWatermark(this.#highWatermarkFd, this.#logEndOffset);
-      } catch { /* readers elsewhere lag until the next writer publishes */ }
-    }
+    this.#publishHighWatermark(this.#logEndOffset); // everything is fsynced now
     this.#closeHighWatermark();
     this.#lock.release();
     this.#lock = undefined;

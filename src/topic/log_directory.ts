@@ -14,7 +14,7 @@ import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
 import { Topic } from "./topic.ts";
-import { validateTopicName } from "./topic_name.ts";
+import { parsePartitionDirName, validateTopicName } from "./topic_name.ts";
 
 /** The settings of a topic: Kafka's log configs, in camelCase. */
 export type TopicConfig = LogConfig;
@@ -122,16 +122,11 @@ export class LogDirectory {
         fs.rmSync(`${dir}/${entry.name}`, { recursive: true, force: true });
         continue;
       }
-      const m = /^(.+)-(\d+)$/.exec(entry.name);
-      if (!m) continue;
-      try {
-        validateTopicName(m[1]);
-      } catch {
-        continue;
-      }
-      let numbers = found.get(m[1]);
-      if (!numbers) found.set(m[1], numbers = new Set());
-      numbers.add(Number(m[2]));
+      const p = parsePartitionDirName(entry.name);
+      if (!p) continue;
+      let numbers = found.get(p.topic);
+      if (!numbers) found.set(p.topic, numbers = new Set());
+      numbers.add(p.partition);
     }
     for (const file of fs.readdirSync(`${dir}/${TOPICS_DIR}`)) {
       const m = /^(.+)\.json$/.exec(file);

@@ -37,3 +37,27 @@ export function validateTopicName(name: string): void {
     throw new InvalidTopicError(name, "only ASCII letters, digits, '.', '_' and '-' are allowed");
   }
 }
+
+/**
+ * Reads a partition directory's name, `<topic>-<partition>` (Kafka's log directory naming).
+ *
+ * @param name a directory name
+ * @returns the topic and partition, or `undefined` when the name is not a valid topic name, a dash
+ *   and a partition number
+ * @example
+ * ```ts
+ * import { parsePartitionDirName } from "./topic_name.ts";
+ * console.log(parsePartitionDirName("clicks-v2-3")); // { topic: "clicks-v2", partition: 3 }
+ * console.log(parsePartitionDirName("notes")); // undefined
+ * ```
+ */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | undefined {
+  const m = /^(.+)-(\d+)$/.exec(name);
+  if (!m) return undefined;
+  try {
+    validateTopicName(m[1]);
+  } catch {
+    return undefined;
+  }
+  return { topic: m[1], partition: Number(m[2]) };
+}

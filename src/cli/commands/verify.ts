@@ -34,8 +34,8 @@ import {
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   UnknownTopicOrPartitionError,
-  validateTopicName,
 } from "../../../mod.ts";
+import { parsePartitionDirName } from "../../topic/topic_name.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   LOG_START_OFFSET_CHECKPOINT,
@@ -435,15 +435,8 @@ export function verifyLogDirectory(dir: string, topic?: string): PartitionVerify
   }
   const found: { topic: string; partition: number }[] = [];
   for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const m = /^(.+)-(\d+)$/.exec(entry.name);
-    if (!m) continue;
-    try {
-      validateTopicName(m[1]);
-    } catch {
-      continue;
-    }
-    if (topic === undefined || m[1] === topic) found.push({ topic: m[1], partition: Number(m[2]) });
+    const p = entry.isDirectory() ? parsePartitionDirName(entry.name) : undefined;
+    if (p && (topic === undefined || p.topic === topic)) found.push(p);
   }
   if (topic !== undefined && found.length === 0) throw new UnknownTopicOrPartitionError(topic);
   found.sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition);
