@@ -31,7 +31,7 @@ export { LogDirectory, open } from "./src/topic/log_directory.ts";
 export type { CreateTopicOptions, OpenOptions, TopicConfig } from "./src/topic/log_directory.ts";
 export { Topic } from "./src/topic/topic.ts";
 export type { AppendOptions, PartitionDescription, RecordMetadata } from "./src/topic/topic.ts";
-export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/topic/topic_name.ts";
+export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/runtime/log_paths.ts";
 export { murmur2, partitionForKey, StickyPartitioner, toPositive } from "./src/topic/partitioner.ts";
 export { DEFAULT_LOG_CONFIG } from "./src/log/log_config.ts";
 export type { FsyncPolicy, LogConfig } from "./src/log/log_config.ts";

@@ -28,6 +28,7 @@ export const KAFKA_ERROR_CODES = {
   INVALID_TOPIC_EXCEPTION: 17,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
@@ -214,6 +215,60 @@ export class InvalidTopicError extends ReelError {
   constructor(readonly topic: string, reason: string) {
     super("INVALID_TOPIC_EXCEPTION", `Invalid topic name ${JSON.stringify(topic)}: ${reason}`);
     this.name = "InvalidTopicError";
+  }
+}
+
+/**
+ * A consumer group id cannot be used: it is empty, not a well-formed string, or too long to be a
+ * directory name once encoded (code `INVALID_GROUP_ID`, 24). Any other string is a legal group id,
+ * as in Kafka.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidGroupIdError } from "./errors.ts";
+ * const err = new InvalidGroupIdError("", "expected a non-empty, well-formed string");
+ * assert.equal(err.code, "INVALID_GROUP_ID");
+ * assert.equal(err.errorCode, 24);
+ * ```
+ */
+export class InvalidGroupIdError extends ReelError {
+  /**
+   * @param groupId the rejected group id
+   * @param reason why it is rejected
+   */
+  constructor(readonly groupId: string, reason: string) {
+    super("INVALID_GROUP_ID", `Invalid group id ${JSON.stringify(groupId)}: ${reason}`);
+    this.name = "InvalidGroupIdError";
+  }
+}
+
+/**
+ * A name given for a file or directory under the log directory cannot be one: it is empty, `.`,
+ * `..`, holds `/`, `\` or NUL, or is too long (code `INVALID_REQUEST`, 42). Paths built from input
+ * go through one validator (`src/runtime/log_paths.ts`), which throws this rather than touch
+ * anything outside the log directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidPathError } from "./errors.ts";
+ * const err = new InvalidPathError("..", "it is not a name under /data/log");
+ * assert.equal(err.code, "INVALID_REQUEST");
+ * assert.equal(err.message, 'Cannot use ".." as a name in the log directory: it is not a name under /data/log');
+ * ```
+ */
+export class InvalidPathError extends ReelError {
+  /**
+   * @param pathName the rejected name
+   * @param reason why it is rejected
+   */
+  constructor(readonly pathName: string, reason: string) {
+    super(
+      "INVALID_REQUEST",
+      `Cannot use ${JSON.stringify(pathName)} as a name in the log directory: ${reason}`,
+    );
+    this.name = "InvalidPathError";
   }
 }
 
@@ -435,6 +490,8 @@ export const errors = {
   RecordTooLargeError,
   UnknownTopicOrPartitionError,
   InvalidTopicError,
+  InvalidGroupIdError,
+  InvalidPathError,
   TopicExistsError,
   UnsupportedCompressionTypeError,
   InvalidRecordError,

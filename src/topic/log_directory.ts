@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  InvalidTopicError,
   StorageError,
   TopicExistsError,
   UnknownTopicOrPartitionError,
@@ -14,7 +13,15 @@ import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
 import { Topic } from "./topic.ts";
-import { parsePartitionDirName, validateTopicName } from "./topic_name.ts";
+import {
+  joinLogPath,
+  MAX_PARTITIONS,
+  parsePartitionDirName,
+  partitionDirPath,
+  topicConfigPath,
+  TOPICS_DIR,
+  validateTopicName,
+} from "../runtime/log_paths.ts";
 
 /** The settings of a topic: Kafka's log configs, in camelCase. */
 export type TopicConfig = LogConfig;
@@ -40,15 +47,21 @@ export interface CreateTopicOptions {
   config?: Partial<TopicConfig>;
 }
 
-const TOPICS_DIR = ".topics";
-/** The most partitions a topic may have. */
-const MAX_PARTITIONS = 100_000;
-
 interface StoredTopic {
   version: 0;
   name: string;
   partitions: number;
   config: TopicConfig;
+}
+
+/** Whether a name found on disk is a legal topic name. */
+function isTopicName(name: string): boolean {
+  try {
+    validateTopicName(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -109,7 +122,7 @@ export class LogDirectory {
     await Promise.resolve();
     const defaults = resolveLogConfig(options.defaults ?? {});
     try {
-      fs.mkdirSync(`${dir}/${TOPICS_DIR}`, { recursive: true });
+      fs.mkdirSync(joinLogPath(dir, TOPICS_DIR), { recursive: true });
     } catch (err) {
       throw new StorageError(`Cannot open log directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
@@ -119,7 +132,7 @@ export class LogDirectory {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
-        fs.rmSync(`${dir}/${entry.name}`, { recursive: true, force: true });
+        fs.rmSync(joinLogPath(dir, entry.name), { recursive: true, force: true });
         continue;
       }
       const p = parsePartitionDirName(entry.name);
@@ -128,9 +141,9 @@ export class LogDirectory {
       if (!numbers) found.set(p.topic, numbers = new Set());
       numbers.add(p.partition);
     }
-    for (const file of fs.readdirSync(`${dir}/${TOPICS_DIR}`)) {
+    for (const file of fs.readdirSync(joinLogPath(dir, TOPICS_DIR))) {
       const m = /^(.+)\.json$/.exec(file);
-      if (m && !found.has(m[1])) found.set(m[1], new Set());
+      if (m && isTopicName(m[1]) && !found.has(m[1])) found.set(m[1], new Set());
     }
     for (const [name, numbers] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
       // The topic's config file says how many partitions it has; a directory past them is a
@@ -154,11 +167,7 @@ export class LogDirectory {
   #discover(name: string): Topic | undefined {
     const known = this.#topics.get(name);
     if (known || this.#closed) return known;
-    try {
-      validateTopicName(name);
-    } catch {
-      return undefined;
-    }
+    if (!isTopicName(name)) return undefined;
     const stored = this.#readStored(name);
     if (!stored) return undefined;
     return this.#openTopic(name, stored.partitions, this.#storedConfig(name, stored, stored.partitions));
@@ -170,7 +179,7 @@ export class LogDirectory {
    * @throws {StorageError} when the config is invalid or the partition count is out of range
    */
   #storedConfig(name: string, stored: StoredTopic | undefined, partitions: number): TopicConfig {
-    const where = `${this.dir}/${TOPICS_DIR}/${name}.json`;
+    const where = topicConfigPath(this.dir, name);
     if (partitions > MAX_PARTITIONS) {
       throw new StorageError(
         `Cannot open topic "${name}": ${partitions} partitions is more than ${MAX_PARTITIONS} (check ${where} and its partition directories)`,
@@ -190,7 +199,7 @@ export class LogDirectory {
 
   #readStored(name: string): StoredTopic | undefined {
     try {
-      const value = JSON.parse(fs.readFileSync(`${this.dir}/${TOPICS_DIR}/${name}.json`, "utf8"));
+      const value = JSON.parse(fs.readFileSync(topicConfigPath(this.dir, name), "utf8"));
       if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) return value;
     } catch { /* missing or unreadable: defaults, partitions from the directories */ }
     return undefined;
@@ -200,7 +209,7 @@ export class LogDirectory {
     const logs: PartitionLog[] = [];
     try {
       for (let p = 0; p < partitions; p++) {
-        logs.push(PartitionLog.open(`${this.dir}/${name}-${p}`, name, p, config, { writer: false }));
+        logs.push(PartitionLog.open(partitionDirPath(this.dir, name, p), name, p, config, { writer: false }));
       }
     } catch (err) {
       for (const log of logs) log.abandon();
@@ -228,7 +237,7 @@ export class LogDirectory {
   topics(): string[] {
     if (!this.#closed) {
       try {
-        for (const file of fs.readdirSync(`${this.dir}/${TOPICS_DIR}`)) {
+        for (const file of fs.readdirSync(joinLogPath(this.dir, TOPICS_DIR))) {
           const m = /^(.+)\.json$/.exec(file);
           if (m && !this.#topics.has(m[1])) this.#discover(m[1]);
         }
@@ -283,7 +292,7 @@ export class LogDirectory {
     }
     const config = resolveLogConfig(options.config ?? {}, this.#defaults);
     const stored: StoredTopic = { version: 0, name, partitions, config };
-    writeFileAtomic(`${this.dir}/${TOPICS_DIR}/${name}.json`, JSON.stringify(stored, null, 2) + "\n");
+    writeFileAtomic(topicConfigPath(this.dir, name), JSON.stringify(stored, null, 2) + "\n");
     const topic = this.#openTopic(name, partitions, config);
     syncDirectory(this.dir);
     return topic;
@@ -300,7 +309,7 @@ export class LogDirectory {
    */
   async deleteTopic(name: string): Promise<void> {
     this.#checkOpen(`delete topic "${name}"`);
-    if (typeof name !== "string") throw new InvalidTopicError(String(name), "a topic name must be a string");
+    validateTopicName(name);
     const topic = this.topic(name);
     for (const log of topic.logs) log.acquireWriterLock();
     this.#topics.delete(name);
@@ -308,14 +317,14 @@ export class LogDirectory {
     const id = Math.floor(Math.random() * 2 ** 32).toString(16);
     const doomed: string[] = [];
     for (let p = 0; p < topic.partitions; p++) {
-      const from = `${this.dir}/${name}-${p}`;
+      const from = partitionDirPath(this.dir, name, p);
       // As Kafka's logDeleteDirName: the topic part is cut so that the name fits in 255 bytes.
       const suffix = `-${p}.${id}-delete`;
-      const to = `${this.dir}/${name.slice(0, 255 - suffix.length)}${suffix}`;
+      const to = joinLogPath(this.dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
       fs.renameSync(from, to);
       doomed.push(to);
     }
-    fs.rmSync(`${this.dir}/${TOPICS_DIR}/${name}.json`, { force: true });
+    fs.rmSync(topicConfigPath(this.dir, name), { force: true });
     syncDirectory(this.dir);
     for (const path of doomed) fs.rmSync(path, { recursive: true, force: true });
   }

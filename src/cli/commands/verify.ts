@@ -35,7 +35,7 @@ import {
   type RecordBatchHeader,
   UnknownTopicOrPartitionError,
 } from "../../../mod.ts";
-import { parsePartitionDirName } from "../../topic/topic_name.ts";
+import { parsePartitionDirName } from "../../runtime/log_paths.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   LOG_START_OFFSET_CHECKPOINT,
