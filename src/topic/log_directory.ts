@@ -4,11 +4,7 @@
  *
  * @module
  */
-import {
-  StorageError,
-  TopicExistsError,
-  UnknownTopicOrPartitionError,
-} from "../errors.ts";
+import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
