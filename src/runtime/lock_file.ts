@@ -1,19 +1,27 @@
 /**
  * Lock files: who writes a partition, who changes a consumer group's state. A lock is a small
  * JSON file created atomically (written beside its name, then hard-linked to it, which fails if
- * the name exists), holding the owner's process id, host, boot id and process start time, and a
- * random token:
+ * the name exists), holding the owner's process id, host, start time and a random token:
  *
  * ```
- * LockFile => { version: 0, pid, token, hostname, bootId?, startTime?, acquiredAt, transient? }   (JSON)
+ * LockFile => { version: 0, pid, token, hostname, bootId?, startTime?, startedAt?, osLock?,
+ *               acquiredAt, transient? }   (JSON)
  * ```
  *
  * A lock whose owner is dead is stale and is taken over, so a crashed process never leaves one
- * stuck. The owner is dead when, on this host, `process.kill(pid, 0)` fails with ESRCH, when the
- * machine has rebooted since (Linux boot id), or when the pid now belongs to a process that
- * started later (Linux `/proc/<pid>/stat` start time: a reused pid). A lock from another host is
- * always taken as live. Two processes taking over the same stale lock are serialised by a second
- * exclusive file, `<lock>.<token>.takeover`.
+ * stuck, and a live owner's lock never is. The owner holds an advisory OS lock (`flock(2)`,
+ * runtime/advisory_lock.ts) on the lock file for as long as it holds the lock (`osLock: true`):
+ * the kernel drops it when the owner dies, kill -9 included, so any process that may open the
+ * file can tell a dead owner from a live one, whatever its permissions (Deno without
+ * `--allow-run`/`--allow-sys` can ask nothing about another process). Where a runtime offers no
+ * advisory lock, the owner is dead when, on this host, `process.kill(pid, 0)` fails with ESRCH,
+ * when the machine has rebooted since (Linux boot id), or when the pid now belongs to a process
+ * that started later (a reused pid: Linux `/proc/<pid>/stat` start time against the recorded
+ * `startTime`, or against `startedAt`, the owner's `performance.timeOrigin`, which every process
+ * can read for itself). A lock from another host is taken as live; a lock naming host
+ * `"localhost"` (written by a process that could not read its host name) is taken as this host's.
+ * Two processes taking over the same stale lock are serialised by a second exclusive file,
+ * `<lock>.<token>.takeover`.
  *
  * Deno and Bun both implement what this needs from `node:fs`, `node:os` and `process.kill`.
  *
@@ -22,7 +30,13 @@
 import * as os from "node:os";
 import process from "node:process";
 import { StorageError } from "../errors.ts";
+import { type AdvisoryLock, isAdvisoryLockHeld, tryAdvisoryLock } from "./advisory_lock.ts";
 import { fs } from "./file_system.ts";
+
+/** The host name recorded by a process that cannot read its own (Deno without `--allow-sys`). */
+const UNKNOWN_HOST = "localhost";
+/** How far apart a process's start time in `/proc` and its own `performance.timeOrigin` may be, ms. */
+const START_TOLERANCE_MS = 5_000;
 
 /** What a lock file records about its owner. */
 export interface LockOwner {
@@ -38,6 +52,10 @@ export interface LockOwner {
   bootId?: string;
   /** The owner's start time in clock ticks since boot (Linux `/proc/<pid>/stat`), if known. */
   startTime?: string;
+  /** When the owner started, ms since the epoch (its `performance.timeOrigin`). */
+  startedAt?: number;
+  /** Whether the owner holds an advisory OS lock on the lock file while it holds the lock. */
+  osLock?: boolean;
   /** When the lock was taken, ms since the epoch. */
   acquiredAt: number;
   /** Whether the owner holds it only for a moment (a recovery at open): worth waiting for. */
@@ -72,18 +90,50 @@ function processStartTime(pid: number): string | undefined {
   }
 }
 
-let cachedSelf: { hostname: string; bootId?: string; startTime?: string } | undefined;
+let cachedBootTime: number | null | undefined;
+
+/**
+ * When a process started, ms since the epoch, from `/proc/<pid>/stat` and `/proc/stat` (boot time,
+ * whole seconds; 100 clock ticks a second, Linux's USER_HZ); `undefined` where there is no `/proc`.
+ */
+function processStartedAt(pid: number): number | undefined {
+  if (cachedBootTime === undefined) {
+    try {
+      const m = /^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"));
+      cachedBootTime = m ? Number(m[1]) * 1000 : null;
+    } catch {
+      cachedBootTime = null;
+    }
+  }
+  if (cachedBootTime === null) return undefined;
+  const ticks = processStartTime(pid);
+  return ticks === undefined ? undefined : cachedBootTime + Number(ticks) * 10;
+}
+
+interface SelfIdentity {
+  hostname: string;
+  bootId?: string;
+  startTime?: string;
+  startedAt: number;
+}
+
+let cachedSelf: SelfIdentity | undefined;
 
 function hostname(): string {
   try {
     return os.hostname();
   } catch {
-    return "localhost"; // Deno without --allow-sys: every process here says the same
+    return UNKNOWN_HOST; // Deno without --allow-sys: every process here says the same
   }
 }
 
-function self(): { hostname: string; bootId?: string; startTime?: string } {
-  cachedSelf ??= { hostname: hostname(), bootId: bootId(), startTime: processStartTime(process.pid) };
+function self(): SelfIdentity {
+  cachedSelf ??= {
+    hostname: hostname(),
+    bootId: bootId(),
+    startTime: processStartTime(process.pid),
+    startedAt: Math.floor(performance.timeOrigin),
+  };
   return cachedSelf;
 }
 
@@ -97,6 +147,8 @@ export interface ProcessIdentity {
   bootId?: string;
   /** The process start time in clock ticks since boot (Linux), if known. */
   startTime?: string;
+  /** When the process started, ms since the epoch (its `performance.timeOrigin`): always known for this process. */
+  startedAt?: number;
 }
 
 /**
@@ -129,21 +181,49 @@ export function processIdentity(): ProcessIdentity {
  */
 export function isLockOwnerAlive(owner: ProcessIdentity): boolean {
   const me = self();
-  if (owner.hostname !== me.hostname) return true;
+  const sameHost = owner.hostname === me.hostname || owner.hostname === UNKNOWN_HOST ||
+    me.hostname === UNKNOWN_HOST;
+  if (!sameHost) return true;
   if (owner.bootId !== undefined && me.bootId !== undefined && owner.bootId !== me.bootId) return false;
-  if (owner.pid === process.pid) return owner.startTime === undefined || owner.startTime === me.startTime;
+  if (owner.pid === process.pid) {
+    if (owner.startTime !== undefined && me.startTime !== undefined) return owner.startTime === me.startTime;
+    return owner.startedAt === undefined || Math.abs(owner.startedAt - me.startedAt) < START_TOLERANCE_MS;
+  }
   try {
     process.kill(owner.pid, 0);
   } catch (err) {
     if ((err as { code?: string }).code === "ESRCH") return false;
     // EPERM: the process exists but belongs to another user. (Deno without --allow-run cannot
-    // ask: the owner is taken as live.)
+    // ask: /proc may still answer below.)
   }
   if (owner.startTime !== undefined) {
     const now = processStartTime(owner.pid);
-    if (now !== undefined && now !== owner.startTime) return false;
+    if (now !== undefined) return now === owner.startTime;
   }
+  const startedAt = processStartedAt(owner.pid);
+  if (startedAt === undefined) {
+    // /proc is readable (the boot time was) but has no entry for the pid: the process is gone.
+    return !(typeof cachedBootTime === "number" && !fs.existsSync(`/proc/${owner.pid}`));
+  }
+  // The pid now belongs to a process that started after the owner: the owner is gone.
+  if (owner.startedAt !== undefined && startedAt > owner.startedAt + START_TOLERANCE_MS) return false;
   return true;
+}
+
+/**
+ * Whether the owner recorded in a lock file is still running: by its advisory OS lock when it
+ * holds one (`osLock`) and this runtime can test it, else by {@linkcode isLockOwnerAlive}.
+ *
+ * @param path the lock file
+ * @param owner what it records
+ * @returns `false` only when the owner is known to be gone
+ */
+function isLockFileOwnerAlive(path: string, owner: LockOwner): boolean {
+  if (owner.osLock && owner.pid !== process.pid) {
+    const held = isAdvisoryLockHeld(path);
+    if (held !== undefined) return held;
+  }
+  return isLockOwnerAlive(owner);
 }
 
 /**
@@ -174,14 +254,38 @@ export function readLockOwner(path: string): LockOwner | null | undefined {
   return null;
 }
 
-/** Creates `path` holding `contents` only if it does not exist, atomically (link, not open). */
-function createExclusive(path: string, contents: string, token: string): boolean {
+/**
+ * Creates `path` holding `contents` only if it does not exist, atomically (link, not open). With
+ * `hold`, the new file is locked (advisory) before it appears under its name: `contents` is then
+ * a function of whether the lock was taken, and the lock is returned (`null` when it could not be).
+ */
+function createExclusive(
+  path: string,
+  contents: (osLock: boolean) => string,
+  token: string,
+  hold: true,
+): AdvisoryLock | null | false;
+function createExclusive(path: string, contents: string, token: string): boolean;
+function createExclusive(
+  path: string,
+  contents: string | ((osLock: boolean) => string),
+  token: string,
+  hold = false,
+): AdvisoryLock | null | boolean {
   const tmp = `${path}.${token}.new`;
-  fs.writeFileSync(tmp, contents);
+  let lock: AdvisoryLock | false | undefined;
   try {
+    if (typeof contents === "string") {
+      fs.writeFileSync(tmp, contents);
+    } else {
+      fs.writeFileSync(tmp, "");
+      if (hold) lock = tryAdvisoryLock(tmp);
+      fs.writeFileSync(tmp, contents(!!lock));
+    }
     fs.linkSync(tmp, path);
-    return true;
+    return hold ? lock || null : true;
   } catch (err) {
+    if (lock) lock.release();
     if ((err as { code?: string }).code === "EEXIST") return false;
     throw err;
   } finally {
@@ -214,12 +318,16 @@ function unlinkQuietly(path: string): void {
  */
 export class LockFile {
   #held = true;
+  readonly #osLock: AdvisoryLock | undefined;
 
   /**
    * @param path the lock file's path
    * @param owner what it records (this process)
+   * @param osLock the advisory OS lock held on the file while this lock is held, if any
    */
-  constructor(readonly path: string, readonly owner: LockOwner) {}
+  constructor(readonly path: string, readonly owner: LockOwner, osLock?: AdvisoryLock) {
+    this.#osLock = osLock;
+  }
 
   /** Whether this object still holds the lock (released locks, and locks taken over, do not). */
   get held(): boolean {
@@ -232,7 +340,11 @@ export class LockFile {
   release(): void {
     if (!this.#held) return;
     this.#held = false;
-    if (readLockOwner(this.path)?.token === this.owner.token) unlinkQuietly(this.path);
+    try {
+      if (readLockOwner(this.path)?.token === this.owner.token) unlinkQuietly(this.path);
+    } finally {
+      this.#osLock?.release();
+    }
   }
 }
 
@@ -260,22 +372,31 @@ export function tryLock(path: string, options: { transient?: boolean } = {}): Lo
     hostname: me.hostname,
     bootId: me.bootId,
     startTime: me.startTime,
+    startedAt: me.startedAt,
     acquiredAt: Date.now(),
     ...(options.transient ? { transient: true } : {}),
   };
-  const contents = JSON.stringify(owner) + "\n";
+  const contents = (osLock: boolean) => JSON.stringify(osLock ? { ...owner, osLock } : owner) + "\n";
   try {
     for (let attempt = 0; attempt < 20; attempt++) {
-      if (createExclusive(path, contents, owner.token)) return new LockFile(path, owner);
+      const got = createExclusive(path, contents, owner.token, true);
+      if (got !== false) {
+        return new LockFile(path, got === null ? owner : { ...owner, osLock: true }, got ?? undefined);
+      }
       const current = readLockOwner(path);
       if (current === undefined) continue; // released meanwhile: try again
-      if (current !== null && isLockOwnerAlive(current)) return current;
+      if (current !== null) {
+        const alive = isLockFileOwnerAlive(path, current);
+        if (readLockOwner(path)?.token !== current.token) continue; // changed hands meanwhile
+        if (alive) return current;
+      }
       // Stale (its owner is gone) or unreadable: take it over, one taker at a time.
       const staleToken = current?.token ?? "unreadable";
       const marker = `${path}.${staleToken}.takeover`;
-      if (!createExclusive(marker, contents, owner.token)) {
+      const markerLock = createExclusive(marker, contents, owner.token, true);
+      if (markerLock === false) {
         const taker = readLockOwner(marker);
-        if (taker && isLockOwnerAlive(taker)) return taker;
+        if (taker && isLockFileOwnerAlive(marker, taker)) return taker;
         unlinkQuietly(marker); // a taker that died halfway
         continue;
       }
@@ -284,6 +405,7 @@ export function tryLock(path: string, options: { transient?: boolean } = {}): Lo
         if (again === null ? current === null : again?.token === staleToken) unlinkQuietly(path);
       } finally {
         unlinkQuietly(marker);
+        markerLock?.release();
       }
     }
   } catch (err) {

@@ -1,0 +1,19 @@
+// A child process for the lock tests, run on any runtime and under any Deno permissions:
+//   hold <dir> <topic> <partition>    open the log directory, append one record to the partition
+//                                     (taking its writer lock), print "locked", wait to be killed;
+//                                     or print the error's name and exit 3 if the lock is held
+import process from "node:process";
+import { open } from "../../mod.ts";
+
+const [role, dir, topicName, partition] = process.argv.slice(2);
+if (role === "hold") {
+  const log = await open(dir, { retentionCheckIntervalMs: 0 });
+  try {
+    await log.topic(topicName).append([{ partition: Number(partition), value: "held" }]);
+  } catch (err) {
+    process.stdout.write(`${(err as Error).name}\n`);
+    process.exit(3);
+  }
+  process.stdout.write("locked\n");
+  setInterval(() => {}, 1000);
+}
