@@ -45,3 +45,5 @@ export * from "./src/streams/mod.ts";
 export * from "./src/record/mod.ts";
 export * from "./src/errors.ts";
 export * from "./src/consumer/mod.ts";
+export { serve } from "./src/server/broker.ts";
+export type { Broker, ServeOptions } from "./src/server/broker.ts";

@@ -23,6 +23,7 @@ import { dump } from "./commands/dump.ts";
 import { groups } from "./commands/groups.ts";
 import { offsets } from "./commands/offsets.ts";
 import { produce } from "./commands/produce.ts";
+import { serve } from "./commands/serve.ts";
 import { topics } from "./commands/topics.ts";
 import { verify } from "./commands/verify.ts";
 import { BrokenPipeError, isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   verify,
   groups,
   offsets,
+  serve,
 ];
 
 function generalHelp(): string {

@@ -1,0 +1,123 @@
+/**
+ * `reel serve`: a Kafka broker over a log directory, until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import process from "node:process";
+import { open } from "../../../mod.ts";
+import { serve as startBroker } from "../../server/broker.ts";
+import {
+  integerOption,
+  optionalString,
+  type OptionValues,
+  parseInteger,
+  requireString,
+  UsageError,
+} from "../args.ts";
+import type { Command } from "../command.ts";
+
+/**
+ * Splits `host:port` (`[v6]:port` for IPv6).
+ *
+ * @param text the address
+ * @param what the option, for the message
+ * @returns the host and port
+ * @throws {UsageError} when it is not `host:port`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseHostPort } from "./serve.ts";
+ * assert.deepEqual(parseHostPort("127.0.0.1:9092", "--listen"), { host: "127.0.0.1", port: 9092 });
+ * assert.deepEqual(parseHostPort("[::1]:0", "--listen"), { host: "::1", port: 0 });
+ * ```
+ */
+export function parseHostPort(text: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`Invalid ${what} ${JSON.stringify(text)}: expected host:port`);
+  return { host: m[1] ?? m[2], port: parseInteger(m[3], `${what} port`, 0, 65535) };
+}
+
+/** `reel serve`. */
+export const serve: Command = {
+  name: "serve",
+  summary: "Serve a log directory to Kafka clients (the Kafka wire protocol)",
+  help: `Usage: reel serve --dir D [--listen HOST:PORT] [options]
+
+Runs a Kafka broker over the log directory D (created if missing) until SIGINT
+or SIGTERM: Kafka clients (the Java client, librdkafka/kcat, kafkajs, ...)
+produce to and consume from its topics. One node: it is the controller, the
+leader of every partition. Prints "listening on HOST:PORT" once ready.
+
+Options:
+  --dir D                       the log directory
+  --listen HOST:PORT            where to listen (default 127.0.0.1:9092; port 0
+                                lets the system choose)
+  --advertised-listener H:P     the address clients are told to connect to
+                                (default: the listen address)
+  --node-id N                   the broker's node ID (default 0)
+  --num-partitions N            partitions of auto-created topics (default 1)
+  --no-auto-create              do not create topics that Metadata or Produce
+                                name (auto.create.topics.enable=false)
+  --max-request-bytes N         refuse larger requests (socket.request.max.bytes,
+                                default 104857600)
+  --verbose                     print the stack of an error
+  -h, --help                    show this help
+
+Example:
+  reel serve --dir data --listen 127.0.0.1:9092
+  kcat -b 127.0.0.1:9092 -L
+`,
+  options: {
+    dir: { type: "string" },
+    listen: { type: "string" },
+    "advertised-listener": { type: "string" },
+    "node-id": { type: "string" },
+    "num-partitions": { type: "string" },
+    "no-auto-create": { type: "boolean" },
+    "max-request-bytes": { type: "string" },
+  },
+  async run(values: OptionValues): Promise<number> {
+    const dir = requireString(values, "dir");
+    const listenAt = parseHostPort(optionalString(values, "listen") ?? "127.0.0.1:9092", "--listen");
+    const advertisedText = optionalString(values, "advertised-listener");
+    const advertised = advertisedText !== undefined
+      ? parseHostPort(advertisedText, "--advertised-listener")
+      : undefined;
+    const nodeId = integerOption(values, "node-id", 0, 2 ** 31 - 1) ?? 0;
+    const numPartitions = integerOption(values, "num-partitions", 1, 100_000) ?? 1;
+    const maxRequestBytes = integerOption(values, "max-request-bytes", 8, 2 ** 31 - 1);
+    const log = await open(dir);
+    const stop = new AbortController();
+    let broker;
+    try {
+      broker = await startBroker(log, {
+        hostname: listenAt.host,
+        port: listenAt.port,
+        advertisedHost: advertised?.host,
+        advertisedPort: advertised?.port,
+        nodeId,
+        numPartitions,
+        autoCreateTopics: values["no-auto-create"] !== true,
+        maxRequestBytes,
+        signal: stop.signal,
+      });
+    } catch (err) {
+      await log.close();
+      throw err;
+    }
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = () => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        resolve();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+    process.stderr.write(`reel: listening on ${broker.address}\n`);
+    await stopped;
+    await broker.close();
+    process.stderr.write("reel: stopped\n");
+    return 0;
+  },
+};

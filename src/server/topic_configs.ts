@@ -1,0 +1,91 @@
+/**
+ * Kafka's topic config names (`retention.ms`, `flush.messages`, …; Kafka `TopicConfig.java`) to
+ * reel's {@linkcode LogConfig} and back, for CreateTopics and DescribeConfigs.
+ *
+ * @module
+ */
+import type { LogConfig } from "../log/log_config.ts";
+
+/** The Kafka topic configs reel keeps, and the {@linkcode LogConfig} key of each. */
+const NUMERIC: Readonly<Record<string, keyof LogConfig>> = {
+  "segment.bytes": "segmentBytes",
+  "segment.ms": "segmentMs",
+  "index.interval.bytes": "indexIntervalBytes",
+  "max.message.bytes": "maxMessageBytes",
+  "retention.ms": "retentionMs",
+  "retention.bytes": "retentionBytes",
+  "flush.ms": "fsyncIntervalMs",
+};
+
+/** Configs accepted with only the value Kafka's own default has (single node, delete policy, producer's codec). */
+const FIXED: Readonly<Record<string, readonly string[]>> = {
+  "cleanup.policy": ["delete"],
+  "compression.type": ["producer"],
+  "message.timestamp.type": ["CreateTime"],
+  "min.insync.replicas": ["1"],
+  "unclean.leader.election.enable": ["false", "true"],
+};
+
+/**
+ * Turns Kafka topic configs into a partial {@linkcode LogConfig}. `flush.messages=1` means an
+ * fsync before each acknowledgement (`fsync: "always"`); `flush.ms` sets the interval of
+ * `fsync: "interval"`.
+ *
+ * @param configs name and value pairs, as CreateTopics carries them
+ * @returns the config, or the first problem as text (answered with INVALID_CONFIG)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logConfigFromKafka } from "./topic_configs.ts";
+ * assert.deepEqual(logConfigFromKafka([{ name: "retention.ms", value: "1000" }]), { retentionMs: 1000 });
+ * assert.equal(typeof logConfigFromKafka([{ name: "cleanup.policy", value: "compact" }]), "string");
+ * ```
+ */
+export function logConfigFromKafka(
+  configs: readonly { name: string; value: string | null }[],
+): Partial<LogConfig> | string {
+  const out: Partial<LogConfig> = {};
+  for (const { name, value } of configs) {
+    if (value === null) continue;
+    const key = NUMERIC[name];
+    if (key !== undefined) {
+      const n = Number(value);
+      if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) {
+        return `Invalid value ${value} for config ${name}`;
+      }
+      (out as Record<string, number>)[key] = n;
+      if (key === "fsyncIntervalMs") out.fsync ??= "interval";
+    } else if (name === "flush.messages") {
+      if (value === "1") out.fsync = "always";
+      else if (!/^\d+$/.test(value)) return `Invalid value ${value} for config ${name}`;
+    } else if (FIXED[name] !== undefined) {
+      if (!FIXED[name].includes(value)) {
+        return `Unsupported value ${value} for config ${name}: reel supports ${FIXED[name].join(", ")}`;
+      }
+    } else {
+      return `Unknown or unsupported topic config ${name}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * A {@linkcode LogConfig} as Kafka topic configs (for DescribeConfigs).
+ *
+ * @param config the topic's config
+ * @returns name and value pairs, sorted by name
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LOG_CONFIG } from "../log/log_config.ts";
+ * import { logConfigToKafka } from "./topic_configs.ts";
+ * const configs = logConfigToKafka(DEFAULT_LOG_CONFIG);
+ * assert.equal(configs.find((c) => c.name === "retention.ms")?.value, "604800000");
+ * ```
+ */
+export function logConfigToKafka(config: Readonly<LogConfig>): { name: string; value: string }[] {
+  const out = Object.entries(NUMERIC).map(([name, key]) => ({ name, value: String(config[key]) }));
+  out.push({ name: "flush.messages", value: config.fsync === "always" ? "1" : "9223372036854775807" });
+  for (const [name, values] of Object.entries(FIXED)) out.push({ name, value: values[0] });
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

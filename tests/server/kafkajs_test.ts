@@ -1,0 +1,49 @@
+// kafkajs (a Kafka client none of us wrote) against `serve()`, in this process, on Deno and Bun:
+// admin, producer, and what it produced read back by reel byte for byte.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
+import { withBroker } from "./_helpers.ts";
+
+const text = new TextDecoder();
+
+describe("kafkajs against reel serve", () => {
+  test("admin creates a topic, the producer sends keyed records with headers, reel reads them back as sent", async () => {
+    await withBroker(async (broker, log) => {
+      const kafka = new Kafka({ clientId: "t", brokers: [broker.address], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      assert.equal(await admin.createTopics({ topics: [{ topic: "orders", numPartitions: 3 }] }), true);
+      assert.deepEqual(await admin.listTopics(), ["orders"]);
+      const meta = await admin.fetchTopicMetadata({ topics: ["orders"] });
+      assert.equal(meta.topics[0].partitions.length, 3);
+      const producer = kafka.producer();
+      await producer.connect();
+      const messages = Array.from({ length: 30 }, (_, i) => ({
+        key: `k${i % 7}`,
+        value: `value-${i}`,
+        headers: { h: `x${i}` },
+        timestamp: String(1_700_000_000_000 + i),
+      }));
+      const sent = await producer.send({ topic: "orders", messages, acks: -1 });
+      assert.equal(sent.length, 3); // one result per partition written
+      const offsets = await admin.fetchTopicOffsets("orders");
+      assert.equal(offsets.reduce((n, o) => n + Number(o.high), 0), 30);
+      await producer.disconnect();
+      await admin.disconnect();
+      const got = [];
+      for await (const r of log.topic("orders").readable()) got.push(r);
+      assert.equal(got.length, 30);
+      got.sort((a, b) => Number(a.timestamp) - Number(b.timestamp));
+      for (const [i, r] of got.entries()) {
+        assert.equal(text.decode(r.key!), messages[i].key);
+        assert.equal(text.decode(r.value!), messages[i].value);
+        assert.equal(r.timestamp, 1_700_000_000_000 + i);
+        assert.equal(r.headers.length, 1);
+        assert.equal(r.headers[0].key, "h");
+        assert.equal(text.decode(r.headers[0].value!), `x${i}`);
+      }
+    });
+  });
+});

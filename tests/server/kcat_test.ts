@@ -1,0 +1,72 @@
+// librdkafka through Debian's kcat (a Kafka client none of us wrote) against `serve()`: metadata,
+// produce and consume with each compression codec, consume from a timestamp. Skipped when kcat
+// is not installed (.ci/run installs it).
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import { withBroker } from "./_helpers.ts";
+
+const HAS_KCAT = spawnSync("kcat", ["-V"]).status === 0;
+
+/** Runs kcat without blocking the event loop (the broker runs in this process). */
+function kcat(
+  args: string[],
+  input = "",
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => stdout += d);
+    child.stderr.on("data", (d) => stderr += d);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe("kcat (librdkafka) against reel serve", { skip: !HAS_KCAT }, () => {
+  test("-L lists the broker as controller and the topics with their partitions", async () => {
+    await withBroker(async (broker, log) => {
+      await log.createTopic("three", { partitions: 3 });
+      const res = await kcat(["-b", broker.address, "-L", "-J"]);
+      assert.equal(res.status, 0, res.stderr);
+      const meta = JSON.parse(res.stdout);
+      assert.equal(meta.controllerid, 0);
+      assert.deepEqual(meta.brokers.map((b: { name: string }) => b.name), [`${broker.address}`]);
+      const topic = meta.topics.find((t: { topic: string }) => t.topic === "three");
+      assert.equal(topic.partitions.length, 3);
+      assert.ok(topic.partitions.every((p: { leader: number }) => p.leader === 0));
+    });
+  });
+
+  for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
+    test(`produce and consume with compression ${codec}: reel and kcat read the same keys and values`, async () => {
+      await withBroker(async (broker, log) => {
+        const lines = Array.from({ length: 50 }, (_, i) => `key${i % 5}:value-${codec}-${i}`);
+        const produced = await kcat(
+          ["-b", broker.address, "-P", "-t", "c", "-K:", "-z", codec, "-X", "partitioner=murmur2_random"],
+          lines.join("\n") + "\n",
+        );
+        assert.equal(produced.status, 0, produced.stderr);
+        const got = [];
+        for await (const r of log.topic("c").readable()) {
+          got.push(`${new TextDecoder().decode(r.key!)}:${new TextDecoder().decode(r.value!)}`);
+        }
+        assert.deepEqual(got, lines);
+        const consumed = await kcat(["-b", broker.address, "-C", "-t", "c", "-e", "-f", "%k:%s\\n"]);
+        assert.equal(consumed.status, 0, consumed.stderr);
+        assert.deepEqual(consumed.stdout.trim().split("\n"), lines);
+      });
+    });
+  }
+
+  test("consume from a timestamp starts at the first record at or after it", async () => {
+    await withBroker(async (broker, log) => {
+      const topic = await log.createTopic("ts");
+      await topic.append([1000, 2000, 3000, 4000].map((t) => ({ value: `at-${t}`, timestamp: t })));
+      const res = await kcat(["-b", broker.address, "-C", "-t", "ts", "-o", "s@2500", "-e", "-f", "%s\\n"]);
+      assert.equal(res.status, 0, res.stderr);
+      assert.deepEqual(res.stdout.trim().split("\n"), ["at-3000", "at-4000"]);
+    });
+  });
+});
