@@ -19,7 +19,7 @@ import { type ApiHandler, ErrorCode } from "../broker_context.ts";
 import type { Message } from "../protocol/message_codec.ts";
 import { logConfigFromKafka, logConfigToKafka } from "../topic_configs.ts";
 import { topicIdOf } from "./metadata.ts";
-import { validateTopicName } from "../../topic/topic_name.ts";
+import { validateTopicName } from "../../runtime/log_paths.ts";
 import { ZERO_UUID } from "../protocol/byte_reader.ts";
 
 interface CreateTopicsRequest {
