@@ -5,10 +5,18 @@
  * append-only log of segment files in Apache Kafka's own on-disk format (RecordBatch v2 with
  * CRC-32C, 20-digit segment names, `.index` and `.timeindex`). Produce by piping records into
  * `topic.writable()` or calling `topic.append()`; consume with `for await` over
- * `topic.readable()`. Codecs are `TransformStream`s.
+ * `topic.readable()`, or with a {@linkcode Consumer} in a consumer group. Codecs are
+ * `TransformStream`s.
+ *
+ * This module is the application's API. Tools reach the layers below through subpath exports:
+ * `./record` (the record format: record batches, varints, CRC-32C, compression), `./log`
+ * (`PartitionLog`, one partition's log), `./producer` (partitioner, accumulator, sinks),
+ * `./consumer` (assignors, the fetch source, group internals), `./streams` (every codec and the
+ * record field helpers) and `./cli`.
  *
  * @example Ingest gzipped JSON lines and read them back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonLineRecordStream, LineStream, open } from "./mod.ts";
  *
  * const log = await open(Deno.makeTempDirSync());
@@ -21,7 +29,7 @@
  *   .pipeTo(topic.writable());
  * let n = 0;
  * for await (const _ of topic.readable({ from: "earliest" })) n++;
- * console.log(n); // 39244
+ * assert.equal(n, 39244);
  * await log.close();
  * ```
  *
@@ -32,18 +40,62 @@ export type { CreateTopicOptions, OpenOptions, TopicConfig } from "./src/topic/l
 export { Topic } from "./src/topic/topic.ts";
 export type { AppendOptions, PartitionDescription, RecordMetadata } from "./src/topic/topic.ts";
 export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/runtime/log_paths.ts";
-export { murmur2, partitionForKey, StickyPartitioner, toPositive } from "./src/topic/partitioner.ts";
 export { DEFAULT_LOG_CONFIG } from "./src/log/log_config.ts";
 export type { FsyncPolicy, LogConfig } from "./src/log/log_config.ts";
-export { PartitionLog, WRITER_LOCK_FILE } from "./src/log/partition_log.ts";
-export type { AppendInfo, FetchData, LoadReport, ReadCursor } from "./src/log/partition_log.ts";
-export type { PartitionLogOptions } from "./src/log/partition_log.ts";
-export type { ReadableOptions, StartPosition } from "./src/streams/fetch_source.ts";
-export type { WritableBatchesOptions, WritableOptions } from "./src/streams/produce_sink.ts";
-export type { ConsumedRecord, ProducerRecord } from "./src/streams/types.ts";
-export * from "./src/streams/mod.ts";
-export * from "./src/record/mod.ts";
+// The types `topic.partition(n)` hands out; the class itself is a tool (the `./log` subpath export).
+export type {
+  AppendInfo,
+  FetchData,
+  LoadReport,
+  PartitionLog,
+  ReadCursor,
+  SegmentInfo,
+} from "./src/log/partition_log.ts";
+export type { ReadableOptions, StartPosition } from "./src/consumer/fetch_source.ts";
+export type { WritableBatchesOptions, WritableOptions } from "./src/producer/produce_sink.ts";
+export type { ConsumedRecord } from "./src/record/consumed_record.ts";
+export type { ProducerRecord } from "./src/record/producer_record.ts";
+export type { Record, RecordHeader } from "./src/record/record.ts";
+export { CompressionType } from "./src/record/compression.ts";
+export {
+  bytesCodec,
+  jsonCodec,
+  JsonLineRecordStream,
+  type JsonLineRecordStreamOptions,
+  JsonParseStream,
+  LengthPrefixedFrameDecoderStream,
+  type LengthPrefixedFrameDecoderStreamOptions,
+  LengthPrefixedFrameEncoderStream,
+  LineStream,
+  type LineStreamOptions,
+  textCodec,
+  type ValueCodec,
+  ValueDecoderStream,
+  ValueEncoderStream,
+  type ValueEncoderStreamOptions,
+} from "./src/streams/mod.ts";
 export * from "./src/errors.ts";
-export * from "./src/consumer/mod.ts";
+export { Consumer } from "./src/consumer/consumer.ts";
+export type {
+  AutoOffsetReset,
+  ConsumerGroupMetadata,
+  ConsumerOptions,
+  PollOptions,
+} from "./src/consumer/consumer.ts";
+export type { LogDirectoryView, TopicView } from "./src/consumer/log_directory_view.ts";
+export { describeGroup, listGroups } from "./src/consumer/group_admin.ts";
+export type {
+  GroupDescription,
+  GroupMemberDescription,
+  GroupPartitionOffset,
+  GroupStateName,
+} from "./src/consumer/group_admin.ts";
+export type { MemberSubscription, PartitionAssignor } from "./src/consumer/partition_assignor.ts";
+export type {
+  CommittedOffset,
+  ConsumerRebalanceListener,
+  OffsetToCommit,
+  TopicPartition,
+} from "./src/consumer/types.ts";
 export { serve } from "./src/server/broker.ts";
 export type { Broker, ServeOptions } from "./src/server/broker.ts";

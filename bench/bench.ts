@@ -20,7 +20,8 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { crc32c, DEFAULT_LOG_CONFIG, open, RECORD_BATCH_OVERHEAD } from "../mod.ts";
+import { DEFAULT_LOG_CONFIG, open } from "../mod.ts";
+import { crc32c, RECORD_BATCH_OVERHEAD } from "../src/record/mod.ts";
 import type { ProducerRecord, Topic } from "../mod.ts";
 import {
   getPeakRss,

@@ -10,8 +10,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { bench, do_not_optimize, run } from "mitata";
-import { crc32c, decodeRecordBatch, encodeRecordBatch, murmur2 } from "../mod.ts";
-import type { RecordInput } from "../mod.ts";
+import { crc32c, decodeRecordBatch, encodeRecordBatch } from "../src/record/mod.ts";
+import { murmur2 } from "../src/producer/mod.ts";
+import type { RecordInput } from "../src/record/mod.ts";
 import { parseArgs, runtime, runtimeVersion, scriptArgs, valueOf } from "./_common.ts";
 
 const args = parseArgs(scriptArgs());

@@ -31,7 +31,7 @@
 import { CommitFailedError, InconsistentGroupProtocolError, StorageError } from "../errors.ts";
 import { fs, syncDirectory, writeFileAtomic, writeFully } from "../runtime/file_system.ts";
 import { isLockOwnerAlive, LockFile, processIdentity, tryLock } from "../runtime/lock_file.ts";
-import type { LogDirectory } from "../topic/log_directory.ts";
+import type { LogDirectoryView } from "./log_directory_view.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor, selectProtocol } from "./partition_assignor.ts";
 import {
   type CommittedOffset,
@@ -172,6 +172,43 @@ function writeQuietly(path: string, text: string): void {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Runs `fn` holding a group's lock file, waiting (asynchronously) while another process holds it.
+ * `fn` is synchronous, so within one process the lock is never contended.
+ *
+ * @param groupDir the group's directory (it must exist)
+ * @param groupId the group (for the error)
+ * @param fn the critical section
+ * @param timeoutMs how long to wait for another process, ms
+ * @returns what `fn` returns
+ * @throws {StorageError} when the lock stays held by a live process for `timeoutMs`
+ */
+export async function withGroupLock<T>(
+  groupDir: string,
+  groupId: string,
+  fn: () => T,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const path = `${groupDir}/${LOCK_FILE}`;
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 1;; wait = Math.min(wait * 2, 50)) {
+    const got = tryLock(path);
+    if (got instanceof LockFile) {
+      try {
+        return fn();
+      } finally {
+        got.release();
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new StorageError(
+        `Cannot lock consumer group "${groupId}": process ${got.pid} on ${got.hostname} has held its lock for over ${timeoutMs} ms`,
+      );
+    }
+    await sleep(wait);
+  }
+}
+
+/**
  * The files of one consumer group, and the coordinator's work done on them under the group lock.
  * Internal: the consumer and `describeGroup` use it.
  */
@@ -208,7 +245,7 @@ export class GroupCoordinator {
    * @param assignors the assignors this process knows, by name (the built-in ones and any custom)
    */
   constructor(
-    readonly log: LogDirectory,
+    readonly log: LogDirectoryView,
     readonly groupId: string,
     assignors: Readonly<Record<string, PartitionAssignor>> = BUILT_IN_ASSIGNORS,
   ) {
@@ -247,26 +284,9 @@ export class GroupCoordinator {
    *
    * @throws {StorageError} when the lock stays held by a live process for `timeoutMs`
    */
-  async locked<T>(fn: () => T, timeoutMs = 30_000): Promise<T> {
+  locked<T>(fn: () => T, timeoutMs = 30_000): Promise<T> {
     this.ensureDir();
-    const path = `${this.dir}/${LOCK_FILE}`;
-    const deadline = Date.now() + timeoutMs;
-    for (let wait = 1;; wait = Math.min(wait * 2, 50)) {
-      const got = tryLock(path);
-      if (got instanceof LockFile) {
-        try {
-          return fn();
-        } finally {
-          got.release();
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new StorageError(
-          `Cannot lock consumer group "${this.groupId}": process ${got.pid} on ${got.hostname} has held its lock for over ${timeoutMs} ms`,
-        );
-      }
-      await sleep(wait);
-    }
+    return withGroupLock(this.dir, this.groupId, fn, timeoutMs);
   }
 
   /** The group's state file, or `undefined` before the first join. */

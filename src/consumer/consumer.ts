@@ -14,8 +14,8 @@ import {
 } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import { watchDirectory } from "../runtime/watch.ts";
-import type { ConsumedRecord } from "../streams/types.ts";
-import type { LogDirectory } from "../topic/log_directory.ts";
+import type { ConsumedRecord } from "../record/consumed_record.ts";
+import type { LogDirectoryView } from "./log_directory_view.ts";
 import { GroupCoordinator } from "./_group_coordinator.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor } from "./partition_assignor.ts";
 import {
@@ -141,7 +141,7 @@ function checkPositive(name: string, value: number | undefined, fallback: number
  * ```
  */
 export class Consumer implements AsyncIterable<ConsumedRecord> {
-  readonly #log: LogDirectory;
+  readonly #log: LogDirectoryView;
   readonly #groupId: string | undefined;
   readonly #clientId: string;
   readonly #reset: AutoOffsetReset;
@@ -189,7 +189,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {TypeError} for an invalid group id, assignor or option type
    * @throws {RangeError} for an option out of range
    */
-  constructor(log: LogDirectory, options: ConsumerOptions = {}) {
+  constructor(log: LogDirectoryView, options: ConsumerOptions = {}) {
     this.#log = log;
     this.#groupId = options.groupId;
     this.#clientId = options.clientId ?? "reel-consumer";

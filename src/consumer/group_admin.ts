@@ -7,7 +7,7 @@
  * @module
  */
 import { fs } from "../runtime/file_system.ts";
-import type { LogDirectory } from "../topic/log_directory.ts";
+import type { LogDirectoryView } from "./log_directory_view.ts";
 import { decodeGroupId, GroupCoordinator, GROUPS_DIR } from "./_group_coordinator.ts";
 import { sortTopicPartitions, type TopicPartition, topicPartitionKey } from "./types.ts";
 
@@ -87,7 +87,7 @@ export interface GroupDescription {
  * await log.close();
  * ```
  */
-export function listGroups(log: LogDirectory): string[] {
+export function listGroups(log: LogDirectoryView): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(`${log.dir}/${GROUPS_DIR}`);
@@ -114,7 +114,7 @@ export function listGroups(log: LogDirectory): string[] {
  * await log.close();
  * ```
  */
-export function describeGroup(log: LogDirectory, groupId: string): GroupDescription {
+export function describeGroup(log: LogDirectoryView, groupId: string): GroupDescription {
   const group = new GroupCoordinator(log, groupId);
   const now = Date.now();
   const state = group.readState();

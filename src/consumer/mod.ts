@@ -1,17 +1,19 @@
 /**
- * Consumers: Kafka's `KafkaConsumer` over a log directory, consumer groups whose members share
- * partitions across processes, durable committed offsets, and the assignors.
+ * The consumer side (the `./consumer` subpath export): Kafka's `KafkaConsumer` over a log
+ * directory, consumer groups whose members share partitions across processes, durable committed
+ * offsets, the assignors, and the fetch source behind `topic.readable()`.
  *
  * @example Two members of one group split a topic's partitions
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Consumer, describeGroup, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("orders", { partitions: 4 });
  * await topic.append([{ key: "a", value: "1" }, { key: "b", value: "2" }]);
  * const a = new Consumer(log, { groupId: "billing", autoOffsetReset: "earliest" });
  * a.subscribe(["orders"]);
- * console.log((await a.poll({ timeoutMs: 1000 })).length);
- * console.log(describeGroup(log, "billing").members.length); // 1
+ * assert.equal((await a.poll({ timeoutMs: 1000 })).length, 2);
+ * assert.equal(describeGroup(log, "billing").members.length, 1);
  * await a.close();
  * await log.close();
  * ```
@@ -33,3 +35,7 @@ export { RangeAssignor } from "./range_assignor.ts";
 export { RoundRobinAssignor } from "./round_robin_assignor.ts";
 export { StickyAssignor } from "./sticky_assignor.ts";
 export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";
+export { FetchSource } from "./fetch_source.ts";
+export type { ReadableOptions, StartPosition } from "./fetch_source.ts";
+export type { LogDirectoryView, TopicView } from "./log_directory_view.ts";
+export type { ConsumedRecord } from "../record/consumed_record.ts";

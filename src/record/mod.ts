@@ -22,6 +22,8 @@
  */
 
 export type { Record, RecordHeader, RecordInput } from "./record.ts";
+export { normalizeHeaders, type ProducerRecord, toBytes, toRecordInput } from "./producer_record.ts";
+export type { ConsumedRecord } from "./consumed_record.ts";
 export {
   batchSize,
   type DecodedRecordBatch,

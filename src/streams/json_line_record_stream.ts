@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProducerRecord } from "./types.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
 import { fieldGetter, readTimestamp, toKey } from "./_record_fields.ts";
 import { isBlank, parseLine } from "./_parse_line.ts";
 

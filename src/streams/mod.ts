@@ -29,8 +29,6 @@
  * @module
  */
 
-export type { ConsumedRecord, ProducerRecord } from "./types.ts";
-export { normalizeHeaders, toBytes, toRecordInput } from "./types.ts";
 export { LineStream, type LineStreamOptions } from "./line_stream.ts";
 export {
   LengthPrefixedFrameDecoderStream,

@@ -6,7 +6,7 @@
  */
 
 import { InvalidRecordError } from "../errors.ts";
-import type { ConsumedRecord } from "./types.ts";
+import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { ValueCodec } from "./value_codec.ts";
 
 /**

@@ -15,7 +15,7 @@
  */
 
 import { InvalidRecordError } from "../errors.ts";
-import type { ProducerRecord } from "./types.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
 import type { ValueCodec } from "./value_codec.ts";
 import { type FieldGetter, fieldGetter, readTimestamp, toKey } from "./_record_fields.ts";
 

@@ -8,15 +8,16 @@ import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError
 import type { LogConfig } from "../log/log_config.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { CompressionType } from "../record/compression.ts";
-import { FetchSource, type ReadableOptions } from "../streams/fetch_source.ts";
+import type { ConsumedRecord } from "../record/consumed_record.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
+import { FetchSource, type ReadableOptions } from "../consumer/fetch_source.ts";
 import {
   BatchProduceSink,
   ProduceSink,
   type WritableBatchesOptions,
   type WritableOptions,
-} from "../streams/produce_sink.ts";
-import { type EncodedBatch, RecordAccumulator } from "../streams/record_accumulator.ts";
-import type { ConsumedRecord, ProducerRecord } from "../streams/types.ts";
+} from "../producer/produce_sink.ts";
+import { type EncodedBatch, RecordAccumulator } from "../producer/record_accumulator.ts";
 
 /** What `append` tells of each record once it is acknowledged. */
 export interface RecordMetadata {
@@ -69,6 +70,8 @@ export class Topic {
   readonly #appendAccumulators: (RecordAccumulator | undefined)[] = [];
 
   /**
+   * Wraps a topic's open partition logs (`LogDirectory` makes topics; applications get them from it).
+   *
    * @param name the topic name
    * @param logs one open log per partition
    * @param config the topic's log settings
@@ -278,7 +281,7 @@ export class Topic {
    */
   readable(options: ReadableOptions = {}): ReadableStream<ConsumedRecord> {
     return new ReadableStream(
-      new FetchSource<ConsumedRecord>(this, options, false, (p) => this.partition(p)),
+      new FetchSource<ConsumedRecord>(this.name, this.#logs, options, false),
       {
         highWaterMark: 0,
       },
@@ -303,7 +306,7 @@ export class Topic {
    */
   readableBatches(options: ReadableOptions = {}): ReadableStream<ConsumedRecord[]> {
     return new ReadableStream(
-      new FetchSource<ConsumedRecord[]>(this, options, true, (p) => this.partition(p)),
+      new FetchSource<ConsumedRecord[]>(this.name, this.#logs, options, true),
       {
         highWaterMark: 0,
       },

@@ -1,14 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  type MemberSubscription,
-  RangeAssignor,
-  RoundRobinAssignor,
-  selectProtocol,
-  StickyAssignor,
-  type TopicPartition,
-} from "../../mod.ts";
+import type { MemberSubscription, TopicPartition } from "../../mod.ts";
+import { RangeAssignor, RoundRobinAssignor, selectProtocol, StickyAssignor } from "../../src/consumer/mod.ts";
 
 const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`);
 

@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Consumer, describeGroup, open, PartitionLockedError, WRITER_LOCK_FILE } from "../../mod.ts";
+import { Consumer, describeGroup, open, PartitionLockedError } from "../../mod.ts";
+import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
 import process from "node:process";
 import { cleanup, eventually, RUNTIME, spawnChild, text, withTempDir } from "./_helpers.ts";
 

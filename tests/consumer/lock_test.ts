@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { open, PartitionLockedError, WRITER_LOCK_FILE } from "../../mod.ts";
+import { open, PartitionLockedError } from "../../mod.ts";
+import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
 import process from "node:process";
 import { text, withTempDir } from "./_helpers.ts";
 

@@ -11,7 +11,9 @@ import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { decodeRecordBatch, type PartitionLog, type Record, type RecordHeader } from "../../mod.ts";
+import type { RecordHeader } from "../../mod.ts";
+import { decodeRecordBatch, type Record } from "../../src/record/mod.ts";
+import type { PartitionLog } from "../../src/log/mod.ts";
 import { type FileOperation, type InjectedFault, setFaultInjector } from "../../src/runtime/file_system.ts";
 
 /** The repository root. */

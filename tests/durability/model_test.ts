@@ -13,19 +13,18 @@ import fc from "fast-check";
 import {
   type CompressionType,
   type ConsumedRecord,
-  encodeRecordBatch,
   type LogDirectory,
   OffsetOutOfRangeError,
   open,
-  partitionForKey,
   type ProducerRecord,
   type RecordHeader,
   type RecordMetadata,
   RecordTooLargeError,
   type Topic,
   type TopicConfig,
-  toRecordInput,
 } from "../../mod.ts";
+import { encodeRecordBatch, toRecordInput } from "../../src/record/mod.ts";
+import { partitionForKey } from "../../src/producer/mod.ts";
 import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
 import { envInt, fcParams, fraction, readLog, recordHash, RUNTIME, withTempDir } from "./_helpers.ts";
 

@@ -11,12 +11,12 @@ import * as path from "node:path";
 import {
   type ConsumedRecord,
   CorruptRecordError,
-  encodeRecordBatch,
   open,
   RecordTooLargeError,
   ReelError,
   type Topic,
 } from "../../mod.ts";
+import { encodeRecordBatch } from "../../src/record/mod.ts";
 import {
   PowerLoss,
   ROOT,

@@ -16,7 +16,6 @@ import {
   type CompressionType,
   type ConsumedRecord,
   CorruptRecordError,
-  encodeRecordBatch,
   InvalidRecordError,
   InvalidTopicError,
   jsonCodec,
@@ -27,16 +26,14 @@ import {
   OffsetOutOfRangeError,
   open,
   type ProducerRecord,
-  type RecordInput,
   RecordTooLargeError,
   ReelError,
-  setBaseOffset,
   textCodec,
   type Topic,
-  toRecordInput,
   UnknownTopicOrPartitionError,
   ValueDecoderStream,
 } from "../../mod.ts";
+import { encodeRecordBatch, type RecordInput, setBaseOffset, toRecordInput } from "../../src/record/mod.ts";
 import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
 import {
   envInt,

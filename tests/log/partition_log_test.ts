@@ -4,17 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import {
-  decodeRecordBatch,
-  encodeRecordBatch,
-  type LogConfig,
-  OffsetOutOfRangeError,
-  PartitionLog,
-  type Record,
-  type RecordInput,
-  RecordTooLargeError,
-  StorageError,
-} from "../../mod.ts";
+import { type LogConfig, OffsetOutOfRangeError, RecordTooLargeError, StorageError } from "../../mod.ts";
+import { decodeRecordBatch, encodeRecordBatch, type Record, type RecordInput } from "../../src/record/mod.ts";
+import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { batchSize } from "../../src/record/record_batch.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";

@@ -4,15 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import {
-  CorruptRecordError,
-  decodeRecordBatch,
-  encodeRecordBatch,
-  type LogConfig,
-  PartitionLog,
-  type Record,
-  type RecordInput,
-} from "../../mod.ts";
+import { CorruptRecordError, type LogConfig } from "../../mod.ts";
+import { decodeRecordBatch, encodeRecordBatch, type Record, type RecordInput } from "../../src/record/mod.ts";
+import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { readCheckpoint, RECOVERY_POINT_CHECKPOINT } from "../../src/log/checkpoint.ts";
 

@@ -6,16 +6,16 @@ import * as path from "node:path";
 import fc from "fast-check";
 import {
   type ConsumedRecord,
-  decodeRecordBatch,
   type LogDirectory,
   open,
-  partitionForKey,
   type ProducerRecord,
   RecordTooLargeError,
   type Topic,
   type TopicConfig,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
+import { decodeRecordBatch } from "../../src/record/mod.ts";
+import { partitionForKey } from "../../src/producer/mod.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
 const encoder = new TextEncoder();

@@ -8,7 +8,7 @@ import { JsonParseStream } from "../../src/streams/json_parse_stream.ts";
 import { JsonLineRecordStream } from "../../src/streams/json_line_record_stream.ts";
 import { getField, parseTimestamp } from "../../src/streams/record_fields.ts";
 import { LineStream } from "../../src/streams/line_stream.ts";
-import type { ConsumedRecord } from "../../src/streams/types.ts";
+import type { ConsumedRecord } from "../../src/record/consumed_record.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
 
 const encoder = new TextEncoder();

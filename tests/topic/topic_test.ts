@@ -7,14 +7,13 @@ import { fileURLToPath } from "node:url";
 import {
   type ConsumedRecord,
   type LogDirectory,
-  murmur2,
   OffsetOutOfRangeError,
   open,
-  partitionForKey,
   type Topic,
   type TopicConfig,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
+import { murmur2, partitionForKey } from "../../src/producer/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -20,7 +20,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   validateRecordBatch,
-} from "../../../mod.ts";
+} from "../../record/mod.ts";
 import type { OptionValues } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";

@@ -26,6 +26,7 @@
  * @module
  */
 import fs from "node:fs";
+import { UnknownTopicOrPartitionError } from "../../../mod.ts";
 import {
   crc32c,
   decodeRecordBatch,
@@ -33,8 +34,7 @@ import {
   readRecordBatchHeader,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
-  UnknownTopicOrPartitionError,
-} from "../../../mod.ts";
+} from "../../record/mod.ts";
 import { parsePartitionDirName } from "../../runtime/log_paths.ts";
 import {
   CLEAN_SHUTDOWN_FILE,

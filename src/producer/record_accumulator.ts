@@ -11,8 +11,8 @@ import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { RecordInput } from "../record/record.ts";
 import type { CompressionType } from "../record/compression.ts";
 import { encodeRecordBatch, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import { partitionForKey, StickyPartitioner } from "../topic/partitioner.ts";
-import { type ProducerRecord, toRecordInput } from "./types.ts";
+import { partitionForKey, StickyPartitioner } from "./partitioner.ts";
+import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts";
 
 /**
  * The part of a topic the streams need: its name and one open log per partition.
@@ -116,6 +116,8 @@ export class RecordAccumulator {
   };
 
   /**
+   * Creates an accumulator with one pending batch per partition.
+   *
    * @param topic the topic's name and partition logs
    * @param options batch size and compression
    * @param onSend called with each batch handed to its partition log; `null` keeps the encoded

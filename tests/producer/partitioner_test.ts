@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { murmur2, partitionForKey, StickyPartitioner, toPositive } from "../../src/topic/partitioner.ts";
+import { murmur2, partitionForKey, StickyPartitioner, toPositive } from "../../src/producer/partitioner.ts";
 // Apache Kafka UtilsTest.testMurmur2 and kafkajs murmur2.spec.js values (see the fixture's "about").
 import fixture from "../fixtures/kafka/murmur2.json" with { type: "json" };
 

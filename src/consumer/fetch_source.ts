@@ -7,8 +7,8 @@
  */
 import { StorageError } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
-import type { TopicLogs } from "./record_accumulator.ts";
-import type { ConsumedRecord } from "./types.ts";
+import type { ConsumedRecord } from "../record/consumed_record.ts";
+import { validatePartition } from "../runtime/log_paths.ts";
 
 /** Where a reader starts, in each partition it reads. */
 export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
@@ -60,16 +60,19 @@ const FIRST_READ_BYTES = 64 * 1024;
  * chunk of whole batches from the next partition that has records (round robin), checks each
  * batch's CRC-32C, and enqueues its records, one by one or as one array.
  *
- * @example
+ * @example Reading a topic's records from offset 1
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
+ * import type { ConsumedRecord } from "../record/consumed_record.ts";
  * import { FetchSource } from "./fetch_source.ts";
- * import type { ConsumedRecord } from "./types.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("events");
- * await topic.append([{ value: "a" }]);
- * const source = new FetchSource<ConsumedRecord>(topic, { from: "earliest" }, false, (p) => topic.partition(p));
- * for await (const record of new ReadableStream(source)) console.log(record.offset);
+ * await topic.append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+ * const source = new FetchSource<ConsumedRecord>("events", topic.logs, { from: 1 }, false);
+ * const offsets = [];
+ * for await (const record of new ReadableStream(source)) offsets.push(record.offset);
+ * assert.deepEqual(offsets, [1, 2]);
  * await log.close();
  * ```
  */
@@ -89,20 +92,16 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
   /**
    * Resolves the start offsets at once, so that a bad option throws here.
    *
-   * @param topic the topic's name and partition logs
+   * @param topic the topic name
+   * @param logs the topic's partition logs, indexed by partition number
    * @param options where to read
    * @param batched enqueue one array of records per chunk instead of single records
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
    * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
    * @throws {RangeError} for a negative or non-integer offset
    */
-  constructor(
-    topic: TopicLogs,
-    options: ReadableOptions,
-    batched: boolean,
-    pick: (p: number) => PartitionLog,
-  ) {
-    this.#topic = topic.name;
+  constructor(topic: string, logs: readonly PartitionLog[], options: ReadableOptions, batched: boolean) {
+    this.#topic = topic;
     this.#follow = options.follow ?? false;
     this.#maxBytes = options.maxBytes ?? 1 << 20;
     this.#batched = batched;
@@ -113,7 +112,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       throw new RangeError(`Invalid end offset ${options.to}: must be a whole number, 0 or more`);
     }
     const partitions = options.partitions === undefined
-      ? topic.logs.map((_, i) => i)
+      ? logs.map((_, i) => i)
       : Array.isArray(options.partitions)
       ? options.partitions
       : [options.partitions];
@@ -122,7 +121,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       throw new RangeError(`Invalid start offset ${from}: must be a whole number, 0 or more`);
     }
     this.#states = partitions.map((partition) => {
-      const log = pick(partition);
+      validatePartition(topic, partition, logs.length);
+      const log = logs[partition];
       // A partition another process writes: see its latest state before resolving offsets.
       if (!log.closed) log.refresh();
       let offset: number;

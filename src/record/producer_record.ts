@@ -1,11 +1,11 @@
 /**
- * The record shapes of the Web Streams API — what a producer writes and what a consumer reads — and
- * the conversions the produce path applies to every record.
+ * What a producer writes ({@linkcode ProducerRecord}) and the conversions the produce path applies
+ * to every record before it is encoded into a record batch.
  *
  * @module
  */
 
-import type { RecordHeader, RecordInput } from "../record/record.ts";
+import type { RecordHeader, RecordInput } from "./record.ts";
 
 /**
  * What a producer hands to `topic.writable()` / `append()`. Strings are encoded as UTF-8.
@@ -14,13 +14,18 @@ import type { RecordHeader, RecordInput } from "../record/record.ts";
  *
  * @example A keyed record with headers
  * ```ts
- * import type { ProducerRecord } from "./types.ts";
+ * import assert from "node:assert/strict";
+ * import { type ProducerRecord, toRecordInput } from "./producer_record.ts";
  * const r: ProducerRecord = {
  *   value: '{"user":"ada"}',
  *   key: "ada",
  *   headers: { "content-type": "application/json" },
  *   timestamp: new Date("2024-05-01T12:00:00Z"),
  * };
+ * const input = toRecordInput(r);
+ * assert.equal(new TextDecoder().decode(input.key!), "ada");
+ * assert.equal(input.headers?.[0].key, "content-type");
+ * assert.equal(input.timestamp, Date.UTC(2024, 4, 1, 12));
  * ```
  */
 export interface ProducerRecord<V = Uint8Array | string | null> {
@@ -36,36 +41,6 @@ export interface ProducerRecord<V = Uint8Array | string | null> {
   partition?: number;
 }
 
-/**
- * What a consumer gets from `topic.readable()`. `key` and `value` may be views into a read buffer.
- *
- * @typeParam V the value type, `Uint8Array | null` unless a codec decoded it
- *
- * @example Printing consumed records
- * ```ts
- * import type { ConsumedRecord } from "./types.ts";
- * function show(r: ConsumedRecord) {
- *   console.log(`${r.topic}-${r.partition}@${r.offset}`, r.value?.length ?? "tombstone");
- * }
- * ```
- */
-export interface ConsumedRecord<V = Uint8Array | null> {
-  /** The topic the record was read from. */
-  topic: string;
-  /** The partition the record was read from. */
-  partition: number;
-  /** The record's offset in its partition. */
-  offset: number;
-  /** The record's timestamp, in ms since the epoch. */
-  timestamp: number;
-  /** The key bytes, or `null`. */
-  key: Uint8Array | null;
-  /** The value: bytes (or `null`, a tombstone) unless a codec decoded it. */
-  value: V;
-  /** Headers, in order. */
-  headers: RecordHeader[];
-}
-
 const encoder = new TextEncoder();
 
 /**
@@ -77,9 +52,11 @@ const encoder = new TextEncoder();
  *
  * @example Strings become UTF-8
  * ```ts
- * import { toBytes } from "./types.ts";
- * console.log(toBytes("hé")); // Uint8Array(3) [ 104, 195, 169 ]
- * console.log(toBytes(null)); // null
+ * import assert from "node:assert/strict";
+ * import { toBytes } from "./producer_record.ts";
+ * assert.deepEqual(toBytes("hé"), new Uint8Array([104, 195, 169]));
+ * assert.equal(toBytes(null), null);
+ * assert.throws(() => toBytes(42 as unknown as string), TypeError);
  * ```
  */
 export function toBytes(v: Uint8Array | string | null | undefined): Uint8Array | null {
@@ -99,9 +76,12 @@ export function toBytes(v: Uint8Array | string | null | undefined): Uint8Array |
  *
  * @example An object of headers becomes a list
  * ```ts
- * import { normalizeHeaders } from "./types.ts";
+ * import assert from "node:assert/strict";
+ * import { normalizeHeaders } from "./producer_record.ts";
  * const list = normalizeHeaders({ "trace-id": "abc", empty: null });
- * console.log(list.map((h) => h.key)); // [ "trace-id", "empty" ]
+ * assert.deepEqual(list.map((h) => h.key), ["trace-id", "empty"]);
+ * assert.deepEqual(list[0].value, new TextEncoder().encode("abc"));
+ * assert.equal(list[1].value, null);
  * ```
  */
 export function normalizeHeaders(h: ProducerRecord["headers"] | undefined | null): RecordHeader[] {
@@ -145,9 +125,12 @@ function copyHeader(header: RecordHeader): RecordHeader {
  *
  * @example
  * ```ts
- * import { toRecordInput } from "./types.ts";
+ * import assert from "node:assert/strict";
+ * import { toRecordInput } from "./producer_record.ts";
  * const input = toRecordInput({ key: "k", value: "v", timestamp: new Date(1_700_000_000_000) });
- * console.log(input.timestamp); // 1700000000000
+ * assert.equal(input.timestamp, 1_700_000_000_000);
+ * assert.deepEqual(input.value, new TextEncoder().encode("v"));
+ * assert.throws(() => toRecordInput({ value: "v", timestamp: 1.5 }), RangeError);
  * ```
  */
 export function toRecordInput(r: ProducerRecord): RecordInput {

@@ -7,7 +7,7 @@
  */
 import type { CompressionType } from "../record/compression.ts";
 import { RecordAccumulator, type SentBatch, type TopicLogs } from "./record_accumulator.ts";
-import type { ProducerRecord } from "./types.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
 
 /** Batches held back by a sink (bytes) that are written at once, without waiting for more. */
 const DEFERRED_WRITE_BYTES = 1 << 20;
@@ -51,6 +51,8 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
+   * Creates the sink of a `writable()` stream.
+   *
    * @param topic the topic's name and partition logs
    * @param options batching options
    */
@@ -153,6 +155,8 @@ export class BatchProduceSink implements UnderlyingSink<readonly ProducerRecord[
   readonly #inFlight: InFlightAppends;
 
   /**
+   * Creates the sink of a `writableBatches()` stream.
+   *
    * @param append appends one chunk (`topic.append` with the stream's options)
    * @param maxInFlight chunks awaiting acknowledgement before `write()` waits
    */

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { normalizeHeaders, toBytes, toRecordInput } from "../../src/streams/types.ts";
+import { normalizeHeaders, toBytes, toRecordInput } from "../../src/record/producer_record.ts";
 
 const encoder = new TextEncoder();
 

@@ -1,0 +1,32 @@
+/**
+ * One partition's log, for tools (the `./log` subpath export): {@linkcode PartitionLog} (Kafka's
+ * `UnifiedLog`: open and recover, append record batches, read by offset, retention) and its config.
+ * Applications use a topic's streams instead (`open()` in the main module).
+ *
+ * @example Append a record batch to a partition's log and read it back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeRecordBatch } from "../record/mod.ts";
+ * import { DEFAULT_LOG_CONFIG, PartitionLog } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const log = PartitionLog.open(`${dir}/events-0`, "events", 0, DEFAULT_LOG_CONFIG);
+ * const info = await log.append(encodeRecordBatch([{ value: new TextEncoder().encode("a") }]));
+ * assert.equal(info.baseOffset, 0);
+ * assert.equal(log.logEndOffset, 1);
+ * await log.close();
+ * ```
+ *
+ * @module
+ */
+export { PartitionLog, WRITER_LOCK_FILE } from "./partition_log.ts";
+export type {
+  AppendInfo,
+  FetchData,
+  LoadReport,
+  PartitionLogOptions,
+  ReadCursor,
+  SegmentInfo,
+} from "./partition_log.ts";
+export type { Record } from "../record/record.ts";
+export { DEFAULT_LOG_CONFIG } from "./log_config.ts";
+export type { FsyncPolicy, LogConfig } from "./log_config.ts";

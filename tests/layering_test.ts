@@ -1,0 +1,185 @@
+// The layering rule of issue 9, checked from the imports of every file in src/.
+//
+// Data flows one way. The layers, lowest first:
+//
+//   errors.ts → runtime → record → log → producer | consumer → topic → streams | server → mod.ts → cli
+//
+// A module may import from its own layer's folder or from a lower layer, never from a higher one;
+// the producer and the consumer (one layer, two folders) never import each other. File I/O goes
+// through src/runtime/ only: no other folder imports node:fs (or fs, fs/promises).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SRC = path.join(ROOT, "src");
+
+/** Each folder of src/ (and the two files that are layers of their own) with its rank, lowest first. */
+const LAYERS: Readonly<Record<string, number>> = {
+  "errors.ts": 0,
+  runtime: 1,
+  record: 2,
+  log: 3,
+  producer: 4,
+  consumer: 4,
+  topic: 5,
+  streams: 6,
+  server: 6,
+  "mod.ts": 7, // the public API, outside src/: only the CLI may import it
+  cli: 8,
+};
+
+/** Folders of one layer that still may not import each other. */
+const SIBLINGS_APART: readonly [string, string][] = [["producer", "consumer"]];
+
+/** The modules that may do file I/O themselves. */
+const FILE_IO_LAYER = "runtime";
+/**
+ * Files outside src/runtime/ that still import node:fs (issue 9, item 4: to be moved behind
+ * src/runtime/). The list may only shrink: a file listed here that no longer imports node:fs fails
+ * the test until it is taken off.
+ */
+const FILE_IO_NOT_YET_MOVED = new Set([
+  "src/cli/command.ts",
+  "src/cli/commands/dump.ts",
+  "src/cli/commands/verify.ts",
+]);
+const FILE_IO_MODULES = new Set(["node:fs", "fs", "node:fs/promises", "fs/promises"]);
+
+/**
+ * The module specifiers a source file imports or re-exports: static `import … from`, `import "…"`,
+ * `export … from` and dynamic `import("…")`. Comments are dropped first, so the imports of a
+ * doc comment's example do not count.
+ */
+export function importsOf(source: string): string[] {
+  const code = source
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  const out: string[] = [];
+  const patterns = [
+    /^\s*(?:import|export)\s+(?:type\s+)?[^;'"]*?\bfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]);
+  return out;
+}
+
+/** The layer a file belongs to: its first folder under src/, the file itself for src/errors.ts, or "mod.ts". */
+function layerOf(file: string): string | undefined {
+  const rel = path.relative(SRC, file).split(path.sep);
+  if (rel[0] === "..") return path.relative(ROOT, file) === "mod.ts" ? "mod.ts" : undefined;
+  return rel.length === 1 ? rel[0] : rel[0];
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(p));
+    else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+interface Violation {
+  file: string;
+  specifier: string;
+  why: string;
+}
+
+/** Every import of `files` that breaks the rule. */
+function violations(
+  files: readonly string[],
+  read: (file: string) => string,
+  allowFileIo: ReadonlySet<string> = new Set(),
+): Violation[] {
+  const out: Violation[] = [];
+  for (const file of files) {
+    const from = layerOf(file);
+    const rel = path.relative(ROOT, file);
+    if (from === undefined || !(from in LAYERS)) {
+      out.push({ file: rel, specifier: "", why: `${from ?? rel} is not a layer of LAYERS` });
+      continue;
+    }
+    for (const specifier of importsOf(read(file))) {
+      if (!specifier.startsWith(".")) {
+        if (FILE_IO_MODULES.has(specifier) && from !== FILE_IO_LAYER && !allowFileIo.has(rel)) {
+          out.push({ file: rel, specifier, why: "file I/O goes through src/runtime/ only" });
+        }
+        continue;
+      }
+      const target = path.resolve(path.dirname(file), specifier);
+      const to = layerOf(target);
+      if (to === undefined || !(to in LAYERS)) {
+        out.push({ file: rel, specifier, why: "it imports a file outside the layers" });
+      } else if (LAYERS[to] > LAYERS[from]) {
+        out.push({
+          file: rel,
+          specifier,
+          why: `${from} (layer ${LAYERS[from]}) imports ${to} (layer ${LAYERS[to]})`,
+        });
+      } else if (SIBLINGS_APART.some(([a, b]) => (from === a && to === b) || (from === b && to === a))) {
+        out.push({ file: rel, specifier, why: `${from} and ${to} never import each other` });
+      }
+    }
+  }
+  return out;
+}
+
+describe("layering", () => {
+  test("no module in src/ imports from a layer above it", () => {
+    const files = sourceFiles(SRC);
+    assert.ok(files.length > 50, `expected the source tree, found ${files.length} files`);
+    const found = violations(files, (f) => fs.readFileSync(f, "utf8"), FILE_IO_NOT_YET_MOVED);
+    assert.deepEqual(found, [], found.map((v) => `${v.file}: ${v.specifier}: ${v.why}`).join("\n"));
+  });
+
+  test("the files allowed to do file I/O outside src/runtime/ still do (the list only shrinks)", () => {
+    for (const rel of FILE_IO_NOT_YET_MOVED) {
+      const file = path.join(ROOT, rel);
+      const imports = fs.existsSync(file) ? importsOf(fs.readFileSync(file, "utf8")) : [];
+      assert.ok(
+        imports.some((s) => FILE_IO_MODULES.has(s)),
+        `${rel} no longer imports node:fs: remove it from the list`,
+      );
+    }
+  });
+
+  test("mod.ts re-exports only from src/", () => {
+    const found = violations([path.join(ROOT, "mod.ts")], (f) => fs.readFileSync(f, "utf8"));
+    assert.deepEqual(found, []);
+    assert.ok(importsOf(fs.readFileSync(path.join(ROOT, "mod.ts"), "utf8")).length > 5);
+  });
+
+  test("every subpath export of deno.json and package.json names the same existing module", () => {
+    const deno = JSON.parse(fs.readFileSync(path.join(ROOT, "deno.json"), "utf8")).exports;
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).exports;
+    assert.deepEqual(pkg, deno);
+    for (const [name, target] of Object.entries(deno as Record<string, string>)) {
+      assert.ok(fs.existsSync(path.join(ROOT, target)), `${name} → ${target} does not exist`);
+    }
+    for (const sub of ["./record", "./log", "./producer", "./consumer"]) assert.ok(sub in deno, sub);
+  });
+
+  test("the checker finds an upward import, a sibling import and file I/O outside runtime", () => {
+    const fake: Record<string, string> = {
+      [path.join(SRC, "log", "a.ts")]: 'import { Topic } from "../topic/topic.ts";\n',
+      [path.join(SRC, "producer", "b.ts")]: 'import type {\n  X,\n} from "../consumer/c.ts";\n',
+      [path.join(SRC, "record", "c.ts")]: 'import * as fs from "node:fs";\nexport * from "../errors.ts";\n',
+      [path.join(SRC, "runtime", "d.ts")]:
+        'import * as fs from "node:fs";\nconst m = await import("../log/x.ts");\n',
+      [path.join(SRC, "consumer", "e.ts")]:
+        '/**\n * ```ts\n * import { open } from "../../mod.ts";\n * ```\n */\n// import "../cli/main.ts";\nimport { PartitionLog } from "../log/partition_log.ts";\n',
+    };
+    const found = violations(Object.keys(fake), (f) => fake[f]);
+    assert.deepEqual(found.map((v) => `${v.file} ${v.specifier}`), [
+      "src/log/a.ts ../topic/topic.ts",
+      "src/producer/b.ts ../consumer/c.ts",
+      "src/record/c.ts node:fs",
+      "src/runtime/d.ts ../log/x.ts",
+    ]);
+  });
+});
