@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import { open, PartitionLockedError, WRITER_LOCK_FILE } from "../../mod.ts";
+import { open, PartitionLockedError } from "../../mod.ts";
+import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
 import { type LineChild, ROOT, RUNTIME, spawnLines, withTempDir } from "./_helpers.ts";
 
 const CHILD = path.join(ROOT, "tests/durability/_lock_child.ts");

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeRecordBatch } from "../../mod.ts";
+import { encodeRecordBatch } from "../../src/record/mod.ts";
 import { decodeResponse, encodeRequest, RawClient, withBroker } from "./_helpers.ts";
 
 const enc = new TextEncoder();
