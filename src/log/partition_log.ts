@@ -11,6 +11,7 @@ import {
   PartitionLockedError,
   RecordTooLargeError,
   StorageError,
+  UnknownTopicOrPartitionError,
 } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
@@ -41,6 +42,7 @@ import {
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
 
 export { WRITER_LOCK_FILE };
 
@@ -128,6 +130,14 @@ export interface PartitionLogOptions {
    * @default true
    */
   writer?: boolean;
+  /**
+   * The topic's ID (KIP-516), recorded in the directory's `partition.metadata` at open if it
+   * holds none. With it, the log checks that its directory still belongs to this topic whenever
+   * it looks at what another process did (and before it takes the writer lock): once the topic is
+   * deleted, or deleted and created again (a new ID), reads and writes end with
+   * {@linkcode UnknownTopicOrPartitionError}.
+   */
+  topicId?: string;
 }
 
 interface Loaded {
@@ -311,6 +321,10 @@ export class PartitionLog {
   #highWatermarkFd: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pending = new Set<Promise<unknown>>();
+  /** The topic's ID (KIP-516), when it has one. */
+  readonly topicId: string | undefined;
+  /** Set once the topic is found deleted (its directory gone or holding another topic ID). */
+  #topicDeleted = false;
 
   private constructor(
     readonly dir: string,
@@ -320,7 +334,9 @@ export class PartitionLog {
     loaded: Loaded,
     lock: LockFile | undefined,
     writerToken?: string,
+    topicId?: string,
   ) {
+    this.topicId = topicId;
     this.#segments = loaded.segments;
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
@@ -405,7 +421,11 @@ export class PartitionLog {
     options: PartitionLogOptions = {},
   ): PartitionLog {
     const writer = options.writer ?? true;
+    const topicId = options.topicId;
     fs.mkdirSync(dir, { recursive: true });
+    if (topicId !== undefined && writePartitionMetadata(dir, topicId) !== topicId) {
+      throw new UnknownTopicOrPartitionError(topic, partition);
+    }
     // A writer waits out another opener's moment of recovery; a reader never waits.
     const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
     const got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
@@ -419,9 +439,9 @@ export class PartitionLog {
         got.release();
         throw err;
       }
-      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got);
+      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got, undefined, topicId);
       got.release();
-      return new PartitionLog(dir, topic, partition, config, loaded, undefined);
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId);
     }
     if (writer) throw new PartitionLockedError(topic, partition, got);
     return new PartitionLog(
@@ -432,7 +452,35 @@ export class PartitionLog {
       loadForReading(dir, topic, partition, config),
       undefined,
       got.token,
+      topicId,
     );
+  }
+
+  /**
+   * Whether the topic was found deleted (or deleted and created again): the partition directory
+   * is gone or its `partition.metadata` names another topic ID. Such a log only throws
+   * {@linkcode UnknownTopicOrPartitionError}.
+   */
+  get topicDeleted(): boolean {
+    return this.#topicDeleted;
+  }
+
+  /**
+   * Checks that the partition directory still belongs to this log's topic (its topic ID).
+   *
+   * @throws {UnknownTopicOrPartitionError} when it does not: the topic was deleted
+   */
+  #checkTopicId(): void {
+    if (!this.#topicDeleted && this.topicId !== undefined) {
+      let found: string | undefined;
+      try {
+        found = readPartitionMetadata(this.dir);
+      } catch { /* unreadable: not this topic's */ }
+      if (found === this.topicId) return;
+      this.#topicDeleted = true;
+      this.#notify();
+    }
+    if (this.#topicDeleted) throw new UnknownTopicOrPartitionError(this.topic, this.partition);
   }
 
   /**
@@ -470,10 +518,13 @@ export class PartitionLog {
     if (this.#closed) {
       throw new StorageError(`Cannot write to "${this.topic}-${this.partition}": the log is closed`);
     }
+    this.#checkTopicId();
     const got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
     if (!(got instanceof LockFile)) throw new PartitionLockedError(this.topic, this.partition, got);
     let loaded: Loaded;
     try {
+      // The topic may have been deleted (and created again) before the lock was ours.
+      this.#checkTopicId();
       loaded = loadForWriting(this.dir, this.topic, this.partition, this.config);
       removeCleanShutdownMarker(this.dir);
     } catch (err) {
@@ -500,6 +551,7 @@ export class PartitionLog {
       this.partition,
     );
     if (checkpoint === undefined || checkpoint <= this.logStartOffset) return;
+    this.#checkTopicId(); // not another incarnation's checkpoint
     this.logStartOffset = Math.min(checkpoint, this.#logEndOffset);
     while (this.#segments.length > 1 && this.#segments[1].baseOffset <= this.logStartOffset) {
       this.#segments.shift()!.closeHandle();
@@ -533,10 +585,12 @@ export class PartitionLog {
    * call it; a writer's log is always current, so there it does nothing.
    *
    * @returns whether the log's offsets moved
+   * @throws {UnknownTopicOrPartitionError} when the topic was deleted (see `topicId`)
    * @throws {StorageError} when the files cannot be read
    */
   refresh(): boolean {
     if (this.#lock || this.#closed) return false;
+    this.#checkTopicId();
     try {
       const owner = readLockOwner(`${this.dir}/${WRITER_LOCK_FILE}`);
       const token = owner?.token;

@@ -244,3 +244,47 @@ export function fileSize(path: string): number {
     throw err;
   }
 }
+
+/**
+ * Creates `path` with `contents` only if nothing has that name yet, atomically across processes:
+ * the contents are written to a uniquely named temporary file beside it and fsynced, then
+ * hard-linked to `path` (which fails if the name exists), and the directory is fsynced. Of many
+ * processes creating the same file at once, exactly one succeeds, and nobody ever sees it
+ * half-written.
+ *
+ * @param path the file to create
+ * @param contents its contents (text is written as UTF-8)
+ * @returns `true` when this call created the file, `false` when the name existed
+ * @throws {Error} the underlying I/O error (ENOENT for a missing directory, ENOSPC …)
+ * @example Only the first of two creations wins
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createFileExclusive, fs } from "./file_system.ts";
+ * const path = Deno.makeTempDirSync() + "/config.json";
+ * assert.equal(createFileExclusive(path, "first"), true);
+ * assert.equal(createFileExclusive(path, "second"), false);
+ * assert.equal(fs.readFileSync(path, "utf8"), "first");
+ * ```
+ */
+export function createFileExclusive(path: string, contents: string | Uint8Array): boolean {
+  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
+  const fd = fs.openSync(tmp, "wx");
+  try {
+    try {
+      writeFully(fd, typeof contents === "string" ? new TextEncoder().encode(contents) : contents, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    try {
+      fs.linkSync(tmp, path);
+    } catch (err) {
+      if ((err as { code?: string }).code === "EEXIST") return false;
+      throw err;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  syncDirectory(dirname(path));
+  return true;
+}

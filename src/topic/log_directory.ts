@@ -7,7 +7,8 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
-import { fs, syncDirectory, writeFileAtomic } from "../runtime/file_system.ts";
+import { createFileExclusive, fs, syncDirectory } from "../runtime/file_system.ts";
+import { isTopicId, randomTopicId, readPartitionMetadata } from "../log/partition_metadata_file.ts";
 import { Topic } from "./topic.ts";
 import {
   joinLogPath,
@@ -43,9 +44,21 @@ export interface CreateTopicOptions {
   config?: Partial<TopicConfig>;
 }
 
+/**
+ * A topic's config file, `.topics/<name>.json`. Created once, atomically (create-if-absent), by
+ * the process that creates the topic; removed when the topic is deleted.
+ *
+ * ```
+ * StoredTopic => { version: 0, name, topicId?, partitions, config }   (JSON)
+ * ```
+ *
+ * `topicId` is the topic's ID (KIP-516), also written to each partition directory's
+ * `partition.metadata`; topics created before reel recorded IDs have none.
+ */
 interface StoredTopic {
   version: 0;
   name: string;
+  topicId?: string;
   partitions: number;
   config: TopicConfig;
 }
@@ -150,7 +163,12 @@ export class LogDirectory {
       let partitions = stored?.partitions ?? 0;
       if (!stored) { while (numbers.has(partitions)) partitions++; }
       if (partitions === 0) continue;
-      self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions));
+      const topicId = stored ? stored.topicId : self.#storedTopicId(name);
+      try {
+        self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions), topicId);
+      } catch (err) {
+        if (!(err instanceof UnknownTopicOrPartitionError)) throw err; // deleted meanwhile
+      }
     }
     self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);
     return self;
@@ -166,7 +184,26 @@ export class LogDirectory {
     if (!isTopicName(name)) return undefined;
     const stored = this.#readStored(name);
     if (!stored) return undefined;
-    return this.#openTopic(name, stored.partitions, this.#storedConfig(name, stored, stored.partitions));
+    try {
+      return this.#openTopic(
+        name,
+        stored.partitions,
+        this.#storedConfig(name, stored, stored.partitions),
+        stored.topicId,
+      );
+    } catch (err) {
+      if (err instanceof UnknownTopicOrPartitionError) return undefined; // deleted meanwhile
+      throw err;
+    }
+  }
+
+  /** The topic ID in a topic's first partition directory, for a topic whose config file is lost. */
+  #storedTopicId(name: string): string | undefined {
+    try {
+      return readPartitionMetadata(partitionDirPath(this.dir, name, 0));
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -196,16 +233,36 @@ export class LogDirectory {
   #readStored(name: string): StoredTopic | undefined {
     try {
       const value = JSON.parse(fs.readFileSync(topicConfigPath(this.dir, name), "utf8"));
-      if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) return value;
+      if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) {
+        if (value.topicId !== undefined && !isTopicId(value.topicId)) return undefined;
+        return value;
+      }
     } catch { /* missing or unreadable: defaults, partitions from the directories */ }
     return undefined;
   }
 
-  #openTopic(name: string, partitions: number, config: TopicConfig): Topic {
+  #openTopic(
+    name: string,
+    partitions: number,
+    config: TopicConfig,
+    topicId: string | undefined,
+    creating = false,
+  ): Topic {
+    if (!creating && topicId !== undefined) {
+      // A partition directory is made only for the topic that still has this ID: not again for
+      // one another process deleted since its config was read.
+      for (let p = 0; p < partitions; p++) {
+        if (fs.existsSync(partitionDirPath(this.dir, name, p))) continue;
+        if (this.#readStored(name)?.topicId !== topicId) throw new UnknownTopicOrPartitionError(name);
+        break;
+      }
+    }
     const logs: PartitionLog[] = [];
     try {
       for (let p = 0; p < partitions; p++) {
-        logs.push(PartitionLog.open(partitionDirPath(this.dir, name, p), name, p, config, { writer: false }));
+        logs.push(
+          PartitionLog.open(partitionDirPath(this.dir, name, p), name, p, config, { writer: false, topicId }),
+        );
       }
     } catch (err) {
       for (const log of logs) log.abandon();
@@ -287,11 +344,45 @@ export class LogDirectory {
       );
     }
     const config = resolveLogConfig(options.config ?? {}, this.#defaults);
-    const stored: StoredTopic = { version: 0, name, partitions, config };
-    writeFileAtomic(topicConfigPath(this.dir, name), JSON.stringify(stored, null, 2) + "\n");
-    const topic = this.#openTopic(name, partitions, config);
+    const topicId = randomTopicId();
+    const stored: StoredTopic = { version: 0, name, topicId, partitions, config };
+    // Create-if-absent: of many processes creating the topic at once, one links its config into
+    // place; the others find it there and get TopicExistsError (and see the winner's config).
+    let created: boolean;
+    try {
+      created = createFileExclusive(topicConfigPath(this.dir, name), JSON.stringify(stored, null, 2) + "\n");
+    } catch (err) {
+      throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
+    }
+    if (!created) throw new TopicExistsError(name);
+    // Directories a deleted topic of this name left behind (another topic ID) are not ours.
+    for (let p = 0; p < partitions; p++) this.#removeStray(name, p, topicId);
+    const topic = this.#openTopic(name, partitions, config, topicId, true);
     syncDirectory(this.dir);
     return topic;
+  }
+
+  /** Removes a partition directory that records a topic ID other than `topicId` (Kafka's stray log). */
+  #removeStray(name: string, partition: number, topicId: string): void {
+    const dir = partitionDirPath(this.dir, name, partition);
+    let found: string | undefined;
+    let unreadable = false;
+    try {
+      found = readPartitionMetadata(dir);
+    } catch {
+      unreadable = true; // not a partition metadata file: not this topic's either
+    }
+    // No ID yet: a directory another process is opening for this topic, or one from before reel
+    // recorded IDs; both are kept.
+    if (!unreadable && (found === undefined || found === topicId)) return;
+    const suffix = `-${partition}.${Math.floor(Math.random() * 2 ** 32).toString(16)}-delete`;
+    const doomed = joinLogPath(this.dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
+    try {
+      fs.renameSync(dir, doomed);
+    } catch {
+      return; // gone meanwhile
+    }
+    fs.rmSync(doomed, { recursive: true, force: true });
   }
 
   /**

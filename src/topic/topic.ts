@@ -80,6 +80,15 @@ export class Topic {
     this.#logs = logs;
   }
 
+  /**
+   * The topic's ID (KIP-516): 22 base64url characters, as Kafka prints a `Uuid`; a topic deleted
+   * and created again under the same name gets a new one. `undefined` for a topic created before
+   * reel recorded IDs.
+   */
+  get topicId(): string | undefined {
+    return this.#logs[0]?.topicId;
+  }
+
   /** How many partitions the topic has. */
   get partitions(): number {
     return this.#logs.length;

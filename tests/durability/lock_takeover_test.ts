@@ -48,50 +48,56 @@ async function kill9(c: LineChild) {
 
 describe("writer locks across runtimes and permissions", () => {
   for (const writer of ["restricted-deno", "this-runtime"] as const) {
-    test(`a ${writer} writer's lock is refused while it lives and taken over after kill -9, in this process and by a restricted Deno`, async () => {
-      await withTempDir("lock-takeover", async (dir) => {
-        const setup = await open(dir, { retentionCheckIntervalMs: 0 });
-        await setup.createTopic("t", { partitions: 2 });
-        await setup.close();
-        for (const partition of [0, 1]) {
-          const w = await hold(writer, dir, partition);
-          try {
-            assert.equal(w.line, "locked");
-            // Live: refused here and in a restricted Deno.
-            const here = await open(dir, { retentionCheckIntervalMs: 0 });
-            await assert.rejects(
-              () => here.topic("t").append([{ partition, value: "x" }]),
-              PartitionLockedError,
-            );
-            await here.close();
-            const live = await hold("restricted-deno", dir, partition);
-            assert.equal(live.line, "PartitionLockedError");
-            await live.c.exited;
-          } finally {
-            await kill9(w.c);
-          }
-          // Dead: partition 0 is taken over by this process, partition 1 by a restricted Deno.
-          if (partition === 0) {
-            const here = await open(dir, { retentionCheckIntervalMs: 0 });
-            const [m] = await here.topic("t").append([{ partition, value: "after" }]);
-            assert.equal(m.offset, 1);
-            await here.close();
-            assert.ok(!fs.existsSync(path.join(dir, `t-${partition}`, WRITER_LOCK_FILE)));
-          } else {
-            const next = await hold("restricted-deno", dir, partition);
+    test(
+      `a ${writer} writer's lock is refused while it lives and taken over after kill -9, in this process and by a restricted Deno`,
+      {
+        timeout: 60_000,
+      },
+      async () => {
+        await withTempDir("lock-takeover", async (dir) => {
+          const setup = await open(dir, { retentionCheckIntervalMs: 0 });
+          await setup.createTopic("t", { partitions: 2 });
+          await setup.close();
+          for (const partition of [0, 1]) {
+            const w = await hold(writer, dir, partition);
             try {
-              assert.equal(next.line, "locked");
+              assert.equal(w.line, "locked");
+              // Live: refused here and in a restricted Deno.
+              const here = await open(dir, { retentionCheckIntervalMs: 0 });
+              await assert.rejects(
+                () => here.topic("t").append([{ partition, value: "x" }]),
+                PartitionLockedError,
+              );
+              await here.close();
+              const live = await hold("restricted-deno", dir, partition);
+              assert.equal(live.line, "PartitionLockedError");
+              await live.c.exited;
             } finally {
-              await kill9(next.c);
+              await kill9(w.c);
             }
-            // And the restricted Deno's own dead lock is taken over here.
-            const here = await open(dir, { retentionCheckIntervalMs: 0 });
-            const [m] = await here.topic("t").append([{ partition, value: "after" }]);
-            assert.equal(m.offset, 2);
-            await here.close();
+            // Dead: partition 0 is taken over by this process, partition 1 by a restricted Deno.
+            if (partition === 0) {
+              const here = await open(dir, { retentionCheckIntervalMs: 0 });
+              const [m] = await here.topic("t").append([{ partition, value: "after" }]);
+              assert.equal(m.offset, 1);
+              await here.close();
+              assert.ok(!fs.existsSync(path.join(dir, `t-${partition}`, WRITER_LOCK_FILE)));
+            } else {
+              const next = await hold("restricted-deno", dir, partition);
+              try {
+                assert.equal(next.line, "locked");
+              } finally {
+                await kill9(next.c);
+              }
+              // And the restricted Deno's own dead lock is taken over here.
+              const here = await open(dir, { retentionCheckIntervalMs: 0 });
+              const [m] = await here.topic("t").append([{ partition, value: "after" }]);
+              assert.equal(m.offset, 2);
+              await here.close();
+            }
           }
-        }
-      });
-    });
+        });
+      },
+    );
   }
 });
