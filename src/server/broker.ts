@@ -18,6 +18,16 @@ import { fetchHandler } from "./handlers/fetch.ts";
 import { listOffsetsHandler } from "./handlers/list_offsets.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
+import { describeGroupsHandler } from "./handlers/describe_groups.ts";
+import { findCoordinatorHandler } from "./handlers/find_coordinator.ts";
+import { heartbeatHandler } from "./handlers/heartbeat.ts";
+import { joinGroupHandler } from "./handlers/join_group.ts";
+import { leaveGroupHandler } from "./handlers/leave_group.ts";
+import { listGroupsHandler } from "./handlers/list_groups.ts";
+import { offsetCommitHandler } from "./handlers/offset_commit.ts";
+import { offsetFetchHandler } from "./handlers/offset_fetch.ts";
+import { syncGroupHandler } from "./handlers/sync_group.ts";
+import { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
 import {
   API_VERSIONS_KEY,
@@ -46,6 +56,10 @@ export interface ServeOptions {
   numPartitions?: number;
   /** The largest request accepted, bytes (`socket.request.max.bytes`). @default 104857600 */
   maxRequestBytes?: number;
+  /** How long the first rebalance of an empty group waits for more members, ms (`group.initial.rebalance.delay.ms`). @default 3000 */
+  groupInitialRebalanceDelayMs?: number;
+  /** The shortest session timeout a member may ask for, ms (`group.min.session.timeout.ms`). @default 6000 */
+  groupMinSessionTimeoutMs?: number;
   /** Where the broker writes its log lines (one per connection error). @default a line on stderr */
   logLine?: (line: string) => void;
 }
@@ -74,6 +88,15 @@ const HANDLERS: readonly ApiHandler[] = [
   metadataHandler,
   createTopicsHandler,
   deleteTopicsHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  listGroupsHandler,
+  describeGroupsHandler,
 ];
 
 /** A cluster ID for a log directory: stable for its path, in Kafka's 22-character form. */
@@ -89,7 +112,9 @@ function clusterIdFor(dir: string): string {
 
 /**
  * Starts a Kafka broker over `log`: listens on `hostname:port` and answers Kafka clients'
- * requests (ApiVersions, Metadata, Produce, Fetch, ListOffsets, CreateTopics, DeleteTopics).
+ * requests (ApiVersions, Metadata, Produce, Fetch, ListOffsets, CreateTopics, DeleteTopics, and the
+ * classic consumer group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ * OffsetCommit, OffsetFetch, ListGroups, DescribeGroups).
  * The broker owns the log directory from now on: `close()` closes it.
  *
  * @param log the open log directory to serve
@@ -134,11 +159,15 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     numPartitions,
     maxRequestBytes,
   };
-  const context = new BrokerContext(log, config, logLine);
+  const groups = new GroupCoordinatorService(log, {
+    initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+    minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
+  });
+  const context = new BrokerContext(log, config, groups, logLine);
   const handlers = new Map<number, ApiHandler>();
   for (const h of [apiVersionsHandler(() => HANDLERS), ...HANDLERS]) handlers.set(h.apiKey, h);
 
-  const dispatch = async (request: Uint8Array): Promise<Outcome> => {
+  const dispatch = async (request: Uint8Array, remote: string): Promise<Outcome> => {
     const reader = new ByteReader(request);
     let parsed;
     try {
@@ -161,7 +190,13 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     } catch (err) {
       return { close: (err as Error).message };
     }
-    const requestContext: RequestContext = { header, version, broker: context, signal: shutdown.signal };
+    const requestContext: RequestContext = {
+      header,
+      version,
+      broker: context,
+      signal: shutdown.signal,
+      clientHost: `/${remote.slice(0, remote.lastIndexOf(":"))}`,
+    };
     const response = await handler.handle(body, requestContext);
     if (response === undefined) return undefined;
     return encodeResponse(apiKey, version, correlationId, response);
@@ -189,6 +224,7 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     closing ??= (async () => {
       shutdown.abort();
       const stopped = listener.close();
+      await groups.close(); // waiting JoinGroup and SyncGroup requests answer now
       await Promise.all([...connections].map((c) => c.idle()));
       for (const c of connections) c.close();
       await stopped;

@@ -7,6 +7,7 @@
 import { InvalidTopicError, ReelError, TopicExistsError } from "../errors.ts";
 import type { Topic } from "../topic/topic.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
+import type { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import type { Message } from "./protocol/message_codec.ts";
 import type { RequestHeader } from "./protocol/request_header.ts";
 
@@ -50,6 +51,7 @@ export const ErrorCode = {
   FETCH_SESSION_ID_NOT_FOUND: 70,
   NON_EMPTY_GROUP: 68,
   MEMBER_ID_REQUIRED: 79,
+  FENCED_INSTANCE_ID: 82,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
   UNKNOWN_TOPIC_ID: 100,
@@ -83,6 +85,8 @@ export interface RequestContext {
   broker: BrokerContext;
   /** Aborted when the broker is shutting down: long polls answer at once. */
   signal: AbortSignal;
+  /** The client's address as Kafka reports it (`/127.0.0.1`). */
+  clientHost: string;
 }
 
 /** One API the broker serves. */
@@ -109,11 +113,13 @@ export class BrokerContext {
   /**
    * @param log the open log directory the broker serves
    * @param config the broker's settings
+   * @param groups the group coordinator
    * @param logLine writes one line to the broker's log (connection errors, unexpected failures)
    */
   constructor(
     readonly log: LogDirectory,
     readonly config: BrokerConfig,
+    readonly groups: GroupCoordinatorService,
     readonly logLine: (line: string) => void,
   ) {}
 

@@ -13,8 +13,8 @@ import type { SocketConnection, SocketEvents } from "../runtime/socket.ts";
 /** What a request comes to: response chunks, nothing (no response), or `"close"` the connection. */
 export type Outcome = Uint8Array[] | undefined | { close: string };
 
-/** Answers one request (its bytes after the size). */
-export type Dispatch = (request: Uint8Array) => Promise<Outcome>;
+/** Answers one request (its bytes after the size) from the client at `remote` (`host:port`). */
+export type Dispatch = (request: Uint8Array, remote: string) => Promise<Outcome>;
 
 /** Requests read ahead of the one being answered before the socket is paused. */
 const READ_AHEAD = 8;
@@ -163,7 +163,7 @@ export class Connection {
           this.#paused = false;
           this.#socket.resume();
         }
-        const outcome = await this.#dispatch(request);
+        const outcome = await this.#dispatch(request, this.#socket.remote);
         if (this.#closed) return;
         if (outcome === undefined) continue;
         if (!Array.isArray(outcome)) return this.#fail(outcome.close);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
+import { describeGroup } from "../../mod.ts";
 import { withBroker } from "./_helpers.ts";
 
 const HAS_KCAT = spawnSync("kcat", ["-V"]).status === 0;
@@ -68,5 +69,33 @@ describe("kcat (librdkafka) against reel serve", { skip: !HAS_KCAT }, () => {
       assert.equal(res.status, 0, res.stderr);
       assert.deepEqual(res.stdout.trim().split("\n"), ["at-3000", "at-4000"]);
     });
+  });
+
+  test("-G: a balanced consumer reads every partition and commits, and describeGroup() shows the offsets", async () => {
+    await withBroker(async (broker, log) => {
+      const topic = await log.createTopic("g", { partitions: 3 });
+      await topic.append(Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+      const res = await kcat([
+        "-b",
+        broker.address,
+        "-G",
+        "kg",
+        "g",
+        "-e",
+        "-f",
+        "%s\\n",
+        "-X",
+        "auto.offset.reset=earliest",
+        "-X",
+        "session.timeout.ms=6000",
+      ]);
+      assert.equal(res.status, 0, res.stderr);
+      assert.deepEqual(
+        res.stdout.trim().split("\n").sort(),
+        Array.from({ length: 30 }, (_, i) => `v${i}`).sort(),
+      );
+      const committed = describeGroup(log, "kg").offsets.reduce((n, o) => n + (o.committedOffset ?? 0), 0);
+      assert.equal(committed, 30);
+    }, { groupInitialRebalanceDelayMs: 0 });
   });
 });

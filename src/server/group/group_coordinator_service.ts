@@ -1,0 +1,184 @@
+/**
+ * The broker's group coordinator (Kafka's `GroupCoordinatorService`): the classic groups of Kafka
+ * clients, held in memory, and their committed offsets, kept in the log directory's `.groups/`
+ * store through the public {@linkcode Consumer} API — the same files in-process consumers commit
+ * to, so `reel groups` and `describeGroup()` show Kafka clients' offsets and lag.
+ *
+ * Membership is not shared with in-process consumers: a Kafka client that joins a group while an
+ * in-process consumer is a live member of it is refused with INCONSISTENT_GROUP_PROTOCOL (as
+ * Kafka refuses a classic member of a group run by another protocol), and a commit for a partition
+ * that an in-process member owns fails with that consumer's error code.
+ *
+ * @module
+ */
+import { Consumer } from "../../consumer/consumer.ts";
+import { describeGroup, listGroups } from "../../consumer/group_admin.ts";
+import { CommitFailedError, ReelError } from "../../errors.ts";
+import type { LogDirectory } from "../../topic/log_directory.ts";
+import { ErrorCode } from "../broker_context.ts";
+import { ClassicGroup } from "./classic_group.ts";
+
+/** A committed offset as OffsetFetch answers it. */
+export interface FetchedOffset {
+  /** The partition. */
+  partition: number;
+  /** The committed offset, or -1 when none. */
+  offset: number;
+  /** The metadata committed with it, or null when none. */
+  metadata: string | null;
+}
+
+/** Settings of the group coordinator (Kafka's `group.*` broker configs). */
+export interface GroupCoordinatorOptions {
+  /** `group.initial.rebalance.delay.ms`. @default 3000 */
+  initialRebalanceDelayMs?: number;
+  /** `group.min.session.timeout.ms`. @default 6000 */
+  minSessionTimeoutMs?: number;
+  /** `group.max.session.timeout.ms`. @default 1800000 */
+  maxSessionTimeoutMs?: number;
+}
+
+/**
+ * The groups a broker coordinates, and their offsets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { GroupCoordinatorService } from "./group_coordinator_service.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t");
+ * const groups = new GroupCoordinatorService(log);
+ * assert.equal(await groups.commitOffset("g", "t", 0, 5, ""), 0);
+ * assert.deepEqual(groups.fetchOffsets("g", "t", [0]), [{ partition: 0, offset: 5, metadata: "" }]);
+ * await groups.close();
+ * await log.close();
+ * ```
+ */
+export class GroupCoordinatorService {
+  readonly #log: LogDirectory;
+  readonly #groups = new Map<string, ClassicGroup>();
+  readonly #offsetStores = new Map<string, Consumer>();
+  readonly initialRebalanceDelayMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+
+  /**
+   * @param log the log directory whose `.groups/` store keeps the offsets
+   * @param options the coordinator's settings
+   */
+  constructor(log: LogDirectory, options: GroupCoordinatorOptions = {}) {
+    this.#log = log;
+    this.initialRebalanceDelayMs = options.initialRebalanceDelayMs ?? 3000;
+    this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 6000;
+    this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 1_800_000;
+  }
+
+  /** A group the broker holds members of, if any. */
+  group(groupId: string): ClassicGroup | undefined {
+    return this.#groups.get(groupId);
+  }
+
+  /** The group, created empty when missing. */
+  groupOrCreate(groupId: string): ClassicGroup {
+    let group = this.#groups.get(groupId);
+    if (!group) {
+      group = new ClassicGroup(groupId, this.initialRebalanceDelayMs, () => {
+        if (group!.state === "Empty" && group!.members.size === 0) this.#groups.delete(groupId);
+      });
+      this.#groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  /** Whether an in-process consumer (of this or another process) is a live member of the group. */
+  hasInProcessMembers(groupId: string): boolean {
+    try {
+      return describeGroup(this.#log, groupId).members.some((m) => !m.expired);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every group ID: those with Kafka clients as members and those in the `.groups/` store. */
+  groupIds(): string[] {
+    return [...new Set([...this.#groups.keys(), ...listGroups(this.#log)])].sort();
+  }
+
+  #offsetStore(groupId: string): Consumer {
+    let store = this.#offsetStores.get(groupId);
+    if (!store) {
+      store = new Consumer(this.#log, { groupId, clientId: "reel-serve", enableAutoCommit: false });
+      this.#offsetStores.set(groupId, store);
+    }
+    return store;
+  }
+
+  /**
+   * Commits one partition's offset for a group, durably.
+   *
+   * @returns the error code (NONE, UNKNOWN_TOPIC_OR_PARTITION, INVALID_GROUP_ID, or a
+   *   {@linkcode CommitFailedError}'s when an in-process member owns the partition)
+   */
+  async commitOffset(
+    groupId: string,
+    topic: string,
+    partition: number,
+    offset: number,
+    metadata: string | null,
+  ): Promise<number> {
+    if (!this.#log.hasTopic(topic) || !(partition >= 0 && partition < this.#log.topic(topic).partitions)) {
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) return ErrorCode.OFFSET_OUT_OF_RANGE;
+    try {
+      await this.#offsetStore(groupId).commit([{ topic, partition, offset, metadata: metadata ?? "" }]);
+      return ErrorCode.NONE;
+    } catch (err) {
+      if (err instanceof CommitFailedError || err instanceof ReelError) return err.errorCode;
+      if (err instanceof TypeError || err instanceof RangeError) return ErrorCode.INVALID_GROUP_ID;
+      throw err;
+    }
+  }
+
+  /**
+   * A group's committed offsets for some partitions of a topic.
+   *
+   * @returns one entry per partition asked (offset -1 when none)
+   */
+  fetchOffsets(groupId: string, topic: string, partitions: readonly number[]): FetchedOffset[] {
+    return partitions.map((partition) => {
+      let committed = null;
+      try {
+        committed = this.#offsetStore(groupId).committed({ topic, partition });
+      } catch { /* an invalid group or topic name has no offsets */ }
+      return { partition, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? null };
+    });
+  }
+
+  /** Every committed offset of a group, by topic. */
+  allOffsets(groupId: string): Map<string, FetchedOffset[]> {
+    const out = new Map<string, FetchedOffset[]>();
+    let offsets;
+    try {
+      offsets = describeGroup(this.#log, groupId).offsets;
+    } catch {
+      return out;
+    }
+    for (const o of offsets) {
+      if (o.committedOffset === null) continue;
+      let list = out.get(o.topic);
+      if (!list) out.set(o.topic, list = []);
+      list.push({ partition: o.partition, offset: o.committedOffset, metadata: o.metadata });
+    }
+    return out;
+  }
+
+  /** Stops every group's timers and closes the offset stores. */
+  async close(): Promise<void> {
+    for (const group of this.#groups.values()) group.shutdown();
+    this.#groups.clear();
+    await Promise.all([...this.#offsetStores.values()].map((c) => c.close().catch(() => {})));
+    this.#offsetStores.clear();
+  }
+}
