@@ -28,6 +28,8 @@ import { offsetCommitHandler } from "./handlers/offset_commit.ts";
 import { offsetFetchHandler } from "./handlers/offset_fetch.ts";
 import { syncGroupHandler } from "./handlers/sync_group.ts";
 import { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
+import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
+import { ProducerStateManager } from "./producer_state.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
 import {
   API_VERSIONS_KEY,
@@ -97,6 +99,7 @@ const HANDLERS: readonly ApiHandler[] = [
   offsetFetchHandler,
   listGroupsHandler,
   describeGroupsHandler,
+  initProducerIdHandler,
 ];
 
 /** A cluster ID for a log directory: stable for its path, in Kafka's 22-character form. */
@@ -163,7 +166,7 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
     minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
   });
-  const context = new BrokerContext(log, config, groups, logLine);
+  const context = new BrokerContext(log, config, groups, new ProducerStateManager(), logLine);
   const handlers = new Map<number, ApiHandler>();
   for (const h of [apiVersionsHandler(() => HANDLERS), ...HANDLERS]) handlers.set(h.apiKey, h);
 

@@ -9,6 +9,7 @@ import type { Topic } from "../topic/topic.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
 import type { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import type { Message } from "./protocol/message_codec.ts";
+import type { ProducerStateManager } from "./producer_state.ts";
 import type { RequestHeader } from "./protocol/request_header.ts";
 
 /** Kafka error codes the broker answers with (Apache Kafka `protocol/Errors.java`). */
@@ -114,12 +115,14 @@ export class BrokerContext {
    * @param log the open log directory the broker serves
    * @param config the broker's settings
    * @param groups the group coordinator
+   * @param producers the idempotent producers' state
    * @param logLine writes one line to the broker's log (connection errors, unexpected failures)
    */
   constructor(
     readonly log: LogDirectory,
     readonly config: BrokerConfig,
     readonly groups: GroupCoordinatorService,
+    readonly producers: ProducerStateManager,
     readonly logLine: (line: string) => void,
   ) {}
 

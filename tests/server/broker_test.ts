@@ -3,12 +3,28 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeRecordBatch } from "../../src/record/mod.ts";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { open } from "../../mod.ts";
+import { crc32c, encodeRecordBatch } from "../../src/record/mod.ts";
+import { serve } from "../../src/server/broker.ts";
 import { decodeResponse, encodeRequest, RawClient, withBroker } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const batchOf = (...values: string[]) =>
   encodeRecordBatch(values.map((v) => ({ value: enc.encode(v), timestamp: 1_700_000_000_000 })));
+
+/** A batch of an idempotent producer: producer ID, epoch and base sequence set, CRC recomputed. */
+const idempotentBatch = (producerId: number, epoch: number, sequence: number, ...values: string[]) => {
+  const b = batchOf(...values);
+  const view = new DataView(b.buffer, b.byteOffset);
+  view.setBigInt64(43, BigInt(producerId));
+  view.setInt16(51, epoch);
+  view.setInt32(53, sequence);
+  view.setUint32(17, crc32c(b, 21));
+  return b;
+};
 
 const produceBody = (topic: string, records: Uint8Array, acks = -1) => ({
   transactionalId: null,
@@ -216,5 +232,54 @@ describe("reel serve: protocol rules", () => {
       assert.equal(log.hasTopic("cfg"), false);
       client.close();
     });
+  });
+
+  test("idempotent producers: InitProducerId, a retried batch answered with its original offset, a gap refused", async () => {
+    await withBroker(async (broker, log) => {
+      await log.createTopic("idem");
+      const client = await RawClient.connect(broker.port);
+      const init = await client.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+      assert.equal(init.errorCode, 0);
+      const pid = init.producerId as number;
+      const send = async (batch: Uint8Array) =>
+        firstPartition(
+          await client.request(0, 7, produceBody("idem", batch)),
+          "responses",
+          "partitionResponses",
+        );
+      assert.equal((await send(idempotentBatch(pid, 0, 0, "a", "b"))).baseOffset, 0);
+      assert.equal((await send(idempotentBatch(pid, 0, 2, "c"))).baseOffset, 2);
+      const retry = await send(idempotentBatch(pid, 0, 0, "a", "b"));
+      assert.deepEqual([retry.errorCode, retry.baseOffset], [0, 0]);
+      assert.equal((await send(idempotentBatch(pid, 0, 7, "gap"))).errorCode, 45);
+      assert.equal((await send(idempotentBatch(pid, -1 + 0, 3, "old epoch"))).errorCode, 47);
+      assert.equal(log.topic("idem").partition(0).logEndOffset, 3);
+      // A transactional ID is refused: no transactions.
+      const txn = await client.request(22, 1, { transactionalId: "tx", transactionTimeoutMs: 60000 });
+      assert.equal(txn.errorCode, 35);
+      client.close();
+    });
+  });
+
+  test("a retry of a batch appended before the broker restarted is still answered with its original offset", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-server-restart-"));
+    try {
+      const pid = 123456;
+      for (const round of [0, 1]) {
+        const log = await open(dir);
+        const broker = await serve(log, { port: 0, logLine: () => {} });
+        const client = await RawClient.connect(broker.port);
+        const res = await client.request(0, 7, produceBody("restart", idempotentBatch(pid, 0, 0, "once")));
+        const p = firstPartition(res, "responses", "partitionResponses");
+        assert.deepEqual([round, p.errorCode, p.baseOffset], [round, 0, 0]);
+        client.close();
+        await broker.close();
+      }
+      const log = await open(dir);
+      assert.equal(log.topic("restart").partition(0).logEndOffset, 1);
+      await log.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

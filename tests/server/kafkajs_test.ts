@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
+import { readRecordBatchHeader } from "../../mod.ts";
 import { withBroker } from "./_helpers.ts";
 
 const text = new TextDecoder();
@@ -44,6 +45,40 @@ describe("kafkajs against reel serve", () => {
         assert.equal(r.headers[0].key, "h");
         assert.equal(text.decode(r.headers[0].value!), `x${i}`);
       }
+    });
+  });
+
+  test("an idempotent producer gets a producer ID and its batches carry sequences reel accepts", async () => {
+    await withBroker(async (broker, log) => {
+      const kafka = new Kafka({ clientId: "t", brokers: [broker.address], logLevel: logLevel.NOTHING });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      for (let i = 0; i < 5; i++) {
+        await producer.send({ topic: "idem", messages: [{ value: `m${i}` }], acks: -1 });
+      }
+      await producer.disconnect();
+      const batches = [];
+      const partition = log.topic("idem").partition(0);
+      for (
+        let data = partition.read(0, 1 << 20);
+        data;
+        data = partition.read(data.next.offset, 1 << 20, data.next)
+      ) {
+        batches.push(data.bytes);
+        if (data.next.offset >= partition.highWatermark) break;
+      }
+      const headers = batches.flatMap((bytes) => {
+        const out = [];
+        for (let at = 0; at < bytes.length;) {
+          const h = readRecordBatchHeader(bytes, at);
+          out.push(h);
+          at += h.batchLength + 12;
+        }
+        return out;
+      });
+      assert.equal(headers.length, 5);
+      assert.ok(headers.every((h) => h.producerId === headers[0].producerId && h.producerId > 0));
+      assert.deepEqual(headers.map((h) => h.baseSequence), [0, 1, 2, 3, 4]);
     });
   });
 });

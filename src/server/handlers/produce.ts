@@ -10,6 +10,10 @@
  *                     log_append_time_ms int64 (v2+), log_start_offset int64 (v5+),
  *                     record_errors (v8+), error_message (v8+)]], throttle_time_ms (v1+)
  * ```
+ * Batches with a producer ID (idempotent producers) are checked against the producer's sequence
+ * numbers first (see `ProducerStateManager`): a retry is answered with its original offsets.
+ * Transactional batches are refused with INVALID_RECORD.
+ *
  * `acks` 0: no response at all (Kafka's `ProduceRequest.getErrorResponse` returns null); 1 and -1
  * (all): the answer waits until the batch is acknowledged under the topic's fsync policy (this
  * broker is every partition's only replica, so both wait for the same thing).
@@ -18,6 +22,7 @@
  */
 import { type ApiHandler, type BrokerContext, ErrorCode } from "../broker_context.ts";
 import type { Message } from "../protocol/message_codec.ts";
+import { validateRecordBatch } from "../../record/record_batch.ts";
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -62,7 +67,28 @@ async function producePartition(
   }
   const log = topic.partition(index);
   try {
-    const pending = log.append(records, true);
+    const header = validateRecordBatch(records, 0);
+    if (header.isTransactional || header.isControl) {
+      return {
+        ...result,
+        errorCode: ErrorCode.INVALID_RECORD,
+        errorMessage: "Transactions are not supported by reel serve",
+      };
+    }
+    const idempotent = header.producerId >= 0;
+    if (idempotent) {
+      const check = broker.producers.check(log, records);
+      if (check.kind === "error") {
+        return { ...result, errorCode: check.errorCode, errorMessage: check.message };
+      }
+      if (check.kind === "duplicate") {
+        await check.acknowledged;
+        return { ...result, baseOffset: check.baseOffset, logStartOffset: log.logStartOffset };
+      }
+    }
+    const before = log.logEndOffset;
+    const pending = log.append(records, false); // checked above
+    if (idempotent && log.logEndOffset > before) broker.producers.recordAppend(log, records, before, pending);
     if (acks === 0) pending.catch((err) => broker.errorCode(err, `append to "${topicName}-${index}"`));
     const info = await pending;
     return { ...result, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset };
