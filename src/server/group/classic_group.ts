@@ -99,7 +99,7 @@ const sameProtocols = (a: ClassicMember["protocols"], b: ClassicMember["protocol
  * ```ts
  * import assert from "node:assert/strict";
  * import { ClassicGroup } from "./classic_group.ts";
- * const group = new ClassicGroup("g", 0);
+ * const group = new ClassicGroup("g", 50); // the first rebalance waits 50 ms for more members
  * const join = (memberId: string) => group.join({
  *   memberId, groupInstanceId: null, clientId: "c", clientHost: "/127.0.0.1", sessionTimeoutMs: 10_000,
  *   rebalanceTimeoutMs: 10_000, protocolType: "consumer",
