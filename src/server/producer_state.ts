@@ -46,7 +46,8 @@ const nextSeq = (seq: number) => (seq === 0x7fffffff ? 0 : seq + 1);
  * @example A retry is recognised
  * ```ts
  * import assert from "node:assert/strict";
- * import { crc32c, encodeRecordBatch, open } from "../../mod.ts";
+ * import { open } from "../../mod.ts";
+ * import { crc32c, encodeRecordBatch } from "../record/mod.ts";
  * import { ProducerStateManager } from "./producer_state.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const partition = (await log.createTopic("t")).partition(0);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { readRecordBatchHeader } from "../../mod.ts";
+import { readRecordBatchHeader } from "../../src/record/mod.ts";
 import { withBroker } from "./_helpers.ts";
 
 const text = new TextDecoder();
