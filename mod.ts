@@ -58,6 +58,8 @@ export type { ProducerRecord } from "./src/record/producer_record.ts";
 export type { Record, RecordHeader } from "./src/record/record.ts";
 export { CompressionType } from "./src/record/compression.ts";
 export {
+  ByteLineStream,
+  type ByteLineStreamOptions,
   bytesCodec,
   jsonCodec,
   JsonLineRecordStream,

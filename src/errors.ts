@@ -160,13 +160,15 @@ export class CorruptRecordError extends ReelError {
  */
 export class RecordTooLargeError extends ReelError {
   /**
-   * @param size the size in bytes
+   * @param size the size in bytes (for a line cut short, the bytes of it read so far)
    * @param maxSize the limit in bytes (`maxMessageBytes`)
+   * @param message the message, when the default (a record batch too large to append) does not fit
    */
-  constructor(readonly size: number, readonly maxSize: number) {
+  constructor(readonly size: number, readonly maxSize: number, message?: string) {
     super(
       "MESSAGE_TOO_LARGE",
-      `Cannot append a record batch of ${size} bytes: the limit (maxMessageBytes) is ${maxSize} bytes`,
+      message ??
+        `Cannot append a record batch of ${size} bytes: the limit (maxMessageBytes) is ${maxSize} bytes`,
     );
     this.name = "RecordTooLargeError";
   }

@@ -3,7 +3,8 @@
  * bytes and back, length-prefixed frames, and Kafka record batches. Each is a `TransformStream` that
  * runs unchanged on Deno and Bun.
  *
- * - {@linkcode LineStream}: bytes or text → lines (LF or CRLF), UTF-8 decoded in streaming mode
+ * - {@linkcode ByteLineStream}: bytes → lines of bytes (LF or CRLF), every byte kept as it is
+ * - {@linkcode LineStream}: bytes or text → lines of text (LF or CRLF), decoded as UTF-8
  * - {@linkcode JsonParseStream}: lines → JSON values
  * - {@linkcode JsonLineRecordStream}: JSON lines → producer records whose value is the line's text
  * - {@linkcode ValueEncoderStream} / {@linkcode ValueDecoderStream}: values ↔ records, through a
@@ -29,6 +30,7 @@
  * @module
  */
 
+export { ByteLineStream, type ByteLineStreamOptions } from "./byte_line_stream.ts";
 export { LineStream, type LineStreamOptions } from "./line_stream.ts";
 export {
   LengthPrefixedFrameDecoderStream,

@@ -18,6 +18,8 @@ const TIMEOUT = { timeout: 120_000 };
 interface Run {
   status: number | null;
   stdout: string;
+  /** stdout as bytes, as the CLI wrote them. */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -42,9 +44,11 @@ function reel(args: string[], input: string | Uint8Array = "", runtime = THIS_RU
     child.stderr!.on("data", (c: Uint8Array) => err.push(c));
     child.on("error", reject);
     child.on("close", (status: number | null) => {
+      const stdoutBytes = Buffer.concat(out);
       resolve({
         status,
-        stdout: Buffer.concat(out).toString("utf8"),
+        stdout: stdoutBytes.toString("utf8"),
+        stdoutBytes,
         stderr: Buffer.concat(err).toString("utf8"),
       });
     });
@@ -259,6 +263,95 @@ describe("reel produce and consume", () => {
       );
       const run = await reel(["consume", "--dir", dir, "--topic", "t"]);
       assert.deepEqual(linesOf(run.stdout), ["a", "b", "c", "d"]);
+    });
+  });
+});
+
+describe("reel produce keeps bytes as bytes", () => {
+  test("bytes that are not UTF-8 go through produce and consume unchanged", TIMEOUT, async () => {
+    await withTempDir(async (dir) => {
+      const input = Buffer.from([
+        ...Buffer.from("caf"),
+        0xe9,
+        0x0a, // latin-1 "café"
+        0xff,
+        0xfe,
+        0x00,
+        0x0d,
+        0x0a, // not UTF-8 at all, CRLF
+        0xe2,
+        0x82,
+        0x0a, // a character cut short
+        ...Buffer.from("plain €\n"),
+      ]);
+      assertOk(await reel(["produce", "--dir", dir, "--topic", "t"], input), "produce");
+      const run = await reel(["consume", "--dir", dir, "--topic", "t"]);
+      assertOk(run, "consume");
+      // The CRLF comes back as LF, the line terminator consume writes; every other byte is the same.
+      const expected = Buffer.from(input.filter((_, i) => !(input[i] === 0x0d && input[i + 1] === 0x0a)));
+      assert.deepEqual(run.stdoutBytes, expected);
+      const full = await reel(["consume", "--dir", dir, "--topic", "t", "--format", "full"]);
+      const values = linesOf(full.stdout).map((l) => JSON.parse(l));
+      assert.equal(values[0].valueEncoding, "base64");
+      assert.deepEqual(Buffer.from(values[0].value, "base64"), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    });
+  });
+
+  test(
+    "produce --format text stops at a line that is not UTF-8, naming it, and keeps the lines before",
+    TIMEOUT,
+    async () => {
+      await withTempDir(async (dir) => {
+        const input = Buffer.concat([
+          Buffer.from("one\ntwo\n"),
+          Buffer.from([0x74, 0xff, 0x0a]),
+          Buffer.from("four\n"),
+        ]);
+        const run = await reel(["produce", "--dir", dir, "--topic", "t", "--format", "text"], input);
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /^reel: Cannot decode line 3 as UTF-8/m);
+        const consumed = await reel(["consume", "--dir", dir, "--topic", "t"]);
+        assert.deepEqual(linesOf(consumed.stdout), ["one", "two"]);
+      });
+    },
+  );
+
+  test(
+    "a line over maxMessageBytes stops produce with an error naming the line and the option",
+    TIMEOUT,
+    async () => {
+      await withTempDir(async (dir) => {
+        const input = Buffer.concat([
+          Buffer.from("short\n"),
+          Buffer.alloc(2000, 0x61),
+          Buffer.from("\nafter\n"),
+        ]);
+        const run = await reel(
+          ["produce", "--dir", dir, "--topic", "t", "--config", "maxMessageBytes=1000"],
+          input,
+        );
+        assert.equal(run.status, 1);
+        const errors = linesOf(run.stderr).filter((l) => l.startsWith("reel: "));
+        assert.equal(errors.length, 1, run.stderr);
+        assert.match(errors[0], /^reel: Cannot produce line 2: .*maxMessageBytes/);
+        const consumed = await reel(["consume", "--dir", dir, "--topic", "t"]);
+        assert.deepEqual(linesOf(consumed.stdout), ["short"]);
+      });
+    },
+  );
+
+  test("empty stdin creates no topic; the summary says when produce created the topic", TIMEOUT, async () => {
+    await withTempDir(async (dir) => {
+      const empty = await reel(["produce", "--dir", dir, "--topic", "t"], "");
+      assertOk(empty, "produce");
+      assert.match(empty.stderr, /produced 0 records .*the topic was not created/);
+      const none = await reel(["topics", "--dir", dir]);
+      assertOk(none, "topics");
+      assert.equal(none.stdout, "");
+      const first = await reel(["produce", "--dir", dir, "--topic", "t"], "a\n");
+      assert.match(first.stderr, /^created topic t; produced 1 record /);
+      const second = await reel(["produce", "--dir", dir, "--topic", "t"], "b\n");
+      assert.match(second.stderr, /^produced 1 record /);
     });
   });
 });
