@@ -56,7 +56,7 @@ export type { WritableBatchesOptions, WritableOptions } from "./src/producer/pro
 export type { ConsumedRecord } from "./src/record/consumed_record.ts";
 export type { ProducerRecord } from "./src/record/producer_record.ts";
 export type { Record, RecordHeader } from "./src/record/record.ts";
-export { CompressionType } from "./src/record/compression.ts";
+export { type Compression, type CompressionName, CompressionType } from "./src/record/compression.ts";
 export {
   ByteLineStream,
   type ByteLineStreamOptions,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CompressionType } from "../record/compression.ts";
+import type { Compression } from "../record/compression.ts";
 import { RecordAccumulator, type SentBatch, type TopicLogs } from "./record_accumulator.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 
@@ -18,8 +18,12 @@ export interface WritableOptions {
   batchSize?: number;
   /** Send a partial batch after this many ms without it filling up (Kafka's `linger.ms`). @default 5 */
   lingerMs?: number;
-  /** Compression codec of the batches written (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
-  compression?: CompressionType;
+  /**
+   * Compression codec of the batches written, by name (`"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`:
+   * Kafka's `compression.type`) or number (0–4).
+   * @default "none"
+   */
+  compression?: Compression;
   /** At most this many batches sent but not yet acknowledged before `write()` waits. @default 4 */
   maxInFlight?: number;
 }
@@ -124,8 +128,12 @@ export class ProduceSink implements UnderlyingSink<ProducerRecord> {
 
 /** Options of `topic.writableBatches()`. */
 export interface WritableBatchesOptions {
-  /** Compression codec of the batches written (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
-  compression?: CompressionType;
+  /**
+   * Compression codec of the batches written, by name (`"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`:
+   * Kafka's `compression.type`) or number (0–4).
+   * @default "none"
+   */
+  compression?: Compression;
   /** At most this many chunks appended but not yet acknowledged before `write()` waits. @default 4 */
   maxInFlight?: number;
 }

@@ -9,7 +9,7 @@
 import { RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { RecordInput } from "../record/record.ts";
-import type { CompressionType } from "../record/compression.ts";
+import { type Compression, type CompressionType, toCompressionType } from "../record/compression.ts";
 import { encodeRecordBatch, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import { partitionForKey, StickyPartitioner } from "./partitioner.ts";
 import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts";
@@ -28,8 +28,8 @@ export interface TopicLogs {
 export interface AccumulatorOptions {
   /** Send a partition's batch once its records reach this many bytes (Kafka's `batch.size`). @default 16384 */
   batchSize?: number;
-  /** The compression codec of the batches (`CompressionType`: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
-  compression?: CompressionType;
+  /** The compression codec of the batches: `"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"` or 0–4. @default "none" */
+  compression?: Compression;
   /**
    * Send batches with `PartitionLog.appendDeferred`: they are written (and acknowledged) together
    * by {@linkcode RecordAccumulator.writeDeferred}. @default false
@@ -129,7 +129,7 @@ export class RecordAccumulator {
     if (!(this.#batchSize > 0)) {
       throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
     }
-    this.#compression = options.compression ?? 0;
+    this.#compression = toCompressionType(options.compression);
     const n = topic.logs.length;
     this.#sticky = new StickyPartitioner(n, this.#batchSize);
     this.#pending = Array.from({ length: n }, () => []);

@@ -58,6 +58,45 @@ export type CompressionType = typeof CompressionType[keyof typeof CompressionTyp
 
 const NAMES = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
 
+/** A codec by the name Kafka gives it (`compression.type`). */
+export type CompressionName = typeof NAMES[number];
+
+/**
+ * A codec as callers write it: its name (`"gzip"`, as in Kafka's `compression.type` and the CLI's
+ * `--compression`) or its {@linkcode CompressionType} number.
+ */
+export type Compression = CompressionName | CompressionType;
+
+/**
+ * The codec number of a compression option given by name or number.
+ *
+ * @param compression `"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`, or 0–4; `undefined` is none
+ * @returns the {@linkcode CompressionType} number
+ * @throws {UnsupportedCompressionTypeError} for any other name or number
+ *
+ * @example Names and numbers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CompressionType, toCompressionType } from "./compression.ts";
+ * assert.equal(toCompressionType("zstd"), CompressionType.Zstd);
+ * assert.equal(toCompressionType(1), CompressionType.Gzip);
+ * assert.equal(toCompressionType(undefined), CompressionType.None);
+ * assert.throws(() => toCompressionType("brotli" as never), /expected "none", "gzip"/);
+ * ```
+ */
+export function toCompressionType(compression: Compression | undefined): CompressionType {
+  if (compression === undefined) return CompressionType.None;
+  if (typeof compression === "number" && Number.isInteger(compression) && NAMES[compression] !== undefined) {
+    return compression;
+  }
+  const index = typeof compression === "string" ? NAMES.indexOf(compression) : -1;
+  if (index !== -1) return index as CompressionType;
+  throw new UnsupportedCompressionTypeError(
+    JSON.stringify(compression) ?? String(compression),
+    `expected ${NAMES.map((n) => JSON.stringify(n)).join(", ")} or a number from 0 to 4`,
+  );
+}
+
 /**
  * The name Kafka uses for a codec (`compression.type`): `"none"`, `"gzip"`, `"snappy"`, `"lz4"`
  * or `"zstd"`.

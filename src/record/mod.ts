@@ -40,7 +40,15 @@ export {
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "./record_batch.ts";
-export { compress, compressionName, CompressionType, decompress } from "./compression.ts";
+export {
+  compress,
+  type Compression,
+  type CompressionName,
+  compressionName,
+  CompressionType,
+  decompress,
+  toCompressionType,
+} from "./compression.ts";
 export { crc32c } from "./crc32c.ts";
 export {
   type Cursor,

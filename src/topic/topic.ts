@@ -7,7 +7,7 @@
 import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
-import type { CompressionType } from "../record/compression.ts";
+import { type Compression, toCompressionType } from "../record/compression.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 import { FetchSource, type ReadableOptions } from "../consumer/fetch_source.ts";
@@ -47,8 +47,12 @@ export interface PartitionDescription {
 
 /** Options of `topic.append()`. */
 export interface AppendOptions {
-  /** Compression codec of the batches (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). @default 0 */
-  compression?: CompressionType;
+  /**
+   * Compression codec of the batches, by name (`"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`:
+   * Kafka's `compression.type`) or number (0–4).
+   * @default "none"
+   */
+  compression?: Compression;
 }
 
 /**
@@ -123,6 +127,7 @@ export class Topic {
    *
    * @returns the stream
    * @throws {RangeError} for a bad option
+   * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another process writes one of the topic's partitions
    * @example
    * ```ts
@@ -134,6 +139,7 @@ export class Topic {
    * ```
    */
   writable(options: WritableOptions = {}): WritableStream<ProducerRecord> {
+    toCompressionType(options.compression); // a bad codec fails here, before any lock is taken
     for (const log of this.#logs) log.acquireWriterLock();
     return new WritableStream(new ProduceSink(this, options), { highWaterMark: 64 });
   }
@@ -150,6 +156,7 @@ export class Topic {
    * @param options compression and backpressure
    * @returns the stream
    * @throws {RangeError} for a bad `maxInFlight`
+   * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another process writes one of the topic's partitions
    * @example
    * ```ts
@@ -163,8 +170,8 @@ export class Topic {
    * ```
    */
   writableBatches(options: WritableBatchesOptions = {}): WritableStream<readonly ProducerRecord[]> {
+    const appendOptions = { compression: toCompressionType(options.compression) };
     for (const log of this.#logs) log.acquireWriterLock();
-    const appendOptions = { compression: options.compression };
     return new WritableStream(
       new BatchProduceSink((records) => this.append(records, appendOptions), options.maxInFlight),
       { highWaterMark: 4 },
@@ -181,6 +188,7 @@ export class Topic {
    * @returns one {@linkcode RecordMetadata} per record
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
    * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes` (nothing is appended)
+   * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another process writes a partition the records may go to:
    *   those named by `partition` when every record names one, else any partition of the topic
    *   (nothing is appended)
@@ -196,6 +204,7 @@ export class Topic {
    */
   async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
     if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
+    const compression = toCompressionType(options.compression);
     const logs = this.#logs;
     // Become the writer of the partitions written before appending to any: those named, or every
     // partition when the partitioner chooses.
@@ -212,7 +221,6 @@ export class Topic {
     // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
     // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
     // carries on from call to call, as a Kafka producer's does).
-    const compression = options.compression ?? 0;
     let accumulator = this.#appendAccumulators[compression];
     if (accumulator === undefined) {
       accumulator = new RecordAccumulator(

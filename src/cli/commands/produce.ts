@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import {
-  CompressionType,
+  type Compression,
   InvalidRecordError,
   JsonLineRecordStream,
   type LogDirectory,
@@ -32,14 +32,6 @@ import { printError, stdinStream } from "../stdio.ts";
 
 const FORMATS = ["lines", "text", "json"] as const;
 const COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
-
-const CODECS: { [name in typeof COMPRESSIONS[number]]: CompressionType } = {
-  none: CompressionType.None,
-  gzip: CompressionType.Gzip,
-  snappy: CompressionType.Snappy,
-  lz4: CompressionType.Lz4,
-  zstd: CompressionType.Zstd,
-};
 
 /** `reel produce`. */
 export const produce: Command = {
@@ -152,7 +144,7 @@ async function runProduce(values: OptionValues): Promise<number> {
   const keyField = optionalString(values, "key-field");
   const keyRegex = optionalString(values, "key-regex");
   const timestampField = optionalString(values, "timestamp-field");
-  const compression = CODECS[choiceOption(values, "compression", COMPRESSIONS, "none")];
+  const compression = choiceOption(values, "compression", COMPRESSIONS, "none");
   const batchSize = integerOption(values, "batch-size", 1);
   const lingerMs = integerOption(values, "linger-ms", 0);
   const config = parseConfig((values.config as string[] | undefined) ?? []);
@@ -216,7 +208,7 @@ interface PumpOptions {
   keyField?: string;
   timestampField?: string;
   keyOf?: (line: string) => string | null;
-  writable: { compression: CompressionType; batchSize?: number; lingerMs?: number };
+  writable: { compression: Compression; batchSize?: number; lingerMs?: number };
 }
 
 /**
