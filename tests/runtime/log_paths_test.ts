@@ -46,7 +46,8 @@ const nasty = fc.oneof(
 /** Whether `p` resolves to a path strictly inside `root`. */
 function inside(root: string, p: string): boolean {
   const rel = path.relative(root, path.resolve(root, p));
-  return rel.length > 0 && !rel.startsWith("..") && !path.isAbsolute(rel);
+  // "..." is a legal name inside root: only ".." itself or a "../" prefix leaves it.
+  return rel.length > 0 && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 describe("log paths", () => {
