@@ -282,4 +282,34 @@ describe("reel serve: protocol rules", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("Metadata v12 reports each topic's ID, and Fetch v16 reads by topic ID (an unknown ID is UNKNOWN_TOPIC_ID)", async () => {
+    await withBroker(async (broker, log) => {
+      const topic = await log.createTopic("ids");
+      await topic.append([{ value: "by id" }]);
+      const client = await RawClient.connect(broker.port);
+      const meta = await client.request(3, 12, { topics: null, allowAutoTopicCreation: false });
+      const listed = (meta.topics as { name: string; topicId: string }[]).find((t) => t.name === "ids")!;
+      assert.equal(listed.topicId, topic.topicId);
+      const fetch = (topicId: string) =>
+        client.request(1, 16, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 1,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+          forgottenTopicsData: [],
+          rackId: "",
+        });
+      const res = await fetch(topic.topicId!);
+      const p = firstPartition(res, "responses", "partitions");
+      assert.equal(p.errorCode, 0);
+      assert.deepEqual(p.records, topic.partition(0).read(0, 1 << 20)!.bytes);
+      const unknown = await fetch("AAAAAAAAAAAAAAAAAAAAAA");
+      assert.equal(firstPartition(unknown, "responses", "partitions").errorCode, 100);
+      client.close();
+    });
+  });
 });

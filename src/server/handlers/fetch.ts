@@ -28,7 +28,7 @@ import type { PartitionLog } from "../../log/partition_log.ts";
 import type { Topic } from "../../topic/topic.ts";
 import { type ApiHandler, type BrokerContext, ErrorCode } from "../broker_context.ts";
 import type { Message } from "../protocol/message_codec.ts";
-import { topicIdOf } from "./metadata.ts";
+import { ZERO_UUID } from "../protocol/byte_reader.ts";
 
 interface FetchRequest {
   maxWaitMs: number;
@@ -60,7 +60,9 @@ const EMPTY = new Uint8Array(0);
 function resolveTopic(broker: BrokerContext, name: string, id: string, byId: boolean): Topic | number {
   if (!byId) return broker.topicOrError(name);
   const log = broker.log;
-  const topic = log.topics().map((n) => log.topic(n)).find((t) => topicIdOf(t) === id);
+  const topic = id === ZERO_UUID
+    ? undefined
+    : log.topics().map((n) => log.topic(n)).find((t) => t.topicId === id);
   return topic ?? ErrorCode.UNKNOWN_TOPIC_ID;
 }
 
@@ -134,9 +136,9 @@ function readAll(broker: BrokerContext, req: FetchRequest, byId: boolean) {
 }
 
 /**
- * The Fetch handler, versions 4–12. Versions 13 and later name topics by topic ID: the code below
- * serves them, and the range goes up to 17 once the log directory keeps topic IDs (until then
- * Metadata reports the zero UUID, and the Java client, seeing it, stays at 12).
+ * The Fetch handler, versions 4–17. Versions 13 and later name topics by topic ID (KIP-516); a
+ * topic created before reel recorded IDs has none (Metadata reports the zero UUID, and the Java
+ * client then stays at version 12).
  *
  * @example
  * ```ts
@@ -148,7 +150,7 @@ function readAll(broker: BrokerContext, req: FetchRequest, byId: boolean) {
 export const fetchHandler: ApiHandler = {
   apiKey: 1,
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 17,
   async handle(request, { broker, version, signal }) {
     const req = request as unknown as FetchRequest;
     const base: Message = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0 };

@@ -26,15 +26,24 @@ interface MetadataRequest {
 }
 
 /**
- * The topic ID Metadata, Fetch and DeleteTopics report for a topic: the one stored with it when
- * the log directory keeps topic IDs, else the zero UUID (none).
+ * The topic ID Metadata, Fetch and DeleteTopics report for a topic (KIP-516): the one stored with
+ * it, or the zero UUID (none) for a topic created before reel recorded IDs.
  *
  * @param topic the topic
  * @returns the ID as Kafka prints it
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { topicIdOf } from "./metadata.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("t");
+ * assert.equal(topicIdOf(topic), topic.topicId);
+ * await log.close();
+ * ```
  */
 export function topicIdOf(topic: Topic): string {
-  const id = (topic as unknown as { topicId?: unknown }).topicId;
-  return typeof id === "string" && id.length === 22 ? id : ZERO_UUID;
+  return topic.topicId ?? ZERO_UUID;
 }
 
 function describeTopic(context: BrokerContext, topic: Topic): Message {
