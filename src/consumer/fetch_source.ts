@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { StorageError } from "../errors.ts";
+import { StorageError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import { validatePartition } from "../runtime/log_paths.ts";
@@ -183,6 +183,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       for (let i = 0; i < this.#states.length; i++) {
         const state = this.#states[(this.#next + i) % this.#states.length];
         if (state.offset >= state.end) continue;
+        if (state.log.topicDeleted) throw new UnknownTopicOrPartitionError(this.#topic, state.partition);
         if (state.log.closed) {
           if (this.#follow) continue;
           throw new StorageError(`Cannot read from "${this.#topic}-${state.partition}": the log is closed`);

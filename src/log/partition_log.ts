@@ -25,7 +25,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
-import { LockFile, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
+import { LockFile, type LockOwner, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import { watchDirectory } from "../runtime/watch.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -138,6 +138,13 @@ export interface PartitionLogOptions {
    * {@linkcode UnknownTopicOrPartitionError}.
    */
   topicId?: string;
+  /**
+   * Create the partition directory if it is missing. With `false`, a missing directory throws
+   * {@linkcode UnknownTopicOrPartitionError} (the topic was deleted): a reader never makes the
+   * directory of a topic another process is deleting.
+   * @default true
+   */
+  createDirectory?: boolean;
 }
 
 interface Loaded {
@@ -422,7 +429,8 @@ export class PartitionLog {
   ): PartitionLog {
     const writer = options.writer ?? true;
     const topicId = options.topicId;
-    fs.mkdirSync(dir, { recursive: true });
+    if (options.createDirectory ?? true) fs.mkdirSync(dir, { recursive: true });
+    else if (!fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
     if (topicId !== undefined && writePartitionMetadata(dir, topicId) !== topicId) {
       throw new UnknownTopicOrPartitionError(topic, partition);
     }
@@ -519,7 +527,13 @@ export class PartitionLog {
       throw new StorageError(`Cannot write to "${this.topic}-${this.partition}": the log is closed`);
     }
     this.#checkTopicId();
-    const got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
+    let got: LockFile | LockOwner;
+    try {
+      got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
+    } catch (err) {
+      this.#checkTopicId(); // the directory went away: the topic was deleted meanwhile
+      throw err;
+    }
     if (!(got instanceof LockFile)) throw new PartitionLockedError(this.topic, this.partition, got);
     let loaded: Loaded;
     try {
@@ -1363,6 +1377,19 @@ export class PartitionLog {
     this.#closeHighWatermark();
     this.#lock.release();
     this.#lock = undefined;
+    this.#notify();
+    this.#listeners.clear();
+  }
+
+  /**
+   * Closes the log of a topic being deleted, after its directory was renamed away: writes
+   * nothing (no checkpoint, no marker), closes the file handles, drops the writer lock, and marks
+   * the topic deleted, so that reads and followers of it in this process end with
+   * {@linkcode UnknownTopicOrPartitionError}. Appends held back are never acknowledged.
+   */
+  closeDeleted(): void {
+    this.#topicDeleted = true;
+    this.abandon();
     this.#notify();
     this.#listeners.clear();
   }

@@ -7,8 +7,18 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
-import { createFileExclusive, fs, syncDirectory } from "../runtime/file_system.ts";
-import { isTopicId, randomTopicId, readPartitionMetadata } from "../log/partition_metadata_file.ts";
+import { fs } from "../runtime/file_system.ts";
+import { randomTopicId } from "../log/partition_metadata_file.ts";
+import {
+  awaitPartitionDirectory,
+  createTopicFiles,
+  deleteTopicFiles,
+  partitionTopicId,
+  readStoredTopic,
+  removeStalePrepared,
+  type StoredTopic,
+} from "./topic_store.ts";
+import { deleteTopicOffsets } from "../consumer/offset_store.ts";
 import { Topic } from "./topic.ts";
 import {
   joinLogPath,
@@ -42,25 +52,6 @@ export interface CreateTopicOptions {
   partitions?: number;
   /** The topic's config, over the directory's defaults. */
   config?: Partial<TopicConfig>;
-}
-
-/**
- * A topic's config file, `.topics/<name>.json`. Created once, atomically (create-if-absent), by
- * the process that creates the topic; removed when the topic is deleted.
- *
- * ```
- * StoredTopic => { version: 0, name, topicId?, partitions, config }   (JSON)
- * ```
- *
- * `topicId` is the topic's ID (KIP-516), also written to each partition directory's
- * `partition.metadata`; topics created before reel recorded IDs have none.
- */
-interface StoredTopic {
-  version: 0;
-  name: string;
-  topicId?: string;
-  partitions: number;
-  config: TopicConfig;
 }
 
 /** Whether a name found on disk is a legal topic name. */
@@ -140,6 +131,7 @@ export class LogDirectory {
     const found = new Map<string, Set<number>>();
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
+      if (removeStalePrepared(dir, entry.name)) continue;
       if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
         fs.rmSync(joinLogPath(dir, entry.name), { recursive: true, force: true });
         continue;
@@ -159,11 +151,11 @@ export class LogDirectory {
       // stray (as Kafka calls a log no partition owns) and is left alone. Without a config file
       // the partitions are the directories numbered 0, 1, 2 … with none missing; a name with no
       // `-0` directory is not a topic.
-      const stored = self.#readStored(name);
+      const stored = readStoredTopic(dir, name);
       let partitions = stored?.partitions ?? 0;
       if (!stored) { while (numbers.has(partitions)) partitions++; }
       if (partitions === 0) continue;
-      const topicId = stored ? stored.topicId : self.#storedTopicId(name);
+      const topicId = stored ? stored.topicId : partitionTopicId(dir, name, 0);
       try {
         self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions), topicId);
       } catch (err) {
@@ -179,10 +171,10 @@ export class LogDirectory {
    * opened now, for reading.
    */
   #discover(name: string): Topic | undefined {
-    const known = this.#topics.get(name);
+    const known = this.#known(name);
     if (known || this.#closed) return known;
     if (!isTopicName(name)) return undefined;
-    const stored = this.#readStored(name);
+    const stored = readStoredTopic(this.dir, name);
     if (!stored) return undefined;
     try {
       return this.#openTopic(
@@ -197,13 +189,17 @@ export class LogDirectory {
     }
   }
 
-  /** The topic ID in a topic's first partition directory, for a topic whose config file is lost. */
-  #storedTopicId(name: string): string | undefined {
-    try {
-      return readPartitionMetadata(partitionDirPath(this.dir, name, 0));
-    } catch {
-      return undefined;
-    }
+  /**
+   * A topic this process has open, unless it was found deleted (by another process: its
+   * partition logs saw their directories go or change topic ID). A deleted topic is forgotten
+   * (its logs closed), so that the name can be looked up again.
+   */
+  #known(name: string): Topic | undefined {
+    const topic = this.#topics.get(name);
+    if (topic === undefined || !topic.logs.some((l) => l.topicDeleted)) return topic;
+    this.#topics.delete(name);
+    for (const log of topic.logs) log.close().catch(() => {});
+    return undefined;
   }
 
   /**
@@ -230,38 +226,18 @@ export class LogDirectory {
     }
   }
 
-  #readStored(name: string): StoredTopic | undefined {
-    try {
-      const value = JSON.parse(fs.readFileSync(topicConfigPath(this.dir, name), "utf8"));
-      if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) {
-        if (value.topicId !== undefined && !isTopicId(value.topicId)) return undefined;
-        return value;
-      }
-    } catch { /* missing or unreadable: defaults, partitions from the directories */ }
-    return undefined;
-  }
-
-  #openTopic(
-    name: string,
-    partitions: number,
-    config: TopicConfig,
-    topicId: string | undefined,
-    creating = false,
-  ): Topic {
-    if (!creating && topicId !== undefined) {
-      // A partition directory is made only for the topic that still has this ID: not again for
-      // one another process deleted since its config was read.
-      for (let p = 0; p < partitions; p++) {
-        if (fs.existsSync(partitionDirPath(this.dir, name, p))) continue;
-        if (this.#readStored(name)?.topicId !== topicId) throw new UnknownTopicOrPartitionError(name);
-        break;
-      }
-    }
+  #openTopic(name: string, partitions: number, config: TopicConfig, topicId: string | undefined): Topic {
     const logs: PartitionLog[] = [];
     try {
       for (let p = 0; p < partitions; p++) {
+        const dir = partitionDirPath(this.dir, name, p);
+        if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
         logs.push(
-          PartitionLog.open(partitionDirPath(this.dir, name, p), name, p, config, { writer: false, topicId }),
+          PartitionLog.open(dir, name, p, config, {
+            writer: false,
+            topicId,
+            createDirectory: topicId === undefined,
+          }),
         );
       }
     } catch (err) {
@@ -292,9 +268,10 @@ export class LogDirectory {
       try {
         for (const file of fs.readdirSync(joinLogPath(this.dir, TOPICS_DIR))) {
           const m = /^(.+)\.json$/.exec(file);
-          if (m && !this.#topics.has(m[1])) this.#discover(m[1]);
+          if (m) this.#discover(m[1]);
         }
       } catch { /* the directory went away: what is known */ }
+      for (const name of [...this.#topics.keys()]) this.#known(name);
     }
     return [...this.#topics.keys()].sort();
   }
@@ -305,7 +282,7 @@ export class LogDirectory {
    * @param name the topic name
    */
   hasTopic(name: string): boolean {
-    return this.#topics.has(name) || this.#discover(name) !== undefined;
+    return this.#discover(name) !== undefined;
   }
 
   /**
@@ -317,7 +294,7 @@ export class LogDirectory {
    */
   topic(name: string): Topic {
     this.#checkOpen(`use topic "${name}"`);
-    const topic = this.#topics.get(name) ?? this.#discover(name);
+    const topic = this.#discover(name);
     if (!topic) throw new UnknownTopicOrPartitionError(name);
     return topic;
   }
@@ -336,7 +313,7 @@ export class LogDirectory {
     await Promise.resolve();
     this.#checkOpen(`create topic "${name}"`);
     validateTopicName(name);
-    if (this.#topics.has(name) || this.#discover(name)) throw new TopicExistsError(name);
+    if (this.#discover(name)) throw new TopicExistsError(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new RangeError(
@@ -345,74 +322,55 @@ export class LogDirectory {
     }
     const config = resolveLogConfig(options.config ?? {}, this.#defaults);
     const topicId = randomTopicId();
-    const stored: StoredTopic = { version: 0, name, topicId, partitions, config };
-    // Create-if-absent: of many processes creating the topic at once, one links its config into
-    // place; the others find it there and get TopicExistsError (and see the winner's config).
-    let created: boolean;
-    try {
-      created = createFileExclusive(topicConfigPath(this.dir, name), JSON.stringify(stored, null, 2) + "\n");
-    } catch (err) {
-      throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
-    }
-    if (!created) throw new TopicExistsError(name);
-    // Directories a deleted topic of this name left behind (another topic ID) are not ours.
-    for (let p = 0; p < partitions; p++) this.#removeStray(name, p, topicId);
-    const topic = this.#openTopic(name, partitions, config, topicId, true);
-    syncDirectory(this.dir);
-    return topic;
-  }
-
-  /** Removes a partition directory that records a topic ID other than `topicId` (Kafka's stray log). */
-  #removeStray(name: string, partition: number, topicId: string): void {
-    const dir = partitionDirPath(this.dir, name, partition);
-    let found: string | undefined;
-    let unreadable = false;
-    try {
-      found = readPartitionMetadata(dir);
-    } catch {
-      unreadable = true; // not a partition metadata file: not this topic's either
-    }
-    // No ID yet: a directory another process is opening for this topic, or one from before reel
-    // recorded IDs; both are kept.
-    if (!unreadable && (found === undefined || found === topicId)) return;
-    const suffix = `-${partition}.${Math.floor(Math.random() * 2 ** 32).toString(16)}-delete`;
-    const doomed = joinLogPath(this.dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
-    try {
-      fs.renameSync(dir, doomed);
-    } catch {
-      return; // gone meanwhile
-    }
-    fs.rmSync(doomed, { recursive: true, force: true });
+    createTopicFiles(this.dir, name, { version: 0, name, topicId, partitions, config });
+    return this.#openTopic(name, partitions, config, topicId);
   }
 
   /**
    * Deletes a topic and all its records: takes every partition's writer lock, closes its logs,
    * renames each partition directory to `<topic>-<partition>.<id>-delete` (as Kafka does),
-   * removes them and the topic's config.
+   * removes them and the topic's config, and deletes the topic's committed offsets from every
+   * consumer group (as Kafka does). Readers, followers and consumers of the topic in other
+   * processes end with {@linkcode UnknownTopicOrPartitionError} when they next look for new
+   * records, also once a topic of the same name is created again (it has another topic ID).
    *
    * @param name the topic name
-   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {InvalidTopicError} for an illegal name
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic (or another process deleted it)
    * @throws {PartitionLockedError} when another process writes one of its partitions (nothing is deleted)
+   * @throws {StorageError} when a directory cannot be renamed or removed
+   * @example Delete a topic; a topic created again under its name starts empty with a new ID
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const before = await log.createTopic("events");
+   * await before.append([{ value: "a" }]);
+   * await log.deleteTopic("events");
+   * assert.equal(log.hasTopic("events"), false);
+   * const after = await log.createTopic("events");
+   * assert.notEqual(after.topicId, before.topicId);
+   * assert.equal(after.partition(0).logEndOffset, 0);
+   * await log.close();
+   * ```
    */
   async deleteTopic(name: string): Promise<void> {
     this.#checkOpen(`delete topic "${name}"`);
     validateTopicName(name);
     const topic = this.topic(name);
+    // Fails with UnknownTopicOrPartitionError when another process deleted it first.
     for (const log of topic.logs) log.acquireWriterLock();
     this.#topics.delete(name);
-    await Promise.all(topic.logs.map((l) => l.close()));
-    const id = Math.floor(Math.random() * 2 ** 32).toString(16);
-    const doomed: string[] = [];
-    for (let p = 0; p < topic.partitions; p++) {
-      const from = partitionDirPath(this.dir, name, p);
-      // As Kafka's logDeleteDirName: the topic part is cut so that the name fits in 255 bytes.
-      const suffix = `-${p}.${id}-delete`;
-      const to = joinLogPath(this.dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
-      fs.renameSync(from, to);
-      doomed.push(to);
+    // The directories are renamed while this process still holds their locks (no other process
+    // can start writing them in between); the logs are closed without writing into them.
+    let doomed: string[];
+    try {
+      doomed = deleteTopicFiles(this.dir, name, topic.partitions);
+    } finally {
+      for (const log of topic.logs) log.closeDeleted();
     }
-    fs.rmSync(topicConfigPath(this.dir, name), { force: true });
-    syncDirectory(this.dir);
+    // As Kafka does, the topic's committed offsets go with it, from every consumer group.
+    await deleteTopicOffsets(this.dir, name);
     for (const path of doomed) fs.rmSync(path, { recursive: true, force: true });
   }
 

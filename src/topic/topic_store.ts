@@ -1,0 +1,331 @@
+/**
+ * A topic's files in the log directory, and how many processes create, find and delete them
+ * without stepping on each other:
+ *
+ * ```
+ * <dir>/.topics/<topic>.json         StoredTopic: created once, atomically (create-if-absent)
+ * <dir>/<topic>-<partition>/         each partition's log, holding partition.metadata (topic ID)
+ * <dir>/.create-<uuid>-<partition>/  a partition directory being prepared by createTopic
+ * ```
+ *
+ * Creating a topic: its partition directories are prepared under private names, each with its
+ * `partition.metadata`; then its config file is linked into place (of processes creating the
+ * same topic at once, exactly one succeeds; the others get {@linkcode TopicExistsError}); then the
+ * winner renames its directories into place. So a partition directory with a topic ID never
+ * appears before its topic's config, and a process that finds a config but not yet a directory
+ * waits for it (briefly; a creator that died in between is made good). A directory whose topic ID
+ * is not the config's is what a deleted topic left behind (Kafka's stray log): the next creator
+ * of the name removes it.
+ *
+ * @module
+ */
+import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
+import type { LogConfig } from "../log/log_config.ts";
+import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
+import { createFileExclusive, fs, syncDirectory } from "../runtime/file_system.ts";
+import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
+
+/**
+ * A topic's config file, `.topics/<name>.json`.
+ *
+ * ```
+ * StoredTopic => { version: 0, name, topicId?, partitions, config }   (JSON)
+ * ```
+ *
+ * `topicId` is the topic's ID (KIP-516), also in each partition directory's `partition.metadata`;
+ * topics created before reel recorded IDs have none.
+ */
+export interface StoredTopic {
+  /** Format version (0). */
+  version: 0;
+  /** The topic name. */
+  name: string;
+  /** The topic ID, when it has one. */
+  topicId?: string;
+  /** How many partitions. */
+  partitions: number;
+  /** The topic's config, as given (resolved over the directory's defaults when opened). */
+  config: Partial<LogConfig>;
+}
+
+/** How long a process waits for a partition directory whose topic's config it found, ms. */
+const CREATE_WAIT_MS = 2_000;
+/** Prepared directories older than this are a dead creator's, ms. */
+const STALE_PREPARED_MS = 600_000;
+const PREPARED = /^\.create-[0-9a-f-]{36}-\d+$/;
+
+/**
+ * Reads a topic's config file.
+ *
+ * @param dir the log directory
+ * @param name the topic name
+ * @returns the stored topic, or `undefined` when the file is missing or not a valid config
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { readStoredTopic } from "./topic_store.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events", { partitions: 2 });
+ * assert.equal(readStoredTopic(log.dir, "events")?.topicId, topic.topicId);
+ * assert.equal(readStoredTopic(log.dir, "other"), undefined);
+ * await log.close();
+ * ```
+ */
+export function readStoredTopic(dir: string, name: string): StoredTopic | undefined {
+  try {
+    const value = JSON.parse(fs.readFileSync(topicConfigPath(dir, name), "utf8"));
+    if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) {
+      if (value.topicId !== undefined && !isTopicId(value.topicId)) return undefined;
+      return value;
+    }
+  } catch { /* missing or unreadable: defaults, partitions from the directories */ }
+  return undefined;
+}
+
+/**
+ * The topic ID a partition directory records, or `undefined` (none, unreadable, or no directory).
+ *
+ * @param dir the log directory
+ * @param name the topic name
+ * @param partition the partition number
+ * @returns the topic ID in its `partition.metadata`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { partitionTopicId } from "./topic_store.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
+ * assert.equal(partitionTopicId(log.dir, "events", 0), topic.topicId);
+ * await log.close();
+ * ```
+ */
+export function partitionTopicId(dir: string, name: string, partition: number): string | undefined {
+  try {
+    return readPartitionMetadata(partitionDirPath(dir, name, partition));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a topic's files: its partition directories (each with `partition.metadata`) and its
+ * config file, atomically across processes (see the module doc).
+ *
+ * @param dir the log directory (with its `.topics/` directory)
+ * @param name the topic name (already validated)
+ * @param stored the config to store, with a new `topicId`
+ * @throws {TopicExistsError} when the topic's config file exists (another process created it)
+ * @throws {StorageError} when a file or directory cannot be written
+ * @example Of two creations of one name, the second gets TopicExistsError
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { TopicExistsError } from "../errors.ts";
+ * import { randomTopicId } from "../log/partition_metadata_file.ts";
+ * import { createTopicFiles } from "./topic_store.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.mkdirSync(`${dir}/.topics`);
+ * const stored = { version: 0 as const, name: "events", topicId: randomTopicId(), partitions: 2, config: {} };
+ * createTopicFiles(dir, "events", stored);
+ * assert.ok(fs.existsSync(`${dir}/events-1/partition.metadata`));
+ * assert.throws(() => createTopicFiles(dir, "events", { ...stored, topicId: randomTopicId() }), TopicExistsError);
+ * ```
+ */
+export function createTopicFiles(dir: string, name: string, stored: StoredTopic): void {
+  const topicId = stored.topicId!;
+  const prepared: string[] = [];
+  const unprepare = () => {
+    for (const path of prepared) fs.rmSync(path, { recursive: true, force: true });
+  };
+  let created: boolean;
+  try {
+    const uuid = crypto.randomUUID();
+    for (let p = 0; p < stored.partitions; p++) {
+      const path = joinLogPath(dir, `.create-${uuid}-${p}`);
+      fs.mkdirSync(path);
+      prepared.push(path);
+      writePartitionMetadata(path, topicId);
+    }
+    created = createFileExclusive(topicConfigPath(dir, name), JSON.stringify(stored, null, 2) + "\n");
+  } catch (err) {
+    unprepare();
+    throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
+  }
+  if (!created) {
+    unprepare();
+    throw new TopicExistsError(name);
+  }
+  try {
+    for (let p = 0; p < stored.partitions; p++) placePartition(dir, name, p, topicId, prepared[p]);
+    syncDirectory(dir);
+  } catch (err) {
+    unprepare();
+    throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Renames a prepared partition directory into place, first moving away a deleted topic's. */
+function placePartition(
+  dir: string,
+  name: string,
+  partition: number,
+  topicId: string,
+  prepared: string,
+): void {
+  removeStray(dir, name, partition, topicId);
+  const target = partitionDirPath(dir, name, partition);
+  try {
+    fs.renameSync(prepared, target); // onto nothing, or onto an empty directory
+    return;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== "EEXIST" && code !== "ENOTEMPTY") throw err;
+  }
+  // A directory is there: one another process made good for this topic, or one from before reel
+  // recorded topic IDs (its records are kept and it takes this topic's ID).
+  if (partitionTopicId(dir, name, partition) === undefined) writePartitionMetadata(target, topicId);
+  fs.rmSync(prepared, { recursive: true, force: true });
+}
+
+/** Removes a partition directory that records a topic ID other than `topicId` (Kafka's stray log). */
+function removeStray(dir: string, name: string, partition: number, topicId: string): void {
+  const path = partitionDirPath(dir, name, partition);
+  let found: string | undefined;
+  let unreadable = false;
+  try {
+    found = readPartitionMetadata(path);
+  } catch {
+    unreadable = true; // not a partition metadata file: not this topic's either
+  }
+  if (!unreadable && (found === undefined || found === topicId)) return;
+  // Only while the name is still ours: if another process deleted our topic and created the
+  // name again meanwhile, this directory may be the new topic's.
+  if (readStoredTopic(dir, name)?.topicId !== topicId) return;
+  const suffix = `-${partition}.${Math.floor(Math.random() * 2 ** 32).toString(16)}-delete`;
+  const doomed = joinLogPath(dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
+  try {
+    fs.renameSync(path, doomed);
+  } catch {
+    return; // gone meanwhile
+  }
+  fs.rmSync(doomed, { recursive: true, force: true });
+}
+
+/**
+ * Waits until a partition directory of a topic with an ID exists: its creator renames it into
+ * place just after linking the config. When the config no longer names `topicId`, the topic was
+ * deleted; when the directory does not come (its creator died in between), it is made here.
+ *
+ * @param dir the log directory
+ * @param name the topic name
+ * @param partition the partition number
+ * @param topicId the topic ID its config had
+ * @throws {UnknownTopicOrPartitionError} when the topic was deleted
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnknownTopicOrPartitionError } from "../errors.ts";
+ * import { open } from "../../mod.ts";
+ * import { awaitPartitionDirectory } from "./topic_store.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
+ * awaitPartitionDirectory(log.dir, "events", 0, topic.topicId!); // there
+ * await log.deleteTopic("events");
+ * assert.throws(() => awaitPartitionDirectory(log.dir, "events", 0, topic.topicId!), UnknownTopicOrPartitionError);
+ * await log.close();
+ * ```
+ */
+export function awaitPartitionDirectory(dir: string, name: string, partition: number, topicId: string): void {
+  const path = partitionDirPath(dir, name, partition);
+  const deadline = Date.now() + CREATE_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    if (fs.existsSync(path)) return;
+    if (readStoredTopic(dir, name)?.topicId !== topicId) {
+      throw new UnknownTopicOrPartitionError(name, partition);
+    }
+    if (Date.now() > deadline) break;
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  // The creator died between linking the config and placing this directory: make it good.
+  try {
+    fs.mkdirSync(path);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EEXIST") {
+      throw new StorageError(`Cannot create ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  writePartitionMetadata(path, topicId);
+}
+
+/**
+ * Removes what dead creators left in the log directory: prepared partition directories
+ * (`.create-<uuid>-<partition>`) older than ten minutes.
+ *
+ * @param dir the log directory
+ * @param entry one name in it
+ * @returns whether the name was a prepared directory (removed or still fresh)
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { removeStalePrepared } from "./topic_store.ts";
+ * assert.equal(removeStalePrepared(Deno.makeTempDirSync(), "events-0"), false);
+ * ```
+ */
+export function removeStalePrepared(dir: string, entry: string): boolean {
+  if (!PREPARED.test(entry)) return false;
+  const path = joinLogPath(dir, entry);
+  try {
+    if (Date.now() - fs.lstatSync(path).mtimeMs > STALE_PREPARED_MS) {
+      fs.rmSync(path, { recursive: true, force: true });
+    }
+  } catch { /* gone meanwhile */ }
+  return true;
+}
+
+/**
+ * Deletes a topic's files, as Kafka's `LogManager.asyncDelete` does: renames each partition
+ * directory to `<topic>-<partition>.<id>-delete` (the topic part cut so that the name fits in 255
+ * bytes, as Kafka's `logDeleteDirName`), then removes the config file. Call with every partition's
+ * writer lock held. The renamed directories are returned for the caller to remove (`open()`
+ * removes any left behind).
+ *
+ * @param dir the log directory
+ * @param name the topic name
+ * @param partitions how many partitions it has
+ * @returns the renamed directories
+ * @throws {StorageError} when a directory cannot be renamed or the config removed
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { open } from "../../mod.ts";
+ * import { deleteTopicFiles } from "./topic_store.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("events", { partitions: 2 });
+ * await log.close();
+ * const doomed = deleteTopicFiles(log.dir, "events", 2);
+ * assert.equal(doomed.length, 2);
+ * assert.ok(doomed.every((d) => /events-[01]\.[0-9a-f]+-delete$/.test(d)));
+ * assert.equal(fs.existsSync(`${log.dir}/.topics/events.json`), false);
+ * ```
+ */
+export function deleteTopicFiles(dir: string, name: string, partitions: number): string[] {
+  const id = Math.floor(Math.random() * 2 ** 32).toString(16);
+  const doomed: string[] = [];
+  try {
+    for (let p = 0; p < partitions; p++) {
+      const suffix = `-${p}.${id}-delete`;
+      const to = joinLogPath(dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
+      fs.renameSync(partitionDirPath(dir, name, p), to);
+      doomed.push(to);
+    }
+    fs.rmSync(topicConfigPath(dir, name), { force: true });
+    syncDirectory(dir);
+  } catch (err) {
+    throw new StorageError(`Cannot delete topic "${name}": ${(err as Error).message}`, { cause: err });
+  }
+  return doomed;
+}
