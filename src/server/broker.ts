@@ -29,6 +29,9 @@ import { offsetFetchHandler } from "./handlers/offset_fetch.ts";
 import { syncGroupHandler } from "./handlers/sync_group.ts";
 import { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
+import { describeClusterHandler } from "./handlers/describe_cluster.ts";
+import { describeConfigsHandler } from "./handlers/describe_configs.ts";
+import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { ProducerStateManager } from "./producer_state.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
 import {
@@ -100,6 +103,9 @@ const HANDLERS: readonly ApiHandler[] = [
   listGroupsHandler,
   describeGroupsHandler,
   initProducerIdHandler,
+  offsetForLeaderEpochHandler,
+  describeConfigsHandler,
+  describeClusterHandler,
 ];
 
 /** A cluster ID for a log directory: stable for its path, in Kafka's 22-character form. */

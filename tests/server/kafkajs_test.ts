@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Kafka, logLevel } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { readRecordBatchHeader } from "../../src/record/mod.ts";
 import { withBroker } from "./_helpers.ts";
 
@@ -79,6 +79,29 @@ describe("kafkajs against reel serve", () => {
       assert.equal(headers.length, 5);
       assert.ok(headers.every((h) => h.producerId === headers[0].producerId && h.producerId > 0));
       assert.deepEqual(headers.map((h) => h.baseSequence), [0, 1, 2, 3, 4]);
+    });
+  });
+
+  test("admin: describeCluster names this broker as controller; describeConfigs gives the topic's Kafka configs", async () => {
+    await withBroker(async (broker, log) => {
+      await log.createTopic("conf", { config: { retentionMs: 60_000, fsync: "always" } });
+      const kafka = new Kafka({ clientId: "t", brokers: [broker.address], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      assert.equal(cluster.controller, 0);
+      assert.deepEqual(cluster.brokers.map((b) => `${b.host}:${b.port}`), [broker.address]);
+      const described = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: "conf" }],
+        includeSynonyms: false,
+      });
+      const entries = new Map(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+      assert.equal(entries.get("retention.ms"), "60000");
+      assert.equal(entries.get("flush.messages"), "1");
+      assert.equal(entries.get("cleanup.policy"), "delete");
+      await admin.deleteTopics({ topics: ["conf"] });
+      assert.equal(log.hasTopic("conf"), false);
+      await admin.disconnect();
     });
   });
 });
