@@ -105,14 +105,11 @@ Example:
       await log.close();
       throw err;
     }
+    // The listeners stay on until the process exits (a second signal during the close is ignored):
+    // on Deno, removing the last one restores the default action of a signal already on its way.
     const stopped = new Promise<void>((resolve) => {
-      const onSignal = () => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        resolve();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", () => resolve());
+      process.on("SIGTERM", () => resolve());
     });
     process.stderr.write(`reel: listening on ${broker.address}\n`);
     await stopped;
