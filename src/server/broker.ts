@@ -171,7 +171,7 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
   const groups = new GroupCoordinatorService(log, {
     initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
     minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
-  });
+  }, logLine);
   const context = new BrokerContext(log, config, groups, new ProducerStateManager(), logLine);
   const handlers = new Map<number, ApiHandler>();
   for (const h of [apiVersionsHandler(() => HANDLERS), ...HANDLERS]) handlers.set(h.apiKey, h);

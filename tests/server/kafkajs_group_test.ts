@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type Consumer as KafkaConsumer, Kafka, logLevel } from "kafkajs";
-import { Consumer, describeGroup } from "../../mod.ts";
+import { Consumer, describeGroup, InconsistentGroupProtocolError } from "../../mod.ts";
 import { withBroker } from "./_helpers.ts";
 
 const GROUP_OPTIONS = { groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 1000 };
@@ -131,6 +131,35 @@ describe("kafkajs consumer groups against reel serve", () => {
       assert.equal(await crashed, "INCONSISTENT_GROUP_PROTOCOL");
       await remote.disconnect();
       await local.close();
+    }, GROUP_OPTIONS);
+  });
+
+  test("an in-process consumer cannot join a group Kafka clients are members of, and can once they leave", async () => {
+    await withBroker(async (broker, log) => {
+      await log.createTopic("both");
+      const kafka = new Kafka({ clientId: "t", brokers: [broker.address], logLevel: logLevel.NOTHING });
+      const remote = kafka.consumer({ groupId: "g4", maxWaitTimeInMs: 100 });
+      let joined = false;
+      remote.on(remote.events.GROUP_JOIN, () => joined = true);
+      await remote.connect();
+      await remote.subscribe({ topic: "both" });
+      await remote.run({ eachMessage: () => Promise.resolve() });
+      await until(() => joined, "the Kafka client in the group");
+      await until(
+        () => describeGroup(log, "g4").members.some((m) => m.clientId === "reel serve (Kafka clients)"),
+        "the broker's member file",
+      );
+      const local = new Consumer(log, { groupId: "g4" });
+      local.subscribe(["both"]);
+      await assert.rejects(local.poll({ timeoutMs: 10 }), InconsistentGroupProtocolError);
+      await local.close();
+      await remote.disconnect();
+      await until(() => describeGroup(log, "g4").members.length === 0, "the broker's member file removed");
+      const later = new Consumer(log, { groupId: "g4" });
+      later.subscribe(["both"]);
+      await later.poll({ timeoutMs: 10 });
+      assert.equal(describeGroup(log, "g4").members.length, 1);
+      await later.close();
     }, GROUP_OPTIONS);
   });
 });

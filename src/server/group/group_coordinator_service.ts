@@ -4,19 +4,26 @@
  * store through the public {@linkcode Consumer} API — the same files in-process consumers commit
  * to, so `reel groups` and `describeGroup()` show Kafka clients' offsets and lag.
  *
- * Membership is not shared with in-process consumers: a Kafka client that joins a group while an
- * in-process consumer is a live member of it is refused with INCONSISTENT_GROUP_PROTOCOL (as
- * Kafka refuses a classic member of a group run by another protocol), and a commit for a partition
- * that an in-process member owns fails with that consumer's error code.
+ * Membership is not shared with in-process consumers, and the two kinds never both own a
+ * partition: a Kafka client that joins a group while an in-process consumer is a live member of
+ * it is refused with INCONSISTENT_GROUP_PROTOCOL (as Kafka refuses a classic member of a group run
+ * by another protocol). The other way round, while Kafka clients are members of a group the
+ * broker keeps one member file in the group's directory standing for them, whose only assignor is
+ * `kafka-classic-protocol`: an in-process `Consumer` that tries to join gets
+ * {@linkcode InconsistentGroupProtocolError}, and `reel groups` shows the broker's member.
  *
  * @module
  */
 import { Consumer } from "../../consumer/consumer.ts";
+import { GroupCoordinator } from "../../consumer/_group_coordinator.ts";
 import { describeGroup, listGroups } from "../../consumer/group_admin.ts";
 import { CommitFailedError, ReelError } from "../../errors.ts";
 import type { LogDirectory } from "../../topic/log_directory.ts";
 import { ErrorCode } from "../broker_context.ts";
 import { ClassicGroup } from "./classic_group.ts";
+
+/** The assignor of the member file standing for Kafka clients: no in-process consumer has it. */
+export const STAND_IN_ASSIGNOR = "kafka-classic-protocol";
 
 /** A committed offset as OffsetFetch answers it. */
 export interface FetchedOffset {
@@ -62,13 +69,26 @@ export class GroupCoordinatorService {
   readonly initialRebalanceDelayMs: number;
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
+  /** The member files standing for Kafka clients, by group ID. */
+  readonly #standIns = new Map<
+    string,
+    { coordinator: GroupCoordinator; memberId: string; joined: Promise<unknown> }
+  >();
+  #standInTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #logLine: (line: string) => void;
 
   /**
    * @param log the log directory whose `.groups/` store keeps the offsets
    * @param options the coordinator's settings
+   * @param logLine writes one line to the broker's log
    */
-  constructor(log: LogDirectory, options: GroupCoordinatorOptions = {}) {
+  constructor(
+    log: LogDirectory,
+    options: GroupCoordinatorOptions = {},
+    logLine: (line: string) => void = () => {},
+  ) {
     this.#log = log;
+    this.#logLine = logLine;
     this.initialRebalanceDelayMs = options.initialRebalanceDelayMs ?? 3000;
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 6000;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 1_800_000;
@@ -84,6 +104,8 @@ export class GroupCoordinatorService {
     let group = this.#groups.get(groupId);
     if (!group) {
       group = new ClassicGroup(groupId, this.initialRebalanceDelayMs, () => {
+        if (group!.members.size > 0) this.#standIn(groupId);
+        else this.#standDown(groupId);
         if (group!.state === "Empty" && group!.members.size === 0) this.#groups.delete(groupId);
       });
       this.#groups.set(groupId, group);
@@ -91,10 +113,50 @@ export class GroupCoordinatorService {
     return group;
   }
 
+  /** Writes the member file standing for the group's Kafka clients, and keeps it alive. */
+  #standIn(groupId: string): void {
+    if (this.#standIns.has(groupId)) return;
+    const coordinator = new GroupCoordinator(this.#log, groupId);
+    const memberId = `reel-serve-${crypto.randomUUID()}`;
+    const record = coordinator.newMember(
+      memberId,
+      "reel serve (Kafka clients)",
+      [],
+      [STAND_IN_ASSIGNOR],
+      30_000,
+    );
+    const joined = coordinator.join(record).catch((err) =>
+      this.#logLine(
+        `Cannot record Kafka clients' membership of group "${groupId}": ${(err as Error).message}`,
+      )
+    );
+    this.#standIns.set(groupId, { coordinator, memberId, joined });
+    this.#standInTimer ??= setInterval(() => {
+      for (const s of this.#standIns.values()) {
+        try {
+          s.coordinator.heartbeat(s.memberId);
+        } catch { /* retried at the next beat */ }
+      }
+    }, 3000);
+  }
+
+  /** Removes the member file standing for the group's Kafka clients. */
+  #standDown(groupId: string): Promise<void> {
+    const s = this.#standIns.get(groupId);
+    if (!s) return Promise.resolve();
+    this.#standIns.delete(groupId);
+    if (this.#standIns.size === 0) {
+      clearInterval(this.#standInTimer);
+      this.#standInTimer = undefined;
+    }
+    return s.joined.then(() => s.coordinator.leave(s.memberId)).then(() => {}, () => {});
+  }
+
   /** Whether an in-process consumer (of this or another process) is a live member of the group. */
   hasInProcessMembers(groupId: string): boolean {
+    const standIn = this.#standIns.get(groupId)?.memberId;
     try {
-      return describeGroup(this.#log, groupId).members.some((m) => !m.expired);
+      return describeGroup(this.#log, groupId).members.some((m) => !m.expired && m.memberId !== standIn);
     } catch {
       return false;
     }
@@ -178,6 +240,7 @@ export class GroupCoordinatorService {
   async close(): Promise<void> {
     for (const group of this.#groups.values()) group.shutdown();
     this.#groups.clear();
+    await Promise.all([...this.#standIns.keys()].map((id) => this.#standDown(id)));
     await Promise.all([...this.#offsetStores.values()].map((c) => c.close().catch(() => {})));
     this.#offsetStores.clear();
   }
