@@ -157,9 +157,20 @@ describe("layering", () => {
   test("every subpath export of deno.json and package.json names the same existing module", () => {
     const deno = JSON.parse(fs.readFileSync(path.join(ROOT, "deno.json"), "utf8")).exports;
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).exports;
-    assert.deepEqual(pkg, deno);
+    // npm gets what tsc builds from each module into dist/ (tsconfig.build.json): types and JavaScript.
+    const built = (target: string, ext: string) => `./dist/${target.slice(2).replace(/\.ts$/, ext)}`;
+    assert.deepEqual(
+      pkg,
+      Object.fromEntries(
+        Object.entries(deno as Record<string, string>).map((
+          [name, target],
+        ) => [name, { types: built(target, ".d.ts"), default: built(target, ".js") }]),
+      ),
+    );
+    const buildFiles = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8")).files;
     for (const [name, target] of Object.entries(deno as Record<string, string>)) {
       assert.ok(fs.existsSync(path.join(ROOT, target)), `${name} → ${target} does not exist`);
+      assert.ok(buildFiles.includes(target.slice(2)), `${target} is not in tsconfig.build.json's files`);
     }
     for (const sub of ["./record", "./log", "./producer", "./consumer"]) assert.ok(sub in deno, sub);
   });
