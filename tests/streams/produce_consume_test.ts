@@ -18,6 +18,9 @@ import { decodeRecordBatch } from "../../src/record/mod.ts";
 import { partitionForKey } from "../../src/producer/mod.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
+/** 30 runs each: seconds on an idle machine, far more on a loaded one (bun test's default is 5 s). */
+const PROPERTY_TIMEOUT = { timeout: 120_000 };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -442,91 +445,103 @@ describe("produce and consume", () => {
     });
   });
 
-  test("property: per-partition order, dense offsets from 0 and each key's order hold for any appends", async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        await withTopic(c.partitions, CONFIG, async (topic) => {
-          const bounds = await produce(topic, c);
-          checkConsumed(c, await readAll(topic), bounds);
-          const batched = (await Array.fromAsync(topic.readableBatches())).flat();
-          assert.deepEqual(batched.map(plain).sort(cmp), (await readAll(topic)).map(plain).sort(cmp));
-        });
-      }),
-      { numRuns: 30 },
-    );
-  });
+  test(
+    "property: per-partition order, dense offsets from 0 and each key's order hold for any appends",
+    PROPERTY_TIMEOUT,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          await withTopic(c.partitions, CONFIG, async (topic) => {
+            const bounds = await produce(topic, c);
+            checkConsumed(c, await readAll(topic), bounds);
+            const batched = (await Array.fromAsync(topic.readableBatches())).flat();
+            assert.deepEqual(batched.map(plain).sort(cmp), (await readAll(topic)).map(plain).sort(cmp));
+          });
+        }),
+        { numRuns: 30 },
+      );
+    },
+  );
 
-  test("property: reopening after close() or after a crash returns exactly what was written", async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, fc.constantFrom("close" as const, "abandon" as const), async (c, how) => {
-        const dir = tempDir();
-        try {
-          const log = await open(dir);
-          const topic = await log.createTopic("events", { partitions: c.partitions, config: CONFIG });
-          const bounds = await produce(topic, c);
-          const before = (await readAll(topic)).map(plain);
-          if (how === "close") await log.close();
-          else for (const l of topic.logs) l.abandon();
-          const reopened = await open(dir);
+  test(
+    "property: reopening after close() or after a crash returns exactly what was written",
+    PROPERTY_TIMEOUT,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArb, fc.constantFrom("close" as const, "abandon" as const), async (c, how) => {
+          const dir = tempDir();
           try {
-            const again = reopened.topic("events");
-            assert.equal(again.partitions, c.partitions);
-            const after = await readAll(again);
-            assert.deepEqual(after.map(plain), before);
-            checkConsumed(c, after, bounds);
-            const clean = again.logs.every((l) => l.loadReport.clean);
-            assert.equal(clean, how === "close");
-            assert.ok(again.logs.every((l) => l.loadReport.truncatedBytes === 0));
-            // Appends continue at the right offsets.
-            const [m] = await again.append([{ value: "next", partition: 0 }]);
-            assert.equal(m.offset, after.filter((r) => r.partition === 0).length);
+            const log = await open(dir);
+            const topic = await log.createTopic("events", { partitions: c.partitions, config: CONFIG });
+            const bounds = await produce(topic, c);
+            const before = (await readAll(topic)).map(plain);
+            if (how === "close") await log.close();
+            else for (const l of topic.logs) l.abandon();
+            const reopened = await open(dir);
+            try {
+              const again = reopened.topic("events");
+              assert.equal(again.partitions, c.partitions);
+              const after = await readAll(again);
+              assert.deepEqual(after.map(plain), before);
+              checkConsumed(c, after, bounds);
+              const clean = again.logs.every((l) => l.loadReport.clean);
+              assert.equal(clean, how === "close");
+              assert.ok(again.logs.every((l) => l.loadReport.truncatedBytes === 0));
+              // Appends continue at the right offsets.
+              const [m] = await again.append([{ value: "next", partition: 0 }]);
+              assert.equal(m.offset, after.filter((r) => r.partition === 0).length);
+            } finally {
+              await reopened.close();
+            }
           } finally {
-            await reopened.close();
+            fs.rmSync(dir, { recursive: true, force: true });
           }
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      }),
-      { numRuns: 30 },
-    );
-  });
+        }),
+        { numRuns: 30 },
+      );
+    },
+  );
 
-  test("property: every .log file written decodes back to back, all CRCs valid, offsets dense from 0", async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        await withTopic(c.partitions, CONFIG, async (topic, log, dir) => {
-          await produce(topic, c);
-          const consumed = await readAll(topic);
-          await log.close();
-          for (let p = 0; p < c.partitions; p++) {
-            const fromFiles = scanPartitionFiles(path.join(dir, `events-${p}`));
-            const fromStream = consumed.filter((r) => r.partition === p);
-            assert.deepEqual(
-              fromFiles.map((
-                r,
-              ) => [
-                r.offset,
-                r.timestamp,
-                hex(r.key),
-                hex(r.value),
-                r.headers.map((h) => [h.key, hex(h.value)]),
-              ]),
-              fromStream.map((
-                r,
-              ) => [
-                r.offset,
-                r.timestamp,
-                hex(r.key),
-                hex(r.value),
-                r.headers.map((h) => [h.key, hex(h.value)]),
-              ]),
-            );
-          }
-        });
-      }),
-      { numRuns: 30 },
-    );
-  });
+  test(
+    "property: every .log file written decodes back to back, all CRCs valid, offsets dense from 0",
+    PROPERTY_TIMEOUT,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          await withTopic(c.partitions, CONFIG, async (topic, log, dir) => {
+            await produce(topic, c);
+            const consumed = await readAll(topic);
+            await log.close();
+            for (let p = 0; p < c.partitions; p++) {
+              const fromFiles = scanPartitionFiles(path.join(dir, `events-${p}`));
+              const fromStream = consumed.filter((r) => r.partition === p);
+              assert.deepEqual(
+                fromFiles.map((
+                  r,
+                ) => [
+                  r.offset,
+                  r.timestamp,
+                  hex(r.key),
+                  hex(r.value),
+                  r.headers.map((h) => [h.key, hex(h.value)]),
+                ]),
+                fromStream.map((
+                  r,
+                ) => [
+                  r.offset,
+                  r.timestamp,
+                  hex(r.key),
+                  hex(r.value),
+                  r.headers.map((h) => [h.key, hex(h.value)]),
+                ]),
+              );
+            }
+          });
+        }),
+        { numRuns: 30 },
+      );
+    },
+  );
 });
 
 function text(v: Uint8Array | null): string | null {
