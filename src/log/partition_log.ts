@@ -41,29 +41,11 @@ import {
   writeHighWatermark,
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
+import { GroupCommit } from "./group_commit.ts";
 import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
 
 export { WRITER_LOCK_FILE };
-
-/** Promise hops a group-commit round waits for more appends before its fdatasync starts. */
-const SYNC_GATHER_HOPS = 12;
-/**
- * Appends waiting for a group commit that start a round at once, without the gathering hops.
- * Many producers acknowledged together come back together; splitting them lets one half's
- * fdatasync run while the other half encodes (measured best at 128 among 32–∞ with 256
- * producers; see bench/).
- */
-const GROUP_COMMIT_SPLIT = 128;
-/** Group-commit rounds whose fdatasync may run at the same time. */
-const MAX_ROUNDS_IN_FLIGHT = 2;
-
-/** An append waiting for its batch to be written or synced: `offset` is the offset after it. */
-interface Waiter {
-  offset: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 /** What an append assigned. */
 export interface AppendInfo {
@@ -313,17 +295,10 @@ export class PartitionLog {
   #highWatermark: number;
   #closed = false;
   #listeners = new Set<() => void>();
-  #syncWaiters: Waiter[] = [];
-  /** Appends held back by `appendDeferred` (never / interval), acknowledged once written. */
-  #writeWaiters: Waiter[] = [];
+  /** Appends waiting for a write or an fdatasync, and the rounds that do them. */
+  readonly #commit: GroupCommit;
   /** Decode options that stamp this log's topic and partition on every record. */
   readonly #withSource: DecodeOptions;
-  #roundsInFlight = 0;
-  #roundScheduled = false;
-  /** Resolves when the next group-commit round ends (made on demand). */
-  #nextRoundEnd: Promise<void> | undefined;
-  #signalRoundEnd: (() => void) | undefined;
-  #syncedOffset: number;
   /** The writer's descriptor of the published high watermark file (`fsync: "always"` only). */
   #highWatermarkFd: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -344,11 +319,28 @@ export class PartitionLog {
     topicId?: string,
   ) {
     this.topicId = topicId;
+    // deno-lint-ignore no-this-alias
+    const log = this;
     this.#segments = loaded.segments;
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
-    this.#syncedOffset = this.#logEndOffset;
+    this.#commit = new GroupCommit({
+      name: `${topic}-${partition}`,
+      get logEndOffset() {
+        return log.#logEndOffset;
+      },
+      writeHeld: () => this.#writeHeld(),
+      syncDirty: () => this.#syncDirty(),
+      written: () => {
+        if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
+      },
+      synced: (offset) => {
+        this.#advanceHighWatermark(offset);
+        this.#publishHighWatermark();
+      },
+      track: (p) => this.#track(p),
+    }, this.#logEndOffset);
     this.#withSource = { from: { topic, partition } };
     this.#loadReport = loaded.report;
     this.#lock = lock;
@@ -580,7 +572,7 @@ export class PartitionLog {
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#visibleEnd();
-    this.#syncedOffset = this.#logEndOffset;
+    this.#commit.syncedOffset = this.#logEndOffset;
     for (const segment of old) segment.closeHandle();
     const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
       before[2] !== this.#logEndOffset;
@@ -731,7 +723,7 @@ export class PartitionLog {
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
     // A write of its own goes after the batches held back (taken back, with their appends
     // failed, if that write fails).
-    if (!defer) this.#writePending();
+    if (!defer) this.#commit.writePending();
     // Under "always" the write waits for the next group commit, which writes every batch
     // appended since the last one at once, then fdatasyncs.
     this.#active().append(batch, {
@@ -765,7 +757,7 @@ export class PartitionLog {
       return Promise.reject(err);
     }
     if (this.config.fsync !== "always") return Promise.resolve(info);
-    return this.#syncTo(info.lastOffset + 1).then(() => info);
+    return this.#commit.syncTo(info.lastOffset + 1).then(() => info);
   }
 
   /**
@@ -792,9 +784,7 @@ export class PartitionLog {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#writeWaiters.push({ offset: info.lastOffset + 1, resolve, reject });
-    }).then(() => info);
+    return this.#commit.waitForWrite(info.lastOffset + 1).then(() => info);
   }
 
   /**
@@ -805,114 +795,29 @@ export class PartitionLog {
   writeDeferred(): void {
     if (this.config.fsync === "always" || this.#closed) return;
     try {
-      this.#writePending();
+      this.#commit.writePending();
     } catch { /* the appends it held are rejected */ }
-  }
-
-  #syncTo(offset: number): Promise<void> {
-    if (this.#syncedOffset >= offset) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.#syncWaiters.push({ offset, resolve, reject });
-      if (this.#syncWaiters.length >= GROUP_COMMIT_SPLIT && this.#roundsInFlight < MAX_ROUNDS_IN_FLIGHT) {
-        this.#startRound();
-      } else if (!this.#roundScheduled) {
-        this.#roundScheduled = true;
-        this.#track(this.#scheduleRound());
-      }
-    });
-  }
-
-  /** Starts a group-commit round once appends have had a few promise hops to join it. */
-  async #scheduleRound(): Promise<void> {
-    try {
-      // Let producers whose previous append was just acknowledged (a few promise hops away)
-      // append again before this round starts, so that one fdatasync covers them all.
-      for (let i = 0; i < SYNC_GATHER_HOPS; i++) await undefined;
-      while (this.#roundsInFlight >= MAX_ROUNDS_IN_FLIGHT) {
-        await (this.#nextRoundEnd ??= new Promise<void>((resolve) => this.#signalRoundEnd = resolve));
-      }
-    } finally {
-      this.#roundScheduled = false;
-    }
-    if (this.#syncWaiters.length > 0) this.#startRound();
-  }
-
-  /**
-   * One group-commit round: writes every batch held back for it in one write, then fdatasyncs,
-   * then acknowledges the appends it covers. Rounds may overlap (up to MAX_ROUNDS_IN_FLIGHT): a
-   * round's fdatasync resolves only after every earlier one (see `LogSegment.flush`).
-   */
-  #startRound(): void {
-    try {
-      this.#writePending();
-    } catch {
-      return; // the appends it held are failed and taken back
-    }
-    const target = this.#logEndOffset;
-    const waiting = this.#syncWaiters;
-    this.#syncWaiters = [];
-    this.#roundsInFlight++;
-    this.#track(
-      this.#syncDirty().then(() => {
-        this.#syncedOffset = Math.max(this.#syncedOffset, target);
-        this.#advanceHighWatermark(this.#syncedOffset);
-        this.#publishHighWatermark();
-        for (const w of waiting) w.resolve();
-      }, (err) => {
-        const error = new StorageError(
-          `Cannot fsync "${this.topic}-${this.partition}": ${(err as Error).message}`,
-          { cause: err },
-        );
-        for (const w of waiting) w.reject(error);
-      }).finally(() => {
-        this.#roundsInFlight--;
-        const signal = this.#signalRoundEnd;
-        this.#nextRoundEnd = this.#signalRoundEnd = undefined;
-        signal?.();
-        if (this.#syncWaiters.length > 0 && !this.#roundScheduled) {
-          this.#roundScheduled = true;
-          this.#track(this.#scheduleRound());
-        }
-      }),
-    );
   }
 
   /**
    * Writes the batches the active segment holds back for the group commit (only the active
    * segment can hold any: a roll writes them first). When the write fails the segment takes them
-   * back, so the log end offset returns to where they began and their appends fail.
-   *
-   * @throws {StorageError} when the write fails
+   * back, and the log end offset returns to where they began.
    */
-  #writePending(): void {
+  #writeHeld(): boolean {
     const active = this.#active();
-    if (active.pendingBytes === 0) return;
+    if (active.pendingBytes === 0) return false;
     try {
       active.writePending();
     } catch (err) {
       this.#logEndOffset = active.nextOffset;
-      const fail = (waiters: Waiter[]) => {
-        const kept: Waiter[] = [];
-        for (const w of waiters) {
-          if (w.offset > this.#logEndOffset) w.reject(err);
-          else kept.push(w);
-        }
-        return kept;
-      };
-      this.#syncWaiters = fail(this.#syncWaiters);
-      this.#writeWaiters = fail(this.#writeWaiters);
       throw err;
     }
-    if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
-    if (this.#writeWaiters.length > 0) {
-      const written = this.#writeWaiters;
-      this.#writeWaiters = [];
-      for (const w of written) w.resolve();
-    }
+    return true;
   }
 
   async #syncDirty(): Promise<void> {
-    this.#writePending();
+    this.#commit.writePending();
     for (const segment of this.#segments) {
       if (this.#closed) {
         // Abandoned: a crash writes nothing more, and acknowledges nothing more.
@@ -952,7 +857,7 @@ export class PartitionLog {
     if (!this.#lock) this.acquireWriterLock();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
-    this.#writePending();
+    this.#commit.writePending();
     old.onBecomeInactiveSegment();
     const base = this.#logEndOffset;
     this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));
@@ -1324,7 +1229,7 @@ export class PartitionLog {
    */
   async flush(): Promise<void> {
     if (this.#closed || !this.#lock) return;
-    await this.#syncTo(this.#logEndOffset);
+    await this.#commit.syncTo(this.#logEndOffset);
     await this.#syncDirty();
   }
 
@@ -1347,7 +1252,7 @@ export class PartitionLog {
       return;
     }
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    await this.#syncTo(this.#logEndOffset).catch(() => {});
+    await this.#commit.syncTo(this.#logEndOffset).catch(() => {});
     await Promise.allSettled([...this.#pending]);
     this.#closed = true;
     for (const segment of this.#segments) {
@@ -1407,8 +1312,7 @@ export class PartitionLog {
     const lost = new StorageError(
       `Cannot append to "${this.topic}-${this.partition}": the log was abandoned`,
     );
-    for (const w of this.#writeWaiters) w.reject(lost);
-    this.#writeWaiters = [];
+    this.#commit.abandon(lost);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#stopWatching?.();
     this.#stopWatching = undefined;
