@@ -16,10 +16,8 @@ import {
 import type { Record } from "../record/record.ts";
 import {
   type DecodeOptions,
-  decodeRecordBatch,
   LOG_OVERHEAD,
   readRecordBatchHeader,
-  RECORD_BATCH_OVERHEAD,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateRecordBatch,
@@ -42,10 +40,12 @@ import {
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
 import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
 
 export { WRITER_LOCK_FILE };
+export type { FetchData, ReadCursor, SegmentInfo };
 
 /** What an append assigned. */
 export interface AppendInfo {
@@ -57,30 +57,6 @@ export interface AppendInfo {
   maxTimestamp: number;
 }
 
-/** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
-export interface ReadCursor {
-  /** The next offset the reader wants. */
-  offset: number;
-  /** The base offset of the segment that holds it. */
-  segmentBaseOffset: number;
-  /** The byte position of the batch holding `offset` in that segment. */
-  position: number;
-}
-
-/** Whole record batches read from one segment, as Kafka's Fetch returns them. */
-export interface FetchData {
-  /** One or more whole record batches, back to back. */
-  bytes: Uint8Array;
-  /** The `.log` file they came from. */
-  segment: string;
-  /** The base offset of that segment. */
-  segmentBaseOffset: number;
-  /** The byte position of `bytes[0]` in that file. */
-  position: number;
-  /** Where the next read continues. */
-  next: ReadCursor;
-}
-
 /** What {@linkcode PartitionLog.open} found and did. */
 export interface LoadReport {
   /** Whether the clean-shutdown marker let the open skip every scan. */
@@ -89,16 +65,6 @@ export interface LoadReport {
   segmentsRecovered: number;
   /** Bytes cut from torn or corrupt tails (including segments deleted after them). */
   truncatedBytes: number;
-}
-
-/** Per-segment facts for `describe`. */
-export interface SegmentInfo {
-  /** The segment's base offset. */
-  baseOffset: number;
-  /** Its `.log` file size, bytes. */
-  size: number;
-  /** Its `.log` file path. */
-  path: string;
 }
 
 /** Options of {@linkcode PartitionLog.open}. */
@@ -287,7 +253,14 @@ export class PartitionLog {
   /** The partition's log start offset: the first offset still in the log. */
   logStartOffset: number;
   #loadReport: LoadReport;
-  #segments: LogSegment[];
+  /** The segments and the reads over them. */
+  readonly #local: LocalLog;
+  get #segments(): LogSegment[] {
+    return this.#local.segments;
+  }
+  set #segments(segments: LogSegment[]) {
+    this.#local.segments = segments;
+  }
   #lock: LockFile | undefined;
   #writerToken: string | undefined;
   #stopWatching: (() => void) | undefined;
@@ -321,7 +294,7 @@ export class PartitionLog {
     this.topicId = topicId;
     // deno-lint-ignore no-this-alias
     const log = this;
-    this.#segments = loaded.segments;
+    this.#local = new LocalLog(topic, partition, loaded.segments);
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
@@ -656,18 +629,16 @@ export class PartitionLog {
 
   /** The segments, oldest first. */
   get segments(): SegmentInfo[] {
-    return this.#segments.map((s) => ({ baseOffset: s.baseOffset, size: s.size, path: s.logPath }));
+    return this.#local.segmentInfos;
   }
 
   /** The total size of the `.log` files, bytes. */
   get size(): number {
-    let n = 0;
-    for (const s of this.#segments) n += s.size;
-    return n;
+    return this.#local.size;
   }
 
   #active(): LogSegment {
-    return this.#segments[this.#segments.length - 1];
+    return this.#local.active;
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -872,18 +843,6 @@ export class PartitionLog {
     return base;
   }
 
-  #segmentFor(offset: number): number {
-    let lo = 0, hi = this.#segments.length - 1, found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  }
-
   /**
    * Checks that `offset` lies in `[logStartOffset, logEndOffset]`.
    *
@@ -933,81 +892,7 @@ export class PartitionLog {
     }
     this.checkOffset(offset);
     if (offset >= this.#highWatermark) return null;
-    let index: number;
-    let position: number | undefined;
-    if (cursor && cursor.offset === offset) {
-      index = this.#segmentFor(cursor.segmentBaseOffset);
-      if (this.#segments[index].baseOffset === cursor.segmentBaseOffset) position = cursor.position;
-      else index = this.#segmentFor(offset);
-    } else index = this.#segmentFor(offset);
-    for (; index < this.#segments.length; index++, position = 0) {
-      const segment = this.#segments[index];
-      const segmentEnd = index + 1 < this.#segments.length
-        ? this.#segments[index + 1].baseOffset
-        : this.#highWatermark;
-      if (offset >= segmentEnd) continue;
-      const batch = segment.translateOffset(offset, position);
-      // Offsets are dense: the segment that should hold `offset` must have a batch holding it.
-      // Anything else is damage to the bytes outside the CRC (baseOffset, batchLength) or to the
-      // index, and must not be read past silently.
-      if (!batch || batch.baseOffset > offset) {
-        throw new CorruptRecordError(
-          batch
-            ? `expected the batch holding offset ${offset}, found one starting at offset ${batch.baseOffset}`
-            : `no valid batch holds offset ${offset}`,
-          {
-            topic: this.topic,
-            partition: this.partition,
-            segment: segment.logPath,
-            position: batch?.position ?? position ?? segment.offsetIndex.lookup(offset).position,
-          },
-        );
-      }
-      if (batch.baseOffset >= this.#highWatermark) return null;
-      const first = Math.max(batch.size, Math.min(maxBytes, segment.size - batch.position));
-      const bytes = segment.read(batch.position, first);
-      // Keep whole batches only.
-      let end = 0;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      let nextOffset = offset;
-      while (end + RECORD_BATCH_OVERHEAD <= bytes.length) {
-        const size = view.getInt32(end + 8) + LOG_OVERHEAD;
-        if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) {
-          if (end === 0) {
-            throw new CorruptRecordError(`batch size ${size} runs past the end of the segment`, {
-              topic: this.topic,
-              partition: this.partition,
-              segment: segment.logPath,
-              position: batch.position,
-            });
-          }
-          break;
-        }
-        const base = view.getInt32(end) * 2 ** 32 + view.getUint32(end + 4);
-        if (base >= this.#highWatermark) break;
-        // A batch that does not follow on is left for the next read, which reports it.
-        if (end > 0 && base !== nextOffset) break;
-        nextOffset = base + view.getInt32(end + 23) + 1;
-        end += size;
-      }
-      if (end === 0) return null;
-      let next: ReadCursor = {
-        offset: nextOffset,
-        segmentBaseOffset: segment.baseOffset,
-        position: batch.position + end,
-      };
-      if (next.position >= segment.size && index + 1 < this.#segments.length) {
-        next = { offset: nextOffset, segmentBaseOffset: this.#segments[index + 1].baseOffset, position: 0 };
-      }
-      return {
-        bytes: bytes.subarray(0, end),
-        segment: segment.logPath,
-        segmentBaseOffset: segment.baseOffset,
-        position: batch.position,
-        next,
-      };
-    }
-    return null;
+    return this.#local.read(offset, maxBytes, this.#highWatermark, cursor);
   }
 
   /**
@@ -1026,7 +911,7 @@ export class PartitionLog {
    *   batch (a CRC-32C mismatch, a malformed record, or a batch that does not follow on)
    */
   decode(data: FetchData, fromOffset: number, toOffset = Infinity): Record[] {
-    return this.#decode(data, fromOffset, toOffset, undefined);
+    return this.#local.decode(data, fromOffset, toOffset, this.#highWatermark, undefined);
   }
 
   /**
@@ -1044,63 +929,16 @@ export class PartitionLog {
     fromOffset: number,
     toOffset = Infinity,
   ): (Record & { topic: string; partition: number })[] {
-    return this.#decode(data, fromOffset, toOffset, this.#withSource) as (Record & {
+    return this.#local.decode(
+      data,
+      fromOffset,
+      toOffset,
+      this.#highWatermark,
+      this.#withSource,
+    ) as (Record & {
       topic: string;
       partition: number;
     })[];
-  }
-
-  #decode(
-    data: FetchData,
-    fromOffset: number,
-    toOffset: number,
-    options: DecodeOptions | undefined,
-  ): Record[] {
-    const out: Record[] = [];
-    const limit = Math.min(toOffset, this.#highWatermark);
-    const bytes = data.bytes;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let position = 0;
-    let expected = -1;
-    while (position < bytes.length) {
-      const size = view.getInt32(position + 8) + LOG_OVERHEAD;
-      let decoded;
-      try {
-        decoded = decodeRecordBatch(bytes, position, options);
-        const base = decoded.header.baseOffset;
-        if (expected >= 0 ? base !== expected : base > fromOffset) {
-          throw new CorruptRecordError(
-            `batch starts at offset ${base}, expected ${expected >= 0 ? expected : `at most ${fromOffset}`}`,
-          );
-        }
-        expected = base + decoded.header.lastOffsetDelta + 1;
-      } catch (err) {
-        if (err instanceof CorruptRecordError || (err as Error).name === "InvalidRecordError") {
-          if (out.length > 0) {
-            data.next = {
-              offset: expected,
-              segmentBaseOffset: data.segmentBaseOffset,
-              position: data.position + position,
-            };
-            return out;
-          }
-          throw new CorruptRecordError((err as Error).message, {
-            topic: this.topic,
-            partition: this.partition,
-            segment: data.segment,
-            position: data.position + position,
-          }, { cause: err });
-        }
-        throw err;
-      }
-      position += size;
-      if (decoded.header.isControl) continue;
-      for (const record of decoded.records) {
-        if (record.offset >= limit) return out;
-        if (record.offset >= fromOffset) out.push(record);
-      }
-    }
-    return out;
   }
 
   /**
@@ -1113,22 +951,7 @@ export class PartitionLog {
    */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
     if (!this.#lock) this.refresh();
-    for (const segment of this.#segments) {
-      if (segment.maxTimestampSoFar < timestamp) continue;
-      let batch = segment.findBatchByTimestamp(timestamp);
-      while (batch && batch.baseOffset < this.#highWatermark) {
-        const bytes = segment.read(batch.position, batch.size);
-        const { records } = decodeRecordBatch(bytes, 0);
-        for (const record of records) {
-          if (record.offset >= this.#highWatermark) return null;
-          if (record.offset >= this.logStartOffset && record.timestamp >= timestamp) {
-            return { offset: record.offset, timestamp: record.timestamp };
-          }
-        }
-        batch = segment.translateOffset(batch.lastOffset + 1, batch.position + batch.size);
-      }
-    }
-    return null;
+    return this.#local.offsetForTimestamp(timestamp, this.logStartOffset, this.#highWatermark);
   }
 
   /**

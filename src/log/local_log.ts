@@ -1,0 +1,310 @@
+/**
+ * The segments of one partition's log and the reads over them (Kafka's `LocalLog`): the segment
+ * list, the segment holding an offset, whole record batches from an offset up to a byte limit
+ * (Fetch's framing, KIP-74), decoding them, and the offset for a timestamp. Offsets that bound
+ * what may be read (log start offset, high watermark) are the caller's: {@linkcode PartitionLog}
+ * keeps them, as Kafka's `UnifiedLog` does.
+ *
+ * @module
+ */
+import { CorruptRecordError } from "../errors.ts";
+import type { Record } from "../record/record.ts";
+import {
+  type DecodeOptions,
+  decodeRecordBatch,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+} from "../record/record_batch.ts";
+import type { LogSegment } from "./log_segment.ts";
+
+/** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
+export interface ReadCursor {
+  /** The next offset the reader wants. */
+  offset: number;
+  /** The base offset of the segment that holds it. */
+  segmentBaseOffset: number;
+  /** The byte position of the batch holding `offset` in that segment. */
+  position: number;
+}
+
+/** Whole record batches read from one segment, as Kafka's Fetch returns them. */
+export interface FetchData {
+  /** One or more whole record batches, back to back. */
+  bytes: Uint8Array;
+  /** The `.log` file they came from. */
+  segment: string;
+  /** The base offset of that segment. */
+  segmentBaseOffset: number;
+  /** The byte position of `bytes[0]` in that file. */
+  position: number;
+  /** Where the next read continues. */
+  next: ReadCursor;
+}
+
+/** Per-segment facts for `describe`. */
+export interface SegmentInfo {
+  /** The segment's base offset. */
+  baseOffset: number;
+  /** Its `.log` file size, bytes. */
+  size: number;
+  /** Its `.log` file path. */
+  path: string;
+}
+
+/**
+ * The segments of one partition's log, oldest first, and the reads over them.
+ *
+ * @example Find the segment that holds an offset
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalLog } from "./local_log.ts";
+ * import { LogSegment } from "./log_segment.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const local = new LocalLog("events", 0, [LogSegment.create(dir, 0, 4096), LogSegment.create(dir, 100, 4096)]);
+ * assert.equal(local.segmentFor(42), 0);
+ * assert.equal(local.segmentFor(100), 1);
+ * assert.equal(local.active.baseOffset, 100);
+ * for (const s of local.segments) s.close();
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class LocalLog {
+  /**
+   * @param topic the topic name (for errors)
+   * @param partition the partition number (for errors)
+   * @param segments the segments, oldest first (at least one)
+   */
+  constructor(readonly topic: string, readonly partition: number, public segments: LogSegment[]) {}
+
+  /** The active segment: the newest, where appends go. */
+  get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** The total size of the `.log` files, bytes. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  /** The segments as {@linkcode SegmentInfo}, oldest first. */
+  get segmentInfos(): SegmentInfo[] {
+    return this.segments.map((s) => ({ baseOffset: s.baseOffset, size: s.size, path: s.logPath }));
+  }
+
+  /**
+   * The index in {@linkcode LocalLog.segments} of the segment that holds `offset`: the last one
+   * whose base offset is at or below it (the first one for an offset below every base offset).
+   *
+   * @param offset a record's offset
+   * @returns an index into `segments`
+   */
+  segmentFor(offset: number): number {
+    let lo = 0, hi = this.segments.length - 1, found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /**
+   * Reads whole record batches from the one holding `offset` on, up to about `maxBytes` (at
+   * least one whole batch, as KIP-74 asks of Fetch), never at or past `highWatermark`. The batch
+   * holding `offset` is found by an index lookup and a short forward scan, or directly from
+   * `cursor` when the caller continues a previous read. The caller checks `offset` against the
+   * log start and end offsets first.
+   *
+   * @param offset the first offset wanted
+   * @param maxBytes a soft limit on the bytes returned
+   * @param highWatermark the end of what may be read
+   * @param cursor the `next` of the previous read, if any
+   * @returns the batches, or `null` when nothing below `highWatermark` is left to read
+   * @throws {CorruptRecordError} when the segment that should hold `offset` has no valid batch
+   *   holding it
+   */
+  read(offset: number, maxBytes: number, highWatermark: number, cursor?: ReadCursor): FetchData | null {
+    let index: number;
+    let position: number | undefined;
+    if (cursor && cursor.offset === offset) {
+      index = this.segmentFor(cursor.segmentBaseOffset);
+      if (this.segments[index].baseOffset === cursor.segmentBaseOffset) position = cursor.position;
+      else index = this.segmentFor(offset);
+    } else index = this.segmentFor(offset);
+    for (; index < this.segments.length; index++, position = 0) {
+      const segment = this.segments[index];
+      const segmentEnd = index + 1 < this.segments.length
+        ? this.segments[index + 1].baseOffset
+        : highWatermark;
+      if (offset >= segmentEnd) continue;
+      const batch = segment.translateOffset(offset, position);
+      // Offsets are dense: the segment that should hold `offset` must have a batch holding it.
+      // Anything else is damage to the bytes outside the CRC (baseOffset, batchLength) or to the
+      // index, and must not be read past silently.
+      if (!batch || batch.baseOffset > offset) {
+        throw new CorruptRecordError(
+          batch
+            ? `expected the batch holding offset ${offset}, found one starting at offset ${batch.baseOffset}`
+            : `no valid batch holds offset ${offset}`,
+          {
+            topic: this.topic,
+            partition: this.partition,
+            segment: segment.logPath,
+            position: batch?.position ?? position ?? segment.offsetIndex.lookup(offset).position,
+          },
+        );
+      }
+      if (batch.baseOffset >= highWatermark) return null;
+      const first = Math.max(batch.size, Math.min(maxBytes, segment.size - batch.position));
+      const bytes = segment.read(batch.position, first);
+      // Keep whole batches only.
+      let end = 0;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      let nextOffset = offset;
+      while (end + RECORD_BATCH_OVERHEAD <= bytes.length) {
+        const size = view.getInt32(end + 8) + LOG_OVERHEAD;
+        if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) {
+          if (end === 0) {
+            throw new CorruptRecordError(`batch size ${size} runs past the end of the segment`, {
+              topic: this.topic,
+              partition: this.partition,
+              segment: segment.logPath,
+              position: batch.position,
+            });
+          }
+          break;
+        }
+        const base = view.getInt32(end) * 2 ** 32 + view.getUint32(end + 4);
+        if (base >= highWatermark) break;
+        // A batch that does not follow on is left for the next read, which reports it.
+        if (end > 0 && base !== nextOffset) break;
+        nextOffset = base + view.getInt32(end + 23) + 1;
+        end += size;
+      }
+      if (end === 0) return null;
+      let next: ReadCursor = {
+        offset: nextOffset,
+        segmentBaseOffset: segment.baseOffset,
+        position: batch.position + end,
+      };
+      if (next.position >= segment.size && index + 1 < this.segments.length) {
+        next = { offset: nextOffset, segmentBaseOffset: this.segments[index + 1].baseOffset, position: 0 };
+      }
+      return {
+        bytes: bytes.subarray(0, end),
+        segment: segment.logPath,
+        segmentBaseOffset: segment.baseOffset,
+        position: batch.position,
+        next,
+      };
+    }
+    return null;
+  }
+
+  /**
+   * Decodes the batches of a {@linkcode FetchData}, checking each CRC-32C, and returns the
+   * records at or after `fromOffset` and below both `toOffset` and `highWatermark`; control
+   * records are left out. Records before a bad batch are returned first: then `data.next` is
+   * moved to the bad batch, so that the next read from there throws.
+   *
+   * @param data what {@linkcode LocalLog.read} returned
+   * @param fromOffset the first offset wanted
+   * @param toOffset the first offset not wanted
+   * @param highWatermark the end of what may be read
+   * @param options decode options (e.g. stamping topic and partition on each record)
+   * @returns the records, in offset order
+   * @throws {CorruptRecordError} naming the topic, partition, segment file and position of a bad
+   *   batch (a CRC-32C mismatch, a malformed record, or a batch that does not follow on)
+   */
+  decode(
+    data: FetchData,
+    fromOffset: number,
+    toOffset: number,
+    highWatermark: number,
+    options: DecodeOptions | undefined,
+  ): Record[] {
+    const out: Record[] = [];
+    const limit = Math.min(toOffset, highWatermark);
+    const bytes = data.bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let position = 0;
+    let expected = -1;
+    while (position < bytes.length) {
+      const size = view.getInt32(position + 8) + LOG_OVERHEAD;
+      let decoded;
+      try {
+        decoded = decodeRecordBatch(bytes, position, options);
+        const base = decoded.header.baseOffset;
+        if (expected >= 0 ? base !== expected : base > fromOffset) {
+          throw new CorruptRecordError(
+            `batch starts at offset ${base}, expected ${expected >= 0 ? expected : `at most ${fromOffset}`}`,
+          );
+        }
+        expected = base + decoded.header.lastOffsetDelta + 1;
+      } catch (err) {
+        if (err instanceof CorruptRecordError || (err as Error).name === "InvalidRecordError") {
+          if (out.length > 0) {
+            data.next = {
+              offset: expected,
+              segmentBaseOffset: data.segmentBaseOffset,
+              position: data.position + position,
+            };
+            return out;
+          }
+          throw new CorruptRecordError((err as Error).message, {
+            topic: this.topic,
+            partition: this.partition,
+            segment: data.segment,
+            position: data.position + position,
+          }, { cause: err });
+        }
+        throw err;
+      }
+      position += size;
+      if (decoded.header.isControl) continue;
+      for (const record of decoded.records) {
+        if (record.offset >= limit) return out;
+        if (record.offset >= fromOffset) out.push(record);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Finds the first offset at or past `logStartOffset` and below `highWatermark` whose record
+   * timestamp is at or after `timestamp` (Kafka's ListOffsets by time): the first segment whose
+   * largest timestamp reaches it, a time index lookup, a scan of batch headers, and a decode of
+   * the batch found.
+   *
+   * @param timestamp ms since the epoch
+   * @param logStartOffset the first offset still in the log
+   * @param highWatermark the end of what may be read
+   * @returns the offset and that record's timestamp, or `null` when every record is older
+   */
+  offsetForTimestamp(
+    timestamp: number,
+    logStartOffset: number,
+    highWatermark: number,
+  ): { offset: number; timestamp: number } | null {
+    for (const segment of this.segments) {
+      if (segment.maxTimestampSoFar < timestamp) continue;
+      let batch = segment.findBatchByTimestamp(timestamp);
+      while (batch && batch.baseOffset < highWatermark) {
+        const bytes = segment.read(batch.position, batch.size);
+        const { records } = decodeRecordBatch(bytes, 0);
+        for (const record of records) {
+          if (record.offset >= highWatermark) return null;
+          if (record.offset >= logStartOffset && record.timestamp >= timestamp) {
+            return { offset: record.offset, timestamp: record.timestamp };
+          }
+        }
+        batch = segment.translateOffset(batch.lastOffset + 1, batch.position + batch.size);
+      }
+    }
+    return null;
+  }
+}
