@@ -180,15 +180,25 @@ export class ClassicGroup {
         // A static member back with a new member ID: it takes the old one's place.
         const oldId = this.#instances.get(req.groupInstanceId)!;
         const old = this.members.get(oldId)!;
-        const member = {
+        const member: ClassicMember = {
           ...old,
           memberId: this.#newMemberId(req.clientId),
           awaitingJoin: undefined,
           awaitingSync: undefined,
+          timer: undefined,
         };
+        const wasLeader = this.leaderId === oldId;
+        const unchanged = this.state === "Stable" && !wasLeader &&
+          sameProtocols(old.protocols, req.protocols);
         this.#removeMember(oldId, ErrorCode.FENCED_INSTANCE_ID);
-        if (this.leaderId === oldId) this.leaderId = member.memberId;
         this.#addMember(member, req);
+        if (wasLeader) this.leaderId = member.memberId;
+        if (unchanged) {
+          // KIP-345: a static follower back with the same subscription keeps its assignment, and the
+          // group does not rebalance.
+          this.#touch(member);
+          return Promise.resolve(this.#joinResult(member));
+        }
         return this.#rejoin(member, req);
       }
       if (!this.supports(req.protocolType, req.protocols)) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
@@ -456,7 +466,8 @@ export class ClassicGroup {
 
   #membershipChanged(): void {
     if (this.state === "Stable" || this.state === "CompletingRebalance") this.#prepareRebalance();
-    else if (this.state === "PreparingRebalance") this.#maybeCompleteJoin();
+    // The rebalance completes as soon as every remaining member has rejoined (at once when none remain).
+    if (this.state === "PreparingRebalance") this.#maybeCompleteJoin();
     if (this.members.size === 0 && this.state !== "PreparingRebalance") {
       this.state = "Empty";
       this.onChange();
