@@ -16,7 +16,8 @@
 // Usage: node tests/run.mjs [--deno-only | --bun-only] [extra args passed to both runners]
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -45,6 +46,9 @@ const runtimes = [
     cmd: bin("deno"),
     args: ["test", "-A", "--doc", "src/", "mod.ts"],
     parse: parseDeno,
+    // The examples make temp dirs (Deno.makeTempDirSync) and leave them: they get a TMPDIR of their
+    // own, removed after the run.
+    ownTmpdir: true,
   }]),
   { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
 ].filter((r) => !only || r.name === only);
@@ -82,9 +86,15 @@ function run(runtime) {
       resolve({ code: 127, out: `tests/run.mjs: ${runtime.cmd} not found (run npm ci)\n` });
       return;
     }
+    const tmp = runtime.ownTmpdir ? mkdtempSync(join(tmpdir(), "reel-doc-examples-")) : undefined;
     const child = spawn(runtime.cmd, runtime.args, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+        ...(tmp && { TMPDIR: tmp, TMP: tmp, TEMP: tmp }),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const chunks = [];
@@ -98,6 +108,7 @@ function run(runtime) {
     });
     child.on("error", (err) => resolve({ code: 127, out: String(err) }));
     child.on("close", (code, signal) => {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
       resolve({
         code: code ?? (signal ? 128 : 1),
         out: Buffer.concat(chunks).toString("utf8").replace(ANSI, ""),

@@ -356,6 +356,58 @@ describe("reel produce keeps bytes as bytes", () => {
   });
 });
 
+describe("reel topics and describe --format json, describe of every topic", () => {
+  test("topics --format json prints one object per topic", TIMEOUT, async () => {
+    await withTempDir(async (dir) => {
+      assertOk(await reel(["produce", "--dir", dir, "--topic", "b", "--partitions", "3"], "x\n"), "produce");
+      assertOk(await reel(["produce", "--dir", dir, "--topic", "a"], "y\nz\n"), "produce");
+      const run = await reel(["topics", "--dir", dir, "--format", "json"]);
+      assertOk(run, "topics --format json");
+      assert.deepEqual(linesOf(run.stdout).map((l) => JSON.parse(l)), [
+        { topic: "a", partitions: 1 },
+        { topic: "b", partitions: 3 },
+      ]);
+    });
+  });
+
+  test(
+    "describe without --topic describes every topic; --format json gives each partition's offsets",
+    TIMEOUT,
+    async () => {
+      await withTempDir(async (dir) => {
+        assertOk(
+          await reel(["produce", "--dir", dir, "--topic", "b", "--partitions", "2"], "x\n"),
+          "produce",
+        );
+        assertOk(await reel(["produce", "--dir", dir, "--topic", "a"], "y\nz\n"), "produce");
+        const table = await reel(["describe", "--dir", dir]);
+        assertOk(table, "describe");
+        assert.deepEqual(linesOf(table.stdout).filter((l) => l.startsWith("Topic: ")), [
+          "Topic: a  Partitions: 1  Records: 2",
+          "Topic: b  Partitions: 2  Records: 1",
+        ]);
+        const json = await reel(["describe", "--dir", dir, "--format", "json"]);
+        assertOk(json, "describe --format json");
+        const topics = linesOf(json.stdout).map((l) => JSON.parse(l));
+        assert.deepEqual(topics.map((t) => [t.topic, t.partitions, t.records]), [["a", 1, 2], ["b", 2, 1]]);
+        assert.deepEqual(
+          topics[0].partitionInfo.map((
+            p: { partition: number; logStartOffset: number; logEndOffset: number },
+          ) => [
+            p.partition,
+            p.logStartOffset,
+            p.logEndOffset,
+          ]),
+          [[0, 0, 2]],
+        );
+        assert.equal(typeof topics[0].config.maxMessageBytes, "number");
+        const one = await reel(["describe", "--dir", dir, "--topic", "b", "--format", "json"]);
+        assert.deepEqual(linesOf(one.stdout).map((l) => JSON.parse(l).topic), ["b"]);
+      });
+    },
+  );
+});
+
 describe("reel topics, describe and dump", () => {
   test("topics lists each topic with its partition count", TIMEOUT, async () => {
     await withTempDir(async (dir) => {
