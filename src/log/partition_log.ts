@@ -23,8 +23,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
-import { LockFile, type LockOwner, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
-import { watchDirectory } from "../runtime/watch.ts";
+import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   HIGH_WATERMARK_FILE,
@@ -32,7 +31,6 @@ import {
   openHighWatermark,
   readCheckpoint,
   readCleanShutdown,
-  readHighWatermark,
   RECOVERY_POINT_CHECKPOINT,
   writeCheckpoint,
   writeCleanShutdown,
@@ -40,8 +38,9 @@ import {
 } from "./checkpoint.ts";
 import type { LogConfig } from "./log_config.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { LogFollower } from "./log_follower.ts";
 import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
-import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
 
 export { WRITER_LOCK_FILE };
@@ -262,8 +261,8 @@ export class PartitionLog {
     this.#local.segments = segments;
   }
   #lock: LockFile | undefined;
-  #writerToken: string | undefined;
-  #stopWatching: (() => void) | undefined;
+  /** What this process sees of another process's writer, while it does not hold the lock. */
+  readonly #follower: LogFollower;
   #logEndOffset: number;
   #highWatermark: number;
   #closed = false;
@@ -317,7 +316,7 @@ export class PartitionLog {
     this.#withSource = { from: { topic, partition } };
     this.#loadReport = loaded.report;
     this.#lock = lock;
-    this.#writerToken = writerToken;
+    this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
     this.#highWatermark = this.#visibleEnd();
     if (lock) {
       this.#startFsyncTimer();
@@ -332,9 +331,7 @@ export class PartitionLog {
    * nothing is published.
    */
   #visibleEnd(): number {
-    if (this.#lock || this.config.fsync !== "always") return this.#logEndOffset;
-    const published = readHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
-    return published === undefined ? this.#logEndOffset : Math.min(this.#logEndOffset, published);
+    return this.#lock ? this.#logEndOffset : this.#follower.visibleEnd(this.#logEndOffset);
   }
 
   /**
@@ -510,8 +507,7 @@ export class PartitionLog {
       got.release();
       throw err;
     }
-    this.#stopWatching?.();
-    this.#stopWatching = undefined;
+    this.#follower.unwatch();
     this.#lock = got;
     this.#install(loaded);
     this.#startFsyncTimer();
@@ -524,11 +520,7 @@ export class PartitionLog {
    * dropped from view.
    */
   #refreshLogStartOffset(): void {
-    const checkpoint = readCheckpoint(
-      `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
-      this.topic,
-      this.partition,
-    );
+    const checkpoint = this.#follower.logStartOffsetCheckpoint();
     if (checkpoint === undefined || checkpoint <= this.logStartOffset) return;
     this.#checkTopicId(); // not another incarnation's checkpoint
     this.logStartOffset = Math.min(checkpoint, this.#logEndOffset);
@@ -571,33 +563,11 @@ export class PartitionLog {
     if (this.#lock || this.#closed) return false;
     this.#checkTopicId();
     try {
-      const owner = readLockOwner(`${this.dir}/${WRITER_LOCK_FILE}`);
-      const token = owner?.token;
-      let active = this.#active();
-      if ((token !== undefined && token !== this.#writerToken) || active.placeholder) {
-        // A new writer may have recovered the log (cut a tail, deleted segments): load it afresh.
-        if (token !== undefined) this.#writerToken = token;
-        return this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
-      }
       const before = [this.logStartOffset, this.#highWatermark];
-      if (active.refreshReadOnly() < 0) {
+      if (this.#follower.catchUp(this.#local) === "reload") {
         return this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
       }
-      // Rolled: the writer names the new segment after the log end offset.
-      for (;;) {
-        const name = `${this.dir}/${filenamePrefixFromOffset(active.nextOffset)}.log`;
-        if (active.size === 0 || fileSize(name) < 0) break;
-        let next: LogSegment;
-        try {
-          next = LogSegment.openReadOnly(this.dir, active.nextOffset, this.config.indexIntervalBytes);
-        } catch {
-          break;
-        }
-        next.loadReadOnly(active.nextOffset);
-        this.#segments.push(next);
-        active = next;
-      }
-      this.#logEndOffset = active.nextOffset;
+      this.#logEndOffset = this.#active().nextOffset;
       this.#highWatermark = Math.max(this.#highWatermark, this.#visibleEnd());
       this.#refreshLogStartOffset();
       const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark;
@@ -1029,8 +999,8 @@ export class PartitionLog {
    */
   onAppend(listener: () => void): () => void {
     this.#listeners.add(listener);
-    if (!this.#lock && !this.#closed && this.#stopWatching === undefined) {
-      this.#stopWatching = watchDirectory(this.dir, () => {
+    if (!this.#lock && !this.#closed) {
+      this.#follower.watch(() => {
         try {
           this.refresh();
         } catch { /* the next read reports it */ }
@@ -1039,8 +1009,7 @@ export class PartitionLog {
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) {
-        this.#stopWatching?.();
-        this.#stopWatching = undefined;
+        this.#follower.unwatch();
       }
     };
   }
@@ -1064,8 +1033,7 @@ export class PartitionLog {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#stopWatching?.();
-    this.#stopWatching = undefined;
+    this.#follower.unwatch();
     if (!this.#lock) {
       // A reader: nothing of its own to write.
       this.#closed = true;
@@ -1137,8 +1105,7 @@ export class PartitionLog {
     );
     this.#commit.abandon(lost);
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#stopWatching?.();
-    this.#stopWatching = undefined;
+    this.#follower.unwatch();
     for (const segment of this.#segments) segment.closeHandle();
     this.#closeHighWatermark();
     if (this.#lock) {
