@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
 import { describeGroup } from "../../mod.ts";
 import { withBroker } from "./_helpers.ts";
 
@@ -96,6 +97,47 @@ describe("kcat (librdkafka) against reel serve", { skip: !HAS_KCAT }, () => {
       );
       const committed = describeGroup(log, "kg").offsets.reduce((n, o) => n + (o.committedOffset ?? 0), 0);
       assert.equal(committed, 30);
+    }, { groupInitialRebalanceDelayMs: 0 });
+  });
+
+  test("what kafkajs produces kcat reads (keys, values, headers), and what kcat produces kafkajs reads", async () => {
+    await withBroker(async (broker) => {
+      const kafka = new Kafka({ clientId: "x", brokers: [broker.address], logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: "from-kafkajs",
+        messages: [{ key: "a", value: "1", headers: { h: "x" } }, {
+          key: "b",
+          value: "2",
+          headers: { h: "y" },
+        }],
+      });
+      await producer.disconnect();
+      const read = await kcat(["-b", broker.address, "-C", "-t", "from-kafkajs", "-e", "-f", "%k=%s %h\\n"]);
+      assert.equal(read.status, 0, read.stderr);
+      assert.deepEqual(read.stdout.trim().split("\n"), ["a=1 h=x", "b=2 h=y"]);
+
+      const produced = await kcat(
+        ["-b", broker.address, "-P", "-t", "from-kcat", "-K:", "-H", "h=z"],
+        "c:3\nd:4\n",
+      );
+      assert.equal(produced.status, 0, produced.stderr);
+      const consumer = kafka.consumer({ groupId: "x", maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "from-kcat", fromBeginning: true });
+      const got: string[] = [];
+      await new Promise<void>((resolve) => {
+        consumer.run({
+          eachMessage: ({ message }) => {
+            got.push(`${message.key}=${message.value} h=${message.headers!.h}`);
+            if (got.length === 2) resolve();
+            return Promise.resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      assert.deepEqual(got, ["c=3 h=z", "d=4 h=z"]);
     }, { groupInitialRebalanceDelayMs: 0 });
   });
 });
