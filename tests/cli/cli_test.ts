@@ -408,6 +408,57 @@ describe("reel topics and describe --format json, describe of every topic", () =
   );
 });
 
+describe("reel dump and verify on the wrong kind of file", () => {
+  test(
+    "dump of a directory or a file that is not a segment prints one line naming it and exits 1",
+    TIMEOUT,
+    async () => {
+      await withTempDir(async (dir) => {
+        assertOk(await reel(["produce", "--dir", dir, "--topic", "t"], "one\n"), "produce");
+        const notes = path.join(path.dirname(dir), "notes.txt");
+        fs.writeFileSync(notes, "not a segment\n");
+        const garbage = path.join(path.dirname(dir), "00000000000000000000.log");
+        fs.writeFileSync(garbage, Buffer.alloc(200, 0xff));
+        for (
+          const [file, reason] of [
+            [path.join(dir, "t-0"), /it is a directory/],
+            [notes, /it is not a segment file/],
+            [garbage, /it is not a segment file/],
+          ] as const
+        ) {
+          const run = await reel(["dump", file]);
+          assert.equal(run.status, 1, `${file}: ${run.stderr}`);
+          const errors = linesOf(run.stderr);
+          assert.equal(errors.length, 1, run.stderr);
+          assert.ok(errors[0].startsWith(`reel: Cannot dump ${file}: `), errors[0]);
+          assert.match(errors[0], reason);
+        }
+      });
+    },
+  );
+
+  test("verify of a file says it is not a directory; an empty partition says empty", TIMEOUT, async () => {
+    await withTempDir(async (dir) => {
+      assertOk(
+        await reel(["produce", "--dir", dir, "--topic", "t", "--partitions", "2"], "one\n"),
+        "produce",
+      );
+      const file = path.join(dir, "t-0", "00000000000000000000.log");
+      const onFile = await reel(["verify", "--dir", file]);
+      assert.equal(onFile.status, 1);
+      assert.equal(onFile.stderr, `reel: Cannot verify log directory ${file}: it is not a directory\n`);
+      const run = await reel(["verify", "--dir", dir]);
+      assertOk(run, "verify");
+      const lines = linesOf(run.stdout);
+      const empty = lines.filter((l) => l.includes("empty, next offset 0"));
+      const full = lines.filter((l) => l.includes("offsets 0 to 0"));
+      assert.equal(empty.length + full.length, 2, run.stdout);
+      assert.equal(full.length, 1, run.stdout);
+      assert.doesNotMatch(run.stdout, /to -1/);
+    });
+  });
+});
+
 describe("reel topics, describe and dump", () => {
   test("topics lists each topic with its partition count", TIMEOUT, async () => {
     await withTempDir(async (dir) => {

@@ -51,6 +51,9 @@ Example:
   async run(values: OptionValues, files: string[]): Promise<number> {
     const out = new StdoutWriter();
     for (const file of files) {
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+        throw new Error(`Cannot dump ${file}: it is a directory, not a segment file`);
+      }
       out.writeText(`Dumping ${file}\n`);
       if (file.endsWith(".index")) {
         dumpIndex(file, out, 8, (v, base) => `offset: ${base + v.getInt32(0)} position: ${v.getInt32(4)}`);
@@ -61,7 +64,10 @@ Example:
           12,
           (v, base) => `timestamp: ${v.getBigInt64(0)} offset: ${base + v.getInt32(8)}`,
         );
-      } else await dumpLog(file, out, values["print-data-log"] === true);
+      } else if (file.endsWith(".log")) await dumpLog(file, out, values["print-data-log"] === true);
+      else {
+        throw new Error(`Cannot dump ${file}: it is not a segment file (.log, .index or .timeindex)`);
+      }
       await out.flush();
     }
     await out.end();
@@ -82,7 +88,14 @@ function openFile(file: string): { fd: number; size: number } {
   } catch (err) {
     throw new Error(`Cannot dump ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return { fd, size: fs.fstatSync(fd).size };
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new Error(
+      `Cannot dump ${file}: it is ${stat.isDirectory() ? "a directory" : "not a regular file"}`,
+    );
+  }
+  return { fd, size: stat.size };
 }
 
 function read(fd: number, position: number, length: number): Uint8Array {
@@ -134,6 +147,11 @@ async function dumpLog(file: string, out: StdoutWriter, printData: boolean): Pro
       try {
         header = readRecordBatchHeader(head, 0);
       } catch (err) {
+        if (position === 0) {
+          throw new Error(`Cannot dump ${file}: it is not a segment file: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
         out.writeText(
           `Found ${left} invalid bytes at position ${position} of ${file}: ${(err as Error).message}\n`,
         );

@@ -477,14 +477,18 @@ Options:
   async run(values: OptionValues): Promise<number> {
     const dir = requireString(values, "dir");
     if (!fs.existsSync(dir)) throw new Error(`Cannot verify log directory ${dir}: it does not exist`);
+    if (!fs.statSync(dir).isDirectory()) {
+      throw new Error(`Cannot verify log directory ${dir}: it is not a directory`);
+    }
     const reports = verifyLogDirectory(dir, optionalString(values, "topic"));
     const out = new StdoutWriter();
     let bad = 0;
     for (const r of reports) {
+      const offsets = r.nextOffset > r.firstOffset
+        ? `offsets ${r.firstOffset} to ${r.nextOffset - 1}`
+        : `empty, next offset ${r.nextOffset}`;
       const facts =
-        `${r.segments} segments, ${r.batches} batches, ${r.records} records, offsets ${r.firstOffset} to ${
-          r.nextOffset - 1
-        }, ${r.bytes} bytes`;
+        `${r.segments} segments, ${r.batches} batches, ${r.records} records, ${offsets}, ${r.bytes} bytes`;
       if (r.problems.length === 0) out.writeText(`${r.topic}-${r.partition}: ok (${facts})\n`);
       else {
         bad++;
