@@ -13,10 +13,16 @@
 // up). The exit status is non-zero if either runtime failed, exited non-zero, or ran no test; a runner
 // whose summary cannot be found (it crashed, or found no test file) counts as one failure.
 //
+// The Kafka interop tests (tests/interop/kafka/) need Java 17+ (java, javac) and Maven: when both
+// are on the PATH, the pinned Kafka release's jars are fetched first (once, into
+// tests/interop/kafka/.cache/); otherwise, or when the fetch fails, one line says the interop tests
+// were skipped and why (REEL_SKIP_KAFKA=1 is passed to the runners). With REEL_REQUIRE_KAFKA=1 (as
+// .ci/run sets) nothing is skipped: a missing tool or a failed fetch fails the run.
+//
 // Usage: node tests/run.mjs [--deno-only | --bun-only] [extra args passed to both runners]
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,6 +127,45 @@ let passed = 0;
 let failed = 0;
 let ok = true;
 const lines = [];
+
+/**
+ * Makes the Kafka interop tests ready to run (Java and Maven found, jars fetched) or says why they
+ * are skipped. @returns {string | undefined} why they cannot run, or undefined when they can
+ */
+function prepareKafka() {
+  if (process.env.REEL_SKIP_KAFKA === "1") return "REEL_SKIP_KAFKA=1";
+  const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+  const missing = ["java", "javac", "mvn"].filter((cmd) => !has(cmd));
+  if (missing.length) return `${missing.join(", ")} not found on the PATH (they need Java 17+ and Maven)`;
+  const pom = join(root, "tests", "interop", "kafka", "pom.xml");
+  const version = /<kafka\.version>([^<]+)</.exec(readFileSync(pom, "utf8"))?.[1];
+  const jar = join(root, "tests", "interop", "kafka", ".cache", "lib", `kafka_2.13-${version}.jar`);
+  if (existsSync(jar)) return undefined;
+  console.log(`Fetching Kafka ${version}'s jars with Maven (once, into tests/interop/kafka/.cache/)`);
+  const fetched = spawnSync("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (fetched.status !== 0) {
+    process.stderr.write(`${fetched.stdout ?? ""}${fetched.stderr ?? ""}`);
+    return `fetching Kafka's jars with Maven failed (exit status ${fetched.status ?? fetched.error})`;
+  }
+  return undefined;
+}
+
+const kafkaSkipped = prepareKafka();
+if (kafkaSkipped) {
+  if (process.env.REEL_REQUIRE_KAFKA === "1") {
+    ok = false;
+    failed += 1;
+    lines.push(`kafka interop tests required (REEL_REQUIRE_KAFKA=1) but cannot run: ${kafkaSkipped}`);
+  } else {
+    process.env.REEL_SKIP_KAFKA = "1";
+    lines.push(`kafka interop tests skipped: ${kafkaSkipped}`);
+  }
+  console.log(lines.at(-1));
+}
+
 for (const runtime of runtimes) {
   console.log(`\n=== ${runtime.name} ${runtime.args.join(" ")}\n`);
   const { code, out } = await run(runtime);
