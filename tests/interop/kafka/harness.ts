@@ -423,6 +423,12 @@ export class KafkaBroker {
     });
   }
 
+  /** What the broker has logged since it last started (warnings, errors, and the line that it serves). */
+  currentLog(): string {
+    const text = fs.readFileSync(this.logFile, "utf8");
+    return text.slice(text.lastIndexOf(`==== start ${this.#starts}\n`));
+  }
+
   /** Waits until this start of the broker has logged `Kafka Server started`. */
   async ready(timeoutMs = START_TIMEOUT_MS): Promise<void> {
     const marker = `==== start ${this.#starts}\n`;
