@@ -10,14 +10,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  compressionName,
-  type CompressionType,
-  decodeRecordBatch,
-  open,
-  type ProducerRecord,
-  type RecordMetadata,
-} from "../../../mod.ts";
+import { type CompressionType, open, type ProducerRecord, type RecordMetadata } from "../../../mod.ts";
+import { compressionName, decodeRecordBatch } from "../../../src/record/mod.ts";
 import { prng, recordHash, ROOT, RUNTIME, runtimeCommand, spawnLines } from "../../durability/_helpers.ts";
 import { type Dump, type DumpedRecord, dumpLogSegments } from "./dump_log_segments.ts";
 import { kafkaUnavailable, toHex } from "./harness.ts";
