@@ -13,6 +13,7 @@ import {
   UnknownTopicOrPartitionError,
 } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
+import { checkIsolationLevel, type IsolationLevel, TransactionIndex } from "../log/transaction_index.ts";
 import { watchDirectory } from "../runtime/watch.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
@@ -67,6 +68,14 @@ export interface ConsumerOptions {
   maxPollRecords?: number;
   /** Bytes read from a partition at a time (`max.partition.fetch.bytes`). @default 1048576 */
   maxBytes?: number;
+  /**
+   * Which records poll returns (`isolation.level`): `"read_uncommitted"` every record below the high
+   * watermark; `"read_committed"` only records below the last stable offset, without those of
+   * aborted transactions (a log written by Kafka's transactional producers); the end offsets and
+   * `"latest"` are then the last stable offset too. Control batches are never returned.
+   * @default "read_uncommitted"
+   */
+  isolationLevel?: IsolationLevel;
   /**
    * The assignors this member supports, most preferred first: `"range"`, `"roundrobin"`, `"sticky"`, or
    * your own {@linkcode PartitionAssignor} (every member must know it by name)
@@ -152,6 +161,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   readonly #maxPollIntervalMs: number;
   readonly #maxPollRecords: number;
   readonly #maxBytes: number;
+  readonly #readCommitted: boolean;
   readonly #assignorNames: string[];
   readonly #coordinator: GroupCoordinator | undefined;
 
@@ -211,6 +221,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     this.#maxPollIntervalMs = checkPositive("maxPollIntervalMs", options.maxPollIntervalMs, 300_000);
     this.#maxPollRecords = checkPositive("maxPollRecords", options.maxPollRecords, 500);
     this.#maxBytes = checkPositive("maxBytes", options.maxBytes, 1 << 20);
+    this.#readCommitted = checkIsolationLevel(options.isolationLevel) === "read_committed";
     const assignors: Record<string, PartitionAssignor> = { ...BUILT_IN_ASSIGNORS };
     this.#assignorNames = [];
     for (const a of options.partitionAssignors ?? DEFAULT_ASSIGNORS) {
@@ -401,7 +412,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   seekToEnd(partitions?: TopicPartition[]): void {
     for (const f of this.#fetchesOf(partitions, "seek")) {
       f.log.refresh();
-      this.#setPosition(f, f.log.highWatermark);
+      this.#setPosition(f, this.#endOffset(f.log));
     }
     this.#wakeUp();
   }
@@ -531,7 +542,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   }
 
   /**
-   * The end (high watermark) of each partition: the offset the next record will get.
+   * The end of each partition: the high watermark (the offset the next record will get), or under
+   * read_committed the last stable offset.
    *
    * @param partitions the partitions
    * @returns one offset per partition
@@ -540,8 +552,13 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     return partitions.map((tp) => {
       const log = this.#logOf(tp);
       log.refresh();
-      return log.highWatermark;
+      return this.#endOffset(log);
     });
+  }
+
+  /** The end of what this consumer may read: the last stable offset under read_committed, else the high watermark. */
+  #endOffset(log: PartitionLog): number {
+    return this.#readCommitted ? TransactionIndex.of(log).update() : log.highWatermark;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -715,7 +732,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   #applyReset(f: Fetch, outOfRange: number | undefined): void {
     f.log.refresh();
     if (this.#reset === "earliest") this.#setPosition(f, f.log.logStartOffset);
-    else if (this.#reset === "latest") this.#setPosition(f, f.log.highWatermark);
+    else if (this.#reset === "latest") this.#setPosition(f, this.#endOffset(f.log));
     else if (outOfRange !== undefined) {
       throw new OffsetOutOfRangeError(
         f.tp.topic,
@@ -760,6 +777,10 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   #fetchOne(f: Fetch, max: number, out: ConsumedRecord[]): boolean {
     this.#resolve(f);
     if (f.next >= f.buffer.length) {
+      // Under read_committed the last stable offset bounds the read.
+      const transactions = this.#readCommitted ? TransactionIndex.of(f.log) : undefined;
+      const end = transactions ? transactions.update() : Infinity;
+      if (f.fetchOffset >= end) return false;
       let data;
       try {
         data = f.log.read(f.fetchOffset, this.#maxBytes, f.cursor);
@@ -769,10 +790,17 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
         return true;
       }
       if (!data) return false;
-      f.buffer = f.log.decodeWithSource(data, f.fetchOffset);
+      f.buffer = f.log.decodeWithSource(data, f.fetchOffset, end);
       f.next = 0;
-      f.cursor = data.next;
-      f.fetchOffset = data.next.offset;
+      if (transactions) f.buffer = transactions.withoutAborted(f.buffer);
+      if (data.next.offset > end) {
+        // Batches past the last stable offset are read again once their transaction ends.
+        f.cursor = undefined;
+        f.fetchOffset = end;
+      } else {
+        f.cursor = data.next;
+        f.fetchOffset = data.next.offset;
+      }
     }
     while (f.next < f.buffer.length && out.length < max) {
       const r = f.buffer[f.next++];

@@ -7,6 +7,7 @@
  */
 import { StorageError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
+import { checkIsolationLevel, type IsolationLevel, TransactionIndex } from "../log/transaction_index.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import { validatePartition } from "../runtime/log_paths.ts";
 
@@ -40,6 +41,13 @@ export interface ReadableOptions {
    * to this. @default 1048576
    */
   maxBytes?: number;
+  /**
+   * Which records to deliver (Kafka's `isolation.level`): `"read_uncommitted"` every record below
+   * the high watermark; `"read_committed"` only records below the last stable offset, leaving out
+   * those of aborted transactions (a log written by Kafka's transactional producers). Control
+   * batches are never delivered. @default "read_uncommitted"
+   */
+  isolationLevel?: IsolationLevel;
 }
 
 interface PartitionState {
@@ -50,6 +58,13 @@ interface PartitionState {
   cursor?: ReadCursor;
   /** Bytes the next read asks for: starts small, doubles up to maxBytes. */
   readBytes: number;
+  /** Under read_committed: the log's aborted transactions and last stable offset. */
+  transactions?: TransactionIndex;
+}
+
+/** The end of what a reader may read now: the last stable offset under read_committed, else the high watermark. */
+function readableEnd(state: PartitionState): number {
+  return state.transactions ? state.transactions.update() : state.log.highWatermark;
 }
 
 /** The size of a partition's first read, bytes. */
@@ -117,6 +132,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       ? options.partitions
       : [options.partitions];
     const from = options.from ?? "earliest";
+    const committed = checkIsolationLevel(options.isolationLevel) === "read_committed";
     if (typeof from === "number" && (!Number.isSafeInteger(from) || from < 0)) {
       throw new RangeError(`Invalid start offset ${from}: must be a whole number, 0 or more`);
     }
@@ -144,8 +160,16 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           }: expected "earliest", "latest", an offset or { timestamp }`,
         );
       }
-      const end = this.#follow ? to : Math.min(to, log.highWatermark);
-      return { log, partition, offset, end, readBytes: Math.min(FIRST_READ_BYTES, this.#maxBytes) };
+      const state: PartitionState = {
+        log,
+        partition,
+        offset,
+        end: to,
+        readBytes: Math.min(FIRST_READ_BYTES, this.#maxBytes),
+        transactions: committed ? TransactionIndex.of(log) : undefined,
+      };
+      if (!this.#follow) state.end = Math.min(to, readableEnd(state));
+      return state;
     });
   }
 
@@ -189,6 +213,9 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           throw new StorageError(`Cannot read from "${this.#topic}-${state.partition}": the log is closed`);
         }
         open++;
+        // Under read_committed the last stable offset bounds the read (it only moves forward).
+        const end = state.transactions ? Math.min(state.end, state.transactions.update()) : state.end;
+        if (state.offset >= end) continue;
         const data = state.log.read(state.offset, state.readBytes, state.cursor);
         if (data) state.readBytes = Math.min(state.readBytes * 2, this.#maxBytes);
         if (!data) {
@@ -198,9 +225,16 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           continue;
         }
         // Decoded straight into consumer records: no copy per record.
-        const records: ConsumedRecord[] = state.log.decodeWithSource(data, state.offset, state.end);
-        state.cursor = data.next;
-        state.offset = data.next.offset;
+        let records: ConsumedRecord[] = state.log.decodeWithSource(data, state.offset, end);
+        if (state.transactions) records = state.transactions.withoutAborted(records);
+        if (data.next.offset > end && state.transactions) {
+          // Batches past the last stable offset are read again once their transaction ends.
+          state.cursor = undefined;
+          state.offset = end;
+        } else {
+          state.cursor = data.next;
+          state.offset = data.next.offset;
+        }
         this.#next = (this.#next + i + 1) % this.#states.length;
         if (records.length === 0) continue;
         if (this.#batched) controller.enqueue(records as T);
@@ -217,7 +251,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         // A record may have landed between the reads above and now.
-        if (this.#states.some((s) => s.offset < Math.min(s.end, s.log.highWatermark) || s.log.closed)) {
+        if (this.#states.some((s) => s.log.closed || s.offset < Math.min(s.end, readableEnd(s)))) {
           this.#wakeUp();
         }
       });

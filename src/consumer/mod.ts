@@ -37,5 +37,6 @@ export { StickyAssignor } from "./sticky_assignor.ts";
 export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";
 export { FetchSource } from "./fetch_source.ts";
 export type { ReadableOptions, StartPosition } from "./fetch_source.ts";
+export type { IsolationLevel } from "../log/transaction_index.ts";
 export type { LogDirectoryView, TopicView } from "./log_directory_view.ts";
 export type { ConsumedRecord } from "../record/consumed_record.ts";

@@ -28,5 +28,7 @@ export type {
   SegmentInfo,
 } from "./partition_log.ts";
 export type { Record } from "../record/record.ts";
+export { checkIsolationLevel, TransactionIndex } from "./transaction_index.ts";
+export type { IsolationLevel } from "./transaction_index.ts";
 export { DEFAULT_LOG_CONFIG } from "./log_config.ts";
 export type { FsyncPolicy, LogConfig } from "./log_config.ts";
