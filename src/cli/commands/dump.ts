@@ -5,9 +5,13 @@
  * ```
  * Dumping 00000000000000000000.log
  * Log starting offset: 0
- * baseOffset: 0 lastOffset: 2 count: 3 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 partitionLeaderEpoch: 0 isTransactional: false isControl: false position: 0 CreateTime: 1700000000000 size: 217 magic: 2 compresscodec: none crc: 3595883880 isvalid: true
+ * baseOffset: 0 lastOffset: 2 count: 3 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 partitionLeaderEpoch: 0 isTransactional: false isControl: false deleteHorizonMs: OptionalLong.empty position: 0 CreateTime: 1700000000000 size: 217 magic: 2 compresscodec: none crc: 3595883880 isvalid: true
  * | offset: 0 CreateTime: 1700000000000 keySize: 5 valueSize: 12 sequence: -1 headerKeys: [] key: key-0 payload: some-value-0
  * ```
+ *
+ * `--deep-iteration` prints each record without its key and value, `--print-data-log` with them; a
+ * control batch's record shows its transaction marker (`endTxnMarker: COMMIT coordinatorEpoch: 0`),
+ * as Kafka's tool does.
  *
  * @module
  */
@@ -29,7 +33,7 @@ import { StdoutWriter } from "../stdio.ts";
 export const dump: Command = {
   name: "dump",
   summary: "Print the batches and records of a segment file (.log, .index, .timeindex)",
-  help: `Usage: reel dump [--print-data-log] FILE...
+  help: `Usage: reel dump [--deep-iteration] [--print-data-log] FILE...
 
 Prints each record batch of a segment's .log file, as Kafka's kafka-dump-log
 does: offsets, byte position, size, codec, CRC-32C and whether it is valid.
@@ -38,15 +42,18 @@ Bytes at the end that do not make a whole batch are reported, not read. For an
 (timestamp, offset).
 
 Options:
-  --print-data-log        also print each record: offset, timestamp, key and
-                          value sizes, header keys, key and value as text
+  --deep-iteration        also print each record: offset, timestamp, key and
+                          value sizes, sequence, header keys; for a control
+                          batch its marker (endTxnMarker: COMMIT or ABORT)
+  --print-data-log        --deep-iteration, and each record's key and value
+                          as text
   --verbose               print the stack of an error
   -h, --help              show this help
 
 Example:
   reel dump --print-data-log data/access-0/00000000000000000000.log
 `,
-  options: { "print-data-log": { type: "boolean" } },
+  options: { "print-data-log": { type: "boolean" }, "deep-iteration": { type: "boolean" } },
   positionals: { min: 1, max: Infinity },
   async run(values: OptionValues, files: string[]): Promise<number> {
     const out = new StdoutWriter();
@@ -64,8 +71,10 @@ Example:
           12,
           (v, base) => `timestamp: ${v.getBigInt64(0)} offset: ${base + v.getInt32(8)}`,
         );
-      } else if (file.endsWith(".log")) await dumpLog(file, out, values["print-data-log"] === true);
-      else {
+      } else if (file.endsWith(".log")) {
+        const printData = values["print-data-log"] === true;
+        await dumpLog(file, out, printData || values["deep-iteration"] === true, printData);
+      } else {
         throw new Error(`Cannot dump ${file}: it is not a segment file (.log, .index or .timeindex)`);
       }
       await out.flush();
@@ -131,7 +140,7 @@ function dumpIndex(
 
 const decoder = new TextDecoder();
 
-async function dumpLog(file: string, out: StdoutWriter, printData: boolean): Promise<void> {
+async function dumpLog(file: string, out: StdoutWriter, deep: boolean, printData: boolean): Promise<void> {
   const { fd, size } = openFile(file);
   try {
     out.writeText(`Log starting offset: ${baseOffsetOf(file)}\n`);
@@ -172,7 +181,7 @@ async function dumpLog(file: string, out: StdoutWriter, printData: boolean): Pro
         valid = false;
       }
       out.writeText(batchLine(header, position, batchBytes, valid) + "\n");
-      if (printData) printRecords(batch, header, valid, out);
+      if (deep) printRecords(batch, header, valid, printData, out);
       if (out.buffered >= 64 * 1024) await out.flush();
       position += batchBytes;
     }
@@ -181,8 +190,20 @@ async function dumpLog(file: string, out: StdoutWriter, printData: boolean): Pro
   }
 }
 
+/** Kafka's `DefaultRecordBatch.incrementSequence`: sequences wrap from 2^31 - 1 to 0. */
+function sequenceAt(baseSequence: number, delta: number): number {
+  if (baseSequence < 0) return -1;
+  return baseSequence > 0x7fffffff - delta ? delta - (0x7fffffff - baseSequence) - 1 : baseSequence + delta;
+}
+
+/** Attribute bit 6 (KIP-534): the batch's base timestamp is its delete horizon. */
+const DELETE_HORIZON_FLAG = 0x40;
+
 function batchLine(h: RecordBatchHeader, position: number, size: number, valid: boolean): string {
-  const lastSequence = h.baseSequence < 0 ? -1 : h.baseSequence + h.lastOffsetDelta;
+  const lastSequence = sequenceAt(h.baseSequence, h.lastOffsetDelta);
+  const deleteHorizonMs = h.attributes & DELETE_HORIZON_FLAG
+    ? `OptionalLong[${h.baseTimestamp}]`
+    : "OptionalLong.empty";
   let codec: string;
   try {
     codec = compressionName(h.compression);
@@ -194,7 +215,8 @@ function batchLine(h: RecordBatchHeader, position: number, size: number, valid: 
   } count: ${h.recordsCount} ` +
     `baseSequence: ${h.baseSequence} lastSequence: ${lastSequence} producerId: ${h.producerId} ` +
     `producerEpoch: ${h.producerEpoch} partitionLeaderEpoch: ${h.partitionLeaderEpoch} ` +
-    `isTransactional: ${h.isTransactional} isControl: ${h.isControl} position: ${position} ` +
+    `isTransactional: ${h.isTransactional} isControl: ${h.isControl} deleteHorizonMs: ${deleteHorizonMs} ` +
+    `position: ${position} ` +
     `${timestampTypeName(h)}: ${h.maxTimestamp} size: ${size} magic: ${h.magic} compresscodec: ${codec} ` +
     `crc: ${h.crc} isvalid: ${valid}`;
 }
@@ -203,7 +225,40 @@ function timestampTypeName(h: RecordBatchHeader): string {
   return h.timestampType === 1 ? "LogAppendTime" : "CreateTime";
 }
 
-function printRecords(batch: Uint8Array, h: RecordBatchHeader, valid: boolean, out: StdoutWriter): void {
+/** Control record types (Kafka's `ControlRecordType`), by the type id in a control record's key. */
+const CONTROL_TYPES = [
+  "ABORT",
+  "COMMIT",
+  "LEADER_CHANGE",
+  "SNAPSHOT_HEADER",
+  "SNAPSHOT_FOOTER",
+  "KRAFT_VERSION",
+  "KRAFT_VOTERS",
+];
+
+/**
+ * What Kafka's DumpLogSegments prints for a control record: a transaction marker's type and
+ * coordinator epoch (key: version int16, type int16; value: version int16, coordinatorEpoch int32),
+ * or the control type of any other.
+ */
+function controlText(key: Uint8Array | null, value: Uint8Array | null): string {
+  if (!key || key.length < 4) return " controlType: UNKNOWN(-1)";
+  const type = new DataView(key.buffer, key.byteOffset, key.byteLength).getInt16(2);
+  const name = CONTROL_TYPES[type] ?? "UNKNOWN";
+  if ((type === 0 || type === 1) && value && value.length >= 6) {
+    const coordinatorEpoch = new DataView(value.buffer, value.byteOffset, value.byteLength).getInt32(2);
+    return ` endTxnMarker: ${name} coordinatorEpoch: ${coordinatorEpoch}`;
+  }
+  return ` controlType: ${name}(${type})`;
+}
+
+function printRecords(
+  batch: Uint8Array,
+  h: RecordBatchHeader,
+  valid: boolean,
+  printData: boolean,
+  out: StdoutWriter,
+): void {
   let records;
   try {
     // An invalid batch is decoded anyway, for what can be seen of it.
@@ -213,14 +268,17 @@ function printRecords(batch: Uint8Array, h: RecordBatchHeader, valid: boolean, o
     return;
   }
   for (const r of records) {
-    const sequence = h.baseSequence < 0 ? -1 : h.baseSequence + (r.offset - h.baseOffset);
+    const sequence = sequenceAt(h.baseSequence, r.offset - h.baseOffset);
     let line =
       `| offset: ${r.offset} ${timestampTypeName(h)}: ${r.timestamp} keySize: ${r.key?.length ?? -1} ` +
       `valueSize: ${r.value?.length ?? -1} sequence: ${sequence} headerKeys: [${
         r.headers.map((x) => x.key).join(",")
       }]`;
-    if (r.key !== null) line += ` key: ${decoder.decode(r.key)}`;
-    if (r.value !== null) line += ` payload: ${decoder.decode(r.value)}`;
+    if (h.isControl) line += controlText(r.key, r.value);
+    else if (printData) {
+      if (r.key !== null) line += ` key: ${decoder.decode(r.key)}`;
+      if (r.value !== null) line += ` payload: ${decoder.decode(r.value)}`;
+    }
     out.writeText(line + "\n");
   }
 }
