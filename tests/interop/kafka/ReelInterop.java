@@ -9,10 +9,10 @@
 //     records are in the log (what a reader must skip). Prints "ack <partition> <offset>" per send,
 //     in order (-1 -1 for a send that failed, e.g. aborted before it was sent).
 //
-//   java ReelInterop consume <bootstrap> <topic> <read_committed|read_uncommitted> [config=value ...]
-//     Assigns every partition, reads from the beginning to the end offsets (the last stable offset
-//     under read_committed) and prints "record <partition> <offset> <timestamp> <key> <value>
-//     <headers>" per record, partitions in order.
+//   java ReelInterop consume <bootstrap> <topic[,topic...]> <read_committed|read_uncommitted> [config=value ...]
+//     Assigns every partition of each topic, reads from the beginning to the end offsets (the last
+//     stable offset under read_committed) and prints "record <topic> <partition> <offset> <timestamp>
+//     <key> <value> <headers>" per record, topics in the order given, partitions in order.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -131,13 +131,17 @@ public class ReelInterop {
     props.put("enable.auto.commit", "false");
     props.put("auto.offset.reset", "earliest");
     props.putAll(extra);
-    Map<Integer, List<ConsumerRecord<byte[], byte[]>>> byPartition = new HashMap<>();
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition = new HashMap<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(60))) {
-        partitions.add(new TopicPartition(topic, p.partition()));
+      for (String name : topic.split(",")) {
+        List<TopicPartition> ofTopic = new ArrayList<>();
+        for (PartitionInfo p : consumer.partitionsFor(name, Duration.ofSeconds(60))) {
+          ofTopic.add(new TopicPartition(name, p.partition()));
+        }
+        ofTopic.sort(Comparator.comparingInt(TopicPartition::partition));
+        partitions.addAll(ofTopic);
       }
-      partitions.sort(Comparator.comparingInt(TopicPartition::partition));
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(60));
@@ -145,13 +149,13 @@ public class ReelInterop {
       while (!caughtUp(consumer, end)) {
         if (System.currentTimeMillis() > deadline) throw new IllegalStateException("did not reach " + end);
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          byPartition.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r);
+          byPartition.computeIfAbsent(new TopicPartition(r.topic(), r.partition()), k -> new ArrayList<>()).add(r);
         }
       }
       StringBuilder out = new StringBuilder();
       for (TopicPartition tp : partitions) {
-        for (ConsumerRecord<byte[], byte[]> r : byPartition.getOrDefault(tp.partition(), List.of())) {
-          out.append("record\t").append(r.partition()).append('\t').append(r.offset()).append('\t')
+        for (ConsumerRecord<byte[], byte[]> r : byPartition.getOrDefault(tp, List.of())) {
+          out.append("record\t").append(r.topic()).append('\t').append(r.partition()).append('\t').append(r.offset()).append('\t')
               .append(r.timestamp()).append('\t').append(hex(r.key())).append('\t').append(hex(r.value()))
               .append('\t');
           Header[] headers = r.headers().toArray();

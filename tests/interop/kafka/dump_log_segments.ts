@@ -176,6 +176,8 @@ export function parseDump(stdout: string, stderr: string): Dump {
 export interface DumpOptions {
   /** `--deep-iteration --print-data-log` with hex keys and values. @default true for `.log` files */
   deep?: boolean;
+  /** `--deep-iteration` alone: record lines without keys and values. @default false */
+  deepIteration?: boolean;
   /** `--verify-index-only` */
   verifyIndexOnly?: boolean;
   /** `--index-sanity-check` */
@@ -201,6 +203,7 @@ export async function dumpLogSegments(files: readonly string[], options: DumpOpt
       TOOLS.hexDecoder,
     );
   }
+  if (options.deepIteration) args.push("--deep-iteration");
   if (options.verifyIndexOnly) args.push("--verify-index-only");
   if (options.indexSanityCheck) args.push("--index-sanity-check");
   const { stdout, stderr, code } = await runKafkaTool(TOOLS.dumpLogSegments, args, { check: false });

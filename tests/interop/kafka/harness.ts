@@ -724,10 +724,30 @@ export async function javaConsume(
   topic: string,
   isolationLevel: "read_committed" | "read_uncommitted" = "read_uncommitted",
 ): Promise<Required<JavaRecord>[]> {
-  const { stdout } = await runKafkaTool(TOOLS.reelInterop, ["consume", bootstrap, topic, isolationLevel]);
-  return stdout.split("\n").filter((l) => l.startsWith("record\t")).map((l) => {
-    const [, partition, offset, timestamp, key, value, headers] = l.split("\t");
-    return {
+  return (await javaConsumeTopics(bootstrap, [topic], isolationLevel)).get(topic)!;
+}
+
+/**
+ * Like {@linkcode javaConsume}, for several topics with one consumer (one JVM start).
+ *
+ * @returns each topic's records, each partition in offset order, partitions in order
+ */
+export async function javaConsumeTopics(
+  bootstrap: string,
+  topics: readonly string[],
+  isolationLevel: "read_committed" | "read_uncommitted" = "read_uncommitted",
+): Promise<Map<string, Required<JavaRecord>[]>> {
+  const { stdout } = await runKafkaTool(TOOLS.reelInterop, [
+    "consume",
+    bootstrap,
+    topics.join(","),
+    isolationLevel,
+  ]);
+  const out = new Map<string, Required<JavaRecord>[]>(topics.map((t) => [t, []]));
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("record\t")) continue;
+    const [, topic, partition, offset, timestamp, key, value, headers] = line.split("\t");
+    out.get(topic)!.push({
       partition: Number(partition),
       offset: Number(offset),
       timestamp: Number(timestamp),
@@ -737,8 +757,9 @@ export async function javaConsume(
         const [k, v] = h.split(":");
         return [new TextDecoder().decode(fromHex(k)), parseField(v)] as [string, string | null];
       }),
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /** Lowercase hex to bytes. */
