@@ -176,7 +176,7 @@ function setup(): Promise<Served[]> {
 }
 
 after(async () => {
-  await kafka?.stop();
+  await kafka?.destroy();
   if (reelDir) fs.rmSync(reelDir, { recursive: true, force: true });
 });
 

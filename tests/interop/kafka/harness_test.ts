@@ -27,7 +27,7 @@ const CHILD = path.join(HARNESS_DIR, "_harness_child.ts");
 let cluster: KafkaCluster | undefined;
 
 after(async () => {
-  await cluster?.stop();
+  await cluster?.destroy();
 });
 
 /** The pids of running Java processes whose command line mentions `text`. */

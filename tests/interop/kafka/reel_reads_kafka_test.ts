@@ -104,7 +104,7 @@ function setup(): Promise<Written> {
 }
 
 after(async () => {
-  await kafka?.stop();
+  await kafka?.destroy();
 });
 
 function asJava(r: ConsumedRecord): Required<JavaRecord> {
