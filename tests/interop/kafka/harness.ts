@@ -30,6 +30,7 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -42,7 +43,7 @@ export const KAFKA_VERSION = "4.1.1";
 export const HARNESS_DIR = path.dirname(fileURLToPath(import.meta.url));
 /** Where `mvn dependency:copy-dependencies` puts the jars. */
 export const LIB_DIR = path.join(HARNESS_DIR, ".cache", "lib");
-/** Where the harness compiles its Java sources. */
+/** Where the harness compiles its Java sources (suffixed with a hash of them). */
 export const CLASSES_DIR = path.join(HARNESS_DIR, ".cache", "classes");
 const LOG4J_CONFIG = path.join(HARNESS_DIR, "log4j2.properties");
 const JAVA_SOURCES = ["ReelInterop.java", "HexDecoder.java"];
@@ -156,24 +157,44 @@ export function fetchKafka(): void {
   }
 }
 
-/** Compiles the harness's Java sources into `.cache/classes/` unless they are up to date. */
-function compileJava(): void {
-  const stamp = path.join(CLASSES_DIR, ".stamp");
-  const sources = JAVA_SOURCES.map((f) => path.join(HARNESS_DIR, f));
-  const newest = Math.max(...sources.map((f) => fs.statSync(f).mtimeMs));
-  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= newest) return;
-  fs.mkdirSync(CLASSES_DIR, { recursive: true });
+/**
+ * Compiles the harness's Java sources, once per content: into `.cache/classes-<hash of the
+ * sources>/`, made in a temporary directory and renamed into place, so that two test processes
+ * (Deno's and Bun's, or two checkouts sharing a cache) never see half-written classes.
+ *
+ * @returns the directory of the compiled classes
+ */
+function compileJava(): string {
+  const hash = createHash("sha256");
+  for (const f of JAVA_SOURCES) hash.update(f).update(fs.readFileSync(path.join(HARNESS_DIR, f)));
+  const dir = `${CLASSES_DIR}-${hash.digest("hex").slice(0, 16)}`;
+  if (fs.existsSync(dir)) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
   try {
-    execFileSync("javac", ["-nowarn", "-cp", path.join(LIB_DIR, "*"), "-d", CLASSES_DIR, ...sources], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    execFileSync("javac", [
+      "-nowarn",
+      "-cp",
+      path.join(LIB_DIR, "*"),
+      "-d",
+      tmp,
+      ...JAVA_SOURCES.map((f) => path.join(HARNESS_DIR, f)),
+    ], { stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
     const e = err as { stdout?: Uint8Array; stderr?: Uint8Array; message: string };
     throw new Error(
       `Cannot compile ${JAVA_SOURCES.join(", ")}: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`,
     );
   }
-  fs.writeFileSync(stamp, "");
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    // Another process renamed its copy first: the same classes.
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
 }
 
 /**
@@ -181,8 +202,7 @@ function compileJava(): void {
  * `java -cp`.
  */
 export function kafkaClasspath(): string {
-  compileJava();
-  return [path.join(LIB_DIR, "*"), CLASSES_DIR].join(path.delimiter);
+  return [path.join(LIB_DIR, "*"), compileJava()].join(path.delimiter);
 }
 
 // ---------------------------------------------------------------------------------------------
