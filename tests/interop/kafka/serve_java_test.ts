@@ -1,0 +1,193 @@
+// Apache Kafka's Java client and tools (4.1.1, from the harness) against `reel serve`: the
+// idempotent producer (the Java default) with every codec, read back by reel byte for byte; records
+// appended in process read by the Java consumer; the console producer and a console consumer in a
+// group; kafka-consumer-groups --describe and --reset-offsets; kafka-topics and kafka-configs; a
+// transactional producer refused with a clear error.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import { describeGroup, type LogDirectory, open } from "../../../mod.ts";
+import { type Broker, serve } from "../../../src/server/broker.ts";
+import {
+  javaConsume,
+  javaProduce,
+  type JavaRecord,
+  kafkaUnavailable,
+  runKafkaTool,
+  toHex,
+  TOOLS,
+} from "./harness.ts";
+
+const skip = kafkaUnavailable();
+/** A guard against a hang (Java tools start slowly on a busy machine), never a pass/fail condition. */
+const TIMEOUT = { timeout: 240_000 };
+
+async function withServe<T>(fn: (broker: Broker, log: LogDirectory) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-java-"));
+  const log = await open(dir);
+  const broker = await serve(log, { port: 0, logLine: () => {}, groupInitialRebalanceDelayMs: 0 });
+  try {
+    return await fn(broker, log);
+  } finally {
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const hex = (b: Uint8Array | null) => toHex(b);
+
+describe("Apache Kafka's Java client and tools against reel serve", { skip }, () => {
+  test(
+    "the idempotent Java producer, every codec: reel reads keys, values, headers and timestamps as sent",
+    TIMEOUT,
+    async () => {
+      await withServe(async (broker, log) => {
+        await log.createTopic("java", { partitions: 2 });
+        for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
+          const records: JavaRecord[] = Array.from({ length: 10 }, (_, i) => ({
+            partition: i % 2,
+            timestamp: 1_700_000_000_000 + i,
+            key: toHex(`${codec}-k${i}`),
+            value: toHex(`${codec}-v${i}`),
+            headers: [["h", toHex(`x${i}`)]],
+          }));
+          const acks = await javaProduce(broker.address, "java", records.map((send) => ({ send })), {
+            "compression.type": codec,
+            "acks": "all",
+          });
+          assert.equal(acks.length, 10);
+        }
+        const got = [];
+        for await (const r of log.topic("java").readable()) got.push(r);
+        assert.equal(got.length, 50);
+        for (const r of got) {
+          const key = new TextDecoder().decode(r.key!);
+          const [codec, k] = key.split("-k");
+          assert.equal(new TextDecoder().decode(r.value!), `${codec}-v${k}`);
+          assert.equal(r.timestamp, 1_700_000_000_000 + Number(k));
+          assert.deepEqual(r.headers.map((h) => [h.key, hex(h.value)]), [["h", toHex(`x${k}`)]]);
+        }
+      });
+    },
+  );
+
+  test("records appended in process are read by the Java consumer byte for byte", TIMEOUT, async () => {
+    await withServe(async (broker, log) => {
+      const topic = await log.createTopic("local");
+      await topic.append([
+        {
+          key: "a",
+          value: "1",
+          timestamp: 1000,
+          headers: [{ key: "k", value: new TextEncoder().encode("v") }],
+        },
+        { key: null, value: new Uint8Array([0, 255, 7]), timestamp: 2000 },
+      ]);
+      const records = await javaConsume(broker.address, "local");
+      assert.deepEqual(
+        records.map((r) => [r.offset, r.timestamp, r.key, r.value, r.headers]),
+        [[0, 1000, toHex("a"), toHex("1"), [["k", toHex("v")]]], [1, 2000, null, "00ff07", []]],
+      );
+    });
+  });
+
+  test(
+    "console producer, a console consumer in a group, kafka-consumer-groups --describe and --reset-offsets",
+    TIMEOUT,
+    async () => {
+      await withServe(async (broker, log) => {
+        const bootstrap = ["--bootstrap-server", broker.address];
+        await runKafkaTool(TOOLS.consoleProducer, [...bootstrap, "--topic", "lines"], { input: "a\nb\nc\n" });
+        const consumed = await runKafkaTool(TOOLS.consoleConsumer, [
+          ...bootstrap,
+          "--topic",
+          "lines",
+          "--from-beginning",
+          "--max-messages",
+          "3",
+          "--group",
+          "cg",
+        ]);
+        assert.deepEqual(consumed.stdout.trim().split("\n"), ["a", "b", "c"]);
+        assert.equal(describeGroup(log, "cg").offsets[0].committedOffset, 3);
+        const described = await runKafkaTool(TOOLS.consumerGroups, [
+          ...bootstrap,
+          "--describe",
+          "--group",
+          "cg",
+        ]);
+        assert.match(described.stdout, /cg\s+lines\s+0\s+3\s+3\s+0/);
+        await runKafkaTool(TOOLS.consumerGroups, [
+          ...bootstrap,
+          "--reset-offsets",
+          "--group",
+          "cg",
+          "--topic",
+          "lines",
+          "--to-earliest",
+          "--execute",
+        ]);
+        assert.equal(describeGroup(log, "cg").offsets[0].committedOffset, 0);
+      });
+    },
+  );
+
+  test("kafka-topics --create, --describe, --delete and kafka-configs --describe", TIMEOUT, async () => {
+    await withServe(async (broker, log) => {
+      const bootstrap = ["--bootstrap-server", broker.address];
+      await runKafkaTool(TOOLS.topicCommand, [
+        ...bootstrap,
+        "--create",
+        "--topic",
+        "six",
+        "--partitions",
+        "6",
+        "--config",
+        "retention.ms=60000",
+      ]);
+      assert.equal(log.topic("six").partitions, 6);
+      assert.equal(log.topic("six").config.retentionMs, 60000);
+      const described = await runKafkaTool(TOOLS.topicCommand, [
+        ...bootstrap,
+        "--describe",
+        "--topic",
+        "six",
+      ]);
+      assert.match(described.stdout, new RegExp(`TopicId: ${log.topic("six").topicId}\\s+PartitionCount: 6`));
+      const configs = await runKafkaTool("kafka.admin.ConfigCommand", [
+        ...bootstrap,
+        "--describe",
+        "--all",
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "six",
+      ]);
+      assert.match(configs.stdout, /retention\.ms=60000/);
+      await runKafkaTool(TOOLS.topicCommand, [...bootstrap, "--delete", "--topic", "six"]);
+      assert.equal(log.hasTopic("six"), false);
+    });
+  });
+
+  test(
+    "a transactional producer is refused with a clear error and nothing is appended",
+    TIMEOUT,
+    async () => {
+      await withServe(async (broker, log) => {
+        await log.createTopic("tx");
+        await assert.rejects(
+          javaProduce(broker.address, "tx", ["begin", {
+            send: { partition: 0, key: null, value: "00", headers: [] },
+          }, "commit"], {
+            "transactional.id": "t1",
+          }),
+          /UnsupportedVersion|not supported/i,
+        );
+        assert.equal(log.topic("tx").partition(0).logEndOffset, 0);
+      });
+    },
+  );
+});
