@@ -175,7 +175,9 @@ export function writePartitionMetadata(dir: string, topicId: string): string {
   } catch (err) {
     throw new StorageError(`Cannot write ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch { /* the directory itself is unusable: reported above */ }
   }
   return readPartitionMetadata(dir) ?? topicId;
 }

@@ -181,32 +181,47 @@ export function syncDirectory(dir: string): void {
 }
 
 /**
- * Replaces `path` with `contents` atomically: writes a temporary file beside it, fsyncs it,
- * renames it over `path` and fsyncs the directory, so a crash leaves either the old or the new
- * file, never a half-written one.
+ * Replaces `path` with `contents` atomically: writes a uniquely named temporary file beside it,
+ * fsyncs it, renames it over `path` and fsyncs the directory, so a crash leaves either the old or
+ * the new file, never a half-written one, and processes writing the same file at once never
+ * share a temporary file (the last rename wins).
  *
  * @param path the file to replace
  * @param contents its new contents (text is written as UTF-8)
+ * @throws {StorageError} when the file cannot be written or replaced (say, `path` is a directory:
+ *   EISDIR), naming the file; the temporary file is removed
  * @example
  * ```ts
- * import { writeFileAtomic } from "./file_system.ts";
- * writeFileAtomic("/tmp/reel-example.json", "{}");
+ * import assert from "node:assert/strict";
+ * import { StorageError } from "../errors.ts";
+ * import { fs, writeFileAtomic } from "./file_system.ts";
+ * const dir = Deno.makeTempDirSync();
+ * writeFileAtomic(`${dir}/state.json`, "{}");
+ * assert.equal(fs.readFileSync(`${dir}/state.json`, "utf8"), "{}");
+ * fs.mkdirSync(`${dir}/taken.json`);
+ * assert.throws(() => writeFileAtomic(`${dir}/taken.json`, "{}"), StorageError);
+ * assert.deepEqual(fs.readdirSync(dir).sort(), ["state.json", "taken.json"]);
  * ```
  */
 export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
-  // A name near the 255-byte limit (the config of a 249-character topic) leaves no room for
-  // ".tmp": such a temporary file gets a shortened name beside it instead.
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  const tmp = base.length + 4 <= 255 ? `${path}.tmp` : `${dirname(path)}/.${base.slice(0, 240)}.tmp`;
-  const fd = fs.openSync(tmp, "w");
+  // A short name of its own (a 249-character topic's config leaves no room for a suffix).
+  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
   try {
-    const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
-    writeFully(fd, bytes, 0);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, "wx");
+    try {
+      const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
+      writeFully(fd, bytes, 0);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch { /* the directory itself is unusable */ }
+    throw new StorageError(`Cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
-  fs.renameSync(tmp, path);
   syncDirectory(dirname(path));
 }
 
@@ -283,7 +298,9 @@ export function createFileExclusive(path: string, contents: string | Uint8Array)
       throw err;
     }
   } finally {
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch { /* the directory itself is unusable: reported above */ }
   }
   syncDirectory(dirname(path));
   return true;

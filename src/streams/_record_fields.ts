@@ -132,10 +132,29 @@ export function readTimestamp(raw: unknown, what: string): number | undefined {
   return ms;
 }
 
-/** A key field's value as a key: text and bytes as they are, numbers and booleans as text, objects as JSON. */
-export function toKey(value: unknown): Uint8Array | string | null {
+/**
+ * A key field's value as a key: text and bytes as they are, numbers and booleans as text, objects
+ * as JSON.
+ *
+ * @param value the key field's value
+ * @param what what the field belongs to, for the error message (`record 3`, `line 3`)
+ * @throws {InvalidRecordError} when an object has no JSON text: nested too deeply for the runtime
+ *   to write (Bun's `JSON.stringify` overflows its stack at 100,000 levels), a cycle, a BigInt
+ */
+export function toKey(value: unknown, what: string): Uint8Array | string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === "string" || value instanceof Uint8Array) return value;
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") {
+    try {
+      return JSON.stringify(value);
+    } catch (err) {
+      throw new InvalidRecordError(
+        `Cannot use the key field of ${what} as a key: ${show(value)} has no JSON text (${
+          (err as Error).message
+        })`,
+        { cause: err },
+      );
+    }
+  }
   return String(value);
 }

@@ -68,7 +68,7 @@ export class JsonLineRecordStream extends TransformStream<string, ProducerRecord
         const parsed = parseLine(line, lineNumber);
         const record: ProducerRecord<string> = { value: line };
         if (keyOf !== undefined) {
-          const key = toKey(keyOf(parsed));
+          const key = toKey(keyOf(parsed), `line ${lineNumber}`);
           if (key !== null) record.key = key;
         }
         if (timestampOf !== undefined) {

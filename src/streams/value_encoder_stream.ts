@@ -78,7 +78,7 @@ export class ValueEncoderStream<T> extends TransformStream<T, ProducerRecord<Uin
     const keyOf = options.key === undefined
       ? undefined
       : typeof options.key === "string"
-      ? ((get: FieldGetter) => (v: T) => toKey(get(v)))(fieldGetter(options.key))
+      ? ((get: FieldGetter) => (v: T, what: string) => toKey(get(v), what))(fieldGetter(options.key))
       : options.key;
     const timestampOf = options.timestamp === undefined
       ? undefined
@@ -101,7 +101,7 @@ export class ValueEncoderStream<T> extends TransformStream<T, ProducerRecord<Uin
         }
         const record: ProducerRecord<Uint8Array> = { value: bytes };
         if (keyOf !== undefined) {
-          const key = keyOf(value);
+          const key = keyOf(value, `record ${count}`);
           if (key !== undefined && key !== null) record.key = key;
         }
         if (timestampOf !== undefined) {

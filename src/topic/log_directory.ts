@@ -54,6 +54,27 @@ export interface CreateTopicOptions {
   config?: Partial<TopicConfig>;
 }
 
+/**
+ * Checks that a partition's directory, if it exists, is a directory (not a file, nor a symlink).
+ *
+ * @throws {StorageError} naming it when it is not
+ */
+function checkPartitionDirectory(dir: string, topic: string, partition: number): void {
+  let stat;
+  try {
+    stat = fs.lstatSync(dir);
+  } catch {
+    return; // missing: made at open (a topic without an ID), or reported by the open
+  }
+  if (!stat.isDirectory()) {
+    throw new StorageError(
+      `Cannot open partition ${partition} of topic "${topic}": ${dir} is ${
+        stat.isSymbolicLink() ? "a symbolic link" : "not a directory"
+      }; it is left as it is`,
+    );
+  }
+}
+
 /** Whether a name found on disk is a legal topic name. */
 function isTopicName(name: string): boolean {
   try {
@@ -232,6 +253,7 @@ export class LogDirectory {
       for (let p = 0; p < partitions; p++) {
         const dir = partitionDirPath(this.dir, name, p);
         if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
+        checkPartitionDirectory(dir, name, p);
         logs.push(
           PartitionLog.open(dir, name, p, config, {
             writer: false,

@@ -242,7 +242,7 @@ export function awaitPartitionDirectory(dir: string, name: string, partition: nu
   const deadline = Date.now() + CREATE_WAIT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
-    if (fs.existsSync(path)) return;
+    if (entryExists(path)) return; // a directory, or something else that the open reports
     if (readStoredTopic(dir, name)?.topicId !== topicId) {
       throw new UnknownTopicOrPartitionError(name, partition);
     }
@@ -258,6 +258,16 @@ export function awaitPartitionDirectory(dir: string, name: string, partition: nu
     }
   }
   writePartitionMetadata(path, topicId);
+}
+
+/** Whether a name exists, whatever it is (a dangling symbolic link too). */
+function entryExists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
