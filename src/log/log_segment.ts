@@ -92,6 +92,11 @@ export interface RecoveryResult {
   truncatedBytes: number;
   /** The offset after the segment's last valid batch. */
   nextOffset: number;
+  /**
+   * Damage that was found and not cut (below the durable offset): the byte position and offset of
+   * the first invalid batch, and what is wrong with it.
+   */
+  damage?: { position: number; offset: number; detail: string };
 }
 
 /**
@@ -627,14 +632,32 @@ export class LogSegment {
   }
 
   /**
-   * Validates every batch from the start (size, magic, CRC-32C, offsets growing), rebuilds both
-   * indexes, and cuts the file at the end of the last valid batch (Kafka's `LogSegment.recover`).
+   * Validates every batch from the start (size, magic, CRC-32C, offsets dense), rebuilds both
+   * indexes (over the valid batches: none points into damage), and decides what to do with the
+   * bytes from the first invalid batch on
+   * (Kafka's `LogSegment.recover`, with one rule Kafka does not have: bytes known to be durable
+   * are never cut to make room for new offsets):
+   *
+   * - nothing invalid: nothing to do;
+   * - the first invalid batch starts at or past `durableOffset` (what a crash can leave: bytes
+   *   written after the last recovery point): the file is cut there, as Kafka does;
+   * - below `durableOffset`, with `cutTornTail` (the active segment after a crash), a torn tail
+   *   (no valid batch anywhere after the damage) is cut too;
+   * - otherwise the file is left whole: `damage` says where the first invalid batch is, and
+   *   `nextOffset` is the offset after the last valid batch found past the damage.
    *
    * @param maxBatchBytes batches claiming to be larger than this are treated as corrupt
-   * @param expectedBaseOffset the offset the first batch must start at or after
-   * @returns what was kept and cut
+   * @param expectedBaseOffset the offset the first batch must start at
+   * @param options `durableOffset`: offsets below it were fsynced and checkpointed (the recovery
+   *   point, or the log end offset of a clean close), default 0; `cutTornTail`: below it, cut a
+   *   tail that nothing valid follows
+   * @returns what was kept, cut, and found damaged
    */
-  recover(maxBatchBytes: number, expectedBaseOffset = this.baseOffset): RecoveryResult {
+  recover(
+    maxBatchBytes: number,
+    expectedBaseOffset = this.baseOffset,
+    options: { durableOffset?: number; cutTornTail?: boolean } = {},
+  ): RecoveryResult {
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.maxTimestampSoFar = -1;
@@ -642,11 +665,62 @@ export class LogSegment {
     this.rollingBasedTimestamp = -1;
     this.#bytesSinceLastIndexEntry = 0;
     const fileBytes = fs.fstatSync(this.#fd).size;
-    let position = 0;
+    const valid = this.#validate(0, fileBytes, maxBatchBytes, expectedBaseOffset, true);
+    const position = valid.position;
+    let nextOffset = valid.nextOffset;
+    let truncatedBytes = 0;
+    let damage: RecoveryResult["damage"];
+    if (position < fileBytes) {
+      let cut = nextOffset >= (options.durableOffset ?? 0);
+      const after = cut ? undefined : this.#findValidBatch(position + 1, fileBytes, maxBatchBytes);
+      if (!cut && options.cutTornTail && after === undefined) cut = true; // a torn tail: nothing valid follows
+      if (cut) {
+        truncatedBytes = fileBytes - position;
+        fs.ftruncateSync(this.#fd, position);
+        this.dirty = true;
+      } else {
+        damage = { position, offset: nextOffset, detail: valid.detail };
+        const last = this.offsetIndex.lastEntry;
+        if (after && (last === undefined || after.baseOffset > last.offset)) {
+          // The valid batches after the damage stay readable: an entry points at the first of
+          // them (an entry may name any offset of the batch it points at), so no read of them
+          // starts before the damage.
+          this.offsetIndex.append(after.baseOffset, after.position);
+          this.#bytesSinceLastIndexEntry = 0;
+          const rest = this.#validate(after.position, fileBytes, maxBatchBytes, after.baseOffset, true);
+          nextOffset = Math.max(nextOffset, rest.nextOffset);
+        }
+      }
+    }
+    this.size = position + (damage ? fileBytes - position : 0);
+    this.nextOffset = nextOffset;
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    return { validBytes: position, truncatedBytes, nextOffset, damage };
+  }
+
+  /**
+   * Validates batches from `position` on, each whole, CRC-32C checked and starting where the last
+   * ended, and (with `index`) indexes each; stops at the first that fails.
+   *
+   * @returns where the valid batches end, the offset after them, and why the scan stopped
+   */
+  #validate(
+    position: number,
+    fileBytes: number,
+    maxBatchBytes: number,
+    expectedBaseOffset: number,
+    index: boolean,
+  ): { position: number; nextOffset: number; detail: string } {
     let nextOffset = expectedBaseOffset;
     let chunk: Uint8Array = new Uint8Array(0);
     let chunkStart = 0;
-    scan: while (position + RECORD_BATCH_OVERHEAD <= fileBytes) {
+    let detail = "";
+    while (position < fileBytes) {
+      if (position + RECORD_BATCH_OVERHEAD > fileBytes) {
+        detail = `a torn tail: ${fileBytes - position} bytes after the last whole batch`;
+        break;
+      }
       let at = position - chunkStart;
       if (at < 0 || at + LOG_OVERHEAD > chunk.length) {
         chunk = readFully(this.#fd, position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
@@ -655,8 +729,14 @@ export class LogSegment {
       }
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const size = view.getInt32(at + 8) + LOG_OVERHEAD;
-      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD) break;
-      if (position + size > fileBytes) break; // a torn tail
+      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD) {
+        detail = `batch length ${size - LOG_OVERHEAD} is impossible`;
+        break;
+      }
+      if (position + size > fileBytes) {
+        detail = `a torn tail: the batch needs ${size} bytes, ${fileBytes - position} remain`;
+        break;
+      }
       if (at + size > chunk.length) {
         chunk = readFully(
           this.#fd,
@@ -670,28 +750,89 @@ export class LogSegment {
       try {
         header = validateRecordBatch(chunk, at);
       } catch (err) {
-        if (err instanceof CorruptRecordError) break scan;
-        throw err;
+        if (!(err instanceof CorruptRecordError)) throw err;
+        detail = err.message;
+        break;
       }
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       // Offsets are dense: a batch must start exactly where the previous one ended (its baseOffset
       // lies outside the CRC, so a damaged one is caught only here).
-      if (header.baseOffset !== nextOffset || header.lastOffsetDelta < 0) break;
-      if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = header.maxTimestamp;
-      this.#indexBatch(lastOffset, header.maxTimestamp, lastOffset, position, size);
+      if (header.baseOffset !== nextOffset || header.lastOffsetDelta < 0) {
+        detail = `the batch starts at offset ${header.baseOffset}, expected ${nextOffset}`;
+        break;
+      }
+      if (index) {
+        if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = header.maxTimestamp;
+        this.#indexBatch(lastOffset, header.maxTimestamp, lastOffset, position, size);
+      }
       nextOffset = lastOffset + 1;
       position += size;
     }
-    const truncatedBytes = fileBytes - position;
-    if (truncatedBytes > 0) {
-      fs.ftruncateSync(this.#fd, position);
-      this.dirty = true;
+    return { position, nextOffset, detail };
+  }
+
+  /**
+   * Looks for a whole, CRC-valid batch starting anywhere from byte `from` on: whether damage is a
+   * torn tail (nothing valid after it) or lies in the middle of the segment. Reads the rest of the
+   * file once, in chunks; only recovery of damaged bytes calls it.
+   */
+  #findValidBatch(from: number, fileBytes: number, maxBatchBytes: number): BatchLocation | undefined {
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = from;
+    for (let q = from; q + RECORD_BATCH_OVERHEAD <= fileBytes; q++) {
+      let at = q - chunkStart;
+      if (at + RECORD_BATCH_OVERHEAD > chunk.length) {
+        chunk = readFully(this.#fd, q, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - q));
+        chunkStart = q;
+        at = 0;
+      }
+      if (chunk[at + 16] !== MAGIC) continue;
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
+      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD || q + size > fileBytes) {
+        continue;
+      }
+      const bytes = at + size <= chunk.length ? chunk : readFully(this.#fd, q, size);
+      const start = bytes === chunk ? at : 0;
+      let header;
+      try {
+        header = validateRecordBatch(bytes, start);
+      } catch {
+        continue;
+      }
+      if (header.lastOffsetDelta < 0 || header.baseOffset < this.baseOffset) continue;
+      return {
+        baseOffset: header.baseOffset,
+        lastOffset: header.baseOffset + header.lastOffsetDelta,
+        position: q,
+        size,
+      };
     }
-    this.size = position;
-    this.nextOffset = nextOffset;
-    this.offsetIndex.flush();
-    this.timeIndex.flush();
-    return { validBytes: position, truncatedBytes, nextOffset };
+    return undefined;
+  }
+
+  /**
+   * After a clean close: checks the batches from the last offset index entry to the end of the
+   * file (CRC-32C, dense offsets ending at `nextOffset`), the part of the active segment a writer
+   * appends after. Cheap: at most `indexIntervalBytes` and a batch.
+   *
+   * @param maxBatchBytes batches claiming to be larger than this are treated as corrupt
+   * @returns whether the tail is sound; when not, recover the segment
+   */
+  checkTail(maxBatchBytes: number): boolean {
+    const fileBytes = fs.fstatSync(this.#fd).size;
+    if (fileBytes !== this.size) return false;
+    const last = this.offsetIndex.lastEntry;
+    let position = 0;
+    let expected = this.baseOffset;
+    if (last) {
+      const header = this.#readScanHeader(last.position);
+      if (!header) return false;
+      position = last.position;
+      expected = header.baseOffset;
+    }
+    const valid = this.#validate(position, fileBytes, maxBatchBytes, expected, false);
+    return valid.position === fileBytes && valid.nextOffset === this.nextOffset;
   }
 
   /**

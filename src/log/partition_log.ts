@@ -99,6 +99,10 @@ interface Loaded {
   logStartOffset: number;
   report: LoadReport;
   markerPresent: boolean;
+  /** Damage found and left in place (never cut: it holds durable records). */
+  damage: CorruptRecordError[];
+  /** Set when the active segment is damaged in the middle: every write fails with it. */
+  writeRefused?: CorruptRecordError;
 }
 
 /**
@@ -130,6 +134,8 @@ function loadForWriting(dir: string, topic: string, partition: number, config: L
   let logStartOffset = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
   const segments: LogSegment[] = [];
   const maxBatch = Math.max(config.maxMessageBytes, 1 << 20) * 2;
+  const damage: CorruptRecordError[] = [];
+  let writeRefused: CorruptRecordError | undefined;
 
   if (bases.length === 0) {
     const base = logStartOffset ?? 0;
@@ -141,6 +147,9 @@ function loadForWriting(dir: string, topic: string, partition: number, config: L
     const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
       marker.activeSize === active.size && marker.logEndOffset >= active.baseOffset;
     report.clean = clean;
+    // Offsets below this were fsynced and checkpointed: bytes holding them are never cut to make
+    // room for new offsets, unless they are a torn tail (nothing valid after them).
+    const durableOffset = clean ? Math.max(recoveryPoint, marker!.logEndOffset) : recoveryPoint;
     let expected = segments[0].baseOffset;
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i];
@@ -148,15 +157,54 @@ function loadForWriting(dir: string, topic: string, partition: number, config: L
       const trusted = clean || (next !== undefined && next.baseOffset <= recoveryPoint);
       if (trusted) {
         segment.nextOffset = next ? next.baseOffset : marker!.logEndOffset;
-        if (segment.loadIndexes()) {
+        // The active segment is where the next append goes: its tail is checked even after a
+        // clean close, so that no append ever lands after bytes nobody validated.
+        if (segment.loadIndexes() && (next !== undefined || segment.checkTail(maxBatch))) {
           expected = segment.nextOffset;
           continue;
         }
       }
-      const result = segment.recover(maxBatch, Math.max(expected, segment.baseOffset));
+      // Damage below the durable offset is never cut, except a torn tail of the active segment
+      // after a crash (a file cut short: nothing valid after it): the index is rebuilt over the
+      // valid batches, and the damage reported. After a clean close the active segment's size
+      // matched the marker, so invalid bytes there are damage, not a torn write.
+      const result = segment.recover(maxBatch, Math.max(expected, segment.baseOffset), {
+        durableOffset,
+        cutTornTail: next === undefined && !clean,
+      });
       report.segmentsRecovered++;
       report.truncatedBytes += result.truncatedBytes;
       expected = result.nextOffset;
+      let found = result.damage;
+      if (!found && next && expected < next.baseOffset && expected < durableOffset) {
+        // A sealed segment that ends early below the recovery point lost durable records: report
+        // it rather than delete the segments after it.
+        found = {
+          position: result.validBytes,
+          offset: expected,
+          detail:
+            `the segment ends at offset ${expected}, the next segment begins at offset ${next.baseOffset}`,
+        };
+      }
+      if (found) {
+        const error = new CorruptRecordError(found.detail, {
+          topic,
+          partition,
+          segment: segment.logPath,
+          position: found.position,
+        });
+        damage.push(error);
+        if (next !== undefined) {
+          segment.nextOffset = expected = next.baseOffset;
+          continue;
+        }
+        // Damage in the middle of the active segment: appending after it would hand out offsets a
+        // later recovery could take back, and cutting it would lose durable records. The
+        // partition refuses writes; reads up to the damage work.
+        segment.nextOffset = expected = Math.max(expected, clean ? marker!.logEndOffset : 0);
+        writeRefused = error;
+        break;
+      }
       // A cut tail, or a segment that does not end where the next begins (a power loss emptied
       // part of it): everything after it goes, so offsets stay dense.
       if (result.truncatedBytes > 0 || (next && result.nextOffset !== next.baseOffset)) {
@@ -182,7 +230,14 @@ function loadForWriting(dir: string, topic: string, partition: number, config: L
   }
   const logEnd = segments[segments.length - 1].nextOffset;
   if (logStartOffset > logEnd) logStartOffset = logEnd;
-  return { segments, logStartOffset, report, markerPresent: fileSize(markerPath) >= 0 };
+  return {
+    segments,
+    logStartOffset,
+    report,
+    markerPresent: fileSize(markerPath) >= 0,
+    damage,
+    writeRefused,
+  };
 }
 
 /**
@@ -229,6 +284,7 @@ function loadForReading(dir: string, topic: string, partition: number, config: L
       logStartOffset,
       report: { clean, segmentsRecovered: 0, truncatedBytes: 0 },
       markerPresent: marker !== undefined,
+      damage: [],
     };
   }
 }
@@ -252,6 +308,8 @@ export class PartitionLog {
   /** The partition's log start offset: the first offset still in the log. */
   logStartOffset: number;
   #loadReport: LoadReport;
+  #damage: CorruptRecordError[];
+  #writeRefused: CorruptRecordError | undefined;
   /** The segments and the reads over them. */
   readonly #local: LocalLog;
   get #segments(): LogSegment[] {
@@ -315,6 +373,8 @@ export class PartitionLog {
     }, this.#logEndOffset);
     this.#withSource = { from: { topic, partition } };
     this.#loadReport = loaded.report;
+    this.#damage = loaded.damage;
+    this.#writeRefused = loaded.writeRefused;
     this.#lock = lock;
     this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
     this.#highWatermark = this.#visibleEnd();
@@ -461,6 +521,16 @@ export class PartitionLog {
     return this.#loadReport;
   }
 
+  /**
+   * Damage the last load found in segments and left in place, because the bytes hold records
+   * known to be durable: a batch that fails its CRC-32C in a sealed segment, or in the middle of
+   * the active segment. Reading the damaged batch throws the same {@linkcode CorruptRecordError};
+   * `reel verify` reports it too. Empty for a log opened for reading while another process writes.
+   */
+  get damage(): readonly CorruptRecordError[] {
+    return this.#damage;
+  }
+
   /** Whether this object holds the partition's writer lock (it may append without waiting for one). */
   get isWriter(): boolean {
     return this.#lock !== undefined;
@@ -535,6 +605,8 @@ export class PartitionLog {
     const before = [this.logStartOffset, this.#highWatermark, this.#logEndOffset];
     this.#segments = loaded.segments;
     this.logStartOffset = loaded.logStartOffset;
+    this.#damage = loaded.damage;
+    this.#writeRefused = loaded.writeRefused;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#visibleEnd();
     this.#commit.syncedOffset = this.#logEndOffset;
@@ -627,7 +699,8 @@ export class PartitionLog {
    * @param verify check the CRC-32C (off only for batches this process just encoded)
    * @returns the offsets and timestamp assigned
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
-   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch
+   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
+   *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {PartitionLockedError} when another process writes the partition
    * @throws {StorageError} when the log is closed or the write fails
    */
@@ -644,6 +717,7 @@ export class PartitionLog {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
     if (!this.#lock) this.acquireWriterLock();
+    this.#checkWritable();
     if (batch.length > this.config.maxMessageBytes) {
       throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
     }
@@ -679,6 +753,20 @@ export class PartitionLog {
   }
 
   /**
+   * Throws when the active segment is damaged in the middle (see {@linkcode PartitionLog.damage}):
+   * no offset is handed out after bytes that a later recovery could neither keep nor cut.
+   */
+  #checkWritable(): void {
+    const refused = this.#writeRefused;
+    if (refused === undefined) return;
+    throw new CorruptRecordError(
+      "the active segment is damaged before its end, so the partition refuses writes until the segment is repaired (reel verify shows the damage)",
+      { topic: this.topic, partition: this.partition, segment: refused.segment, position: refused.position },
+      { cause: refused },
+    );
+  }
+
+  /**
    * Appends one record batch and resolves once it is acknowledged: at once under `"never"` and
    * `"interval"`, after an fdatasync that covers it under `"always"` (one fsync serves every
    * append that arrived while the previous one ran).
@@ -687,7 +775,8 @@ export class PartitionLog {
    * @param verify check the CRC-32C
    * @returns the offsets and timestamp assigned
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
-   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch
+   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
+   *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {StorageError} when the log is closed, the write or the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
@@ -713,7 +802,8 @@ export class PartitionLog {
    * @param verify check the CRC-32C
    * @returns the offsets and timestamp assigned, once written
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
-   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch
+   * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
+   *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {StorageError} when the log is closed or the write fails (then every batch of that
    *   write fails)
    */
@@ -796,6 +886,7 @@ export class PartitionLog {
    */
   roll(): number {
     if (!this.#lock) this.acquireWriterLock();
+    this.#checkWritable();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
     this.#commit.writePending();
