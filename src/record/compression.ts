@@ -25,11 +25,13 @@
  *
  * @example Round trip through every codec
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compress, CompressionType, decompress } from "./compression.ts";
- * const data = new TextEncoder().encode("hello hello hello hello");
+ * const data = new TextEncoder().encode("hello ".repeat(100));
  * for (const type of Object.values(CompressionType)) {
- *   const back = decompress(type, compress(type, data));
- *   console.log(new TextDecoder().decode(back)); // hello hello hello hello
+ *   const packed = compress(type, data);
+ *   if (type !== CompressionType.None) assert.ok(packed.length < data.length / 4);
+ *   assert.deepEqual(decompress(type, packed), data);
  * }
  * ```
  *
@@ -45,10 +47,11 @@ import { CorruptRecordError, UnsupportedCompressionTypeError } from "../errors.t
 /**
  * The compression codecs of Kafka, by the number stored in bits 0–2 of a batch's attributes.
  *
- * @example
+ * @example Kafka's numbers for the codecs
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CompressionType } from "./compression.ts";
- * console.log(CompressionType.Zstd); // 4
+ * assert.deepEqual(CompressionType, { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 });
  * ```
  */
 export const CompressionType = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
@@ -105,10 +108,13 @@ export function toCompressionType(compression: Compression | undefined): Compres
  * @returns the codec's name
  * @throws {UnsupportedCompressionTypeError} when `type` is not one of Kafka's codecs (5, 6, 7, …)
  *
- * @example
+ * @example Names, and a number that is no codec
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnsupportedCompressionTypeError } from "../errors.ts";
  * import { compressionName } from "./compression.ts";
- * console.log(compressionName(2)); // snappy
+ * assert.deepEqual([0, 1, 2, 3, 4].map(compressionName), ["none", "gzip", "snappy", "lz4", "zstd"]);
+ * assert.throws(() => compressionName(7), UnsupportedCompressionTypeError);
  * ```
  */
 export function compressionName(type: number): string {
@@ -157,9 +163,16 @@ function plain(bytes: Uint8Array): Uint8Array {
  *
  * @example Snappy in xerial framing
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compress, CompressionType } from "./compression.ts";
- * const out = compress(CompressionType.Snappy, new Uint8Array(1000));
- * console.log(out[0] === 0x82, out.length < 1000); // true true
+ * const data = new Uint8Array(1000);
+ * const head = (type: CompressionType) => [...compress(type, data).subarray(0, 4)];
+ * assert.deepEqual(head(CompressionType.Snappy), [0x82, 0x53, 0x4e, 0x41]); // "\x82SNAPPY\0" (xerial)
+ * assert.deepEqual(head(CompressionType.Gzip).slice(0, 2), [0x1f, 0x8b]);
+ * assert.deepEqual(head(CompressionType.Lz4), [0x04, 0x22, 0x4d, 0x18]); // LZ4 frame magic
+ * assert.deepEqual(head(CompressionType.Zstd), [0x28, 0xb5, 0x2f, 0xfd]); // zstd frame magic
+ * assert.ok(compress(CompressionType.Snappy, data).length < 1000);
+ * assert.equal(compress(CompressionType.None, data), data);
  * ```
  */
 export function compress(type: CompressionType, bytes: Uint8Array): Uint8Array {
@@ -189,11 +202,20 @@ export function compress(type: CompressionType, bytes: Uint8Array): Uint8Array {
  *   the codec
  * @throws {CorruptRecordError} when `bytes` are not valid data for the codec
  *
- * @example
+ * @example Decompress what the gzip, lz4 and zstd command-line tools wrote
  * ```ts
- * import { compress, CompressionType, decompress } from "./compression.ts";
- * const packed = compress(CompressionType.Gzip, new Uint8Array([1, 2, 3]));
- * console.log(decompress(CompressionType.Gzip, packed)); // Uint8Array(3) [ 1, 2, 3 ]
+ * import assert from "node:assert/strict";
+ * import { CompressionType, decompress } from "./compression.ts";
+ * const hello = new TextEncoder().encode("hello");
+ * // printf hello | gzip -n -9
+ * const gzip = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 7, 0, 0x86, 0xa6, 0x10, 0x36, 5, 0, 0, 0];
+ * assert.deepEqual(decompress(CompressionType.Gzip, new Uint8Array(gzip)), hello);
+ * // printf hello | lz4
+ * const lz4 = [4, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 5, 0, 0, 0x80, ...hello, 0, 0, 0, 0, 0xf9, 0x77, 0, 0xfb];
+ * assert.deepEqual(decompress(CompressionType.Lz4, new Uint8Array(lz4)), hello);
+ * // printf hello | zstd --no-check
+ * const zstd = [0x28, 0xb5, 0x2f, 0xfd, 0, 0x58, 0x29, 0, 0, ...hello];
+ * assert.deepEqual(decompress(CompressionType.Zstd, new Uint8Array(zstd)), hello);
  * ```
  */
 export function decompress(type: CompressionType, bytes: Uint8Array): Uint8Array {

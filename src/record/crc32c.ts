@@ -15,8 +15,9 @@
  *
  * @example The check value
  * ```ts
+ * import assert from "node:assert/strict";
  * import { crc32c } from "./crc32c.ts";
- * console.log(crc32c(new TextEncoder().encode("123456789")).toString(16)); // e3069283
+ * assert.equal(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);
  * ```
  *
  * @module
@@ -43,9 +44,6 @@ function loadNative(): NativeCrc32c | undefined {
 
 const native = loadNative();
 
-/** Whether the native CRC-32C (`@node-rs/crc32`) loaded; when not, every input uses `crc-32`. */
-export const nativeCrc32cAvailable: boolean = native !== undefined;
-
 /**
  * Computes the CRC-32C of `bytes[start, end)`.
  *
@@ -57,9 +55,17 @@ export const nativeCrc32cAvailable: boolean = native !== undefined;
  *
  * @example Checksum of part of a buffer
  * ```ts
+ * import assert from "node:assert/strict";
  * import { crc32c } from "./crc32c.ts";
  * const bytes = new TextEncoder().encode("xx123456789xx");
- * console.log(crc32c(bytes, 2, 11) === 0xe3069283); // true
+ * assert.equal(crc32c(bytes, 2, 11), 0xe3069283);
+ * assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa); // RFC 3720 B.4: 32 zero bytes
+ * // 4 KiB (the native path, when it loads) followed by its own CRC, little-endian, leaves
+ * // CRC-32C's constant residue 0x48674BC7.
+ * const framed = new Uint8Array(4096 + 4).fill(0xa5, 0, 4096);
+ * new DataView(framed.buffer).setUint32(4096, crc32c(framed, 0, 4096), true);
+ * assert.equal(crc32c(framed), 0x48674bc7);
+ * assert.throws(() => crc32c(bytes, 5, 99), RangeError);
  * ```
  */
 export function crc32c(bytes: Uint8Array, start: number = 0, end: number = bytes.length): number {

@@ -7,15 +7,22 @@
  *
  * @example Encode a compressed batch, check it and read it back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CompressionType, decodeRecordBatch, encodeRecordBatch, validateRecordBatch } from "./mod.ts";
+ * import { CorruptRecordError } from "../errors.ts";
  * const enc = new TextEncoder();
  * const bytes = encodeRecordBatch(
  *   [{ key: enc.encode("user-1"), value: enc.encode('{"clicks":3}'), headers: [{ key: "source", value: enc.encode("web") }] }],
  *   { baseOffset: 10, compression: CompressionType.Zstd },
  * );
- * validateRecordBatch(bytes); // throws CorruptRecordError if a byte changed
+ * assert.equal(validateRecordBatch(bytes).baseOffset, 10);
  * const { header, records } = decodeRecordBatch(bytes);
- * console.log(header.compression, records[0].offset, new TextDecoder().decode(records[0].value!)); // 4 10 {"clicks":3}
+ * assert.equal(header.compression, CompressionType.Zstd);
+ * assert.equal(records[0].offset, 10);
+ * assert.equal(new TextDecoder().decode(records[0].value!), '{"clicks":3}');
+ * assert.equal(new TextDecoder().decode(records[0].headers[0].value!), "web");
+ * bytes[bytes.length - 1] ^= 0xff; // one changed byte
+ * assert.throws(() => validateRecordBatch(bytes), CorruptRecordError);
  * ```
  *
  * @module

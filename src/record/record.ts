@@ -10,10 +10,17 @@
  * One record header: a UTF-8 key and an optional byte value. Kafka allows the same key more than
  * once in a record, so headers are kept as an ordered list.
  *
- * @example
+ * @example Headers keep their order and may repeat a key
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
  * import type { RecordHeader } from "./record.ts";
- * const h: RecordHeader = { key: "trace-id", value: new TextEncoder().encode("abc") };
+ * const headers: RecordHeader[] = [
+ *   { key: "trace-id", value: new TextEncoder().encode("abc") },
+ *   { key: "trace-id", value: null },
+ * ];
+ * const { records } = decodeRecordBatch(encodeRecordBatch([{ value: null, headers }]));
+ * assert.deepEqual(records[0].headers, headers);
  * ```
  */
 export interface RecordHeader {
@@ -26,10 +33,18 @@ export interface RecordHeader {
 /**
  * A record as it is encoded into a record batch. Its offset comes from the batch it lands in.
  *
- * @example
+ * @example A record without a timestamp gets the time of encoding
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
  * import type { RecordInput } from "./record.ts";
- * const r: RecordInput = { key: null, value: new TextEncoder().encode("hi"), timestamp: Date.now() };
+ * const inputs: RecordInput[] = [
+ *   { key: null, value: new TextEncoder().encode("hi"), timestamp: 1_700_000_000_000 },
+ *   { value: null },
+ * ];
+ * const { records } = decodeRecordBatch(encodeRecordBatch(inputs, { now: 1_700_000_000_500 }));
+ * assert.deepEqual(records.map((r) => r.timestamp), [1_700_000_000_000, 1_700_000_000_500]);
+ * assert.equal(records[1].key, null);
  * ```
  */
 export interface RecordInput {
@@ -47,10 +62,18 @@ export interface RecordInput {
  * A record decoded from a record batch. `key` and `value` may be views into the buffer the batch
  * was read into: copy them (`slice()`) to keep them beyond the next read.
  *
- * @example
+ * @example Copy a record's value to keep it
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
  * import type { Record } from "./record.ts";
- * function show(r: Record) { console.log(r.offset, r.timestamp, r.value?.length); }
+ * const bytes = encodeRecordBatch([{ value: new Uint8Array([1, 2, 3]), timestamp: 5 }], { baseOffset: 9 });
+ * const record: Record = decodeRecordBatch(bytes).records[0];
+ * const kept = record.value!.slice();
+ * bytes.fill(0); // the buffer is reused for the next read
+ * assert.equal(record.offset, 9);
+ * assert.equal(record.timestamp, 5);
+ * assert.deepEqual([...kept], [1, 2, 3]);
  * ```
  */
 export interface Record {

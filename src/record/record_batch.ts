@@ -47,6 +47,7 @@
  *
  * @example Encode a batch, stamp its offset as a broker does, and decode it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeRecordBatch, encodeRecordBatch, setBaseOffset } from "./record_batch.ts";
  * const enc = new TextEncoder();
  * const bytes = encodeRecordBatch([
@@ -54,8 +55,11 @@
  *   { key: null, value: enc.encode("v2"), headers: [{ key: "h", value: null }] },
  * ]);
  * setBaseOffset(bytes, 0, 42);
- * const { header, records } = decodeRecordBatch(bytes);
- * console.log(header.baseOffset, records.map((r) => r.offset)); // 42 [ 42, 43 ]
+ * const { header, records } = decodeRecordBatch(bytes); // baseOffset is outside the CRC
+ * assert.equal(header.baseOffset, 42);
+ * assert.deepEqual(records.map((r) => r.offset), [42, 43]);
+ * assert.deepEqual(records.map((r) => new TextDecoder().decode(r.value!)), ["v1", "v2"]);
+ * assert.deepEqual(records[1].headers, [{ key: "h", value: null }]);
  * ```
  *
  * @module
@@ -101,11 +105,17 @@ const TWO_POW_32 = 0x100000000;
 /**
  * The fixed fields of a RecordBatch header, decoded, plus the attribute bits spelled out.
  *
- * @example
+ * @example The header of a producer's batch
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRecordBatch, readRecordBatchHeader } from "./record_batch.ts";
  * const h = readRecordBatchHeader(encodeRecordBatch([{ value: new Uint8Array(1), timestamp: 5 }]));
- * console.log(h.recordsCount, h.baseTimestamp, h.timestampType); // 1 5 0
+ * assert.equal(h.recordsCount, 1);
+ * assert.equal(h.baseTimestamp, 5);
+ * assert.equal(h.maxTimestamp, 5);
+ * assert.equal(h.timestampType, 0); // CreateTime
+ * assert.equal(h.producerId, -1); // not an idempotent producer
+ * assert.equal(h.isControl, false);
  * ```
  */
 export interface RecordBatchHeader {
@@ -148,10 +158,23 @@ export interface RecordBatchHeader {
 /**
  * Options of {@linkcode encodeRecordBatch}.
  *
- * @example
+ * @example Encode at a base offset, compressed, into a reused buffer
  * ```ts
- * import type { EncodeOptions } from "./record_batch.ts";
- * const options: EncodeOptions = { baseOffset: 100, compression: 4 };
+ * import assert from "node:assert/strict";
+ * import { CompressionType } from "./compression.ts";
+ * import { type EncodeOptions, encodeRecordBatch, readRecordBatchHeader } from "./record_batch.ts";
+ * const arena = new Uint8Array(4096);
+ * const options: EncodeOptions = {
+ *   baseOffset: 100,
+ *   compression: CompressionType.Zstd,
+ *   allocate: (size) => arena.subarray(0, size),
+ * };
+ * const bytes = encodeRecordBatch([{ value: new Uint8Array(1000) }], options);
+ * assert.equal(bytes.buffer, arena.buffer);
+ * const header = readRecordBatchHeader(bytes);
+ * assert.equal(header.baseOffset, 100);
+ * assert.equal(header.compression, CompressionType.Zstd);
+ * assert.ok(bytes.length < 1000); // 1000 zero bytes compress well
  * ```
  */
 export interface EncodeOptions {
@@ -187,10 +210,21 @@ export interface EncodeOptions {
 /**
  * Options of {@linkcode decodeRecordBatch}.
  *
- * @example
+ * @example Stamp the topic and partition on every record
  * ```ts
- * import type { DecodeOptions } from "./record_batch.ts";
- * const options: DecodeOptions = { verify: false };
+ * import assert from "node:assert/strict";
+ * import { type DecodeOptions, decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * const options: DecodeOptions = { from: { topic: "events", partition: 3 } };
+ * const { records } = decodeRecordBatch(encodeRecordBatch([{ value: null }]), 0, options);
+ * assert.deepEqual({ ...records[0] }, {
+ *   topic: "events",
+ *   partition: 3,
+ *   offset: 0,
+ *   timestamp: records[0].timestamp,
+ *   key: null,
+ *   value: null,
+ *   headers: [],
+ * });
  * ```
  */
 export interface DecodeOptions {
@@ -209,10 +243,13 @@ export interface DecodeOptions {
 /**
  * A decoded RecordBatch: its header and its records, in order.
  *
- * @example
+ * @example A batch's header and records
  * ```ts
- * import type { DecodedRecordBatch } from "./record_batch.ts";
- * function count(batch: DecodedRecordBatch) { return batch.records.length; }
+ * import assert from "node:assert/strict";
+ * import { type DecodedRecordBatch, decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * const batch: DecodedRecordBatch = decodeRecordBatch(encodeRecordBatch([{ value: null }, { value: null }]));
+ * assert.equal(batch.records.length, batch.header.recordsCount);
+ * assert.equal(batch.header.lastOffsetDelta, 1);
  * ```
  */
 export interface DecodedRecordBatch {
@@ -267,13 +304,18 @@ function hex32(n: number): string {
  *
  * @example Step through back-to-back batches
  * ```ts
+ * import assert from "node:assert/strict";
  * import { batchSize, encodeRecordBatch } from "./record_batch.ts";
  * const a = encodeRecordBatch([{ value: new Uint8Array(3) }]);
  * const b = encodeRecordBatch([{ value: new Uint8Array(30) }]);
  * const log = new Uint8Array([...a, ...b]);
  * let position = 0;
- * while (position < log.length) position += batchSize(log, position);
- * console.log(position === log.length); // true
+ * const sizes = [];
+ * while (position < log.length) {
+ *   sizes.push(batchSize(log, position));
+ *   position += sizes[sizes.length - 1];
+ * }
+ * assert.deepEqual(sizes, [a.length, b.length]);
  * ```
  */
 export function batchSize(bytes: Uint8Array, position: number): number {
@@ -298,12 +340,19 @@ export function batchSize(bytes: Uint8Array, position: number): number {
  * @throws {CorruptRecordError} when fewer than 61 bytes are available, the magic byte is not 2, or
  *   batchLength is below 49
  *
- * @example
+ * @example Read a header, and refuse a batch of another magic
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorruptRecordError } from "../errors.ts";
  * import { encodeRecordBatch, readRecordBatchHeader } from "./record_batch.ts";
  * const bytes = encodeRecordBatch([{ value: null }, { value: null }], { baseOffset: 7 });
  * const h = readRecordBatchHeader(bytes);
- * console.log(h.baseOffset, h.lastOffsetDelta, h.batchLength + 12 === bytes.length); // 7 1 true
+ * assert.equal(h.baseOffset, 7);
+ * assert.equal(h.lastOffsetDelta, 1);
+ * assert.equal(h.magic, 2);
+ * assert.equal(h.batchLength + 12, bytes.length);
+ * bytes[16] = 1; // the magic byte
+ * assert.throws(() => readRecordBatchHeader(bytes), CorruptRecordError);
  * ```
  */
 export function readRecordBatchHeader(bytes: Uint8Array, position: number = 0): RecordBatchHeader {
@@ -361,10 +410,14 @@ export function readRecordBatchHeader(bytes: Uint8Array, position: number = 0): 
  *
  * @example A flipped bit is caught
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorruptRecordError } from "../errors.ts";
  * import { encodeRecordBatch, validateRecordBatch } from "./record_batch.ts";
  * const bytes = encodeRecordBatch([{ value: new Uint8Array([1, 2, 3]) }]);
+ * assert.equal(validateRecordBatch(bytes).recordsCount, 1);
  * bytes[bytes.length - 2] ^= 1;
- * try { validateRecordBatch(bytes); } catch (err) { console.log((err as Error).name); } // CorruptRecordError
+ * assert.throws(() => validateRecordBatch(bytes), CorruptRecordError);
+ * assert.throws(() => validateRecordBatch(bytes.subarray(0, bytes.length - 1)), /cut off/);
  * ```
  */
 export function validateRecordBatch(bytes: Uint8Array, position: number = 0): RecordBatchHeader {
@@ -397,12 +450,15 @@ export function validateRecordBatch(bytes: Uint8Array, position: number = 0): Re
  * @param baseOffset the new offset of the batch's first record (a safe integer)
  * @throws {RangeError} when the 8 bytes are not inside `bytes` or `baseOffset` is not a safe integer
  *
- * @example
+ * @example Stamp an offset beyond 32 bits
  * ```ts
- * import { encodeRecordBatch, readRecordBatchHeader, setBaseOffset } from "./record_batch.ts";
+ * import assert from "node:assert/strict";
+ * import { encodeRecordBatch, readRecordBatchHeader, setBaseOffset, validateRecordBatch } from "./record_batch.ts";
  * const bytes = encodeRecordBatch([{ value: null }]);
- * setBaseOffset(bytes, 0, 1234);
- * console.log(readRecordBatchHeader(bytes).baseOffset); // 1234
+ * setBaseOffset(bytes, 0, 2 ** 40 + 1234);
+ * assert.equal(readRecordBatchHeader(bytes).baseOffset, 2 ** 40 + 1234);
+ * assert.equal(validateRecordBatch(bytes).baseOffset, 2 ** 40 + 1234); // the CRC still holds
+ * assert.throws(() => setBaseOffset(bytes, 0, 0.5), RangeError);
  * ```
  */
 export function setBaseOffset(bytes: Uint8Array, position: number, baseOffset: number): void {
@@ -424,12 +480,15 @@ export function setBaseOffset(bytes: Uint8Array, position: number, baseOffset: n
  * @param epoch the leader epoch (an int32; −1 for none)
  * @throws {RangeError} when the field is not inside `bytes` or `epoch` is not an int32
  *
- * @example
+ * @example Stamp a leader epoch
  * ```ts
- * import { encodeRecordBatch, readRecordBatchHeader, setPartitionLeaderEpoch } from "./record_batch.ts";
+ * import assert from "node:assert/strict";
+ * import { encodeRecordBatch, setPartitionLeaderEpoch, validateRecordBatch } from "./record_batch.ts";
  * const bytes = encodeRecordBatch([{ value: null }]);
  * setPartitionLeaderEpoch(bytes, 0, 3);
- * console.log(readRecordBatchHeader(bytes).partitionLeaderEpoch); // 3
+ * assert.equal(validateRecordBatch(bytes).partitionLeaderEpoch, 3); // the CRC still holds
+ * setPartitionLeaderEpoch(bytes, 0, -1);
+ * assert.equal(validateRecordBatch(bytes).partitionLeaderEpoch, -1);
  * ```
  */
 export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epoch: number): void {
@@ -581,9 +640,18 @@ function allocate(size: number, allocator: ((size: number) => Uint8Array) | unde
  *
  * @example The 70-byte batch of one record with a null key and value "hi"
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { crc32c } from "./crc32c.ts";
  * import { encodeRecordBatch } from "./record_batch.ts";
  * const bytes = encodeRecordBatch([{ key: null, value: new TextEncoder().encode("hi"), timestamp: 1_700_000_000_000 }]);
- * console.log(bytes.length); // 70
+ * const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+ * assert.equal(bytes.length, 70); // 61-byte header + a 9-byte record
+ * assert.equal(view.getInt32(8), 70 - 12); // batchLength
+ * assert.equal(bytes[16], 2); // magic
+ * assert.equal(view.getUint32(17), crc32c(bytes, 21)); // the CRC covers attributes to the end
+ * assert.equal(view.getBigInt64(27), 1_700_000_000_000n); // baseTimestamp
+ * // The record: length 8, attributes 0, timestampDelta 0, offsetDelta 0, key -1, value "hi", no headers.
+ * assert.deepEqual([...bytes.subarray(61)], [16, 0, 0, 0, 1, 4, 0x68, 0x69, 0]);
  * ```
  */
 export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions = {}): Uint8Array {
@@ -698,12 +766,20 @@ function pastRecord(what: string, index: number, position: number): CorruptRecor
  * @throws {InvalidRecordError} when a record has a negative header count or header key size
  * @throws {UnsupportedCompressionTypeError} when the codec is unknown or not available
  *
- * @example
+ * @example Decode a gzip batch, and the second of two back-to-back batches
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CompressionType } from "./compression.ts";
  * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
- * const bytes = encodeRecordBatch([{ value: new TextEncoder().encode("hello"), timestamp: 1000 }], { compression: 1 });
+ * const bytes = encodeRecordBatch([{ value: new TextEncoder().encode("hello"), timestamp: 1000 }], {
+ *   compression: CompressionType.Gzip,
+ * });
  * const { records } = decodeRecordBatch(bytes);
- * console.log(new TextDecoder().decode(records[0].value!), records[0].timestamp); // hello 1000
+ * assert.equal(new TextDecoder().decode(records[0].value!), "hello");
+ * assert.equal(records[0].timestamp, 1000);
+ * const second = encodeRecordBatch([{ value: null }, { value: null }], { baseOffset: 1 });
+ * const both = new Uint8Array([...bytes, ...second]);
+ * assert.deepEqual(decodeRecordBatch(both, bytes.length).records.map((r) => r.offset), [1, 2]);
  * ```
  */
 export function decodeRecordBatch(

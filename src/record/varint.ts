@@ -17,12 +17,17 @@
  *
  * @example Write and read back a varint and a varlong
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readVarint, readVarlong, writeVarint, writeVarlong } from "./varint.ts";
  * const bytes = new Uint8Array(16);
- * let position = writeVarint(bytes, 0, -1); // 1 byte: 0x01
+ * let position = writeVarint(bytes, 0, -1);
+ * assert.equal(position, 1); // zigzag: -1 is 0x01, one byte
+ * assert.equal(bytes[0], 0x01);
  * position = writeVarlong(bytes, position, 1_700_000_000_000);
  * const cursor = { position: 0 };
- * console.log(readVarint(bytes, cursor), readVarlong(bytes, cursor), cursor.position === position); // -1 1700000000000 true
+ * assert.equal(readVarint(bytes, cursor), -1);
+ * assert.equal(readVarlong(bytes, cursor), 1_700_000_000_000);
+ * assert.equal(cursor.position, position);
  * ```
  *
  * @module
@@ -34,11 +39,15 @@ import { CorruptRecordError } from "../errors.ts";
  * A read position inside a byte array that the `read*` functions move forward. Allocate one per
  * batch and reuse it: the readers return the value and leave the next position here.
  *
- * @example
+ * @example A cursor moves past what it read
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Cursor, readVarint } from "./varint.ts";
  * const cursor: Cursor = { position: 0 };
- * readVarint(new Uint8Array([0x02]), cursor); // 1, cursor.position is now 1
+ * assert.equal(readVarint(new Uint8Array([0x02, 0x03]), cursor), 1);
+ * assert.equal(cursor.position, 1);
+ * assert.equal(readVarint(new Uint8Array([0x02, 0x03]), cursor), -2);
+ * assert.equal(cursor.position, 2);
  * ```
  */
 export interface Cursor {
@@ -56,8 +65,12 @@ const TWO_POW_28 = 0x10000000;
  *
  * @example Sizes of a few values
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sizeOfVarint } from "./varint.ts";
- * console.log(sizeOfVarint(0), sizeOfVarint(-1), sizeOfVarint(64), sizeOfVarint(-2147483648)); // 1 1 2 5
+ * assert.equal(sizeOfVarint(0), 1);
+ * assert.equal(sizeOfVarint(-1), 1);
+ * assert.equal(sizeOfVarint(64), 2); // zigzag(64) = 128 needs a second byte
+ * assert.equal(sizeOfVarint(-2147483648), 5);
  * ```
  */
 export function sizeOfVarint(value: number): number {
@@ -77,8 +90,11 @@ export function sizeOfVarint(value: number): number {
  *
  * @example Size of a millisecond timestamp
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sizeOfVarlong } from "./varint.ts";
- * console.log(sizeOfVarlong(0), sizeOfVarlong(1_700_000_000_000)); // 1 6
+ * assert.equal(sizeOfVarlong(0), 1);
+ * assert.equal(sizeOfVarlong(1_700_000_000_000), 6);
+ * assert.equal(sizeOfVarlong(-Number.MAX_SAFE_INTEGER), 8);
  * ```
  */
 export function sizeOfVarlong(value: number): number {
@@ -107,11 +123,13 @@ export function sizeOfVarlong(value: number): number {
  * @param value an int32 (other numbers are truncated to 32 bits)
  * @returns the byte position just after the varint
  *
- * @example
+ * @example The two bytes of 300
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeVarint } from "./varint.ts";
  * const bytes = new Uint8Array(5);
- * console.log(writeVarint(bytes, 0, 300), bytes.subarray(0, 2)); // 2 Uint8Array(2) [ 216, 4 ]
+ * assert.equal(writeVarint(bytes, 0, 300), 2);
+ * assert.deepEqual([...bytes.subarray(0, 2)], [0xd8, 0x04]); // zigzag(300) = 600
  * ```
  */
 export function writeVarint(bytes: Uint8Array, position: number, value: number): number {
@@ -133,11 +151,15 @@ export function writeVarint(bytes: Uint8Array, position: number, value: number):
  * @param value a safe integer (|value| ≤ 2^53 − 1)
  * @returns the byte position just after the varlong
  *
- * @example
+ * @example A varlong beyond 32 bits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeVarlong } from "./varint.ts";
  * const bytes = new Uint8Array(10);
- * console.log(writeVarlong(bytes, 0, -1)); // 1
+ * assert.equal(writeVarlong(bytes, 0, -1), 1);
+ * assert.equal(bytes[0], 0x01);
+ * assert.equal(writeVarlong(bytes, 0, 2 ** 32), 5); // zigzag(2^32) = 2^33: five 7-bit groups
+ * assert.deepEqual([...bytes.subarray(0, 5)], [0x80, 0x80, 0x80, 0x80, 0x20]);
  * ```
  */
 export function writeVarlong(bytes: Uint8Array, position: number, value: number): number {
@@ -177,11 +199,15 @@ function truncated(position: number, kind: string): CorruptRecordError {
  * @returns the int32 value
  * @throws {CorruptRecordError} when the varint is longer than 5 bytes or runs past `end`
  *
- * @example
+ * @example Read 300, then refuse a varint that runs past the data
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorruptRecordError } from "../errors.ts";
  * import { readVarint } from "./varint.ts";
  * const cursor = { position: 0 };
- * console.log(readVarint(new Uint8Array([0xd8, 0x04]), cursor), cursor.position); // 300 2
+ * assert.equal(readVarint(new Uint8Array([0xd8, 0x04]), cursor), 300);
+ * assert.equal(cursor.position, 2);
+ * assert.throws(() => readVarint(new Uint8Array([0xd8]), { position: 0 }), CorruptRecordError);
  * ```
  */
 export function readVarint(
@@ -221,11 +247,13 @@ export function readVarint(
  * @throws {CorruptRecordError} when the varlong is longer than 10 bytes, runs past `end`, or holds
  *   a value beyond ±(2^53 − 1)
  *
- * @example
+ * @example Read -2 and a value beyond 32 bits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readVarlong } from "./varint.ts";
  * const cursor = { position: 0 };
- * console.log(readVarlong(new Uint8Array([0x03]), cursor)); // -2
+ * assert.equal(readVarlong(new Uint8Array([0x03]), cursor), -2);
+ * assert.equal(readVarlong(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x20]), { position: 0 }), 2 ** 32);
  * ```
  */
 export function readVarlong(
