@@ -6,18 +6,36 @@
  *
  * @example Catching a typed error
  * ```ts
- * import { OffsetOutOfRangeError, ReelError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { errors, OffsetOutOfRangeError, ReelError } from "./errors.ts";
  * try {
  *   throw new OffsetOutOfRangeError("events", 0, 42, 0, 40);
  * } catch (err) {
- *   if (err instanceof ReelError) console.log(err.code, err.errorCode); // OFFSET_OUT_OF_RANGE 1
+ *   assert.ok(err instanceof ReelError);
+ *   assert.ok(err instanceof errors.OffsetOutOfRangeError);
+ *   assert.equal(err.code, "OFFSET_OUT_OF_RANGE");
+ *   assert.equal(err.errorCode, 1);
  * }
  * ```
  *
  * @module
  */
 
-/** The Kafka error names reel uses, mapped to Kafka's numeric error codes (Errors.java). */
+/**
+ * The Kafka error names reel uses, mapped to Kafka's numeric error codes (Errors.java).
+ * `UNKNOWN_SERVER_ERROR`, `INVALID_PARTITIONS`, `INVALID_CONFIG` and `INVALID_REQUEST` are there
+ * for the broker's answers on the wire (an unexpected failure; CreateTopics and CreatePartitions;
+ * a request that cannot be parsed), where no error class of reel's carries them.
+ *
+ * @example Kafka's numbers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KAFKA_ERROR_CODES } from "./errors.ts";
+ * assert.equal(KAFKA_ERROR_CODES.CORRUPT_MESSAGE, 2);
+ * assert.equal(KAFKA_ERROR_CODES.MESSAGE_TOO_LARGE, 10);
+ * assert.equal(KAFKA_ERROR_CODES.KAFKA_STORAGE_ERROR, 56);
+ * ```
+ */
 export const KAFKA_ERROR_CODES = {
   UNKNOWN_SERVER_ERROR: -1,
   OFFSET_OUT_OF_RANGE: 1,
@@ -46,11 +64,18 @@ export type KafkaErrorName = keyof typeof KAFKA_ERROR_CODES;
  * The base class of every error reel throws for a condition (not for a wrong argument, which gets a
  * plain `TypeError` or `RangeError`).
  *
- * @example
+ * @example A condition with a Kafka code
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ReelError } from "./errors.ts";
- * const err = new ReelError("INVALID_REQUEST", "Cannot do that: reason");
- * console.log(err.code, err.errorCode, err instanceof Error); // INVALID_REQUEST 42 true
+ * const cause = new Error("EIO");
+ * const err = new ReelError("INVALID_REQUEST", "Cannot do that: reason", { cause });
+ * assert.ok(err instanceof Error);
+ * assert.equal(err.name, "ReelError");
+ * assert.equal(err.code, "INVALID_REQUEST");
+ * assert.equal(err.errorCode, 42);
+ * assert.equal(err.message, "Cannot do that: reason");
+ * assert.equal(err.cause, cause);
  * ```
  */
 export class ReelError extends Error {
@@ -60,6 +85,8 @@ export class ReelError extends Error {
   readonly errorCode: number;
 
   /**
+   * Creates the error; `errorCode` is looked up from `code`.
+   *
    * @param code the Kafka error name
    * @param message sentence case, no trailing period: the action that failed, a colon, the detail
    * @param options the standard `ErrorOptions` (`cause`)
@@ -75,15 +102,23 @@ export class ReelError extends Error {
 /**
  * A read asked for an offset outside `[logStartOffset, logEndOffset]` (code `OFFSET_OUT_OF_RANGE`, 1).
  *
- * @example
+ * @example Past the end and before the start
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OffsetOutOfRangeError } from "./errors.ts";
  * const err = new OffsetOutOfRangeError("events", 0, 42, 0, 40);
- * console.log(err.message); // Cannot read from offset 42 of "events-0": offset is past the log end offset 40
+ * assert.equal(err.message, 'Cannot read from offset 42 of "events-0": offset is past the log end offset 40');
+ * assert.equal(err.logEndOffset, 40);
+ * assert.equal(
+ *   new OffsetOutOfRangeError("events", 1, 3, 10, 40).message,
+ *   'Cannot read from offset 3 of "events-1": offset is before the log start offset 10',
+ * );
  * ```
  */
 export class OffsetOutOfRangeError extends ReelError {
   /**
+   * Creates the error; the message says which end of the log `offset` is outside.
+   *
    * @param topic the topic name
    * @param partition the partition number
    * @param offset the offset asked for
@@ -109,11 +144,17 @@ export class OffsetOutOfRangeError extends ReelError {
  * Bytes on disk or handed in failed validation: a bad CRC-32C, a bad length, an unknown magic byte
  * (code `CORRUPT_MESSAGE`, 2). `segment` and `position` say where, when the bytes came from a file.
  *
- * @example
+ * @example Where the bad batch is
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CorruptRecordError } from "./errors.ts";
- * const err = new CorruptRecordError("CRC mismatch", { topic: "t", partition: 0, segment: "/d/t-0/00000000000000000000.log", position: 0 });
- * console.log(err.code); // CORRUPT_MESSAGE
+ * const segment = "/d/t-0/00000000000000000000.log";
+ * const err = new CorruptRecordError("CRC mismatch", { topic: "t", partition: 0, segment, position: 4096 });
+ * assert.equal(err.code, "CORRUPT_MESSAGE");
+ * assert.equal(err.errorCode, 2);
+ * assert.equal(err.position, 4096);
+ * assert.equal(err.message, `Corrupt record batch in "t-0", segment ${segment}, position 4096: CRC mismatch`);
+ * assert.equal(new CorruptRecordError("bad length").message, "Corrupt record batch: bad length");
  * ```
  */
 export class CorruptRecordError extends ReelError {
@@ -127,8 +168,11 @@ export class CorruptRecordError extends ReelError {
   readonly position?: number;
 
   /**
+   * Creates the error; the message names where the bytes came from, as far as `where` says.
+   *
    * @param detail what is wrong with the bytes
    * @param where where the bytes came from, when known
+   * @param options the standard `ErrorOptions` (`cause`)
    */
   constructor(
     detail: string,
@@ -152,14 +196,23 @@ export class CorruptRecordError extends ReelError {
 /**
  * A record or record batch is larger than `maxMessageBytes` (code `MESSAGE_TOO_LARGE`, 10).
  *
- * @example
+ * @example A batch over maxMessageBytes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RecordTooLargeError } from "./errors.ts";
- * console.log(new RecordTooLargeError(2_000_000, 1_048_588).message);
+ * const err = new RecordTooLargeError(2_000_000, 1_048_588);
+ * assert.equal(err.code, "MESSAGE_TOO_LARGE");
+ * assert.equal(err.maxSize, 1_048_588);
+ * assert.equal(
+ *   err.message,
+ *   "Cannot append a record batch of 2000000 bytes: the limit (maxMessageBytes) is 1048588 bytes",
+ * );
  * ```
  */
 export class RecordTooLargeError extends ReelError {
   /**
+   * Creates the error.
+   *
    * @param size the size in bytes (for a line cut short, the bytes of it read so far)
    * @param maxSize the limit in bytes (`maxMessageBytes`)
    * @param message the message, when the default (a record batch too large to append) does not fit
@@ -177,14 +230,20 @@ export class RecordTooLargeError extends ReelError {
 /**
  * The topic, or the partition of a topic, does not exist (code `UNKNOWN_TOPIC_OR_PARTITION`, 3).
  *
- * @example
+ * @example A missing topic and a missing partition
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnknownTopicOrPartitionError } from "./errors.ts";
- * console.log(new UnknownTopicOrPartitionError("events", 7).message);
+ * assert.equal(new UnknownTopicOrPartitionError("events").message, 'Cannot find topic "events": it does not exist');
+ * const err = new UnknownTopicOrPartitionError("events", 7);
+ * assert.equal(err.message, 'Cannot find partition 7 of topic "events": it does not exist');
+ * assert.equal(err.errorCode, 3);
  * ```
  */
 export class UnknownTopicOrPartitionError extends ReelError {
   /**
+   * Creates the error for a topic, or for one partition of it.
+   *
    * @param topic the topic name
    * @param partition the partition asked for, if the topic exists
    */
@@ -203,14 +262,20 @@ export class UnknownTopicOrPartitionError extends ReelError {
  * A topic name breaks Kafka's rule: 1 to 249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`
  * (code `INVALID_TOPIC_EXCEPTION`, 17). Source: Kafka `common/internals/Topic.java`.
  *
- * @example
+ * @example A name with a slash
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidTopicError } from "./errors.ts";
- * console.log(new InvalidTopicError("../x", "only [a-zA-Z0-9._-] are allowed").code);
+ * const err = new InvalidTopicError("../x", "only [a-zA-Z0-9._-] are allowed");
+ * assert.equal(err.code, "INVALID_TOPIC_EXCEPTION");
+ * assert.equal(err.errorCode, 17);
+ * assert.equal(err.message, 'Invalid topic name "../x": only [a-zA-Z0-9._-] are allowed');
  * ```
  */
 export class InvalidTopicError extends ReelError {
   /**
+   * Creates the error.
+   *
    * @param topic the rejected name
    * @param reason why it is rejected
    */
@@ -277,14 +342,21 @@ export class InvalidPathError extends ReelError {
 /**
  * A topic of that name exists already (code `TOPIC_ALREADY_EXISTS`, 36).
  *
- * @example
+ * @example Creating a topic twice
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TopicExistsError } from "./errors.ts";
- * console.log(new TopicExistsError("events").message);
+ * const err = new TopicExistsError("events");
+ * assert.equal(err.message, 'Cannot create topic "events": it already exists');
+ * assert.equal(err.errorCode, 36);
  * ```
  */
 export class TopicExistsError extends ReelError {
-  /** @param topic the topic name */
+  /**
+   * Creates the error.
+   *
+   * @param topic the topic name
+   */
   constructor(readonly topic: string) {
     super("TOPIC_ALREADY_EXISTS", `Cannot create topic "${topic}": it already exists`);
     this.name = "TopicExistsError";
@@ -295,14 +367,26 @@ export class TopicExistsError extends ReelError {
  * A record batch uses a compression codec this build cannot read or write
  * (code `UNSUPPORTED_COMPRESSION_TYPE`, 76).
  *
- * @example
+ * @example An unknown codec number
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UnsupportedCompressionTypeError } from "./errors.ts";
- * console.log(new UnsupportedCompressionTypeError("codec 7").message);
+ * const err = new UnsupportedCompressionTypeError("7", "it is not a Kafka codec");
+ * assert.equal(err.message, "Cannot use compression type 7: it is not a Kafka codec");
+ * assert.equal(err.errorCode, 76);
+ * assert.equal(
+ *   new UnsupportedCompressionTypeError("zstd").message,
+ *   "Cannot use compression type zstd: no codec for it is available",
+ * );
  * ```
  */
 export class UnsupportedCompressionTypeError extends ReelError {
-  /** @param codec the codec's name, or its number when unknown */
+  /**
+   * Creates the error.
+   *
+   * @param codec the codec's name, or its number when unknown
+   * @param detail why it cannot be used
+   */
   constructor(readonly codec: string, detail = "no codec for it is available") {
     super("UNSUPPORTED_COMPRESSION_TYPE", `Cannot use compression type ${codec}: ${detail}`);
     this.name = "UnsupportedCompressionTypeError";
@@ -313,14 +397,23 @@ export class UnsupportedCompressionTypeError extends ReelError {
  * A record is not valid for the codec or the log: a line that is not JSON under the JSON codec,
  * invalid UTF-8 under the text codec, a negative header count (code `INVALID_RECORD`, 87).
  *
- * @example
+ * @example A line that is not JSON
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidRecordError } from "./errors.ts";
- * console.log(new InvalidRecordError("Cannot parse line 3 as JSON: Unexpected token").code);
+ * const err = new InvalidRecordError("Cannot parse line 3 as JSON: Unexpected token");
+ * assert.equal(err.code, "INVALID_RECORD");
+ * assert.equal(err.errorCode, 87);
+ * assert.equal(err.name, "InvalidRecordError");
  * ```
  */
 export class InvalidRecordError extends ReelError {
-  /** @param message what is wrong, with where it was found */
+  /**
+   * Creates the error.
+   *
+   * @param message what is wrong, with where it was found
+   * @param options the standard `ErrorOptions` (`cause`)
+   */
   constructor(message: string, options?: ErrorOptions) {
     super("INVALID_RECORD", message, options);
     this.name = "InvalidRecordError";
@@ -330,14 +423,24 @@ export class InvalidRecordError extends ReelError {
 /**
  * A file operation failed, or the log was used after `close()` (code `KAFKA_STORAGE_ERROR`, 56).
  *
- * @example
+ * @example A failed file operation keeps its cause
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StorageError } from "./errors.ts";
- * console.log(new StorageError("Cannot append to \"t-0\": the log is closed").code);
+ * const cause = Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+ * const err = new StorageError('Cannot append to "t-0": no space left on device', { cause });
+ * assert.equal(err.code, "KAFKA_STORAGE_ERROR");
+ * assert.equal(err.errorCode, 56);
+ * assert.equal(err.cause, cause);
  * ```
  */
 export class StorageError extends ReelError {
-  /** @param message the action that failed and why */
+  /**
+   * Creates the error.
+   *
+   * @param message the action that failed and why
+   * @param options the standard `ErrorOptions` (`cause`: the file system's error)
+   */
   constructor(message: string, options?: ErrorOptions) {
     super("KAFKA_STORAGE_ERROR", message, options);
     this.name = "StorageError";
@@ -350,11 +453,18 @@ export class StorageError extends ReelError {
  * the partition's leader is elsewhere). Many readers, one writer per partition; a lock left by a
  * writer that died is taken over, so this error always names a live writer.
  *
- * @example
+ * @example The writer that holds the lock
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PartitionLockedError } from "./errors.ts";
  * const err = new PartitionLockedError("events", 0, { pid: 4242, hostname: "host-a", acquiredAt: 0 });
- * console.log(err.code, err.pid); // NOT_LEADER_OR_FOLLOWER 4242
+ * assert.equal(err.code, "NOT_LEADER_OR_FOLLOWER");
+ * assert.equal(err.errorCode, 6);
+ * assert.equal(err.pid, 4242);
+ * assert.equal(
+ *   err.message,
+ *   'Cannot write to "events-0": another writer holds its lock (process 4242 on host-a, since 1970-01-01T00:00:00.000Z)',
+ * );
  * ```
  */
 export class PartitionLockedError extends ReelError {
@@ -369,6 +479,7 @@ export class PartitionLockedError extends ReelError {
    * @param topic the topic name
    * @param partition the partition number
    * @param owner who holds the lock: process id, host name, when it was taken (ms since the epoch)
+   * @param options the standard `ErrorOptions` (`cause`)
    */
   constructor(
     readonly topic: string,
@@ -396,11 +507,19 @@ export class PartitionLockedError extends ReelError {
  * Kafka's `CommitFailedException`. The records since the last successful commit will be
  * delivered again to the partition's new owner (at-least-once).
  *
- * @example
+ * @example A commit after the partition moved, and after the member was removed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CommitFailedError } from "./errors.ts";
  * const err = new CommitFailedError("billing", "events", 3, "the partition is assigned to another member");
- * console.log(err.code); // ILLEGAL_GENERATION
+ * assert.equal(err.code, "ILLEGAL_GENERATION");
+ * assert.equal(err.errorCode, 22);
+ * assert.equal(
+ *   err.message,
+ *   'Cannot commit the offset of "events-3" for group "billing": the partition is assigned to another member',
+ * );
+ * const removed = new CommitFailedError("billing", "events", 3, "the member was removed", "UNKNOWN_MEMBER_ID");
+ * assert.equal(removed.errorCode, 25);
  * ```
  */
 export class CommitFailedError extends ReelError {
@@ -430,10 +549,17 @@ export class CommitFailedError extends ReelError {
  * (Kafka's `NoOffsetForPartitionException`). It has no wire code of its own; like Kafka's, it is
  * an invalid-offset condition, so its code is `OFFSET_OUT_OF_RANGE` (1).
  *
- * @example
+ * @example With and without a group
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NoOffsetForPartitionError } from "./errors.ts";
- * console.log(new NoOffsetForPartitionError("billing", "events", 0).message);
+ * assert.equal(
+ *   new NoOffsetForPartitionError("billing", "events", 0).message,
+ *   'Cannot choose a start offset for "events-0" in group "billing": there is no committed offset and autoOffsetReset is "none"',
+ * );
+ * const err = new NoOffsetForPartitionError(undefined, "events", 0);
+ * assert.equal(err.code, "OFFSET_OUT_OF_RANGE");
+ * assert.match(err.message, /^Cannot choose a start offset for "events-0": there is no committed offset/);
  * ```
  */
 export class NoOffsetForPartitionError extends ReelError {
@@ -459,10 +585,14 @@ export class NoOffsetForPartitionError extends ReelError {
  * A consumer cannot join its group: none of its partition assignors is supported by every
  * current member (code `INCONSISTENT_GROUP_PROTOCOL`, 23).
  *
- * @example
+ * @example No assignor in common
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InconsistentGroupProtocolError } from "./errors.ts";
- * console.log(new InconsistentGroupProtocolError("billing", ["range"], ["roundrobin"]).code);
+ * const err = new InconsistentGroupProtocolError("billing", ["range"], ["roundrobin"]);
+ * assert.equal(err.code, "INCONSISTENT_GROUP_PROTOCOL");
+ * assert.equal(err.errorCode, 23);
+ * assert.equal(err.message, 'Cannot join group "billing" with assignors range: the members support only roundrobin');
  * ```
  */
 export class InconsistentGroupProtocolError extends ReelError {
@@ -484,7 +614,17 @@ export class InconsistentGroupProtocolError extends ReelError {
   }
 }
 
-/** Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`. */
+/**
+ * Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`.
+ *
+ * @example Each class's name is its key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errors } from "./errors.ts";
+ * for (const [name, ErrorClass] of Object.entries(errors)) assert.equal(ErrorClass.name, name);
+ * assert.ok(new errors.StorageError("Cannot sync: EIO") instanceof errors.ReelError);
+ * ```
+ */
 export const errors = {
   ReelError,
   OffsetOutOfRangeError,
