@@ -19,14 +19,22 @@ const PREFIX_BYTES = 4;
  *
  * @example Framing two messages
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LengthPrefixedFrameEncoderStream } from "./frame_stream.ts";
  * const frames = ReadableStream.from([new Uint8Array([1, 2]), new Uint8Array([3])])
  *   .pipeThrough(new LengthPrefixedFrameEncoderStream());
- * console.log(await Array.fromAsync(frames)); // [ Uint8Array(6) [0,0,0,2,1,2], Uint8Array(5) [0,0,0,1,3] ]
+ * assert.deepEqual(await Array.fromAsync(frames), [
+ *   new Uint8Array([0, 0, 0, 2, 1, 2]),
+ *   new Uint8Array([0, 0, 0, 1, 3]),
+ * ]);
  * ```
  */
 export class LengthPrefixedFrameEncoderStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** @throws {RangeError} (from the stream) when a frame is longer than 2^31 - 1 bytes */
+  /**
+   * Creates the stream.
+   *
+   * @throws {RangeError} (from the stream) when a frame is longer than 2^31 - 1 bytes
+   */
   constructor() {
     super({
       transform(frame, controller) {
@@ -62,15 +70,21 @@ export interface LengthPrefixedFrameDecoderStreamOptions {
  *
  * @example Frames split across chunks
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { RecordTooLargeError } from "../errors.ts";
  * import { LengthPrefixedFrameDecoderStream } from "./frame_stream.ts";
  * const bytes = new Uint8Array([0, 0, 0, 2, 1, 2, 0, 0, 0, 1, 3]);
  * const frames = ReadableStream.from([bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)])
  *   .pipeThrough(new LengthPrefixedFrameDecoderStream());
- * console.log(await Array.fromAsync(frames)); // [ Uint8Array(2) [1, 2], Uint8Array(1) [3] ]
+ * assert.deepEqual(await Array.fromAsync(frames), [new Uint8Array([1, 2]), new Uint8Array([3])]);
+ * const tooLong = ReadableStream.from([bytes]).pipeThrough(new LengthPrefixedFrameDecoderStream({ maxFrameBytes: 1 }));
+ * await assert.rejects(Array.fromAsync(tooLong), RecordTooLargeError);
  * ```
  */
 export class LengthPrefixedFrameDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
   /**
+   * Creates the stream.
+   *
    * @param options `maxFrameBytes`: the largest frame accepted
    * @throws {RangeError} when `maxFrameBytes` is not an integer from 0 to 2^31 - 1
    * @throws {CorruptRecordError} (from the stream) when a length is negative, or the stream ends

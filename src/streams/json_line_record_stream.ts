@@ -31,27 +31,43 @@ export interface JsonLineRecordStreamOptions {
  * skipped, but still counted for the line numbers in errors.
  *
  * @example Ingesting gzipped JSON lines
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
  * import { LineStream } from "./line_stream.ts";
  * import { JsonLineRecordStream } from "./json_line_record_stream.ts";
- * const file = await Deno.open("events.jsonl.gz");
+ * const dir = Deno.makeTempDirSync();
+ * const path = join(dir, "events.jsonl.gz");
+ * const text = '{"channel":"#deno","time":1714564800000}\n{"channel":"#bun","time":1714564801000}\n';
+ * const gzipped = ReadableStream.from([new TextEncoder().encode(text)]).pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(path, gzipped);
+ * const file = await Deno.open(path);
  * const records = file.readable
  *   .pipeThrough(new DecompressionStream("gzip"))
  *   .pipeThrough(new LineStream())
  *   .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }));
+ * const got = await Array.fromAsync(records);
+ * assert.deepEqual(got.map((r) => [r.key, r.timestamp]), [["#deno", 1714564800000], ["#bun", 1714564801000]]);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
- * @example
+ * @example The value is the line as written
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidRecordError } from "../errors.ts";
  * import { JsonLineRecordStream } from "./json_line_record_stream.ts";
- * const records = ReadableStream.from(['{"channel":"#deno","time":"2024-05-01T12:00:00Z"}'])
+ * const line = '{"channel":"#deno", "time":"2024-05-01T12:00:00Z"}';
+ * const records = ReadableStream.from([line])
  *   .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }));
- * console.log(await Array.fromAsync(records));
- * // [ { value: '{"channel":"#deno","time":"2024-05-01T12:00:00Z"}', key: "#deno", timestamp: 1714564800000 } ]
+ * assert.deepEqual(await Array.fromAsync(records), [{ value: line, key: "#deno", timestamp: 1714564800000 }]);
+ * const bad = ReadableStream.from(["{}", "", "{oops"]).pipeThrough(new JsonLineRecordStream());
+ * await assert.rejects(Array.fromAsync(bad), (err) => err instanceof InvalidRecordError && /line 3/.test(err.message));
  * ```
  */
 export class JsonLineRecordStream extends TransformStream<string, ProducerRecord<string>> {
   /**
+   * Creates the stream.
+   *
    * @param options the key and timestamp fields
    * @throws {TypeError} when a field path is empty or has an empty name
    * @throws {InvalidRecordError} (from the stream) when a line is not JSON (`Cannot parse line N as

@@ -26,23 +26,34 @@ const LF = 10;
  * not to be decoded at all), use {@linkcode ByteLineStream}.
  *
  * @example Reading the lines of a file
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
  * import { LineStream } from "./line_stream.ts";
- * const file = await Deno.open("access.log");
- * for await (const line of file.readable.pipeThrough(new LineStream())) console.log(line);
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(join(dir, "access.log"), "GET /\nGET /about\n");
+ * const file = await Deno.open(join(dir, "access.log"));
+ * const lines = [];
+ * for await (const line of file.readable.pipeThrough(new LineStream())) lines.push(line);
+ * assert.deepEqual(lines, ["GET /", "GET /about"]);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
  * @example Chunks are split anywhere
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineStream } from "./line_stream.ts";
  * const bytes = new TextEncoder().encode("one\r\ntwo\nthré");
- * const input = ReadableStream.from([bytes.subarray(0, 5), bytes.subarray(5, 14), bytes.subarray(14)]);
+ * // The second cut falls inside "é" (2 bytes in UTF-8).
+ * const input = ReadableStream.from([bytes.subarray(0, 5), bytes.subarray(5, 13), bytes.subarray(13)]);
  * const lines = await Array.fromAsync(input.pipeThrough(new LineStream()));
- * console.log(lines); // [ "one", "two", "thré" ]
+ * assert.deepEqual(lines, ["one", "two", "thré"]);
  * ```
  */
 export class LineStream extends TransformStream<Uint8Array | string, string> {
   /**
+   * Creates the stream.
+   *
    * @param options `fatal`: throw on invalid UTF-8
    * @throws {InvalidRecordError} (from the stream) when `fatal` is set and the input is not valid
    *   UTF-8; the message names the line

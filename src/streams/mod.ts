@@ -15,16 +15,25 @@
  *   record batches (magic v2)
  *
  * @example Ingesting gzipped JSON lines as keyed, timestamped producer records
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
  * import { JsonLineRecordStream, LineStream } from "./mod.ts";
- * const file = await Deno.open("events.jsonl.gz");
+ * const dir = Deno.makeTempDirSync();
+ * const line = '{"channel":"#deno","time":"2024-05-01T12:00:00Z"}';
+ * const gzipped = ReadableStream.from([new TextEncoder().encode(`${line}\n`)])
+ *   .pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(join(dir, "events.jsonl.gz"), gzipped);
+ *
+ * const file = await Deno.open(join(dir, "events.jsonl.gz"));
  * const records = file.readable
  *   .pipeThrough(new DecompressionStream("gzip"))
  *   .pipeThrough(new LineStream())
  *   .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }));
- * for await (const record of records) {
- *   console.log(record.key, record.timestamp, record.value); // #deno 1714564800000 {"channel":"#deno",…}
- * }
+ * const all = [];
+ * for await (const record of records) all.push(record);
+ * assert.deepEqual(all, [{ key: "#deno", timestamp: 1714564800000, value: line }]);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
  * @module

@@ -41,15 +41,22 @@ export interface RecordBatchEncoderStreamOptions {
  *
  * @example Encoding two batches, gzip-compressed
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CompressionType } from "../record/compression.ts";
+ * import { decodeRecordBatch } from "../record/record_batch.ts";
  * import { RecordBatchEncoderStream } from "./record_batch_stream.ts";
  * const value = new TextEncoder().encode("hello");
- * const batches = ReadableStream.from([[{ value }], [{ value }, { value }]])
- *   .pipeThrough(new RecordBatchEncoderStream({ compression: 1 }));
- * console.log((await Array.fromAsync(batches)).length); // 2
+ * const batches = ReadableStream.from([[{ value }], [], [{ value }, { value }]])
+ *   .pipeThrough(new RecordBatchEncoderStream({ compression: CompressionType.Gzip }));
+ * const decoded = (await Array.fromAsync(batches)).map((bytes) => decodeRecordBatch(bytes));
+ * assert.deepEqual(decoded.map((b) => b.records.length), [1, 2]); // an empty array makes no batch
+ * assert.ok(decoded.every((b) => b.header.compression === CompressionType.Gzip));
  * ```
  */
 export class RecordBatchEncoderStream extends TransformStream<RecordInput[], Uint8Array> {
   /**
+   * Creates the stream.
+   *
    * @param options `compression`: the codec for the records
    * @throws {RangeError} (from the stream) when a timestamp is not a safe integer
    * @throws {TypeError} (from the stream) when a header key is not a string
@@ -82,6 +89,8 @@ export interface RecordBatchDecoderStreamOptions {
  *
  * @example Encoding and decoding, one byte at a time
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { CorruptRecordError } from "../errors.ts";
  * import { RecordBatchDecoderStream, RecordBatchEncoderStream } from "./record_batch_stream.ts";
  * const value = new TextEncoder().encode("hi");
  * const [bytes] = await Array.fromAsync(
@@ -90,11 +99,16 @@ export interface RecordBatchDecoderStreamOptions {
  * );
  * const batches = ReadableStream.from(Array.from(bytes, (b) => new Uint8Array([b])))
  *   .pipeThrough(new RecordBatchDecoderStream());
- * for await (const records of batches) console.log(records.map((r) => [r.offset, r.timestamp])); // [ [ 0, 1000 ], [ 1, 1001 ] ]
+ * const [records] = await Array.fromAsync(batches);
+ * assert.deepEqual(records.map((r) => [r.offset, r.timestamp]), [[0, 1000], [1, 1001]]);
+ * const cut = ReadableStream.from([bytes.subarray(0, bytes.length - 1)]).pipeThrough(new RecordBatchDecoderStream());
+ * await assert.rejects(Array.fromAsync(cut), CorruptRecordError); // the stream ends inside a batch
  * ```
  */
 export class RecordBatchDecoderStream extends TransformStream<Uint8Array, Record[]> {
   /**
+   * Creates the stream.
+   *
    * @param options `maxBatchBytes`: the largest batch accepted
    * @throws {RangeError} when `maxBatchBytes` is not a positive integer
    * @throws {CorruptRecordError} (from the stream) when a batch has a bad batchLength, magic byte, CRC

@@ -17,11 +17,14 @@ import { fieldGetter, show, toTimestampMs } from "./_record_fields.ts";
  * @returns the field's value, or `undefined` when any step of the path is missing
  * @throws {TypeError} when the path is empty or has an empty name (`"a..b"`)
  *
- * @example
+ * @example Nested fields, array items and missing steps
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getField } from "./record_fields.ts";
- * console.log(getField({ user: { id: 7 } }, "user.id")); // 7
- * console.log(getField({ user: null }, "user.id")); // undefined
+ * assert.equal(getField({ user: { id: 7 } }, "user.id"), 7);
+ * assert.equal(getField({ items: ["a", "b"] }, "items.1"), "b");
+ * assert.equal(getField({ user: null }, "user.id"), undefined);
+ * assert.throws(() => getField({}, "a..b"), TypeError);
  * ```
  */
 export function getField(obj: unknown, path: string): unknown {
@@ -38,10 +41,18 @@ export function getField(obj: unknown, path: string): unknown {
  * @returns ms since the epoch, or `undefined` when `value` is `null` or `undefined`
  * @throws {InvalidRecordError} when `value` is present but is none of the above
  *
- * @example
+ * @example The forms of a timestamp
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidRecordError } from "../errors.ts";
  * import { parseTimestamp } from "./record_fields.ts";
- * console.log(parseTimestamp("2024-05-01T12:00:00Z"), parseTimestamp("1714564800000")); // 1714564800000 1714564800000
+ * assert.equal(parseTimestamp("2024-05-01T12:00:00Z"), 1714564800000);
+ * assert.equal(parseTimestamp("2024-05-01 14:00:00.250+02:00"), 1714564800250);
+ * assert.equal(parseTimestamp("2024-05-01"), Date.UTC(2024, 4, 1)); // a date alone is UTC
+ * assert.equal(parseTimestamp("1714564800000"), 1714564800000);
+ * assert.equal(parseTimestamp(new Date(5)), 5);
+ * assert.equal(parseTimestamp(null), undefined);
+ * assert.throws(() => parseTimestamp("yesterday"), InvalidRecordError);
  * ```
  */
 export function parseTimestamp(value: unknown): number | undefined {

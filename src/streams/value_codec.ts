@@ -14,21 +14,27 @@ import { InvalidRecordError } from "../errors.ts";
  *
  * @example A codec for numbers as decimal text
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { ValueCodec } from "./value_codec.ts";
  * const numberCodec: ValueCodec<number> = {
  *   encode: (n) => new TextEncoder().encode(String(n)),
  *   decode: (bytes) => Number(new TextDecoder().decode(bytes)),
  * };
- * console.log(numberCodec.decode(numberCodec.encode(42))); // 42
+ * assert.deepEqual(numberCodec.encode(42), new Uint8Array([0x34, 0x32]));
+ * assert.equal(numberCodec.decode(numberCodec.encode(42)), 42);
  * ```
  */
 export interface ValueCodec<T> {
   /**
+   * Converts a value to bytes.
+   *
    * @param value the value
    * @returns its bytes
    */
   encode(value: T): Uint8Array;
   /**
+   * Converts bytes back to the value they encode.
+   *
    * @param bytes the bytes
    * @returns the value they encode
    * @throws {InvalidRecordError} when the bytes do not encode a value of this codec
@@ -53,11 +59,16 @@ function decodeUtf8(bytes: Uint8Array, what: string): string {
  * @throws {InvalidRecordError} from `encode` when the value has no JSON form (`undefined`, a function,
  *   a BigInt, a cycle); from `decode` when the bytes are not UTF-8 or not JSON
  *
- * @example
+ * @example Round trip, and what has no JSON form
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidRecordError } from "../errors.ts";
  * import { jsonCodec } from "./value_codec.ts";
  * const bytes = jsonCodec.encode({ a: [1, 2] });
- * console.log(new TextDecoder().decode(bytes), jsonCodec.decode(bytes)); // {"a":[1,2]} { a: [ 1, 2 ] }
+ * assert.equal(new TextDecoder().decode(bytes), '{"a":[1,2]}');
+ * assert.deepEqual(jsonCodec.decode(bytes), { a: [1, 2] });
+ * assert.throws(() => jsonCodec.encode(10n), InvalidRecordError);
+ * assert.throws(() => jsonCodec.decode(new TextEncoder().encode("{a")), InvalidRecordError);
  * ```
  */
 export const jsonCodec: ValueCodec<unknown> = {
@@ -90,10 +101,14 @@ export const jsonCodec: ValueCodec<unknown> = {
  *
  * @throws {InvalidRecordError} from `decode` when the bytes are not valid UTF-8
  *
- * @example
+ * @example UTF-8 both ways, and bytes that are not UTF-8
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidRecordError } from "../errors.ts";
  * import { textCodec } from "./value_codec.ts";
- * console.log(textCodec.decode(textCodec.encode("héllo"))); // héllo
+ * assert.deepEqual(textCodec.encode("hé"), new Uint8Array([0x68, 0xc3, 0xa9]));
+ * assert.equal(textCodec.decode(textCodec.encode("héllo")), "héllo");
+ * assert.throws(() => textCodec.decode(new Uint8Array([0xff])), InvalidRecordError);
  * ```
  */
 export const textCodec: ValueCodec<string> = {
@@ -111,10 +126,13 @@ export const textCodec: ValueCodec<string> = {
 /**
  * Bytes as they are: both directions return their argument.
  *
- * @example
+ * @example The same bytes, not a copy
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bytesCodec } from "./value_codec.ts";
- * console.log(bytesCodec.decode(new Uint8Array([1, 2]))); // Uint8Array(2) [ 1, 2 ]
+ * const bytes = new Uint8Array([1, 2]);
+ * assert.equal(bytesCodec.decode(bytes), bytes);
+ * assert.equal(bytesCodec.encode(bytes), bytes);
  * ```
  */
 export const bytesCodec: ValueCodec<Uint8Array> = {

@@ -15,19 +15,24 @@ import type { ValueCodec } from "./value_codec.ts";
  *
  * @typeParam T the decoded value type
  *
- * @example
+ * @example Values as text; a tombstone stays null
  * ```ts
+ * import assert from "node:assert/strict";
  * import { textCodec } from "./value_codec.ts";
  * import { ValueDecoderStream } from "./value_decoder_stream.ts";
- * const consumed = ReadableStream.from([{
- *   topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, headers: [],
- *   value: new TextEncoder().encode("hi"),
- * }]);
- * for await (const r of consumed.pipeThrough(new ValueDecoderStream(textCodec))) console.log(r.value); // hi
+ * const record = { topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, headers: [] };
+ * const consumed = ReadableStream.from([
+ *   { ...record, value: new TextEncoder().encode("hi") },
+ *   { ...record, offset: 1, value: null },
+ * ]);
+ * const decoded = await Array.fromAsync(consumed.pipeThrough(new ValueDecoderStream(textCodec)));
+ * assert.deepEqual(decoded.map((r) => [r.offset, r.value]), [[0, "hi"], [1, null]]);
  * ```
  */
 export class ValueDecoderStream<T> extends TransformStream<ConsumedRecord, ConsumedRecord<T | null>> {
   /**
+   * Creates the stream.
+   *
    * @param codec decodes each value (only its `decode` is used)
    * @throws {InvalidRecordError} (from the stream) when the codec cannot decode a value; the message
    *   names the topic, partition and offset

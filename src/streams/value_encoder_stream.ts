@@ -4,11 +4,15 @@
  *
  * @example Encoding objects into keyed, timestamped producer records
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonCodec } from "./value_codec.ts";
  * import { ValueEncoderStream } from "./value_encoder_stream.ts";
  * const records = ReadableStream.from([{ user: { id: "ada" }, at: "2024-05-01T12:00:00Z" }])
  *   .pipeThrough(new ValueEncoderStream(jsonCodec, { key: "user.id", timestamp: "at" }));
- * for await (const r of records) console.log(r.key, r.timestamp); // ada 1714564800000
+ * const [record] = await Array.fromAsync(records);
+ * assert.equal(record.key, "ada");
+ * assert.equal(record.timestamp, 1714564800000);
+ * assert.deepEqual(jsonCodec.decode(record.value!), { user: { id: "ada" }, at: "2024-05-01T12:00:00Z" });
  * ```
  *
  * @module
@@ -58,16 +62,23 @@ export interface ValueEncoderStreamOptions<T> {
  *
  * @example Keys from a field, timestamps from a function
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonCodec } from "./value_codec.ts";
  * import { ValueEncoderStream } from "./value_encoder_stream.ts";
  * type Click = { user: string; ms: number };
  * const records = ReadableStream.from<Click>([{ user: "ada", ms: 1_700_000_000_000 }])
  *   .pipeThrough(new ValueEncoderStream<Click>(jsonCodec, { key: "user", timestamp: (c) => c.ms }));
- * console.log(await Array.fromAsync(records)); // [ { value: Uint8Array(...), key: "ada", timestamp: 1700000000000 } ]
+ * assert.deepEqual(await Array.fromAsync(records), [{
+ *   value: new TextEncoder().encode('{"user":"ada","ms":1700000000000}'),
+ *   key: "ada",
+ *   timestamp: 1_700_000_000_000,
+ * }]);
  * ```
  */
 export class ValueEncoderStream<T> extends TransformStream<T, ProducerRecord<Uint8Array>> {
   /**
+   * Creates the stream.
+   *
    * @param codec encodes each value (only its `encode` is used, so `jsonCodec` serves any `T`)
    * @param options where the key, timestamp, headers and partition come from
    * @throws {TypeError} when a field path is empty or has an empty name
