@@ -19,18 +19,27 @@
  * import assert from "node:assert/strict";
  * import { JsonLineRecordStream, LineStream, open } from "./mod.ts";
  *
- * const log = await open(Deno.makeTempDirSync());
- * const topic = log.hasTopic("edits") ? log.topic("edits") : await log.createTopic("edits", { partitions: 4 });
+ * const dir = Deno.makeTempDirSync();
+ * const log = await open(dir);
+ * const topic = await log.createTopic("edits", { partitions: 4 });
  * const file = await Deno.open(new URL("./data/wikiticker/wikiticker-2015-09-12-sampled.json.gz", import.meta.url));
  * await file.readable
  *   .pipeThrough(new DecompressionStream("gzip"))
  *   .pipeThrough(new LineStream())
  *   .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }))
  *   .pipeTo(topic.writable());
+ *
  * let n = 0;
- * for await (const _ of topic.readable({ from: "earliest" })) n++;
- * assert.equal(n, 39244);
+ * const partitionOf = new Map<string, number>();
+ * for await (const record of topic.readable({ from: "earliest" })) {
+ *   n++;
+ *   const channel = new TextDecoder().decode(record.key!);
+ *   assert.equal(partitionOf.get(channel) ?? record.partition, record.partition); // a key keeps its partition
+ *   partitionOf.set(channel, record.partition);
+ * }
+ * assert.equal(n, 39244); // every line of the file
  * await log.close();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
  * @module

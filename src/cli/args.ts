@@ -12,6 +12,8 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
  */
 export class UsageError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message sentence case, no trailing period
    * @param options the standard `ErrorOptions`
    */
@@ -42,11 +44,18 @@ export const COMMON_OPTIONS: OptionSpecs = {
  * @returns the option values and the positional arguments
  * @throws {UsageError} for an unknown option, a missing value, or a wrong number of positionals
  *
- * @example
+ * @example Options, positionals and mistakes
  * ```ts
- * import { parseCommandArgs } from "./args.ts";
- * const { values } = parseCommandArgs(["--dir", "d"], { dir: { type: "string" } });
- * console.log(values.dir); // d
+ * import assert from "node:assert/strict";
+ * import { parseCommandArgs, UsageError } from "./args.ts";
+ * const { values, positionals } = parseCommandArgs(["--dir", "d", "a.log"], { dir: { type: "string" } }, {
+ *   min: 1,
+ *   max: 1,
+ * });
+ * assert.equal(values.dir, "d");
+ * assert.deepEqual(positionals, ["a.log"]);
+ * assert.throws(() => parseCommandArgs(["--nope"], {}), UsageError);
+ * assert.throws(() => parseCommandArgs(["x"], {}), UsageError); // no positional allowed
  * ```
  */
 export function parseCommandArgs(
@@ -124,10 +133,14 @@ export function optionalString(values: OptionValues, name: string): string | und
  * @returns the number, or `undefined` when the option is absent
  * @throws {UsageError} when the value is not a whole number in `[min, max]`
  *
- * @example
+ * @example A number in range, an absent option, and one out of range
  * ```ts
- * import { integerOption } from "./args.ts";
- * console.log(integerOption({ partitions: "4" }, "partitions", 1)); // 4
+ * import assert from "node:assert/strict";
+ * import { integerOption, UsageError } from "./args.ts";
+ * assert.equal(integerOption({ partitions: "4" }, "partitions", 1), 4);
+ * assert.equal(integerOption({}, "partitions", 1), undefined);
+ * assert.throws(() => integerOption({ partitions: "0" }, "partitions", 1), UsageError);
+ * assert.throws(() => integerOption({ partitions: "4.5" }, "partitions", 1), UsageError);
  * ```
  */
 export function integerOption(

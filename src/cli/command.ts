@@ -40,8 +40,8 @@ export async function openExisting(dir: string): Promise<LogDirectory> {
   let stat;
   try {
     stat = fs.statSync(dir);
-  } catch {
-    throw new Error(`Cannot open log directory ${dir}: it does not exist`);
+  } catch (err) {
+    throw new Error(`Cannot open log directory ${dir}: it does not exist`, { cause: err });
   }
   if (!stat.isDirectory()) throw new Error(`Cannot open log directory ${dir}: it is not a directory`);
   return await open(dir);
@@ -53,10 +53,11 @@ export async function openExisting(dir: string): Promise<LogDirectory> {
  * @param rows the rows, a header first if wanted
  * @returns the lines
  *
- * @example
+ * @example Two columns
  * ```ts
+ * import assert from "node:assert/strict";
  * import { columns } from "./command.ts";
- * console.log(columns([["A", "BB"], ["ccc", "d"]])); // [ "A    BB", "ccc  d" ]
+ * assert.deepEqual(columns([["A", "BB"], ["ccc", "d"]]), ["A    BB", "ccc  d"]);
  * ```
  */
 export function columns(rows: string[][]): string[] {

@@ -4,12 +4,45 @@
  * (`bun src/cli/main.ts …`), and as `reel` through package.json `bin`.
  *
  * Exit status: 0 on success, 1 on an error (a one-line `reel: <message>` on stderr; the stack too
- * with `--verbose`), 2 on a usage error, 130 when a produce is interrupted.
+ * with `--verbose`), 2 on a usage error, 130 when a produce is interrupted. A round trip from the
+ * shell:
  *
- * @example Round trip
  * ```sh
  * deno run -A src/cli/main.ts produce --dir /tmp/d --topic access --partitions 4 --key-regex '^(\S+)' < access.log
  * bun src/cli/main.ts consume --dir /tmp/d --topic access | head
+ * ```
+ *
+ * @example Round trip: produce stdin into a topic, then consume it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileURLToPath } from "node:url";
+ * const dir = Deno.makeTempDirSync();
+ * async function reel(args: string[], input = "") {
+ *   const child = new Deno.Command(Deno.execPath(), {
+ *     args: ["run", "-A", fileURLToPath(new URL("./main.ts", import.meta.url)), ...args],
+ *     stdin: "piped",
+ *     stdout: "piped",
+ *     stderr: "null",
+ *   }).spawn();
+ *   const writer = child.stdin.getWriter();
+ *   await writer.write(new TextEncoder().encode(input));
+ *   await writer.close();
+ *   const { code, stdout } = await child.output();
+ *   return { code, lines: new TextDecoder().decode(stdout).split("\n").filter(Boolean) };
+ * }
+ * const accessLog = ["1.2.3.4 GET /", "5.6.7.8 GET /a", "1.2.3.4 GET /b"];
+ * const produce = ["produce", "--dir", dir, "--topic", "access", "--partitions", "4", "--key-regex", "^(\\S+)"];
+ * assert.equal((await reel(produce, accessLog.join("\n") + "\n")).code, 0);
+ * const consumed = await reel(["consume", "--dir", dir, "--topic", "access", "--format", "full"]);
+ * assert.equal(consumed.code, 0);
+ * const records = consumed.lines.map((line) => JSON.parse(line));
+ * assert.deepEqual(records.map((r) => r.value).sort(), [...accessLog].sort());
+ * // One key, one partition: both of 1.2.3.4's lines, in the order they were produced.
+ * const ofKey = records.filter((r) => r.key === "1.2.3.4");
+ * assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1);
+ * assert.deepEqual(ofKey.map((r) => r.value), ["1.2.3.4 GET /", "1.2.3.4 GET /b"]);
+ * assert.equal((await reel(["consume", "--dir", dir, "--bogus"])).code, 2); // a usage error
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
  * @module

@@ -10,13 +10,16 @@ import { stderrIsTerminal } from "./stdio.ts";
 /**
  * Redraws one status line on stderr while work goes on.
  *
- * @example
- * ```ts ignore
- * import { ProgressLine } from "./progress.ts";
+ * @example A status line, only on a terminal
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NoProgress, ProgressLine } from "./progress.ts";
+ * import { stderrIsTerminal } from "./stdio.ts";
  * let records = 0;
  * const progress = ProgressLine.start(() => `${records} records`);
- * // … work that counts records …
- * progress.stop();
+ * assert.ok(progress instanceof (stderrIsTerminal() ? ProgressLine : NoProgress));
+ * for (let i = 0; i < 1000; i++) records++;
+ * progress.stop(); // stops the timer: nothing keeps the process alive
  * ```
  */
 export class ProgressLine {
@@ -68,10 +71,14 @@ export class NoProgress {
  * @param bytes the count
  * @returns the text, in powers of 1000
  *
- * @example
+ * @example Bytes to kB, MB and GB
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./progress.ts";
- * console.log(formatBytes(2_370_789)); // 2.4 MB
+ * assert.equal(formatBytes(812), "812 B");
+ * assert.equal(formatBytes(2_370_789), "2.4 MB");
+ * assert.equal(formatBytes(1_000), "1.0 kB");
+ * assert.equal(formatBytes(5e12), "5.0 TB");
  * ```
  */
 export function formatBytes(bytes: number): string {

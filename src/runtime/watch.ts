@@ -27,11 +27,29 @@ export interface WatchOptions {
  * @param onChange called with the changed entry's name when known
  * @param options the fallback timers
  * @returns a function that stops watching
- * @example
+ *
+ * @example Hear about a file written by someone else
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { rmSync, writeFileSync } from "node:fs";
+ * import { join } from "node:path";
  * import { watchDirectory } from "./watch.ts";
- * const stop = watchDirectory(Deno.makeTempDirSync(), (name) => console.log("changed", name));
+ * const dir = Deno.makeTempDirSync();
+ * const names: (string | undefined)[] = [];
+ * const changed = Promise.withResolvers<void>();
+ * const stop = watchDirectory(dir, (name) => {
+ *   names.push(name);
+ *   changed.resolve();
+ * }, { fallbackMs: 50 });
+ * assert.equal(names.length, 0); // never called synchronously
+ * writeFileSync(join(dir, "a.txt"), "x");
+ * await changed.promise;
  * stop();
+ * const calls = names.length;
+ * await new Promise((resolve) => setTimeout(resolve, 120));
+ * assert.equal(names.length, calls); // no call after stop()
+ * assert.ok(names.every((name) => name === undefined || name === "a.txt")); // undefined: the timer
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export function watchDirectory(
@@ -50,7 +68,7 @@ export function watchDirectory(
       // The directory went away, or the platform gave up: keep the timer only.
       try {
         w.close();
-      } catch { /* closed */ }
+      } catch { /* already closed by the error: nothing left to release */ }
       if (watcher === w) {
         watcher = undefined;
         restartTimer(options.pollMs ?? 250, true);
@@ -59,7 +77,7 @@ export function watchDirectory(
     watcher = w;
     if (options.keepAlive === false) (w as unknown as { unref?: () => void }).unref?.();
   } catch {
-    watcher = undefined;
+    watcher = undefined; // this file system cannot be watched: the poll timer below does it all
   }
   let timer: ReturnType<typeof setInterval> | undefined;
   const restartTimer = (ms: number, keepAlive: boolean) => {
@@ -77,7 +95,7 @@ export function watchDirectory(
     if (timer !== undefined) clearInterval(timer);
     try {
       watcher?.close();
-    } catch { /* closed */ }
+    } catch { /* already closed after an error: nothing left to release */ }
     watcher = undefined;
   };
 }

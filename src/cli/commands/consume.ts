@@ -86,10 +86,17 @@ Examples:
  * @returns the start position
  * @throws {UsageError} for anything else, or a negative offset
  *
- * @example
+ * @example Each form of --from
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { UsageError } from "../args.ts";
  * import { parseFrom } from "./consume.ts";
- * console.log(parseFrom("42"), parseFrom("1970-01-01T00:00:01Z")); // 42 { timestamp: 1000 }
+ * assert.equal(parseFrom(undefined), "earliest");
+ * assert.equal(parseFrom("latest"), "latest");
+ * assert.equal(parseFrom("42"), 42);
+ * assert.deepEqual(parseFrom("1970-01-01T00:00:01Z"), { timestamp: 1000 });
+ * assert.throws(() => parseFrom("yesterday"), UsageError);
+ * assert.throws(() => parseFrom("-1"), UsageError);
  * ```
  */
 export function parseFrom(text: string | undefined): StartPosition {

@@ -73,10 +73,15 @@ Example:
  * @param text an ISO-8601 time or ms since the epoch
  * @returns ms since the epoch
  * @throws {UsageError} for anything else
- * @example
+ *
+ * @example A time or ms since the epoch
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { UsageError } from "../args.ts";
  * import { parseTime } from "./offsets.ts";
- * console.log(parseTime("1970-01-01T00:00:01Z"), parseTime("1000")); // 1000 1000
+ * assert.equal(parseTime("1970-01-01T00:00:01Z"), 1000);
+ * assert.equal(parseTime("1000"), 1000);
+ * assert.throws(() => parseTime("soon"), UsageError);
  * ```
  */
 export function parseTime(text: string): number {
