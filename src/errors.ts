@@ -23,9 +23,9 @@
 
 /**
  * The Kafka error names reel uses, mapped to Kafka's numeric error codes (Errors.java).
- * `UNKNOWN_SERVER_ERROR`, `INVALID_PARTITIONS`, `INVALID_CONFIG` and `INVALID_REQUEST` are there
- * for the broker's answers on the wire (an unexpected failure; CreateTopics and CreatePartitions;
- * a request that cannot be parsed), where no error class of reel's carries them.
+ * `UNKNOWN_SERVER_ERROR`, `INVALID_PARTITIONS` and `INVALID_CONFIG` are there for the broker's
+ * answers on the wire (an unexpected failure; CreateTopics and CreatePartitions), where no error
+ * class of reel's carries them.
  *
  * @example Kafka's numbers
  * ```ts
@@ -290,7 +290,7 @@ export class InvalidTopicError extends ReelError {
  * directory name once encoded (code `INVALID_GROUP_ID`, 24). Any other string is a legal group id,
  * as in Kafka.
  *
- * @example
+ * @example An empty group id
  * ```ts
  * import assert from "node:assert/strict";
  * import { InvalidGroupIdError } from "./errors.ts";
@@ -301,6 +301,8 @@ export class InvalidTopicError extends ReelError {
  */
 export class InvalidGroupIdError extends ReelError {
   /**
+   * Creates the error.
+   *
    * @param groupId the rejected group id
    * @param reason why it is rejected
    */
@@ -316,7 +318,7 @@ export class InvalidGroupIdError extends ReelError {
  * go through one validator (`src/runtime/log_paths.ts`), which throws this rather than touch
  * anything outside the log directory.
  *
- * @example
+ * @example A name that would leave the log directory
  * ```ts
  * import assert from "node:assert/strict";
  * import { InvalidPathError } from "./errors.ts";
@@ -327,6 +329,8 @@ export class InvalidGroupIdError extends ReelError {
  */
 export class InvalidPathError extends ReelError {
   /**
+   * Creates the error.
+   *
    * @param pathName the rejected name
    * @param reason why it is rejected
    */

@@ -153,7 +153,7 @@ export function tryAdvisoryLock(path: string): AdvisoryLock | false | undefined 
  * @param path the file
  * @returns `true` when held, `false` when free, `undefined` when this runtime cannot tell (or the
  *   file is gone)
- * @example
+ * @example Held while someone has it, free after
  * ```ts
  * import assert from "node:assert/strict";
  * import { isAdvisoryLockHeld, tryAdvisoryLock } from "./advisory_lock.ts";

@@ -86,7 +86,7 @@ export function validateTopicName(name: unknown): asserts name is string {
  * @param partition the partition number
  * @param partitions how many partitions the topic has; {@linkcode MAX_PARTITIONS} when unknown
  * @throws {UnknownTopicOrPartitionError} when the partition is not a whole number in range
- * @example
+ * @example Partitions 0 to count − 1 exist
  * ```ts
  * import assert from "node:assert/strict";
  * import { UnknownTopicOrPartitionError } from "../errors.ts";
@@ -118,7 +118,7 @@ export function validatePartition(
  * @param name a directory name
  * @returns the topic and partition, or `undefined` when the name is not a valid topic name, a dash
  *   and a partition number below {@linkcode MAX_PARTITIONS}
- * @example
+ * @example A directory name split at its last dash
  * ```ts
  * import assert from "node:assert/strict";
  * import { parsePartitionDirName } from "./log_paths.ts";
@@ -162,7 +162,7 @@ function isWellFormed(value: unknown): value is string {
  * @returns the directory name (never `.`, `..`, or holding `/`)
  * @throws {InvalidGroupIdError} for an empty or non-string id, one with a lone surrogate, or one
  *   whose encoding is longer than 240 characters
- * @example
+ * @example Group ids that cannot escape the groups directory
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeGroupId, encodeGroupId } from "./log_paths.ts";
@@ -190,7 +190,7 @@ export function encodeGroupId(groupId: unknown): string {
  *
  * @param name a directory name
  * @returns the group id, or `undefined` when the name is not an encoding of one
- * @example
+ * @example Decode a name, and refuse one that was never encoded
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeGroupId } from "./log_paths.ts";
@@ -216,7 +216,7 @@ export function decodeGroupId(name: string): string | undefined {
  * @returns the encoded id
  * @throws {InvalidPathError} for an empty or non-string id, one with a lone surrogate, or one whose
  *   encoding is longer than 200 characters
- * @example
+ * @example Member ids as file names
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeMemberId, encodeMemberId } from "./log_paths.ts";
@@ -244,7 +244,7 @@ export function encodeMemberId(memberId: unknown): string {
  *
  * @param name the encoded id
  * @returns the member id, or `undefined` when the name is not an encoding of one
- * @example
+ * @example Decode a member file name, and refuse a malformed one
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeMemberId } from "./log_paths.ts";
@@ -270,7 +270,7 @@ export function decodeMemberId(name: string): string | undefined {
  * @param components the names below it, one directory level each
  * @returns `dir/c1/c2/…`
  * @throws {InvalidPathError} when a component could name something outside `dir` or is no name
- * @example
+ * @example Names under the log directory, never outside it
  * ```ts
  * import assert from "node:assert/strict";
  * import { InvalidPathError } from "../errors.ts";
@@ -304,7 +304,7 @@ export function joinLogPath(dir: string, ...components: string[]): string {
  * @returns the path
  * @throws {InvalidTopicError} for an illegal topic name
  * @throws {UnknownTopicOrPartitionError} for a partition that is not a whole number below {@linkcode MAX_PARTITIONS}
- * @example
+ * @example A partition's directory
  * ```ts
  * import assert from "node:assert/strict";
  * import { partitionDirPath } from "./log_paths.ts";
@@ -324,7 +324,7 @@ export function partitionDirPath(dir: string, topic: string, partition: number):
  * @param topic the topic name
  * @returns the path
  * @throws {InvalidTopicError} for an illegal topic name
- * @example
+ * @example A topic's config file
  * ```ts
  * import assert from "node:assert/strict";
  * import { topicConfigPath } from "./log_paths.ts";
@@ -343,7 +343,7 @@ export function topicConfigPath(dir: string, topic: string): string {
  * @param groupId the group id (any well-formed string)
  * @returns the path
  * @throws {InvalidGroupIdError} for an id that {@linkcode encodeGroupId} refuses
- * @example
+ * @example A hostile group id stays inside .groups/
  * ```ts
  * import assert from "node:assert/strict";
  * import { groupDirPath } from "./log_paths.ts";
@@ -361,7 +361,7 @@ export function groupDirPath(dir: string, groupId: string): string {
  * @param memberId the member id
  * @returns the path
  * @throws {InvalidPathError} for a member id that {@linkcode encodeMemberId} refuses
- * @example
+ * @example A member's file
  * ```ts
  * import assert from "node:assert/strict";
  * import { memberFilePath } from "./log_paths.ts";
@@ -381,7 +381,7 @@ export function memberFilePath(groupDir: string, memberId: string): string {
  * @returns the path
  * @throws {InvalidTopicError} for an illegal topic name
  * @throws {UnknownTopicOrPartitionError} for a partition that is not a whole number below {@linkcode MAX_PARTITIONS}
- * @example
+ * @example A committed offset's file, and a hostile topic name
  * ```ts
  * import assert from "node:assert/strict";
  * import { InvalidTopicError } from "../errors.ts";
