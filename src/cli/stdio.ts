@@ -37,7 +37,7 @@ export class BrokenPipeError extends Error {
  *   import { stdinStream } from ${JSON.stringify(new URL("./stdio.ts", import.meta.url).href)};
  *   let bytes = 0;
  *   for await (const chunk of stdinStream()) bytes += chunk.byteLength;
- *   console.log(bytes);
+ *   console.log(String(bytes)); // a string: never coloured
  * `;
  * const child = new Deno.Command(Deno.execPath(), { args: ["eval", program], stdin: "piped", stdout: "piped" })
  *   .spawn();
