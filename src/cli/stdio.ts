@@ -37,7 +37,8 @@ export class BrokenPipeError extends Error {
  *   import { stdinStream } from ${JSON.stringify(new URL("./stdio.ts", import.meta.url).href)};
  *   let bytes = 0;
  *   for await (const chunk of stdinStream()) bytes += chunk.byteLength;
- *   console.log(String(bytes)); // a string: never coloured
+ *   // A string, which is never coloured (a number would be, under FORCE_COLOR).
+ *   console.log(String(bytes));
  * `;
  * const child = new Deno.Command(Deno.execPath(), { args: ["eval", program], stdin: "piped", stdout: "piped" })
  *   .spawn();
