@@ -123,7 +123,7 @@ function copyHeader(header: RecordHeader): RecordHeader {
  * @throws {TypeError} when a key, value or header has the wrong type
  * @throws {RangeError} when the timestamp is not a whole number of ms or is an invalid `Date`
  *
- * @example
+ * @example Strings to bytes, a Date to ms, and a timestamp that is not whole ms
  * ```ts
  * import assert from "node:assert/strict";
  * import { toRecordInput } from "./producer_record.ts";
