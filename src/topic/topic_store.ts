@@ -60,7 +60,7 @@ const PREPARED = /^\.create-[0-9a-f-]{36}-\d+$/;
  * @param dir the log directory
  * @param name the topic name
  * @returns the stored topic, or `undefined` when the file is missing or not a valid config
- * @example
+ * @example Read a topic's config file back
  * ```ts
  * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
@@ -90,7 +90,7 @@ export function readStoredTopic(dir: string, name: string): StoredTopic | undefi
  * @param name the topic name
  * @param partition the partition number
  * @returns the topic ID in its `partition.metadata`
- * @example
+ * @example Read the topic ID a partition directory records
  * ```ts
  * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
@@ -223,7 +223,7 @@ function removeStray(dir: string, name: string, partition: number, topicId: stri
  * @param partition the partition number
  * @param topicId the topic ID its config had
  * @throws {UnknownTopicOrPartitionError} when the topic was deleted
- * @example
+ * @example Wait for a partition directory of a live topic
  * ```ts
  * import assert from "node:assert/strict";
  * import { UnknownTopicOrPartitionError } from "../errors.ts";
@@ -277,7 +277,7 @@ function entryExists(path: string): boolean {
  * @param dir the log directory
  * @param entry one name in it
  * @returns whether the name was a prepared directory (removed or still fresh)
- * @example
+ * @example Remove what dead creators left behind
  * ```ts
  * import assert from "node:assert/strict";
  * import { removeStalePrepared } from "./topic_store.ts";
@@ -307,7 +307,7 @@ export function removeStalePrepared(dir: string, entry: string): boolean {
  * @param partitions how many partitions it has
  * @returns the renamed directories
  * @throws {StorageError} when a directory cannot be renamed or the config removed
- * @example
+ * @example Delete a topic's files
  * ```ts
  * import assert from "node:assert/strict";
  * import * as fs from "node:fs";
