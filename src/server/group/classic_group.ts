@@ -65,15 +65,7 @@ export interface JoinRequest {
 }
 
 /** One member of a group. */
-export interface ClassicMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: { name: string; metadata: Uint8Array }[];
+export interface ClassicMember extends Omit<JoinRequest, "requireKnownMemberId"> {
   assignment: Uint8Array;
   /** The pending JoinGroup's answer, while it waits. */
   awaitingJoin?: (result: JoinResult) => void;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type CompressionType, type ConsumedRecord, open, type ProducerRecord } from "../../../mod.ts";
+import { type CompressionType, open, type ProducerRecord } from "../../../mod.ts";
 import { prng, RUNTIME } from "../../durability/_helpers.ts";
 import {
   javaConsume,
@@ -21,6 +21,7 @@ import {
   runKafkaTool,
   startKafka,
   toHex,
+  toJavaRecord,
   TOOLS,
 } from "./harness.ts";
 
@@ -49,17 +50,6 @@ let reelDir = "";
 let state: Promise<Served[]> | undefined;
 /** What the broker logged while it loaded reel's partitions. */
 let startLog = "";
-
-function asJava(r: ConsumedRecord): Required<JavaRecord> {
-  return {
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: toHex(r.key),
-    value: toHex(r.value),
-    headers: r.headers.map((h) => [h.key, toHex(h.value)]),
-  };
-}
 
 function records(random: () => number, count: number, partitions: number): ProducerRecord[] {
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => (random() * 256) | 0);
@@ -101,7 +91,7 @@ async function writeWithReel(
     const out: Required<JavaRecord>[] = [];
     for (let p = 0; p < partitions; p++) {
       assert.ok(t.partition(p).segments.length >= 2, `${topic}-${p} has several segments`);
-      for await (const r of t.readable({ partitions: p, from: "earliest" })) out.push(asJava(r));
+      for await (const r of t.readable({ partitions: p, from: "earliest" })) out.push(toJavaRecord(r));
     }
     return {
       topic,
@@ -325,7 +315,9 @@ describe(`a Kafka broker serves the partitions reel wrote (${RUNTIME})`, { skip:
           assert.equal(topic.partitions, s.partitions);
           const read: Required<JavaRecord>[] = [];
           for (let p = 0; p < s.partitions; p++) {
-            for await (const r of topic.readable({ partitions: p, from: "earliest" })) read.push(asJava(r));
+            for await (const r of topic.readable({ partitions: p, from: "earliest" })) {
+              read.push(toJavaRecord(r));
+            }
           }
           assert.deepEqual(
             read.map(({ timestamp: _, ...r }) => r),

@@ -694,6 +694,27 @@ export function toHex(b: Uint8Array | string | null | undefined): string | null 
   return typeof b === "string" ? hexOf(new TextEncoder().encode(b)) : hexOf(b);
 }
 
+/** A record reel delivered, in the shape the Java consumer's records are compared in. */
+export function toJavaRecord(
+  r: {
+    partition: number;
+    offset: number;
+    timestamp: number;
+    key: Uint8Array | null;
+    value: Uint8Array | null;
+    headers: { key: string; value: Uint8Array | null }[];
+  },
+): Required<JavaRecord> {
+  return {
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: toHex(r.key),
+    value: toHex(r.value),
+    headers: r.headers.map((h) => [h.key, toHex(h.value)]),
+  };
+}
+
 function field(v: string | null): string {
   return v === null ? "-" : v === "" ? "=" : v;
 }

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ConsumedRecord, Consumer, type LogDirectory, open } from "../../../mod.ts";
+import { Consumer, type LogDirectory, open } from "../../../mod.ts";
 import { verifyLogDirectory } from "../../../src/cli/commands/verify.ts";
 import { prng, ROOT, RUNTIME } from "../../durability/_helpers.ts";
 import { dumpLogSegments, parseDump } from "./dump_log_segments.ts";
@@ -25,6 +25,7 @@ import {
   type ProduceStep,
   startKafka,
   toHex,
+  toJavaRecord,
 } from "./harness.ts";
 
 const SKIP = kafkaUnavailable();
@@ -107,17 +108,6 @@ after(async () => {
   await kafka?.destroy();
 });
 
-function asJava(r: ConsumedRecord): Required<JavaRecord> {
-  return {
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: toHex(r.key),
-    value: toHex(r.value),
-    headers: r.headers.map((h) => [h.key, toHex(h.value)]),
-  };
-}
-
 /** Every record of a topic through `topic.readable()`, partitions in order. */
 async function readAll(
   log: LogDirectory,
@@ -128,7 +118,7 @@ async function readAll(
   const out: Required<JavaRecord>[] = [];
   for (let p = 0; p < topic.partitions; p++) {
     for await (const r of topic.readable({ partitions: p, from: "earliest", isolationLevel })) {
-      out.push(asJava(r));
+      out.push(toJavaRecord(r));
     }
   }
   return out;
@@ -254,7 +244,7 @@ describe(`reel reads the log directory of a Kafka broker (${RUNTIME})`, { skip: 
             consumer.assign([{ topic: TXN_TOPIC, partition: 0 }, { topic: TXN_TOPIC, partition: 1 }]);
             const got: Required<JavaRecord>[] = [];
             for (let polls = 0; got.length < expected.length && polls < 10_000; polls++) {
-              for (const r of await consumer.poll({ timeoutMs: 0 })) got.push(asJava(r));
+              for (const r of await consumer.poll({ timeoutMs: 0 })) got.push(toJavaRecord(r));
             }
             // Each partition in order (poll interleaves partitions).
             got.sort((x, y) => x.partition - y.partition || x.offset - y.offset);
