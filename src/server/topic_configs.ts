@@ -33,7 +33,7 @@ const FIXED: Readonly<Record<string, readonly string[]>> = {
  *
  * @param configs name and value pairs, as CreateTopics carries them
  * @returns the config, or the first problem as text (answered with INVALID_CONFIG)
- * @example
+ * @example Kafka's topic configs to reel's; an unsupported one is refused
  * ```ts
  * import assert from "node:assert/strict";
  * import { logConfigFromKafka } from "./topic_configs.ts";
@@ -74,7 +74,7 @@ export function logConfigFromKafka(
  *
  * @param config the topic's config
  * @returns name and value pairs, sorted by name
- * @example
+ * @example reel's config as Kafka's topic configs
  * ```ts
  * import assert from "node:assert/strict";
  * import { DEFAULT_LOG_CONFIG } from "../log/log_config.ts";

@@ -23,7 +23,7 @@ import type { Command } from "../command.ts";
  * @param what the option, for the message
  * @returns the host and port
  * @throws {UsageError} when it is not `host:port`
- * @example
+ * @example Parse --listen values, IPv6 in brackets
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseHostPort } from "./serve.ts";

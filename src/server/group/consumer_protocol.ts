@@ -18,7 +18,7 @@ import { ByteWriter } from "../protocol/byte_writer.ts";
  *
  * @param topics the topics subscribed to
  * @returns the bytes
- * @example
+ * @example The subscription of a consumer to topic "a", version 0
  * ```ts
  * import assert from "node:assert/strict";
  * import { encodeSubscription } from "./consumer_protocol.ts";
@@ -39,7 +39,7 @@ export function encodeSubscription(topics: readonly string[]): Uint8Array {
  *
  * @param partitions the partitions assigned, as topic and partition pairs
  * @returns the bytes
- * @example
+ * @example An assignment of partition 2 of topic "a", version 0
  * ```ts
  * import assert from "node:assert/strict";
  * import { encodeAssignment } from "./consumer_protocol.ts";

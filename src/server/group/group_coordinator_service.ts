@@ -48,7 +48,7 @@ export interface GroupCoordinatorOptions {
 /**
  * The groups a broker coordinates, and their offsets.
  *
- * @example
+ * @example Commit an offset for a group and fetch it back
  * ```ts
  * import assert from "node:assert/strict";
  * import { open } from "../../../mod.ts";

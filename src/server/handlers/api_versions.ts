@@ -22,7 +22,7 @@ export const API_VERSIONS_MAX = 4;
  *
  * @param handlers every other API the broker serves
  * @returns the handler
- * @example
+ * @example ApiVersions lists itself and the handlers given
  * ```ts
  * import assert from "node:assert/strict";
  * import { apiVersionsHandler } from "./api_versions.ts";
@@ -52,7 +52,7 @@ export function apiVersionsHandler(handlers: () => readonly ApiHandler[]): ApiHa
  * `ApiVersionsRequest.getErrorResponse`), so the client retries with a version both know.
  *
  * @returns the v0 response fields
- * @example
+ * @example The answer to an ApiVersions version the broker does not know
  * ```ts
  * import assert from "node:assert/strict";
  * import { unsupportedApiVersionsResponse } from "./api_versions.ts";

@@ -36,11 +36,22 @@ interface CreateTopicsRequest {
 /**
  * The CreateTopics handler, versions 0–7.
  *
- * @example
+ * @example Create a topic of 3 partitions with a config
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { createTopicsHandler } from "./create_topics.ts";
- * assert.equal(createTopicsHandler.apiKey, 19);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 19, 7);
+ * const response = await createTopicsHandler.handle({
+ *   topics: [{ name: "orders", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [{ name: "retention.ms", value: "60000" }] }],
+ *   timeoutMs: 1000, validateOnly: false,
+ * }, context) as { topics: { name: string; errorCode: number }[] };
+ * assert.deepEqual(response.topics.map((t) => [t.name, t.errorCode]), [["orders", 0]]);
+ * assert.equal(log.topic("orders").partitions, 3);
+ * assert.equal(log.topic("orders").config.retentionMs, 60000);
+ * await log.close();
  * ```
  */
 export const createTopicsHandler: ApiHandler = {

@@ -22,11 +22,21 @@ interface DeleteTopicsRequest {
 /**
  * The DeleteTopics handler, versions 0–6.
  *
- * @example
+ * @example Delete a topic by name (v5)
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { deleteTopicsHandler } from "./delete_topics.ts";
- * assert.equal(deleteTopicsHandler.apiKey, 20);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("old");
+ * const context = localRequestContext(log, 20, 5);
+ * const response = await deleteTopicsHandler.handle({ topicNames: ["old", "never"], timeoutMs: 1000 }, context) as {
+ *   responses: { name: string; errorCode: number }[];
+ * };
+ * assert.deepEqual(response.responses.map((r) => [r.name, r.errorCode]), [["old", 0], ["never", 3]]);
+ * assert.equal(log.hasTopic("old"), false);
+ * await log.close();
  * ```
  */
 export const deleteTopicsHandler: ApiHandler = {

@@ -15,11 +15,22 @@ import { type ApiHandler, ErrorCode } from "../broker_context.ts";
 /**
  * The DescribeCluster handler, versions 0–1.
  *
- * @example
+ * @example The one broker, with the cluster ID
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { describeClusterHandler } from "./describe_cluster.ts";
- * assert.equal(describeClusterHandler.apiKey, 60);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 60, 1, { config: { nodeId: 3, clusterId: "reel-cluster" } });
+ * const response = await describeClusterHandler.handle({ includeClusterAuthorizedOperations: false }, context) as {
+ *   errorCode: number; clusterId: string; controllerId: number; brokers: { brokerId: number }[];
+ * };
+ * assert.equal(response.errorCode, 0);
+ * assert.equal(response.clusterId, "reel-cluster");
+ * assert.equal(response.controllerId, 3);
+ * assert.deepEqual(response.brokers.map((b) => b.brokerId), [3]);
+ * await log.close();
  * ```
  */
 export const describeClusterHandler: ApiHandler = {

@@ -44,11 +44,22 @@ function brokerConfigs(broker: BrokerContext): { name: string; value: string }[]
 /**
  * The DescribeConfigs handler, versions 0–4.
  *
- * @example
+ * @example A topic's retention.ms as Kafka names it
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { describeConfigsHandler } from "./describe_configs.ts";
- * assert.equal(describeConfigsHandler.apiKey, 32);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t", { config: { retentionMs: 3_600_000 } });
+ * const context = localRequestContext(log, 32, 4);
+ * const response = await describeConfigsHandler.handle({
+ *   resources: [{ resourceType: 2, resourceName: "t", configurationKeys: ["retention.ms"] }],
+ *   includeSynonyms: false, includeDocumentation: false,
+ * }, context) as { results: { errorCode: number; configs: { name: string; value: string }[] }[] };
+ * assert.equal(response.results[0].errorCode, 0);
+ * assert.deepEqual(response.results[0].configs.map((c) => [c.name, c.value]), [["retention.ms", "3600000"]]);
+ * await log.close();
  * ```
  */
 export const describeConfigsHandler: ApiHandler = {

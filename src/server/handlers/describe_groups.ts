@@ -76,11 +76,22 @@ export function groupSummary(broker: BrokerContext, groupId: string): {
 /**
  * The DescribeGroups handler, versions 0–5.
  *
- * @example
+ * @example A group with only committed offsets is Empty
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { describeGroupsHandler } from "./describe_groups.ts";
- * assert.equal(describeGroupsHandler.apiKey, 15);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t");
+ * const context = localRequestContext(log, 15, 5);
+ * await context.broker.groups.commitOffset("g", "t", 0, 3, "");
+ * const response = await describeGroupsHandler.handle({ groups: ["g"], includeAuthorizedOperations: false }, context) as {
+ *   groups: { groupId: string; errorCode: number; groupState: string; members: unknown[] }[];
+ * };
+ * assert.deepEqual(response.groups.map((g) => [g.groupId, g.errorCode, g.groupState, g.members.length]), [["g", 0, "Empty", 0]]);
+ * await context.broker.groups.close();
+ * await log.close();
  * ```
  */
 export const describeGroupsHandler: ApiHandler = {

@@ -140,11 +140,27 @@ function readAll(broker: BrokerContext, req: FetchRequest, byId: boolean) {
  * topic created before reel recorded IDs has none (Metadata reports the zero UUID, and the Java
  * client then stays at version 12).
  *
- * @example
+ * @example Fetch a partition from offset 0: the record batches as they lie on disk
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
+ * import { decodeRecordBatch } from "../../record/record_batch.ts";
  * import { fetchHandler } from "./fetch.ts";
- * assert.equal(fetchHandler.apiKey, 1);
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("t");
+ * await topic.append([{ value: "a" }, { value: "b" }]);
+ * const context = localRequestContext(log, 1, 4);
+ * const response = await fetchHandler.handle({
+ *   replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0,
+ *   topics: [{ topic: "t", partitions: [{ partition: 0, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+ * }, context) as { responses: { partitions: { errorCode: number; highWatermark: number; records: Uint8Array }[] }[] };
+ * const [p] = response.responses[0].partitions;
+ * assert.equal(p.errorCode, 0);
+ * assert.equal(p.highWatermark, 2);
+ * const batch = decodeRecordBatch(p.records);
+ * assert.deepEqual(batch.records.map((r) => new TextDecoder().decode(r.value!)), ["a", "b"]);
+ * await log.close();
  * ```
  */
 export const fetchHandler: ApiHandler = {

@@ -22,11 +22,19 @@ interface FindCoordinatorRequest {
 /**
  * The FindCoordinator handler, versions 0–6.
  *
- * @example
+ * @example This broker coordinates every group (v4 batches the keys)
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { findCoordinatorHandler } from "./find_coordinator.ts";
- * assert.equal(findCoordinatorHandler.apiKey, 10);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 10, 4, { config: { nodeId: 1 } });
+ * const response = await findCoordinatorHandler.handle({ keyType: 0, coordinatorKeys: ["a", "b"] }, context) as {
+ *   coordinators: { key: string; nodeId: number; errorCode: number }[];
+ * };
+ * assert.deepEqual(response.coordinators.map((c) => [c.key, c.nodeId, c.errorCode]), [["a", 1, 0], ["b", 1, 0]]);
+ * await log.close();
  * ```
  */
 export const findCoordinatorHandler: ApiHandler = {

@@ -20,11 +20,19 @@ interface HeartbeatRequest {
 /**
  * The Heartbeat handler, versions 0–4.
  *
- * @example
+ * @example A heartbeat from a member the broker does not know
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { heartbeatHandler } from "./heartbeat.ts";
- * assert.equal(heartbeatHandler.apiKey, 12);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 12, 4);
+ * const response = await heartbeatHandler.handle({ groupId: "g", generationId: 1, memberId: "m", groupInstanceId: null }, context) as {
+ *   errorCode: number;
+ * };
+ * assert.equal(response.errorCode, 25); // UNKNOWN_MEMBER_ID
+ * await log.close();
  * ```
  */
 export const heartbeatHandler: ApiHandler = {

@@ -28,7 +28,7 @@ let lastProducerId = 0;
  * A new producer ID: larger than any handed out before, by this process or an earlier one.
  *
  * @returns the ID (a safe integer)
- * @example
+ * @example Producer IDs only grow
  * ```ts
  * import assert from "node:assert/strict";
  * import { newProducerId } from "./init_producer_id.ts";
@@ -43,13 +43,21 @@ export function newProducerId(): number {
 /**
  * The InitProducerId handler, versions 0–5.
  *
- * @example
+ * @example A new idempotent producer gets an ID and epoch 0
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { initProducerIdHandler } from "./init_producer_id.ts";
- * const response = initProducerIdHandler.handle({ transactionalId: null, producerId: -1, producerEpoch: -1 }, {} as never) as { producerId: number; producerEpoch: number };
- * assert.ok(response.producerId > 0);
- * assert.equal(response.producerEpoch, 0);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 22, 4);
+ * const request = { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 };
+ * const first = await initProducerIdHandler.handle(request, context) as { errorCode: number; producerId: number; producerEpoch: number };
+ * const second = await initProducerIdHandler.handle(request, context) as { producerId: number };
+ * assert.equal(first.errorCode, 0);
+ * assert.equal(first.producerEpoch, 0);
+ * assert.ok(second.producerId > first.producerId);
+ * await log.close();
  * ```
  */
 export const initProducerIdHandler: ApiHandler = {

@@ -26,11 +26,22 @@ interface JoinGroupRequest {
 /**
  * The JoinGroup handler, versions 0–9.
  *
- * @example
+ * @example A first join without a member ID is told to rejoin with one (KIP-394)
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { joinGroupHandler } from "./join_group.ts";
- * assert.equal(joinGroupHandler.apiKey, 11);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 11, 9);
+ * const response = await joinGroupHandler.handle({
+ *   groupId: "g", sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: "", groupInstanceId: null,
+ *   protocolType: "consumer", protocols: [{ name: "range", metadata: new Uint8Array(0) }], reason: null,
+ * }, context) as { errorCode: number; memberId: string };
+ * assert.equal(response.errorCode, 79); // MEMBER_ID_REQUIRED
+ * assert.ok(response.memberId.length > 0);
+ * await context.broker.groups.close();
+ * await log.close();
  * ```
  */
 export const joinGroupHandler: ApiHandler = {

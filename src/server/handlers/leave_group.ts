@@ -20,11 +20,20 @@ interface LeaveGroupRequest {
 /**
  * The LeaveGroup handler, versions 0–5.
  *
- * @example
+ * @example Leaving a group the broker does not hold
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { leaveGroupHandler } from "./leave_group.ts";
- * assert.equal(leaveGroupHandler.apiKey, 13);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 13, 5);
+ * const response = await leaveGroupHandler.handle({
+ *   groupId: "g", members: [{ memberId: "m", groupInstanceId: null, reason: null }],
+ * }, context) as { errorCode: number; members: { memberId: string; errorCode: number }[] };
+ * assert.equal(response.errorCode, 25); // UNKNOWN_MEMBER_ID
+ * assert.deepEqual(response.members.map((m) => [m.memberId, m.errorCode]), [["m", 25]]);
+ * await log.close();
  * ```
  */
 export const leaveGroupHandler: ApiHandler = {

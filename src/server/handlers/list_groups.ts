@@ -21,11 +21,23 @@ interface ListGroupsRequest {
 /**
  * The ListGroups handler, versions 0–5.
  *
- * @example
+ * @example List the groups that committed offsets
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { listGroupsHandler } from "./list_groups.ts";
- * assert.equal(listGroupsHandler.apiKey, 16);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t");
+ * const context = localRequestContext(log, 16, 5);
+ * await context.broker.groups.commitOffset("billing", "t", 0, 1, "");
+ * const response = await listGroupsHandler.handle({ statesFilter: [], typesFilter: [] }, context) as {
+ *   errorCode: number; groups: { groupId: string }[];
+ * };
+ * assert.equal(response.errorCode, 0);
+ * assert.deepEqual(response.groups.map((g) => g.groupId), ["billing"]);
+ * await context.broker.groups.close();
+ * await log.close();
  * ```
  */
 export const listGroupsHandler: ApiHandler = {

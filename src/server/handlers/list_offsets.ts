@@ -28,11 +28,26 @@ interface ListOffsetsRequest {
 /**
  * The ListOffsets handler, versions 0–9.
  *
- * @example
+ * @example The earliest (-2) and latest (-1) offsets of a partition
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { listOffsetsHandler } from "./list_offsets.ts";
- * assert.equal(listOffsetsHandler.apiKey, 2);
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("t");
+ * await topic.append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+ * const context = localRequestContext(log, 2, 7);
+ * const ask = async (timestamp: number) => {
+ *   const response = await listOffsetsHandler.handle({
+ *     replicaId: -1, isolationLevel: 0,
+ *     topics: [{ name: "t", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+ *   }, context) as { topics: { partitions: { errorCode: number; offset: number }[] }[] };
+ *   return response.topics[0].partitions[0];
+ * };
+ * assert.equal((await ask(-2)).offset, 0);
+ * assert.equal((await ask(-1)).offset, 3);
+ * await log.close();
  * ```
  */
 export const listOffsetsHandler: ApiHandler = {

@@ -31,7 +31,7 @@ interface MetadataRequest {
  *
  * @param topic the topic
  * @returns the ID as Kafka prints it
- * @example
+ * @example A topic's ID as Metadata reports it
  * ```ts
  * import assert from "node:assert/strict";
  * import { open } from "../../../mod.ts";
@@ -69,11 +69,22 @@ function describeTopic(context: BrokerContext, topic: Topic): Message {
  * The Metadata handler, versions 0–12. Version 0 asks for every topic with an empty list; from
  * version 1 null means every topic and [] none.
  *
- * @example
+ * @example Metadata auto-creates a topic the request names
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { metadataHandler } from "./metadata.ts";
- * assert.equal(metadataHandler.apiKey, 3);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 3, 9, { config: { numPartitions: 2 } });
+ * const response = await metadataHandler.handle({ topics: [{ name: "new-topic" }], allowAutoTopicCreation: true }, context) as {
+ *   brokers: { nodeId: number }[]; topics: { name: string; errorCode: number; partitions: { leaderId: number }[] }[];
+ * };
+ * assert.deepEqual(response.brokers.map((b) => b.nodeId), [0]);
+ * assert.equal(response.topics[0].name, "new-topic");
+ * assert.deepEqual(response.topics[0].partitions.map((p) => p.leaderId), [0, 0]);
+ * assert.ok(log.hasTopic("new-topic"));
+ * await log.close();
  * ```
  */
 export const metadataHandler: ApiHandler = {

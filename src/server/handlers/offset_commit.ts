@@ -29,11 +29,23 @@ interface OffsetCommitRequest {
 /**
  * The OffsetCommit handler, versions 0–9.
  *
- * @example
+ * @example A simple consumer (no generation) commits an offset
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { offsetCommitHandler } from "./offset_commit.ts";
- * assert.equal(offsetCommitHandler.apiKey, 8);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t");
+ * const context = localRequestContext(log, 8, 8);
+ * const response = await offsetCommitHandler.handle({
+ *   groupId: "g", generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null,
+ *   topics: [{ name: "t", partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],
+ * }, context) as { topics: { partitions: { errorCode: number }[] }[] };
+ * assert.equal(response.topics[0].partitions[0].errorCode, 0);
+ * assert.equal(context.broker.groups.fetchOffsets("g", "t", [0])[0].offset, 7);
+ * await context.broker.groups.close();
+ * await log.close();
  * ```
  */
 export const offsetCommitHandler: ApiHandler = {

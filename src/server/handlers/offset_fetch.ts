@@ -47,11 +47,24 @@ function offsetsOf(broker: BrokerContext, groupId: string, topics: Topics): Mess
 /**
  * The OffsetFetch handler, versions 0–9.
  *
- * @example
+ * @example Fetch the offset a group committed
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { offsetFetchHandler } from "./offset_fetch.ts";
- * assert.equal(offsetFetchHandler.apiKey, 9);
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("t");
+ * const context = localRequestContext(log, 9, 7);
+ * assert.equal(await context.broker.groups.commitOffset("g", "t", 0, 42, "m"), 0);
+ * const response = await offsetFetchHandler.handle({
+ *   groupId: "g", topics: [{ name: "t", partitionIndexes: [0] }], requireStable: false,
+ * }, context) as { errorCode: number; topics: { partitions: { committedOffset: number; metadata: string }[] }[] };
+ * assert.equal(response.errorCode, 0);
+ * assert.equal(response.topics[0].partitions[0].committedOffset, 42);
+ * assert.equal(response.topics[0].partitions[0].metadata, "m");
+ * await context.broker.groups.close();
+ * await log.close();
  * ```
  */
 export const offsetFetchHandler: ApiHandler = {

@@ -28,11 +28,23 @@ const UNKNOWN_LEADER_EPOCH = 74;
 /**
  * The OffsetForLeaderEpoch handler, versions 0–4.
  *
- * @example
+ * @example Epoch 0 ends at the log end offset
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { offsetForLeaderEpochHandler } from "./offset_for_leader_epoch.ts";
- * assert.equal(offsetForLeaderEpochHandler.apiKey, 23);
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("t");
+ * await topic.append([{ value: "a" }, { value: "b" }]);
+ * const context = localRequestContext(log, 23, 4);
+ * const response = await offsetForLeaderEpochHandler.handle({
+ *   replicaId: -1,
+ *   topics: [{ topic: "t", partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+ * }, context) as { topics: { partitions: { errorCode: number; leaderEpoch: number; endOffset: number }[] }[] };
+ * const [p] = response.topics[0].partitions;
+ * assert.deepEqual([p.errorCode, p.leaderEpoch, p.endOffset], [0, 0, 2]);
+ * await log.close();
  * ```
  */
 export const offsetForLeaderEpochHandler: ApiHandler = {

@@ -102,11 +102,26 @@ async function producePartition(
  * The Produce handler, versions 3–11 (RecordBatch v2 only: versions 0–2 carry the older message
  * sets, which Kafka 4 no longer accepts either).
  *
- * @example
+ * @example Produce one record batch with acks=-1
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
+ * import { encodeRecordBatch } from "../../record/record_batch.ts";
  * import { produceHandler } from "./produce.ts";
- * assert.equal(produceHandler.apiKey, 0);
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("t");
+ * await topic.append([{ value: "first" }]);
+ * const records = encodeRecordBatch([{ value: new TextEncoder().encode("a") }, { value: new TextEncoder().encode("b") }]);
+ * const context = localRequestContext(log, 0, 9);
+ * const response = await produceHandler.handle({
+ *   transactionalId: null, acks: -1, timeoutMs: 1000,
+ *   topicData: [{ name: "t", partitionData: [{ index: 0, records }] }],
+ * }, context) as { responses: { partitionResponses: { errorCode: number; baseOffset: number }[] }[] };
+ * assert.deepEqual(response.responses[0].partitionResponses[0].errorCode, 0);
+ * assert.equal(response.responses[0].partitionResponses[0].baseOffset, 1);
+ * assert.equal(topic.describe()[0].logEndOffset, 3);
+ * await log.close();
  * ```
  */
 export const produceHandler: ApiHandler = {

@@ -24,11 +24,21 @@ interface SyncGroupRequest {
 /**
  * The SyncGroup handler, versions 0–5.
  *
- * @example
+ * @example SyncGroup for a group the broker does not hold
  * ```ts
  * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
+ * import { localRequestContext } from "../local_request.ts";
  * import { syncGroupHandler } from "./sync_group.ts";
- * assert.equal(syncGroupHandler.apiKey, 14);
+ * const log = await open(Deno.makeTempDirSync());
+ * const context = localRequestContext(log, 14, 5);
+ * const response = await syncGroupHandler.handle({
+ *   groupId: "g", generationId: 1, memberId: "m", groupInstanceId: null, protocolType: "consumer",
+ *   protocolName: "range", assignments: [],
+ * }, context) as { errorCode: number; assignment: Uint8Array };
+ * assert.equal(response.errorCode, 25); // UNKNOWN_MEMBER_ID
+ * assert.equal(response.assignment.length, 0);
+ * await log.close();
  * ```
  */
 export const syncGroupHandler: ApiHandler = {

@@ -12,7 +12,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * A request that does not parse: truncated, a length out of range, bad UTF-8 (code
  * `INVALID_REQUEST`, 42). The broker closes the connection, as Kafka does.
  *
- * @example
+ * @example A malformed request carries INVALID_REQUEST (42)
  * ```ts
  * import assert from "node:assert/strict";
  * import { MalformedRequestError } from "./byte_reader.ts";
@@ -36,7 +36,7 @@ export const ZERO_UUID = "AAAAAAAAAAAAAAAAAAAAAA";
  *
  * @param bytes 16 bytes
  * @returns the 22-character string
- * @example
+ * @example The zero UUID in Kafka's base64 form
  * ```ts
  * import assert from "node:assert/strict";
  * import { uuidToString } from "./byte_reader.ts";
@@ -55,7 +55,7 @@ export function uuidToString(bytes: Uint8Array): string {
  * @param text the 22-character string
  * @returns 16 bytes
  * @throws {RangeError} when `text` is not 16 bytes of base64
- * @example
+ * @example A UUID survives a round trip through its text form
  * ```ts
  * import assert from "node:assert/strict";
  * import { uuidFromString, uuidToString } from "./byte_reader.ts";
@@ -78,7 +78,7 @@ export function uuidFromString(text: string): Uint8Array {
  * Reads primitive types from a byte array, front to back, checking every length against what is
  * left.
  *
- * @example
+ * @example Read an int16, a string and an unsigned varint
  * ```ts
  * import assert from "node:assert/strict";
  * import { ByteReader } from "./byte_reader.ts";

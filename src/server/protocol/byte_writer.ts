@@ -15,7 +15,7 @@ const REFERENCE_BYTES = 4096;
  * Writes primitive types front to back into growing buffers; {@linkcode ByteWriter.chunks}
  * returns what was written, as chunks to send in order.
  *
- * @example
+ * @example Write an int16, a string and an unsigned varint
  * ```ts
  * import assert from "node:assert/strict";
  * import { ByteWriter } from "./byte_writer.ts";

@@ -323,7 +323,7 @@ export function messageCodec(schema: MessageSchema, version: number): VersionCod
  * @param schema the message definition
  * @param version the version
  * @returns true when it is
- * @example
+ * @example Produce is flexible from version 9
  * ```ts
  * import assert from "node:assert/strict";
  * import { isFlexible } from "./message_codec.ts";

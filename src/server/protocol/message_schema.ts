@@ -63,7 +63,7 @@ export interface VersionRange {
  * @param text the range
  * @returns the range
  * @throws {RangeError} for anything else
- * @example
+ * @example Open and closed version ranges
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseVersions } from "./message_schema.ts";
@@ -85,7 +85,7 @@ export function parseVersions(text: string): VersionRange {
  * @param range the range text, such as `"3+"`
  * @param version the version
  * @returns true when it does
- * @example
+ * @example Whether a version is in a range
  * ```ts
  * import assert from "node:assert/strict";
  * import { inVersions } from "./message_schema.ts";

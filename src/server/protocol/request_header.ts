@@ -58,7 +58,7 @@ function requestHeaderVersion(apiKey: number, apiVersion: number): number | unde
  * @param reader positioned at the start of the request (after its size)
  * @returns the header, and whether its API and version are known (the body can then be read)
  * @throws {MalformedRequestError} when the header does not parse
- * @example
+ * @example Read an ApiVersions v0 request header
  * ```ts
  * import assert from "node:assert/strict";
  * import { ByteReader } from "./byte_reader.ts";
@@ -99,7 +99,7 @@ export function readRequestHeader(reader: ByteReader): { header: RequestHeader; 
  * @param body the response fields
  * @returns the whole frame, as chunks to send in order
  * @throws {TypeError} when a field that may not be null is null
- * @example
+ * @example A Heartbeat v0 response, length prefix first
  * ```ts
  * import assert from "node:assert/strict";
  * import { encodeResponse } from "./request_header.ts";
