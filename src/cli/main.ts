@@ -50,6 +50,8 @@
 import process from "node:process";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
+export type { Command } from "./command.ts";
+export type { OptionSpecs, OptionValues } from "./args.ts";
 import { consume } from "./commands/consume.ts";
 import { describe } from "./commands/describe.ts";
 import { dump } from "./commands/dump.ts";

@@ -40,3 +40,5 @@ export type { ReadableOptions, StartPosition } from "./fetch_source.ts";
 export type { IsolationLevel } from "../log/transaction_index.ts";
 export type { LogDirectoryView, TopicView } from "./log_directory_view.ts";
 export type { ConsumedRecord } from "../record/consumed_record.ts";
+// The types the consumer's API hands out (a partition's log, record shapes).
+export type * from "../log/mod.ts";

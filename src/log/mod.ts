@@ -32,3 +32,5 @@ export { checkIsolationLevel, TransactionIndex } from "./transaction_index.ts";
 export type { IsolationLevel } from "./transaction_index.ts";
 export { DEFAULT_LOG_CONFIG } from "./log_config.ts";
 export type { FsyncPolicy, LogConfig } from "./log_config.ts";
+export type { RecordHeader } from "../record/record.ts";
+export { CorruptRecordError, KAFKA_ERROR_CODES, type KafkaErrorName, ReelError } from "../errors.ts";

@@ -20,3 +20,6 @@ export { BatchProduceSink, ProduceSink } from "./produce_sink.ts";
 export type { WritableBatchesOptions, WritableOptions } from "./produce_sink.ts";
 export type { ProducerRecord } from "../record/producer_record.ts";
 export type { CompressionType } from "../record/compression.ts";
+// The types the producer's API hands out or takes (a partition's log, record shapes).
+export type * from "../log/mod.ts";
+export type { Compression, CompressionName } from "../record/compression.ts";

@@ -130,6 +130,8 @@ export class StickyPartitioner {
   #producedBytes = 0;
 
   /**
+   * Makes a partitioner that starts on a random partition.
+   *
    * @param numPartitions the topic's partition count, at least 1
    * @param batchSizeBytes bytes per partition before switching (Kafka's `batch.size`), at least 1;
    *   defaults to 16384

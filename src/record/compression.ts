@@ -59,10 +59,10 @@ export const CompressionType = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } 
 /** One of the {@linkcode CompressionType} numbers: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
 export type CompressionType = typeof CompressionType[keyof typeof CompressionType];
 
-const NAMES = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
-
 /** A codec by the name Kafka gives it (`compression.type`). */
-export type CompressionName = typeof NAMES[number];
+export type CompressionName = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+
+const NAMES: readonly CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 /**
  * A codec as callers write it: its name (`"gzip"`, as in Kafka's `compression.type` and the CLI's

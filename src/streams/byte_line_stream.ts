@@ -51,6 +51,8 @@ const CR = 13;
  */
 export class ByteLineStream extends TransformStream<Uint8Array, Uint8Array> {
   /**
+   * Makes a stream that splits bytes into lines.
+   *
    * @param options `maxLineBytes`: the longest line allowed, bytes
    * @throws {RangeError} when `maxLineBytes` is not a non-negative integer
    * @throws {RecordTooLargeError} (from the stream) when a line is longer than `maxLineBytes`; the

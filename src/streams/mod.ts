@@ -58,3 +58,7 @@ export {
   RecordBatchEncoderStream,
   type RecordBatchEncoderStreamOptions,
 } from "./record_batch_stream.ts";
+export type { ProducerRecord } from "../record/producer_record.ts";
+export type { ConsumedRecord } from "../record/consumed_record.ts";
+export type { Record, RecordHeader, RecordInput } from "../record/record.ts";
+export type { CompressionType } from "../record/compression.ts";
