@@ -53,6 +53,7 @@ export const KAFKA_ERROR_CODES = {
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
   KAFKA_STORAGE_ERROR: 56,
+  SASL_AUTHENTICATION_FAILED: 58,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
@@ -619,6 +620,32 @@ export class InconsistentGroupProtocolError extends ReelError {
 }
 
 /**
+ * A Kafka client's SASL authentication failed: a wrong password, an unknown user, or a malformed
+ * or out-of-order SASL message (Kafka's `SaslAuthenticationException`). The broker answers it in
+ * SaslAuthenticate and then closes the connection.
+ *
+ * @example Its Kafka code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SaslAuthenticationError } from "./errors.ts";
+ * const err = new SaslAuthenticationError("Authentication failed: invalid user credentials");
+ * assert.equal(err.code, "SASL_AUTHENTICATION_FAILED");
+ * assert.equal(err.errorCode, 58);
+ * ```
+ */
+export class SaslAuthenticationError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param message what failed, without naming which of user and password was wrong
+   */
+  constructor(message: string) {
+    super("SASL_AUTHENTICATION_FAILED", message);
+    this.name = "SaslAuthenticationError";
+  }
+}
+
+/**
  * Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`.
  *
  * @example Each class's name is its key
@@ -646,4 +673,5 @@ export const errors = {
   CommitFailedError,
   NoOffsetForPartitionError,
   InconsistentGroupProtocolError,
+  SaslAuthenticationError,
 };

@@ -5,6 +5,8 @@
  * @module
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
+import { Buffer } from "node:buffer";
 
 /** One accepted TCP connection, as the broker sees it. */
 export interface SocketConnection {
@@ -57,6 +59,12 @@ export interface ListenOptions {
   hostname?: string;
   /** The port; 0 lets the system choose. @default 9092 */
   port?: number;
+  /** Accept TLS connections with this certificate chain and private key (PEM) instead of plain TCP. */
+  tls?: { cert: string | Uint8Array; key: string | Uint8Array };
+}
+
+function pem(value: string | Uint8Array): string | Buffer {
+  return typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 function wrap(socket: net.Socket): SocketConnection {
@@ -117,13 +125,18 @@ function wrap(socket: net.Socket): SocketConnection {
  * ```
  */
 export function listen(options: ListenOptions, handler: SocketHandler): Promise<SocketListener> {
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  const accept = (socket: net.Socket) => {
     socket.setNoDelay(true);
     const events = handler(wrap(socket));
     socket.on("data", (chunk: Uint8Array) => events.data(chunk));
     socket.on("error", (err) => events.error(err));
     socket.on("close", () => events.close());
-  });
+  };
+  // A TLS server calls `accept` once the handshake is done; a failed handshake ("tlsClientError")
+  // only ever concerned that client and is dropped with its socket.
+  const server = options.tls
+    ? tls.createServer({ cert: pem(options.tls.cert), key: pem(options.tls.key) }, accept)
+    : net.createServer({ noDelay: true }, accept);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 9092, options.hostname ?? "127.0.0.1", () => {

@@ -7,9 +7,16 @@
  * @module
  */
 import process from "node:process";
+import { SaslAuthenticationError } from "../errors.ts";
 import { listen } from "../runtime/socket.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
-import { type ApiHandler, type BrokerConfig, BrokerContext, type RequestContext } from "./broker_context.ts";
+import {
+  type ApiHandler,
+  type BrokerConfig,
+  BrokerContext,
+  type ConnectionSession,
+  type RequestContext,
+} from "./broker_context.ts";
 import { Connection, type Outcome } from "./connection.ts";
 import { apiVersionsHandler, unsupportedApiVersionsResponse } from "./handlers/api_versions.ts";
 import { createTopicsHandler } from "./handlers/create_topics.ts";
@@ -32,6 +39,9 @@ import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
 import { describeClusterHandler } from "./handlers/describe_cluster.ts";
 import { describeConfigsHandler } from "./handlers/describe_configs.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
+import { saslAuthenticateHandler } from "./handlers/sasl_authenticate.ts";
+import { saslHandshakeHandler } from "./handlers/sasl_handshake.ts";
+import { SaslAuthenticator } from "./sasl/sasl_exchange.ts";
 import { ProducerStateManager } from "./producer_state.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
 import {
@@ -67,6 +77,18 @@ export interface ServeOptions {
   groupMinSessionTimeoutMs?: number;
   /** Where the broker writes its log lines (one per connection error). @default a line on stderr */
   logLine?: (line: string) => void;
+  /**
+   * Serve over TLS (Kafka's `SSL` and `SASL_SSL` listeners): the certificate chain and private key,
+   * PEM. Clients check the certificate against the name they connect to.
+   */
+  tls?: { cert: string | Uint8Array; key: string | Uint8Array };
+  /**
+   * SASL authentication (Kafka's `SASL_PLAINTEXT` and `SASL_SSL` listeners): each user's password
+   * and the mechanisms offered (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; all three by default). Until
+   * a connection has authenticated, the broker answers only ApiVersions, SaslHandshake and
+   * SaslAuthenticate and closes it on any other request.
+   */
+  sasl?: { users: Readonly<Record<string, string>>; mechanisms?: readonly string[] };
 }
 
 /** A running broker, as {@linkcode serve} returns it. */
@@ -106,9 +128,41 @@ const HANDLERS: readonly ApiHandler[] = [
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   describeClusterHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
 ];
 
+/** What a client may send before it has authenticated: ApiVersions, SaslHandshake, SaslAuthenticate. */
+const BEFORE_AUTHENTICATION = new Set([
+  API_VERSIONS_KEY,
+  saslHandshakeHandler.apiKey,
+  saslAuthenticateHandler.apiKey,
+]);
+
 /** A cluster ID for a log directory: stable for its path, in Kafka's 22-character form. */
+/**
+ * One SASL token after SaslHandshake v0: the frame is the token itself, and so is the answer
+ * (size-prefixed, no response header). A failed step closes the connection without an answer,
+ * as Kafka's broker does for this old framing.
+ */
+async function bareSaslToken(token: Uint8Array, session: ConnectionSession): Promise<Outcome> {
+  try {
+    const { response, principal } = await session.sasl!.step(token);
+    if (principal !== undefined) {
+      session.principal = principal;
+      session.authenticated = true;
+      session.sasl = undefined;
+      session.bareSaslTokens = false;
+    }
+    const size = new Uint8Array(4);
+    new DataView(size.buffer).setInt32(0, response.length);
+    return [size, response];
+  } catch (err) {
+    if (err instanceof SaslAuthenticationError) return { close: err.message };
+    throw err;
+  }
+}
+
 function clusterIdFor(dir: string): string {
   const bytes = new Uint8Array(16);
   let h = 0x811c9dc5;
@@ -172,11 +226,17 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
     minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
   }, logLine);
-  const context = new BrokerContext(log, config, groups, new ProducerStateManager(), logLine);
+  const sasl = options.sasl && await SaslAuthenticator.create(options.sasl.users, options.sasl.mechanisms);
+  const context = new BrokerContext(log, config, groups, new ProducerStateManager(), logLine, sasl);
   const handlers = new Map<number, ApiHandler>();
   for (const h of [apiVersionsHandler(() => HANDLERS), ...HANDLERS]) handlers.set(h.apiKey, h);
 
-  const dispatch = async (request: Uint8Array, remote: string): Promise<Outcome> => {
+  const dispatch = async (
+    request: Uint8Array,
+    remote: string,
+    session: ConnectionSession,
+  ): Promise<Outcome> => {
+    if (session.bareSaslTokens && session.sasl) return await bareSaslToken(request, session);
     const reader = new ByteReader(request);
     let parsed;
     try {
@@ -193,6 +253,9 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
       }
       return { close: `unsupported API key ${apiKey} version ${version}` };
     }
+    if (!session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
+      return { close: `unexpected request of API key ${apiKey} before SASL authentication` };
+    }
     let body;
     try {
       body = readRequestBody(reader, header);
@@ -205,16 +268,25 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
       broker: context,
       signal: shutdown.signal,
       clientHost: `/${remote.slice(0, remote.lastIndexOf(":"))}`,
+      session,
     };
     const response = await handler.handle(body, requestContext);
     if (response === undefined) return undefined;
-    return encodeResponse(apiKey, version, correlationId, response);
+    const chunks = encodeResponse(apiKey, version, correlationId, response);
+    if (session.closeAfterResponse !== undefined) return { close: session.closeAfterResponse, last: chunks };
+    return chunks;
   };
 
   const listener = await listen(
-    { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 9092 },
+    { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 9092, tls: options.tls },
     (socket) => {
-      const connection = new Connection(socket, dispatch, maxRequestBytes, logLine);
+      const session: ConnectionSession = { authenticated: sasl === undefined };
+      const connection = new Connection(
+        socket,
+        (request, remote) => dispatch(request, remote, session),
+        maxRequestBytes,
+        logLine,
+      );
       if (shutdown.signal.aborted) {
         queueMicrotask(() => connection.close());
       } else {

@@ -11,6 +11,7 @@ import type { GroupCoordinatorService } from "./group/group_coordinator_service.
 import type { Message } from "./protocol/message_codec.ts";
 import type { ProducerStateManager } from "./producer_state.ts";
 import type { RequestHeader } from "./protocol/request_header.ts";
+import type { SaslAuthenticator, SaslExchange } from "./sasl/sasl_exchange.ts";
 
 /** Kafka error codes the broker answers with (Apache Kafka `protocol/Errors.java`). */
 export const ErrorCode = {
@@ -48,6 +49,7 @@ export const ErrorCode = {
   KAFKA_STORAGE_ERROR: 56,
   UNSUPPORTED_SASL_MECHANISM: 33,
   ILLEGAL_SASL_STATE: 34,
+  SASL_AUTHENTICATION_FAILED: 58,
   GROUP_ID_NOT_FOUND: 69,
   FETCH_SESSION_ID_NOT_FOUND: 70,
   NON_EMPTY_GROUP: 68,
@@ -76,6 +78,23 @@ export interface BrokerConfig {
   maxRequestBytes: number;
 }
 
+/** What the broker knows of one client connection. */
+export interface ConnectionSession {
+  /**
+   * Whether requests other than ApiVersions, SaslHandshake and SaslAuthenticate are served: from
+   * the start when SASL is off, after a successful SaslAuthenticate when it is on.
+   */
+  authenticated: boolean;
+  /** The user SASL authenticated, once it has. */
+  principal?: string;
+  /** The SASL exchange SaslHandshake started, until it ends. */
+  sasl?: SaslExchange;
+  /** After SaslHandshake v0: the exchange's tokens come as bare size-prefixed frames (no request header). */
+  bareSaslTokens?: boolean;
+  /** Set by a handler when the connection must close once its response is sent (why, for the log line). */
+  closeAfterResponse?: string;
+}
+
 /** What a handler is given with each request. */
 export interface RequestContext {
   /** The request's header. */
@@ -88,6 +107,8 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The client's address as Kafka reports it (`/127.0.0.1`). */
   clientHost: string;
+  /** The connection the request came on. */
+  session: ConnectionSession;
 }
 
 /** One API the broker serves. */
@@ -117,6 +138,7 @@ export class BrokerContext {
    * @param groups the group coordinator
    * @param producers the idempotent producers' state
    * @param logLine writes one line to the broker's log (connection errors, unexpected failures)
+   * @param sasl the users and mechanisms of SASL authentication, when it is on
    */
   constructor(
     readonly log: LogDirectory,
@@ -124,6 +146,7 @@ export class BrokerContext {
     readonly groups: GroupCoordinatorService,
     readonly producers: ProducerStateManager,
     readonly logLine: (line: string) => void,
+    readonly sasl?: SaslAuthenticator,
   ) {}
 
   /**

@@ -10,8 +10,11 @@
  */
 import type { SocketConnection, SocketEvents } from "../runtime/socket.ts";
 
-/** What a request comes to: response chunks, nothing (no response), or `"close"` the connection. */
-export type Outcome = Uint8Array[] | undefined | { close: string };
+/**
+ * What a request comes to: response chunks, nothing (no response), or closing the connection
+ * (why, for the log line), after sending `last` when it is given (a failed authentication's answer).
+ */
+export type Outcome = Uint8Array[] | undefined | { close: string; last?: Uint8Array[] };
 
 /** Answers one request (its bytes after the size) from the client at `remote` (`host:port`). */
 export type Dispatch = (request: Uint8Array, remote: string) => Promise<Outcome>;
@@ -166,7 +169,13 @@ export class Connection {
         const outcome = await this.#dispatch(request, this.#socket.remote);
         if (this.#closed) return;
         if (outcome === undefined) continue;
-        if (!Array.isArray(outcome)) return this.#fail(outcome.close);
+        if (!Array.isArray(outcome)) {
+          if (!outcome.last) return this.#fail(outcome.close);
+          await this.#socket.write(outcome.last);
+          this.#logLine(`Connection ${this.#socket.remote} closed: ${outcome.close}`);
+          this.#socket.end(); // sends what was written, then closes
+          return this.#closedBySocket();
+        }
         await this.#socket.write(outcome);
       }
     } catch (err) {

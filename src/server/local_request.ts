@@ -77,5 +77,6 @@ export function localRequestContext(
     broker,
     signal: new AbortController().signal,
     clientHost: "/127.0.0.1",
+    session: { authenticated: true },
   };
 }

@@ -3,6 +3,7 @@
 // pipelining, bad versions, oversized frames). Interop with clients none of us wrote is in the
 // kafkajs and kcat tests.
 
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -158,4 +159,19 @@ export function decodeResponse(
     throw new Error(`${r.remaining} bytes left after the response to API ${apiKey} v${version}`);
   }
   return { correlationId, ...body };
+}
+
+/** Runs kcat (librdkafka) without blocking the event loop (the broker runs in this process). */
+export function kcat(
+  args: string[],
+  input = "",
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => stdout += d);
+    child.stderr.on("data", (d) => stderr += d);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }

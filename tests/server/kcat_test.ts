@@ -3,28 +3,13 @@
 // is not installed (.ci/run installs it).
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { describeGroup } from "../../mod.ts";
-import { withBroker } from "./_helpers.ts";
+import { kcat, withBroker } from "./_helpers.ts";
 
 const HAS_KCAT = spawnSync("kcat", ["-V"]).status === 0;
-
-/** Runs kcat without blocking the event loop (the broker runs in this process). */
-function kcat(
-  args: string[],
-  input = "",
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => stdout += d);
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe("kcat (librdkafka) against reel serve", { skip: !HAS_KCAT }, () => {
   test("-L lists the broker as controller and the topics with their partitions", async () => {

@@ -2,7 +2,7 @@
 // Kafka clients, and on SIGTERM or SIGINT closes cleanly (exit 0, the log marked clean).
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -89,4 +89,78 @@ describe("reel serve (the command)", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  test("--tls-cert, --tls-key and --sasl-users: kcat authenticates with SCRAM-SHA-256 over TLS", {
+    skip: spawnSync("kcat", ["-V"]).status !== 0,
+  }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-cli-"));
+    const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+    const users = path.join(dir, "users.json");
+    fs.writeFileSync(users, JSON.stringify({ carol: "carol-secret" }));
+    const serve = startServe([
+      "--dir",
+      path.join(dir, "log"),
+      "--listen",
+      "127.0.0.1:0",
+      "--tls-cert",
+      path.join(fixtures, "localhost.cert.pem"),
+      "--tls-key",
+      path.join(fixtures, "localhost.key.pem"),
+      "--sasl-users",
+      users,
+      "--sasl-mechanisms",
+      "SCRAM-SHA-256",
+    ]);
+    try {
+      const address = await serve.listening;
+      const kcat = spawnSync("kcat", [
+        "-b",
+        address,
+        ...[
+          "security.protocol=sasl_ssl",
+          `ssl.ca.location=${path.join(fixtures, "localhost.cert.pem")}`,
+          "sasl.mechanisms=SCRAM-SHA-256",
+          "sasl.username=carol",
+          "sasl.password=carol-secret",
+        ].flatMap((c) => ["-X", c]),
+        "-P",
+        "-t",
+        "cli-secure",
+      ], { input: "one\ntwo\n", encoding: "utf8" });
+      assert.equal(kcat.status, 0, kcat.stderr);
+      process.kill(serve.child.pid!, "SIGTERM");
+      assert.equal(await serve.exited, 0, serve.stderr());
+      const log = await open(path.join(dir, "log"));
+      const values = [];
+      for await (const r of log.topic("cli-secure").readable()) {
+        values.push(new TextDecoder().decode(r.value!));
+      }
+      assert.deepEqual(values, ["one", "two"]);
+      await log.close();
+    } finally {
+      serve.child.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (
+    const [args, message] of [
+      [["--tls-cert", "cert.pem"], /--tls-cert and --tls-key go together/],
+      [["--sasl-mechanisms", "PLAIN"], /--sasl-mechanisms needs --sasl-users/],
+      [["--sasl-users", "/nonexistent/users.json"], /Cannot read --sasl-users/],
+      [["--sasl-users", "u.json", "--sasl-mechanisms", "PLAIN,GSSAPI"], /Invalid --sasl-mechanisms "GSSAPI"/],
+    ] as const
+  ) {
+    test(`${args.join(" ")}: a usage error, exit status 2`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-cli-"));
+      const serve = startServe(["--dir", dir, "--listen", "127.0.0.1:0", ...args]);
+      serve.listening.catch(() => {});
+      try {
+        assert.equal(await serve.exited, 2, serve.stderr());
+        assert.match(serve.stderr(), message);
+      } finally {
+        serve.child.kill("SIGKILL");
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -6,6 +6,7 @@
 import process from "node:process";
 import { open } from "../../../mod.ts";
 import { serve as startBroker } from "../../server/broker.ts";
+import { SASL_MECHANISMS, type SaslMechanism } from "../../server/sasl/sasl_exchange.ts";
 import {
   integerOption,
   optionalString,
@@ -15,6 +16,42 @@ import {
   UsageError,
 } from "../args.ts";
 import type { Command } from "../command.ts";
+import { fs } from "../../runtime/file_system.ts";
+
+/** Reads a file an option names; a missing or unreadable file is a usage error naming it. */
+function readOptionFile(path: string, option: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(path));
+  } catch (err) {
+    throw new UsageError(`Cannot read ${option} ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads `--sasl-users`: a JSON object of user names and their passwords.
+ *
+ * @param path the file
+ * @returns each user's password
+ * @throws {UsageError} when the file cannot be read or is not such an object
+ */
+function readSaslUsers(path: string): Record<string, string> {
+  let users: unknown;
+  try {
+    users = JSON.parse(new TextDecoder().decode(readOptionFile(path, "--sasl-users")));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`Invalid --sasl-users ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+  if (
+    typeof users !== "object" || users === null || Array.isArray(users) ||
+    Object.values(users).some((p) => typeof p !== "string" || p === "")
+  ) {
+    throw new UsageError(
+      `Invalid --sasl-users ${JSON.stringify(path)}: expected a JSON object of user names and passwords`,
+    );
+  }
+  return users as Record<string, string>;
+}
 
 /**
  * Splits `host:port` (`[v6]:port` for IPv6).
@@ -60,6 +97,14 @@ Options:
                                 name (auto.create.topics.enable=false)
   --max-request-bytes N         refuse larger requests (socket.request.max.bytes,
                                 default 104857600)
+  --tls-cert FILE               serve TLS with this certificate chain (PEM);
+                                needs --tls-key (Kafka's SSL / SASL_SSL)
+  --tls-key FILE                the certificate's private key (PEM)
+  --sasl-users FILE             require SASL authentication of these users: a
+                                JSON object {"alice": "password", ...}
+                                (SASL_PLAINTEXT, or SASL_SSL with --tls-cert)
+  --sasl-mechanisms LIST        the mechanisms offered, comma-separated (default
+                                PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
   --verbose                     print the stack of an error
   -h, --help                    show this help
 
@@ -75,6 +120,10 @@ Example:
     "num-partitions": { type: "string" },
     "no-auto-create": { type: "boolean" },
     "max-request-bytes": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "sasl-users": { type: "string" },
+    "sasl-mechanisms": { type: "string" },
   },
   async run(values: OptionValues): Promise<number> {
     const dir = requireString(values, "dir");
@@ -86,6 +135,26 @@ Example:
     const nodeId = integerOption(values, "node-id", 0, 2 ** 31 - 1) ?? 0;
     const numPartitions = integerOption(values, "num-partitions", 1, 100_000) ?? 1;
     const maxRequestBytes = integerOption(values, "max-request-bytes", 8, 2 ** 31 - 1);
+    const certPath = optionalString(values, "tls-cert");
+    const keyPath = optionalString(values, "tls-key");
+    if ((certPath === undefined) !== (keyPath === undefined)) {
+      throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
+    }
+    const tls = certPath !== undefined && keyPath !== undefined
+      ? { cert: readOptionFile(certPath, "--tls-cert"), key: readOptionFile(keyPath, "--tls-key") }
+      : undefined;
+    const usersPath = optionalString(values, "sasl-users");
+    const mechanisms = optionalString(values, "sasl-mechanisms")?.split(",").map((m) => m.trim());
+    if (mechanisms !== undefined && usersPath === undefined) {
+      throw new UsageError("--sasl-mechanisms needs --sasl-users");
+    }
+    const unknown = mechanisms?.find((m) => !SASL_MECHANISMS.includes(m as SaslMechanism));
+    if (unknown !== undefined) {
+      throw new UsageError(
+        `Invalid --sasl-mechanisms ${JSON.stringify(unknown)}: expected ${SASL_MECHANISMS.join(", ")}`,
+      );
+    }
+    const sasl = usersPath !== undefined ? { users: readSaslUsers(usersPath), mechanisms } : undefined;
     const log = await open(dir);
     const stop = new AbortController();
     let broker;
@@ -99,6 +168,8 @@ Example:
         numPartitions,
         autoCreateTopics: values["no-auto-create"] !== true,
         maxRequestBytes,
+        tls,
+        sasl,
         signal: stop.signal,
       });
     } catch (err) {

@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { describeGroup, type LogDirectory, open } from "../../../mod.ts";
-import { type Broker, serve } from "../../../src/server/broker.ts";
+import { type Broker, serve, type ServeOptions } from "../../../src/server/broker.ts";
 import {
   javaConsume,
   javaProduce,
@@ -25,10 +26,18 @@ const skip = kafkaUnavailable();
 /** A guard against a hang (Java tools start slowly on a busy machine), never a pass/fail condition. */
 const TIMEOUT = { timeout: 240_000 };
 
-async function withServe<T>(fn: (broker: Broker, log: LogDirectory) => Promise<T>): Promise<T> {
+async function withServe<T>(
+  fn: (broker: Broker, log: LogDirectory) => Promise<T>,
+  options: ServeOptions = {},
+): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-java-"));
   const log = await open(dir);
-  const broker = await serve(log, { port: 0, logLine: () => {}, groupInitialRebalanceDelayMs: 0 });
+  const broker = await serve(log, {
+    port: 0,
+    logLine: () => {},
+    groupInitialRebalanceDelayMs: 0,
+    ...options,
+  });
   try {
     return await fn(broker, log);
   } finally {
@@ -188,6 +197,68 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
         );
         assert.equal(log.topic("tx").partition(0).logEndOffset, 0);
       });
+    },
+  );
+  test(
+    "SASL_SSL with SCRAM-SHA-512: the Java producer and the console consumer authenticate and trust the certificate",
+    TIMEOUT,
+    async () => {
+      const fixtures = path.join(
+        path.dirname(fileURLToPath(import.meta.url)),
+        "..",
+        "..",
+        "server",
+        "fixtures",
+      );
+      const certPath = path.join(fixtures, "localhost.cert.pem");
+      const tls = {
+        cert: fs.readFileSync(certPath, "utf8"),
+        key: fs.readFileSync(path.join(fixtures, "localhost.key.pem"), "utf8"),
+      };
+      const security = (password: string): Record<string, string> => ({
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config":
+          `org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="${password}";`,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": certPath,
+      });
+      await withServe(async (broker, log) => {
+        await log.createTopic("secure");
+        const records: JavaRecord[] = Array.from({ length: 5 }, (_, i) => ({
+          partition: 0,
+          key: toHex(`k${i}`),
+          value: toHex(`v${i}`),
+          headers: [],
+        }));
+        const acks = await javaProduce(
+          broker.address,
+          "secure",
+          records.map((send) => ({ send })),
+          security("alice-secret"),
+        );
+        assert.deepEqual(acks.map((a) => a.offset), [0, 1, 2, 3, 4]);
+        const values = [];
+        for await (const r of log.topic("secure").readable()) values.push(new TextDecoder().decode(r.value!));
+        assert.deepEqual(values, ["v0", "v1", "v2", "v3", "v4"]);
+        // The console consumer, reading the topic from the beginning with the given password.
+        const consoleConsume = (password: string, maxMessages: number) =>
+          runKafkaTool(TOOLS.consoleConsumer, [
+            ...["--bootstrap-server", broker.address, "--topic", "secure", "--from-beginning"],
+            ...["--max-messages", String(maxMessages)],
+            ...Object.entries(security(password)).flatMap(([k, v]) => ["--consumer-property", `${k}=${v}`]),
+          ], { check: false });
+        const consumed = await consoleConsume("alice-secret", 5);
+        assert.deepEqual(consumed.stdout.trim().split("\n"), ["v0", "v1", "v2", "v3", "v4"]);
+        const refused = await consoleConsume("wrong", 1);
+        assert.equal(refused.stdout.trim(), "", "no record reaches a client with a wrong password");
+        // The console consumer logs the failure and exits 0 (Kafka's tool does); the broker's reason
+        // reaches the client.
+        assert.match(
+          refused.stderr,
+          /failed authentication due to: Authentication failed: invalid user credentials/,
+        );
+      }, { tls, sasl: { users: { alice: "alice-secret" } } });
     },
   );
 });
