@@ -204,7 +204,18 @@ const all = {
   seconds,
   runtimes: results,
 };
-writeFileSync(join(root, "bench", "RESULTS.md"), markdown(all));
+// The broker's table (bench/serve_vs_kafka.ts, a run of its own) is kept across regenerations.
+const resultsPath = join(root, "bench", "RESULTS.md");
+const serveSection = existsSync(resultsPath)
+  ? /<!-- serve-bench:start -->[\s\S]*?<!-- serve-bench:end -->/.exec(readFileSync(resultsPath, "utf8"))?.[0]
+  : undefined;
+writeFileSync(
+  resultsPath,
+  markdown(all) +
+    `\n## reel serve vs Apache Kafka\n\n${
+      serveSection ?? "<!-- serve-bench:start -->\n<!-- serve-bench:end -->"
+    }\n`,
+);
 writeFileSync(join(root, "bench", "throughput.svg"), svg(all));
 writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 2) + "\n");
 // `deno fmt` (the repository's fmt task) formats JSON and SVG too: leave them as it would.

@@ -403,7 +403,14 @@ export class KafkaBroker {
     readonly controllerPort: number,
     /** Its folder: `server.properties`, `broker.log`, and `data/` (its `log.dirs`). */
     readonly dir: string,
+    /** The JVM's options (heap, collector, compiler); the harness's quick-start ones by default. */
+    readonly jvmOptions: readonly string[] = [...JVM_OPTIONS, ...BROKER_HEAP],
   ) {}
+
+  /** The Java process's ID while it runs. */
+  get pid(): number | undefined {
+    return this.#process?.child.pid;
+  }
 
   /** Its `log.dirs`: one partition directory `<topic>-<partition>` per replica it holds. */
   get logDir(): string {
@@ -427,8 +434,7 @@ export class KafkaBroker {
     fs.appendFileSync(this.logFile, `\n==== start ${this.#starts}\n`);
     this.#process = spawnJava(
       [
-        ...JVM_OPTIONS,
-        ...BROKER_HEAP,
+        ...this.jvmOptions,
         "-cp",
         kafkaClasspath(),
         "kafka.Kafka",
@@ -502,7 +508,28 @@ export interface KafkaOptions {
   brokers?: number;
   /** Extra broker configs (`server.properties` lines), over the harness's. */
   config?: Record<string, string | number | boolean>;
+  /**
+   * The brokers' JVM options instead of the harness's quick-start ones (serial GC, C1 only, 512 MiB):
+   * {@linkcode KAFKA_DEFAULT_JVM_OPTIONS} for what `kafka-server-start.sh` runs, as benchmarks want.
+   */
+  jvmOptions?: readonly string[];
 }
+
+/**
+ * The JVM options `kafka-server-start.sh` gives a broker (`KAFKA_HEAP_OPTS` and
+ * `KAFKA_JVM_PERFORMANCE_OPTS` of `kafka-run-class.sh`), with the harness's log4j config.
+ */
+export const KAFKA_DEFAULT_JVM_OPTIONS: readonly string[] = [
+  "-Xmx1G",
+  "-Xms1G",
+  "-server",
+  "-XX:+UseG1GC",
+  "-XX:MaxGCPauseMillis=20",
+  "-XX:InitiatingHeapOccupancyPercent=35",
+  "-XX:+ExplicitGCInvokesConcurrent",
+  "-Djava.awt.headless=true",
+  `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
+];
 
 /** A running Kafka cluster of KRaft nodes on loopback, its data in a temporary directory. */
 export class KafkaCluster {
@@ -609,7 +636,14 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   const ports = await freePorts(2 * count);
   const brokers = Array.from(
     { length: count },
-    (_, i) => new KafkaBroker(i + 1, ports[2 * i], ports[2 * i + 1], path.join(dir, `broker-${i + 1}`)),
+    (_, i) =>
+      new KafkaBroker(
+        i + 1,
+        ports[2 * i],
+        ports[2 * i + 1],
+        path.join(dir, `broker-${i + 1}`),
+        options.jvmOptions ?? [...JVM_OPTIONS, ...BROKER_HEAP],
+      ),
   );
   const voters = brokers.map((b) => `${b.nodeId}@127.0.0.1:${b.controllerPort}`).join(",");
   const replicas = Math.min(3, count);
