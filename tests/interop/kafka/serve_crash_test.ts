@@ -1,0 +1,159 @@
+// kill -9 of `reel serve` (the command, on this test's runtime) while Apache Kafka's own
+// VerifiableProducer sends with acks=all and idempotence (the Java client's defaults since Kafka
+// 3.0) to a topic with `fsync: "always"`: the broker restarts on the same port and directory, the
+// producer retries what was in flight, and afterwards every record the producer saw acknowledged is
+// in the log exactly once, at dense offsets.
+
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { open } from "../../../mod.ts";
+import { HARNESS_DIR, kafkaClasspath, kafkaUnavailable } from "./harness.ts";
+
+const skip = kafkaUnavailable();
+const MAIN = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
+const RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
+const RECORDS = 4000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `reel serve` and resolves once it prints that it listens. */
+function startServe(dir: string, port: number): Promise<ChildProcess> {
+  const pre = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN] : [MAIN];
+  const child = spawn(process.execPath, [...pre, "serve", "--dir", dir, "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  return new Promise((resolve, reject) => {
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      if (stderr.includes("listening on")) resolve(child);
+    });
+    child.on("exit", (code) => reject(new Error(`reel serve exited (${code}) before listening: ${stderr}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+test(
+  "kill -9 of reel serve under the idempotent Java producer (acks=all, fsync always): every acknowledged record once",
+  { skip, timeout: 300_000 },
+  async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-crash-"));
+    const dir = path.join(work, "log");
+    const log = await open(dir);
+    await log.createTopic("crash", { config: { fsync: "always" } });
+    await log.close();
+    const port = await freePort();
+    let broker = await startServe(dir, port);
+    // Kafka's VerifiableProducer prints one JSON line per acknowledged send, as it happens; the
+    // values are the numbers 0 .. RECORDS-1.
+    const producer = spawn("java", [
+      "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1",
+      `-Dlog4j2.configurationFile=${path.join(HARNESS_DIR, "log4j2.properties")}`,
+      "-cp",
+      kafkaClasspath(),
+      "org.apache.kafka.tools.VerifiableProducer",
+      "--bootstrap-server",
+      `127.0.0.1:${port}`,
+      "--topic",
+      "crash",
+      "--max-messages",
+      String(RECORDS),
+      "--throughput",
+      "1000",
+      "--acks",
+      "-1",
+      "--producer.config",
+      writeProducerConfig(work),
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    const acked: number[] = [];
+    let killedAt = -1;
+    let producerErr = "";
+    let buffered = "";
+    const killed = Promise.withResolvers<void>();
+    producer.stderr!.on("data", (d) => producerErr += d);
+    producer.stdout!.on("data", (d) => {
+      buffered += d;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (!line.startsWith("{")) continue;
+        const event = JSON.parse(line);
+        if (event.name === "producer_send_success") acked.push(Number(event.value));
+      }
+      if (killedAt < 0 && acked.length >= RECORDS / 4) {
+        killedAt = acked.length;
+        killed.resolve();
+      }
+    });
+    const producerDone = exited(producer);
+    try {
+      await Promise.race([killed.promise, producerDone]);
+      assert.ok(killedAt > 0, `the producer ended before a quarter was acknowledged: ${producerErr}`);
+      broker.kill("SIGKILL");
+      await exited(broker);
+      broker = await startServe(dir, port);
+      await producerDone;
+      assert.equal(producer.exitCode, 0, producerErr);
+      assert.ok(acked.length > killedAt, "records were acknowledged after the restart");
+      broker.kill("SIGTERM");
+      await exited(broker);
+
+      const reopened = await open(dir);
+      const values: number[] = [];
+      const offsets: number[] = [];
+      for await (const r of reopened.topic("crash").readable()) {
+        values.push(Number(new TextDecoder().decode(r.value!)));
+        offsets.push(r.offset);
+      }
+      await reopened.close();
+      assert.deepEqual(offsets, values.map((_, i) => i), "offsets are dense from 0");
+      const seen = new Map<number, number>();
+      for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
+      const duplicated = [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+      assert.deepEqual(duplicated, [], "no record is in the log twice");
+      const missing = acked.filter((v) => !seen.has(v));
+      assert.deepEqual(missing, [], "every acknowledged record is in the log");
+    } finally {
+      producer.kill("SIGKILL");
+      broker.kill("SIGKILL");
+      await Promise.all([exited(producer), exited(broker)]);
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
+
+/** The producer's settings: idempotent (the default with acks=all), retrying across the restart. */
+function writeProducerConfig(work: string): string {
+  const file = path.join(work, "producer.properties");
+  fs.writeFileSync(
+    file,
+    [
+      "enable.idempotence=true",
+      "retries=2147483647",
+      "delivery.timeout.ms=120000",
+      "request.timeout.ms=10000",
+      "retry.backoff.ms=50",
+    ]
+      .join("\n") + "\n",
+  );
+  return file;
+}
