@@ -243,6 +243,30 @@ interface Spawned {
   exited: Promise<number>;
 }
 
+/**
+ * Starts one of Kafka's tools with its standard output and error as pipes, for the tools that
+ * report as they go (VerifiableProducer, VerifiableConsumer: one JSON line per event). Like every
+ * process the harness starts, it is killed when this process ends.
+ *
+ * @param mainClass the tool's class (`org.apache.kafka.tools.VerifiableConsumer`)
+ * @param args its arguments
+ * @returns the process; its `pid` is the Java process's, so SIGTERM reaches the tool's shutdown hook
+ */
+export function spawnKafkaTool(mainClass: string, args: readonly string[]): ChildProcess {
+  hookExit();
+  const java = [...JVM_OPTIONS, ...TOOL_HEAP, "-cp", kafkaClasspath(), mainClass, ...args];
+  const child = spawn("setsid", ["sh", "-c", WRAPPER, "sh", "java", ...java], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  live.add(child);
+  child.on("exit", () => {
+    child.stdin?.destroy();
+    killGroup(child);
+    live.delete(child);
+  });
+  return child;
+}
+
 function spawnJava(args: string[], stdoutFile: string, stderrFile: string, stdinFile?: string): Spawned {
   hookExit();
   const out = fs.openSync(stdoutFile, "a");

@@ -14,7 +14,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open } from "../../../mod.ts";
-import { HARNESS_DIR, kafkaClasspath, kafkaUnavailable } from "./harness.ts";
+import { kafkaUnavailable, spawnKafkaTool } from "./harness.ts";
 
 const skip = kafkaUnavailable();
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
@@ -64,13 +64,7 @@ test(
     let broker = await startServe(dir, port);
     // Kafka's VerifiableProducer prints one JSON line per acknowledged send, as it happens; the
     // values are the numbers 0 .. RECORDS-1.
-    const producer = spawn("java", [
-      "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1",
-      `-Dlog4j2.configurationFile=${path.join(HARNESS_DIR, "log4j2.properties")}`,
-      "-cp",
-      kafkaClasspath(),
-      "org.apache.kafka.tools.VerifiableProducer",
+    const producer = spawnKafkaTool("org.apache.kafka.tools.VerifiableProducer", [
       "--bootstrap-server",
       `127.0.0.1:${port}`,
       "--topic",
@@ -83,7 +77,7 @@ test(
       "-1",
       "--producer.config",
       writeProducerConfig(work),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
+    ]);
     const acked: number[] = [];
     let killedAt = -1;
     let producerErr = "";
