@@ -38,6 +38,7 @@ import { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
 import { describeClusterHandler } from "./handlers/describe_cluster.ts";
 import { describeConfigsHandler } from "./handlers/describe_configs.ts";
+import { describeLogDirsHandler } from "./handlers/describe_log_dirs.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl_authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl_handshake.ts";
@@ -128,6 +129,7 @@ const HANDLERS: readonly ApiHandler[] = [
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   describeClusterHandler,
+  describeLogDirsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];

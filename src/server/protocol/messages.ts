@@ -23,6 +23,8 @@ import describeClusterRequest from "./messages/DescribeClusterRequest.json" with
 import describeClusterResponse from "./messages/DescribeClusterResponse.json" with { type: "json" };
 import describeConfigsRequest from "./messages/DescribeConfigsRequest.json" with { type: "json" };
 import describeConfigsResponse from "./messages/DescribeConfigsResponse.json" with { type: "json" };
+import describeLogDirsRequest from "./messages/DescribeLogDirsRequest.json" with { type: "json" };
+import describeLogDirsResponse from "./messages/DescribeLogDirsResponse.json" with { type: "json" };
 import describeGroupsRequest from "./messages/DescribeGroupsRequest.json" with { type: "json" };
 import describeGroupsResponse from "./messages/DescribeGroupsResponse.json" with { type: "json" };
 import fetchRequest from "./messages/FetchRequest.json" with { type: "json" };
@@ -78,6 +80,7 @@ export const REQUEST_SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
     describeClusterRequest,
     describeConfigsRequest,
     describeGroupsRequest,
+    describeLogDirsRequest,
     fetchRequest,
     findCoordinatorRequest,
     heartbeatRequest,
@@ -110,6 +113,7 @@ export const RESPONSE_SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
     describeClusterResponse,
     describeConfigsResponse,
     describeGroupsResponse,
+    describeLogDirsResponse,
     fetchResponse,
     findCoordinatorResponse,
     heartbeatResponse,

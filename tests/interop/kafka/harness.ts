@@ -66,6 +66,8 @@ export const TOOLS = {
   producerPerformance: "org.apache.kafka.tools.ProducerPerformance",
   /** `kafka-consumer-perf-test.sh` */
   consumerPerformance: "org.apache.kafka.tools.ConsumerPerformance",
+  /** `kafka-log-dirs.sh` */
+  logDirs: "org.apache.kafka.tools.LogDirsCommand",
   /** `kafka-get-offsets.sh` */
   getOffsets: "org.apache.kafka.tools.GetOffsetShell",
   /** reel's own Java client (`ReelInterop.java`): `produce` and `consume` with any client config. */

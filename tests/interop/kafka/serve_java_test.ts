@@ -261,4 +261,30 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
       }, { tls, sasl: { users: { alice: "alice-secret" } } });
     },
   );
+  test(
+    "kafka-log-dirs --describe: the log directory and each partition's size, as describe() reports them",
+    TIMEOUT,
+    async () => {
+      await withServe(async (broker, log) => {
+        const topic = await log.createTopic("sized", { partitions: 3 });
+        await topic.append(Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: "x".repeat(i) })));
+        const { stdout } = await runKafkaTool(TOOLS.logDirs, [
+          ...["--bootstrap-server", broker.address, "--describe", "--topic-list", "sized"],
+        ]);
+        // The tool prints a line of JSON after its status lines.
+        const report = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))!);
+        const [dir] = report.brokers[0].logDirs;
+        assert.equal(dir.logDir, log.dir);
+        assert.equal(dir.error, null);
+        const sizes = Object.fromEntries(
+          dir.partitions.map((p: { partition: string; size: number }) => [p.partition, p.size]),
+        );
+        assert.deepEqual(
+          sizes,
+          Object.fromEntries(topic.describe().map((p) => [`sized-${p.partition}`, p.bytes])),
+        );
+        assert.ok(Object.values(sizes).some((n) => (n as number) > 0));
+      });
+    },
+  );
 });
