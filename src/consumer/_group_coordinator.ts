@@ -31,6 +31,7 @@
 import { CommitFailedError, InconsistentGroupProtocolError, StorageError } from "../errors.ts";
 import { fs, syncDirectory, writeFileAtomic, writeFully } from "../runtime/file_system.ts";
 import { isLockOwnerAlive, LockFile, processIdentity, tryLock } from "../runtime/lock_file.ts";
+import { groupDirPath, GROUPS_DIR } from "../runtime/log_paths.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor, selectProtocol } from "./partition_assignor.ts";
 import {
@@ -41,8 +42,6 @@ import {
   topicPartitionKey,
 } from "./types.ts";
 
-/** The directory of consumer groups inside a log directory. */
-export const GROUPS_DIR = ".groups";
 const STATE_FILE = "state.json";
 const LOCK_FILE = ".lock";
 const OFFSETS_DIR = "offsets";
@@ -107,51 +106,6 @@ export interface GroupState {
   partitionsPerTopic: Record<string, number>;
   /** When this generation began, ms since the epoch. */
   updatedAt: number;
-}
-
-/**
- * A group id as a directory name: characters outside `[A-Za-z0-9._-]`, and a leading `.`, are
- * percent-encoded (UTF-8).
- *
- * @param groupId the group id
- * @returns the directory name
- * @throws {TypeError} for an empty or non-string id, or one with a lone surrogate
- * @throws {RangeError} for an id whose encoding is longer than 240 characters
- */
-export function encodeGroupId(groupId: string): string {
-  if (typeof groupId !== "string" || groupId.length === 0 || /\p{Surrogate}/u.test(groupId)) {
-    throw new TypeError(
-      `Invalid group id ${JSON.stringify(groupId)}: expected a non-empty, well-formed string`,
-    );
-  }
-  let out = "";
-  for (const byte of new TextEncoder().encode(groupId)) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_-]/.test(c) || (c === "." && out.length > 0)
-      ? c
-      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  if (out.length > 240) {
-    throw new RangeError(
-      `Invalid group id ${JSON.stringify(groupId)}: too long (${out.length} characters encoded, at most 240)`,
-    );
-  }
-  return out;
-}
-
-/**
- * The inverse of {@linkcode encodeGroupId}.
- *
- * @param name a directory name
- * @returns the group id, or `undefined` when the name is not an encoding
- */
-export function decodeGroupId(name: string): string | undefined {
-  try {
-    const id = decodeURIComponent(name);
-    return encodeGroupId(id) === name ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function readJson(path: string): unknown {
@@ -249,7 +203,7 @@ export class GroupCoordinator {
     readonly groupId: string,
     assignors: Readonly<Record<string, PartitionAssignor>> = BUILT_IN_ASSIGNORS,
   ) {
-    this.dir = `${log.dir}/${GROUPS_DIR}/${encodeGroupId(groupId)}`;
+    this.dir = groupDirPath(log.dir, groupId);
     this.#assignors = assignors;
   }
 

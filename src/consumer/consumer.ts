@@ -196,7 +196,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    *
    * @param log the open log directory to read
    * @param options Kafka's consumer configs in camelCase
-   * @throws {TypeError} for an invalid group id, assignor or option type
+   * @throws {InvalidGroupIdError} for an empty, malformed or too long group id
+   * @throws {TypeError} for an invalid assignor or option type
    * @throws {RangeError} for an option out of range
    */
   constructor(log: LogDirectoryView, options: ConsumerOptions = {}) {
@@ -379,12 +380,14 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    *
    * @param tp the partition
    * @param offset the next offset to return
+   * @throws {UnknownTopicOrPartitionError} for a topic or partition that does not exist
    * @throws {RangeError} for a partition not assigned to this consumer, or a negative offset
    */
   seek(tp: TopicPartition, offset: number): void {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new RangeError(`Invalid offset ${offset}: must be a whole number, 0 or more`);
     }
+    this.#logOf(tp); // a topic-partition that exists at all, before "not assigned"
     this.#setPosition(this.#fetchOf(tp, "seek"), offset);
     this.#wakeUp();
   }
@@ -439,9 +442,12 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @param tp the partition
    * @returns the offset with its metadata and time, or `null` when the group has none
    * @throws {TypeError} without a groupId
+   * @throws {UnknownTopicOrPartitionError} for a topic or partition that does not exist
    */
   committed(tp: TopicPartition): CommittedOffset | null {
-    return this.#group("read committed offsets").readCommitted(tp) ?? null;
+    const group = this.#group("read committed offsets");
+    this.#logOf(tp); // a topic-partition that exists, before any path is built from it
+    return group.readCommitted(tp) ?? null;
   }
 
   /**
@@ -451,6 +457,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    *
    * @param offsets what to commit (default: the current positions)
    * @throws {TypeError} without a groupId
+   * @throws {UnknownTopicOrPartitionError} for a topic or partition that does not exist (nothing is
+   *   committed then)
    * @throws {CommitFailedError} when this member no longer owns a partition (the group rebalanced,
    *   or the member was removed after missing its session timeout)
    * @throws {StorageError} when the files cannot be written
@@ -459,7 +467,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     const group = this.#group("commit");
     const list = offsets ?? this.#currentPositions();
     for (const o of list) {
-      if (typeof o?.topic !== "string" || !Number.isInteger(o.partition) || o.partition < 0) {
+      if (typeof o?.topic !== "string") {
         throw new TypeError(`Cannot commit ${JSON.stringify(o)}: expected { topic, partition, offset }`);
       }
       if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
@@ -467,6 +475,9 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
           `Cannot commit offset ${o.offset} of "${o.topic}-${o.partition}": must be a whole number, 0 or more`,
         );
       }
+      // Only a topic-partition that exists is committed, as Kafka's broker answers
+      // UNKNOWN_TOPIC_OR_PARTITION: nothing is written for a name or number that is not one.
+      this.#logOf(o);
     }
     const done = group.commit(this.#subscription !== undefined ? (this.#memberId ?? "") : undefined, list);
     this.#commits.add(done);
@@ -673,9 +684,11 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   }
 
   #logOf(tp: TopicPartition): PartitionLog {
-    if (!tp || typeof tp.topic !== "string" || !Number.isInteger(tp.partition)) {
+    if (!tp || typeof tp.topic !== "string") {
       throw new TypeError(`Invalid topic-partition ${JSON.stringify(tp)}: expected { topic, partition }`);
     }
+    // hasTopic() is false for a name that is not a legal topic name; topic.partition() checks the
+    // partition is a whole number below the partition count.
     if (!this.#log.hasTopic(tp.topic)) throw new UnknownTopicOrPartitionError(tp.topic, tp.partition);
     return this.#log.topic(tp.topic).partition(tp.partition);
   }

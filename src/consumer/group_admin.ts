@@ -8,7 +8,8 @@
  */
 import { fs } from "../runtime/file_system.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
-import { decodeGroupId, GroupCoordinator, GROUPS_DIR } from "./_group_coordinator.ts";
+import { GroupCoordinator } from "./_group_coordinator.ts";
+import { decodeGroupId, GROUPS_DIR } from "../runtime/log_paths.ts";
 import { sortTopicPartitions, type TopicPartition, topicPartitionKey } from "./types.ts";
 
 /**

@@ -9,11 +9,13 @@ import {
   Consumer,
   describeGroup,
   InconsistentGroupProtocolError,
+  InvalidGroupIdError,
   listGroups,
   NoOffsetForPartitionError,
   open,
   type Topic,
   type TopicPartition,
+  UnknownTopicOrPartitionError,
 } from "../../mod.ts";
 import { cleanup, eventually, text, withTempDir } from "./_helpers.ts";
 
@@ -281,6 +283,7 @@ describe("committed offsets", () => {
     await withTempDir("fenced", async (dir) => {
       const log = await open(dir);
       await log.createTopic("t", { partitions: 2 });
+      await log.createTopic("other");
       const member = new Consumer(log, { groupId: "g", autoOffsetReset: "earliest", ...FAST });
       member.subscribe(["t"]);
       await member.poll();
@@ -298,6 +301,11 @@ describe("committed offsets", () => {
       await assert.rejects(
         () => member.commit([{ topic: "other", partition: 0, offset: 1 }]),
         CommitFailedError,
+      );
+      // A topic that does not exist is no one's to commit (Kafka: UNKNOWN_TOPIC_OR_PARTITION).
+      await assert.rejects(
+        () => member.commit([{ topic: "missing", partition: 0, offset: 1 }]),
+        UnknownTopicOrPartitionError,
       );
       await member.close();
       // Nobody owns it now: a consumer without a subscription may commit it.
@@ -528,8 +536,8 @@ describe("consumer groups", () => {
   test("the constructor checks its options", async () => {
     await withTempDir("options", async (dir) => {
       const log = await open(dir);
-      assert.throws(() => new Consumer(log, { groupId: "" }), TypeError);
-      assert.throws(() => new Consumer(log, { groupId: "\ud800" }), TypeError);
+      assert.throws(() => new Consumer(log, { groupId: "" }), InvalidGroupIdError);
+      assert.throws(() => new Consumer(log, { groupId: "\ud800" }), InvalidGroupIdError);
       assert.throws(() => new Consumer(log, { enableAutoCommit: true }), TypeError);
       assert.throws(() => new Consumer(log, { autoOffsetReset: "smallest" as "earliest" }), TypeError);
       assert.throws(() => new Consumer(log, { partitionAssignors: ["cooperative-sticky"] }), TypeError);
