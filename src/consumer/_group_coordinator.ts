@@ -29,7 +29,15 @@
  * @module
  */
 import { CommitFailedError, InconsistentGroupProtocolError, StorageError } from "../errors.ts";
-import { fs, syncDirectory, writeFileAtomic, writeFully } from "../runtime/file_system.ts";
+import {
+  assertRegularFiles,
+  fs,
+  openFile,
+  readRegularFile,
+  syncDirectory,
+  writeFileAtomic,
+  writeFully,
+} from "../runtime/file_system.ts";
 import { isLockOwnerAlive, LockFile, processIdentity, tryLock } from "../runtime/lock_file.ts";
 import { groupDirPath, GROUPS_DIR } from "../runtime/log_paths.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
@@ -110,7 +118,7 @@ export interface GroupState {
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(fs.readFileSync(path, "utf8"));
+    return JSON.parse(new TextDecoder().decode(readRegularFile(path)));
   } catch {
     return undefined;
   }
@@ -243,8 +251,28 @@ export class GroupCoordinator {
     return withGroupLock(this.dir, this.groupId, fn, timeoutMs);
   }
 
+  /**
+   * Checks that the group's files (state, members, lock) are regular files, with `lstat` only:
+   * a symbolic link, directory or named pipe in their place is reported, never opened or replaced.
+   *
+   * @throws {StorageError} naming the first entry that is not a regular file
+   */
+  checkFiles(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return; // no group directory yet: nothing to check
+    }
+    assertRegularFiles(
+      this.dir,
+      names.filter((n) => n === STATE_FILE || n === ".lock" || /^member-.+\.json$/.test(n)),
+    );
+  }
+
   /** The group's state file, or `undefined` before the first join. */
   readState(): GroupState | undefined {
+    this.checkFiles();
     const value = readJson(`${this.dir}/${STATE_FILE}`) as GroupState | undefined;
     return value?.version === 0 && Number.isSafeInteger(value.generation) ? value : undefined;
   }
@@ -551,7 +579,7 @@ export class GroupCoordinator {
           metadata: o.metadata ?? "",
           commitTimestamp: now,
         };
-        const fd = fs.openSync(tmp, "w");
+        const fd = openFile(tmp, "w");
         try {
           writeFully(fd, new TextEncoder().encode(JSON.stringify(record) + "\n"), 0);
           fs.fsyncSync(fd);

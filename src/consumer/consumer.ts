@@ -1016,6 +1016,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     });
     if (this.#stopGroupWatch === undefined) {
       this.#coordinator!.ensureDir();
+      // Before watching: a named pipe in the group's directory would hang Deno's watcher thread.
+      this.#coordinator!.checkFiles();
       this.#stopGroupWatch = watchDirectory(this.#coordinator!.dir, (name) => {
         // Offsets and the lock change often and say nothing about membership.
         if (name === ".lock" || (name !== undefined && /\.(tmp|new|takeover)$/.test(name))) return;

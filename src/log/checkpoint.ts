@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { fs, writeFileAtomic } from "../runtime/file_system.ts";
+import { fs, openFile, readRegularFile, writeFileAtomic } from "../runtime/file_system.ts";
 
 /** Name of the recovery point checkpoint file: offsets below it are known to be on disk. */
 export const RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
@@ -47,7 +47,7 @@ export function writeCheckpoint(path: string, topic: string, partition: number, 
 export function readCheckpoint(path: string, topic: string, partition: number): number | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path, "utf8");
+    text = new TextDecoder().decode(readRegularFile(path));
   } catch {
     return undefined;
   }
@@ -86,7 +86,7 @@ export interface CleanShutdown {
  */
 export function readCleanShutdown(path: string): CleanShutdown | undefined {
   try {
-    const value = JSON.parse(fs.readFileSync(path, "utf8"));
+    const value = JSON.parse(new TextDecoder().decode(readRegularFile(path)));
     if (
       value?.version === 0 && Number.isSafeInteger(value.logEndOffset) &&
       Number.isSafeInteger(value.activeBaseOffset) && Number.isSafeInteger(value.activeSize)
@@ -130,9 +130,9 @@ export const HIGH_WATERMARK_FILE = ".high-watermark";
  */
 export function openHighWatermark(path: string): number {
   try {
-    return fs.openSync(path, "r+");
+    return openFile(path, "r+");
   } catch {
-    return fs.openSync(path, "w+");
+    return openFile(path, "w+");
   }
 }
 
@@ -168,7 +168,7 @@ export function writeHighWatermark(fd: number, offset: number): void {
 export function readHighWatermark(path: string): number | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(path, "r");
+    fd = openFile(path, "r");
   } catch {
     return undefined;
   }

@@ -5,14 +5,22 @@
  *
  * @module
  */
-import { fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
+
+/**
+ * The largest index file read, bytes (256 MiB: 32 Mi offset index entries, far more than a 1 GiB
+ * segment with one entry per 4 KiB has). A larger file is treated as corrupt and rebuilt.
+ */
+export const MAX_INDEX_FILE_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads a whole index file.
  *
  * @param path the index file path
  * @param entrySize the size of one entry in bytes
- * @returns a view of the file's bytes, or `null` when the file is missing or not a whole number of entries
+ * @returns a view of the file's bytes, or `null` when the file is missing, not a regular file,
+ *   larger than {@linkcode MAX_INDEX_FILE_BYTES} or not a whole number of entries (then it is
+ *   rebuilt)
  * @example
  * ```ts
  * import { readIndexFile } from "./index_file.ts";
@@ -22,13 +30,17 @@ import { fs, readFully, writeFully } from "../runtime/file_system.ts";
 export function readIndexFile(path: string, entrySize: number): DataView | null {
   let fd: number;
   try {
-    fd = fs.openSync(path, "r");
+    fd = openFile(path, "r");
   } catch {
     return null;
   }
   let bytes: Uint8Array;
   try {
-    bytes = readFully(fd, 0, fs.fstatSync(fd).size);
+    const size = fs.fstatSync(fd).size;
+    // Larger than any index reel writes (a sparse file, say): corrupt, so rebuilt from the
+    // segment as Kafka rebuilds an index that fails its sanity check.
+    if (size > MAX_INDEX_FILE_BYTES) return null;
+    bytes = readFully(fd, 0, size);
   } finally {
     fs.closeSync(fd);
   }
@@ -51,7 +63,7 @@ export function readIndexFile(path: string, entrySize: number): DataView | null 
  * ```
  */
 export function writeIndexEntries(path: string, position: number, bytes: Uint8Array, sync: boolean): void {
-  const fd = fs.openSync(path, fs.existsSync(path) ? "r+" : "w+");
+  const fd = openFile(path, fs.existsSync(path) ? "r+" : "w+");
   try {
     fs.ftruncateSync(fd, position);
     if (bytes.length > 0) writeFully(fd, bytes, position);

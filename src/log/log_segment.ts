@@ -13,7 +13,7 @@
  */
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
-import { datasync, fileSize, fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { datasync, fileSize, fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
@@ -173,7 +173,7 @@ export class LogSegment {
    */
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
     const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = fs.openSync(path, "w+");
+    const fd = openFile(path, "w+");
     const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
     segment.offsetIndex.flush();
     segment.timeIndex.flush();
@@ -190,7 +190,7 @@ export class LogSegment {
    */
   static open(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
     const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = fs.openSync(path, "r+");
+    const fd = openFile(path, "r+");
     const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
     segment.size = fs.fstatSync(fd).size;
     return segment;
@@ -221,7 +221,7 @@ export class LogSegment {
    */
   static openReadOnly(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
     const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = fs.openSync(path, "r");
+    const fd = openFile(path, "r");
     const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
     segment.readOnly = true;
     return segment;

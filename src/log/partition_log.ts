@@ -22,7 +22,7 @@ import {
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "../record/record_batch.ts";
-import { fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
+import { assertRegularFiles, fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
 import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -41,7 +41,11 @@ import { GroupCommit } from "./group_commit.ts";
 import { LogFollower } from "./log_follower.ts";
 import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
 import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
-import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
+import {
+  PARTITION_METADATA_FILE,
+  readPartitionMetadata,
+  writePartitionMetadata,
+} from "./partition_metadata_file.ts";
 
 export { WRITER_LOCK_FILE };
 export type { FetchData, ReadCursor, SegmentInfo };
@@ -94,6 +98,23 @@ export interface PartitionLogOptions {
   createDirectory?: boolean;
 }
 
+/**
+ * Whether a partition directory's entry is one of the files reel reads or writes there: segments
+ * and their indexes, checkpoints, the clean-shutdown marker, the published high watermark, the
+ * writer lock and `partition.metadata`. Each must be a regular file.
+ */
+function isLogFileName(name: string): boolean {
+  return /^\d{20}\.(log|index|timeindex|txnindex|snapshot)$/.test(name) ||
+    [
+      RECOVERY_POINT_CHECKPOINT,
+      LOG_START_OFFSET_CHECKPOINT,
+      CLEAN_SHUTDOWN_FILE,
+      HIGH_WATERMARK_FILE,
+      WRITER_LOCK_FILE,
+      PARTITION_METADATA_FILE,
+    ].includes(name);
+}
+
 interface Loaded {
   segments: LogSegment[];
   logStartOffset: number;
@@ -111,6 +132,7 @@ interface Loaded {
  */
 function loadForWriting(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
   const names = fs.readdirSync(dir);
+  assertRegularFiles(dir, names.filter(isLogFileName));
   const bases: number[] = [];
   for (const name of names) {
     if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) {
@@ -253,6 +275,7 @@ function loadForReading(dir: string, topic: string, partition: number, config: L
       if ((err as { code?: string }).code !== "ENOENT") throw err;
       names = [];
     }
+    assertRegularFiles(dir, names.filter(isLogFileName));
     const bases = names.map((n) => /^(\d{20})\.log$/.exec(n)).filter((m) => m !== null)
       .map((m) => Number(m[1])).sort((a, b) => a - b);
     const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);

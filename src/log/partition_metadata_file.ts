@@ -17,7 +17,7 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import { fs } from "../runtime/file_system.ts";
+import { fs, openFile, readRegularFile } from "../runtime/file_system.ts";
 
 /** The file name, in each partition directory. */
 export const PARTITION_METADATA_FILE = "partition.metadata";
@@ -117,7 +117,7 @@ export function readPartitionMetadata(dir: string): string | undefined {
   const path = `${dir}/${PARTITION_METADATA_FILE}`;
   let text: string;
   try {
-    text = fs.readFileSync(path, "utf8");
+    text = new TextDecoder().decode(readRegularFile(path));
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -160,7 +160,7 @@ export function writePartitionMetadata(dir: string, topicId: string): string {
   // Not "*.tmp": a writer taking the lock at open removes those from the directory.
   const tmp = `${path}.${crypto.randomUUID()}.new`;
   try {
-    const fd = fs.openSync(tmp, "wx");
+    const fd = openFile(tmp, "wx");
     try {
       fs.writeSync(fd, formatPartitionMetadata(topicId));
       fs.fsyncSync(fd);

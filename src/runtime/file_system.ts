@@ -10,6 +10,155 @@ import { StorageError } from "../errors.ts";
 
 export { fs };
 
+/**
+ * How {@linkcode openFile} opens a file, as `fs.openSync`'s flags: `"r"` read, `"r+"` read and
+ * write, `"w+"` read and write, created or emptied, `"w"` write, created or emptied, `"wx"` write,
+ * created and never an existing one.
+ */
+export type OpenMode = "r" | "r+" | "w+" | "w" | "wx";
+
+const C = fs.constants;
+const OPEN_FLAGS: Record<OpenMode, number> = {
+  "r": C.O_RDONLY,
+  "r+": C.O_RDWR,
+  "w+": C.O_RDWR | C.O_CREAT | C.O_TRUNC,
+  "w": C.O_WRONLY | C.O_CREAT | C.O_TRUNC,
+  "wx": C.O_WRONLY | C.O_CREAT | C.O_EXCL,
+};
+
+/** What kind of entry a stat describes, for an error message. */
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  if (stat.isFIFO()) return "a named pipe";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/**
+ * Opens a file under the log directory: the one way reel opens a segment, index, checkpoint or
+ * state file. It never follows a symbolic link (`O_NOFOLLOW`: a `.log` that links to a file
+ * elsewhere is refused, not truncated through) and opens only a regular file (checked with
+ * `fstat` on the open descriptor, so nothing can swap the entry in between; `O_NONBLOCK` keeps a
+ * named pipe from blocking the open). The entry is left as it is.
+ *
+ * @param path the file
+ * @param mode how to open it
+ * @returns the file descriptor
+ * @throws {StorageError} naming the path when it is a symbolic link, a directory, a named pipe, a
+ *   socket or a device
+ * @throws {Error} the file system's error otherwise (`ENOENT` for a missing file, `EEXIST` with
+ *   `"wx"`, ...), for the caller to handle
+ * @example A symbolic link is refused, and its target is untouched
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fs, openFile } from "./file_system.ts";
+ * import { StorageError } from "../errors.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/target`, "keep");
+ * fs.symlinkSync(`${dir}/target`, `${dir}/00000000000000000000.log`);
+ * assert.throws(() => openFile(`${dir}/00000000000000000000.log`, "w+"), StorageError);
+ * assert.equal(fs.readFileSync(`${dir}/target`, "utf8"), "keep");
+ * const fd = openFile(`${dir}/target`, "r");
+ * fs.closeSync(fd);
+ * ```
+ */
+export function openFile(path: string, mode: OpenMode): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, OPEN_FLAGS[mode] | C.O_NOFOLLOW | C.O_NONBLOCK, 0o644);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ELOOP") {
+      throw new StorageError(`Cannot open ${path}: it is a symbolic link, which reel never follows`, {
+        cause: err,
+      });
+    }
+    if (code === "EISDIR") {
+      throw new StorageError(`Cannot open ${path}: it is a directory, not a file`, { cause: err });
+    }
+    throw err;
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.fstatSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new StorageError(`Cannot open ${path}: it is ${kindOf(stat)}, not a regular file`);
+  }
+  return fd;
+}
+
+/**
+ * Checks that entries of a directory are regular files (with `lstat`: a symbolic link is not
+ * one, whatever it points to). Loaders call it on the files they own before they change anything,
+ * so that a symbolic link, a directory or a named pipe in a file's place is reported and left as
+ * it is, never truncated, deleted or written through.
+ *
+ * @param dir the directory
+ * @param names the entries to check; missing ones are skipped
+ * @throws {StorageError} naming the first entry that is not a regular file, and what it is
+ * @example A directory where a segment's index belongs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertRegularFiles, fs } from "./file_system.ts";
+ * import { StorageError } from "../errors.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/00000000000000000000.log`, "");
+ * fs.mkdirSync(`${dir}/00000000000000000000.index`);
+ * assertRegularFiles(dir, ["00000000000000000000.log", "missing.timeindex"]);
+ * assert.throws(() => assertRegularFiles(dir, ["00000000000000000000.index"]), StorageError);
+ * ```
+ */
+export function assertRegularFiles(dir: string, names: readonly string[]): void {
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(path);
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOENT") continue;
+      throw new StorageError(`Cannot check ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!stat.isFile()) {
+      throw new StorageError(
+        `Cannot use ${path}: it is ${kindOf(stat)}, not a regular file; reel leaves it as it is`,
+      );
+    }
+  }
+}
+
+/**
+ * Reads a whole file under the log directory through {@linkcode openFile}: never through a
+ * symbolic link, only a regular file.
+ *
+ * @param path the file
+ * @returns its bytes
+ * @throws {StorageError} as {@linkcode openFile} does
+ * @throws {Error} the file system's error otherwise (`ENOENT` for a missing file)
+ * @example Read a file back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fs, readRegularFile } from "./file_system.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/state.json`, "{}");
+ * assert.equal(new TextDecoder().decode(readRegularFile(`${dir}/state.json`)), "{}");
+ * ```
+ */
+export function readRegularFile(path: string): Uint8Array {
+  const fd = openFile(path, "r");
+  try {
+    return new Uint8Array(fs.readFileSync(fd));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** One write or data sync that reel is about to do, as a {@linkcode FaultInjector} sees it. */
 export interface FileOperation {
   /**

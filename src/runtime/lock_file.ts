@@ -31,7 +31,7 @@ import * as os from "node:os";
 import process from "node:process";
 import { StorageError } from "../errors.ts";
 import { type AdvisoryLock, isAdvisoryLockHeld, tryAdvisoryLock } from "./advisory_lock.ts";
-import { fs } from "./file_system.ts";
+import { fs, readRegularFile } from "./file_system.ts";
 
 /** The host name recorded by a process that cannot read its own (Deno without `--allow-sys`). */
 const UNKNOWN_HOST = "localhost";
@@ -240,7 +240,7 @@ function isLockFileOwnerAlive(path: string, owner: LockOwner): boolean {
 export function readLockOwner(path: string): LockOwner | null | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path, "utf8");
+    text = new TextDecoder().decode(readRegularFile(path));
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return undefined;
     throw err;

@@ -22,7 +22,7 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
-import { createFileExclusive, fs, syncDirectory } from "../runtime/file_system.ts";
+import { createFileExclusive, fs, readRegularFile, syncDirectory } from "../runtime/file_system.ts";
 import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
 
 /**
@@ -74,7 +74,7 @@ const PREPARED = /^\.create-[0-9a-f-]{36}-\d+$/;
  */
 export function readStoredTopic(dir: string, name: string): StoredTopic | undefined {
   try {
-    const value = JSON.parse(fs.readFileSync(topicConfigPath(dir, name), "utf8"));
+    const value = JSON.parse(new TextDecoder().decode(readRegularFile(topicConfigPath(dir, name))));
     if (value?.version === 0 && Number.isInteger(value.partitions) && value.partitions > 0) {
       if (value.topicId !== undefined && !isTopicId(value.topicId)) return undefined;
       return value;

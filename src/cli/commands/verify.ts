@@ -46,6 +46,7 @@ import {
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
+import { openFile, readRegularFile } from "../../runtime/file_system.ts";
 
 /** What {@linkcode verifyPartition} found in one partition directory. */
 export interface PartitionVerifyReport {
@@ -120,7 +121,7 @@ function hex32(n: number): string {
 
 function readWhole(path: string): Uint8Array | undefined {
   try {
-    return new Uint8Array(fs.readFileSync(path));
+    return readRegularFile(path);
   } catch {
     return undefined;
   }
@@ -232,7 +233,7 @@ function verifySegmentLog(
   report: PartitionVerifyReport,
   problem: (text: string) => void,
 ): { list: ScannedBatch[]; size: number } {
-  const fd = fs.openSync(path, "r");
+  const fd = openFile(path, "r");
   const list: ScannedBatch[] = [];
   try {
     const size = fs.fstatSync(fd).size;
