@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { StorageError } from "../errors.ts";
 import { fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
 
 /**
@@ -68,6 +69,9 @@ export function writeIndexEntries(path: string, position: number, bytes: Uint8Ar
     fs.ftruncateSync(fd, position);
     if (bytes.length > 0) writeFully(fd, bytes, position);
     if (sync) fs.fsyncSync(fd);
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    throw new StorageError(`Cannot write the index ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
     fs.closeSync(fd);
   }

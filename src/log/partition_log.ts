@@ -10,6 +10,7 @@ import {
   OffsetOutOfRangeError,
   PartitionLockedError,
   RecordTooLargeError,
+  ReelError,
   StorageError,
   UnknownTopicOrPartitionError,
 } from "../errors.ts";
@@ -96,6 +97,12 @@ export interface PartitionLogOptions {
    * @default true
    */
   createDirectory?: boolean;
+}
+
+/** Whether an error says the file system takes no writes: read-only, full, or not permitted. */
+function isUnwritable(err: unknown): boolean {
+  const code = ((err as { cause?: { code?: string } }).cause ?? (err as { code?: string }))?.code;
+  return code === "EROFS" || code === "ENOSPC" || code === "EDQUOT" || code === "EACCES" || code === "EPERM";
 }
 
 /**
@@ -476,12 +483,24 @@ export class PartitionLog {
     const topicId = options.topicId;
     if (options.createDirectory ?? true) fs.mkdirSync(dir, { recursive: true });
     else if (!fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
-    if (topicId !== undefined && writePartitionMetadata(dir, topicId) !== topicId) {
-      throw new UnknownTopicOrPartitionError(topic, partition);
+    if (topicId !== undefined) {
+      // A reader only compares (it never needs to write: a read-only or full file system still
+      // serves reads); a writer records the ID when the file is missing, as Kafka does.
+      const stored = readPartitionMetadata(dir) ?? (writer ? writePartitionMetadata(dir, topicId) : topicId);
+      if (stored !== topicId) throw new UnknownTopicOrPartitionError(topic, partition);
     }
     // A writer waits out another opener's moment of recovery; a reader never waits.
     const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
-    const got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
+    let got: LockFile | LockOwner;
+    try {
+      got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
+    } catch (err) {
+      // A reader that cannot write the lock file (a read-only or full file system) reads as it
+      // would beside a writer: without recovering or changing any file.
+      if (writer || !isUnwritable(err)) throw err;
+      const loaded = loadForReading(dir, topic, partition, config);
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId);
+    }
     if (got instanceof LockFile) {
       let loaded: Loaded;
       try {
@@ -1160,35 +1179,67 @@ export class PartitionLog {
     await this.#commit.syncTo(this.#logEndOffset).catch(() => {});
     await Promise.allSettled([...this.#pending]);
     this.#closed = true;
+    // Every step is tried and the lock is always released, so that an I/O error (a full disk) never
+    // leaves this process locked out of its own partition; the first error is reported.
+    let failure: unknown;
+    const attempt = (step: () => void) => {
+      try {
+        step();
+      } catch (err) {
+        failure ??= err;
+      }
+    };
     for (const segment of this.#segments) {
-      segment.flushSync(true);
-      segment.close();
+      attempt(() => segment.flushSync(true));
+      attempt(() => segment.close());
+      segment.closeHandle(); // when close() failed before it got there
     }
-    const active = this.#active();
-    writeCheckpoint(
-      `${this.dir}/${RECOVERY_POINT_CHECKPOINT}`,
-      this.topic,
-      this.partition,
-      this.#logEndOffset,
-    );
-    writeCheckpoint(
-      `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
-      this.topic,
-      this.partition,
-      this.logStartOffset,
-    );
-    writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
-      version: 0,
-      logEndOffset: this.#logEndOffset,
-      activeBaseOffset: active.baseOffset,
-      activeSize: active.size,
-    });
-    this.#publishHighWatermark(this.#logEndOffset); // everything is fsynced now
-    this.#closeHighWatermark();
-    this.#lock.release();
+    if (failure === undefined) {
+      // Marked clean only when every byte reached the disk; otherwise the next open recovers.
+      const active = this.#active();
+      attempt(() =>
+        writeCheckpoint(
+          `${this.dir}/${RECOVERY_POINT_CHECKPOINT}`,
+          this.topic,
+          this.partition,
+          this.#logEndOffset,
+        )
+      );
+      attempt(() =>
+        writeCheckpoint(
+          `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
+          this.topic,
+          this.partition,
+          this.logStartOffset,
+        )
+      );
+      if (failure === undefined) {
+        attempt(() =>
+          writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
+            version: 0,
+            logEndOffset: this.#logEndOffset,
+            activeBaseOffset: active.baseOffset,
+            activeSize: active.size,
+          })
+        );
+      }
+      attempt(() => this.#publishHighWatermark(this.#logEndOffset)); // everything is fsynced now
+    }
+    attempt(() => this.#closeHighWatermark());
+    attempt(() => this.#lock!.release());
     this.#lock = undefined;
     this.#notify();
     this.#listeners.clear();
+    if (failure !== undefined) {
+      if (failure instanceof ReelError) throw failure;
+      throw new StorageError(
+        `Cannot close "${this.topic}-${this.partition}" cleanly: ${
+          (failure as Error).message
+        }; the lock is ` +
+          "released and the next open recovers the log",
+        { cause: failure },
+      );
+    }
   }
 
   /**

@@ -422,12 +422,21 @@ export class LogDirectory {
    * Closes every partition log: those this process writes cleanly (flushed, fsynced, marked clean
    * so the next open scans nothing, writer lock released). Streams still reading end; the
    * directory cannot be used afterwards.
+   *
+   * @throws {StorageError} when a partition's files could not be flushed or marked clean (a full
+   *   disk, an I/O error); every writer lock is released all the same, and the next open recovers
+   *   that partition
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
-    await Promise.all([...this.#topics.values()].flatMap((t) => t.logs.map((l) => l.close())));
+    // Every partition closes (and releases its lock) even when another fails; the first error is reported.
+    const results = await Promise.allSettled(
+      [...this.#topics.values()].flatMap((t) => t.logs.map((l) => l.close())),
+    );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 }
 
