@@ -172,6 +172,7 @@ function clusterIdFor(dir: string): string {
     h = Math.imul(h ^ (dir.charCodeAt(i % Math.max(1, dir.length)) + i), 0x01000193) >>> 0;
     bytes[i % 16] ^= h & 0xff;
   }
+  bytes[0] &= 0x7f; // never a leading "-", which Kafka's tools would take for an option (as Uuid.randomUuid())
   return uuidToString(bytes);
 }
 

@@ -730,6 +730,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
 /** A random cluster id: 16 bytes as URL-safe base64 without padding (22 characters), as Kafka's Uuid. */
 function randomClusterId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
+  // Never a leading "-" (the top 6 bits 62 in base64url), which Kafka's tools would read as an
+  // option ("--cluster-id -Xb5..."): Kafka's Uuid.randomUuid() skips such IDs too.
+  bytes[0] &= 0x7f;
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
