@@ -131,7 +131,8 @@ function checkPositive(name: string, value: number | undefined, fallback: number
  *
  * @example A group member that commits after processing (at-least-once)
  * ```ts
- * import { Consumer, open } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Consumer, describeGroup, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const orders = await log.createTopic("orders", { partitions: 2 });
  * await orders.append([{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }]);
@@ -139,13 +140,15 @@ function checkPositive(name: string, value: number | undefined, fallback: number
  * consumer.subscribe(["orders"], {
  *   onPartitionsRevoked: () => consumer.commit(), // hand over exactly what was processed
  * });
- * let processed = 0;
+ * const values = [];
  * for await (const record of consumer) {
- *   console.log(record.partition, record.offset);
+ *   values.push(new TextDecoder().decode(record.value!));
  *   await consumer.commit();
- *   if (++processed === 3) break;
+ *   if (values.length === 3) break;
  * }
  * await consumer.close();
+ * assert.deepEqual(values.sort(), ["1", "2", "3"]);
+ * assert.equal(describeGroup(log, "billing").offsets.reduce((n, o) => n + (o.committedOffset ?? 0), 0), 3);
  * await log.close();
  * ```
  */
@@ -263,12 +266,17 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @param listener called when partitions are revoked from and assigned to this member
    * @throws {TypeError} without a groupId, after `assign()`, or for a bad topic list
    * @throws {StorageError} after `close()`
-   * @example
+   * @example Subscribe and hear which partitions are assigned
    * ```ts
-   * import { Consumer, open } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Consumer, open, type TopicPartition } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
+   * await log.createTopic("events", { partitions: 2 });
    * const consumer = new Consumer(log, { groupId: "g" });
-   * consumer.subscribe(["events"], { onPartitionsAssigned: (tps) => console.log("got", tps) });
+   * const assigned: TopicPartition[] = [];
+   * consumer.subscribe(["events"], { onPartitionsAssigned: (tps) => void assigned.push(...tps) });
+   * await consumer.poll({ timeoutMs: 10 });
+   * assert.deepEqual(assigned.map((tp) => tp.partition).sort(), [0, 1]); // the only member gets both
    * await consumer.close();
    * await log.close();
    * ```
@@ -302,14 +310,17 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {UnknownTopicOrPartitionError} for a topic or partition that does not exist
    * @throws {TypeError} after `subscribe()`
    * @throws {StorageError} after `close()`
-   * @example
+   * @example Read one partition without a group
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Consumer, open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
-   * await log.createTopic("events", { partitions: 2 });
+   * const topic = await log.createTopic("events", { partitions: 2 });
+   * await topic.append([{ value: "p0", partition: 0 }, { value: "p1", partition: 1 }]);
    * const consumer = new Consumer(log, { autoOffsetReset: "earliest" });
    * consumer.assign([{ topic: "events", partition: 1 }]);
-   * console.log(await consumer.poll()); // []
+   * const records = await consumer.poll({ timeoutMs: 100 });
+   * assert.deepEqual(records.map((r) => new TextDecoder().decode(r.value!)), ["p1"]);
    * await consumer.close();
    * await log.close();
    * ```
@@ -585,15 +596,17 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    *   directory closes)
    * @throws {NoOffsetForPartitionError} / {OffsetOutOfRangeError} under `autoOffsetReset: "none"`
    * @throws {StorageError} after `close()`
-   * @example
+   * @example Poll what is there
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Consumer, open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("events");
    * await topic.append([{ value: "a" }]);
    * const consumer = new Consumer(log, { autoOffsetReset: "earliest" });
    * consumer.assign([{ topic: "events", partition: 0 }]);
-   * console.log((await consumer.poll({ timeoutMs: 100 })).length); // 1
+   * assert.equal((await consumer.poll({ timeoutMs: 100 })).length, 1);
+   * assert.equal(consumer.position({ topic: "events", partition: 0 }), 1);
    * await consumer.close();
    * await log.close();
    * ```

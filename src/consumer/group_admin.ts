@@ -80,11 +80,17 @@ export interface GroupDescription {
  *
  * @param log the open log directory
  * @returns the group ids, sorted
- * @example
+ * @example The groups that committed or joined
  * ```ts
- * import { listGroups, open } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Consumer, listGroups, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
- * console.log(listGroups(log)); // []
+ * await log.createTopic("events");
+ * assert.deepEqual(listGroups(log), []);
+ * const consumer = new Consumer(log, { groupId: "billing" });
+ * await consumer.commit([{ topic: "events", partition: 0, offset: 0 }]);
+ * await consumer.close();
+ * assert.deepEqual(listGroups(log), ["billing"]);
  * await log.close();
  * ```
  */
@@ -106,12 +112,19 @@ export function listGroups(log: LogDirectoryView): string[] {
  * @param groupId the group
  * @returns the description (an `"Empty"` group with no offsets when the group does not exist)
  * @throws {TypeError} for an invalid group id
- * @example
+ * @example A group's committed offsets and lag
  * ```ts
- * import { describeGroup, open } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Consumer, describeGroup, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
+ * await topic.append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+ * const consumer = new Consumer(log, { groupId: "billing" });
+ * await consumer.commit([{ topic: "events", partition: 0, offset: 1 }]);
+ * await consumer.close();
  * const group = describeGroup(log, "billing");
- * console.log(group.state, group.offsets.length); // Empty 0
+ * assert.equal(group.state, "Empty");
+ * assert.deepEqual(group.offsets.map((o) => [o.committedOffset, o.logEndOffset, o.lag]), [[1, 3, 2]]);
  * await log.close();
  * ```
  */

@@ -29,6 +29,7 @@ export interface MemberSubscription {
  *
  * @example A custom assignor that gives everything to the first member
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { PartitionAssignor } from "./partition_assignor.ts";
  * const allToFirst: PartitionAssignor = {
  *   name: "all-to-first",
@@ -43,6 +44,11 @@ export interface MemberSubscription {
  *     return out;
  *   },
  * };
+ * const result = allToFirst.assign(
+ *   [{ memberId: "b", topics: ["t"] }, { memberId: "a", topics: ["t"] }],
+ *   { t: 2 },
+ * );
+ * assert.deepEqual(result, { a: [{ topic: "t", partition: 0 }, { topic: "t", partition: 1 }], b: [] });
  * ```
  */
 export interface PartitionAssignor {
@@ -76,14 +82,19 @@ export const BUILT_IN_ASSIGNORS: Readonly<Record<string, PartitionAssignor>> = O
  *
  * @param members each member's id and assignor names, most preferred first
  * @returns the chosen name, or `undefined` when no name is supported by every member
- * @example
+ * @example The assignor every member supports with the most votes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { selectProtocol } from "./partition_assignor.ts";
- * console.log(selectProtocol([
- *   { memberId: "a", assignors: ["range", "roundrobin"] },
- *   { memberId: "b", assignors: ["roundrobin", "range"] },
- *   { memberId: "c", assignors: ["roundrobin"] },
- * ])); // roundrobin
+ * assert.equal(
+ *   selectProtocol([
+ *     { memberId: "a", assignors: ["range", "roundrobin"] },
+ *     { memberId: "b", assignors: ["roundrobin", "range"] },
+ *     { memberId: "c", assignors: ["roundrobin"] },
+ *   ]),
+ *   "roundrobin",
+ * );
+ * assert.equal(selectProtocol([{ memberId: "a", assignors: ["range"] }, { memberId: "b", assignors: ["sticky"] }]), undefined);
  * ```
  */
 export function selectProtocol(

@@ -12,12 +12,13 @@ import type { TopicPartition } from "./types.ts";
  *
  * @example Seven partitions over three members
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RangeAssignor } from "./range_assignor.ts";
  * const out = new RangeAssignor().assign(
  *   [{ memberId: "a", topics: ["t"] }, { memberId: "b", topics: ["t"] }, { memberId: "c", topics: ["t"] }],
  *   { t: 7 },
  * );
- * console.log(out.a.map((tp) => tp.partition), out.b.map((tp) => tp.partition)); // [0, 1, 2] [3, 4]
+ * assert.deepEqual([out.a, out.b, out.c].map((tps) => tps.map((tp) => tp.partition)), [[0, 1, 2], [3, 4], [5, 6]]);
  * ```
  */
 export class RangeAssignor implements PartitionAssignor {

@@ -13,12 +13,14 @@ import type { TopicPartition } from "./types.ts";
  *
  * @example Two topics of two partitions over two members
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RoundRobinAssignor } from "./round_robin_assignor.ts";
  * const out = new RoundRobinAssignor().assign(
  *   [{ memberId: "a", topics: ["t", "u"] }, { memberId: "b", topics: ["t", "u"] }],
  *   { t: 2, u: 2 },
  * );
- * console.log(out.a, out.b); // a: t-0, u-0; b: t-1, u-1
+ * assert.deepEqual(out.a, [{ topic: "t", partition: 0 }, { topic: "u", partition: 0 }]);
+ * assert.deepEqual(out.b, [{ topic: "t", partition: 1 }, { topic: "u", partition: 1 }]);
  * ```
  */
 export class RoundRobinAssignor implements PartitionAssignor {

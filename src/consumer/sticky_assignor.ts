@@ -16,6 +16,7 @@ import { sortTopicPartitions, type TopicPartition } from "./types.ts";
  *
  * @example A third member joins: the first two each give up only what it needs
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StickyAssignor } from "./sticky_assignor.ts";
  * const sticky = new StickyAssignor();
  * const before = sticky.assign([{ memberId: "a", topics: ["t"] }, { memberId: "b", topics: ["t"] }], { t: 6 });
@@ -24,8 +25,9 @@ import { sortTopicPartitions, type TopicPartition } from "./types.ts";
  *   { memberId: "b", topics: ["t"], ownedPartitions: before.b },
  *   { memberId: "c", topics: ["t"] },
  * ], { t: 6 });
- * console.log(after.a.length, after.b.length, after.c.length); // 2 2 2
- * console.log(after.a.every((tp) => before.a.some((o) => o.partition === tp.partition))); // true
+ * assert.deepEqual([after.a.length, after.b.length, after.c.length], [2, 2, 2]);
+ * assert.ok(after.a.every((tp) => before.a.some((o) => o.partition === tp.partition)));
+ * assert.ok(after.b.every((tp) => before.b.some((o) => o.partition === tp.partition)));
  * ```
  */
 export class StickyAssignor implements PartitionAssignor {

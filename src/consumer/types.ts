@@ -59,10 +59,11 @@ export interface ConsumerRebalanceListener {
  *
  * @param tp the topic-partition
  * @returns its key
- * @example
+ * @example The key of a topic-partition
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topicPartitionKey } from "./types.ts";
- * console.log(topicPartitionKey({ topic: "events", partition: 3 })); // events-3
+ * assert.equal(topicPartitionKey({ topic: "events", partition: 3 }), "events-3");
  * ```
  */
 export function topicPartitionKey(tp: TopicPartition): string {
@@ -74,10 +75,14 @@ export function topicPartitionKey(tp: TopicPartition): string {
  *
  * @param tps the topic-partitions
  * @returns them sorted
- * @example
+ * @example By topic, then by partition
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortTopicPartitions } from "./types.ts";
- * console.log(sortTopicPartitions([{ topic: "b", partition: 0 }, { topic: "a", partition: 1 }]));
+ * assert.deepEqual(
+ *   sortTopicPartitions([{ topic: "b", partition: 0 }, { topic: "a", partition: 1 }, { topic: "a", partition: 0 }]),
+ *   [{ topic: "a", partition: 0 }, { topic: "a", partition: 1 }, { topic: "b", partition: 0 }],
+ * );
  * ```
  */
 export function sortTopicPartitions(tps: readonly TopicPartition[]): TopicPartition[] {

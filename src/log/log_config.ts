@@ -19,11 +19,13 @@ export type FsyncPolicy = "always" | "interval" | "never";
 /**
  * The settings of one partition's log (and of every partition of a topic).
  *
- * @example
+ * @example Resolve a topic config over the defaults
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveLogConfig } from "./log_config.ts";
  * const config = resolveLogConfig({ segmentBytes: 64 * 1024 * 1024, fsync: "always" });
- * console.log(config.indexIntervalBytes); // 4096
+ * assert.equal(config.segmentBytes, 64 * 1024 * 1024);
+ * assert.equal(config.indexIntervalBytes, 4096); // Kafka's index.interval.bytes default
  * ```
  */
 export interface LogConfig {
@@ -65,10 +67,12 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
  * @returns a complete, checked config
  * @throws {TypeError} for an unknown key or a value of the wrong type
  * @throws {RangeError} for a value out of range
- * @example
+ * @example Defaults and a refused value
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveLogConfig } from "./log_config.ts";
- * resolveLogConfig({ fsync: "never" }).segmentBytes; // 1073741824
+ * assert.equal(resolveLogConfig({ fsync: "never" }).segmentBytes, 1073741824); // Kafka's segment.bytes
+ * assert.throws(() => resolveLogConfig({ segmentBytes: 100 }), RangeError);
  * ```
  */
 export function resolveLogConfig(

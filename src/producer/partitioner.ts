@@ -15,8 +15,10 @@
  *
  * @example Partition for a key, as the Java producer picks it
  * ```ts
- * import { partitionForKey } from "./partitioner.ts";
- * console.log(partitionForKey(new TextEncoder().encode("foobar"), 10)); // 6
+ * import assert from "node:assert/strict";
+ * import { murmur2, partitionForKey, toPositive } from "./partitioner.ts";
+ * const key = new TextEncoder().encode("foobar");
+ * assert.equal(partitionForKey(key, 10), toPositive(murmur2(key)) % 10);
  * ```
  *
  * @module
@@ -32,10 +34,11 @@ const R = 24;
  * @param bytes the data to hash (for a key: its serialized bytes, UTF-8 for a string key)
  * @returns the hash as a signed int32, equal to the Java value
  *
- * @example
+ * @example Kafka's own test vector (UtilsTest: murmur2 of "21")
  * ```ts
+ * import assert from "node:assert/strict";
  * import { murmur2 } from "./partitioner.ts";
- * console.log(murmur2(new TextEncoder().encode("21"))); // -973932308
+ * assert.equal(murmur2(new TextEncoder().encode("21")), -973932308);
  * ```
  */
 export function murmur2(bytes: Uint8Array): number {
@@ -70,10 +73,12 @@ export function murmur2(bytes: Uint8Array): number {
  * @param n an int32
  * @returns `n & 0x7fffffff`, 0 to 2^31 − 1
  *
- * @example
+ * @example The sign bit cleared, as Kafka's Utils.toPositive
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toPositive } from "./partitioner.ts";
- * console.log(toPositive(-973932308)); // 1173551340
+ * assert.equal(toPositive(-973932308), 1173551340);
+ * assert.equal(toPositive(-(2 ** 31)), 0); // where Math.abs would overflow
  * ```
  */
 export function toPositive(n: number): number {
@@ -94,10 +99,14 @@ function checkPartitions(numPartitions: number): void {
  * @returns the partition, 0 to numPartitions − 1
  * @throws {RangeError} when `numPartitions` is not a positive integer
  *
- * @example
+ * @example The same key, the same partition
  * ```ts
+ * import assert from "node:assert/strict";
  * import { partitionForKey } from "./partitioner.ts";
- * console.log(partitionForKey(new TextEncoder().encode("abc"), 3)); // 0
+ * const key = new TextEncoder().encode("user-42");
+ * const p = partitionForKey(key, 12);
+ * assert.ok(p >= 0 && p < 12);
+ * assert.equal(partitionForKey(new TextEncoder().encode("user-42"), 12), p);
  * ```
  */
 export function partitionForKey(key: Uint8Array, numPartitions: number): number {
@@ -113,11 +122,13 @@ export function partitionForKey(key: Uint8Array, numPartitions: number): number 
  *
  * @example Records stick to a partition for one batch's worth of bytes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StickyPartitioner } from "./partitioner.ts";
  * const partitioner = new StickyPartitioner(4, 1000);
  * const first = partitioner.partition(400);
- * console.log(partitioner.partition(400) === first, partitioner.partition(400) === first); // true true
- * console.log(partitioner.partition(400) === first); // false: 1200 bytes went to `first`
+ * assert.equal(partitioner.partition(400), first);
+ * assert.equal(partitioner.partition(400), first); // 1200 bytes have gone to `first` now
+ * assert.notEqual(partitioner.partition(400), first);
  * ```
  */
 export class StickyPartitioner {
@@ -164,11 +175,15 @@ export class StickyPartitioner {
    * @returns the partition, 0 to numPartitions − 1
    * @throws {RangeError} when `recordBytes` is negative or not a number
    *
-   * @example
+   * @example Always a partition of the topic
    * ```ts
+   * import assert from "node:assert/strict";
    * import { StickyPartitioner } from "./partitioner.ts";
    * const p = new StickyPartitioner(3);
-   * console.log(p.partition(100) < 3); // true
+   * for (let i = 0; i < 100; i++) {
+   *   const partition = p.partition(100);
+   *   assert.ok(Number.isInteger(partition) && partition >= 0 && partition < 3);
+   * }
    * ```
    */
   partition(recordBytes: number): number {

@@ -35,8 +35,9 @@ export interface WritableOptions {
  * acknowledged under the topic's fsync policy. An append that fails errors the stream; records
  * acknowledged before it stay in the log.
  *
- * @example
+ * @example A WritableStream that appends to a topic
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
  * import { ProduceSink } from "./produce_sink.ts";
  * const log = await open(Deno.makeTempDirSync());
@@ -45,6 +46,7 @@ export interface WritableOptions {
  * const writer = writable.getWriter();
  * await writer.write({ key: "k", value: "v" });
  * await writer.close(); // durable now
+ * assert.equal(topic.partition(0).logEndOffset, 1);
  * await log.close();
  * ```
  */
@@ -145,8 +147,9 @@ export interface WritableBatchesOptions {
  * acknowledgement; `close()` resolves once every chunk is acknowledged. A failed chunk errors the
  * stream; chunks acknowledged before it stay in the log.
  *
- * @example
+ * @example Each chunk is one call of the append function
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
  * import { BatchProduceSink } from "./produce_sink.ts";
  * const log = await open(Deno.makeTempDirSync());
@@ -155,6 +158,7 @@ export interface WritableBatchesOptions {
  * const writer = writable.getWriter();
  * await writer.write([{ value: "a" }, { value: "b" }]);
  * await writer.close(); // both acknowledged
+ * assert.equal(topic.partition(0).logEndOffset, 2);
  * await log.close();
  * ```
  */

@@ -73,15 +73,19 @@ function estimateSize(r: RecordInput): number {
 /**
  * Per-partition batch building for one producer (a writable stream or one `append` call).
  *
- * @example
+ * @example Records grouped into one batch per partition
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
  * import { RecordAccumulator } from "./record_accumulator.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("events"); // any { name, logs } of open PartitionLogs
- * const acc = new RecordAccumulator(topic, { batchSize: 16384 }, (b) => console.log(b.partition, b.count));
+ * const sent: [number, number][] = [];
+ * const acc = new RecordAccumulator(topic, { batchSize: 16384 }, (b) => void sent.push([b.partition, b.count]));
  * acc.add({ value: "hello", key: "user-1" });
- * acc.drainAll(); // 0 1
+ * acc.add({ value: "again", key: "user-1" });
+ * acc.drainAll();
+ * assert.deepEqual(sent, [[0, 2]]);
  * await log.close();
  * ```
  */

@@ -88,12 +88,14 @@ function isTopicName(name: string): boolean {
 /**
  * An open log directory. Get one with {@linkcode open}.
  *
- * @example
+ * @example Create a topic and list the topics
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
  * await log.createTopic("events", { partitions: 4, config: { fsync: "always" } });
- * console.log(log.topics()); // ["events"]
+ * assert.deepEqual(log.topics(), ["events"]);
+ * assert.equal(log.topic("events").partitions, 4);
  * await log.close();
  * ```
  */
@@ -361,7 +363,7 @@ export class LogDirectory {
    * @throws {UnknownTopicOrPartitionError} when there is no such topic (or another process deleted it)
    * @throws {PartitionLockedError} when another process writes one of its partitions (nothing is deleted)
    * @throws {StorageError} when a directory cannot be renamed or removed
-   * @example Delete a topic; a topic created again under its name starts empty with a new ID
+   * @example A topic deleted and created again is a new topic
    * ```ts
    * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
@@ -402,12 +404,16 @@ export class LogDirectory {
    *
    * @param now the current time, ms since the epoch
    * @returns how many segments were deleted
-   * @example
+   * @example Retention over every topic
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
-   * await log.createTopic("events", { config: { retentionMs: 60_000 } });
-   * console.log(log.deleteOldSegments()); // 0
+   * const topic = await log.createTopic("events", { config: { retentionMs: 60_000, segmentBytes: 1024 } });
+   * await topic.append([{ value: "x".repeat(1100), timestamp: 0 }]); // fills a 1 KiB segment
+   * await topic.append([{ value: "new" }]);
+   * assert.equal(log.deleteOldSegments(), 1);
+   * assert.equal(log.deleteOldSegments(), 0); // nothing older is left
    * await log.close();
    * ```
    */
@@ -447,12 +453,20 @@ export class LogDirectory {
  * @param options defaults for new topics
  * @returns the open {@linkcode LogDirectory}
  * @throws {StorageError} when the directory cannot be created or read
- * @example
+ * @example Open a directory, create a topic if needed, append
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
- * const log = await open(Deno.makeTempDirSync(), { defaults: { fsync: "always" } });
- * const topic = log.hasTopic("events") ? log.topic("events") : await log.createTopic("events");
- * await topic.append([{ value: "hello" }]);
+ * const dir = Deno.makeTempDirSync();
+ * for (const value of ["hello", "again"]) {
+ *   const log = await open(dir, { defaults: { fsync: "always" } });
+ *   const topic = log.hasTopic("events") ? log.topic("events") : await log.createTopic("events");
+ *   await topic.append([{ value }]);
+ *   await log.close();
+ * }
+ * const log = await open(dir);
+ * assert.equal(log.topic("events").partition(0).logEndOffset, 2);
+ * assert.equal(log.topic("events").config.fsync, "always");
  * await log.close();
  * ```
  */

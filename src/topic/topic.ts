@@ -58,13 +58,16 @@ export interface AppendOptions {
 /**
  * A topic of an open log directory. Get one from `log.createTopic()` or `log.topic()`.
  *
- * @example Produce and consume
+ * @example Append to a topic of two partitions and read it back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("events", { partitions: 2 });
- * await topic.append([{ key: "user-1", value: "signed up" }]);
- * for await (const record of topic.readable()) console.log(record.offset, new TextDecoder().decode(record.value!));
+ * await topic.append([{ key: "user-1", value: "signed up" }, { key: "user-1", value: "logged in" }]);
+ * const seen = [];
+ * for await (const record of topic.readable()) seen.push(new TextDecoder().decode(record.value!));
+ * assert.deepEqual(seen, ["signed up", "logged in"]); // one key, one partition: in order
  * await log.close();
  * ```
  */
@@ -129,12 +132,14 @@ export class Topic {
    * @throws {RangeError} for a bad option
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another process writes one of the topic's partitions
-   * @example
+   * @example Pipe a stream of records into a topic
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("lines");
    * await ReadableStream.from(["a", "b"].map((value) => ({ value }))).pipeTo(topic.writable());
+   * assert.equal(topic.partition(0).logEndOffset, 2); // close() resolved: both are in the log
    * await log.close();
    * ```
    */
@@ -158,14 +163,15 @@ export class Topic {
    * @throws {RangeError} for a bad `maxInFlight`
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another process writes one of the topic's partitions
-   * @example
+   * @example Pipe arrays of records, one batch each
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("lines");
    * await ReadableStream.from([[{ value: "a" }, { value: "b" }], [{ value: "c" }]])
    *   .pipeTo(topic.writableBatches());
-   * console.log(topic.partition(0).logEndOffset); // 3
+   * assert.equal(topic.partition(0).logEndOffset, 3);
    * await log.close();
    * ```
    */
@@ -192,13 +198,15 @@ export class Topic {
    * @throws {PartitionLockedError} when another process writes a partition the records may go to:
    *   those named by `partition` when every record names one, else any partition of the topic
    *   (nothing is appended)
-   * @example
+   * @example Append and get each record's partition and offset
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("events", { partitions: 3 });
-   * const [meta] = await topic.append([{ key: "k", value: "v" }]);
-   * console.log(meta.partition, meta.offset);
+   * const [first, second] = await topic.append([{ key: "k", value: "v1" }, { key: "k", value: "v2" }]);
+   * assert.equal(second.partition, first.partition); // murmur2 of the key, as Kafka's partitioner
+   * assert.equal(second.offset, first.offset + 1);
    * await log.close();
    * ```
    */
@@ -286,13 +294,16 @@ export class Topic {
    * @returns the stream (each partition in offset order; partitions interleave chunk by chunk)
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
    * @throws {OffsetOutOfRangeError} for a start offset outside `[logStartOffset, logEndOffset]`
-   * @example
+   * @example Read from an offset
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("events");
    * await topic.append([{ value: "a" }, { value: "b" }]);
-   * for await (const r of topic.readable({ from: 1 })) console.log(r.offset); // 1
+   * const offsets = [];
+   * for await (const r of topic.readable({ from: 1 })) offsets.push(r.offset);
+   * assert.deepEqual(offsets, [1]);
    * await log.close();
    * ```
    */
@@ -311,13 +322,16 @@ export class Topic {
    *
    * @param options where and how to read
    * @returns the stream of record arrays
-   * @example
+   * @example Read records a batch at a time
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
    * const topic = await log.createTopic("events");
    * await topic.append([{ value: "a" }, { value: "b" }]);
-   * for await (const records of topic.readableBatches()) console.log(records.length); // 2
+   * const sizes = [];
+   * for await (const records of topic.readableBatches()) sizes.push(records.length);
+   * assert.deepEqual(sizes, [2]); // one append, one record batch
    * await log.close();
    * ```
    */
@@ -369,12 +383,16 @@ export class Topic {
    *
    * @param now the current time, ms since the epoch
    * @returns how many segments were deleted
-   * @example
+   * @example Retention deletes whole segments older than retentionMs
    * ```ts
+   * import assert from "node:assert/strict";
    * import { open } from "../../mod.ts";
    * const log = await open(Deno.makeTempDirSync());
-   * const topic = await log.createTopic("events", { config: { retentionMs: 3_600_000 } });
-   * console.log(topic.deleteOldSegments()); // 0
+   * const topic = await log.createTopic("events", { config: { retentionMs: 60_000, segmentBytes: 1024 } });
+   * await topic.append([{ value: "x".repeat(1100), timestamp: 0 }]); // fills a 1 KiB segment
+   * await topic.append([{ value: "new" }]); // rolls: the first segment is sealed
+   * assert.equal(topic.deleteOldSegments(), 1);
+   * assert.equal(topic.describe()[0].logStartOffset, 1);
    * await log.close();
    * ```
    */
