@@ -28,11 +28,14 @@ export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
  * @param topic the topic name
  * @param partition the partition number
  * @param offset the offset to record
- * @example
+ * @example Write a checkpoint and read it back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
- * writeCheckpoint("/tmp/recovery-point-offset-checkpoint", "events", 0, 42);
- * console.log(readCheckpoint("/tmp/recovery-point-offset-checkpoint", "events", 0)); // 42
+ * const path = `${Deno.makeTempDirSync()}/recovery-point-offset-checkpoint`;
+ * writeCheckpoint(path, "events", 0, 42);
+ * assert.equal(readCheckpoint(path, "events", 0), 42);
+ * assert.equal(readCheckpoint(path, "events", 1), undefined); // no entry for that partition
  * ```
  */
 export function writeCheckpoint(path: string, topic: string, partition: number, offset: number): void {
@@ -120,12 +123,16 @@ export const HIGH_WATERMARK_FILE = ".high-watermark";
  * @param path the file path
  * @returns the file descriptor
  * @throws {Error} the I/O error when the file cannot be opened
- * @example
+ * @example Publish a high watermark for readers in other processes
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { openHighWatermark, readHighWatermark, writeHighWatermark } from "./checkpoint.ts";
- * const fd = openHighWatermark("/tmp/reel-example.hw");
+ * const path = `${Deno.makeTempDirSync()}/.high-watermark`;
+ * const fd = openHighWatermark(path);
  * writeHighWatermark(fd, 42);
- * console.log(readHighWatermark("/tmp/reel-example.hw")); // 42
+ * assert.equal(readHighWatermark(path), 42);
+ * fs.closeSync(fd);
  * ```
  */
 export function openHighWatermark(path: string): number {
@@ -142,10 +149,18 @@ export function openHighWatermark(path: string): number {
  * @param fd a descriptor from {@linkcode openHighWatermark}
  * @param offset the high watermark
  * @throws {Error} the I/O error when the write fails
- * @example
+ * @example Rewrite it in place: always 8 bytes
  * ```ts
- * import { openHighWatermark, writeHighWatermark } from "./checkpoint.ts";
- * writeHighWatermark(openHighWatermark("/tmp/reel-example.hw"), 7);
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { openHighWatermark, readHighWatermark, writeHighWatermark } from "./checkpoint.ts";
+ * const path = `${Deno.makeTempDirSync()}/.high-watermark`;
+ * const fd = openHighWatermark(path);
+ * writeHighWatermark(fd, 1_000_000);
+ * writeHighWatermark(fd, 7);
+ * assert.equal(readHighWatermark(path), 7);
+ * assert.equal(fs.statSync(path).size, 8);
+ * fs.closeSync(fd);
  * ```
  */
 export function writeHighWatermark(fd: number, offset: number): void {
@@ -159,10 +174,11 @@ export function writeHighWatermark(fd: number, offset: number): void {
  *
  * @param path the file path
  * @returns the offset, or `undefined` when the file is missing or not 8 bytes long
- * @example
+ * @example A missing file has none
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readHighWatermark } from "./checkpoint.ts";
- * console.log(readHighWatermark("/no/such/file")); // undefined
+ * assert.equal(readHighWatermark("/no/such/file"), undefined);
  * ```
  */
 export function readHighWatermark(path: string): number | undefined {

@@ -22,10 +22,17 @@ export const MAX_INDEX_FILE_BYTES = 256 * 1024 * 1024;
  * @returns a view of the file's bytes, or `null` when the file is missing, not a regular file,
  *   larger than {@linkcode MAX_INDEX_FILE_BYTES} or not a whole number of entries (then it is
  *   rebuilt)
- * @example
+ * @example A missing file, and one that is not a whole number of entries
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { readIndexFile } from "./index_file.ts";
- * console.log(readIndexFile("/no/such/file.index", 8)); // null
+ * assert.equal(readIndexFile("/no/such/file.index", 8), null);
+ * const path = `${Deno.makeTempDirSync()}/00000000000000000000.index`;
+ * fs.writeFileSync(path, new Uint8Array(12));
+ * assert.equal(readIndexFile(path, 8), null); // torn: rebuilt from the segment
+ * fs.writeFileSync(path, new Uint8Array(16));
+ * assert.equal(readIndexFile(path, 8)?.byteLength, 16);
  * ```
  */
 export function readIndexFile(path: string, entrySize: number): DataView | null {
@@ -57,10 +64,16 @@ export function readIndexFile(path: string, entrySize: number): DataView | null 
  * @param position the byte position of the first entry written (entry number × entry size)
  * @param bytes the encoded entries (may be empty: then the file is only created or cut)
  * @param sync also fsync the file
- * @example
+ * @example Write entries at a position, cutting what followed
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { writeIndexEntries } from "./index_file.ts";
- * writeIndexEntries("/tmp/reel-example.index", 0, new Uint8Array(8), false);
+ * const path = `${Deno.makeTempDirSync()}/00000000000000000000.index`;
+ * writeIndexEntries(path, 0, new Uint8Array(24), false);
+ * writeIndexEntries(path, 8, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), false);
+ * assert.equal(fs.statSync(path).size, 16);
+ * assert.deepEqual([...fs.readFileSync(path).subarray(8)], [1, 2, 3, 4, 5, 6, 7, 8]);
  * ```
  */
 export function writeIndexEntries(path: string, position: number, bytes: Uint8Array, sync: boolean): void {
@@ -82,10 +95,17 @@ export function writeIndexEntries(path: string, position: number, bytes: Uint8Ar
  *
  * @param path the index file path
  * @param length the new length in bytes
- * @example
+ * @example Cut an index; a missing one stays missing
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { truncateIndexFile } from "./index_file.ts";
- * truncateIndexFile("/no/such/file.index", 0);
+ * const path = `${Deno.makeTempDirSync()}/00000000000000000000.index`;
+ * truncateIndexFile(path, 0);
+ * assert.equal(fs.existsSync(path), false);
+ * fs.writeFileSync(path, new Uint8Array(24));
+ * truncateIndexFile(path, 8);
+ * assert.equal(fs.statSync(path).size, 8);
  * ```
  */
 export function truncateIndexFile(path: string, length: number): void {

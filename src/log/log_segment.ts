@@ -46,10 +46,11 @@ interface PendingState {
  *
  * @param offset the base offset
  * @returns e.g. `"00000000000000000042"` for 42
- * @example
+ * @example Kafka's 20-digit segment names
  * ```ts
+ * import assert from "node:assert/strict";
  * import { filenamePrefixFromOffset } from "./log_segment.ts";
- * console.log(filenamePrefixFromOffset(42) + ".log"); // 00000000000000000042.log
+ * assert.equal(filenamePrefixFromOffset(42) + ".log", "00000000000000000042.log");
  * ```
  */
 export function filenamePrefixFromOffset(offset: number): string {
@@ -103,13 +104,21 @@ export interface RecoveryResult {
  * One segment: an append-only `.log` file of record batches with its two sparse indexes.
  * Only {@linkcode PartitionLog} uses segments; the class is exported for tools and tests.
  *
- * @example
+ * @example A new segment: its three files, empty
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { LogSegment } from "./log_segment.ts";
  * const dir = Deno.makeTempDirSync();
  * const segment = LogSegment.create(dir, 0, 4096);
- * console.log(segment.logPath.endsWith("00000000000000000000.log"), segment.size); // true 0
+ * assert.ok(segment.logPath.endsWith("00000000000000000000.log"));
+ * assert.equal(segment.size, 0);
  * segment.close();
+ * assert.deepEqual(fs.readdirSync(dir).sort(), [
+ *   "00000000000000000000.index",
+ *   "00000000000000000000.log",
+ *   "00000000000000000000.timeindex",
+ * ]);
  * ```
  */
 export class LogSegment {

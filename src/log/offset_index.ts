@@ -24,12 +24,15 @@ export const OFFSET_INDEX_ENTRY_SIZE = 8;
 /**
  * One segment's offset index: offset → byte position of the batch to start scanning from.
  *
- * @example
+ * @example Look up the position of the last indexed offset at or below a target
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OffsetIndex } from "./offset_index.ts";
- * const index = new OffsetIndex("/tmp/00000000000000000000.index", 0);
+ * const index = new OffsetIndex(`${Deno.makeTempDirSync()}/00000000000000000000.index`, 0);
  * index.append(99, 4100);
- * console.log(index.lookup(150)); // { offset: 99, position: 4100 }
+ * index.append(199, 8200);
+ * assert.deepEqual(index.lookup(150), { offset: 99, position: 4100 });
+ * assert.deepEqual(index.lookup(10), { offset: 0, position: 0 }); // before the first entry: the start
  * ```
  */
 export class OffsetIndex {

@@ -324,13 +324,14 @@ function loadForReading(dir: string, topic: string, partition: number, config: L
  *
  * @example Append a batch and read it back
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PartitionLog } from "./partition_log.ts";
  * import { resolveLogConfig } from "./log_config.ts";
  * import { encodeRecordBatch } from "../record/record_batch.ts";
  * const dir = Deno.makeTempDirSync() + "/events-0";
  * const log = PartitionLog.open(dir, "events", 0, resolveLogConfig());
  * const info = await log.append(encodeRecordBatch([{ value: new TextEncoder().encode("hi") }]));
- * console.log(info.baseOffset, log.logEndOffset); // 0 1
+ * assert.deepEqual([info.baseOffset, log.logEndOffset], [0, 1]);
  * await log.close();
  * ```
  */
@@ -585,13 +586,15 @@ export class PartitionLog {
    *
    * @throws {PartitionLockedError} when another live writer holds the lock
    * @throws {StorageError} when the log is closed, or the files cannot be read or written
-   * @example
+   * @example A reader becomes the writer
    * ```ts
+   * import assert from "node:assert/strict";
    * import { PartitionLog } from "./partition_log.ts";
    * import { resolveLogConfig } from "./log_config.ts";
    * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig(), { writer: false });
+   * assert.equal(log.isWriter, false);
    * log.acquireWriterLock();
-   * console.log(log.isWriter); // true
+   * assert.equal(log.isWriter, true);
    * await log.close();
    * ```
    */
@@ -1072,12 +1075,13 @@ export class PartitionLog {
    * @returns how many segments were deleted
    * @throws {PartitionLockedError} when another process writes the partition
    * @throws {StorageError} when the log is closed or a file cannot be renamed
-   * @example
+   * @example The active segment is never deleted
    * ```ts
+   * import assert from "node:assert/strict";
    * import { PartitionLog } from "./partition_log.ts";
    * import { resolveLogConfig } from "./log_config.ts";
    * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig({ retentionMs: 60_000 }));
-   * console.log(log.deleteOldSegments()); // 0: one (active) segment
+   * assert.equal(log.deleteOldSegments(Date.now() + 3_600_000), 0); // one (active) segment
    * await log.close();
    * ```
    */

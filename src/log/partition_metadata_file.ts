@@ -40,7 +40,7 @@ function base64url(bytes: Uint8Array): string {
  *
  * @param text the text to check
  * @returns whether it is a topic ID
- * @example
+ * @example A topic ID, the zero UUID and garbage
  * ```ts
  * import assert from "node:assert/strict";
  * import { isTopicId } from "./partition_metadata_file.ts";
@@ -60,7 +60,7 @@ export function isTopicId(text: unknown): text is string {
  * does not start with `-`.
  *
  * @returns the ID, 22 base64url characters
- * @example
+ * @example A fresh topic ID each time
  * ```ts
  * import assert from "node:assert/strict";
  * import { isTopicId, randomTopicId } from "./partition_metadata_file.ts";
@@ -85,7 +85,7 @@ export function randomTopicId(): string {
  *
  * @param topicId the topic ID
  * @returns `"version: 0\ntopic_id: <topicId>"`
- * @example
+ * @example Kafka's partition.metadata text
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatPartitionMetadata } from "./partition_metadata_file.ts";
@@ -103,7 +103,7 @@ export function formatPartitionMetadata(topicId: string): string {
  * @returns the topic ID, or `undefined` when the file (or the directory) does not exist
  * @throws {StorageError} when the file exists but is not a version 0 partition metadata file with
  *   a valid topic ID, or cannot be read
- * @example
+ * @example Missing, then written
  * ```ts
  * import assert from "node:assert/strict";
  * import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
@@ -145,7 +145,7 @@ export function readPartitionMetadata(dir: string): string | undefined {
  * @param topicId the topic ID to record
  * @returns the topic ID the file holds afterwards: `topicId`, or the one already there
  * @throws {StorageError} when the file cannot be written or read
- * @example
+ * @example The first writer wins
  * ```ts
  * import assert from "node:assert/strict";
  * import { randomTopicId, writePartitionMetadata } from "./partition_metadata_file.ts";

@@ -21,12 +21,13 @@ export const TIME_INDEX_ENTRY_SIZE = 12;
 /**
  * One segment's time index: timestamp (ms) → offset to start a time search from.
  *
- * @example
+ * @example Look up the offset of the last indexed timestamp at or below a target
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeIndex } from "./time_index.ts";
- * const index = new TimeIndex("/tmp/00000000000000000000.timeindex", 0);
+ * const index = new TimeIndex(`${Deno.makeTempDirSync()}/00000000000000000000.timeindex`, 0);
  * index.maybeAppend(1_700_000_000_000, 99);
- * console.log(index.lookup(1_800_000_000_000)); // { timestamp: 1700000000000, offset: 99 }
+ * assert.deepEqual(index.lookup(1_800_000_000_000), { timestamp: 1_700_000_000_000, offset: 99 });
  * ```
  */
 export class TimeIndex {

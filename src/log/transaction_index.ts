@@ -47,7 +47,7 @@ const SCAN_BYTES = 1 << 20;
  * @param value the option as given
  * @returns the level, `"read_uncommitted"` when absent
  * @throws {TypeError} for anything else
- * @example
+ * @example The default and a refused value
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkIsolationLevel } from "./transaction_index.ts";

@@ -197,6 +197,7 @@ let faultInjector: FaultInjector | undefined;
  *   every data sync that completes
  * @example Fail the next write after 10 bytes with ENOSPC
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fs, setFaultInjector, writeFully } from "./file_system.ts";
  * let armed = true;
  * setFaultInjector(() => {
@@ -204,11 +205,10 @@ let faultInjector: FaultInjector | undefined;
  *   armed = false;
  *   return { writtenBytes: 10, error: Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }) };
  * });
- * const fd = fs.openSync("/tmp/reel-fault-example", "w+");
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/segment`, "w+");
  * try {
- *   writeFully(fd, new Uint8Array(100), 0);
- * } catch (err) {
- *   console.log((err as { code?: string }).code, fs.fstatSync(fd).size); // ENOSPC 10
+ *   assert.throws(() => writeFully(fd, new Uint8Array(100), 0), { code: "ENOSPC" });
+ *   assert.equal(fs.fstatSync(fd).size, 10); // what reached the file before the disk "filled"
  * } finally {
  *   setFaultInjector(undefined);
  *   fs.closeSync(fd);
@@ -226,12 +226,15 @@ export function setFaultInjector(injector: FaultInjector | undefined): void {
  * @param bytes the bytes to write
  * @param position the byte position in the file
  * @throws {Error} the underlying I/O error (ENOSPC, EFBIG, EIO …), or the error of an injected fault (see {@linkcode setFaultInjector})
- * @example
+ * @example Write bytes at a position
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fs, writeFully } from "./file_system.ts";
- * const fd = fs.openSync("/tmp/reel-example", "w+");
- * writeFully(fd, new Uint8Array([1, 2, 3]), 0);
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * const fd = fs.openSync(path, "w+");
+ * writeFully(fd, new Uint8Array([1, 2, 3]), 2);
  * fs.closeSync(fd);
+ * assert.deepEqual([...fs.readFileSync(path)], [0, 0, 1, 2, 3]);
  * ```
  */
 export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
@@ -259,12 +262,14 @@ export function writeFully(fd: number, bytes: Uint8Array, position: number): voi
  * @param position the byte position in the file
  * @param length how many bytes to read
  * @returns the bytes read (its length is what was there)
- * @example
+ * @example A read past the end returns what there is
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fs, readFully } from "./file_system.ts";
- * fs.writeFileSync("/tmp/reel-example", "abc");
- * const fd = fs.openSync("/tmp/reel-example", "r");
- * console.log(readFully(fd, 1, 10).length); // 2
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * fs.writeFileSync(path, "abc");
+ * const fd = fs.openSync(path, "r");
+ * assert.equal(new TextDecoder().decode(readFully(fd, 1, 10)), "bc");
  * fs.closeSync(fd);
  * ```
  */
@@ -284,12 +289,20 @@ export function readFully(fd: number, position: number, length: number): Uint8Ar
  *
  * @param fd an open file descriptor
  * @returns a promise that resolves once the data is on stable storage
- * @example
+ * @example Sync a file, and see the sync through the fault seam
  * ```ts
- * import { fs, datasync } from "./file_system.ts";
- * const fd = fs.openSync("/tmp/reel-example", "w");
- * await datasync(fd);
- * fs.closeSync(fd);
+ * import assert from "node:assert/strict";
+ * import { datasync, fs, setFaultInjector } from "./file_system.ts";
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/file`, "w");
+ * const seen: string[] = [];
+ * setFaultInjector((op) => void seen.push(op.op));
+ * try {
+ *   await datasync(fd);
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * assert.deepEqual(seen, ["sync", "synced"]);
  * ```
  */
 export function datasync(fd: number): Promise<void> {
@@ -311,10 +324,12 @@ export function datasync(fd: number): Promise<void> {
  * directory. Errors from platforms that cannot open directories are ignored.
  *
  * @param dir the directory path
- * @example
+ * @example Sync a directory (a platform that cannot is not an error)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syncDirectory } from "./file_system.ts";
- * syncDirectory("/tmp");
+ * assert.doesNotThrow(() => syncDirectory(Deno.makeTempDirSync()));
+ * assert.doesNotThrow(() => syncDirectory("/no/such/directory"));
  * ```
  */
 export function syncDirectory(dir: string): void {
@@ -339,7 +354,7 @@ export function syncDirectory(dir: string): void {
  * @param contents its new contents (text is written as UTF-8)
  * @throws {StorageError} when the file cannot be written or replaced (say, `path` is a directory:
  *   EISDIR), naming the file; the temporary file is removed
- * @example
+ * @example Replace a file; a directory in its place is refused and left
  * ```ts
  * import assert from "node:assert/strict";
  * import { StorageError } from "../errors.ts";
@@ -379,10 +394,11 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
  *
  * @param path a file path
  * @returns everything before the last `/`, or `.`
- * @example
+ * @example The directory part of a path
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dirname } from "./file_system.ts";
- * console.log(dirname("/a/b/c.log")); // /a/b
+ * assert.equal(dirname("/a/b/c.log"), "/a/b");
  * ```
  */
 export function dirname(path: string): string {
@@ -394,10 +410,14 @@ export function dirname(path: string): string {
  * The size of a file in bytes, or -1 if it does not exist.
  *
  * @param path a file path
- * @example
+ * @example A file's size, or -1 when it is missing
  * ```ts
- * import { fileSize } from "./file_system.ts";
- * console.log(fileSize("/no/such/file")); // -1
+ * import assert from "node:assert/strict";
+ * import { fileSize, fs } from "./file_system.ts";
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * fs.writeFileSync(path, "abcd");
+ * assert.equal(fileSize(path), 4);
+ * assert.equal(fileSize("/no/such/file"), -1);
  * ```
  */
 export function fileSize(path: string): number {

@@ -156,10 +156,14 @@ export interface ProcessIdentity {
  * others can tell when it is gone.
  *
  * @returns pid, host name, and on Linux the boot id and process start time
- * @example
+ * @example This process, as a lock records it
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { processIdentity } from "./lock_file.ts";
- * console.log(processIdentity().pid);
+ * const me = processIdentity();
+ * assert.equal(me.pid, process.pid);
+ * assert.equal(typeof me.startedAt, "number"); // always known, without any permission
  * ```
  */
 export function processIdentity(): ProcessIdentity {
@@ -172,11 +176,12 @@ export function processIdentity(): ProcessIdentity {
  *
  * @param owner what the lock file records
  * @returns `false` only when the owner is known to be gone
- * @example
+ * @example This process is alive; a pid that never ran on this host is not
  * ```ts
- * import process from "node:process";
- * import { isLockOwnerAlive } from "./lock_file.ts";
- * console.log(isLockOwnerAlive({ pid: process.pid, hostname: "elsewhere" })); // true: another host
+ * import assert from "node:assert/strict";
+ * import { isLockOwnerAlive, processIdentity } from "./lock_file.ts";
+ * assert.equal(isLockOwnerAlive(processIdentity()), true);
+ * assert.equal(isLockOwnerAlive({ ...processIdentity(), pid: 2 ** 22 + 1 }), false); // above pid_max
  * ```
  */
 export function isLockOwnerAlive(owner: ProcessIdentity): boolean {
@@ -231,10 +236,16 @@ function isLockFileOwnerAlive(path: string, owner: LockOwner): boolean {
  *
  * @param path the lock file's path
  * @returns its owner, `null` when the file exists but cannot be parsed, `undefined` when it is missing
- * @example
+ * @example No lock file, and a lock file
  * ```ts
- * import { readLockOwner } from "./lock_file.ts";
- * console.log(readLockOwner("/no/such/.lock")); // undefined
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * import { LockFile, readLockOwner, tryLock } from "./lock_file.ts";
+ * const path = `${Deno.makeTempDirSync()}/.lock`;
+ * assert.equal(readLockOwner(path), undefined);
+ * const lock = tryLock(path) as LockFile;
+ * assert.equal(readLockOwner(path)?.pid, process.pid);
+ * lock.release();
  * ```
  */
 export function readLockOwner(path: string): LockOwner | null | undefined {
@@ -307,13 +318,17 @@ function unlinkQuietly(path: string): void {
  *
  * @example Take a lock, see it refused to a second taker, release it
  * ```ts
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
  * import { LockFile, tryLock } from "./lock_file.ts";
  * const path = Deno.makeTempDirSync() + "/.lock";
  * const lock = tryLock(path);
- * if (lock instanceof LockFile) {
- *   console.log(tryLock(path) instanceof LockFile); // false: the owner's record instead
- *   lock.release();
- * }
+ * assert.ok(lock instanceof LockFile);
+ * const second = tryLock(path);
+ * assert.ok(!(second instanceof LockFile)); // the owner's record instead
+ * assert.equal(second.pid, process.pid);
+ * lock.release();
+ * assert.ok(tryLock(path) instanceof LockFile);
  * ```
  */
 export class LockFile {
@@ -355,12 +370,18 @@ export class LockFile {
  * @param options `transient`: the lock will be held only for a moment (others may wait for it)
  * @returns the {@linkcode LockFile} when taken, or the live owner's record when another holds it
  * @throws {StorageError} when the file cannot be written, or the lock keeps changing hands
- * @example
+ * @example A lock left by a process that is gone is taken over
  * ```ts
- * import { LockFile, tryLock } from "./lock_file.ts";
- * const got = tryLock(Deno.makeTempDirSync() + "/.lock");
- * if (got instanceof LockFile) got.release();
- * else console.log(`held by process ${got.pid}`);
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { LockFile, processIdentity, tryLock } from "./lock_file.ts";
+ * const path = Deno.makeTempDirSync() + "/.lock";
+ * // A lock of this host whose process (a pid above pid_max) is gone:
+ * const dead = { ...processIdentity(), pid: 2 ** 22 + 1, startTime: undefined, startedAt: undefined };
+ * fs.writeFileSync(path, JSON.stringify({ version: 0, token: "dead", acquiredAt: 0, ...dead }));
+ * const got = tryLock(path);
+ * assert.ok(got instanceof LockFile);
+ * got.release();
  * ```
  */
 export function tryLock(path: string, options: { transient?: boolean } = {}): LockFile | LockOwner {
@@ -422,11 +443,13 @@ export function tryLock(path: string, options: { transient?: boolean } = {}): Lo
  * @param waitMs how long to wait for transient holders, ms
  * @returns the {@linkcode LockFile}, or the owner's record when another process holds it
  * @throws {StorageError} when the file cannot be written
- * @example
+ * @example Take a free lock
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LockFile, takeLock } from "./lock_file.ts";
  * const got = takeLock(Deno.makeTempDirSync() + "/.lock");
- * if (got instanceof LockFile) got.release();
+ * assert.ok(got instanceof LockFile);
+ * got.release();
  * ```
  */
 export function takeLock(path: string, waitMs = 30_000): LockFile | LockOwner {

@@ -135,8 +135,10 @@ function readWhole(path: string): Uint8Array | undefined {
  * @param partition the partition number
  * @returns what was found; `problems` is empty when every check passed
  * @throws {Error} when the directory cannot be read
- * @example
+ * @example A healthy partition, then one byte flipped
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
  * import { open } from "../../../mod.ts";
  * import { verifyPartition } from "./verify.ts";
  * const dir = Deno.makeTempDirSync();
@@ -144,8 +146,13 @@ function readWhole(path: string): Uint8Array | undefined {
  * const topic = await log.createTopic("events");
  * await topic.append([{ value: "a" }, { value: "b" }]);
  * await log.close();
- * const report = verifyPartition(`${dir}/events-0`, "events", 0);
- * console.log(report.records, report.problems); // 2 []
+ * const healthy = verifyPartition(`${dir}/events-0`, "events", 0);
+ * assert.deepEqual([healthy.records, healthy.problems], [2, []]);
+ * const segment = `${dir}/events-0/00000000000000000000.log`;
+ * const bytes = fs.readFileSync(segment);
+ * bytes[bytes.length - 1] ^= 0xff; // inside the record batch: its CRC no longer matches
+ * fs.writeFileSync(segment, bytes);
+ * assert.ok(verifyPartition(`${dir}/events-0`, "events", 0).problems.length > 0);
  * ```
  */
 export function verifyPartition(dir: string, topic: string, partition: number): PartitionVerifyReport {
@@ -420,11 +427,18 @@ function verifyTimeIndex(
  * @returns one report per partition directory, sorted by topic and partition
  * @throws {Error} when `dir` cannot be read
  * @throws {UnknownTopicOrPartitionError} when `topic` has no partition directory in `dir`
- * @example
+ * @example One report per partition
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../../mod.ts";
  * import { verifyLogDirectory } from "./verify.ts";
- * const reports = verifyLogDirectory(Deno.makeTempDirSync());
- * console.log(reports.length); // 0
+ * const dir = Deno.makeTempDirSync();
+ * assert.deepEqual(verifyLogDirectory(dir), []);
+ * const log = await open(dir);
+ * await log.createTopic("events", { partitions: 3 });
+ * await log.close();
+ * assert.equal(verifyLogDirectory(dir).length, 3);
+ * assert.ok(verifyLogDirectory(dir).every((r) => r.problems.length === 0));
  * ```
  */
 export function verifyLogDirectory(dir: string, topic?: string): PartitionVerifyReport[] {
