@@ -36,16 +36,6 @@ const SIBLINGS_APART: readonly [string, string][] = [["producer", "consumer"]];
 
 /** The modules that may do file I/O themselves. */
 const FILE_IO_LAYER = "runtime";
-/**
- * Files outside src/runtime/ that still import node:fs (issue 9, item 4: to be moved behind
- * src/runtime/). The list may only shrink: a file listed here that no longer imports node:fs fails
- * the test until it is taken off.
- */
-const FILE_IO_NOT_YET_MOVED = new Set([
-  "src/cli/command.ts",
-  "src/cli/commands/dump.ts",
-  "src/cli/commands/verify.ts",
-]);
 const FILE_IO_MODULES = new Set(["node:fs", "fs", "node:fs/promises", "fs/promises"]);
 
 /**
@@ -133,19 +123,8 @@ describe("layering", () => {
   test("no module in src/ imports from a layer above it", () => {
     const files = sourceFiles(SRC);
     assert.ok(files.length > 50, `expected the source tree, found ${files.length} files`);
-    const found = violations(files, (f) => fs.readFileSync(f, "utf8"), FILE_IO_NOT_YET_MOVED);
+    const found = violations(files, (f) => fs.readFileSync(f, "utf8"));
     assert.deepEqual(found, [], found.map((v) => `${v.file}: ${v.specifier}: ${v.why}`).join("\n"));
-  });
-
-  test("the files allowed to do file I/O outside src/runtime/ still do (the list only shrinks)", () => {
-    for (const rel of FILE_IO_NOT_YET_MOVED) {
-      const file = path.join(ROOT, rel);
-      const imports = fs.existsSync(file) ? importsOf(fs.readFileSync(file, "utf8")) : [];
-      assert.ok(
-        imports.some((s) => FILE_IO_MODULES.has(s)),
-        `${rel} no longer imports node:fs: remove it from the list`,
-      );
-    }
   });
 
   test("mod.ts re-exports only from src/", () => {

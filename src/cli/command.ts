@@ -3,7 +3,7 @@
  *
  * @module
  */
-import fs from "node:fs";
+import { fs } from "../runtime/file_system.ts";
 import { type LogDirectory, open } from "../../mod.ts";
 import type { OptionSpecs, OptionValues } from "./args.ts";
 

@@ -844,26 +844,6 @@ export class LogSegment {
     return valid.position === fileBytes && valid.nextOffset === this.nextOffset;
   }
 
-  /**
-   * Cuts the segment so that `offset` and everything after it are gone.
-   *
-   * @param offset the first offset to remove
-   * @returns bytes removed
-   */
-  truncateTo(offset: number): number {
-    const batch = this.translateOffset(offset);
-    if (!batch) return 0;
-    const position = batch.baseOffset >= offset ? batch.position : batch.position + batch.size;
-    const removed = this.size - position;
-    fs.ftruncateSync(this.#fd, position);
-    this.size = position;
-    this.offsetIndex.truncateToPosition(position);
-    this.timeIndex.truncateToOffset(offset);
-    this.nextOffset = Math.min(this.nextOffset, offset);
-    this.dirty = true;
-    return removed;
-  }
-
   /** Whether either index holds no room for more entries in its int32 relative offsets. */
   canHold(lastOffset: number): boolean {
     return lastOffset - this.baseOffset <= 0x7fffffff;

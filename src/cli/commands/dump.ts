@@ -15,7 +15,7 @@
  *
  * @module
  */
-import fs from "node:fs";
+import { fs } from "../../runtime/file_system.ts";
 import {
   compressionName,
   decodeRecordBatch,

@@ -25,7 +25,6 @@
  *
  * @module
  */
-import fs from "node:fs";
 import { UnknownTopicOrPartitionError } from "../../../mod.ts";
 import {
   crc32c,
@@ -46,7 +45,7 @@ import {
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
-import { openFile, readRegularFile } from "../../runtime/file_system.ts";
+import { fs, openFile, readRegularFile } from "../../runtime/file_system.ts";
 
 /** What {@linkcode verifyPartition} found in one partition directory. */
 export interface PartitionVerifyReport {
