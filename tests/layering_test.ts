@@ -2,7 +2,7 @@
 //
 // Data flows one way. The layers, lowest first:
 //
-//   errors.ts → runtime → record → log → producer | consumer → topic → streams | server → mod.ts → cli
+//   errors.ts → runtime → record → log → producer | consumer → topic → streams | server | console → mod.ts → cli
 //
 // A module may import from its own layer's folder or from a lower layer, never from a higher one;
 // the producer and the consumer (one layer, two folders) never import each other. File I/O goes
@@ -27,6 +27,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   topic: 5,
   streams: 6,
   server: 6,
+  console: 6,
   "mod.ts": 7, // the public API, outside src/: only the CLI may import it
   cli: 8,
 };

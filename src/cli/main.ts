@@ -52,6 +52,7 @@ import { parseCommandArgs, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 export type { Command } from "./command.ts";
 export type { OptionSpecs, OptionValues } from "./args.ts";
+import { console } from "./commands/console.ts";
 import { consume } from "./commands/consume.ts";
 import { describe } from "./commands/describe.ts";
 import { dump } from "./commands/dump.ts";
@@ -74,6 +75,7 @@ export const COMMANDS: readonly Command[] = [
   groups,
   offsets,
   serve,
+  console,
 ];
 
 function generalHelp(): string {

@@ -1,0 +1,57 @@
+/**
+ * `console(log, options)`: starts the web console over an open log directory on Deno or Bun.
+ *
+ * @module
+ */
+import type { LogDirectory } from "../topic/log_directory.ts";
+import { type HttpServer, serveHttp } from "../runtime/http_server.ts";
+import { consoleHandler } from "./console_handler.ts";
+
+/** Options of {@linkcode console}. */
+export interface ConsoleOptions {
+  /**
+   * The address to listen on: loopback unless told otherwise.
+   * @default "127.0.0.1"
+   */
+  hostname?: string;
+  /**
+   * The TCP port; 0 picks a free one.
+   * @default 8080
+   */
+  port?: number;
+  /** An access token every request must carry (`?token=` or `Authorization: Bearer`). */
+  token?: string;
+  /** Stops the console when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Starts the web console: HTML pages over the log directory, served by the runtime's own HTTP
+ * server. It reads the log as any reader process does and never takes a writer lock.
+ *
+ * @param log an open log directory
+ * @param options address, port, access token, abort signal
+ * @returns the running server (its `port`, `close()`)
+ * @throws {Error} when the port is taken or the runtime has no built-in HTTP server
+ *
+ * @example Start the console on a free port and read the topics page
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { console as startConsole } from "./console.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("events", { partitions: 1 });
+ * const server = await startConsole(log, { port: 0 });
+ * const html = await (await fetch(`http://127.0.0.1:${server.port}/`)).text();
+ * assert.match(html, /data-topic="events"/);
+ * await server.close();
+ * await log.close();
+ * ```
+ */
+export function console(log: LogDirectory, options: ConsoleOptions = {}): Promise<HttpServer> {
+  return serveHttp(consoleHandler(log, { token: options.token }), {
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 8080,
+    signal: options.signal,
+  });
+}
