@@ -95,7 +95,7 @@ export type {
   PollOptions,
 } from "./src/consumer/consumer.ts";
 export type { LogDirectoryView, TopicView } from "./src/consumer/log_directory_view.ts";
-export { describeGroup, listGroups } from "./src/consumer/group_admin.ts";
+export { deleteGroup, describeGroup, listGroups } from "./src/consumer/group_admin.ts";
 export type {
   GroupDescription,
   GroupMemberDescription,

@@ -54,6 +54,8 @@ export const KAFKA_ERROR_CODES = {
   INVALID_REQUEST: 42,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
@@ -646,6 +648,36 @@ export class SaslAuthenticationError extends ReelError {
 }
 
 /**
+ * A consumer group cannot be deleted while it has live members (code `NON_EMPTY_GROUP`, 68, as
+ * Kafka's DeleteGroups answers).
+ *
+ * @example Its Kafka code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GroupNotEmptyError } from "./errors.ts";
+ * const err = new GroupNotEmptyError("billing", 2);
+ * assert.equal(err.code, "NON_EMPTY_GROUP");
+ * assert.equal(err.errorCode, 68);
+ * assert.equal(err.message, 'Cannot delete group "billing": it has 2 live members');
+ * ```
+ */
+export class GroupNotEmptyError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param groupId the consumer group
+   * @param members how many live members it has
+   */
+  constructor(readonly groupId: string, members: number) {
+    super(
+      "NON_EMPTY_GROUP",
+      `Cannot delete group "${groupId}": it has ${members} live member${members === 1 ? "" : "s"}`,
+    );
+    this.name = "GroupNotEmptyError";
+  }
+}
+
+/**
  * Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`.
  *
  * @example Each class's name is its key
@@ -674,4 +706,5 @@ export const errors = {
   NoOffsetForPartitionError,
   InconsistentGroupProtocolError,
   SaslAuthenticationError,
+  GroupNotEmptyError,
 };

@@ -8,8 +8,9 @@
  */
 import { fs } from "../runtime/file_system.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
-import { GroupCoordinator } from "./_group_coordinator.ts";
-import { decodeGroupId, GROUPS_DIR } from "../runtime/log_paths.ts";
+import { GroupCoordinator, withGroupLock } from "./_group_coordinator.ts";
+import { GroupNotEmptyError } from "../errors.ts";
+import { decodeGroupId, groupDirPath, GROUPS_DIR } from "../runtime/log_paths.ts";
 import { sortTopicPartitions, type TopicPartition, topicPartitionKey } from "./types.ts";
 
 /**
@@ -197,4 +198,44 @@ export function describeGroup(log: LogDirectoryView, groupId: string): GroupDesc
     })),
     offsets,
   };
+}
+
+/**
+ * Deletes a consumer group: its committed offsets, state and member files (Kafka's DeleteGroups,
+ * `kafka-consumer-groups --delete`). Only a group without live members can be deleted; the
+ * group's lock is held meanwhile, so no member joins halfway.
+ *
+ * @param log the open log directory
+ * @param groupId the group
+ * @returns `true` when the group existed and is gone, `false` when there was no such group
+ * @throws {InvalidGroupIdError} for an empty, malformed or too long group id
+ * @throws {GroupNotEmptyError} (NON_EMPTY_GROUP) while the group has live members
+ * @throws {StorageError} when its files cannot be removed
+ * @example Delete a group that only committed offsets
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Consumer, deleteGroup, listGroups, open } from "../../mod.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("events");
+ * const consumer = new Consumer(log, { groupId: "billing" });
+ * await consumer.commit([{ topic: "events", partition: 0, offset: 0 }]);
+ * await consumer.close();
+ * assert.equal(await deleteGroup(log, "billing"), true);
+ * assert.deepEqual(listGroups(log), []);
+ * assert.equal(await deleteGroup(log, "billing"), false);
+ * await log.close();
+ * ```
+ */
+export async function deleteGroup(log: LogDirectoryView, groupId: string): Promise<boolean> {
+  const dir = groupDirPath(log.dir, groupId);
+  if (!fs.existsSync(dir)) return false;
+  return await withGroupLock(dir, groupId, () => {
+    const live = describeGroup(log, groupId).members.filter((m) => !m.expired).length;
+    if (live > 0) throw new GroupNotEmptyError(groupId, live);
+    // Renamed away first, so the group is gone at once even if a crash stops the removal.
+    const doomed = `${log.dir}/${GROUPS_DIR}/.${crypto.randomUUID()}.deleted`;
+    fs.renameSync(dir, doomed);
+    fs.rmSync(doomed, { recursive: true, force: true });
+    return true;
+  });
 }

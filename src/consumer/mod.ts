@@ -22,7 +22,7 @@
  */
 export { Consumer } from "./consumer.ts";
 export type { AutoOffsetReset, ConsumerGroupMetadata, ConsumerOptions, PollOptions } from "./consumer.ts";
-export { describeGroup, listGroups } from "./group_admin.ts";
+export { deleteGroup, describeGroup, listGroups } from "./group_admin.ts";
 export type {
   GroupDescription,
   GroupMemberDescription,

@@ -20,6 +20,7 @@ import {
 import { Connection, type Outcome } from "./connection.ts";
 import { apiVersionsHandler, unsupportedApiVersionsResponse } from "./handlers/api_versions.ts";
 import { createTopicsHandler } from "./handlers/create_topics.ts";
+import { deleteGroupsHandler } from "./handlers/delete_groups.ts";
 import { deleteTopicsHandler } from "./handlers/delete_topics.ts";
 import { fetchHandler } from "./handlers/fetch.ts";
 import { listOffsetsHandler } from "./handlers/list_offsets.ts";
@@ -130,6 +131,7 @@ const HANDLERS: readonly ApiHandler[] = [
   describeConfigsHandler,
   describeClusterHandler,
   describeLogDirsHandler,
+  deleteGroupsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];

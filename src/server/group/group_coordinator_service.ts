@@ -16,7 +16,7 @@
  */
 import { Consumer } from "../../consumer/consumer.ts";
 import { GroupCoordinator } from "../../consumer/_group_coordinator.ts";
-import { describeGroup, listGroups } from "../../consumer/group_admin.ts";
+import { deleteGroup, describeGroup, listGroups } from "../../consumer/group_admin.ts";
 import { CommitFailedError, ReelError } from "../../errors.ts";
 import type { LogDirectory } from "../../topic/log_directory.ts";
 import { ErrorCode } from "../broker_context.ts";
@@ -165,6 +165,24 @@ export class GroupCoordinatorService {
   /** Every group ID: those with Kafka clients as members and those in the `.groups/` store. */
   groupIds(): string[] {
     return [...new Set([...this.#groups.keys(), ...listGroups(this.#log)])].sort();
+  }
+
+  /**
+   * Deletes a group with no live members, Kafka clients' or in-process (DeleteGroups).
+   *
+   * @returns the error code: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or INVALID_GROUP_ID
+   */
+  async deleteGroup(groupId: string): Promise<number> {
+    if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    if ((this.#groups.get(groupId)?.members.size ?? 0) > 0) return ErrorCode.NON_EMPTY_GROUP;
+    await this.#offsetStores.get(groupId)?.close();
+    this.#offsetStores.delete(groupId);
+    try {
+      return await deleteGroup(this.#log, groupId) ? ErrorCode.NONE : ErrorCode.GROUP_ID_NOT_FOUND;
+    } catch (err) {
+      if (err instanceof ReelError) return err.errorCode;
+      throw err;
+    }
   }
 
   #offsetStore(groupId: string): Consumer {

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { describeGroup, type LogDirectory, open } from "../../../mod.ts";
+import { describeGroup, listGroups, type LogDirectory, open } from "../../../mod.ts";
 import { type Broker, serve, type ServeOptions } from "../../../src/server/broker.ts";
 import {
   javaConsume,
@@ -287,4 +287,33 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
       });
     },
   );
+  test("kafka-consumer-groups --delete removes a group reel serve holds offsets for", TIMEOUT, async () => {
+    await withServe(async (broker, log) => {
+      const topic = await log.createTopic("deleted-group");
+      await topic.append([{ value: "a" }, { value: "b" }]);
+      const bootstrap = ["--bootstrap-server", broker.address];
+      await runKafkaTool(TOOLS.consoleConsumer, [
+        ...bootstrap,
+        ...["--topic", "deleted-group", "--from-beginning", "--max-messages", "2", "--group", "to-delete"],
+      ]);
+      assert.equal(describeGroup(log, "to-delete").offsets[0].committedOffset, 2);
+      const deleted = await runKafkaTool(TOOLS.consumerGroups, [
+        ...bootstrap,
+        "--delete",
+        "--group",
+        "to-delete",
+      ]);
+      assert.match(deleted.stdout, /Deletion of requested consumer groups \('to-delete'\) was successful/);
+      assert.deepEqual(listGroups(log), []);
+      const missing = await runKafkaTool(TOOLS.consumerGroups, [
+        ...bootstrap,
+        "--delete",
+        "--group",
+        "to-delete",
+      ], {
+        check: false,
+      });
+      assert.match(missing.stdout + missing.stderr, /GroupIdNotFoundException|does not exist/);
+    });
+  });
 });
