@@ -5,7 +5,7 @@
 // offsets end at the log end offsets, as `describeGroup()` reads them from reel's group files.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
