@@ -26,6 +26,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
+  freePorts,
   KAFKA_DEFAULT_JVM_OPTIONS,
   KAFKA_VERSION,
   kafkaUnavailable,
@@ -82,15 +83,6 @@ function peakRss(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
   return kb / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function producerPerf(bootstrap: string, topic: string, acks: string): Promise<ProducerFigures> {
@@ -202,7 +194,7 @@ async function benchKafka(): Promise<Figures> {
 
 async function benchReel(runtime: "deno" | "bun"): Promise<Figures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-serve-bench-"));
-  const port = await freePort();
+  const port = (await freePorts(1))[0];
   const main = path.join(root, "src", "cli", "main.ts");
   const bin = path.join(root, "node_modules", ".bin", runtime);
   const argv = [

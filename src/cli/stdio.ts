@@ -248,3 +248,25 @@ export function printError(line: string): void {
 export function stderrIsTerminal(): boolean {
   return process.stderr.isTTY === true;
 }
+
+/**
+ * Resolves at the first SIGINT or SIGTERM: how `reel serve` and `reel console` wait to stop. The
+ * listeners stay on until the process exits (a second signal during the close is ignored): on
+ * Deno, removing the last one restores the default action of a signal already on its way.
+ *
+ * @returns a promise that resolves on the signal
+ * @example It is pending until a signal comes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { untilStopSignal } from "./stdio.ts";
+ * const stopped = untilStopSignal();
+ * const state = await Promise.race([stopped.then(() => "stopped"), Promise.resolve("waiting")]);
+ * assert.equal(state, "waiting");
+ * ```
+ */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.on("SIGINT", () => resolve());
+    process.on("SIGTERM", () => resolve());
+  });
+}

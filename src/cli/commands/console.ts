@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { untilStopSignal } from "../stdio.ts";
 import process from "node:process";
 import { console as startConsole } from "../../console/console.ts";
 import { optionalString, type OptionValues, requireString } from "../args.ts";
@@ -41,10 +42,7 @@ Options:
       await log.close();
       throw err;
     }
-    const stopped = new Promise<void>((resolve) => {
-      process.on("SIGINT", () => resolve());
-      process.on("SIGTERM", () => resolve());
-    });
+    const stopped = untilStopSignal();
     const host = listenAt.host.includes(":") ? `[${listenAt.host}]` : listenAt.host;
     process.stderr.write(`reel: listening on http://${host}:${server.port}/\n`);
     await stopped;

@@ -16,6 +16,7 @@ import {
   UsageError,
 } from "../args.ts";
 import type { Command } from "../command.ts";
+import { untilStopSignal } from "../stdio.ts";
 import { fs } from "../../runtime/file_system.ts";
 
 /** Reads a file an option names; a missing or unreadable file is a usage error naming it. */
@@ -176,12 +177,7 @@ Example:
       await log.close();
       throw err;
     }
-    // The listeners stay on until the process exits (a second signal during the close is ignored):
-    // on Deno, removing the last one restores the default action of a signal already on its way.
-    const stopped = new Promise<void>((resolve) => {
-      process.on("SIGINT", () => resolve());
-      process.on("SIGTERM", () => resolve());
-    });
+    const stopped = untilStopSignal();
     process.stderr.write(`reel: listening on ${broker.address}\n`);
     await stopped;
     await broker.close();

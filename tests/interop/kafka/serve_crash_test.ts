@@ -7,28 +7,18 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open } from "../../../mod.ts";
-import { kafkaUnavailable, spawnKafkaTool } from "./harness.ts";
+import { freePorts, kafkaUnavailable, spawnKafkaTool } from "./harness.ts";
 
 const skip = kafkaUnavailable();
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
 const RECORDS = 4000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `reel serve` and resolves once it prints that it listens. */
 function startServe(dir: string, port: number): Promise<ChildProcess> {
@@ -60,7 +50,7 @@ test(
     const log = await open(dir);
     await log.createTopic("crash", { config: { fsync: "always" } });
     await log.close();
-    const port = await freePort();
+    const port = (await freePorts(1))[0];
     let broker = await startServe(dir, port);
     // Kafka's VerifiableProducer prints one JSON line per acknowledged send, as it happens; the
     // values are the numbers 0 .. RECORDS-1.
