@@ -21,6 +21,12 @@ export interface ConsoleOptions {
   port?: number;
   /** An access token every request must carry (`?token=` or `Authorization: Bearer`). */
   token?: string;
+  /**
+   * Serve the produce form and take its POSTs (each with the console's CSRF token). Producing
+   * takes the partitions' writer locks; without it the console only reads.
+   * @default false
+   */
+  allowProduce?: boolean;
   /** Stops the console when aborted. */
   signal?: AbortSignal;
 }
@@ -30,7 +36,7 @@ export interface ConsoleOptions {
  * server. It reads the log as any reader process does and never takes a writer lock.
  *
  * @param log an open log directory
- * @param options address, port, access token, abort signal
+ * @param options address, port, access token, producing, abort signal
  * @returns the running server (its `port`, `close()`)
  * @throws {Error} when the port is taken or the runtime has no built-in HTTP server
  *
@@ -48,10 +54,29 @@ export interface ConsoleOptions {
  * await log.close();
  * ```
  */
-export function console(log: LogDirectory, options: ConsoleOptions = {}): Promise<HttpServer> {
-  return serveHttp(consoleHandler(log, { token: options.token }), {
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 8080,
-    signal: options.signal,
-  });
+export async function console(log: LogDirectory, options: ConsoleOptions = {}): Promise<HttpServer> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  // Live tails never end by themselves: closing the console ends them first.
+  const streams = new AbortController();
+  const server = await serveHttp(
+    consoleHandler(log, {
+      token: options.token,
+      allowProduce: options.allowProduce,
+      hosts: LOOPBACK.has(hostname) ? [...LOOPBACK, "localhost"] : undefined,
+      signal: streams.signal,
+    }),
+    { hostname, port: options.port ?? 8080 },
+  );
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    closed ??= (async () => {
+      streams.abort();
+      await server.close();
+    })();
+  options.signal?.addEventListener("abort", () => void close(), { once: true });
+  if (options.signal?.aborted) await close();
+  return { hostname: server.hostname, port: server.port, close };
 }
+
+/** Addresses that only this machine reaches: a console on one answers only to loopback names. */
+const LOOPBACK: ReadonlySet<string> = new Set(["127.0.0.1", "[::1]", "::1", "localhost"]);
