@@ -87,10 +87,12 @@ export function tailRecord(record: ConsumedRecord): TailRecord {
   };
 }
 
+function eventText(name: string, data: unknown, id?: number): string {
+  return `${id === undefined ? "" : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 function event(name: string, data: unknown, id?: number): Uint8Array {
-  return encoder.encode(
-    `${id === undefined ? "" : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`,
-  );
+  return encoder.encode(eventText(name, data, id));
 }
 
 /**
@@ -186,7 +188,9 @@ export function tailEvents(
       }
       if (!started) {
         started = true;
-        controller.enqueue(encoder.encode(`retry: 2000\n\n${eventText("start", { offset: next, highWatermark })}`));
+        controller.enqueue(
+          encoder.encode(`retry: 2000\n\n${eventText("start", { offset: next, highWatermark })}`),
+        );
         return;
       }
       const now = Date.now();
