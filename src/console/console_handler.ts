@@ -226,12 +226,9 @@ export function consoleHandler(
     else from = intParam(url.searchParams, "from");
     const rate = intParam(url.searchParams, "rate", MAX_TAIL_RATE);
     if (rate === 0) throw new BadRequest("Invalid rate 0: expected at least 1");
-    const signals = [request.signal, ...(options.signal ? [options.signal] : [])];
-    const body = tailEvents(topic, partition, {
-      from,
-      maxRecordsPerSecond: rate,
-      signal: AbortSignal.any(signals),
-    });
+    // No request.signal: both runtimes cancel the body when the client goes (even an idle one),
+    // and on Deno reading request.signal makes every finished response abort it with a warning.
+    const body = tailEvents(topic, partition, { from, maxRecordsPerSecond: rate, signal: options.signal });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",

@@ -238,8 +238,9 @@ export function tailEvents(
       }
       pending = undefined;
       if (result.done) {
+        const cancelled = reader === undefined; // cancel() came while the read was pending
         release();
-        controller.close();
+        if (!cancelled) controller.close();
         return;
       }
       const record = result.value;

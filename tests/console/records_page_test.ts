@@ -38,7 +38,9 @@ describe("reel console: records page", () => {
     log = await open(dir);
     lines = fs.readFileSync(APACHE_LOG, "utf8").split("\n").filter((l) => l.length > 0);
     const apache = await log.createTopic("apache", { partitions: 4 });
-    const meta = await apache.append(lines.map((line) => ({ key: line.slice(0, line.indexOf(" ")), value: line })));
+    const meta = await apache.append(
+      lines.map((line) => ({ key: line.slice(0, line.indexOf(" ")), value: line })),
+    );
     partition0 = [];
     meta.forEach((m, i) => {
       if (m.partition === 0) partition0[m.offset] = lines[i];
@@ -67,7 +69,10 @@ describe("reel console: records page", () => {
     const second = await get(next);
     assert.deepEqual(offsetsOf(second.html), Array.from({ length: 50 }, (_, i) => 50 + i));
     assert.deepEqual(cells(second.html, "value"), partition0.slice(50, 100));
-    assert.equal(linkOf(second.html, "prev")!.replaceAll("&amp;", "&"), "/topics/apache/partitions/0/records?offset=0");
+    assert.equal(
+      linkOf(second.html, "prev")!.replaceAll("&amp;", "&"),
+      "/topics/apache/partitions/0/records?offset=0",
+    );
   });
 
   test("limit sets the page size and from=end shows the newest records, with no next page", async () => {
@@ -81,8 +86,12 @@ describe("reel console: records page", () => {
   test("timestamp= starts at the first record at or after it", async () => {
     const topic = await log.createTopic("timed");
     const base = Date.parse("2015-09-12T00:00:00Z");
-    await topic.append(Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, timestamp: base + i * 60_000 })));
-    const page = await get(`/topics/timed/partitions/0/records?timestamp=${encodeURIComponent("2015-09-12T00:04:30Z")}`);
+    await topic.append(
+      Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, timestamp: base + i * 60_000 })),
+    );
+    const page = await get(
+      `/topics/timed/partitions/0/records?timestamp=${encodeURIComponent("2015-09-12T00:04:30Z")}`,
+    );
     assert.equal(page.status, 200);
     assert.deepEqual(offsetsOf(page.html), [5, 6, 7, 8, 9]);
     assert.match(page.html, /<time datetime="2015-09-12T00:05:00.000Z">/);
@@ -106,7 +115,9 @@ describe("reel console: records page", () => {
     assert.match(page.html, new RegExp(`${expected.length} found in offsets 0 to ${partition0.length - 1}`));
     // Within a range that ends before the line, it is not found.
     const offset = partition0.indexOf(wanted);
-    const before = await get(`/topics/apache/partitions/0/records?key=${encodeURIComponent(key)}&to=${offset}`);
+    const before = await get(
+      `/topics/apache/partitions/0/records?key=${encodeURIComponent(key)}&to=${offset}`,
+    );
     assert.ok(!cells(before.html, "value").includes(wanted));
     // With a page size of 1, the next link continues the search after the first match.
     const one = await get(`/topics/apache/partitions/0/records?key=${encodeURIComponent(key)}&limit=1`);
@@ -127,14 +138,23 @@ describe("reel console: records page", () => {
     ]);
     const page = await get("/topics/mixed/partitions/0/records");
     assert.match(page.html, /<td class="value"><pre data-format="text">plain words<\/pre>/);
-    assert.match(page.html, /<td class="value"><pre data-format="json">\{\n {2}&quot;user&quot;: &quot;ann&quot;/);
+    assert.match(
+      page.html,
+      /<td class="value"><pre data-format="json">\{\n {2}&quot;user&quot;: &quot;ann&quot;/,
+    );
     assert.match(page.html, /<td class="value"><pre data-format="hex">de ad be ef 00<\/pre>/);
-    assert.match(page.html, /<td class="key"><span class="null">null<\/span><\/td><td class="value"><span class="null">null/);
+    assert.match(
+      page.html,
+      /<td class="key"><span class="null">null<\/span><\/td><td class="value"><span class="null">null/,
+    );
     assert.match(page.html, /<dt>trace<\/dt><dd><pre data-format="hex">01 02<\/pre><\/dd>/);
     const hex = await get("/topics/mixed/partitions/0/records?format=hex&limit=1");
     assert.match(hex.html, /<td class="value"><pre data-format="hex">70 6c 61 69 6e/);
     const text = await get("/topics/mixed/partitions/0/records?format=text&offset=1&limit=1");
-    assert.match(text.html, /<pre data-format="text">\{&quot;user&quot;:&quot;ann&quot;,&quot;n&quot;:\[1,2\]\}/);
+    assert.match(
+      text.html,
+      /<pre data-format="text">\{&quot;user&quot;:&quot;ann&quot;,&quot;n&quot;:\[1,2\]\}/,
+    );
   });
 
   test("a key, value or header of markup is escaped: the page holds no element from the record", async () => {
