@@ -179,5 +179,11 @@ export function groupLag(log: LogDirectoryView, groupId: string): Response {
       logEndOffset: o.logEndOffset,
       lag: o.lag,
     })),
-  }, { headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" } });
+  }, {
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }
