@@ -14,7 +14,8 @@ nav a { margin-right: 1rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #8884; padding: .2rem .5rem; text-align: left; vertical-align: top; }
 td.offset, td.num { text-align: right; font-variant-numeric: tabular-nums; }
-pre { margin: 0; white-space: pre-wrap; word-break: break-all; max-width: 60rem; }
+pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60rem; }
+td.timestamp { white-space: nowrap; } td.key pre { max-width: 16rem; }
 pre[data-format="hex"] { color: #a60; } pre[data-format="json"] { color: #26a; }
 .null { color: #888; font-style: italic; }
 .truncated, .note, .status { color: #888; }
@@ -154,8 +155,11 @@ const LAG_JS = `"use strict";
   const draw = () => {
     const max = Math.max(1, ...samples.map((s) => s.lag));
     const t0 = samples[0].t, t1 = Math.max(t0 + 1, samples[samples.length - 1].t);
-    line.setAttribute("points", samples.map((s) =>
-      ((s.t - t0) / (t1 - t0) * W).toFixed(1) + "," + (H - s.lag / max * H).toFixed(1)).join(" "));
+    const y = (s) => (H - s.lag / max * (H - 4) - 2).toFixed(1);
+    // One sample: a level line across; then each sample at its time.
+    line.setAttribute("points", samples.length === 1
+      ? "0," + y(samples[0]) + " " + W + "," + y(samples[0])
+      : samples.map((s) => ((s.t - t0) / (t1 - t0) * W).toFixed(1) + "," + y(s)).join(" "));
     label.textContent = "Total lag now: " + samples[samples.length - 1].lag + " (max shown " + max + ")";
     root.dataset.samples = String(samples.length);
   };
