@@ -78,16 +78,31 @@ function hostOf(header: string): string {
   return header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.replace(/:\d*$/, "");
 }
 
-function topicsPage(log: LogDirectory, allowProduce: boolean): Response {
+/**
+ * Each partition's records a second over the last minute: the records timestamped from a minute
+ * ago on (found through the time index, as `offsetsForTimes` does), divided by 60. Stateless, so
+ * right from the console's start; for records whose timestamps are not their append times (an
+ * old data set), it counts by their timestamps.
+ */
+function recordsPerSecond(topic: Topic, now: number): number[] {
+  const described = topic.describe();
+  return topic.offsetsForTimes(now - 60_000).map((found, p) =>
+    found === null ? 0 : Math.max(0, described[p].highWatermark - found.offset) / 60
+  );
+}
+
+function topicsPage(log: LogDirectory, allowProduce: boolean, now: number = Date.now()): Response {
   const parts: string[] = ["<h2>Topics</h2>"];
   const names = log.topics();
   if (names.length === 0) parts.push(`<p class="empty">No topic yet.</p>`);
   for (const name of names) {
     const topic = log.topic(name);
     const base = `/topics/${escapeHtml(segment(name))}`;
+    const perSecond = recordsPerSecond(topic, now);
     const rows = topic.describe().map((p) =>
       `<tr><td>${p.partition}</td><td>${p.logStartOffset}</td><td>${p.logEndOffset}</td>` +
       `<td>${p.highWatermark}</td><td>${p.segments}</td><td>${p.bytes}</td>` +
+      `<td class="rate">${perSecond[p.partition].toFixed(1)}</td>` +
       `<td class="links"><a href="${base}/partitions/${p.partition}/records">records</a> ` +
       `<a href="${base}/partitions/${p.partition}/records?from=end">newest</a> ` +
       `<a href="${base}/partitions/${p.partition}/tail">live tail</a></td></tr>`
@@ -99,7 +114,8 @@ function topicsPage(log: LogDirectory, allowProduce: boolean): Response {
       `<section class="topic" data-topic="${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3>` +
         (allowProduce ? `<p><a class="produce" href="${base}/produce">Produce</a></p>` : "") +
         `<table><thead><tr><th>partition</th><th>log start offset</th><th>log end offset</th>` +
-        `<th>high watermark</th><th>segments</th><th>size (bytes)</th><th></th></tr></thead><tbody>${rows}</tbody></table>` +
+        `<th>high watermark</th><th>segments</th><th>size (bytes)</th><th title="records timestamped in the last ` +
+        `minute, a second">records/s (last min)</th><th></th></tr></thead><tbody>${rows}</tbody></table>` +
         `<details><summary>config</summary><dl>${config}</dl></details></section>`,
     );
   }

@@ -59,6 +59,23 @@ describe("reel console: topics page", () => {
     assert.match(html, /data-topic="empty"/);
   });
 
+  test("records/s over the last minute counts the records timestamped in the last minute", async () => {
+    const topic = await log.createTopic("rated", { partitions: 2 });
+    const now = Date.now();
+    await topic.append([
+      ...Array.from(
+        { length: 30 },
+        (_, i) => ({ partition: 0, value: `old${i}`, timestamp: now - 3_600_000 }),
+      ),
+      ...Array.from({ length: 120 }, (_, i) => ({ partition: 0, value: `new${i}`, timestamp: now - 1_000 })),
+      { partition: 1, value: "old", timestamp: now - 3_600_000 },
+    ]);
+    const html = await (await get("/?token=t0ken")).text();
+    const section = html.slice(html.indexOf('data-topic="rated"'));
+    const rates = [...section.matchAll(/<td class="rate">([\d.]+)<\/td>/g)].slice(0, 2).map((m) => m[1]);
+    assert.deepEqual(rates, ["2.0", "0.0"]);
+  });
+
   test("a request without the access token gets 401, with the token as a Bearer header 200", async () => {
     assert.equal((await get("/")).status, 401);
     assert.equal((await get("/?token=wrong")).status, 401);
