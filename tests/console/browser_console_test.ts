@@ -4,7 +4,6 @@
 // screenshot in tests/console/.screenshots/ (git-ignored).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,32 +14,16 @@ import { Consumer, open } from "../../mod.ts";
 import type { LogDirectory } from "../../src/topic/log_directory.ts";
 import { console as startConsole } from "../../src/console/console.ts";
 import type { HttpServer } from "../../src/runtime/http_server.ts";
+import { reel } from "../consumer/_helpers.ts";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const APACHE_LOG = path.join(ROOT, "data", "apache_logs", "apache_logs");
-const MAIN = path.join(ROOT, "src", "cli", "main.ts");
 const SCREENSHOTS = path.join(ROOT, "tests", "console", ".screenshots");
 const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
 const CHROMIUM = process.env.REEL_CHROMIUM ?? "/usr/bin/chromium";
 /** Generous: how long the page may take to show what it must (a slow CI machine); never a pass/fail on speed. */
 const WAIT_MS = 10_000;
 const XSS = `<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">`;
-
-/** Runs `reel <args>` on this runtime and collects its output. */
-function reel(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const argv = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN, ...args] : [MAIN, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe("reel console in headless Chromium", () => {
   let dir: string;

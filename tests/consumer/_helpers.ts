@@ -12,6 +12,24 @@ import { fileURLToPath } from "node:url";
 /** The runtime these tests run on. */
 export const RUNTIME: "deno" | "bun" = process.versions.bun !== undefined ? "bun" : "deno";
 
+const CLI_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.ts");
+
+/** Runs `reel <args>` (src/cli/main.ts) on this runtime and collects its output. */
+export function reel(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const argv = RUNTIME === "deno" ? ["run", "-A", "--quiet", CLI_MAIN, ...args] : [CLI_MAIN, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "_child.ts");
 
 /** Children still running: killed when the test that started them ends, whatever happens. */

@@ -1,29 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { open } from "../../mod.ts";
-import { RUNTIME, withTempDir } from "./_helpers.ts";
-
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.ts");
-
-/** Runs `reel <args>` on this runtime and collects its output. */
-function reel(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const argv = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN, ...args] : [MAIN, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { reel, RUNTIME, withTempDir } from "./_helpers.ts";
 
 describe(`reel groups, offsets and consume --group (${RUNTIME})`, () => {
   test(
