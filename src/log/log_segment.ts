@@ -14,6 +14,7 @@
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
 import { datasync, fileSize, fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
+import { CachedFile } from "../runtime/file_handle_cache.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
@@ -147,7 +148,16 @@ export class LogSegment {
   readOnly = false;
   /** Whether this stands in for a segment whose file does not exist yet (a reader's empty log). */
   readonly placeholder: boolean;
-  #fd: number;
+  /**
+   * The `.log` file, opened on demand (the process-wide cache closes it when unused, see
+   * `setMaxOpenFiles`); `undefined` for a placeholder and once closed.
+   */
+  #file: CachedFile | undefined;
+  /** The `.log` file's descriptor (opened again if the cache closed it). */
+  #fd(): number {
+    if (this.#file === undefined) throw new StorageError(`Cannot use ${this.logPath}: the segment is closed`);
+    return this.#file.fd();
+  }
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
   #bytesSinceLastIndexEntry = 0;
@@ -162,11 +172,12 @@ export class LogSegment {
     readonly baseOffset: number,
     readonly indexIntervalBytes: number,
     fd: number,
+    mode: "r" | "r+" = "r+",
   ) {
     this.placeholder = fd < 0;
     const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
     this.logPath = `${prefix}.log`;
-    this.#fd = fd;
+    this.#file = fd < 0 ? undefined : new CachedFile(this.logPath, mode, fd);
     this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
     this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
     this.nextOffset = baseOffset;
@@ -231,7 +242,7 @@ export class LogSegment {
   static openReadOnly(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
     const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
     const fd = openFile(path, "r");
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd, "r");
     segment.readOnly = true;
     return segment;
   }
@@ -247,7 +258,7 @@ export class LogSegment {
    */
   loadReadOnly(expectedBaseOffset?: number): void {
     if (this.placeholder) return;
-    const fileBytes = fs.fstatSync(this.#fd).size;
+    const fileBytes = fs.fstatSync(this.#fd()).size;
     const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, fileBytes);
     const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, Number.MAX_SAFE_INTEGER);
     this.maxTimestampSoFar = -1;
@@ -286,7 +297,7 @@ export class LogSegment {
    */
   refreshReadOnly(): number {
     if (this.placeholder) return 0;
-    const fileBytes = fs.fstatSync(this.#fd).size;
+    const fileBytes = fs.fstatSync(this.#fd()).size;
     if (fileBytes < this.size) return -1;
     if (fileBytes === this.size) return 0;
     const before = this.size;
@@ -305,7 +316,7 @@ export class LogSegment {
     while (position + RECORD_BATCH_OVERHEAD <= fileBytes) {
       let at = position - chunkStart;
       if (at < 0 || at + RECORD_BATCH_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd, position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
+        chunk = readFully(this.#fd(), position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
         chunkStart = position;
         at = 0;
         if (chunk.length < RECORD_BATCH_OVERHEAD) break;
@@ -414,10 +425,10 @@ export class LogSegment {
   /** Writes `bytes` at `position`; on failure cuts the file back to `position` and throws StorageError. */
   #writeOrCut(bytes: Uint8Array, position: number): void {
     try {
-      writeFully(this.#fd, bytes, position);
+      writeFully(this.#fd(), bytes, position);
     } catch (err) {
       try {
-        fs.ftruncateSync(this.#fd, position);
+        fs.ftruncateSync(this.#fd(), position);
       } catch { /* the truncation at the next open will cut the torn tail */ }
       throw new StorageError(`Cannot append to ${this.logPath}: ${(err as Error).message}`, { cause: err });
     }
@@ -491,12 +502,12 @@ export class LogSegment {
    * @returns the bytes (fewer at the end of the file)
    */
   read(position: number, length: number): Uint8Array {
-    return readFully(this.#fd, position, Math.max(0, Math.min(length, this.writtenSize - position)));
+    return readFully(this.#fd(), position, Math.max(0, Math.min(length, this.writtenSize - position)));
   }
 
   #readScanHeader(position: number): BatchLocation | undefined {
     if (position + SCAN_HEADER_BYTES > this.writtenSize) return undefined;
-    const bytes = readFully(this.#fd, position, SCAN_HEADER_BYTES);
+    const bytes = readFully(this.#fd(), position, SCAN_HEADER_BYTES);
     if (bytes.length < SCAN_HEADER_BYTES) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const baseOffset = view.getInt32(0) * 2 ** 32 + view.getUint32(4);
@@ -505,7 +516,7 @@ export class LogSegment {
   }
 
   #readMaxTimestamp(position: number): number {
-    const bytes = readFully(this.#fd, position + 35, 8);
+    const bytes = readFully(this.#fd(), position + 35, 8);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return view.getInt32(0) * 2 ** 32 + view.getUint32(4);
   }
@@ -591,7 +602,7 @@ export class LogSegment {
     this.offsetOfMaxTimestampSoFar = kept.offsetOfMaxTimestampSoFar;
     this.rollingBasedTimestamp = kept.rollingBasedTimestamp;
     this.#bytesSinceLastIndexEntry = kept.bytesSinceLastIndexEntry;
-    if (this.#fd < 0) return;
+    if (this.#file === undefined) return;
     if (!this.readOnly) {
       this.offsetIndex.flush();
       this.timeIndex.flush();
@@ -673,7 +684,7 @@ export class LogSegment {
     this.offsetOfMaxTimestampSoFar = this.baseOffset;
     this.rollingBasedTimestamp = -1;
     this.#bytesSinceLastIndexEntry = 0;
-    const fileBytes = fs.fstatSync(this.#fd).size;
+    const fileBytes = fs.fstatSync(this.#fd()).size;
     const valid = this.#validate(0, fileBytes, maxBatchBytes, expectedBaseOffset, true);
     const position = valid.position;
     let nextOffset = valid.nextOffset;
@@ -685,7 +696,7 @@ export class LogSegment {
       if (!cut && options.cutTornTail && after === undefined) cut = true; // a torn tail: nothing valid follows
       if (cut) {
         truncatedBytes = fileBytes - position;
-        fs.ftruncateSync(this.#fd, position);
+        fs.ftruncateSync(this.#fd(), position);
         this.dirty = true;
       } else {
         damage = { position, offset: nextOffset, detail: valid.detail };
@@ -732,7 +743,7 @@ export class LogSegment {
       }
       let at = position - chunkStart;
       if (at < 0 || at + LOG_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd, position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
+        chunk = readFully(this.#fd(), position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
         chunkStart = position;
         at = 0;
       }
@@ -748,7 +759,7 @@ export class LogSegment {
       }
       if (at + size > chunk.length) {
         chunk = readFully(
-          this.#fd,
+          this.#fd(),
           position,
           Math.max(size, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position)),
         );
@@ -791,7 +802,7 @@ export class LogSegment {
     for (let q = from; q + RECORD_BATCH_OVERHEAD <= fileBytes; q++) {
       let at = q - chunkStart;
       if (at + RECORD_BATCH_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd, q, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - q));
+        chunk = readFully(this.#fd(), q, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - q));
         chunkStart = q;
         at = 0;
       }
@@ -801,7 +812,7 @@ export class LogSegment {
       if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD || q + size > fileBytes) {
         continue;
       }
-      const bytes = at + size <= chunk.length ? chunk : readFully(this.#fd, q, size);
+      const bytes = at + size <= chunk.length ? chunk : readFully(this.#fd(), q, size);
       const start = bytes === chunk ? at : 0;
       let header;
       try {
@@ -829,7 +840,7 @@ export class LogSegment {
    * @returns whether the tail is sound; when not, recover the segment
    */
   checkTail(maxBatchBytes: number): boolean {
-    const fileBytes = fs.fstatSync(this.#fd).size;
+    const fileBytes = fs.fstatSync(this.#fd()).size;
     if (fileBytes !== this.size) return false;
     const last = this.offsetIndex.lastEntry;
     let position = 0;
@@ -862,7 +873,7 @@ export class LogSegment {
    * @param sync force the data to stable storage
    */
   async flush(sync: boolean): Promise<void> {
-    if (this.readOnly || this.#fd < 0) return; // read only, or abandoned: write nothing
+    if (this.readOnly || this.#file === undefined) return; // read only, or abandoned: write nothing
     this.writePending();
     this.offsetIndex.flush();
     this.timeIndex.flush();
@@ -870,7 +881,7 @@ export class LogSegment {
     if (this.dirty) {
       this.dirty = false;
       const previous = this.#inFlightSync;
-      const done: Promise<void> = datasync(this.#fd).then(() => previous, (err) => {
+      const done: Promise<void> = this.#file!.pinned(datasync).then(() => previous, (err) => {
         // The data is not known to be on disk: the next flush must try again.
         this.dirty = true;
         throw err;
@@ -891,12 +902,12 @@ export class LogSegment {
 
   /** The synchronous form of {@linkcode LogSegment.flush}. */
   flushSync(sync: boolean): void {
-    if (this.readOnly || this.#fd < 0) return;
+    if (this.readOnly || this.#file === undefined) return;
     this.writePending();
     this.offsetIndex.flush();
     this.timeIndex.flush();
     if (sync && this.dirty) {
-      fs.fdatasyncSync(this.#fd);
+      fs.fdatasyncSync(this.#fd());
       this.dirty = false;
     }
   }
@@ -931,7 +942,7 @@ export class LogSegment {
   get largestTimestamp(): number {
     if (this.maxTimestampSoFar >= 0) return this.maxTimestampSoFar;
     try {
-      return fs.fstatSync(this.#fd).mtimeMs;
+      return fs.fstatSync(this.#fd()).mtimeMs;
     } catch {
       return Date.now();
     }
@@ -967,13 +978,8 @@ export class LogSegment {
   closeHandle(): void {
     this.#pendingLength = 0;
     this.#pending = EMPTY;
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    // Never close a descriptor twice: by then its number may belong to another file.
-    this.#fd = -1;
-    try {
-      fs.closeSync(fd);
-    } catch { /* already closed */ }
+    this.#file?.release();
+    this.#file = undefined;
   }
 
   /** Closes and removes the segment's three files. */
