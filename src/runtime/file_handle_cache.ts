@@ -49,11 +49,12 @@ export function openFileCount(): number {
   return open.size;
 }
 
-function evict(): void {
+/** Closes the least recently used files past the limit, never `keep` (the one being handed out). */
+function evict(keep?: CachedFile): void {
   if (open.size <= maxOpenFiles) return;
   for (const file of open.keys()) {
     if (open.size <= maxOpenFiles) return;
-    if (file.busy) continue;
+    if (file.busy || file === keep) continue;
     file.release();
   }
 }
@@ -75,7 +76,7 @@ export class CachedFile {
     if (fd >= 0) {
       this.#fd = fd;
       open.set(this, true);
-      evict();
+      evict(this);
     }
   }
 
@@ -103,7 +104,7 @@ export class CachedFile {
     }
     this.#fd = openFile(this.path, this.mode);
     open.set(this, true);
-    evict();
+    evict(this);
     return this.#fd;
   }
 
