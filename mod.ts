@@ -48,8 +48,10 @@ export { LogDirectory, open } from "./src/topic/log_directory.ts";
 export type { CreateTopicOptions, OpenOptions, TopicConfig } from "./src/topic/log_directory.ts";
 export { Topic } from "./src/topic/topic.ts";
 export type { AppendOptions, PartitionDescription, RecordMetadata } from "./src/topic/topic.ts";
-export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/runtime/log_paths.ts";
+export { MAX_PARTITIONS, MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/runtime/log_paths.ts";
 export { DEFAULT_LOG_CONFIG } from "./src/log/log_config.ts";
+export { setMaxWriters } from "./src/log/writer_roles.ts";
+export { setMaxOpenFiles } from "./src/runtime/file_handle_cache.ts";
 export type { FsyncPolicy, LogConfig } from "./src/log/log_config.ts";
 // The types `topic.partition(n)` hands out; the class itself is a tool (the `./log` subpath export).
 export type {

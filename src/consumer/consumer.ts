@@ -15,6 +15,7 @@ import {
 import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import { checkIsolationLevel, type IsolationLevel, TransactionIndex } from "../log/transaction_index.ts";
 import { watchDirectory } from "../runtime/watch.ts";
+import { validatePartition } from "../runtime/log_paths.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
 import { GroupCoordinator } from "./_group_coordinator.ts";
@@ -398,7 +399,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new RangeError(`Invalid offset ${offset}: must be a whole number, 0 or more`);
     }
-    this.#logOf(tp); // a topic-partition that exists at all, before "not assigned"
+    this.#checkExists(tp); // a topic-partition that exists at all, before "not assigned"
     this.#setPosition(this.#fetchOf(tp, "seek"), offset);
     this.#wakeUp();
   }
@@ -457,7 +458,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    */
   committed(tp: TopicPartition): CommittedOffset | null {
     const group = this.#group("read committed offsets");
-    this.#logOf(tp); // a topic-partition that exists, before any path is built from it
+    this.#checkExists(tp); // a topic-partition that exists, before any path is built from it
     return group.readCommitted(tp) ?? null;
   }
 
@@ -488,7 +489,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
       }
       // Only a topic-partition that exists is committed, as Kafka's broker answers
       // UNKNOWN_TOPIC_OR_PARTITION: nothing is written for a name or number that is not one.
-      this.#logOf(o);
+      this.#checkExists(o);
     }
     const done = group.commit(this.#subscription !== undefined ? (this.#memberId ?? "") : undefined, list);
     this.#commits.add(done);
@@ -697,13 +698,24 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   }
 
   #logOf(tp: TopicPartition): PartitionLog {
+    this.#checkExists(tp);
+    return this.#log.topic(tp.topic).partition(tp.partition);
+  }
+
+  /**
+   * Checks that a topic-partition exists, without opening its log (nothing is written).
+   *
+   * @throws {TypeError} for something that is not a `{ topic, partition }`
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic or partition
+   */
+  #checkExists(tp: TopicPartition): void {
     if (!tp || typeof tp.topic !== "string") {
       throw new TypeError(`Invalid topic-partition ${JSON.stringify(tp)}: expected { topic, partition }`);
     }
-    // hasTopic() is false for a name that is not a legal topic name; topic.partition() checks the
-    // partition is a whole number below the partition count.
+    // hasTopic() is false for a name that is not a legal topic name; validatePartition() checks
+    // the partition is a whole number below the partition count.
     if (!this.#log.hasTopic(tp.topic)) throw new UnknownTopicOrPartitionError(tp.topic, tp.partition);
-    return this.#log.topic(tp.topic).partition(tp.partition);
+    validatePartition(tp.topic, tp.partition, this.#log.topic(tp.topic).partitions);
   }
 
   #fetchOf(tp: TopicPartition, action: string): Fetch {

@@ -62,6 +62,22 @@ interface PartitionState {
   transactions?: TransactionIndex;
 }
 
+/**
+ * Partition logs opened on demand (what a `Topic` offers): a reader of some partitions of a topic
+ * of thousands opens only those.
+ */
+export interface PartitionSource {
+  /** How many partitions there are. */
+  readonly partitions: number;
+  /**
+   * One partition's log, opened on first use.
+   *
+   * @param partition the partition number
+   * @throws {UnknownTopicOrPartitionError} when there is no such partition
+   */
+  partition(partition: number): PartitionLog;
+}
+
 /** The end of what a reader may read now: the last stable offset under read_committed, else the high watermark. */
 function readableEnd(state: PartitionState): number {
   return state.transactions ? state.transactions.update() : state.log.highWatermark;
@@ -108,14 +124,20 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
    * Resolves the start offsets at once, so that a bad option throws here.
    *
    * @param topic the topic name
-   * @param logs the topic's partition logs, indexed by partition number
+   * @param logs the topic's partition logs, indexed by partition number, or a {@linkcode PartitionSource}
+   *   (a `Topic`) that opens only the partitions read
    * @param options where to read
    * @param batched enqueue one array of records per chunk instead of single records
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
    * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
    * @throws {RangeError} for a negative or non-integer offset
    */
-  constructor(topic: string, logs: readonly PartitionLog[], options: ReadableOptions, batched: boolean) {
+  constructor(
+    topic: string,
+    logs: readonly PartitionLog[] | PartitionSource,
+    options: ReadableOptions,
+    batched: boolean,
+  ) {
     this.#topic = topic;
     this.#follow = options.follow ?? false;
     this.#maxBytes = options.maxBytes ?? 1 << 20;
@@ -126,8 +148,12 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
     if (options.to !== undefined && (!Number.isSafeInteger(to) || to < 0)) {
       throw new RangeError(`Invalid end offset ${options.to}: must be a whole number, 0 or more`);
     }
+    const count = Array.isArray(logs) ? logs.length : (logs as PartitionSource).partitions;
+    const logOf = Array.isArray(logs)
+      ? (p: number) => (logs as readonly PartitionLog[])[p]
+      : (p: number) => (logs as PartitionSource).partition(p);
     const partitions = options.partitions === undefined
-      ? logs.map((_, i) => i)
+      ? Array.from({ length: count }, (_, i) => i)
       : Array.isArray(options.partitions)
       ? options.partitions
       : [options.partitions];
@@ -137,8 +163,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       throw new RangeError(`Invalid start offset ${from}: must be a whole number, 0 or more`);
     }
     this.#states = partitions.map((partition) => {
-      validatePartition(topic, partition, logs.length);
-      const log = logs[partition];
+      validatePartition(topic, partition, count);
+      const log = logOf(partition);
       // A partition another process writes: see its latest state before resolving offsets.
       if (!log.closed) log.refresh();
       let offset: number;

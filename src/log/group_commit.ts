@@ -103,6 +103,12 @@ export class GroupCommit {
     this.syncedOffset = syncedOffset;
   }
 
+  /** Whether an append waits for a write or an fdatasync, or a round is scheduled or running. */
+  get busy(): boolean {
+    return this.#syncWaiters.length > 0 || this.#writeWaiters.length > 0 || this.#roundsInFlight > 0 ||
+      this.#roundScheduled;
+  }
+
   /**
    * Resolves once an fdatasync covered every offset below `offset`, starting or joining a round.
    *

@@ -69,6 +69,56 @@ export interface Loaded {
 }
 
 /**
+ * Whether opening a partition would recover or repair something: no clean-shutdown marker, or
+ * one that does not match the active segment, a segment without its indexes, or files a crash
+ * left (`.deleted`, `.cleaned`, `.swap`, `.tmp`). A quick look (one directory listing, one small
+ * read, one stat) that `open()` uses to recover such partitions at once, as Kafka's broker does
+ * at startup, and leave the others to their first use. Something that is not a directory gives
+ * `false`: its first use reports it.
+ *
+ * @param dir the partition directory
+ * @returns whether the partition should be opened now
+ * @example A partition closed cleanly needs nothing; one whose active segment changed does
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { PartitionLog } from "./partition_log.ts";
+ * import { resolveLogConfig } from "./log_config.ts";
+ * import { encodeRecordBatch } from "../record/record_batch.ts";
+ * import { needsRecovery } from "./log_loader.ts";
+ * const dir = Deno.makeTempDirSync() + "/events-0";
+ * const log = PartitionLog.open(dir, "events", 0, resolveLogConfig());
+ * await log.append(encodeRecordBatch([{ value: new Uint8Array(10) }]));
+ * await log.close();
+ * assert.equal(needsRecovery(dir), false);
+ * fs.truncateSync(`${dir}/00000000000000000000.log`, 5); // a torn tail
+ * assert.equal(needsRecovery(dir), true);
+ * ```
+ */
+export function needsRecovery(dir: string): boolean {
+  let names: string[];
+  try {
+    if (!fs.lstatSync(dir).isDirectory()) return false;
+    names = fs.readdirSync(dir);
+  } catch {
+    return true;
+  }
+  const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+  if (marker === undefined) return true;
+  const present = new Set(names);
+  let active = -1;
+  for (const name of names) {
+    if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) return true;
+    const m = /^(\d{20})\.log$/.exec(name);
+    if (!m) continue;
+    if (!present.has(`${m[1]}.index`) || !present.has(`${m[1]}.timeindex`)) return true;
+    active = Math.max(active, Number(m[1]));
+  }
+  if (active < 0 || marker.activeBaseOffset !== active) return true;
+  return fileSize(`${dir}/${String(active).padStart(20, "0")}.log`) !== marker.activeSize;
+}
+
+/**
  * Kafka's `LogLoader`: loads a partition's segments for writing, recovering what the last writer
  * left unclean. Call only with the writer lock held: it may cut files and rebuild indexes.
  */

@@ -51,6 +51,36 @@ import {
   removeCleanShutdownMarker,
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
+import { addWriter, makeRoomForWriter, removeWriter, type WriterRole } from "./writer_roles.ts";
+
+/**
+ * The marker a process waiting for a partition's writer role leaves in the partition directory:
+ * the writer gives the role back at its next check (see `writer_roles.ts`).
+ */
+export const WRITER_WANTED_FILE = "writer.wanted";
+
+/** The longest pause between two tries of a process waiting for a writer role, ms. */
+const MAX_WRITER_POLL_MS = 10;
+/**
+ * How long a process that gave its writer role back because another process wanted it waits
+ * before it tries to take the role again, ms: longer than the waiter's pause, so the waiter gets it.
+ */
+const YIELD_MS = 3 * MAX_WRITER_POLL_MS;
+
+/** An append waiting for the writer role, run in order once this process has it. */
+interface QueuedAppend {
+  run: () => Promise<AppendInfo>;
+  resolve: (info: AppendInfo) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Resolves after `ms` milliseconds. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Thrown inside `#takeWriterRole` when every writer role this process holds is busy. */
+const WRITERS_BUSY = Symbol("writers busy");
 
 export { WRITER_LOCK_FILE };
 export type { LoadReport };
@@ -92,6 +122,19 @@ export interface PartitionLogOptions {
    * @default true
    */
   createDirectory?: boolean;
+  /**
+   * Give the writer role back (flushing and marking the log clean, as `close()` does, then going
+   * on as a reader) once no append has come for this long, ms; sooner when another process waits
+   * for it. Without it the role is kept until `close()`, as `writer: true` does. `LogDirectory`
+   * passes its own (1000 by default).
+   */
+  writerIdleMs?: number;
+  /**
+   * How long an append waits for the writer role while another process holds it, ms, before it
+   * fails with {@linkcode PartitionLockedError}. 0 fails at once.
+   * @default 30000
+   */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -110,7 +153,7 @@ export interface PartitionLogOptions {
  * await log.close();
  * ```
  */
-export class PartitionLog {
+export class PartitionLog implements WriterRole {
   /** The partition's log start offset: the first offset still in the log. */
   logStartOffset: number;
   #loadReport: LoadReport;
@@ -143,6 +186,23 @@ export class PartitionLog {
   readonly topicId: string | undefined;
   /** Set once the topic is found deleted (its directory gone or holding another topic ID). */
   #topicDeleted = false;
+  /** See {@linkcode PartitionLogOptions.writerIdleMs}; `Infinity`: keep the role until close. */
+  readonly #writerIdleMs: number;
+  /** See {@linkcode PartitionLogOptions.lockTimeoutMs}. */
+  readonly #lockTimeoutMs: number;
+  /** When an append last used the writer role, ms since the epoch. */
+  #lastWriteAt = 0;
+  /** When the writer last looked for another process's `writer.wanted` marker. */
+  #wantedCheckedAt = 0;
+  /**
+   * Whether the writer role is kept until close (taken by `acquireWriterLock()` or at a writer's
+   * open), rather than given back when idle or wanted.
+   */
+  #pinned = false;
+  /** Appends waiting for the writer role (set while this process waits for it). */
+  #queued: QueuedAppend[] | undefined;
+  /** Until when this process lets another one take the role it gave back, ms since the epoch. */
+  #yieldUntil = 0;
 
   private constructor(
     readonly dir: string,
@@ -153,8 +213,15 @@ export class PartitionLog {
     lock: LockFile | undefined,
     writerToken?: string,
     topicId?: string,
+    roles: { writerIdleMs?: number; lockTimeoutMs?: number } = {},
   ) {
     this.topicId = topicId;
+    this.#writerIdleMs = roles.writerIdleMs ?? Infinity;
+    this.#lockTimeoutMs = roles.lockTimeoutMs ?? 30_000;
+    if (!(this.#writerIdleMs > 0)) throw new RangeError(`Invalid writerIdleMs ${roles.writerIdleMs}: must be positive`);
+    if (!(this.#lockTimeoutMs >= 0)) {
+      throw new RangeError(`Invalid lockTimeoutMs ${roles.lockTimeoutMs}: must be 0 or more`);
+    }
     // deno-lint-ignore no-this-alias
     const log = this;
     this.#local = new LocalLog(topic, partition, loaded.segments);
@@ -185,9 +252,15 @@ export class PartitionLog {
     this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
     this.#highWatermark = this.#visibleEnd();
     if (lock) {
+      this.#pinned = true;
       this.#startFsyncTimer();
       this.#publishHighWatermark();
     }
+  }
+
+  /** When an append last used the writer role, ms since the epoch. */
+  get lastWriteAt(): number {
+    return this.#lastWriteAt;
   }
 
   /**
@@ -257,6 +330,7 @@ export class PartitionLog {
   ): PartitionLog {
     const writer = options.writer ?? true;
     const topicId = options.topicId;
+    const roles = { writerIdleMs: options.writerIdleMs, lockTimeoutMs: options.lockTimeoutMs };
     if (options.createDirectory ?? true) fs.mkdirSync(dir, { recursive: true });
     else if (!fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
     if (topicId !== undefined) {
@@ -275,7 +349,7 @@ export class PartitionLog {
       // would beside a writer: without recovering or changing any file.
       if (writer || !isUnwritable(err)) throw err;
       const loaded = loadForReading(dir, topic, partition, config);
-      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId);
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId, roles);
     }
     if (got instanceof LockFile) {
       let loaded: Loaded;
@@ -287,9 +361,10 @@ export class PartitionLog {
         got.release();
         throw err;
       }
-      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got, undefined, topicId);
+      // Opened as the writer: the role is kept until close.
+      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got, undefined, topicId, roles);
       got.release();
-      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId);
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId, roles);
     }
     if (writer) throw new PartitionLockedError(topic, partition, got);
     return new PartitionLog(
@@ -301,6 +376,7 @@ export class PartitionLog {
       undefined,
       got.token,
       topicId,
+      roles,
     );
   }
 
@@ -355,9 +431,11 @@ export class PartitionLog {
   }
 
   /**
-   * Takes the partition's writer lock, if this log does not hold it yet, and reloads the log
-   * under it (recovering what a crashed writer left). Appends, rolls and retention call it
-   * themselves; call it to fail early, or to keep other processes from writing.
+   * Takes the partition's writer lock, if this log does not hold it yet, reloads the log under it
+   * (recovering what a crashed writer left), and keeps it until `close()`: other processes'
+   * appends wait for it and fail after their `lockTimeoutMs`. Appends, rolls and retention take
+   * the writer role themselves, and give it back once idle (see `writerIdleMs`); call this to
+   * fail early, or to keep other processes from writing.
    *
    * @throws {PartitionLockedError} when another live writer holds the lock
    * @throws {StorageError} when the log is closed, or the files cannot be read or written
@@ -374,11 +452,22 @@ export class PartitionLog {
    * ```
    */
   acquireWriterLock(): void {
+    this.#takeWriterRole(false);
+    this.#pinned = true;
+  }
+
+  /**
+   * Takes the writer role (see {@linkcode PartitionLog.acquireWriterLock}). With `bounded`, throws
+   * {@linkcode WRITERS_BUSY} instead of going past the process's limit of writer roles when every
+   * role held is busy.
+   */
+  #takeWriterRole(bounded: boolean): void {
     if (this.#lock) return;
     if (this.#closed) {
       throw new StorageError(`Cannot write to "${this.topic}-${this.partition}": the log is closed`);
     }
     this.#checkTopicId();
+    if (!makeRoomForWriter(this) && bounded) throw WRITERS_BUSY;
     let got: LockFile | LockOwner;
     try {
       got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
@@ -402,6 +491,170 @@ export class PartitionLog {
     this.#install(loaded);
     this.#startFsyncTimer();
     this.#publishHighWatermark();
+    this.#lastWriteAt = Date.now();
+    addWriter(this);
+  }
+
+  /** Whether nothing is in flight: no append waits for a write or an fdatasync. */
+  #idle(): boolean {
+    if (this.#commit.busy || this.#pending.size > 0) return false;
+    for (const segment of this.#segments) if (segment.syncing || segment.pendingBytes > 0) return false;
+    return true;
+  }
+
+  /**
+   * Gives the writer role back if nothing is in flight (see `writer_roles.ts`): the log is left
+   * as `close()` leaves it (fsynced, recovery point and clean-shutdown marker written, high
+   * watermark published) and goes on as a reader.
+   *
+   * @returns whether the role was given back
+   */
+  releaseIfIdle(): boolean {
+    if (!this.#lock || this.#closed || this.#queued !== undefined || this.#pinned) return false;
+    if (this.#writerIdleMs === Infinity) return false;
+    if (this.config.fsync !== "always") {
+      // Batches held back for a deferred write are written (and acknowledged) now.
+      try {
+        this.#commit.writePending();
+      } catch {
+        return false;
+      }
+    }
+    if (!this.#idle()) return false;
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+    // A step that fails leaves the log unmarked, so the next writer recovers it; the role is
+    // given back all the same.
+    this.#leaveClean();
+    this.#closeHighWatermark();
+    try {
+      this.#lock.release();
+    } catch { /* the next writer takes a stale lock over */ }
+    this.#lock = undefined;
+    removeWriter(this);
+    for (const segment of this.#segments) segment.readOnly = true;
+    if (this.#listeners.size > 0) {
+      this.#follower.watch(() => {
+        try {
+          this.refresh();
+        } catch { /* the next read reports it */ }
+      });
+    }
+    return true;
+  }
+
+  /**
+   * The periodic check of a writer role: given back once idle for `writerIdleMs`, or when
+   * another process left the `writer.wanted` marker (looked for at most every 50 ms).
+   *
+   * @param now ms since the epoch
+   */
+  check(now: number): void {
+    if (!this.#lock || this.#pinned || this.#writerIdleMs === Infinity) return;
+    if (now - this.#lastWriteAt >= this.#writerIdleMs) {
+      this.releaseIfIdle();
+      return;
+    }
+    if (now - this.#wantedCheckedAt < 50) return;
+    this.#wantedCheckedAt = now;
+    if (!fs.existsSync(`${this.dir}/${WRITER_WANTED_FILE}`)) return;
+    // Another process waits: appends from here on queue until this process has the role again,
+    // and the role goes as soon as what is in flight is done.
+    this.#yieldUntil = now + YIELD_MS;
+    if (this.#queued === undefined) {
+      this.#queued = [];
+      this.#track(this.#yieldThenWait());
+    }
+  }
+
+  /** Gives the role back once idle, then waits to take it again for the appends queued meanwhile. */
+  async #yieldThenWait(): Promise<void> {
+    const queued = this.#queued!;
+    this.#queued = undefined; // so that releaseIfIdle may run
+    while (!this.#closed && this.#lock && !this.releaseIfIdle()) {
+      this.#queued = queued;
+      await sleep(1);
+      this.#queued = undefined;
+    }
+    this.#queued = queued;
+    await this.#waitForWriter();
+  }
+
+  /**
+   * Waits for the writer role (another process holds it, or every role this process may hold is
+   * busy), leaving the `writer.wanted` marker, up to `lockTimeoutMs`; then runs the queued
+   * appends in order, or fails them.
+   */
+  async #waitForWriter(): Promise<void> {
+    const start = Date.now();
+    const deadline = start + this.#lockTimeoutMs;
+    // Roles of this process that are busy become idle once their fdatasyncs end.
+    const busyDeadline = start + Math.max(this.#lockTimeoutMs, 30_000);
+    const wanted = `${this.dir}/${WRITER_WANTED_FILE}`;
+    let pause = 1;
+    let failure: unknown;
+    for (;;) {
+      const now = Date.now();
+      if (now >= this.#yieldUntil) {
+        try {
+          this.#takeWriterRole(true);
+          break;
+        } catch (err) {
+          if (err !== WRITERS_BUSY && !(err instanceof PartitionLockedError)) {
+            failure = err;
+            break;
+          }
+          if (err instanceof PartitionLockedError) {
+            try {
+              if (!fs.existsSync(wanted)) fs.writeFileSync(wanted, "");
+            } catch { /* the writer gives the role back when idle all the same */ }
+          }
+          if (now >= (err === WRITERS_BUSY ? busyDeadline : deadline)) {
+            failure = err === WRITERS_BUSY
+              ? new StorageError(
+                `Cannot append to "${this.topic}-${this.partition}": every writer role this process may hold stayed busy for ${this.#lockTimeoutMs} ms (see setMaxWriters)`,
+              )
+              : err;
+            break;
+          }
+        }
+      }
+      await sleep(Math.max(pause, Math.min(this.#yieldUntil - now, MAX_WRITER_POLL_MS)));
+      pause = Math.min(pause * 2, MAX_WRITER_POLL_MS);
+    }
+    if (failure === undefined) {
+      try {
+        fs.rmSync(wanted, { force: true });
+      } catch { /* removed by the next writer */ }
+    }
+    const queued = this.#queued ?? [];
+    this.#queued = undefined;
+    for (const q of queued) {
+      if (failure !== undefined) q.reject(failure);
+      else q.run().then(q.resolve, q.reject);
+    }
+  }
+
+  /**
+   * Runs `run` (an append) now when this process has the writer role or can take it at once;
+   * otherwise queues it behind the appends already waiting, to run in order once the role is
+   * taken.
+   */
+  #whenWriter(run: () => Promise<AppendInfo>): Promise<AppendInfo> {
+    if (this.#queued === undefined && !this.#lock && !this.#closed) {
+      try {
+        this.#takeWriterRole(true);
+      } catch (err) {
+        if (err !== WRITERS_BUSY && !(err instanceof PartitionLockedError)) return Promise.reject(err);
+        if (this.#lockTimeoutMs === 0 && err instanceof PartitionLockedError) return Promise.reject(err);
+        this.#queued = [];
+        this.#track(this.#waitForWriter());
+      }
+    }
+    if (this.#queued === undefined) return run();
+    return new Promise((resolve, reject) => this.#queued!.push({ run, resolve, reject }));
   }
 
   /**
@@ -536,8 +789,9 @@ export class PartitionLog {
     if (this.#closed) {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
-    if (!this.#lock) this.acquireWriterLock();
+    if (!this.#lock) this.#takeWriterRole(false);
     this.#checkWritable();
+    this.#lastWriteAt = Date.now();
     if (batch.length > this.config.maxMessageBytes) {
       throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
     }
@@ -600,6 +854,11 @@ export class PartitionLog {
    * @throws {StorageError} when the log is closed, the write or the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
+    if (!this.#lock || this.#queued !== undefined) return this.#whenWriter(() => this.#appendNow(batch, verify));
+    return this.#appendNow(batch, verify);
+  }
+
+  #appendNow(batch: Uint8Array, verify: boolean): Promise<AppendInfo> {
     let info: AppendInfo;
     try {
       info = this.appendBatch(batch, verify);
@@ -629,6 +888,13 @@ export class PartitionLog {
    */
   appendDeferred(batch: Uint8Array, verify = true): Promise<AppendInfo> {
     if (this.config.fsync === "always") return this.append(batch, verify);
+    if (!this.#lock || this.#queued !== undefined) {
+      return this.#whenWriter(() => this.#appendDeferredNow(batch, verify));
+    }
+    return this.#appendDeferredNow(batch, verify);
+  }
+
+  #appendDeferredNow(batch: Uint8Array, verify: boolean): Promise<AppendInfo> {
     let info: AppendInfo;
     try {
       info = this.#appendBatch(batch, verify, true);
@@ -705,7 +971,7 @@ export class PartitionLog {
    * @throws {PartitionLockedError} when another process writes the partition
    */
   roll(): number {
-    if (!this.#lock) this.acquireWriterLock();
+    if (!this.#lock) this.#takeWriterRole(false);
     this.#checkWritable();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
@@ -866,7 +1132,7 @@ export class PartitionLog {
         `Cannot delete segments of "${this.topic}-${this.partition}": the log is closed`,
       );
     }
-    if (!this.#lock) this.acquireWriterLock();
+    if (!this.#lock) this.#takeWriterRole(false);
     const { retentionMs, retentionBytes } = this.config;
     let remaining = this.size;
     let count = 0;
@@ -938,6 +1204,53 @@ export class PartitionLog {
   }
 
   /**
+   * As the writer: flushes and fsyncs every segment (indexes too), then, if all of that worked,
+   * writes the recovery point, the log start offset and the clean-shutdown marker (so the next
+   * open scans nothing) and publishes the high watermark. Every step is tried.
+   *
+   * @returns the first failure, or `undefined`
+   */
+  #leaveClean(): unknown {
+    let failure: unknown;
+    const attempt = (step: () => void) => {
+      try {
+        step();
+      } catch (err) {
+        failure ??= err;
+      }
+    };
+    for (const segment of this.#segments) {
+      if (segment.readOnly) continue;
+      attempt(() => segment.flushSync(true));
+      attempt(() => {
+        segment.onBecomeInactiveSegment();
+        segment.offsetIndex.flush();
+        segment.timeIndex.flush();
+      });
+    }
+    if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
+    const active = this.#active();
+    attempt(() =>
+      writeCheckpoint(`${this.dir}/${RECOVERY_POINT_CHECKPOINT}`, this.topic, this.partition, this.#logEndOffset)
+    );
+    attempt(() =>
+      writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, this.logStartOffset)
+    );
+    if (failure === undefined) {
+      attempt(() =>
+        writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
+          version: 0,
+          logEndOffset: this.#logEndOffset,
+          activeBaseOffset: active.baseOffset,
+          activeSize: active.size,
+        })
+      );
+    }
+    attempt(() => this.#publishHighWatermark(this.#logEndOffset)); // everything is fsynced now
+    return failure;
+  }
+
+  /**
    * Closes the log cleanly: flushes and fsyncs every segment, writes the recovery point and the
    * clean-shutdown marker (so the next open scans nothing), and releases every file handle, timer
    * and the writer lock. A log that only reads writes nothing. Listeners are called once more so
@@ -960,7 +1273,8 @@ export class PartitionLog {
     this.#closed = true;
     // Every step is tried and the lock is always released, so that an I/O error (a full disk) never
     // leaves this process locked out of its own partition; the first error is reported.
-    let failure: unknown;
+    let failure = this.#leaveClean();
+    for (const segment of this.#segments) segment.closeHandle();
     const attempt = (step: () => void) => {
       try {
         step();
@@ -968,45 +1282,10 @@ export class PartitionLog {
         failure ??= err;
       }
     };
-    for (const segment of this.#segments) {
-      attempt(() => segment.flushSync(true));
-      attempt(() => segment.close());
-      segment.closeHandle(); // when close() failed before it got there
-    }
-    if (failure === undefined) {
-      // Marked clean only when every byte reached the disk; otherwise the next open recovers.
-      const active = this.#active();
-      attempt(() =>
-        writeCheckpoint(
-          `${this.dir}/${RECOVERY_POINT_CHECKPOINT}`,
-          this.topic,
-          this.partition,
-          this.#logEndOffset,
-        )
-      );
-      attempt(() =>
-        writeCheckpoint(
-          `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
-          this.topic,
-          this.partition,
-          this.logStartOffset,
-        )
-      );
-      if (failure === undefined) {
-        attempt(() =>
-          writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
-            version: 0,
-            logEndOffset: this.#logEndOffset,
-            activeBaseOffset: active.baseOffset,
-            activeSize: active.size,
-          })
-        );
-      }
-      attempt(() => this.#publishHighWatermark(this.#logEndOffset)); // everything is fsynced now
-    }
     attempt(() => this.#closeHighWatermark());
     attempt(() => this.#lock!.release());
     this.#lock = undefined;
+    removeWriter(this);
     this.#notify();
     this.#listeners.clear();
     if (failure !== undefined) {
@@ -1057,6 +1336,7 @@ export class PartitionLog {
       // lock is removed as the next opener would take it over.
       this.#lock.release();
       this.#lock = undefined;
+      removeWriter(this);
     } else {
       // A log this process only read: make the next open recover, as after a writer's crash
       // (unless another process is writing it).

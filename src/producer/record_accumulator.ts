@@ -20,8 +20,16 @@ import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts
 export interface TopicLogs {
   /** The topic name. */
   readonly name: string;
-  /** One log per partition, indexed by partition number. */
-  readonly logs: readonly PartitionLog[];
+  /** How many partitions the topic has. */
+  readonly partitions: number;
+  /** The topic's log settings (`maxMessageBytes` bounds a batch). */
+  readonly config: { readonly maxMessageBytes: number };
+  /**
+   * One partition's log, opened on first use.
+   *
+   * @param partition the partition number
+   */
+  partition(partition: number): PartitionLog;
 }
 
 /** Options of a {@linkcode RecordAccumulator}. */
@@ -79,7 +87,7 @@ function estimateSize(r: RecordInput): number {
  * import { open } from "../../mod.ts";
  * import { RecordAccumulator } from "./record_accumulator.ts";
  * const log = await open(Deno.makeTempDirSync());
- * const topic = await log.createTopic("events"); // any { name, logs } of open PartitionLogs
+ * const topic = await log.createTopic("events"); // any { name, partitions, config, partition() }
  * const sent: [number, number][] = [];
  * const acc = new RecordAccumulator(topic, { batchSize: 16384 }, (b) => void sent.push([b.partition, b.count]));
  * acc.add({ value: "hello", key: "user-1" });
@@ -134,13 +142,13 @@ export class RecordAccumulator {
       throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
     }
     this.#compression = toCompressionType(options.compression);
-    const n = topic.logs.length;
+    const n = topic.partitions;
     this.#sticky = new StickyPartitioner(n, this.#batchSize);
     this.#pending = Array.from({ length: n }, () => []);
     this.#pendingBytes = new Array(n).fill(0);
     this.#onSend = onSend;
     this.#deferWrites = options.deferWrites ?? false;
-    this.#maxRecordBytes = Math.min(...topic.logs.map((l) => l.config.maxMessageBytes)) -
+    this.#maxRecordBytes = topic.config.maxMessageBytes -
       RECORD_BATCH_OVERHEAD;
   }
 
@@ -230,7 +238,7 @@ export class RecordAccumulator {
     let result: Promise<AppendInfo>;
     try {
       // The log writes the batch, or copies it to write later, before `append` returns.
-      const log = this.#topic.logs[partition];
+      const log = this.#topic.partition(partition);
       const batch = encodeRecordBatch(records, options);
       if (this.#deferWrites) {
         result = log.appendDeferred(batch, false);

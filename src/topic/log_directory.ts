@@ -7,6 +7,7 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
+import { needsRecovery } from "../log/log_loader.ts";
 import { fs } from "../runtime/file_system.ts";
 import { randomTopicId } from "../log/partition_metadata_file.ts";
 import {
@@ -44,6 +45,19 @@ export interface OpenOptions {
    * @default 300000
    */
   retentionCheckIntervalMs?: number;
+  /**
+   * How long a partition this process writes may stay idle before its writer role is given back
+   * (the log is flushed and marked clean, and another process may write it), ms. Another process
+   * waiting for the role gets it sooner, once what is in flight is acknowledged.
+   * @default 1000
+   */
+  writerIdleMs?: number;
+  /**
+   * How long an append waits for a partition's writer role while another process holds it, ms,
+   * before it fails with {@linkcode PartitionLockedError}; 0 fails at once.
+   * @default 30000
+   */
+  lockTimeoutMs?: number;
 }
 
 /** Options of {@linkcode LogDirectory.createTopic}. */
@@ -102,18 +116,24 @@ function isTopicName(name: string): boolean {
 export class LogDirectory {
   readonly #topics = new Map<string, Topic>();
   readonly #defaults: TopicConfig;
+  readonly #roles: { writerIdleMs: number; lockTimeoutMs: number };
   #closed = false;
   #retentionTimer: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(readonly dir: string, defaults: TopicConfig) {
+  private constructor(readonly dir: string, defaults: TopicConfig, options: OpenOptions) {
     this.#defaults = defaults;
+    const writerIdleMs = options.writerIdleMs ?? 1000;
+    const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+    if (!(writerIdleMs > 0)) throw new RangeError(`Invalid writerIdleMs ${writerIdleMs}: must be positive`);
+    if (!(lockTimeoutMs >= 0)) throw new RangeError(`Invalid lockTimeoutMs ${lockTimeoutMs}: must be 0 or more`);
+    this.#roles = { writerIdleMs, lockTimeoutMs };
   }
 
   #startRetention(intervalMs: number): void {
     if (!(intervalMs > 0)) return;
     this.#retentionTimer = setInterval(() => {
       for (const topic of this.#topics.values()) {
-        for (const log of topic.logs) {
+        for (const log of topic.openedLogs) {
           // Only the partitions this process writes: their writer runs retention.
           if (!log.isWriter || log.closed) continue;
           try {
@@ -126,20 +146,25 @@ export class LogDirectory {
   }
 
   /**
-   * Opens a log directory (created if missing), finds its topics and partitions, and opens every
-   * partition log, recovering those that were not closed cleanly.
+   * Opens a log directory (created if missing) and finds its topics. Partition logs open on first
+   * use (a read, a write, `describe`), recovering then those that were not closed cleanly, so a
+   * directory of thousands of partitions opens at once; open segment files are bounded per
+   * process (see `setMaxOpenFiles`), as are writer roles (see `setMaxWriters`).
    *
-   * Many processes may open the same directory: each partition has one writer at a time. A
-   * process becomes a partition's writer (takes its lock file) when it first writes to it
-   * (`append`, `writable`, `roll`, retention) and stays one until `close()`; until then it only
-   * reads, and sees what the writer appends (follow readers within milliseconds). Recovery runs at
-   * open only for partitions no other process is writing. A second writer gets
-   * {@linkcode PartitionLockedError}; the lock of a writer that died is taken over.
+   * Many processes may open the same directory, and each may produce to any partition: a
+   * partition has one writer at a time, and the writer role passes between them. A process takes
+   * a partition's writer role (its lock file, reloading the log under it) when it appends to it,
+   * and gives it back once it has been idle for `writerIdleMs`, or sooner when another writer
+   * waits for it; an append that finds another writer waits for the role up to `lockTimeoutMs`,
+   * then fails with {@linkcode PartitionLockedError}. Offsets stay dense: each writer appends
+   * after the log end offset its predecessor left. Readers see what any writer appends (follow
+   * readers within milliseconds); the lock of a writer that died is taken over.
    *
    * @param dir the directory path
    * @param options defaults for new topics, the retention check interval
    * @returns the open directory
    * @throws {StorageError} when the directory cannot be created or read
+   * @throws {RangeError} for a `writerIdleMs` that is not positive or a negative `lockTimeoutMs`
    */
   static async open(dir: string, options: OpenOptions = {}): Promise<LogDirectory> {
     await Promise.resolve();
@@ -149,7 +174,7 @@ export class LogDirectory {
     } catch (err) {
       throw new StorageError(`Cannot open log directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
-    const self = new LogDirectory(dir, defaults);
+    const self = new LogDirectory(dir, defaults, options);
     // Partition directories found per topic name (their partition numbers).
     const found = new Map<string, Set<number>>();
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -180,7 +205,13 @@ export class LogDirectory {
       if (partitions === 0) continue;
       const topicId = stored ? stored.topicId : partitionTopicId(dir, name, 0);
       try {
-        self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions), topicId);
+        const topic = self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions), topicId);
+        // As Kafka's broker recovers its logs at startup, partitions not left clean (a writer
+        // crashed, or writes now, or files were changed) are opened now, which recovers those no
+        // process writes; the others open on first use.
+        for (let p = 0; p < partitions; p++) {
+          if (needsRecovery(partitionDirPath(dir, name, p))) topic.partition(p);
+        }
       } catch (err) {
         if (!(err instanceof UnknownTopicOrPartitionError)) throw err; // deleted meanwhile
       }
@@ -219,9 +250,9 @@ export class LogDirectory {
    */
   #known(name: string): Topic | undefined {
     const topic = this.#topics.get(name);
-    if (topic === undefined || !topic.logs.some((l) => l.topicDeleted)) return topic;
+    if (topic === undefined || !topic.openedLogs.some((l) => l.topicDeleted)) return topic;
     this.#topics.delete(name);
-    for (const log of topic.logs) log.close().catch(() => {});
+    for (const log of topic.openedLogs) log.close().catch(() => {});
     return undefined;
   }
 
@@ -249,26 +280,37 @@ export class LogDirectory {
     }
   }
 
+  /**
+   * Makes a topic's object; its partition logs open on first use (see `Topic.partition`), so a
+   * directory of thousands of partitions opens at once and holds no file for those not used.
+   */
   #openTopic(name: string, partitions: number, config: TopicConfig, topicId: string | undefined): Topic {
-    const logs: PartitionLog[] = [];
-    try {
-      for (let p = 0; p < partitions; p++) {
+    // A topic without a topic ID (from before reel recorded them) must have its first partition.
+    if (topicId === undefined) checkPartitionDirectory(partitionDirPath(this.dir, name, 0), name, 0);
+    const topic = new Topic(name, {
+      partitions,
+      topicId,
+      open: (p) => {
+        this.#checkOpen(`use topic "${name}"`);
         const dir = partitionDirPath(this.dir, name, p);
         if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
         checkPartitionDirectory(dir, name, p);
-        logs.push(
-          PartitionLog.open(dir, name, p, config, {
+        try {
+          return PartitionLog.open(dir, name, p, config, {
             writer: false,
             topicId,
             createDirectory: topicId === undefined,
-          }),
-        );
-      }
-    } catch (err) {
-      for (const log of logs) log.abandon();
-      throw err;
-    }
-    const topic = new Topic(name, logs, Object.freeze({ ...config }));
+            ...this.#roles,
+          });
+        } catch (err) {
+          // Deleted (or deleted and made again) by another process while this one opened it.
+          if (topicId !== undefined && readStoredTopic(this.dir, name)?.topicId !== topicId) {
+            throw new UnknownTopicOrPartitionError(name, p);
+          }
+          throw err;
+        }
+      },
+    }, Object.freeze({ ...config }));
     this.#topics.set(name, topic);
     return topic;
   }
@@ -341,7 +383,7 @@ export class LogDirectory {
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new RangeError(
-        `Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to 100000`,
+        `Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to ${MAX_PARTITIONS}`,
       );
     }
     const config = resolveLogConfig(options.config ?? {}, this.#defaults);
@@ -439,7 +481,7 @@ export class LogDirectory {
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
     // Every partition closes (and releases its lock) even when another fails; the first error is reported.
     const results = await Promise.allSettled(
-      [...this.#topics.values()].flatMap((t) => t.logs.map((l) => l.close())),
+      [...this.#topics.values()].flatMap((t) => t.openedLogs.map((l) => l.close())),
     );
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -45,6 +45,24 @@ export interface PartitionDescription {
   bytes: number;
 }
 
+/**
+ * How a `Topic` opens its partition logs on demand (`LogDirectory` gives one; see the `Topic`
+ * constructor).
+ */
+export interface PartitionOpener {
+  /** How many partitions the topic has. */
+  readonly partitions: number;
+  /** The topic's ID (KIP-516), when it has one. */
+  readonly topicId: string | undefined;
+  /**
+   * Opens one partition's log (called once per partition, on its first use).
+   *
+   * @param partition the partition number, from 0 to `partitions - 1`
+   * @returns the open log
+   */
+  open(partition: number): PartitionLog;
+}
+
 /** Options of `topic.append()`. */
 export interface AppendOptions {
   /**
@@ -72,19 +90,38 @@ export interface AppendOptions {
  * ```
  */
 export class Topic {
-  readonly #logs: readonly PartitionLog[];
+  /** The partition logs opened so far, indexed by partition number (`undefined`: not opened yet). */
+  readonly #opened: (PartitionLog | undefined)[];
+  readonly #openPartition: (partition: number) => PartitionLog;
+  readonly #topicId: string | undefined;
   /** The accumulators of {@linkcode Topic.append}, one per compression codec, made on first use. */
   readonly #appendAccumulators: (RecordAccumulator | undefined)[] = [];
 
   /**
-   * Wraps a topic's open partition logs (`LogDirectory` makes topics; applications get them from it).
+   * Wraps a topic's partition logs (`LogDirectory` makes topics; applications get them from it).
+   * Partitions are opened on first use when `logs` is a {@linkcode PartitionOpener}: a directory of
+   * thousands of partitions costs nothing until they are read or written.
    *
    * @param name the topic name
-   * @param logs one open log per partition
+   * @param logs one open log per partition, or how to open them on demand
    * @param config the topic's log settings
    */
-  constructor(readonly name: string, logs: readonly PartitionLog[], readonly config: Readonly<LogConfig>) {
-    this.#logs = logs;
+  constructor(
+    readonly name: string,
+    logs: readonly PartitionLog[] | PartitionOpener,
+    readonly config: Readonly<LogConfig>,
+  ) {
+    if (Array.isArray(logs)) {
+      const open = logs as readonly PartitionLog[];
+      this.#opened = [...open];
+      this.#openPartition = (p) => open[p];
+      this.#topicId = open[0]?.topicId;
+    } else {
+      const opener = logs as PartitionOpener;
+      this.#opened = new Array(opener.partitions).fill(undefined);
+      this.#openPartition = opener.open;
+      this.#topicId = opener.topicId;
+    }
   }
 
   /**
@@ -93,29 +130,40 @@ export class Topic {
    * reel recorded IDs.
    */
   get topicId(): string | undefined {
-    return this.#logs[0]?.topicId;
+    return this.#topicId;
   }
 
   /** How many partitions the topic has. */
   get partitions(): number {
-    return this.#logs.length;
-  }
-
-  /** The partition logs, indexed by partition number (for tools; most code uses the streams). */
-  get logs(): readonly PartitionLog[] {
-    return this.#logs;
+    return this.#opened.length;
   }
 
   /**
-   * One partition's log.
+   * The partition logs, indexed by partition number (for tools; most code uses the streams).
+   * Opens every partition not opened yet.
+   */
+  get logs(): readonly PartitionLog[] {
+    for (let p = 0; p < this.#opened.length; p++) this.partition(p);
+    return this.#opened as PartitionLog[];
+  }
+
+  /** The partition logs opened so far (none is opened by this). */
+  get openedLogs(): PartitionLog[] {
+    return this.#opened.filter((l): l is PartitionLog => l !== undefined);
+  }
+
+  /**
+   * One partition's log, opened (and recovered, when no process writes it) on first use.
    *
    * @param partition the partition number
-   * @throws {UnknownTopicOrPartitionError} when the topic has no such partition
+   * @throws {UnknownTopicOrPartitionError} when the topic has no such partition (or was deleted)
+   * @throws {StorageError} when the partition's files cannot be read
    */
   partition(partition: number): PartitionLog {
-    const log = Number.isInteger(partition) ? this.#logs[partition] : undefined;
-    if (!log) throw new UnknownTopicOrPartitionError(this.name, partition);
-    return log;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.#opened.length) {
+      throw new UnknownTopicOrPartitionError(this.name, partition);
+    }
+    return this.#opened[partition] ??= this.#openPartition(partition);
   }
 
   /**
@@ -124,14 +172,15 @@ export class Topic {
    * acknowledgement before `write()` applies backpressure; `close()` resolves once everything
    * written is durable under the topic's fsync policy.
    *
-   * @param options batching and compression
-   * The process becomes the writer of every partition of the topic (see `open()`), at once, so
-   * that a partition another process writes fails here rather than mid-stream.
+   * The process takes each partition's writer role when it first appends to it, and shares it
+   * with other writers of the partition (see `open()`): the stream errors with
+   * {@linkcode PartitionLockedError} only when another writer keeps a partition for longer than
+   * `lockTimeoutMs`.
    *
+   * @param options batching and compression
    * @returns the stream
    * @throws {RangeError} for a bad option
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
-   * @throws {PartitionLockedError} when another process writes one of the topic's partitions
    * @example Pipe a stream of records into a topic
    * ```ts
    * import assert from "node:assert/strict";
@@ -144,8 +193,7 @@ export class Topic {
    * ```
    */
   writable(options: WritableOptions = {}): WritableStream<ProducerRecord> {
-    toCompressionType(options.compression); // a bad codec fails here, before any lock is taken
-    for (const log of this.#logs) log.acquireWriterLock();
+    toCompressionType(options.compression); // a bad codec fails here
     return new WritableStream(new ProduceSink(this, options), { highWaterMark: 64 });
   }
 
@@ -162,7 +210,6 @@ export class Topic {
    * @returns the stream
    * @throws {RangeError} for a bad `maxInFlight`
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
-   * @throws {PartitionLockedError} when another process writes one of the topic's partitions
    * @example Pipe arrays of records, one batch each
    * ```ts
    * import assert from "node:assert/strict";
@@ -177,7 +224,6 @@ export class Topic {
    */
   writableBatches(options: WritableBatchesOptions = {}): WritableStream<readonly ProducerRecord[]> {
     const appendOptions = { compression: toCompressionType(options.compression) };
-    for (const log of this.#logs) log.acquireWriterLock();
     return new WritableStream(
       new BatchProduceSink((records) => this.append(records, appendOptions), options.maxInFlight),
       { highWaterMark: 4 },
@@ -195,9 +241,9 @@ export class Topic {
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
    * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes` (nothing is appended)
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
-   * @throws {PartitionLockedError} when another process writes a partition the records may go to:
-   *   those named by `partition` when every record names one, else any partition of the topic
-   *   (nothing is appended)
+   * @throws {PartitionLockedError} when another writer of a partition the records go to kept its
+   *   writer role for longer than `lockTimeoutMs` (the records for other partitions may be
+   *   appended: as a Kafka producer's, the outcome is per partition)
    * @example Append and get each record's partition and offset
    * ```ts
    * import assert from "node:assert/strict";
@@ -213,18 +259,6 @@ export class Topic {
   async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
     if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
     const compression = toCompressionType(options.compression);
-    const logs = this.#logs;
-    // Become the writer of the partitions written before appending to any: those named, or every
-    // partition when the partitioner chooses.
-    let allPartitions = false;
-    for (let i = 0; i < records.length && !allPartitions; i++) {
-      allPartitions = records[i]?.partition === undefined;
-    }
-    if (allPartitions) {
-      for (let p = 0; p < logs.length; p++) logs[p].acquireWriterLock();
-    } else {
-      for (let i = 0; i < records.length; i++) logs[records[i].partition!]?.acquireWriterLock();
-    }
     // The accumulator only encodes (no onSend): nothing is appended until every record has been
     // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
     // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
@@ -246,11 +280,11 @@ export class Topic {
       accumulator.drainAll();
       sent = accumulator.takeEncoded();
       for (const { partition, batch } of sent) {
-        const max = logs[partition].config.maxMessageBytes;
+        const max = this.config.maxMessageBytes;
         if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
       }
       // Each log writes its batch, or copies it for the group commit, before `append` returns.
-      pending = sent.map((b) => logs[b.partition].append(b.batch, false));
+      pending = sent.map((b) => this.partition(b.partition).append(b.batch, false));
     } finally {
       accumulator.clear(); // what a failed call leaves behind is dropped
     }
@@ -267,8 +301,8 @@ export class Topic {
     const results = await Promise.all(pending);
     // A record's offset: its batch's base offset plus its place among the batch's records. Batches
     // of one partition follow each other in the order of the records.
-    const batchOf = new Int32Array(logs.length).fill(-1);
-    const placeInBatch = new Int32Array(logs.length);
+    const batchOf = new Int32Array(this.partitions).fill(-1);
+    const placeInBatch = new Int32Array(this.partitions);
     const out = new Array<RecordMetadata>(records.length);
     for (let i = 0; i < records.length; i++) {
       const p = partitions[i];
@@ -309,7 +343,7 @@ export class Topic {
    */
   readable(options: ReadableOptions = {}): ReadableStream<ConsumedRecord> {
     return new ReadableStream(
-      new FetchSource<ConsumedRecord>(this.name, this.#logs, options, false),
+      new FetchSource<ConsumedRecord>(this.name, this, options, false),
       {
         highWaterMark: 0,
       },
@@ -337,7 +371,7 @@ export class Topic {
    */
   readableBatches(options: ReadableOptions = {}): ReadableStream<ConsumedRecord[]> {
     return new ReadableStream(
-      new FetchSource<ConsumedRecord[]>(this.name, this.#logs, options, true),
+      new FetchSource<ConsumedRecord[]>(this.name, this, options, true),
       {
         highWaterMark: 0,
       },
@@ -352,7 +386,7 @@ export class Topic {
    * @returns per partition the offset and its record's timestamp, or `null` when every record is older
    */
   offsetsForTimes(timestamp: number): ({ partition: number; offset: number; timestamp: number } | null)[] {
-    return this.#logs.map((log, partition) => {
+    return this.logs.map((log, partition) => {
       const found = log.offsetForTimestamp(timestamp);
       return found ? { partition, ...found } : null;
     });
@@ -365,8 +399,8 @@ export class Topic {
    * @returns one entry per partition
    */
   describe(): PartitionDescription[] {
-    for (const log of this.#logs) if (!log.closed) log.refresh();
-    return this.#logs.map((log, partition) => ({
+    for (const log of this.logs) if (!log.closed) log.refresh();
+    return this.logs.map((log, partition) => ({
       partition,
       logStartOffset: log.logStartOffset,
       logEndOffset: log.logEndOffset,
@@ -398,7 +432,7 @@ export class Topic {
    */
   deleteOldSegments(now: number = Date.now()): number {
     let deleted = 0;
-    for (const log of this.#logs) {
+    for (const log of this.logs) {
       try {
         deleted += log.deleteOldSegments(now);
       } catch (err) {
@@ -410,6 +444,6 @@ export class Topic {
 
   /** Forces every partition's appended records to disk. */
   async flush(): Promise<void> {
-    await Promise.all(this.#logs.map((l) => l.flush()));
+    await Promise.all(this.logs.map((l) => l.flush()));
   }
 }

@@ -22,7 +22,9 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
-import { createFileExclusive, fs, readRegularFile, syncDirectory } from "../runtime/file_system.ts";
+import { CLEAN_SHUTDOWN_FILE, writeCleanShutdown } from "../log/checkpoint.ts";
+import { filenamePrefixFromOffset } from "../log/log_segment.ts";
+import { createFileExclusive, fs, openFile, readRegularFile, syncDirectory } from "../runtime/file_system.ts";
 import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
 
 /**
@@ -147,6 +149,7 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
       fs.mkdirSync(path);
       prepared.push(path);
       writePartitionMetadata(path, topicId);
+      writeEmptyLog(path);
     }
     created = createFileExclusive(topicConfigPath(dir, name), JSON.stringify(stored, null, 2) + "\n");
   } catch (err) {
@@ -157,13 +160,44 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
     unprepare();
     throw new TopicExistsError(name);
   }
+  let placed = 0;
   try {
-    for (let p = 0; p < stored.partitions; p++) placePartition(dir, name, p, topicId, prepared[p]);
+    for (let p = 0; p < stored.partitions; p++, placed++) placePartition(dir, name, p, topicId, prepared[p]);
     syncDirectory(dir);
   } catch (err) {
     unprepare();
+    // Complete or nothing: the topic's config and the partitions placed so far go too (only if
+    // they are still this creation's: another process may have deleted and made the name again).
+    if (readStoredTopic(dir, name)?.topicId === topicId) {
+      try {
+        fs.rmSync(topicConfigPath(dir, name), { force: true });
+      } catch { /* a later open finishes the topic instead (see awaitPartitionDirectory) */ }
+    }
+    for (let p = 0; p < placed; p++) {
+      if (partitionTopicId(dir, name, p) !== topicId) continue;
+      try {
+        fs.rmSync(partitionDirPath(dir, name, p), { recursive: true, force: true });
+      } catch { /* removed as a stray by the next creation of the name */ }
+    }
     throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Writes an empty partition's files into a prepared directory, as Kafka makes them at partition
+ * creation: the first segment (`00000000000000000000.log`, `.index`, `.timeindex`, all empty) and
+ * the clean-shutdown marker, so that the partition opens without recovery, and `verify` and
+ * Kafka's tools find a well-formed log before its first use.
+ */
+function writeEmptyLog(path: string): void {
+  const prefix = `${path}/${filenamePrefixFromOffset(0)}`;
+  for (const suffix of [".log", ".index", ".timeindex"]) fs.closeSync(openFile(prefix + suffix, "wx"));
+  writeCleanShutdown(`${path}/${CLEAN_SHUTDOWN_FILE}`, {
+    version: 0,
+    logEndOffset: 0,
+    activeBaseOffset: 0,
+    activeSize: 0,
+  });
 }
 
 /** Renames a prepared partition directory into place, first moving away a deleted topic's. */

@@ -26,6 +26,7 @@ if (role === "write") {
 } else if (role === "hold") {
   const log = await open(dir);
   await log.topic(topicName).append([{ partition: 0, value: "held" }]);
+  log.topic(topicName).partition(0).acquireWriterLock(); // kept until close, not given back when idle
   out("locked");
   setInterval(() => {}, 1000);
 } else if (role === "consume") {

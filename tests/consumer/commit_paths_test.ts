@@ -65,7 +65,8 @@ describe("commit paths (issue 10, failure 4)", () => {
       const dir = path.join(sandbox, "a", "b", "c", "log");
       fs.mkdirSync(dir, { recursive: true });
       const log = await open(dir);
-      await log.createTopic("events", { partitions: 2 });
+      // Partitions open (and make their first segment) on first use: open both before looking.
+      (await log.createTopic("events", { partitions: 2 })).logs;
       const consumer = new Consumer(log, { groupId: "billing", enableAutoCommit: false });
       const before = tree(sandbox);
       await assert.rejects(

@@ -45,11 +45,12 @@ describe(`across processes (${RUNTIME})`, () => {
   });
 
   test(
-    "a second writer is refused with PartitionLockedError; a crashed writer's lock does not block the next one",
+    "a writer that keeps its role makes other writers fail with PartitionLockedError after lockTimeoutMs; a crashed writer's lock does not block the next one",
     { timeout: 60_000 },
     async () => {
       await withTempDir("lock", async (dir) => {
-        const log = await open(dir);
+        // Appends wait for a partition another process writes up to lockTimeoutMs (30 s by default).
+        const log = await open(dir, { lockTimeoutMs: 200 });
         cleanup(() => log.close());
         const topic = await log.createTopic("t", { partitions: 2 });
         const child = spawnChild(["hold", dir, "t"]);
@@ -66,7 +67,9 @@ describe(`across processes (${RUNTIME})`, () => {
             return true;
           },
         );
-        assert.throws(() => topic.writable(), PartitionLockedError);
+        const writer = topic.writable().getWriter();
+        await writer.write({ partition: 0, value: "streamed" }).catch(() => {});
+        await assert.rejects(writer.close(), PartitionLockedError);
         // The other partition is free, and reading the locked one works.
         await topic.append([{ partition: 1, value: "other" }]);
         assert.deepEqual(

@@ -18,7 +18,7 @@ function snapshot(dir: string): string[] {
 
 describe("one writer per partition, many readers", () => {
   test(
-    "a second open of the directory reads, describes and follows what the writer appends, and cannot write",
+    "a second open of the directory reads, describes and follows what the writer appends, and cannot write while the writer keeps its role",
     { timeout: 60_000 },
     async () => {
       await withTempDir("two", async (dir) => {
@@ -26,9 +26,12 @@ describe("one writer per partition, many readers", () => {
         const topic = await writer.createTopic("t", { partitions: 2, config: { segmentBytes: 1024 } });
         await topic.append([{ partition: 0, value: "a" }, { partition: 1, value: "b" }]);
         assert.equal(topic.partition(0).isWriter, true);
+        // Kept until close (appends alone give the role back once idle, or to a waiting writer).
+        for (const p of [0, 1]) topic.partition(p).acquireWriterLock();
 
-        // Another open of the same directory stands in for another process.
-        const reader = await open(dir);
+        // Another open of the same directory stands in for another process; its appends wait for
+        // the role up to lockTimeoutMs.
+        const reader = await open(dir, { lockTimeoutMs: 100 });
         const seen = reader.topic("t");
         assert.equal(seen.partition(0).isWriter, false);
         assert.deepEqual((await Array.fromAsync(seen.readable())).map((r) => text(r.value)).sort(), [
@@ -36,7 +39,9 @@ describe("one writer per partition, many readers", () => {
           "b",
         ]);
         await assert.rejects(() => seen.append([{ partition: 0, value: "no" }]), PartitionLockedError);
-        assert.throws(() => seen.writable(), PartitionLockedError);
+        const stream = seen.writable().getWriter();
+        await stream.write({ partition: 0, value: "no" }).catch(() => {});
+        await assert.rejects(stream.close(), PartitionLockedError);
         assert.throws(() => seen.partition(1).deleteOldSegments(), PartitionLockedError);
         await assert.rejects(() => reader.deleteTopic("t"), PartitionLockedError);
 
@@ -118,7 +123,8 @@ describe("one writer per partition, many readers", () => {
         assert.notEqual(owner.token, "dead");
       }
       assert.deepEqual(fs.readdirSync(path.join(dir, "t-0")).filter((n) => /\.(new|takeover)$/.test(n)), []);
-      const other = await open(dir);
+      topic.partition(0).acquireWriterLock(); // kept until close
+      const other = await open(dir, { lockTimeoutMs: 0 });
       await assert.rejects(
         () => other.topic("t").append([{ partition: 0, value: "z" }]),
         PartitionLockedError,

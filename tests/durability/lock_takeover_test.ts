@@ -63,7 +63,7 @@ describe("writer locks across runtimes and permissions", () => {
             try {
               assert.equal(w.line, "locked");
               // Live: refused here and in a restricted Deno.
-              const here = await open(dir, { retentionCheckIntervalMs: 0 });
+              const here = await open(dir, { retentionCheckIntervalMs: 0, lockTimeoutMs: 0 });
               await assert.rejects(
                 () => here.topic("t").append([{ partition, value: "x" }]),
                 PartitionLockedError,

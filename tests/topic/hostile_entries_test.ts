@@ -65,7 +65,7 @@ describe("hostile entries in the log directory", () => {
   for (
     const kind of ["a file", "a symbolic link to a directory outside", "a dangling symbolic link"] as const
   ) {
-    test(`a partition directory that is ${kind}: open() throws StorageError naming it, and leaves it`, async () => {
+    test(`a partition directory that is ${kind}: using it throws StorageError naming it, and leaves it`, async () => {
       await withTempDir(async (dir, outside) => {
         const setup = await open(dir, { retentionCheckIntervalMs: 0 });
         await setup.createTopic("t", { partitions: 2 });
@@ -76,11 +76,22 @@ describe("hostile entries in the log directory", () => {
         if (kind === "a file") fs.writeFileSync(p1, "not a directory");
         else if (kind === "a dangling symbolic link") fs.symlinkSync(path.join(outside, "nothing"), p1);
         else fs.symlinkSync(outside, p1);
-        const err = await typedOutcome(() => open(dir, { retentionCheckIntervalMs: 0 }));
-        assert.ok(err instanceof StorageError);
-        assert.ok(err.message.includes(p1), err.message);
-        assert.equal(fs.lstatSync(p1).isDirectory(), false, "left as it is");
-        // The healthy partition is untouched.
+        // Partitions open on first use: the directory opens, the bad partition fails when used.
+        const log = await open(dir, { retentionCheckIntervalMs: 0 });
+        try {
+          const err = await typedOutcome(() => Promise.resolve().then(() => log.topic("t").partition(1)));
+          assert.ok(err instanceof StorageError);
+          assert.ok(err.message.includes(p1), err.message);
+          const all = await typedOutcome(() => log.topic("t").append([{ partition: 1, value: "x" }]));
+          assert.ok(all instanceof StorageError, "an append to it fails the same way");
+          assert.equal(fs.lstatSync(p1).isDirectory(), false, "left as it is");
+          // The healthy partition is untouched, and still serves.
+          const seen = [];
+          for await (const r of log.topic("t").readable({ partitions: 0 })) seen.push(r.offset);
+          assert.deepEqual(seen, [0]);
+        } finally {
+          await log.close();
+        }
         assert.ok(fs.existsSync(path.join(dir, "t-0", "00000000000000000000.log")));
       });
     });

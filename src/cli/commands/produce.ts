@@ -16,6 +16,7 @@ import {
   TopicExistsError,
 } from "../../../mod.ts";
 import { DEFAULT_LOG_CONFIG } from "../../log/log_config.ts";
+import { MAX_PARTITIONS } from "../../runtime/log_paths.ts";
 import { RECORD_BATCH_OVERHEAD } from "../../record/record_batch.ts";
 import { ByteLineStream } from "../../streams/byte_line_stream.ts";
 import {
@@ -139,7 +140,7 @@ export function keyExtractor(source: string): (line: string) => string | null {
 async function runProduce(values: OptionValues): Promise<number> {
   const dir = requireString(values, "dir");
   const topicName = requireString(values, "topic");
-  const partitions = integerOption(values, "partitions", 1, 1_000_000);
+  const partitions = integerOption(values, "partitions", 1, MAX_PARTITIONS);
   const format = choiceOption(values, "format", FORMATS, "lines");
   const keyField = optionalString(values, "key-field");
   const keyRegex = optionalString(values, "key-regex");

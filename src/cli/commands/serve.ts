@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { MAX_PARTITIONS } from "../../runtime/log_paths.ts";
 import process from "node:process";
 import { open } from "../../../mod.ts";
 import { serve as startBroker } from "../../server/broker.ts";
@@ -134,7 +135,7 @@ Example:
       ? parseHostPort(advertisedText, "--advertised-listener")
       : undefined;
     const nodeId = integerOption(values, "node-id", 0, 2 ** 31 - 1) ?? 0;
-    const numPartitions = integerOption(values, "num-partitions", 1, 100_000) ?? 1;
+    const numPartitions = integerOption(values, "num-partitions", 1, MAX_PARTITIONS) ?? 1;
     const maxRequestBytes = integerOption(values, "max-request-bytes", 8, 2 ** 31 - 1);
     const certPath = optionalString(values, "tls-cert");
     const keyPath = optionalString(values, "tls-key");

@@ -1,0 +1,130 @@
+/**
+ * The partitions this process writes, and the bound on how many it writes at once. A writer role
+ * holds file descriptors (the partition's lock file, and under `fsync: "always"` its published
+ * high watermark), so a process producing to thousands of partitions keeps the most recently used
+ * ones and gives back the roles of idle partitions past the limit (their logs go on serving reads).
+ * A role is also given back once its partition has been idle for the log's `writerIdleMs`, or
+ * sooner when another process waits for it (it left the partition's `writer.wanted` marker): that
+ * is how several processes produce to one partition.
+ *
+ * The limit is per process (as `ulimit -n` is), shared by every open log directory:
+ * {@linkcode setMaxWriters} changes it.
+ *
+ * @module
+ */
+
+/** The default of {@linkcode setMaxWriters}: partitions one process writes at once. */
+export const DEFAULT_MAX_WRITERS = 128;
+
+/** How often idle writer roles are looked for and given back, ms. */
+export const WRITER_CHECK_INTERVAL_MS = 50;
+
+/** What the registry needs of a log that holds a writer role (`PartitionLog` is one). */
+export interface WriterRole {
+  /** When the role last served an append, ms since the epoch. */
+  readonly lastWriteAt: number;
+  /**
+   * Gives the role back now if nothing is in flight (no append waiting for a write or an
+   * fdatasync).
+   *
+   * @returns whether it was given back
+   */
+  releaseIfIdle(): boolean;
+  /**
+   * The periodic check: gives the role back if it has been idle long enough, or another process
+   * wants it.
+   *
+   * @param now ms since the epoch
+   */
+  check(now: number): void;
+}
+
+let maxWriters = DEFAULT_MAX_WRITERS;
+const writers = new Set<WriterRole>();
+let timer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Sets how many partitions this process writes at once (every open log directory together).
+ * Taking one more writer role first gives back the least recently used idle one; when every role
+ * is busy, appends to a new partition wait for one to become idle.
+ *
+ * @param limit the most writer roles held at once, at least 1
+ * @throws {RangeError} when `limit` is not a whole number of at least 1
+ * @example Write at most 16 partitions at once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_MAX_WRITERS, setMaxWriters, writerCount } from "./writer_roles.ts";
+ * setMaxWriters(16);
+ * assert.ok(writerCount() <= 16);
+ * setMaxWriters(DEFAULT_MAX_WRITERS);
+ * ```
+ */
+export function setMaxWriters(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`maxWriters must be a whole number of at least 1, got ${limit}`);
+  }
+  maxWriters = limit;
+  while (writers.size > maxWriters && releaseLeastRecentlyUsed(undefined)) { /* one per turn */ }
+}
+
+/** How many writer roles this process holds now. */
+export function writerCount(): number {
+  return writers.size;
+}
+
+/** Gives back the idle role used least recently, other than `keep`; whether one was given back. */
+function releaseLeastRecentlyUsed(keep: WriterRole | undefined): boolean {
+  const byAge = [...writers].filter((w) => w !== keep).sort((a, b) => a.lastWriteAt - b.lastWriteAt);
+  for (const writer of byAge) if (writer.releaseIfIdle()) return true;
+  return false;
+}
+
+/**
+ * Makes room for one more writer role, giving back idle ones past the limit.
+ *
+ * @param role the role about to be taken
+ * @returns whether there is room (`false`: every role held is busy)
+ */
+export function makeRoomForWriter(role: WriterRole): boolean {
+  if (writers.has(role)) return true;
+  while (writers.size >= maxWriters) {
+    if (!releaseLeastRecentlyUsed(role)) return false;
+  }
+  return true;
+}
+
+/**
+ * Records a role taken.
+ *
+ * @param role the log that took it
+ */
+export function addWriter(role: WriterRole): void {
+  writers.add(role);
+  if (timer === undefined) {
+    timer = setInterval(checkWriters, WRITER_CHECK_INTERVAL_MS);
+    // A periodic check must not keep the process alive (Deno and Bun timers have unref() too).
+    (timer as unknown as { unref?: () => void }).unref?.();
+  }
+}
+
+/**
+ * Records a role given back (or its log closed).
+ *
+ * @param role the log that held it
+ */
+export function removeWriter(role: WriterRole): void {
+  writers.delete(role);
+  if (writers.size === 0 && timer !== undefined) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+function checkWriters(): void {
+  const now = Date.now();
+  for (const writer of [...writers]) {
+    try {
+      writer.check(now);
+    } catch { /* tried again at the next check */ }
+  }
+}
