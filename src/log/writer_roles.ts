@@ -17,7 +17,7 @@
 export const DEFAULT_MAX_WRITERS = 128;
 
 /** How often idle writer roles are looked for and given back, ms. */
-export const WRITER_CHECK_INTERVAL_MS = 50;
+export const WRITER_CHECK_INTERVAL_MS = 20;
 
 /** What the registry needs of a log that holds a writer role (`PartitionLog` is one). */
 export interface WriterRole {
