@@ -49,7 +49,13 @@ function runProducer(dir: string, id: string, count: number, perAppend: number):
   );
 }
 
-async function trial(fsync: FsyncPolicy, partitions: number, producers: string[], perProducer: number, perAppend: number) {
+async function trial(
+  fsync: FsyncPolicy,
+  partitions: number,
+  producers: string[],
+  perProducer: number,
+  perAppend: number,
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-shared-bench-"));
   try {
     const setup = await open(dir, { retentionCheckIntervalMs: 0 });
@@ -73,7 +79,9 @@ async function trial(fsync: FsyncPolicy, partitions: number, producers: string[]
       }
     }
     await log.close();
-    if (records !== producers.length * perProducer) throw new Error(`expected ${producers.length * perProducer} records, read ${records}`);
+    if (records !== producers.length * perProducer) {
+      throw new Error(`expected ${producers.length * perProducer} records, read ${records}`);
+    }
     return { recordsPerSecond: records / seconds, handoffs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -82,7 +90,11 @@ async function trial(fsync: FsyncPolicy, partitions: number, producers: string[]
 
 const perProducer = Number(process.argv[2] ?? 20_000);
 const perAppend = Number(process.argv[3] ?? 10);
-console.log(`${RUNTIME} ${process.versions[RUNTIME === "bun" ? "bun" : "deno"]}: ${perAppend} records of 100 B per append`);
+console.log(
+  `${RUNTIME} ${
+    process.versions[RUNTIME === "bun" ? "bun" : "deno"]
+  }: ${perAppend} records of 100 B per append`,
+);
 console.log("| fsync | partitions | 1 process, 2N records | 2 processes, N each | ratio | writer changes |");
 console.log("|---|---|---|---|---|---|");
 for (const fsync of ["always", "interval"] as const) {

@@ -101,11 +101,16 @@ export function readCleanShutdown(path: string): CleanShutdown | undefined {
 /**
  * Writes the clean-shutdown marker atomically.
  *
+ * With `sync: false` the marker is not fsynced: safe when the segments it describes are fsynced
+ * already, because a marker lost in a machine crash only makes the next open recover, and one
+ * that survives is checked against the active segment's size.
+ *
  * @param path the marker's path
  * @param marker what to record
+ * @param sync fsync the marker (and its directory)
  */
-export function writeCleanShutdown(path: string, marker: CleanShutdown): void {
-  writeFileAtomic(path, JSON.stringify(marker) + "\n");
+export function writeCleanShutdown(path: string, marker: CleanShutdown, sync = true): void {
+  writeFileAtomic(path, JSON.stringify(marker) + "\n", { sync });
 }
 
 /**

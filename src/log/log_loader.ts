@@ -103,19 +103,22 @@ export function needsRecovery(dir: string): boolean {
   } catch {
     return true;
   }
-  const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
-  if (marker === undefined) return true;
   const present = new Set(names);
-  let active = -1;
+  let active = -1, segments = 0;
   for (const name of names) {
     if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) return true;
     const m = /^(\d{20})\.log$/.exec(name);
     if (!m) continue;
     if (!present.has(`${m[1]}.index`) || !present.has(`${m[1]}.timeindex`)) return true;
     active = Math.max(active, Number(m[1]));
+    segments++;
   }
-  if (active < 0 || marker.activeBaseOffset !== active) return true;
-  return fileSize(`${dir}/${String(active).padStart(20, "0")}.log`) !== marker.activeSize;
+  if (active < 0) return true;
+  const activeSize = fileSize(`${dir}/${String(active).padStart(20, "0")}.log`);
+  const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
+  // A new partition (one empty segment at 0, as createTopic makes it) has nothing to recover.
+  if (marker === undefined) return !(segments === 1 && active === 0 && activeSize === 0);
+  return marker.activeBaseOffset !== active || activeSize !== marker.activeSize;
 }
 
 /**
@@ -143,7 +146,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
 
   const report: LoadReport = { clean: false, segmentsRecovered: 0, truncatedBytes: 0 };
   const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
-  const marker = readCleanShutdown(markerPath);
+  let marker = readCleanShutdown(markerPath);
   const recoveryPoint = readCheckpoint(`${dir}/${RECOVERY_POINT_CHECKPOINT}`, topic, partition) ?? 0;
   let logStartOffset = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
   const segments: LogSegment[] = [];
@@ -158,6 +161,10 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
   } else {
     for (const base of bases) segments.push(LogSegment.open(dir, base, config.indexIntervalBytes));
     const active = segments[segments.length - 1];
+    // A new partition (one empty segment at 0, as createTopic makes it) is clean without a marker.
+    if (marker === undefined && segments.length === 1 && active.baseOffset === 0 && active.size === 0) {
+      marker = { version: 0, logEndOffset: 0, activeBaseOffset: 0, activeSize: 0 };
+    }
     const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
       marker.activeSize === active.size && marker.logEndOffset >= active.baseOffset;
     report.clean = clean;
@@ -292,8 +299,9 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     const active = segments[segments.length - 1];
     let logStartOffset = Math.max(checkpoint ?? 0, segments[0].baseOffset);
     if (logStartOffset > active.nextOffset) logStartOffset = active.nextOffset;
-    const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
-      marker.activeSize === active.size && marker.logEndOffset === active.nextOffset;
+    const clean = (marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
+      marker.activeSize === active.size && marker.logEndOffset === active.nextOffset) ||
+      (marker === undefined && segments.length === 1 && active.baseOffset === 0 && active.size === 0);
     return {
       segments,
       logStartOffset,

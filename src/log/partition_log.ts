@@ -25,7 +25,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { fs, syncDirectory } from "../runtime/file_system.ts";
-import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
+import { LockFile, type LockOwner, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   HIGH_WATERMARK_FILE,
@@ -48,6 +48,7 @@ import {
   loadForReading,
   loadForWriting,
   type LoadReport,
+  needsRecovery,
   removeCleanShutdownMarker,
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
@@ -224,7 +225,9 @@ export class PartitionLog implements WriterRole {
     this.topicId = topicId;
     this.#writerIdleMs = roles.writerIdleMs ?? Infinity;
     this.#lockTimeoutMs = roles.lockTimeoutMs ?? 30_000;
-    if (!(this.#writerIdleMs > 0)) throw new RangeError(`Invalid writerIdleMs ${roles.writerIdleMs}: must be positive`);
+    if (!(this.#writerIdleMs > 0)) {
+      throw new RangeError(`Invalid writerIdleMs ${roles.writerIdleMs}: must be positive`);
+    }
     if (!(this.#lockTimeoutMs >= 0)) {
       throw new RangeError(`Invalid lockTimeoutMs ${roles.lockTimeoutMs}: must be 0 or more`);
     }
@@ -347,6 +350,12 @@ export class PartitionLog implements WriterRole {
     }
     // A writer waits out another opener's moment of recovery; a reader never waits.
     const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
+    if (!writer && !needsRecovery(dir)) {
+      // Left clean: nothing to recover, so no lock to take (the writer, if any, is followed).
+      const owner = readLockOwner(lockPath) ?? undefined;
+      const loaded = loadForReading(dir, topic, partition, config);
+      return new PartitionLog(dir, topic, partition, config, loaded, undefined, owner?.token, topicId, roles);
+    }
     let got: LockFile | LockOwner;
     try {
       got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
@@ -368,7 +377,9 @@ export class PartitionLog implements WriterRole {
         throw err;
       }
       // Opened as the writer: the role is kept until close.
-      if (writer) return new PartitionLog(dir, topic, partition, config, loaded, got, undefined, topicId, roles);
+      if (writer) {
+        return new PartitionLog(dir, topic, partition, config, loaded, got, undefined, topicId, roles);
+      }
       got.release();
       return new PartitionLog(dir, topic, partition, config, loaded, undefined, undefined, topicId, roles);
     }
@@ -533,7 +544,7 @@ export class PartitionLog implements WriterRole {
     }
     // A step that fails leaves the log unmarked, so the next writer recovers it; the role is
     // given back all the same.
-    this.#leaveClean();
+    this.#leaveClean(true);
     this.#closeHighWatermark();
     try {
       this.#lock.release();
@@ -860,7 +871,9 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when the log is closed, the write or the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
-    if (!this.#lock || this.#queued !== undefined) return this.#whenWriter(() => this.#appendNow(batch, verify));
+    if (!this.#lock || this.#queued !== undefined) {
+      return this.#whenWriter(() => this.#appendNow(batch, verify));
+    }
     return this.#appendNow(batch, verify);
   }
 
@@ -1214,9 +1227,13 @@ export class PartitionLog implements WriterRole {
    * writes the recovery point, the log start offset and the clean-shutdown marker (so the next
    * open scans nothing) and publishes the high watermark. Every step is tried.
    *
+   * For a writer role given back (`handOver`), the recovery point is not written (the marker's log
+   * end offset stands for it) and the marker is not fsynced (see `writeCleanShutdown`): a hand-over
+   * costs at most the segments' fdatasync.
+   *
    * @returns the first failure, or `undefined`
    */
-  #leaveClean(): unknown {
+  #leaveClean(handOver = false): unknown {
     let failure: unknown;
     const attempt = (step: () => void) => {
       try {
@@ -1236,12 +1253,24 @@ export class PartitionLog implements WriterRole {
     }
     if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
     const active = this.#active();
-    attempt(() =>
-      writeCheckpoint(`${this.dir}/${RECOVERY_POINT_CHECKPOINT}`, this.topic, this.partition, this.#logEndOffset)
-    );
-    attempt(() =>
-      writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, this.logStartOffset)
-    );
+    if (!handOver) {
+      attempt(() =>
+        writeCheckpoint(
+          `${this.dir}/${RECOVERY_POINT_CHECKPOINT}`,
+          this.topic,
+          this.partition,
+          this.#logEndOffset,
+        )
+      );
+      attempt(() =>
+        writeCheckpoint(
+          `${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`,
+          this.topic,
+          this.partition,
+          this.logStartOffset,
+        )
+      );
+    }
     if (failure === undefined) {
       attempt(() =>
         writeCleanShutdown(`${this.dir}/${CLEAN_SHUTDOWN_FILE}`, {
@@ -1249,7 +1278,7 @@ export class PartitionLog implements WriterRole {
           logEndOffset: this.#logEndOffset,
           activeBaseOffset: active.baseOffset,
           activeSize: active.size,
-        })
+        }, !handOver)
       );
     }
     attempt(() => this.#publishHighWatermark(this.#logEndOffset)); // everything is fsynced now

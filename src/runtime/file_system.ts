@@ -350,8 +350,12 @@ export function syncDirectory(dir: string): void {
  * the new file, never a half-written one, and processes writing the same file at once never
  * share a temporary file (the last rename wins).
  *
+ * With `{ sync: false }` nothing is fsynced: after a crash of the machine (not of the process)
+ * the file may hold the old contents, the new, or nothing; only for files whose loss is safe.
+ *
  * @param path the file to replace
  * @param contents its new contents (text is written as UTF-8)
+ * @param options `sync: false` to skip the fsyncs
  * @throws {StorageError} when the file cannot be written or replaced (say, `path` is a directory:
  *   EISDIR), naming the file; the temporary file is removed
  * @example Replace a file; a directory in its place is refused and left
@@ -367,7 +371,12 @@ export function syncDirectory(dir: string): void {
  * assert.deepEqual(fs.readdirSync(dir).sort(), ["state.json", "taken.json"]);
  * ```
  */
-export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
+export function writeFileAtomic(
+  path: string,
+  contents: string | Uint8Array,
+  options: { sync?: boolean } = {},
+): void {
+  const sync = options.sync ?? true;
   // A short name of its own (a 249-character topic's config leaves no room for a suffix).
   const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
   try {
@@ -375,7 +384,7 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
     try {
       const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
       writeFully(fd, bytes, 0);
-      fs.fsyncSync(fd);
+      if (sync) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -386,7 +395,7 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
     } catch { /* the directory itself is unusable */ }
     throw new StorageError(`Cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
-  syncDirectory(dirname(path));
+  if (sync) syncDirectory(dirname(path));
 }
 
 /**

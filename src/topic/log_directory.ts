@@ -125,7 +125,9 @@ export class LogDirectory {
     const writerIdleMs = options.writerIdleMs ?? 1000;
     const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     if (!(writerIdleMs > 0)) throw new RangeError(`Invalid writerIdleMs ${writerIdleMs}: must be positive`);
-    if (!(lockTimeoutMs >= 0)) throw new RangeError(`Invalid lockTimeoutMs ${lockTimeoutMs}: must be 0 or more`);
+    if (!(lockTimeoutMs >= 0)) {
+      throw new RangeError(`Invalid lockTimeoutMs ${lockTimeoutMs}: must be 0 or more`);
+    }
     this.#roles = { writerIdleMs, lockTimeoutMs };
   }
 
@@ -205,7 +207,12 @@ export class LogDirectory {
       if (partitions === 0) continue;
       const topicId = stored ? stored.topicId : partitionTopicId(dir, name, 0);
       try {
-        const topic = self.#openTopic(name, partitions, self.#storedConfig(name, stored, partitions), topicId);
+        const topic = self.#openTopic(
+          name,
+          partitions,
+          self.#storedConfig(name, stored, partitions),
+          topicId,
+        );
         // As Kafka's broker recovers its logs at startup, partitions not left clean (a writer
         // crashed, or writes now, or files were changed) are opened now, which recovers those no
         // process writes; the others open on first use.

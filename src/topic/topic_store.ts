@@ -22,7 +22,6 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
-import { CLEAN_SHUTDOWN_FILE, writeCleanShutdown } from "../log/checkpoint.ts";
 import { filenamePrefixFromOffset } from "../log/log_segment.ts";
 import { createFileExclusive, fs, openFile, readRegularFile, syncDirectory } from "../runtime/file_system.ts";
 import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
@@ -185,19 +184,13 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
 
 /**
  * Writes an empty partition's files into a prepared directory, as Kafka makes them at partition
- * creation: the first segment (`00000000000000000000.log`, `.index`, `.timeindex`, all empty) and
- * the clean-shutdown marker, so that the partition opens without recovery, and `verify` and
- * Kafka's tools find a well-formed log before its first use.
+ * creation: the first segment (`00000000000000000000.log`, `.index`, `.timeindex`, all empty), so
+ * that `verify` and Kafka's tools find a well-formed log before its first use. An empty first
+ * segment needs no recovery (see `needsRecovery`), so no clean-shutdown marker is written.
  */
 function writeEmptyLog(path: string): void {
   const prefix = `${path}/${filenamePrefixFromOffset(0)}`;
   for (const suffix of [".log", ".index", ".timeindex"]) fs.closeSync(openFile(prefix + suffix, "wx"));
-  writeCleanShutdown(`${path}/${CLEAN_SHUTDOWN_FILE}`, {
-    version: 0,
-    logEndOffset: 0,
-    activeBaseOffset: 0,
-    activeSize: 0,
-  });
 }
 
 /** Renames a prepared partition directory into place, first moving away a deleted topic's. */

@@ -43,7 +43,7 @@ function reelLimited(
 }
 
 describe("3 topics × 2,000 partitions under ulimit -n 1024", () => {
-  test("produce, consume, topics, describe and verify all work", async () => {
+  test("produce, consume, topics, describe and verify all work", { timeout: 300_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-many-"));
     try {
       // The limit applies: a child that opens more files than that fails.
@@ -58,7 +58,17 @@ describe("3 topics × 2,000 partitions under ulimit -n 1024", () => {
       const lines = Array.from({ length: RECORDS }, (_, i) => `user-${i} clicked ${i}`).join("\n") + "\n";
       for (const topic of TOPICS) {
         const r = await reelLimited(
-          ["produce", "--dir", dir, "--topic", topic, "--partitions", String(PARTITIONS), "--key-regex", "^(\\S+)"],
+          [
+            "produce",
+            "--dir",
+            dir,
+            "--topic",
+            topic,
+            "--partitions",
+            String(PARTITIONS),
+            "--key-regex",
+            "^(\\S+)",
+          ],
           lines,
         );
         assert.equal(r.status, 0, r.stderr);
@@ -66,7 +76,9 @@ describe("3 topics × 2,000 partitions under ulimit -n 1024", () => {
 
       const topics = await reelLimited(["topics", "--dir", dir, "--format", "json"]);
       assert.equal(topics.status, 0, topics.stderr);
-      const listed = topics.stdout.trim().split("\n").map((l) => JSON.parse(l) as { topic: string; partitions: number });
+      const listed = topics.stdout.trim().split("\n").map((l) =>
+        JSON.parse(l) as { topic: string; partitions: number }
+      );
       assert.deepEqual(listed.map((t) => [t.topic, t.partitions]), TOPICS.map((t) => [t, PARTITIONS]));
 
       const described = await reelLimited(["describe", "--dir", dir, "--format", "json"]);

@@ -30,7 +30,10 @@ function produce(dir: string, topic: string, id: string, count: number): Promise
     child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
     child.on("error", reject);
-    child.on("close", (code) => code === 0 ? resolve(out) : reject(new Error(`producer ${id} exited ${code}: ${err}`)));
+    child.on(
+      "close",
+      (code) => code === 0 ? resolve(out) : reject(new Error(`producer ${id} exited ${code}: ${err}`)),
+    );
   });
 }
 
