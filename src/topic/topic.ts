@@ -279,7 +279,7 @@ export class Topic {
       for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
       accumulator.drainAll();
       sent = accumulator.takeEncoded();
-      for (const { partition, batch } of sent) {
+      for (const { batch } of sent) {
         const max = this.config.maxMessageBytes;
         if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
       }
