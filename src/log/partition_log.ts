@@ -25,7 +25,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { fs, syncDirectory } from "../runtime/file_system.ts";
-import { LockFile, type LockOwner, readLockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
+import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   HIGH_WATERMARK_FILE,
@@ -48,7 +48,6 @@ import {
   loadForReading,
   loadForWriting,
   type LoadReport,
-  needsRecovery,
   removeCleanShutdownMarker,
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
@@ -350,12 +349,6 @@ export class PartitionLog implements WriterRole {
     }
     // A writer waits out another opener's moment of recovery; a reader never waits.
     const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
-    if (!writer && !needsRecovery(dir)) {
-      // Left clean: nothing to recover, so no lock to take (the writer, if any, is followed).
-      const owner = readLockOwner(lockPath) ?? undefined;
-      const loaded = loadForReading(dir, topic, partition, config);
-      return new PartitionLog(dir, topic, partition, config, loaded, undefined, owner?.token, topicId, roles);
-    }
     let got: LockFile | LockOwner;
     try {
       got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
