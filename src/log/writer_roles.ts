@@ -40,8 +40,24 @@ export interface WriterRole {
 }
 
 let maxWriters = DEFAULT_MAX_WRITERS;
-const writers = new Set<WriterRole>();
+/**
+ * The roles held, weakly: a log dropped without `close()` (a test's simulated crash) is not kept
+ * alive by the registry.
+ */
+const writers = new Set<WeakRef<WriterRole>>();
+const refs = new WeakMap<WriterRole, WeakRef<WriterRole>>();
 let timer: ReturnType<typeof setInterval> | undefined;
+
+/** The roles still alive (dropping the references of collected ones). */
+function held(): WriterRole[] {
+  const out: WriterRole[] = [];
+  for (const ref of writers) {
+    const role = ref.deref();
+    if (role === undefined) writers.delete(ref);
+    else out.push(role);
+  }
+  return out;
+}
 
 /**
  * Sets how many partitions this process writes at once (every open log directory together).
@@ -64,17 +80,17 @@ export function setMaxWriters(limit: number): void {
     throw new RangeError(`maxWriters must be a whole number of at least 1, got ${limit}`);
   }
   maxWriters = limit;
-  while (writers.size > maxWriters && releaseLeastRecentlyUsed(undefined)) { /* one per turn */ }
+  while (held().length > maxWriters && releaseLeastRecentlyUsed(undefined)) { /* one per turn */ }
 }
 
 /** How many writer roles this process holds now. */
 export function writerCount(): number {
-  return writers.size;
+  return held().length;
 }
 
 /** Gives back the idle role used least recently, other than `keep`; whether one was given back. */
 function releaseLeastRecentlyUsed(keep: WriterRole | undefined): boolean {
-  const byAge = [...writers].filter((w) => w !== keep).sort((a, b) => a.lastWriteAt - b.lastWriteAt);
+  const byAge = held().filter((w) => w !== keep).sort((a, b) => a.lastWriteAt - b.lastWriteAt);
   for (const writer of byAge) if (writer.releaseIfIdle()) return true;
   return false;
 }
@@ -86,8 +102,8 @@ function releaseLeastRecentlyUsed(keep: WriterRole | undefined): boolean {
  * @returns whether there is room (`false`: every role held is busy)
  */
 export function makeRoomForWriter(role: WriterRole): boolean {
-  if (writers.has(role)) return true;
-  while (writers.size >= maxWriters) {
+  if (refs.has(role) && writers.has(refs.get(role)!)) return true;
+  while (held().length >= maxWriters) {
     if (!releaseLeastRecentlyUsed(role)) return false;
   }
   return true;
@@ -99,7 +115,9 @@ export function makeRoomForWriter(role: WriterRole): boolean {
  * @param role the log that took it
  */
 export function addWriter(role: WriterRole): void {
-  writers.add(role);
+  let ref = refs.get(role);
+  if (ref === undefined) refs.set(role, ref = new WeakRef(role));
+  writers.add(ref);
   if (timer === undefined) {
     timer = setInterval(checkWriters, WRITER_CHECK_INTERVAL_MS);
     // A periodic check must not keep the process alive (Deno and Bun timers have unref() too).
@@ -113,8 +131,9 @@ export function addWriter(role: WriterRole): void {
  * @param role the log that held it
  */
 export function removeWriter(role: WriterRole): void {
-  writers.delete(role);
-  if (writers.size === 0 && timer !== undefined) {
+  const ref = refs.get(role);
+  if (ref !== undefined) writers.delete(ref);
+  if (held().length === 0 && timer !== undefined) {
     clearInterval(timer);
     timer = undefined;
   }
@@ -122,7 +141,12 @@ export function removeWriter(role: WriterRole): void {
 
 function checkWriters(): void {
   const now = Date.now();
-  for (const writer of [...writers]) {
+  const roles = held();
+  if (roles.length === 0 && timer !== undefined) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+  for (const writer of roles) {
     try {
       writer.check(now);
     } catch { /* tried again at the next check */ }
