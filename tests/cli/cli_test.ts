@@ -594,6 +594,8 @@ describe("reel errors", () => {
       ["consume", "--dir", "d", "--topic", "t", "--from", "yesterday"],
       ["consume", "--dir", "d", "--topic", "t", "--from=-1"],
       ["produce", "--dir", "d", "--topic", "t", "--partitions", "0"],
+      // The API's limit (MAX_PARTITIONS), not a larger one of the CLI's own.
+      ["produce", "--dir", "d", "--topic", "t", "--partitions", "100001"],
       ["produce", "--dir", "d", "--topic", "t", "--key-field", "a"],
       ["produce", "--dir", "d", "--topic", "t", "--key-regex", "("],
       ["dump"],

@@ -97,6 +97,32 @@ describe("hostile entries in the log directory", () => {
     });
   }
 
+  test("a topic whose creation fails partway leaves nothing behind: no config, no partition directory", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      try {
+        // Partition 3's place holds a file: placing that partition fails after 0–2 were placed.
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "half-3"), "not a directory");
+        const err = await typedOutcome(() => log.createTopic("half", { partitions: 5 }));
+        assert.ok(err instanceof StorageError, String(err));
+        assert.equal(log.hasTopic("half"), false);
+        assert.deepEqual(
+          fs.readdirSync(dir).filter((n) => n.startsWith("half") || n.startsWith(".create-")).sort(),
+          ["half-3"],
+          "only the file that was there",
+        );
+        assert.equal(fs.existsSync(path.join(dir, ".topics", "half.json")), false);
+        assert.equal(fs.readFileSync(path.join(dir, "half-3"), "utf8"), "not a directory", "left as it is");
+        // The name is free: once the file is gone, the topic is created.
+        fs.rmSync(path.join(dir, "half-3"));
+        assert.equal((await log.createTopic("half", { partitions: 5 })).partitions, 5);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+
   test("a topic config that is a directory, and creating topics over entries that are not directories: typed errors only", async () => {
     await withTempDir(async (dir) => {
       const log = await open(dir, { retentionCheckIntervalMs: 0 });
