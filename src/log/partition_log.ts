@@ -583,7 +583,7 @@ export class PartitionLog implements WriterRole {
   async #yieldThenWait(): Promise<void> {
     const queued = this.#queued!;
     this.#queued = undefined; // so that releaseIfIdle may run
-    while (!this.#closed && this.#lock && !this.releaseIfIdle()) {
+    while (!this.#closed && this.#lock && !this.#pinned && !this.releaseIfIdle()) {
       this.#queued = queued;
       await sleep(1);
       this.#queued = undefined;

@@ -485,7 +485,9 @@ describe("produce and consume", () => {
               assert.deepEqual(after.map(plain), before);
               checkConsumed(c, after, bounds);
               const clean = again.logs.every((l) => l.loadReport.clean);
-              assert.equal(clean, how === "close");
+              // A log that never got a record is one empty segment: nothing to scan, clean either way.
+              if (before.length > 0) assert.equal(clean, how === "close");
+              else assert.equal(clean, true);
               assert.ok(again.logs.every((l) => l.loadReport.truncatedBytes === 0));
               // Appends continue at the right offsets.
               const [m] = await again.append([{ value: "next", partition: 0 }]);
