@@ -2,8 +2,10 @@
 // passes between processes (given back when another waits, see src/log/writer_roles.ts), so two
 // processes can produce to one topic; this measures what that costs against one process alone.
 //
-//   deno run -A bench/shared_writers.ts [records per producer=20000] [records per append=10]
-//   bun bench/shared_writers.ts [records per producer=20000] [records per append=10]
+//   deno run -A bench/shared_writers.ts [records per producer=50000] [records per append=10]
+//   bun bench/shared_writers.ts [records per producer=50000] [records per append=10]
+//
+// (ten times as many records per producer under "interval", so that the producers overlap).
 //
 // For each fsync policy ("always", "interval") and partition count (1, 4), it times:
 //   - one producer process appending 2 × N records (`append` of R records of 100 bytes, awaited
@@ -88,7 +90,7 @@ async function trial(
   }
 }
 
-const perProducer = Number(process.argv[2] ?? 20_000);
+const perProducer = Number(process.argv[2] ?? 50_000);
 const perAppend = Number(process.argv[3] ?? 10);
 console.log(
   `${RUNTIME} ${
@@ -98,9 +100,11 @@ console.log(
 console.log("| fsync | partitions | 1 process, 2N records | 2 processes, N each | ratio | writer changes |");
 console.log("|---|---|---|---|---|---|");
 for (const fsync of ["always", "interval"] as const) {
+  // Ten times the records without fsyncs, so that the two producers overlap for long.
+  const n = fsync === "always" ? perProducer : 10 * perProducer;
   for (const partitions of [1, 4]) {
-    const one = await trial(fsync, partitions, ["a"], 2 * perProducer, perAppend);
-    const two = await trial(fsync, partitions, ["a", "b"], perProducer, perAppend);
+    const one = await trial(fsync, partitions, ["a"], 2 * n, perAppend);
+    const two = await trial(fsync, partitions, ["a", "b"], n, perAppend);
     const k = (x: number) => `${(x / 1000).toFixed(1)} k rec/s`;
     console.log(
       `| ${fsync} | ${partitions} | ${k(one.recordsPerSecond)} | ${k(two.recordsPerSecond)} | ${

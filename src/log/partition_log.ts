@@ -56,6 +56,7 @@ import {
   makeRoomForWriter,
   removeWriter,
   WRITER_CHECK_INTERVAL_MS,
+  WriterGroup,
   type WriterRole,
 } from "./writer_roles.ts";
 
@@ -72,6 +73,12 @@ const MAX_WRITER_POLL_MS = 5;
  * before it tries to take the role again, ms: longer than the waiter's pause, so the waiter gets it.
  */
 const YIELD_MS = 3 * MAX_WRITER_POLL_MS;
+/**
+ * How long a writer keeps a role it took before it gives it to a waiting writer, ms: each turn
+ * serves a burst of appends, so two busy producers of a topic of several partitions do not hand
+ * every partition back and forth at each append.
+ */
+const MIN_TURN_MS = 100;
 
 /** An append waiting for the writer role, run in order once this process has it. */
 interface QueuedAppend {
@@ -141,6 +148,11 @@ export interface PartitionLogOptions {
    * @default 30000
    */
   lockTimeoutMs?: number;
+  /**
+   * The logs of the same topic in this process (`LogDirectory` makes one per topic): when another
+   * process waits for one partition's writer role, every log of the group gives its role back.
+   */
+  writerGroup?: WriterGroup;
 }
 
 /**
@@ -198,6 +210,10 @@ export class PartitionLog implements WriterRole {
   readonly #lockTimeoutMs: number;
   /** When an append last used the writer role, ms since the epoch. */
   #lastWriteAt = 0;
+  /** The logs of the same topic in this process, which give their roles back together. */
+  readonly #writerGroup: WriterGroup | undefined;
+  /** When this process last took the writer role, ms since the epoch. */
+  #acquiredAt = 0;
   /** When the writer last looked for another process's `writer.wanted` marker. */
   #wantedCheckedAt = 0;
   /**
@@ -219,9 +235,11 @@ export class PartitionLog implements WriterRole {
     lock: LockFile | undefined,
     writerToken?: string,
     topicId?: string,
-    roles: { writerIdleMs?: number; lockTimeoutMs?: number } = {},
+    roles: { writerIdleMs?: number; lockTimeoutMs?: number; writerGroup?: WriterGroup } = {},
   ) {
     this.topicId = topicId;
+    this.#writerGroup = roles.writerGroup;
+    this.#writerGroup?.add(this);
     this.#writerIdleMs = roles.writerIdleMs ?? Infinity;
     this.#lockTimeoutMs = roles.lockTimeoutMs ?? 30_000;
     if (!(this.#writerIdleMs > 0)) {
@@ -338,7 +356,11 @@ export class PartitionLog implements WriterRole {
   ): PartitionLog {
     const writer = options.writer ?? true;
     const topicId = options.topicId;
-    const roles = { writerIdleMs: options.writerIdleMs, lockTimeoutMs: options.lockTimeoutMs };
+    const roles = {
+      writerIdleMs: options.writerIdleMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      writerGroup: options.writerGroup,
+    };
     if (options.createDirectory ?? true) fs.mkdirSync(dir, { recursive: true });
     else if (!fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
     if (topicId !== undefined) {
@@ -501,7 +523,7 @@ export class PartitionLog implements WriterRole {
     this.#install(loaded);
     this.#startFsyncTimer();
     this.#publishHighWatermark();
-    this.#lastWriteAt = Date.now();
+    this.#lastWriteAt = this.#acquiredAt = Date.now();
     addWriter(this);
   }
 
@@ -567,12 +589,28 @@ export class PartitionLog implements WriterRole {
       this.releaseIfIdle();
       return;
     }
-    if (now - this.#wantedCheckedAt < WRITER_CHECK_INTERVAL_MS) return;
+    if (now - this.#wantedCheckedAt < WRITER_CHECK_INTERVAL_MS || now - this.#acquiredAt < MIN_TURN_MS) {
+      return;
+    }
     this.#wantedCheckedAt = now;
     if (!fs.existsSync(`${this.dir}/${WRITER_WANTED_FILE}`)) return;
-    // Another process waits: appends from here on queue until this process has the role again,
-    // and the role goes as soon as what is in flight is done.
-    this.#yieldUntil = now + YIELD_MS;
+    // Another process waits. It gets the whole topic's turn: the roles of the topic's other
+    // partitions go too, so that two producers of a topic of several partitions take turns on the
+    // topic instead of trading single partitions at every append.
+    if (this.#writerGroup !== undefined) this.#writerGroup.yieldAll(now + YIELD_MS);
+    else this.yieldTurn(now + YIELD_MS);
+  }
+
+  /**
+   * Gives the writer role to another writer: appends from here on queue until this process has
+   * the role again (not before `until`), and the role goes as soon as what is in flight is done.
+   * Does nothing for a role kept until close, or one not held.
+   *
+   * @param until ms since the epoch before which this process does not take the role again
+   */
+  yieldTurn(until: number): void {
+    if (!this.#lock || this.#pinned || this.#writerIdleMs === Infinity || this.#closed) return;
+    this.#yieldUntil = Math.max(this.#yieldUntil, until);
     if (this.#queued === undefined) {
       this.#queued = [];
       void this.#yieldThenWait(); // not tracked: it waits for what is tracked

@@ -37,6 +37,62 @@ export interface WriterRole {
    * @param now ms since the epoch
    */
   check(now: number): void;
+  /**
+   * Gives the role to a waiting writer of another process, not taking it again before `until`.
+   *
+   * @param until ms since the epoch
+   */
+  yieldTurn(until: number): void;
+}
+
+/**
+ * The writer roles of one topic's partitions in one process, given back together when another
+ * process waits for any of them: producers of a topic of several partitions then take turns on the
+ * whole topic (a turn serves a burst of appends) instead of trading single partitions at every
+ * append, which each append needing every partition would otherwise force.
+ *
+ * @example Every member gives its role back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WriterGroup, type WriterRole } from "./writer_roles.ts";
+ * const yielded: number[] = [];
+ * const role = (id: number): WriterRole => ({
+ *   lastWriteAt: 0,
+ *   releaseIfIdle: () => false,
+ *   check: () => {},
+ *   yieldTurn: () => void yielded.push(id),
+ * });
+ * const group = new WriterGroup();
+ * group.add(role(0));
+ * group.add(role(1));
+ * group.yieldAll(Date.now() + 15);
+ * assert.deepEqual(yielded, [0, 1]);
+ * ```
+ */
+export class WriterGroup {
+  readonly #members = new Set<WeakRef<WriterRole>>();
+
+  /**
+   * Adds a log to the group.
+   *
+   * @param role the log
+   */
+  add(role: WriterRole): void {
+    this.#members.add(new WeakRef(role));
+  }
+
+  /**
+   * Makes every member give its role back (see {@linkcode WriterRole.yieldTurn}).
+   *
+   * @param until ms since the epoch before which the members do not take their roles again
+   */
+  yieldAll(until: number): void {
+    for (const ref of this.#members) {
+      const role = ref.deref();
+      if (role === undefined) this.#members.delete(ref);
+      else role.yieldTurn(until);
+    }
+  }
 }
 
 let maxWriters = DEFAULT_MAX_WRITERS;

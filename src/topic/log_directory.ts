@@ -7,6 +7,7 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
+import { WriterGroup } from "../log/writer_roles.ts";
 import { needsRecovery } from "../log/log_loader.ts";
 import { fs } from "../runtime/file_system.ts";
 import { randomTopicId } from "../log/partition_metadata_file.ts";
@@ -294,6 +295,7 @@ export class LogDirectory {
   #openTopic(name: string, partitions: number, config: TopicConfig, topicId: string | undefined): Topic {
     // A topic without a topic ID (from before reel recorded them) must have its first partition.
     if (topicId === undefined) checkPartitionDirectory(partitionDirPath(this.dir, name, 0), name, 0);
+    const writerGroup = new WriterGroup();
     const topic = new Topic(name, {
       partitions,
       topicId,
@@ -308,6 +310,7 @@ export class LogDirectory {
             topicId,
             createDirectory: topicId === undefined,
             ...this.#roles,
+            writerGroup,
           });
         } catch (err) {
           // Deleted (or deleted and made again) by another process while this one opened it.
