@@ -589,6 +589,16 @@ export class PartitionLog implements WriterRole {
       this.releaseIfIdle();
       return;
     }
+    this.#checkWanted(now);
+  }
+
+  /**
+   * Looks for another process's `writer.wanted` marker (at most every 20 ms, and not in the first
+   * 100 ms of a turn); when there is one, the topic's roles are given back. Appends call it too:
+   * a producer whose appends resolve without a macrotask (no fsync to wait for) never lets the
+   * periodic check run.
+   */
+  #checkWanted(now: number): void {
     if (now - this.#wantedCheckedAt < WRITER_CHECK_INTERVAL_MS || now - this.#acquiredAt < MIN_TURN_MS) {
       return;
     }
@@ -902,6 +912,7 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when the log is closed, the write or the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
+    if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
     if (!this.#lock || this.#queued !== undefined) {
       return this.#whenWriter(() => this.#appendNow(batch, verify));
     }
@@ -938,6 +949,7 @@ export class PartitionLog implements WriterRole {
    */
   appendDeferred(batch: Uint8Array, verify = true): Promise<AppendInfo> {
     if (this.config.fsync === "always") return this.append(batch, verify);
+    if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
     if (!this.#lock || this.#queued !== undefined) {
       return this.#whenWriter(() => this.#appendDeferredNow(batch, verify));
     }
