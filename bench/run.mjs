@@ -204,17 +204,20 @@ const all = {
   seconds,
   runtimes: results,
 };
-// The broker's table (bench/serve_vs_kafka.ts, a run of its own) is kept across regenerations.
+// The tables of the benchmarks run on their own (bench/serve_vs_kafka.ts, bench/shared_writers.ts)
+// are kept across regenerations.
 const resultsPath = join(root, "bench", "RESULTS.md");
-const serveSection = existsSync(resultsPath)
-  ? /<!-- serve-bench:start -->[\s\S]*?<!-- serve-bench:end -->/.exec(readFileSync(resultsPath, "utf8"))?.[0]
-  : undefined;
+const kept = (name) => {
+  const found = existsSync(resultsPath)
+    ? new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`).exec(readFileSync(resultsPath, "utf8"))?.[0]
+    : undefined;
+  return found ?? `<!-- ${name}:start -->\n<!-- ${name}:end -->`;
+};
 writeFileSync(
   resultsPath,
   markdown(all) +
-    `\n## reel serve vs Apache Kafka\n\n${
-      serveSection ?? "<!-- serve-bench:start -->\n<!-- serve-bench:end -->"
-    }\n`,
+    `\n## reel serve vs Apache Kafka\n\n${kept("serve-bench")}\n` +
+    `\n## Several producers of one topic\n\n${kept("shared-writers")}\n`,
 );
 writeFileSync(join(root, "bench", "throughput.svg"), svg(all));
 writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 2) + "\n");
