@@ -371,6 +371,60 @@ export class TopicExistsError extends ReelError {
 }
 
 /**
+ * A partition count change that Kafka refuses: fewer partitions than the topic has (partitions are
+ * never removed), or more than `MAX_PARTITIONS` (code `INVALID_PARTITIONS`, 37; Kafka's
+ * CreatePartitions answers it).
+ *
+ * @example Shrinking a topic
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidPartitionsError } from "./errors.ts";
+ * const err = new InvalidPartitionsError("events", "it has 4 partitions, and partitions are never removed");
+ * assert.equal(err.message, 'Cannot change the partitions of topic "events": it has 4 partitions, and partitions are never removed');
+ * assert.equal(err.errorCode, 37);
+ * ```
+ */
+export class InvalidPartitionsError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param topic the topic name
+   * @param reason why, as a clause
+   */
+  constructor(readonly topic: string, reason: string) {
+    super("INVALID_PARTITIONS", `Cannot change the partitions of topic "${topic}": ${reason}`);
+    this.name = "InvalidPartitionsError";
+  }
+}
+
+/**
+ * A topic config that is not one reel knows, or a value out of its range (code `INVALID_CONFIG`,
+ * 40; Kafka's IncrementalAlterConfigs answers it). Nothing is changed.
+ *
+ * @example An unknown key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidConfigError } from "./errors.ts";
+ * const err = new InvalidConfigError("events", 'Unknown topic config "colour"');
+ * assert.equal(err.message, 'Cannot change the config of topic "events": Unknown topic config "colour"');
+ * assert.equal(err.errorCode, 40);
+ * ```
+ */
+export class InvalidConfigError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param topic the topic name
+   * @param reason why
+   * @param options the error that caused it
+   */
+  constructor(readonly topic: string, reason: string, options?: ErrorOptions) {
+    super("INVALID_CONFIG", `Cannot change the config of topic "${topic}": ${reason}`, options);
+    this.name = "InvalidConfigError";
+  }
+}
+
+/**
  * A record batch uses a compression codec this build cannot read or write
  * (code `UNSUPPORTED_COMPRESSION_TYPE`, 76).
  *

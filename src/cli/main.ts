@@ -61,6 +61,7 @@ import { offsets } from "./commands/offsets.ts";
 import { produce } from "./commands/produce.ts";
 import { serve } from "./commands/serve.ts";
 import { topics } from "./commands/topics.ts";
+import { addPartitions, alterConfig, deleteRecords } from "./commands/topic_admin.ts";
 import { verify } from "./commands/verify.ts";
 import { BrokenPipeError, isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
 
@@ -70,6 +71,9 @@ export const COMMANDS: readonly Command[] = [
   consume,
   topics,
   describe,
+  alterConfig,
+  addPartitions,
+  deleteRecords,
   dump,
   verify,
   groups,

@@ -52,7 +52,7 @@ export class LogFollower {
     readonly dir: string,
     readonly topic: string,
     readonly partition: number,
-    readonly config: LogConfig,
+    public config: LogConfig,
     writerToken: string | undefined,
   ) {
     this.#writerToken = writerToken;

@@ -19,7 +19,13 @@
  * @module
  */
 export { PartitionLog, WRITER_LOCK_FILE, WRITER_WANTED_FILE } from "./partition_log.ts";
-export { DEFAULT_MAX_WRITERS, setMaxWriters, writerCount, WriterGroup, type WriterRole } from "./writer_roles.ts";
+export {
+  DEFAULT_MAX_WRITERS,
+  setMaxWriters,
+  writerCount,
+  WriterGroup,
+  type WriterRole,
+} from "./writer_roles.ts";
 export { DEFAULT_MAX_OPEN_FILES, openFileCount, setMaxOpenFiles } from "../runtime/file_handle_cache.ts";
 export type {
   AppendInfo,

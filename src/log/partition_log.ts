@@ -230,7 +230,7 @@ export class PartitionLog implements WriterRole {
     readonly dir: string,
     readonly topic: string,
     readonly partition: number,
-    readonly config: LogConfig,
+    public config: LogConfig,
     loaded: Loaded,
     lock: LockFile | undefined,
     writerToken?: string,
@@ -282,6 +282,98 @@ export class PartitionLog implements WriterRole {
       this.#startFsyncTimer();
       this.#publishHighWatermark();
     }
+  }
+
+  /**
+   * Changes the log's settings (a topic's config altered by `alterTopicConfig`, here or in
+   * another process): the next append, roll and retention check use them, and the fsync timer
+   * follows the new policy.
+   *
+   * @param config the new settings
+   * @example A new segment size takes effect at the next append
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { PartitionLog } from "./partition_log.ts";
+   * import { resolveLogConfig } from "./log_config.ts";
+   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig());
+   * log.setConfig(resolveLogConfig({ segmentBytes: 1024 }));
+   * for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: new Uint8Array(600) }]));
+   * assert.equal(log.segments.length, 3); // each 600-byte record fills a 1 KiB segment
+   * await log.close();
+   * ```
+   */
+  setConfig(config: LogConfig): void {
+    const before = this.config;
+    this.config = config;
+    this.#follower.config = config;
+    if (before.fsync !== config.fsync || before.fsyncIntervalMs !== config.fsyncIntervalMs) {
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#timer = undefined;
+      if (this.#lock) this.#startFsyncTimer();
+    }
+  }
+
+  /**
+   * Deletes the records before `offset` (Kafka's DeleteRecords, KIP-107): the log start offset
+   * moves there (checkpointed first, so a crash keeps it), and the segments wholly below it are
+   * deleted; readers of an earlier offset get {@linkcode OffsetOutOfRangeError}, and consumers
+   * move as their `autoOffsetReset` says. Takes the writer role.
+   *
+   * @param offset the new log start offset, at most the high watermark; -1 for the high watermark
+   * @returns the log start offset afterwards (Kafka's low watermark)
+   * @throws {OffsetOutOfRangeError} for an offset past the high watermark
+   * @throws {RangeError} for an offset that is not a whole number (or -1)
+   * @throws {PartitionLockedError} when another writer keeps the partition
+   * @throws {StorageError} when the log is closed or a file cannot be written
+   * @example Delete the first two records
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { PartitionLog } from "./partition_log.ts";
+   * import { resolveLogConfig } from "./log_config.ts";
+   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig());
+   * for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: new Uint8Array([i]) }]));
+   * assert.equal(log.deleteRecordsBefore(2), 2);
+   * assert.equal(log.logStartOffset, 2);
+   * await log.close();
+   * ```
+   */
+  deleteRecordsBefore(offset: number): number {
+    if (offset !== -1 && (!Number.isSafeInteger(offset) || offset < 0)) {
+      throw new RangeError(
+        `Invalid offset ${offset}: must be a whole number, 0 or more, or -1 (the high watermark)`,
+      );
+    }
+    if (this.#closed) {
+      throw new StorageError(`Cannot delete records of "${this.topic}-${this.partition}": the log is closed`);
+    }
+    if (!this.#lock) this.#takeWriterRole(false);
+    this.#commit.writePending();
+    const target = offset === -1 ? this.#highWatermark : offset;
+    if (target > this.#highWatermark) {
+      throw new OffsetOutOfRangeError(
+        this.topic,
+        this.partition,
+        target,
+        this.logStartOffset,
+        this.#highWatermark,
+      );
+    }
+    if (target <= this.logStartOffset) return this.logStartOffset;
+    try {
+      writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, target);
+    } catch (err) {
+      throw new StorageError(
+        `Cannot delete records of "${this.topic}-${this.partition}": ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.logStartOffset = target;
+    this.#lastWriteAt = Date.now();
+    this.#deleteSegments(() => false);
+    this.#notify();
+    return this.logStartOffset;
   }
 
   /** When an append last used the writer role, ms since the epoch. */
@@ -1197,28 +1289,48 @@ export class PartitionLog implements WriterRole {
     if (!this.#lock) this.#takeWriterRole(false);
     const { retentionMs, retentionBytes } = this.config;
     let remaining = this.size;
+    // Segments wholly below the log start offset go first, whatever their age and size.
+    for (
+      let i = 0;
+      i + 1 < this.#segments.length && this.#segments[i + 1].baseOffset <= this.logStartOffset;
+      i++
+    ) {
+      remaining -= this.#segments[i].size;
+    }
+    return this.#deleteSegments((segment) => {
+      const tooOld = retentionMs >= 0 && now - segment.largestTimestamp > retentionMs;
+      const tooBig = retentionBytes >= 0 && remaining - segment.size >= retentionBytes;
+      if (tooOld || tooBig) remaining -= segment.size;
+      return tooOld || tooBig;
+    });
+  }
+
+  /**
+   * Deletes the oldest segments, never the active one nor one holding the high watermark: those
+   * wholly below the log start offset, and then as long as `doomed` says so. The new log start
+   * offset is checkpointed before any file is renamed `.deleted`.
+   *
+   * @returns how many segments were deleted
+   */
+  #deleteSegments(doomed: (segment: LogSegment) => boolean): number {
     let count = 0;
     for (let i = 0; i + 1 < this.#segments.length; i++) {
       const segment = this.#segments[i];
       const next = this.#segments[i + 1];
       if (next.baseOffset > this.#highWatermark) break;
-      const belowStart = next.baseOffset <= this.logStartOffset;
-      const tooOld = retentionMs >= 0 && now - segment.largestTimestamp > retentionMs;
-      const tooBig = retentionBytes >= 0 && remaining - segment.size >= retentionBytes;
-      if (!belowStart && !tooOld && !tooBig) break;
-      remaining -= segment.size;
+      if (next.baseOffset > this.logStartOffset && !doomed(segment)) break;
       count++;
     }
     if (count === 0) return 0;
-    const doomed = this.#segments.slice(0, count);
+    const gone = this.#segments.slice(0, count);
     const newStart = Math.max(this.logStartOffset, this.#segments[count].baseOffset);
     try {
       writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, newStart);
       this.logStartOffset = newStart;
       this.#segments = this.#segments.slice(count);
-      for (const segment of doomed) segment.renameForDeletion();
+      for (const segment of gone) segment.renameForDeletion();
       syncDirectory(this.dir);
-      for (const segment of doomed) segment.removeDeleted();
+      for (const segment of gone) segment.removeDeleted();
     } catch (err) {
       throw new StorageError(
         `Cannot delete old segments of "${this.topic}-${this.partition}": ${(err as Error).message}`,

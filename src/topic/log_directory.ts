@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  StorageError,
+  TopicExistsError,
+  UnknownTopicOrPartitionError,
+} from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { WriterGroup } from "../log/writer_roles.ts";
@@ -12,6 +18,7 @@ import { needsRecovery } from "../log/log_loader.ts";
 import { fs } from "../runtime/file_system.ts";
 import { randomTopicId } from "../log/partition_metadata_file.ts";
 import {
+  addPartitionFiles,
   awaitPartitionDirectory,
   createTopicFiles,
   deleteTopicFiles,
@@ -19,6 +26,8 @@ import {
   readStoredTopic,
   removeStalePrepared,
   type StoredTopic,
+  withTopicLock,
+  writeStoredTopic,
 } from "./topic_store.ts";
 import { deleteTopicOffsets } from "../consumer/offset_store.ts";
 import { Topic } from "./topic.ts";
@@ -29,6 +38,7 @@ import {
   partitionDirPath,
   topicConfigPath,
   TOPICS_DIR,
+  validatePartition,
   validateTopicName,
 } from "../runtime/log_paths.ts";
 
@@ -90,6 +100,19 @@ function checkPartitionDirectory(dir: string, topic: string, partition: number):
   }
 }
 
+/** How often a directory looks for changes other processes made to its open topics, ms. */
+const STORED_CHECK_INTERVAL_MS = 1000;
+
+/** A topic config file's size and modification time, or "" when it cannot be read. */
+function storedStamp(dir: string, name: string): string {
+  try {
+    const st = fs.statSync(topicConfigPath(dir, name));
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return "";
+  }
+}
+
 /** Whether a name found on disk is a legal topic name. */
 function isTopicName(name: string): boolean {
   try {
@@ -116,6 +139,9 @@ function isTopicName(name: string): boolean {
  */
 export class LogDirectory {
   readonly #topics = new Map<string, Topic>();
+  /** Each open topic's config file as last read (size and modification time), to see changes. */
+  readonly #storedStamps = new Map<string, string>();
+  #storedTimer: ReturnType<typeof setInterval> | undefined;
   readonly #defaults: TopicConfig;
   readonly #roles: { writerIdleMs: number; lockTimeoutMs: number };
   #closed = false;
@@ -225,6 +251,8 @@ export class LogDirectory {
       }
     }
     self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);
+    self.#storedTimer = setInterval(() => self.#refreshStored(), STORED_CHECK_INTERVAL_MS);
+    (self.#storedTimer as unknown as { unref?: () => void }).unref?.();
     return self;
   }
 
@@ -296,7 +324,9 @@ export class LogDirectory {
     // A topic without a topic ID (from before reel recorded them) must have its first partition.
     if (topicId === undefined) checkPartitionDirectory(partitionDirPath(this.dir, name, 0), name, 0);
     const writerGroup = new WriterGroup();
-    const topic = new Topic(name, {
+    // deno-lint-ignore prefer-const
+    let topic: Topic;
+    topic = new Topic(name, {
       partitions,
       topicId,
       open: (p) => {
@@ -305,7 +335,7 @@ export class LogDirectory {
         if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
         checkPartitionDirectory(dir, name, p);
         try {
-          return PartitionLog.open(dir, name, p, config, {
+          return PartitionLog.open(dir, name, p, { ...topic.config }, {
             writer: false,
             topicId,
             createDirectory: topicId === undefined,
@@ -322,7 +352,174 @@ export class LogDirectory {
       },
     }, Object.freeze({ ...config }));
     this.#topics.set(name, topic);
+    this.#storedStamps.set(name, storedStamp(this.dir, name));
     return topic;
+  }
+
+  /**
+   * Picks up the changes other processes made to the topics this process has open (their config,
+   * their partition count): run every second, and before each change made here.
+   */
+  #refreshStored(): void {
+    for (const [name, topic] of this.#topics) {
+      const stamp = storedStamp(this.dir, name);
+      if (stamp === this.#storedStamps.get(name)) continue;
+      this.#storedStamps.set(name, stamp);
+      const stored = readStoredTopic(this.dir, name);
+      if (!stored || stored.topicId !== topic.topicId) continue; // deleted: found when used
+      try {
+        topic.updateStored(Object.freeze(resolveLogConfig(stored.config, this.#defaults)), stored.partitions);
+      } catch { /* an invalid config is reported by the next open */ }
+    }
+  }
+
+  /**
+   * Changes a topic's config (Kafka's IncrementalAlterConfigs, KIP-339): each key of `changes`
+   * is set, or, with `null`, reset to the directory's default. The change is checked whole first
+   * (nothing is changed when one value is invalid), stored in `.topics/<name>.json`, and takes
+   * effect at once in this process and within a second in every other process that has the
+   * topic open (the next append, roll, retention check and fsync use it).
+   *
+   * @param name the topic name
+   * @param changes the configs to set, or reset with `null`
+   * @returns the topic's config afterwards
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {InvalidConfigError} for an unknown key or a value out of range (nothing is changed)
+   * @throws {StorageError} when the config file cannot be written
+   * @example Shorter retention for one topic
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * await log.createTopic("events");
+   * const config = await log.alterTopicConfig("events", { retentionMs: 3_600_000 });
+   * assert.equal(config.retentionMs, 3_600_000);
+   * assert.equal(log.topic("events").config.retentionMs, 3_600_000);
+   * await log.close();
+   * ```
+   */
+  async alterTopicConfig(
+    name: string,
+    changes: { [K in keyof TopicConfig]?: TopicConfig[K] | null },
+  ): Promise<TopicConfig> {
+    await Promise.resolve();
+    this.#checkOpen(`change the config of topic "${name}"`);
+    const topic = this.topic(name);
+    const resolved = withTopicLock(this.dir, name, () => {
+      const stored = readStoredTopic(this.dir, name);
+      if (!stored || stored.topicId !== topic.topicId) throw new UnknownTopicOrPartitionError(name);
+      const config: Partial<TopicConfig> = { ...stored.config };
+      for (const [key, value] of Object.entries(changes ?? {})) {
+        if (value === null) delete (config as Record<string, unknown>)[key];
+        else (config as Record<string, unknown>)[key] = value;
+      }
+      let resolved: TopicConfig;
+      try {
+        resolved = resolveLogConfig(config, this.#defaults);
+      } catch (err) {
+        throw new InvalidConfigError(name, (err as Error).message, { cause: err });
+      }
+      writeStoredTopic(this.dir, { ...stored, config });
+      return { resolved, partitions: stored.partitions };
+    });
+    this.#storedStamps.set(name, storedStamp(this.dir, name));
+    topic.updateStored(Object.freeze(resolved.resolved), resolved.partitions);
+    return { ...resolved.resolved };
+  }
+
+  /**
+   * Adds partitions to a topic, up to `count` in all (Kafka's CreatePartitions, KIP-195; never
+   * removes any). The new partitions' directories are made before the config file names them, so
+   * a crash leaves the topic as it was or complete. Other processes see the new count within a
+   * second; keyed records may then go to other partitions, as in Kafka, and a `writable()` opened
+   * before the change keeps the partition count it started with.
+   *
+   * @param name the topic name
+   * @param count the new partition count, more than the topic has
+   * @returns the partition count afterwards
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {InvalidPartitionsError} for a count not above the current one, or above `MAX_PARTITIONS`
+   * @throws {StorageError} when a directory or the config file cannot be written (nothing is added)
+   * @example From one partition to three
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * await log.createTopic("events");
+   * assert.equal(await log.createPartitions("events", 3), 3);
+   * await log.topic("events").append([{ partition: 2, value: "new" }]);
+   * assert.equal(log.topic("events").describe()[2].logEndOffset, 1);
+   * await log.close();
+   * ```
+   */
+  async createPartitions(name: string, count: number): Promise<number> {
+    await Promise.resolve();
+    this.#checkOpen(`add partitions to topic "${name}"`);
+    const topic = this.topic(name);
+    const stored = withTopicLock(this.dir, name, () => {
+      const stored = readStoredTopic(this.dir, name);
+      if (!stored || stored.topicId === undefined || stored.topicId !== topic.topicId) {
+        throw new UnknownTopicOrPartitionError(name);
+      }
+      if (!Number.isInteger(count) || count <= stored.partitions) {
+        throw new InvalidPartitionsError(
+          name,
+          `it has ${stored.partitions} partitions, and ${count} is not more (partitions are never removed)`,
+        );
+      }
+      if (count > MAX_PARTITIONS) {
+        throw new InvalidPartitionsError(name, `${count} partitions is more than ${MAX_PARTITIONS}`);
+      }
+      addPartitionFiles(this.dir, name, stored.topicId, stored.partitions, count);
+      const next = { ...stored, partitions: count };
+      writeStoredTopic(this.dir, next);
+      return next;
+    });
+    this.#storedStamps.set(name, storedStamp(this.dir, name));
+    topic.updateStored(topic.config, stored.partitions);
+    return stored.partitions;
+  }
+
+  /**
+   * Deletes the records before the given offsets (Kafka's DeleteRecords, KIP-107): each
+   * partition's log start offset moves to its offset (-1: the high watermark), checkpointed before
+   * any segment wholly below it is deleted. Readers of an earlier offset then get
+   * `OffsetOutOfRangeError`; consumers move as their `autoOffsetReset` says.
+   *
+   * @param name the topic name
+   * @param offsets per partition, the first offset to keep
+   * @returns per partition, the log start offset afterwards (Kafka's low watermark)
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic or partition (nothing is deleted)
+   * @throws {OffsetOutOfRangeError} for an offset past a partition's high watermark (the partitions
+   *   before it in `offsets` are done)
+   * @throws {PartitionLockedError} when another writer keeps a partition
+   * @example Delete everything up to offset 2
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("events");
+   * await topic.append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+   * const [low] = await log.deleteRecords("events", [{ partition: 0, offset: 2 }]);
+   * assert.deepEqual(low, { partition: 0, lowWatermark: 2 });
+   * const left = [];
+   * for await (const r of topic.readable()) left.push(r.offset);
+   * assert.deepEqual(left, [2]);
+   * await log.close();
+   * ```
+   */
+  async deleteRecords(
+    name: string,
+    offsets: readonly { partition: number; offset: number }[],
+  ): Promise<{ partition: number; lowWatermark: number }[]> {
+    await Promise.resolve();
+    this.#checkOpen(`delete records of topic "${name}"`);
+    const topic = this.topic(name);
+    for (const { partition } of offsets) validatePartition(name, partition, topic.partitions);
+    return offsets.map(({ partition, offset }) => ({
+      partition,
+      lowWatermark: topic.partition(partition).deleteRecordsBefore(offset),
+    }));
   }
 
   /** Whether {@linkcode LogDirectory.close} has been called. */
@@ -489,6 +686,7 @@ export class LogDirectory {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
+    if (this.#storedTimer !== undefined) clearInterval(this.#storedTimer);
     // Every partition closes (and releases its lock) even when another fails; the first error is reported.
     const results = await Promise.allSettled(
       [...this.#topics.values()].flatMap((t) => t.openedLogs.map((l) => l.close())),

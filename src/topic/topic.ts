@@ -94,6 +94,7 @@ export class Topic {
   readonly #opened: (PartitionLog | undefined)[];
   readonly #openPartition: (partition: number) => PartitionLog;
   readonly #topicId: string | undefined;
+  #config: Readonly<LogConfig>;
   /** The accumulators of {@linkcode Topic.append}, one per compression codec, made on first use. */
   readonly #appendAccumulators: (RecordAccumulator | undefined)[] = [];
 
@@ -109,8 +110,9 @@ export class Topic {
   constructor(
     readonly name: string,
     logs: readonly PartitionLog[] | PartitionOpener,
-    readonly config: Readonly<LogConfig>,
+    config: Readonly<LogConfig>,
   ) {
+    this.#config = config;
     if (Array.isArray(logs)) {
       const open = logs as readonly PartitionLog[];
       this.#opened = [...open];
@@ -136,6 +138,31 @@ export class Topic {
   /** How many partitions the topic has. */
   get partitions(): number {
     return this.#opened.length;
+  }
+
+  /** The topic's log settings (changed by `LogDirectory.alterTopicConfig`, here or in another process). */
+  get config(): Readonly<LogConfig> {
+    return this.#config;
+  }
+
+  /**
+   * Takes a changed config and partition count (what `LogDirectory` read from the topic's config
+   * file): every open partition log gets the new config, and partitions added since are known.
+   * For `LogDirectory`; applications use its `alterTopicConfig` and `createPartitions`.
+   *
+   * @param config the topic's new log settings
+   * @param partitions the partition count, never fewer than now
+   */
+  updateStored(config: Readonly<LogConfig>, partitions: number): void {
+    if (JSON.stringify(config) !== JSON.stringify(this.#config)) {
+      this.#config = config;
+      for (const log of this.#opened) log?.setConfig({ ...config });
+    }
+    if (this.#opened.length < partitions) {
+      while (this.#opened.length < partitions) this.#opened.push(undefined);
+      // append()'s partitioners know the count they were made with: made again on next use.
+      this.#appendAccumulators.length = 0;
+    }
   }
 
   /**

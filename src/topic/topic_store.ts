@@ -17,13 +17,26 @@
  * is not the config's is what a deleted topic left behind (Kafka's stray log): the next creator
  * of the name removes it.
  *
+ * Changing a topic (its config, its partition count) happens under `.topics/<topic>.lock`, one
+ * change at a time across processes: new partitions' directories are placed first, then the
+ * config file is replaced atomically with the new count, so the count never names a partition
+ * whose directory is not there.
+ *
  * @module
  */
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
 import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
 import { filenamePrefixFromOffset } from "../log/log_segment.ts";
-import { createFileExclusive, fs, openFile, readRegularFile, syncDirectory } from "../runtime/file_system.ts";
+import {
+  createFileExclusive,
+  fs,
+  openFile,
+  readRegularFile,
+  syncDirectory,
+  writeFileAtomic,
+} from "../runtime/file_system.ts";
+import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
 
 /**
@@ -365,4 +378,94 @@ export function deleteTopicFiles(dir: string, name: string, partitions: number):
     throw new StorageError(`Cannot delete topic "${name}": ${(err as Error).message}`, { cause: err });
   }
   return doomed;
+}
+
+/** How long a topic change waits for another process's change of the same topic, ms. */
+const TOPIC_LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `change` holding the topic's change lock (`.topics/<name>.lock`), so that changes of one
+ * topic by several processes happen one after the other.
+ *
+ * @param dir the log directory
+ * @param name the topic name (already validated)
+ * @param change what to do under the lock
+ * @returns what `change` returns
+ * @throws {StorageError} when the lock cannot be had within 10 s, or its file cannot be written
+ */
+export function withTopicLock<T>(dir: string, name: string, change: () => T): T {
+  const path = topicConfigPath(dir, name).replace(/\.json$/, ".lock");
+  const deadline = Date.now() + TOPIC_LOCK_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const got = tryLock(path, { transient: true });
+    if (got instanceof LockFile) {
+      try {
+        return change();
+      } finally {
+        got.release();
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new StorageError(`Cannot change topic "${name}": another process (${got.pid}) kept changing it`);
+    }
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
+/**
+ * Replaces a topic's config file atomically (call it under {@linkcode withTopicLock}).
+ *
+ * @param dir the log directory
+ * @param stored what to store
+ * @throws {StorageError} when the file cannot be written
+ */
+export function writeStoredTopic(dir: string, stored: StoredTopic): void {
+  writeFileAtomic(topicConfigPath(dir, stored.name), JSON.stringify(stored, null, 2) + "\n");
+}
+
+/**
+ * Makes the directories of partitions `from` to `to - 1` of a topic (each with its
+ * `partition.metadata` and an empty first segment), prepared under private names and then placed;
+ * on failure none is left. Call it under {@linkcode withTopicLock}, before the config file names
+ * them.
+ *
+ * @param dir the log directory
+ * @param name the topic name
+ * @param topicId the topic's ID
+ * @param from the first new partition
+ * @param to one past the last
+ * @throws {StorageError} when a directory cannot be made or placed
+ */
+export function addPartitionFiles(
+  dir: string,
+  name: string,
+  topicId: string,
+  from: number,
+  to: number,
+): void {
+  const prepared: string[] = [];
+  let placed = from;
+  try {
+    const uuid = crypto.randomUUID();
+    for (let p = from; p < to; p++) {
+      const path = joinLogPath(dir, `.create-${uuid}-${p}`);
+      fs.mkdirSync(path);
+      prepared.push(path);
+      writePartitionMetadata(path, topicId);
+      writeEmptyLog(path);
+    }
+    for (; placed < to; placed++) placePartition(dir, name, placed, topicId, prepared[placed - from]);
+    syncDirectory(dir);
+  } catch (err) {
+    for (const path of prepared) fs.rmSync(path, { recursive: true, force: true });
+    for (let p = from; p < placed; p++) {
+      if (partitionTopicId(dir, name, p) === topicId) {
+        fs.rmSync(partitionDirPath(dir, name, p), { recursive: true, force: true });
+      }
+    }
+    throw new StorageError(`Cannot add partitions to topic "${name}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 }
