@@ -56,7 +56,7 @@ import {
   makeRoomForWriter,
   removeWriter,
   WRITER_CHECK_INTERVAL_MS,
-  WriterGroup,
+  type WriterGroup,
   type WriterRole,
 } from "./writer_roles.ts";
 

@@ -43,6 +43,9 @@ import { describeLogDirsHandler } from "./handlers/describe_log_dirs.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl_authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl_handshake.ts";
+import { createPartitionsHandler } from "./handlers/create_partitions.ts";
+import { deleteRecordsHandler } from "./handlers/delete_records.ts";
+import { incrementalAlterConfigsHandler } from "./handlers/incremental_alter_configs.ts";
 import { SaslAuthenticator } from "./sasl/sasl_exchange.ts";
 import { ProducerStateManager } from "./producer_state.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
@@ -132,6 +135,9 @@ const HANDLERS: readonly ApiHandler[] = [
   describeClusterHandler,
   describeLogDirsHandler,
   deleteGroupsHandler,
+  createPartitionsHandler,
+  deleteRecordsHandler,
+  incrementalAlterConfigsHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
 ];

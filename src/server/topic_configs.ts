@@ -89,3 +89,27 @@ export function logConfigToKafka(config: Readonly<LogConfig>): { name: string; v
   for (const [name, values] of Object.entries(FIXED)) out.push({ name, value: values[0] });
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/**
+ * The {@linkcode LogConfig} keys a Kafka topic config sets (for IncrementalAlterConfigs' DELETE,
+ * which resets them): `undefined` for a config reel does not keep.
+ *
+ * @param name the Kafka config name
+ * @returns the keys, or `undefined`
+ * @example Which reel keys `flush.messages` and `retention.ms` stand for
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { logConfigKeysOf } from "./topic_configs.ts";
+ * assert.deepEqual(logConfigKeysOf("retention.ms"), ["retentionMs"]);
+ * assert.deepEqual(logConfigKeysOf("flush.messages"), ["fsync"]);
+ * assert.equal(logConfigKeysOf("colour"), undefined);
+ * ```
+ */
+export function logConfigKeysOf(name: string): (keyof LogConfig)[] | undefined {
+  if (NUMERIC[name] !== undefined) {
+    return name === "flush.ms" ? ["fsyncIntervalMs", "fsync"] : [NUMERIC[name]];
+  }
+  if (name === "flush.messages") return ["fsync"];
+  if (FIXED[name] !== undefined) return [];
+  return undefined;
+}

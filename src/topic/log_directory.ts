@@ -382,6 +382,8 @@ export class LogDirectory {
    *
    * @param name the topic name
    * @param changes the configs to set, or reset with `null`
+   * @param options `validateOnly`: check the change and answer what the config would be, changing
+   *   nothing (as Kafka's `validateOnly`)
    * @returns the topic's config afterwards
    * @throws {UnknownTopicOrPartitionError} when there is no such topic
    * @throws {InvalidConfigError} for an unknown key or a value out of range (nothing is changed)
@@ -401,6 +403,7 @@ export class LogDirectory {
   async alterTopicConfig(
     name: string,
     changes: { [K in keyof TopicConfig]?: TopicConfig[K] | null },
+    options: { validateOnly?: boolean } = {},
   ): Promise<TopicConfig> {
     await Promise.resolve();
     this.#checkOpen(`change the config of topic "${name}"`);
@@ -419,9 +422,10 @@ export class LogDirectory {
       } catch (err) {
         throw new InvalidConfigError(name, (err as Error).message, { cause: err });
       }
-      writeStoredTopic(this.dir, { ...stored, config });
+      if (!options.validateOnly) writeStoredTopic(this.dir, { ...stored, config });
       return { resolved, partitions: stored.partitions };
     });
+    if (options.validateOnly) return { ...resolved.resolved };
     this.#storedStamps.set(name, storedStamp(this.dir, name));
     topic.updateStored(Object.freeze(resolved.resolved), resolved.partitions);
     return { ...resolved.resolved };
@@ -436,6 +440,7 @@ export class LogDirectory {
    *
    * @param name the topic name
    * @param count the new partition count, more than the topic has
+   * @param options `validateOnly`: check the count, adding nothing (as Kafka's `validateOnly`)
    * @returns the partition count afterwards
    * @throws {UnknownTopicOrPartitionError} when there is no such topic
    * @throws {InvalidPartitionsError} for a count not above the current one, or above `MAX_PARTITIONS`
@@ -452,7 +457,11 @@ export class LogDirectory {
    * await log.close();
    * ```
    */
-  async createPartitions(name: string, count: number): Promise<number> {
+  async createPartitions(
+    name: string,
+    count: number,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<number> {
     await Promise.resolve();
     this.#checkOpen(`add partitions to topic "${name}"`);
     const topic = this.topic(name);
@@ -470,11 +479,13 @@ export class LogDirectory {
       if (count > MAX_PARTITIONS) {
         throw new InvalidPartitionsError(name, `${count} partitions is more than ${MAX_PARTITIONS}`);
       }
+      if (options.validateOnly) return { ...stored, partitions: count };
       addPartitionFiles(this.dir, name, stored.topicId, stored.partitions, count);
       const next = { ...stored, partitions: count };
       writeStoredTopic(this.dir, next);
       return next;
     });
+    if (options.validateOnly) return stored.partitions;
     this.#storedStamps.set(name, storedStamp(this.dir, name));
     topic.updateStored(topic.config, stored.partitions);
     return stored.partitions;

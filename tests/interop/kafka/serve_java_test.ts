@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import process from "node:process";
 import { describeGroup, listGroups, type LogDirectory, open } from "../../../mod.ts";
 import { type Broker, serve, type ServeOptions } from "../../../src/server/broker.ts";
 import {
@@ -180,6 +181,76 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
       assert.equal(log.hasTopic("six"), false);
     });
   });
+
+  test(
+    "kafka-topics --alter --partitions, kafka-configs --alter and kafka-delete-records change a topic reel serves",
+    TIMEOUT,
+    async () => {
+      await withServe(async (broker, log) => {
+        const bootstrap = ["--bootstrap-server", broker.address];
+        const topic = await log.createTopic("admin", { partitions: 2 });
+        await topic.append(["a", "b", "c", "d"].map((value) => ({ value, partition: 0 })));
+        // CreatePartitions
+        await runKafkaTool(TOOLS.topicCommand, [
+          ...bootstrap,
+          "--alter",
+          "--topic",
+          "admin",
+          "--partitions",
+          "5",
+        ]);
+        assert.equal(log.topic("admin").partitions, 5);
+        const shrink = await runKafkaTool(
+          TOOLS.topicCommand,
+          [...bootstrap, "--alter", "--topic", "admin", "--partitions", "3"],
+          { check: false },
+        );
+        assert.notEqual(shrink.code, 0, "partitions are never removed");
+        assert.match(shrink.stdout + shrink.stderr, /InvalidPartitionsException|partitions/i);
+        // IncrementalAlterConfigs
+        await runKafkaTool("kafka.admin.ConfigCommand", [
+          ...bootstrap,
+          "--alter",
+          "--entity-type",
+          "topics",
+          "--entity-name",
+          "admin",
+          "--add-config",
+          "retention.ms=120000,segment.bytes=1048576",
+        ]);
+        assert.equal(log.topic("admin").config.retentionMs, 120000);
+        assert.equal(log.topic("admin").config.segmentBytes, 1048576);
+        await runKafkaTool("kafka.admin.ConfigCommand", [
+          ...bootstrap,
+          "--alter",
+          "--entity-type",
+          "topics",
+          "--entity-name",
+          "admin",
+          "--delete-config",
+          "retention.ms",
+        ]);
+        assert.equal(log.topic("admin").config.retentionMs, 604_800_000, "back to the default");
+        // DeleteRecords
+        const json = path.join(os.tmpdir(), `reel-delete-records-${process.pid}.json`);
+        fs.writeFileSync(
+          json,
+          JSON.stringify({ version: 1, partitions: [{ topic: "admin", partition: 0, offset: 3 }] }),
+        );
+        try {
+          const deleted = await runKafkaTool("org.apache.kafka.tools.DeleteRecordsCommand", [
+            ...bootstrap,
+            "--offset-json-file",
+            json,
+          ]);
+          assert.match(deleted.stdout, /partition: admin-0\s+low_watermark: 3/);
+        } finally {
+          fs.rmSync(json, { force: true });
+        }
+        assert.equal(log.topic("admin").describe()[0].logStartOffset, 3);
+      });
+    },
+  );
 
   test(
     "a transactional producer is refused with a clear error and nothing is appended",
