@@ -52,6 +52,8 @@ export const KAFKA_ERROR_CODES = {
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
   NON_EMPTY_GROUP: 68,
@@ -421,6 +423,41 @@ export class InvalidConfigError extends ReelError {
   constructor(readonly topic: string, reason: string, options?: ErrorOptions) {
     super("INVALID_CONFIG", `Cannot change the config of topic "${topic}": ${reason}`, options);
     this.name = "InvalidConfigError";
+  }
+}
+
+/**
+ * An idempotent producer's batch refused by its partition's producer state (KIP-98): its first
+ * sequence does not follow the producer's last batch (code `OUT_OF_ORDER_SEQUENCE_NUMBER`, 45),
+ * or its epoch is older than the producer's (code `INVALID_PRODUCER_EPOCH`, 47). Nothing is
+ * appended.
+ *
+ * @example A gap in the sequence
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProducerSequenceError } from "./errors.ts";
+ * const err = new ProducerSequenceError("OUT_OF_ORDER_SEQUENCE_NUMBER", "events", 0, "expected sequence 5, got 7");
+ * assert.equal(err.message, 'Cannot append to "events-0": expected sequence 5, got 7');
+ * assert.equal(err.errorCode, 45);
+ * ```
+ */
+export class ProducerSequenceError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param code which refusal
+   * @param topic the topic name
+   * @param partition the partition
+   * @param detail what was wrong
+   */
+  constructor(
+    code: "OUT_OF_ORDER_SEQUENCE_NUMBER" | "INVALID_PRODUCER_EPOCH",
+    readonly topic: string,
+    readonly partition: number,
+    detail: string,
+  ) {
+    super(code, `Cannot append to "${topic}-${partition}": ${detail}`);
+    this.name = "ProducerSequenceError";
   }
 }
 

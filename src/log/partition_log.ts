@@ -10,6 +10,7 @@ import {
   CorruptRecordError,
   OffsetOutOfRangeError,
   PartitionLockedError,
+  ProducerSequenceError,
   RecordTooLargeError,
   ReelError,
   StorageError,
@@ -20,6 +21,7 @@ import {
   type DecodeOptions,
   LOG_OVERHEAD,
   readRecordBatchHeader,
+  RECORD_BATCH_OVERHEAD,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateRecordBatch,
@@ -51,6 +53,7 @@ import {
   removeCleanShutdownMarker,
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
+import { ProducerState, readLatestSnapshot, snapshotOffsets, writeSnapshot } from "./producer_state.ts";
 import {
   addWriter,
   makeRoomForWriter,
@@ -107,6 +110,11 @@ export interface AppendInfo {
   lastOffset: number;
   /** The batch's largest timestamp, ms. */
   maxTimestamp: number;
+  /**
+   * Set when the batch was an idempotent producer's retry of a batch already in the log: nothing
+   * was appended, and the offsets are the original's.
+   */
+  duplicate?: boolean;
 }
 
 /** Options of {@linkcode PartitionLog.open}. */
@@ -212,6 +220,8 @@ export class PartitionLog implements WriterRole {
   #lastWriteAt = 0;
   /** The logs of the same topic in this process, which give their roles back together. */
   readonly #writerGroup: WriterGroup | undefined;
+  /** The idempotent producers' state, built on first use (see `producer_state.ts`). */
+  #producers: ProducerState | undefined;
   /** When this process last took the writer role, ms since the epoch. */
   #acquiredAt = 0;
   /** When the writer last looked for another process's `writer.wanted` marker. */
@@ -613,6 +623,14 @@ export class PartitionLog implements WriterRole {
     this.#follower.unwatch();
     this.#lock = got;
     this.#install(loaded);
+    // Snapshots past the log end offset describe records a recovery cut: never to be read again.
+    for (const offset of snapshotOffsets(this.dir)) {
+      if (offset > this.#logEndOffset) {
+        try {
+          fs.rmSync(`${this.dir}/${String(offset).padStart(20, "0")}.snapshot`, { force: true });
+        } catch { /* ignored as past the log end offset until removed */ }
+      }
+    }
     this.#startFsyncTimer();
     this.#publishHighWatermark();
     this.#lastWriteAt = this.#acquiredAt = Date.now();
@@ -833,6 +851,7 @@ export class PartitionLog implements WriterRole {
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#visibleEnd();
     this.#commit.syncedOffset = this.#logEndOffset;
+    this.#producers = undefined; // rebuilt from the files on next use
     for (const segment of old) segment.closeHandle();
     const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
       before[2] !== this.#logEndOffset;
@@ -955,6 +974,17 @@ export class PartitionLog implements WriterRole {
         },
       );
     }
+    const idempotent = header.producerId >= 0 && !header.isControl;
+    if (idempotent) {
+      const decision = this.#producerState().check(header);
+      if (decision.kind === "error") {
+        throw new ProducerSequenceError(decision.code, this.topic, this.partition, decision.detail);
+      }
+      if (decision.kind === "duplicate") {
+        const { baseOffset, offsetDelta, maxTimestamp } = decision.batch;
+        return { baseOffset, lastOffset: baseOffset + offsetDelta, maxTimestamp, duplicate: true };
+      }
+    }
     const baseOffset = this.#logEndOffset;
     const lastOffset = baseOffset + header.lastOffsetDelta;
     setBaseOffset(batch, 0, baseOffset);
@@ -972,8 +1002,47 @@ export class PartitionLog implements WriterRole {
       offsetOfMaxTimestamp: lastOffset,
     }, defer);
     this.#logEndOffset = lastOffset + 1;
+    if (idempotent) this.#producers?.record(header, baseOffset);
     if (!defer) this.#advanceHighWatermark(this.#logEndOffset);
     return { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp };
+  }
+
+  /**
+   * The idempotent producers' state: the latest snapshot not past the log end offset, then the
+   * batch headers after it (without a snapshot, those of the active segment), as Kafka's
+   * `ProducerStateManager` loads it.
+   */
+  #producerState(): ProducerState {
+    if (this.#producers) return this.#producers;
+    const end = this.#logEndOffset;
+    const snapshot = readLatestSnapshot(this.dir, this.logStartOffset, end);
+    const state = snapshot?.state ?? new ProducerState();
+    let offset = snapshot?.offset ?? Math.max(this.logStartOffset, this.#active().baseOffset);
+    try {
+      let cursor: ReadCursor | undefined;
+      while (offset < end) {
+        const data = this.#local.read(offset, 1 << 20, end, cursor);
+        if (!data) break;
+        for (let at = 0; at + RECORD_BATCH_OVERHEAD <= data.bytes.length;) {
+          const h = readRecordBatchHeader(data.bytes, at);
+          if (h.baseOffset >= offset) state.record(h, h.baseOffset);
+          at += h.batchLength + LOG_OVERHEAD;
+        }
+        if (data.next.offset <= offset) break;
+        offset = data.next.offset;
+        cursor = data.next;
+      }
+    } catch { /* a damaged tail: the state from the batches before it */ }
+    this.#producers = state;
+    return state;
+  }
+
+  /** Writes the producers' state as the snapshot for `offset`, when there are producers. */
+  #snapshotProducers(offset: number, sync: boolean): void {
+    if (!this.#producers || this.#producers.producers.size === 0) return;
+    try {
+      writeSnapshot(this.dir, this.#producers, offset, this.logStartOffset, sync);
+    } catch { /* the next open replays more of the log */ }
   }
 
   /**
@@ -1052,6 +1121,11 @@ export class PartitionLog implements WriterRole {
     let info: AppendInfo;
     try {
       info = this.#appendBatch(batch, verify, true);
+      if (info.duplicate) {
+        // The original may be held back still: written now, and then it is acknowledged.
+        this.#commit.writePending();
+        return Promise.resolve(info);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -1082,6 +1156,7 @@ export class PartitionLog implements WriterRole {
       active.writePending();
     } catch (err) {
       this.#logEndOffset = active.nextOffset;
+      this.#producers = undefined; // it may hold batches taken back: rebuilt from the files
       throw err;
     }
     return true;
@@ -1133,6 +1208,7 @@ export class PartitionLog implements WriterRole {
     old.onBecomeInactiveSegment();
     const base = this.#logEndOffset;
     this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));
+    this.#snapshotProducers(base, false); // as Kafka, at each roll: the state below the new segment
     syncDirectory(this.dir);
     this.#track(
       old.flush(true).then(() => {
@@ -1408,6 +1484,7 @@ export class PartitionLog implements WriterRole {
     }
     if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
     const active = this.#active();
+    this.#snapshotProducers(this.#logEndOffset, !handOver);
     if (!handOver) {
       attempt(() =>
         writeCheckpoint(

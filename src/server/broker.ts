@@ -47,7 +47,6 @@ import { createPartitionsHandler } from "./handlers/create_partitions.ts";
 import { deleteRecordsHandler } from "./handlers/delete_records.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental_alter_configs.ts";
 import { SaslAuthenticator } from "./sasl/sasl_exchange.ts";
-import { ProducerStateManager } from "./producer_state.ts";
 import { ByteReader, uuidToString } from "./protocol/byte_reader.ts";
 import {
   API_VERSIONS_KEY,
@@ -238,7 +237,7 @@ export async function serve(log: LogDirectory, options: ServeOptions = {}): Prom
     minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
   }, logLine);
   const sasl = options.sasl && await SaslAuthenticator.create(options.sasl.users, options.sasl.mechanisms);
-  const context = new BrokerContext(log, config, groups, new ProducerStateManager(), logLine, sasl);
+  const context = new BrokerContext(log, config, groups, logLine, sasl);
   const handlers = new Map<number, ApiHandler>();
   for (const h of [apiVersionsHandler(() => HANDLERS), ...HANDLERS]) handlers.set(h.apiKey, h);
 

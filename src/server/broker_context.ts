@@ -9,7 +9,6 @@ import type { Topic } from "../topic/topic.ts";
 import type { LogDirectory } from "../topic/log_directory.ts";
 import type { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
 import type { Message } from "./protocol/message_codec.ts";
-import type { ProducerStateManager } from "./producer_state.ts";
 import type { RequestHeader } from "./protocol/request_header.ts";
 import type { SaslAuthenticator, SaslExchange } from "./sasl/sasl_exchange.ts";
 
@@ -136,7 +135,6 @@ export class BrokerContext {
    * @param log the open log directory the broker serves
    * @param config the broker's settings
    * @param groups the group coordinator
-   * @param producers the idempotent producers' state
    * @param logLine writes one line to the broker's log (connection errors, unexpected failures)
    * @param sasl the users and mechanisms of SASL authentication, when it is on
    */
@@ -144,7 +142,6 @@ export class BrokerContext {
     readonly log: LogDirectory,
     readonly config: BrokerConfig,
     readonly groups: GroupCoordinatorService,
-    readonly producers: ProducerStateManager,
     readonly logLine: (line: string) => void,
     readonly sasl?: SaslAuthenticator,
   ) {}

@@ -8,7 +8,6 @@
 import type { LogDirectory } from "../topic/log_directory.ts";
 import { type BrokerConfig, BrokerContext, type RequestContext } from "./broker_context.ts";
 import { GroupCoordinatorService } from "./group/group_coordinator_service.ts";
-import { ProducerStateManager } from "./producer_state.ts";
 
 /** Options of {@linkcode localRequestContext}. */
 export interface LocalRequestOptions {
@@ -65,7 +64,7 @@ export function localRequestContext(
   const groups = new GroupCoordinatorService(log, {
     initialRebalanceDelayMs: options.initialRebalanceDelayMs ?? 0,
   });
-  const broker = new BrokerContext(log, config, groups, new ProducerStateManager(), () => {});
+  const broker = new BrokerContext(log, config, groups, () => {});
   return {
     header: {
       requestApiKey: apiKey,

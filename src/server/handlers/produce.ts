@@ -11,7 +11,8 @@
  *                     record_errors (v8+), error_message (v8+)]], throttle_time_ms (v1+)
  * ```
  * Batches with a producer ID (idempotent producers) are checked against the producer's sequence
- * numbers first (see `ProducerStateManager`): a retry is answered with its original offsets.
+ * numbers first (the partition's `ProducerState`, in the log): a retry is answered with its original
+ * offsets.
  * Transactional batches are refused with INVALID_RECORD.
  *
  * `acks` 0: no response at all (Kafka's `ProduceRequest.getErrorResponse` returns null); 1 and -1
@@ -75,20 +76,9 @@ async function producePartition(
         errorMessage: "Transactions are not supported by reel serve",
       };
     }
-    const idempotent = header.producerId >= 0;
-    if (idempotent) {
-      const check = broker.producers.check(log, records);
-      if (check.kind === "error") {
-        return { ...result, errorCode: check.errorCode, errorMessage: check.message };
-      }
-      if (check.kind === "duplicate") {
-        await check.acknowledged;
-        return { ...result, baseOffset: check.baseOffset, logStartOffset: log.logStartOffset };
-      }
-    }
-    const before = log.logEndOffset;
+    // The partition's producer state answers an idempotent producer's retry with the original
+    // offsets, and refuses a sequence gap or an old epoch (ProducerSequenceError).
     const pending = log.append(records, false); // checked above
-    if (idempotent && log.logEndOffset > before) broker.producers.recordAppend(log, records, before, pending);
     if (acks === 0) pending.catch((err) => broker.errorCode(err, `append to "${topicName}-${index}"`));
     const info = await pending;
     return { ...result, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset };

@@ -11,10 +11,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type CompressionType, open, type ProducerRecord, type RecordMetadata } from "../../../mod.ts";
-import { compressionName, decodeRecordBatch } from "../../../src/record/mod.ts";
+import { compressionName, crc32c, decodeRecordBatch, encodeRecordBatch } from "../../../src/record/mod.ts";
+import { PartitionLog } from "../../../src/log/partition_log.ts";
+import { resolveLogConfig } from "../../../src/log/log_config.ts";
 import { prng, recordHash, ROOT, RUNTIME, runtimeCommand, spawnLines } from "../../durability/_helpers.ts";
 import { type Dump, type DumpedRecord, dumpLogSegments } from "./dump_log_segments.ts";
-import { kafkaUnavailable, toHex } from "./harness.ts";
+import { kafkaUnavailable, runKafkaTool, toHex, TOOLS } from "./harness.ts";
 
 const SKIP = kafkaUnavailable();
 const TIMEOUT = { timeout: 240_000 };
@@ -374,4 +376,41 @@ describe(`Kafka's DumpLogSegments reads the segments reel writes (${RUNTIME})`, 
       },
     );
   }
+});
+
+describe(`Kafka's DumpLogSegments reads reel's producer state snapshots (${RUNTIME})`, { skip: SKIP }, () => {
+  test("a .snapshot written at close lists each idempotent producer as Kafka wrote it", TIMEOUT, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-snapshot-dump-"));
+    try {
+      const pdir = path.join(dir, "t-0");
+      const log = PartitionLog.open(pdir, "t", 0, resolveLogConfig());
+      const batch = (pid: number, epoch: number, seq: number) => {
+        const b = encodeRecordBatch([{ value: new Uint8Array([1]) }, { value: new Uint8Array([2]) }]);
+        const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        view.setBigInt64(43, BigInt(pid));
+        view.setInt16(51, epoch);
+        view.setInt32(53, seq);
+        view.setUint32(17, crc32c(b, 21));
+        return b;
+      };
+      await log.append(batch(1001, 0, 0));
+      await log.append(batch(2002, 4, 0));
+      await log.append(batch(1001, 0, 2));
+      await log.close();
+      const snapshot = path.join(pdir, "00000000000000000006.snapshot");
+      assert.ok(fs.existsSync(snapshot));
+      const { stdout } = await runKafkaTool(TOOLS.dumpLogSegments, ["--files", snapshot]);
+      const lines = stdout.split("\n").filter((l) => l.startsWith("producerId:"));
+      const field = (line: string, name: string) => new RegExp(`${name}: (-?\\d+)`).exec(line)?.[1];
+      const byProducer = new Map(lines.map((l) => [field(l, "producerId"), l]));
+      assert.equal(byProducer.size, 2, stdout);
+      assert.equal(field(byProducer.get("1001")!, "producerEpoch"), "0");
+      assert.equal(field(byProducer.get("1001")!, "lastSequence"), "3");
+      assert.equal(field(byProducer.get("1001")!, "lastOffset"), "5");
+      assert.equal(field(byProducer.get("2002")!, "producerEpoch"), "4");
+      assert.equal(field(byProducer.get("2002")!, "lastOffset"), "3");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
