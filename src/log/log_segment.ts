@@ -13,7 +13,7 @@
  */
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
-import { datasync, fileSize, fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
+import { datasync, datasyncSync, fileSize, fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { OffsetIndex } from "./offset_index.ts";
@@ -100,6 +100,9 @@ export interface RecoveryResult {
    */
   damage?: { position: number; offset: number; detail: string };
 }
+
+/** Index entries the per-round flush lets accumulate before it writes them (see `LogSegment.flush`). */
+const INDEX_FLUSH_ENTRIES = 64;
 
 /**
  * One segment: an append-only `.log` file of record batches with its two sparse indexes.
@@ -875,8 +878,11 @@ export class LogSegment {
   async flush(sync: boolean): Promise<void> {
     if (this.readOnly || this.#file === undefined) return; // read only, or abandoned: write nothing
     this.writePending();
-    this.offsetIndex.flush();
-    this.timeIndex.flush();
+    // The indexes are written at roll, close and hand-over (flushSync), and in between only every
+    // INDEX_FLUSH_ENTRIES entries: a recovery rebuilds them anyway, and a reader scans the few
+    // batches past the last entry on disk.
+    if (this.offsetIndex.unflushed >= INDEX_FLUSH_ENTRIES) this.offsetIndex.flush();
+    if (this.timeIndex.unflushed >= INDEX_FLUSH_ENTRIES) this.timeIndex.flush();
     if (!sync) return;
     if (this.dirty) {
       this.dirty = false;
@@ -898,6 +904,27 @@ export class LogSegment {
         await this.flush(true);
       }
     }
+  }
+
+  /**
+   * Fdatasyncs the `.log` file now, on this thread, if it is dirty and no fsync of it is running
+   * (a group-commit round with a single append waiting: the thread-pool hop costs more than it
+   * saves).
+   *
+   * @returns whether the segment is now clean (`false`: an fsync is running; use `flush`)
+   */
+  datasyncNow(): boolean {
+    if (this.readOnly || this.#file === undefined || !this.dirty) return true;
+    if (this.#inFlightSync !== undefined) return false;
+    this.writePending();
+    this.dirty = false;
+    try {
+      datasyncSync(this.#fd()); // synchronous: the cache cannot close the file meanwhile
+    } catch (err) {
+      this.dirty = true; // not known to be on disk: the next flush tries again
+      throw err;
+    }
+    return true;
   }
 
   /** The synchronous form of {@linkcode LogSegment.flush}. */

@@ -40,6 +40,8 @@ export class OffsetIndex {
   #positions = new Int32Array(64);
   #count = 0;
   #flushed = 0;
+  /** Whether this object wrote the file, or loaded it: then a flush with nothing new does nothing. */
+  #onDisk = false;
 
   /**
    * @param path the `.index` file path
@@ -125,10 +127,16 @@ export class OffsetIndex {
     }
   }
 
+  /** Entries added since the last flush. */
+  get unflushed(): number {
+    return this.#count - this.#flushed;
+  }
+
   /** Drops every entry and empties the file. */
   reset(): void {
     this.#count = 0;
     this.#flushed = 0;
+    this.#onDisk = false; // the next flush writes the (empty) file, whether or not it was there
     this.#truncateFile();
   }
 
@@ -142,7 +150,8 @@ export class OffsetIndex {
    * @param sync also fsync the file
    */
   flush(sync = false): void {
-    if (this.#flushed === this.#count && !sync && fs.existsSync(this.path)) return;
+    // Nothing new, and the file was written (or read) by this object: no system call at all.
+    if (this.#flushed === this.#count && !sync && this.#onDisk) return;
     const n = this.#count - this.#flushed;
     const bytes = new Uint8Array(n * OFFSET_INDEX_ENTRY_SIZE);
     const view = new DataView(bytes.buffer);
@@ -151,6 +160,7 @@ export class OffsetIndex {
       view.setInt32(i * 8 + 4, this.#positions[this.#flushed + i]);
     }
     writeIndexEntries(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE, bytes, sync);
+    this.#onDisk = true;
     this.#flushed = this.#count;
   }
 
@@ -176,6 +186,7 @@ export class OffsetIndex {
       index.append(baseOffset + rel, position);
     }
     index.#flushed = index.#count;
+    index.#onDisk = true;
     return index;
   }
 }

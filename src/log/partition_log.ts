@@ -271,6 +271,7 @@ export class PartitionLog implements WriterRole {
       },
       writeHeld: () => this.#writeHeld(),
       syncDirty: () => this.#syncDirty(),
+      syncDirtyNow: () => this.#syncDirtyNow(),
       written: () => {
         if (this.config.fsync !== "always") this.#advanceHighWatermark(this.#logEndOffset);
       },
@@ -1162,6 +1163,18 @@ export class PartitionLog implements WriterRole {
     return true;
   }
 
+  /**
+   * Fdatasyncs every dirty segment now, on this thread (see `GroupCommitHost.syncDirtyNow`).
+   *
+   * @returns `false`, having done nothing, when an fsync is running (a roll's)
+   */
+  #syncDirtyNow(): boolean {
+    if (this.#closed) return false;
+    for (const segment of this.#segments) if (segment.syncing) return false;
+    for (const segment of this.#segments) if (segment.dirty && !segment.datasyncNow()) return false;
+    return true;
+  }
+
   async #syncDirty(): Promise<void> {
     this.#commit.writePending();
     for (const segment of this.#segments) {
@@ -1206,6 +1219,9 @@ export class PartitionLog implements WriterRole {
     if (old.size === 0) return old.baseOffset;
     this.#commit.writePending();
     old.onBecomeInactiveSegment();
+    // A sealed segment's indexes are complete on disk (the per-round flush writes them in steps).
+    old.offsetIndex.flush();
+    old.timeIndex.flush();
     const base = this.#logEndOffset;
     this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));
     this.#snapshotProducers(base, false); // as Kafka, at each roll: the state below the new segment

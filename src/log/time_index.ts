@@ -35,6 +35,8 @@ export class TimeIndex {
   #relativeOffsets = new Int32Array(64);
   #count = 0;
   #flushed = 0;
+  /** Whether this object wrote the file, or loaded it: then a flush with nothing new does nothing. */
+  #onDisk = false;
 
   /**
    * @param path the `.timeindex` file path
@@ -116,11 +118,17 @@ export class TimeIndex {
     }
   }
 
+  /** Entries added since the last flush. */
+  get unflushed(): number {
+    return this.#count - this.#flushed;
+  }
+
   /** Drops every entry and empties the file. */
   reset(): void {
     this.#count = 0;
     this.truncateToOffset(this.baseOffset);
     this.#flushed = 0;
+    this.#onDisk = false; // the next flush writes the (empty) file, whether or not it was there
     truncateIndexFile(this.path, 0);
   }
 
@@ -130,7 +138,8 @@ export class TimeIndex {
    * @param sync also fsync the file
    */
   flush(sync = false): void {
-    if (this.#flushed === this.#count && !sync && fs.existsSync(this.path)) return;
+    // Nothing new, and the file was written (or read) by this object: no system call at all.
+    if (this.#flushed === this.#count && !sync && this.#onDisk) return;
     const n = this.#count - this.#flushed;
     const bytes = new Uint8Array(n * TIME_INDEX_ENTRY_SIZE);
     const view = new DataView(bytes.buffer);
@@ -141,6 +150,7 @@ export class TimeIndex {
       view.setInt32(i * 12 + 8, this.#relativeOffsets[this.#flushed + i]);
     }
     writeIndexEntries(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE, bytes, sync);
+    this.#onDisk = true;
     this.#flushed = this.#count;
   }
 
@@ -166,6 +176,7 @@ export class TimeIndex {
       if (!index.maybeAppend(ts, offset) && !(last && ts === last.timestamp)) return null;
     }
     index.#flushed = index.#count;
+    index.#onDisk = true;
     return index;
   }
 }

@@ -320,6 +320,38 @@ export function datasync(fd: number): Promise<void> {
 }
 
 /**
+ * Forces a file's data to disk (`fdatasync(2)`) on the calling thread, through the same fault
+ * seam as {@linkcode datasync}: for a single waiter, where the thread pool's hop would cost as
+ * much as the sync.
+ *
+ * @param fd an open file descriptor
+ * @throws {Error} the I/O error, or an injected fault's
+ * @example Sync a file, and see the sync through the fault seam
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { datasyncSync, fs, setFaultInjector } from "./file_system.ts";
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/file`, "w");
+ * const seen: string[] = [];
+ * setFaultInjector((op) => void seen.push(op.op));
+ * try {
+ *   datasyncSync(fd);
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * assert.deepEqual(seen, ["sync", "synced"]);
+ * ```
+ */
+export function datasyncSync(fd: number): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.fdatasyncSync(fd);
+  faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
  * Makes a directory's entries (created, renamed or removed files) durable with `fsync(2)` on the
  * directory. Errors from platforms that cannot open directories are ignored.
  *
