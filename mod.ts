@@ -1,5 +1,5 @@
 /**
- * reel: Kafka-style partitioned logs for Deno and Bun, as Web Streams.
+ * reel: Kafka-style partitioned logs for Deno, Bun and Node, as Web Streams.
  *
  * A log directory holds topics; a topic is split into partitions; each partition is an
  * append-only log of segment files in Apache Kafka's own on-disk format (RecordBatch v2 with

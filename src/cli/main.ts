@@ -64,6 +64,7 @@ import { topics } from "./commands/topics.ts";
 import { addPartitions, alterConfig, deleteRecords } from "./commands/topic_admin.ts";
 import { verify } from "./commands/verify.ts";
 import { BrokenPipeError, isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
+import { isMainModule } from "../runtime/main_module.ts";
 
 /** The commands, in the order `reel --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -86,7 +87,7 @@ function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `Usage: reel <command> [options]
 
-Kafka-style partitioned logs on disk, for Deno and Bun.
+Kafka-style partitioned logs on disk, for Deno, Bun and Node.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
@@ -160,7 +161,7 @@ function report(err: unknown, verbose: boolean, command: Command | undefined): n
   return usage ? 2 : 1;
 }
 
-if (import.meta.main) {
+if (isMainModule(import.meta)) {
   const status = await main(process.argv.slice(2));
   process.exit(status);
 }

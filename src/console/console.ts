@@ -1,5 +1,5 @@
 /**
- * `console(log, options)`: starts the web console over an open log directory on Deno or Bun.
+ * `console(log, options)`: starts the web console over an open log directory on Deno, Bun or Node.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * The web console's request handler: server-rendered HTML pages over an open log directory,
- * Web-standard `Request` → `Response`, so the same handler runs under `Deno.serve` and `Bun.serve`.
+ * Web-standard `Request` → `Response`, so the same handler runs under `Deno.serve`, `Bun.serve` and
+ * Node's `node:http` (through src/runtime/http_server.ts).
  * Every value taken from the log or the URL is escaped before it reaches the page, and every
  * topic, partition, offset and group id taken from the URL is validated first.
  *

@@ -428,7 +428,7 @@ export class PartitionLog implements WriterRole {
         () => this.#track(this.#syncDirty().catch(() => {})),
         this.config.fsyncIntervalMs,
       );
-      // Deno and Bun timers both have unref(): a periodic fsync must not keep a process alive.
+      // Node, Deno and Bun timers all have unref(): a periodic fsync must not keep a process alive.
       (this.#timer as unknown as { unref?: () => void }).unref?.();
     }
   }

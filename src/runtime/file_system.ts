@@ -1,5 +1,5 @@
 /**
- * The one place that touches the file system. Deno and Bun both implement `node:fs`, so reel's
+ * The one place that touches the file system. Node has `node:fs` and Deno and Bun implement it, so reel's
  * file I/O goes through it; everything the log needs beyond that (directory fsync, positional
  * reads and writes that loop until done, atomic replace) lives here.
  *

@@ -1,9 +1,13 @@
 /**
- * HTTP serving: the one place that knows `Deno.serve` from `Bun.serve`. Both take a Web-standard
- * `Request` → `Response` handler, so everything above this file is runtime-free.
+ * HTTP serving: the one place that knows `Deno.serve` from `Bun.serve` from Node's `node:http`.
+ * Deno and Bun take a Web-standard `Request` → `Response` handler; on Node each request is turned
+ * into a `Request` and the handler's `Response` written back, so everything above this file is
+ * runtime-free.
  *
  * @module
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 
 /** A Web-standard request handler. */
 export type HttpHandler = (request: Request) => Response | Promise<Response>;
@@ -48,12 +52,12 @@ interface BunLike {
 }
 
 /**
- * Starts an HTTP server on Deno (`Deno.serve`) or Bun (`Bun.serve`).
+ * Starts an HTTP server on Deno (`Deno.serve`), Bun (`Bun.serve`) or Node (`node:http`).
  *
  * @param handler answers each request
  * @param options address, port, abort signal
  * @returns the running server
- * @throws {Error} when the runtime has no built-in HTTP server (Node) or the port is taken
+ * @throws {Error} when the port is taken or the address cannot be listened on
  *
  * @example Serve one response on a free loopback port
  * ```ts
@@ -86,7 +90,100 @@ export function serveHttp(handler: HttpHandler, options: ServeHttpOptions = {}):
     };
     return Promise.resolve({ hostname, port: server.addr.port, close });
   }
-  return Promise.reject(
-    new Error("Cannot start an HTTP server: this runtime has neither Deno.serve nor Bun.serve"),
-  );
+  return serveNode(handler, hostname, port, options.signal);
+}
+
+/** `node:http` serving a Web-standard handler. */
+async function serveNode(
+  handler: HttpHandler,
+  hostname: string,
+  port: number,
+  signal: AbortSignal | undefined,
+): Promise<HttpServer> {
+  const http = await import("node:http");
+  const server = http.createServer((req, res) => void respond(handler, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  signal?.addEventListener("abort", () => void close(), { once: true });
+  if (signal?.aborted) void close();
+  const address = server.address();
+  return { hostname, port: typeof address === "object" && address ? address.port : port, close };
+}
+
+/** Answers one `node:http` request with the handler's `Response` (500 when the handler throws, 400 for a bad Host). */
+async function respond(handler: HttpHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const aborted = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) aborted.abort();
+  });
+  let request: Request | undefined;
+  try {
+    request = toRequest(req, aborted.signal);
+  } catch { /* a Host header that makes no URL */ }
+  let response: Response;
+  try {
+    response = request ? await handler(request) : new Response("Bad Request", { status: 400 });
+  } catch {
+    response = new Response("Internal Server Error", { status: 500 });
+  }
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  if (response.body === null || req.method === "HEAD") {
+    await response.body?.cancel();
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    while (!aborted.signal.aborted) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once("drain", resolve);
+          res.once("close", resolve);
+        });
+      }
+    }
+  } catch {
+    res.destroy(); // the body failed part-way: the client sees a cut response, not a complete one
+    return;
+  } finally {
+    if (aborted.signal.aborted) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  res.end();
+}
+
+/** The Web `Request` for a `node:http` request; its signal aborts when the client goes away. */
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  const host = req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`;
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(new URL(req.url ?? "/", `http://${host}`), {
+    method,
+    headers,
+    signal,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  } as RequestInit);
 }

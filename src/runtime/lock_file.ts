@@ -23,7 +23,7 @@
  * Two processes taking over the same stale lock are serialised by a second exclusive file,
  * `<lock>.<token>.takeover`.
  *
- * Deno and Bun both implement what this needs from `node:fs`, `node:os` and `process.kill`.
+ * Node has, and Deno and Bun implement, what this needs from `node:fs`, `node:os` and `process.kill`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Watching a directory for changes made by other processes: `node:fs` `watch` (inotify, kqueue,
- * ReadDirectoryChangesW underneath; Deno and Bun both implement it), backed by a cheap timer for
+ * ReadDirectoryChangesW underneath; Node has it, Deno and Bun implement it), backed by a cheap timer for
  * file systems where events go missing (network mounts) or watching fails.
  *
  * @module

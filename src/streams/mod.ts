@@ -1,7 +1,7 @@
 /**
  * The Web Streams codecs of reel: text to lines, lines to JSON values or producer records, values to
  * bytes and back, length-prefixed frames, and Kafka record batches. Each is a `TransformStream` that
- * runs unchanged on Deno and Bun.
+ * runs unchanged on Deno, Bun and Node.
  *
  * - {@linkcode ByteLineStream}: bytes → lines of bytes (LF or CRLF), every byte kept as it is
  * - {@linkcode LineStream}: bytes or text → lines of text (LF or CRLF), decoded as UTF-8

@@ -7,12 +7,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { RUNTIME, type Runtime, scriptCommand } from "../_runtime.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const MAIN = path.join(ROOT, "src", "cli", "main.ts");
 const APACHE_LOGS = path.join(ROOT, "data", "apache_logs", "apache_logs");
-const THIS_RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
-const OTHER_RUNTIME = THIS_RUNTIME === "deno" ? "bun" : "deno";
+const THIS_RUNTIME = RUNTIME;
+/** The runtime that reads what this one wrote: Bun after Deno, Deno after Bun or Node. */
+const OTHER_RUNTIME: Runtime = THIS_RUNTIME === "deno" ? "bun" : "deno";
 const TIMEOUT = { timeout: 120_000 };
 
 interface Run {
@@ -24,9 +26,8 @@ interface Run {
 }
 
 /** The command line that runs the CLI on `runtime` (this one by default). */
-function cliCommand(runtime: string): [string, string[]] {
-  const bin = runtime === THIS_RUNTIME ? process.execPath : path.join(ROOT, "node_modules", ".bin", runtime);
-  return [bin, runtime === "deno" ? ["run", "-A", "--quiet", MAIN] : [MAIN]];
+function cliCommand(runtime: Runtime): [string, string[]] {
+  return scriptCommand(MAIN, [], runtime);
 }
 
 /** Runs the CLI with `args`, feeding it `input` on stdin, and collects what it prints. */

@@ -12,14 +12,14 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_LOG_CONFIG, PartitionLog } from "../../src/log/mod.ts";
 import { batch } from "../log/_producer_batch.ts";
+import { scriptCommand } from "../_runtime.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const MAIN = path.join(ROOT, "src", "cli", "main.ts");
-const RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
 
 function reelDump(args: string[]): string[] {
-  const pre = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN] : [MAIN];
-  const r = spawnSync(process.execPath, [...pre, "dump", ...args], { encoding: "utf8" });
+  const [bin, argv] = scriptCommand(MAIN, ["dump", ...args]);
+  const r = spawnSync(bin, argv, { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split("\n").filter((l) => l !== "");
 }

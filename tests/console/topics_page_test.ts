@@ -1,5 +1,6 @@
 // The console's topics page over the demo's real data (data/apache_logs), served by the runtime the
-// test runs in (Deno.serve under deno test, Bun.serve under bun test), read over loopback HTTP.
+// test runs in (Deno.serve under deno test, Bun.serve under bun test, node:http under node --test),
+// read over loopback HTTP.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

@@ -6,19 +6,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { scriptCommand } from "../_runtime.ts";
 
-/** The runtime these tests run on. */
-export const RUNTIME: "deno" | "bun" = process.versions.bun !== undefined ? "bun" : "deno";
+export { RUNTIME } from "../_runtime.ts";
 
 const CLI_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.ts");
 
 /** Runs `reel <args>` (src/cli/main.ts) on this runtime and collects its output. */
 export function reel(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const argv = RUNTIME === "deno" ? ["run", "-A", "--quiet", CLI_MAIN, ...args] : [CLI_MAIN, ...args];
+  const [bin, argv] = scriptCommand(CLI_MAIN, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
+    const child = spawn(bin, argv, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
     });
@@ -74,10 +73,10 @@ export interface Child {
   stderr(): string;
 }
 
-/** Starts `_child.ts <args>` on this runtime (`deno run -A` or `bun`). */
+/** Starts `_child.ts <args>` on this runtime (`deno run -A`, `bun` or `node --import tsx`). */
 export function spawnChild(args: string[]): Child {
-  const argv = RUNTIME === "deno" ? ["run", "-A", "--quiet", CHILD, ...args] : [CHILD, ...args];
-  const child = spawn(process.execPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
+  const [bin, argv] = scriptCommand(CHILD, args);
+  const child = spawn(bin, argv, { stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
   child.on("close", () => children.delete(child));
   const lines: string[] = [];

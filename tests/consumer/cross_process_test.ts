@@ -6,6 +6,7 @@ import { Consumer, describeGroup, open, PartitionLockedError } from "../../mod.t
 import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
 import process from "node:process";
 import { cleanup, eventually, RUNTIME, spawnChild, text, withTempDir } from "./_helpers.ts";
+import { toArray } from "../_runtime.ts";
 
 describe(`across processes (${RUNTIME})`, () => {
   test("a follow reader in this process receives, in order, every record a child-process writer appends", {
@@ -73,7 +74,7 @@ describe(`across processes (${RUNTIME})`, () => {
         // The other partition is free, and reading the locked one works.
         await topic.append([{ partition: 1, value: "other" }]);
         assert.deepEqual(
-          (await Array.fromAsync(topic.readable({ partitions: 0 }))).map((r) => text(r.value)),
+          (await toArray(topic.readable({ partitions: 0 }))).map((r) => text(r.value)),
           ["held"],
         );
 
@@ -85,7 +86,7 @@ describe(`across processes (${RUNTIME})`, () => {
         assert.equal(meta.offset, 1);
         assert.equal(topic.partition(0).isWriter, true);
         assert.deepEqual(
-          (await Array.fromAsync(topic.readable({ partitions: 0 }))).map((r) => text(r.value)),
+          (await toArray(topic.readable({ partitions: 0 }))).map((r) => text(r.value)),
           ["held", "mine"],
         );
         await log.close();

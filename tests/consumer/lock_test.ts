@@ -7,6 +7,7 @@ import { open, PartitionLockedError } from "../../mod.ts";
 import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
 import process from "node:process";
 import { text, withTempDir } from "./_helpers.ts";
+import { toArray } from "../_runtime.ts";
 
 /** Name, size and modification time of every file in a directory. */
 function snapshot(dir: string): string[] {
@@ -34,7 +35,7 @@ describe("one writer per partition, many readers", () => {
         const reader = await open(dir, { lockTimeoutMs: 100 });
         const seen = reader.topic("t");
         assert.equal(seen.partition(0).isWriter, false);
-        assert.deepEqual((await Array.fromAsync(seen.readable())).map((r) => text(r.value)).sort(), [
+        assert.deepEqual((await toArray(seen.readable())).map((r) => text(r.value)).sort(), [
           "a",
           "b",
         ]);
@@ -89,7 +90,7 @@ describe("one writer per partition, many readers", () => {
       const t = reader.topic("t");
       assert.deepEqual(t.partition(0).loadReport, { clean: false, segmentsRecovered: 0, truncatedBytes: 0 });
       assert.deepEqual(
-        (await Array.fromAsync(t.readable())).map((r) => text(r.value)),
+        (await toArray(t.readable())).map((r) => text(r.value)),
         Array.from({ length: 30 }, (_, i) => `v${i}`),
       );
       assert.equal(t.partition(0).logEndOffset, 30);
@@ -146,7 +147,7 @@ describe("one writer per partition, many readers", () => {
       const [m] = await t.append([{ value: "3" }]);
       assert.equal(m.offset, 2);
       assert.equal(t.partition(0).isWriter, true);
-      assert.deepEqual((await Array.fromAsync(t.readable())).map((r) => text(r.value)), ["1", "2", "3"]);
+      assert.deepEqual((await toArray(t.readable())).map((r) => text(r.value)), ["1", "2", "3"]);
       await second.close();
     });
   });

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { Consumer, OffsetOutOfRangeError, open, type Topic } from "../../mod.ts";
 import { readCheckpoint } from "../../src/log/checkpoint.ts";
 import { eventually, text, withTempDir } from "./_helpers.ts";
+import { toArray } from "../_runtime.ts";
 
 const HOUR = 3_600_000;
 const CONFIG = { segmentBytes: 1024, indexIntervalBytes: 128, retentionMs: HOUR, fsync: "never" as const };
@@ -46,7 +47,7 @@ describe("retention", () => {
         before.slice(deleted).map((s) => path.basename(s.path)),
       );
       assert.deepEqual(fs.readdirSync(path.join(dir, "t-0")).filter((n) => n.endsWith(".deleted")), []);
-      assert.equal((await Array.fromAsync(topic.readable()))[0].offset, keepFrom);
+      assert.equal((await toArray(topic.readable()))[0].offset, keepFrom);
       assert.throws(() => topic.readable({ from: 0 }), OffsetOutOfRangeError);
       // Everything old, in one active segment: nothing goes.
       const only = await log.createTopic("only", { config: CONFIG });
@@ -118,7 +119,7 @@ describe("retention", () => {
       const t = again.topic("t");
       assert.ok(!fs.readdirSync(pdir).some((n) => n.endsWith(".deleted")), "leftovers are removed at open");
       assert.equal(t.partition(0).logStartOffset, segments[2].baseOffset);
-      assert.equal((await Array.fromAsync(t.readable()))[0].offset, segments[2].baseOffset);
+      assert.equal((await toArray(t.readable()))[0].offset, segments[2].baseOffset);
       assert.ok(
         t.deleteOldSegments(now) >= 1,
         "the segment below the log start offset goes at the next check",

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { Consumer, JsonLineRecordStream, LineStream, open, type Topic } from "../../mod.ts";
 import { withTempDir } from "./_helpers.ts";
+import { toArray } from "../_runtime.ts";
 
 const SAMPLE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -105,7 +106,7 @@ describe("seek by time on the wikiticker sample", () => {
               from: { timestamp: target },
               to: (scan(timestamps[p], target) ?? 1e9) + 1,
             });
-            const first = (await Array.fromAsync(reading))[0];
+            const first = (await toArray(reading))[0];
             assert.equal(
               first?.offset ?? null,
               scan(timestamps[p], target),

@@ -9,17 +9,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import type { RecordHeader } from "../../mod.ts";
 import { decodeRecordBatch, type Record } from "../../src/record/mod.ts";
 import type { PartitionLog } from "../../src/log/mod.ts";
 import { type FileOperation, type InjectedFault, setFaultInjector } from "../../src/runtime/file_system.ts";
+import { ROOT, RUNTIME, scriptCommand } from "../_runtime.ts";
 
-/** The repository root. */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** The runtime these tests run on. */
-export const RUNTIME: "deno" | "bun" = process.versions.bun !== undefined ? "bun" : "deno";
+export { ROOT, RUNTIME };
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards whatever happens. */
 export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
@@ -157,9 +154,7 @@ export function restore(dir: string, files: Map<string, Uint8Array>): void {
 
 /** The command line that runs a script on this runtime. */
 export function runtimeCommand(script: string, args: string[]): [string, string[]] {
-  return RUNTIME === "deno"
-    ? [process.execPath, ["run", "-A", "--quiet", script, ...args]]
-    : [process.execPath, [script, ...args]];
+  return scriptCommand(script, args);
 }
 
 /** Quotes a word for `bash -c`. */

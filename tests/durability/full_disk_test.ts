@@ -15,6 +15,7 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open, ReelError, StorageError } from "../../mod.ts";
+import { scriptCommand } from "../_runtime.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const skip = process.getuid?.() === 0 ? false : "mounting a tmpfs needs root";
@@ -58,8 +59,8 @@ async function readValues(dir: string): Promise<string[]> {
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const pre = process.versions.bun !== undefined ? [MAIN] : ["run", "-A", "--quiet", MAIN];
-  const run = spawnSync(process.execPath, [...pre, ...args], { encoding: "utf8" });
+  const [bin, argv] = scriptCommand(MAIN, args);
+  const run = spawnSync(bin, argv, { encoding: "utf8" });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

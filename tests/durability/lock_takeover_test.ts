@@ -8,10 +8,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import process from "node:process";
 import { open, PartitionLockedError } from "../../mod.ts";
 import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
-import { type LineChild, ROOT, RUNTIME, spawnLines, withTempDir } from "./_helpers.ts";
+import { type LineChild, ROOT, RUNTIME, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
 
 const CHILD = path.join(ROOT, "tests/durability/_lock_child.ts");
 const DENO = path.join(ROOT, "node_modules/.bin/deno");
@@ -24,9 +23,7 @@ function command(kind: Kind, dir: string, partition: number): [string, string[]]
   if (kind === "restricted-deno") {
     return [DENO, ["run", "--quiet", `--allow-read=${dir}`, `--allow-write=${dir}`, CHILD, ...args]];
   }
-  return RUNTIME === "deno"
-    ? [process.execPath, ["run", "-A", "--quiet", CHILD, ...args]]
-    : [process.execPath, [CHILD, ...args]];
+  return runtimeCommand(CHILD, args);
 }
 
 /** Runs the lock child; resolves with its first line ("locked" or an error name) and the child. */

@@ -4,13 +4,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type ConsumedRecord, type LogDirectory, open, type ProducerRecord, type Topic } from "../../mod.ts";
+import { ROOT, RUNTIME, type Runtime, scriptCommand } from "../_runtime.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SCRIPT = path.join(ROOT, "tests", "integration", "read_log.ts");
-const THIS_RUNTIME = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun";
-const OTHER_RUNTIME = THIS_RUNTIME === "deno" ? "bun" : "deno";
+const THIS_RUNTIME = RUNTIME;
+/** The reader: the runtimes in a ring (Deno → Bun → Node → Deno), so each reads what another wrote. */
+const OTHER_RUNTIME: Runtime = ({ deno: "bun", bun: "node", node: "deno" } as const)[THIS_RUNTIME];
 const T0 = 1_700_000_000_000;
 
 interface Dump {
@@ -40,8 +40,7 @@ function plain(r: ConsumedRecord) {
 
 /** Runs read_log.ts under the other runtime and parses what it prints. */
 function readWithOtherRuntime(dir: string): Promise<Dump> {
-  const bin = path.join(ROOT, "node_modules", ".bin", OTHER_RUNTIME);
-  const args = OTHER_RUNTIME === "deno" ? ["run", "-A", "--quiet", SCRIPT, dir] : [SCRIPT, dir];
+  const [bin, args] = scriptCommand(SCRIPT, [dir], OTHER_RUNTIME);
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       cwd: ROOT,

@@ -1,7 +1,8 @@
 /**
  * Opens a log directory and prints every record of every topic (or of the topics named) as one
  * JSON document on stdout. The cross-runtime test runs it under the runtime that did not write the
- * log: `deno run -A tests/integration/read_log.ts <dir> [topic…]` or `bun tests/integration/read_log.ts <dir> [topic…]`.
+ * log: `deno run -A tests/integration/read_log.ts <dir> [topic…]`, `bun tests/integration/read_log.ts <dir> [topic…]`
+ * or `node --import tsx tests/integration/read_log.ts <dir> [topic…]`.
  *
  * Output: `{ runtime, topics: { [name]: { partitions, config, loadReports, records } } }`, with keys,
  * values and header values as hex strings (or null), in partition then offset order.
@@ -10,6 +11,7 @@
  */
 import process from "node:process";
 import { open } from "../../mod.ts";
+import { RUNTIME } from "../_runtime.ts";
 
 const hex = (
   b: Uint8Array | null,
@@ -23,7 +25,7 @@ if (!dir) {
 
 const log = await open(dir);
 const out: { runtime: string; topics: Record<string, unknown> } = {
-  runtime: typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun",
+  runtime: RUNTIME,
   topics: {},
 };
 for (const name of names.length > 0 ? names : log.topics()) {

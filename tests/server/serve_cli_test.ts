@@ -12,13 +12,13 @@ import { fileURLToPath } from "node:url";
 import { open } from "../../mod.ts";
 import { encodeRecordBatch } from "../../src/record/mod.ts";
 import { RawClient } from "./_helpers.ts";
+import { scriptCommand } from "../_runtime.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
 
 function startServe(args: string[]) {
-  const pre = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN] : [MAIN];
-  const child = spawn(process.execPath, [...pre, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const [bin, argv] = scriptCommand(MAIN, ["serve", ...args]);
+  const child = spawn(bin, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   const listening = new Promise<string>((resolve, reject) => {
     child.stderr.on("data", (d) => {

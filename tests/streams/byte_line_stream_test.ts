@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ByteLineStream } from "../../src/streams/byte_line_stream.ts";
 import { RecordTooLargeError } from "../../src/errors.ts";
+import { toArray } from "../_runtime.ts";
 
 function lines(chunks: Uint8Array[], maxLineBytes?: number): Promise<Uint8Array[]> {
-  return Array.fromAsync(ReadableStream.from(chunks).pipeThrough(new ByteLineStream({ maxLineBytes })));
+  return toArray(ReadableStream.from(chunks).pipeThrough(new ByteLineStream({ maxLineBytes })));
 }
 
 /** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */
@@ -126,7 +127,7 @@ describe("ByteLineStream", () => {
       },
     }, { highWaterMark: 0 });
     await assert.rejects(
-      Array.fromAsync(endless.pipeThrough(new ByteLineStream({ maxLineBytes: 10 * 1024 }))),
+      toArray(endless.pipeThrough(new ByteLineStream({ maxLineBytes: 10 * 1024 }))),
       RecordTooLargeError,
     );
     // 11 chunks take the line past the limit; a few more may be in flight in the pipe.

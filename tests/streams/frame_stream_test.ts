@@ -6,9 +6,10 @@ import {
   LengthPrefixedFrameEncoderStream,
 } from "../../src/streams/frame_stream.ts";
 import { CorruptRecordError, RecordTooLargeError } from "../../src/errors.ts";
+import { toArray } from "../_runtime.ts";
 
 function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
-  return Array.fromAsync(stream);
+  return toArray(stream);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -3,11 +3,12 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { LineStream } from "../../src/streams/line_stream.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
+import { toArray } from "../_runtime.ts";
 
 const encoder = new TextEncoder();
 
 function lines(chunks: (Uint8Array | string)[], options?: { fatal?: boolean }): Promise<string[]> {
-  return Array.fromAsync(ReadableStream.from(chunks).pipeThrough(new LineStream(options)));
+  return toArray(ReadableStream.from(chunks).pipeThrough(new LineStream(options)));
 }
 
 /** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */

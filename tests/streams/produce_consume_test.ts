@@ -17,6 +17,7 @@ import {
 import { decodeRecordBatch } from "../../src/record/mod.ts";
 import { partitionForKey } from "../../src/producer/mod.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
+import { toArray } from "../_runtime.ts";
 
 /** 30 runs each: seconds on an idle machine, far more on a loaded one (bun test's default is 5 s). */
 const PROPERTY_TIMEOUT = { timeout: 120_000 };
@@ -70,7 +71,7 @@ const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Reads a whole topic, without follow. */
 function readAll(topic: Topic): Promise<ConsumedRecord[]> {
-  return Array.fromAsync(topic.readable({ maxBytes: 512 }));
+  return toArray(topic.readable({ maxBytes: 512 }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,7 +455,7 @@ describe("produce and consume", () => {
           await withTopic(c.partitions, CONFIG, async (topic) => {
             const bounds = await produce(topic, c);
             checkConsumed(c, await readAll(topic), bounds);
-            const batched = (await Array.fromAsync(topic.readableBatches())).flat();
+            const batched = (await toArray(topic.readableBatches())).flat();
             assert.deepEqual(batched.map(plain).sort(cmp), (await readAll(topic)).map(plain).sort(cmp));
           });
         }),

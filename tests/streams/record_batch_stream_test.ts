@@ -5,6 +5,7 @@ import { RecordBatchDecoderStream, RecordBatchEncoderStream } from "../../src/st
 import { decodeRecordBatch } from "../../src/record/record_batch.ts";
 import type { RecordInput } from "../../src/record/record.ts";
 import { CorruptRecordError, RecordTooLargeError } from "../../src/errors.ts";
+import { toArray } from "../_runtime.ts";
 
 const encoder = new TextEncoder();
 
@@ -32,13 +33,13 @@ function cut(bytes: Uint8Array, positions: number[]): Uint8Array[] {
 }
 
 function encode(batches: RecordInput[][], compression?: 0 | 1): Promise<Uint8Array[]> {
-  return Array.fromAsync(
+  return toArray(
     ReadableStream.from(batches).pipeThrough(new RecordBatchEncoderStream({ compression })),
   );
 }
 
 function decode(chunks: Uint8Array[], maxBatchBytes?: number) {
-  return Array.fromAsync(
+  return toArray(
     ReadableStream.from(chunks).pipeThrough(new RecordBatchDecoderStream({ maxBatchBytes })),
   );
 }

@@ -10,11 +10,12 @@ import { getField, parseTimestamp } from "../../src/streams/record_fields.ts";
 import { LineStream } from "../../src/streams/line_stream.ts";
 import type { ConsumedRecord } from "../../src/record/consumed_record.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
+import { toArray } from "../_runtime.ts";
 
 const encoder = new TextEncoder();
 
 function run<I, O>(inputs: I[], stream: TransformStream<I, O>): Promise<O[]> {
-  return Array.fromAsync(ReadableStream.from(inputs).pipeThrough(stream));
+  return toArray(ReadableStream.from(inputs).pipeThrough(stream));
 }
 
 function rejectsWith(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -291,7 +292,7 @@ describe("JsonLineRecordStream", () => {
     const chunks = [];
     for (let i = 0; i < gzipped.length; i += 97) chunks.push(gzipped.slice(i, i + 97));
 
-    const records = await Array.fromAsync(
+    const records = await toArray(
       ReadableStream.from(chunks)
         .pipeThrough(new DecompressionStream("gzip"))
         .pipeThrough(new LineStream())

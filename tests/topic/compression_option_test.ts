@@ -11,6 +11,7 @@ import {
   UnsupportedCompressionTypeError,
 } from "../../mod.ts";
 import { batchSize, readRecordBatchHeader } from "../../src/record/mod.ts";
+import { toArray } from "../_runtime.ts";
 
 async function withTopic(fn: (topic: Topic, dir: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-compression-"));
@@ -49,7 +50,7 @@ describe("compression by name", () => {
     await withTopic(async (topic, dir) => {
       for (const [name] of NAMES) await topic.append([{ value }], { compression: name });
       assert.deepEqual(codecsOnDisk(dir), NAMES.map(([, n]) => n));
-      const values = (await Array.fromAsync(topic.readable())).map((r) => new TextDecoder().decode(r.value!));
+      const values = (await toArray(topic.readable())).map((r) => new TextDecoder().decode(r.value!));
       assert.deepEqual(values, NAMES.map(() => value));
     });
   });

@@ -12,6 +12,7 @@ import {
   TopicExistsError,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
+import { toArray } from "../_runtime.ts";
 
 const decoder = new TextDecoder();
 
@@ -128,13 +129,13 @@ describe("LogDirectory", () => {
       );
       assert.deepEqual(e.describe(), describedBefore);
       assert.ok(e.logs.every((l) => l.loadReport.clean));
-      const records = await Array.fromAsync(e.readable());
+      const records = await toArray(e.readable());
       assert.equal(records.length, 50);
       for (const m of meta) {
         const r = records.find((x) => x.partition === m.partition && x.offset === m.offset);
         assert.ok(r);
       }
-      const only = await Array.fromAsync(reopened.topic("plain.v1_x-y").readable());
+      const only = await toArray(reopened.topic("plain.v1_x-y").readable());
       assert.deepEqual(only.map((r) => decoder.decode(r.value!)), ["only"]);
       await reopened.close();
     });

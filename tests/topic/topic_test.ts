@@ -14,6 +14,7 @@ import {
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
 import { murmur2, partitionForKey } from "../../src/producer/mod.ts";
+import { toArray } from "../_runtime.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -95,7 +96,7 @@ describe("Topic partitioning", () => {
           const v = MURMUR2[i];
           assert.equal(m.partition, partitions === 3 ? v.partition_of_3 : v.partition_of_10, v.key);
         });
-        const records = await Array.fromAsync(topic.readable());
+        const records = await toArray(topic.readable());
         assert.equal(records.length, MURMUR2.length);
         for (const r of records) {
           const v = MURMUR2.find((x) => x.key === text(r.key))!;
@@ -118,7 +119,7 @@ describe("Topic partitioning", () => {
         { key, value: "k2" },
       ]);
       assert.deepEqual(meta.map((m) => m.partition), [2, other, 0, keyed]);
-      const p = await Array.fromAsync(topic.readable({ partitions: other }));
+      const p = await toArray(topic.readable({ partitions: other }));
       assert.ok(p.some((r) => text(r.value) === "k"));
     });
   });
@@ -157,7 +158,7 @@ describe("Topic.append", () => {
         if (records[i].timestamp !== undefined) assert.equal(m.timestamp, records[i].timestamp);
         else assert.ok(m.timestamp >= before && m.timestamp <= after);
       });
-      const all = await Array.fromAsync(topic.readable());
+      const all = await toArray(topic.readable());
       for (const [i, m] of meta.entries()) {
         const r = all.find((x) => x.partition === m.partition && x.offset === m.offset)!;
         assert.equal(text(r.value), `event ${i}`);
@@ -195,7 +196,7 @@ describe("Topic.append", () => {
       );
       const meta = await topic.append([{ value: "next", partition: 1 }]);
       assert.deepEqual(meta.map((m) => [m.partition, m.offset]), [[1, 0]]);
-      const records = await Array.fromAsync(topic.readable());
+      const records = await toArray(topic.readable());
       assert.deepEqual(records.map((r) => [r.partition, r.offset, text(r.value)]), [[1, 0, "next"]]);
     });
   });
@@ -213,7 +214,7 @@ describe("Topic.append", () => {
             })),
           ));
         const metas = await Promise.all(calls);
-        const records = await Array.fromAsync(topic.readable());
+        const records = await toArray(topic.readable());
         const byPlace = new Map(records.map((r) => [`${r.partition}/${r.offset}`, text(r.value)]));
         metas.forEach((meta, i) =>
           meta.forEach((m, j) => {
@@ -240,7 +241,7 @@ describe("Topic.append", () => {
         },
         { value: "hdrs", headers: { a: "1", b: new Uint8Array([9]), c: null }, timestamp: new Date(T0 + 7) },
       ]);
-      const [a, b, c, d] = await Array.fromAsync(topic.readable());
+      const [a, b, c, d] = await toArray(topic.readable());
       assert.equal(a.key, null);
       assert.equal(a.value, null);
       assert.equal(a.timestamp, T0);
@@ -277,7 +278,7 @@ describe("Topic.readable", () => {
   test("reads every partition from the earliest offset, each in offset order", async () => {
     await withTopic(3, async (topic) => {
       await seed(topic);
-      const records = await Array.fromAsync(topic.readable({ maxBytes: 200 }));
+      const records = await toArray(topic.readable({ maxBytes: 200 }));
       assert.equal(records.length, 60);
       for (let p = 0; p < 3; p++) {
         assert.deepEqual(
@@ -292,10 +293,10 @@ describe("Topic.readable", () => {
   test("reads one or some partitions", async () => {
     await withTopic(3, async (topic) => {
       await seed(topic);
-      const one = await Array.fromAsync(topic.readable({ partitions: 1 }));
+      const one = await toArray(topic.readable({ partitions: 1 }));
       assert.ok(one.every((r) => r.partition === 1));
       assert.equal(one.length, 20);
-      const some = await Array.fromAsync(topic.readable({ partitions: [0, 2] }));
+      const some = await toArray(topic.readable({ partitions: [0, 2] }));
       assert.deepEqual([...new Set(some.map((r) => r.partition))].sort(), [0, 2]);
       assert.equal(some.length, 40);
     });
@@ -304,14 +305,14 @@ describe("Topic.readable", () => {
   test("from an offset, up to an end offset (exclusive)", async () => {
     await withTopic(3, async (topic) => {
       await seed(topic);
-      const from = await Array.fromAsync(topic.readable({ partitions: 2, from: 15 }));
+      const from = await toArray(topic.readable({ partitions: 2, from: 15 }));
       assert.deepEqual(from.map((r) => r.offset), [15, 16, 17, 18, 19]);
-      const range = await Array.fromAsync(topic.readable({ from: 3, to: 7 }));
+      const range = await toArray(topic.readable({ from: 3, to: 7 }));
       for (let p = 0; p < 3; p++) assert.deepEqual(byPartition(range, p), [3, 4, 5, 6]);
-      const toOnly = await Array.fromAsync(topic.readable({ partitions: 0, to: 2 }));
+      const toOnly = await toArray(topic.readable({ partitions: 0, to: 2 }));
       assert.deepEqual(toOnly.map((r) => r.offset), [0, 1]);
-      assert.deepEqual(await Array.fromAsync(topic.readable({ partitions: 0, from: 20 })), []);
-      assert.deepEqual(await Array.fromAsync(topic.readable({ partitions: 0, from: 5, to: 5 })), []);
+      assert.deepEqual(await toArray(topic.readable({ partitions: 0, from: 20 })), []);
+      assert.deepEqual(await toArray(topic.readable({ partitions: 0, from: 5, to: 5 })), []);
     });
   });
 
@@ -332,7 +333,7 @@ describe("Topic.readable", () => {
   test('from "latest" without follow is empty; with follow it delivers only later records', async () => {
     await withTopic(2, async (topic) => {
       await topic.append([{ value: "old-0", partition: 0 }, { value: "old-1", partition: 1 }]);
-      assert.deepEqual(await Array.fromAsync(topic.readable({ from: "latest" })), []);
+      assert.deepEqual(await toArray(topic.readable({ from: "latest" })), []);
       const reader = topic.readable({ from: "latest", follow: true }).getReader();
       const first = reader.read();
       await turn();
@@ -360,10 +361,10 @@ describe("Topic.readable", () => {
         { partition: 1, offset: 6, timestamp: T0 + 60 },
         { partition: 2, offset: 6, timestamp: T0 + 60 },
       ]);
-      const records = await Array.fromAsync(topic.readable({ from: { timestamp: T0 + 55 } }));
+      const records = await toArray(topic.readable({ from: { timestamp: T0 + 55 } }));
       assert.deepEqual(byPartition(records, 0), Array.from({ length: 16 }, (_, i) => 6 + i));
       assert.deepEqual(byPartition(records, 1), Array.from({ length: 14 }, (_, i) => 6 + i));
-      const asDate = await Array.fromAsync(
+      const asDate = await toArray(
         topic.readable({ partitions: 0, from: { timestamp: new Date(T0 + 500) } }),
       );
       assert.deepEqual(asDate.map((r) => text(r.value)), ["late", "early"]);
@@ -373,7 +374,7 @@ describe("Topic.readable", () => {
         null,
       ]);
       assert.deepEqual(
-        await Array.fromAsync(topic.readable({ partitions: 1, from: { timestamp: T0 + 5000 } })),
+        await toArray(topic.readable({ partitions: 1, from: { timestamp: T0 + 5000 } })),
         [],
       );
     });
@@ -384,7 +385,7 @@ describe("Topic.readable", () => {
       await topic.append([{ value: "a" }, { value: "b" }]);
       const stream = topic.readable();
       await topic.append([{ value: "c" }]);
-      assert.deepEqual((await Array.fromAsync(stream)).map((r) => text(r.value)), ["a", "b"]);
+      assert.deepEqual((await toArray(stream)).map((r) => text(r.value)), ["a", "b"]);
     });
   });
 
@@ -447,7 +448,7 @@ describe("Topic.readable", () => {
   test("follow: true stops at the end offset `to`", async () => {
     await withTopic(1, async (topic) => {
       const stream = topic.readable({ follow: true, to: 3 });
-      const collected = Array.fromAsync(stream);
+      const collected = toArray(stream);
       await turn();
       for (let i = 0; i < 5; i++) await topic.append([{ value: `v${i}` }]);
       assert.deepEqual((await collected).map((r) => text(r.value)), ["v0", "v1", "v2"]);
@@ -471,7 +472,7 @@ describe("Topic.readable", () => {
       const aborted = new AbortController();
       aborted.abort(new Error("already"));
       const stream = topic.readable({ follow: true, signal: aborted.signal });
-      await assert.rejects(Array.fromAsync(stream), /already/);
+      await assert.rejects(toArray(stream), /already/);
       assert.equal(listeners.active, 0);
     });
   });
@@ -494,14 +495,14 @@ describe("Topic.readable", () => {
   test("readableBatches() yields arrays of records, the same records as readable()", async () => {
     await withTopic(3, async (topic) => {
       await seed(topic);
-      const batches = await Array.fromAsync(topic.readableBatches({ maxBytes: 300 }));
+      const batches = await toArray(topic.readableBatches({ maxBytes: 300 }));
       assert.ok(batches.length > 1);
       for (const batch of batches) {
         assert.ok(Array.isArray(batch) && batch.length > 0);
         assert.equal(new Set(batch.map((r) => r.partition)).size, 1, "one chunk comes from one partition");
       }
       const flat = batches.flat();
-      const single = await Array.fromAsync(topic.readable());
+      const single = await toArray(topic.readable());
       const key = (r: ConsumedRecord) => `${r.partition}:${r.offset}:${text(r.value)}:${r.timestamp}`;
       assert.deepEqual(flat.map(key).sort(), single.map(key).sort());
     });

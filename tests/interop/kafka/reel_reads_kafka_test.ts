@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { Consumer, type LogDirectory, open } from "../../../mod.ts";
 import { verifyLogDirectory } from "../../../src/cli/commands/verify.ts";
 import { prng, ROOT, RUNTIME } from "../../durability/_helpers.ts";
+import { scriptCommand } from "../../_runtime.ts";
 import { dumpLogSegments, parseDump } from "./dump_log_segments.ts";
 import {
   javaConsumeTopics,
@@ -127,10 +128,8 @@ async function readAll(
 /** Runs the `reel` CLI on this runtime. */
 function reel(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const main = path.join(ROOT, "src", "cli", "main.ts");
-  const cmd = RUNTIME === "deno"
-    ? [process.execPath, "run", "-A", "--quiet", main]
-    : [process.execPath, main];
-  const r = spawnSync(cmd[0], [...cmd.slice(1), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const [bin, argv] = scriptCommand(main, args);
+  const r = spawnSync(bin, argv, { encoding: "utf8", maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

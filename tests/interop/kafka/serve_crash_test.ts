@@ -9,21 +9,20 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open } from "../../../mod.ts";
 import { freePorts, kafkaUnavailable, spawnKafkaTool } from "./harness.ts";
+import { scriptCommand } from "../../_runtime.ts";
 
 const skip = kafkaUnavailable();
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
-const RUNTIME = process.versions.bun !== undefined ? "bun" : "deno";
 const RECORDS = 4000;
 
 /** Starts `reel serve` and resolves once it prints that it listens. */
 function startServe(dir: string, port: number): Promise<ChildProcess> {
-  const pre = RUNTIME === "deno" ? ["run", "-A", "--quiet", MAIN] : [MAIN];
-  const child = spawn(process.execPath, [...pre, "serve", "--dir", dir, "--listen", `127.0.0.1:${port}`], {
+  const [bin, argv] = scriptCommand(MAIN, ["serve", "--dir", dir, "--listen", `127.0.0.1:${port}`]);
+  const child = spawn(bin, argv, {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
