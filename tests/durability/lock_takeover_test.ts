@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, PartitionLockedError } from "../../mod.ts";
 import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
-import { type LineChild, ROOT, RUNTIME, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
+import { type LineChild, ROOT, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
 
 const CHILD = path.join(ROOT, "tests/durability/_lock_child.ts");
 const DENO = path.join(ROOT, "node_modules/.bin/deno");
