@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Runs the whole test suite under Deno (`deno test -A tests/`, with type-checking, then the doc
-// comments' examples with `deno test --doc src/ mod.ts`) and then under Bun
-// (`bun test ./tests/`: the leading `./` makes it a path, so only our `*_test.ts` files run, never
-// anything under node_modules/). Each runtime's output streams through to the terminal while it is
-// captured; its summary is then parsed:
+// comments' examples with `deno test --doc src/ mod.ts`), then under Bun (`bun test ./tests/`: the
+// leading `./` makes it a path, so only our `*_test.ts` files run, never anything under
+// node_modules/), then under Node (`node --import tsx --test --test-reporter=spec <files>`: the tsx
+// loader runs the TypeScript as it is, and since Node 20's `--test` takes no globs, this script lists
+// every `tests/**/*_test.ts` itself). Each runtime's output streams through to the terminal while it
+// is captured; its summary is then parsed:
 //
 //   Deno: `ok | 12 passed (3 steps) | 0 failed (1s)` or `FAILED | 1 passed | 2 failed (1 step) (1s)`
 //         (tests and steps are both counted)
 //   Bun:  ` 12 pass`, ` 0 fail` (and ` 1 error` for errors outside a test, counted as failures)
+//   Node: `ℹ pass 12`, `ℹ fail 0` (and `ℹ cancelled 1`, a test cut short, counted as a failure)
 //
-// It prints one line per runtime and, last, one line alone: `N passed, N failed` (both runtimes added
-// up). The exit status is non-zero if either runtime failed, exited non-zero, or ran no test; a runner
+// It prints one line per runtime and, last, one line alone: `N passed, N failed` (all runtimes added
+// up). The exit status is non-zero if any runtime failed, exited non-zero, or ran no test; a runner
 // whose summary cannot be found (it crashed, or found no test file) counts as one failure.
 //
 // The Kafka interop tests (tests/interop/kafka/) need Java 17+ (java, javac) and Maven: when both
@@ -19,10 +22,13 @@
 // were skipped and why (REEL_SKIP_KAFKA=1 is passed to the runners). With REEL_REQUIRE_KAFKA=1 (as
 // .ci/run sets) nothing is skipped: a missing tool or a failed fetch fails the run.
 //
-// Usage: node tests/run.mjs [--deno-only | --bun-only] [extra args passed to both runners]
+// Usage: node tests/run.mjs [--deno-only | --bun-only | --node-only] [extra args passed to every runner]
+//
+// Extra args are paths (a directory or a test file) and options; Node is given the `*_test.ts` files
+// under each path, and the options before them.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +38,7 @@ const bin = (name) => join(root, "node_modules", ".bin", process.platform === "w
 
 let args = process.argv.slice(2);
 let only;
-if (args[0] === "--deno-only" || args[0] === "--bun-only") {
+if (args[0] === "--deno-only" || args[0] === "--bun-only" || args[0] === "--node-only") {
   only = args[0].slice(2, -5);
   args = args.slice(1);
 }
@@ -57,7 +63,50 @@ const runtimes = [
     ownTmpdir: true,
   }]),
   { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
+  {
+    name: "node",
+    cmd: process.execPath,
+    args: [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-reporter=spec",
+      ...args.filter((a) => a.startsWith("-")),
+      ...testFiles(args.filter((a) => !a.startsWith("-")), ["tests"]),
+    ],
+    parse: parseNode,
+    // The header names the files by their count: the list itself is long.
+    shown: (
+      a,
+    ) => [
+      ...a.filter((x) => !x.endsWith("_test.ts")),
+      `<${a.filter((x) => x.endsWith("_test.ts")).length} test files>`,
+    ],
+  },
 ].filter((r) => !only || r.name === only);
+
+/**
+ * The `*_test.ts` files under each path (a directory, searched recursively, or a file), relative to
+ * the root and sorted; `fallback` when no path is given.
+ */
+function testFiles(paths, fallback) {
+  const out = [];
+  const walk = (rel) => {
+    const abs = join(root, rel);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      out.push(rel);
+      return;
+    }
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+      const child = join(rel, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (entry.name.endsWith("_test.ts")) out.push(child);
+    }
+  };
+  for (const p of paths.length ? paths : fallback) walk(p);
+  return [...new Set(out)].sort();
+}
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
@@ -83,6 +132,19 @@ function parseBun(out) {
   const failed = count("fail");
   if (passed === undefined || failed === undefined) return undefined;
   return { passed, failed: failed + (count("errors?") ?? 0) };
+}
+
+/** @param {string} out @returns {{passed: number, failed: number} | undefined} */
+function parseNode(out) {
+  const count = (word) => {
+    let last;
+    for (const m of out.matchAll(new RegExp(`^(?:ℹ|#) ${word} (\\d+)$`, "gm"))) last = m;
+    return last ? Number(last[1]) : undefined;
+  };
+  const passed = count("pass");
+  const failed = count("fail");
+  if (passed === undefined || failed === undefined) return undefined;
+  return { passed, failed: failed + (count("cancelled") ?? 0) };
 }
 
 /** Runs one runtime's test command, streaming and capturing its output. */
@@ -167,7 +229,7 @@ if (kafkaSkipped) {
 }
 
 for (const runtime of runtimes) {
-  console.log(`\n=== ${runtime.name} ${runtime.args.join(" ")}\n`);
+  console.log(`\n=== ${runtime.name} ${(runtime.shown?.(runtime.args) ?? runtime.args).join(" ")}\n`);
   const { code, out } = await run(runtime);
   const summary = runtime.parse(out);
   if (!summary) {
