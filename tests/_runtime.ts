@@ -5,6 +5,8 @@
 import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import * as zlib from "node:zlib";
+import type { CompressionType } from "../src/record/compression.ts";
 
 /** A runtime the suite runs on. */
 export type Runtime = "deno" | "bun" | "node";
@@ -15,6 +17,16 @@ export const RUNTIME: Runtime = (globalThis as { Deno?: unknown }).Deno !== unde
   : process.versions.bun !== undefined
   ? "bun"
   : "node";
+
+/**
+ * Whether this runtime's `node:zlib` has zstd (Deno, Bun, Node 22.15 and later). Node 20's has not:
+ * there reel throws `UnsupportedCompressionTypeError` for zstd, and the tests check that instead.
+ */
+export const HAS_ZSTD: boolean =
+  typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === "function";
+
+/** Kafka's codec numbers this runtime can write and read: 0–4, or 0–3 without zstd. */
+export const CODECS: readonly CompressionType[] = HAS_ZSTD ? [0, 1, 2, 3, 4] : [0, 1, 2, 3];
 
 /** The repository root. */
 export const ROOT: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

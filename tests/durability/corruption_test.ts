@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { type ConsumedRecord, CorruptRecordError, type LogDirectory, open, type Topic } from "../../mod.ts";
+import { CODECS } from "../_runtime.ts";
 import {
   envInt,
   fcParams,
@@ -49,7 +50,7 @@ async function fill(dir: string, seed: number): Promise<string[][]> {
       value: Uint8Array.from({ length: Math.floor(random() * 120) }, () => (random() * 256) | 0),
       timestamp: T0 + i * 10 + j,
     }));
-    const compression = random() < 0.15 ? (1 + Math.floor(random() * 4)) as 1 | 2 | 3 | 4 : 0;
+    const compression = random() < 0.15 ? CODECS[1 + Math.floor(random() * (CODECS.length - 1))] : 0;
     await topic.append(records, { compression });
     for (const r of records) {
       hashes[p].push(

@@ -17,7 +17,8 @@
 // Run as: deno run -A tests/durability/crash_child.ts <mode> <dir> <seed>  (or bun …)
 
 import process from "node:process";
-import { type CompressionType, open, type RecordHeader } from "../../mod.ts";
+import { open, type RecordHeader } from "../../mod.ts";
+import { CODECS } from "../_runtime.ts";
 import { prng, recordHash } from "./_helpers.ts";
 
 const [mode, dir, seedText, valueText] = process.argv.slice(2);
@@ -87,7 +88,7 @@ if (mode === "crash") {
   const producer = async () => {
     while (appends++ < MAX_APPENDS) {
       const records = Array.from({ length: 1 + ((random() * 5) | 0) }, (_, i) => makeRecord(i, 4000));
-      const compression = (random() < 0.2 ? (random() * 5) | 0 : 0) as CompressionType;
+      const compression = random() < 0.2 ? CODECS[(random() * CODECS.length) | 0] : 0;
       const metas = await topic.append(records, { compression });
       let out = "";
       for (let i = 0; i < records.length; i++) {

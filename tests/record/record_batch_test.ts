@@ -25,6 +25,8 @@ import gzipBatch from "../fixtures/kafka/recordBatch__v0_recordbatch.json" with 
 import zstdBatch from "../fixtures/kafka/recordBatch__v0_recordbatch_zstd.json" with { type: "json" };
 import bareRecord from "../fixtures/kafka/recordBatch__v0_record.json" with { type: "json" };
 
+import { CODECS, HAS_ZSTD } from "../_runtime.ts";
+
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null) => b === null ? null : new TextDecoder().decode(b);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -298,6 +300,11 @@ describe("decodeRecordBatch() on captured batches", () => {
     assert.throws(() => decodeRecordBatch(bytes), CorruptRecordError);
     bytes[22] = CompressionType.Zstd;
     reseal(bytes);
+    if (!HAS_ZSTD) {
+      // Node 20's node:zlib has no zstd: the batch is refused by its codec, not misread.
+      assert.throws(() => decodeRecordBatch(bytes), UnsupportedCompressionTypeError);
+      return;
+    }
     const { header, records } = decodeRecordBatch(bytes);
     assert.equal(header.compression, CompressionType.Zstd);
     assert.equal(header.partitionLeaderEpoch, 911);
@@ -501,7 +508,7 @@ describe("decodeRecordBatch(encodeRecordBatch())", () => {
   });
 
   test("returns the records that were encoded, for every codec", () => {
-    for (const compression of Object.values(CompressionType)) {
+    for (const compression of CODECS) {
       fc.assert(
         fc.property(
           fc.array(recordArbitrary, { minLength: 1, maxLength: 20 }),
@@ -541,7 +548,7 @@ describe("decodeRecordBatch(encodeRecordBatch())", () => {
         headers: [{ key: "", value: new Uint8Array(0) }, { key: "n", value: null }],
       },
     ];
-    for (const compression of Object.values(CompressionType)) {
+    for (const compression of CODECS) {
       const { records } = decodeRecordBatch(encodeRecordBatch(inputs, { compression }));
       assert.deepEqual(records[0].key, new Uint8Array(0));
       assert.deepEqual(records[0].value, new Uint8Array(0));
@@ -778,9 +785,7 @@ describe("corruption", () => {
   });
 
   test("a compressed blob that does not decompress gives CorruptRecordError", () => {
-    for (
-      const codec of [CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd]
-    ) {
+    for (const codec of CODECS.filter((codec) => codec !== CompressionType.None)) {
       const bytes = editRecord((b) => b[22] = codec);
       assert.throws(() => decodeRecordBatch(bytes), CorruptRecordError);
     }

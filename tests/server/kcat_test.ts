@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { describeGroup } from "../../mod.ts";
+import { describeGroup, UnsupportedCompressionTypeError } from "../../mod.ts";
+import { HAS_ZSTD } from "../_runtime.ts";
 import { kcat, withBroker } from "./_helpers.ts";
 
 const HAS_KCAT = spawnSync("kcat", ["-V"]).status === 0;
@@ -35,11 +36,20 @@ describe("kcat (librdkafka) against reel serve", { skip: !HAS_KCAT }, () => {
           lines.join("\n") + "\n",
         );
         assert.equal(produced.status, 0, produced.stderr);
-        const got = [];
-        for await (const r of log.topic("c").readable()) {
-          got.push(`${new TextDecoder().decode(r.key!)}:${new TextDecoder().decode(r.value!)}`);
+        const got: string[] = [];
+        const read = async () => {
+          for await (const r of log.topic("c").readable()) {
+            got.push(`${new TextDecoder().decode(r.key!)}:${new TextDecoder().decode(r.value!)}`);
+          }
+        };
+        if (codec === "zstd" && !HAS_ZSTD) {
+          // Node 20's node:zlib has no zstd: reel stores kcat's batches as they came and serves
+          // them back, but cannot decode them itself.
+          await assert.rejects(read(), UnsupportedCompressionTypeError);
+        } else {
+          await read();
+          assert.deepEqual(got, lines);
         }
-        assert.deepEqual(got, lines);
         const consumed = await kcat(["-b", broker.address, "-C", "-t", "c", "-e", "-f", "%k:%s\\n"]);
         assert.equal(consumed.status, 0, consumed.stderr);
         assert.deepEqual(consumed.stdout.trim().split("\n"), lines);

@@ -11,7 +11,7 @@ import {
   UnsupportedCompressionTypeError,
 } from "../../mod.ts";
 import { batchSize, readRecordBatchHeader } from "../../src/record/mod.ts";
-import { toArray } from "../_runtime.ts";
+import { CODECS, HAS_ZSTD, toArray } from "../_runtime.ts";
 
 async function withTopic(fn: (topic: Topic, dir: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-compression-"));
@@ -34,13 +34,14 @@ function codecsOnDisk(dir: string): number[] {
   return codecs;
 }
 
-const NAMES: [Compression, number][] = [
+/** The codecs this runtime has, by name and number (no zstd on Node 20). */
+const NAMES: [Compression, number][] = ([
   ["none", CompressionType.None],
   ["gzip", CompressionType.Gzip],
   ["snappy", CompressionType.Snappy],
   ["lz4", CompressionType.Lz4],
   ["zstd", CompressionType.Zstd],
-];
+] as [Compression, CompressionType][]).filter(([, n]) => CODECS.includes(n));
 
 /** A value that every codec shrinks, so a batch that claims a codec really went through it. */
 const value = "reel ".repeat(200);
@@ -49,6 +50,13 @@ describe("compression by name", () => {
   test("topic.append() takes Kafka's codec names and writes batches with that codec", async () => {
     await withTopic(async (topic, dir) => {
       for (const [name] of NAMES) await topic.append([{ value }], { compression: name });
+      if (!HAS_ZSTD) {
+        // Node 20's node:zlib has no zstd: the append is refused and leaves nothing behind.
+        await assert.rejects(
+          topic.append([{ value }], { compression: "zstd" }),
+          UnsupportedCompressionTypeError,
+        );
+      }
       assert.deepEqual(codecsOnDisk(dir), NAMES.map(([, n]) => n));
       const values = (await toArray(topic.readable())).map((r) => new TextDecoder().decode(r.value!));
       assert.deepEqual(values, NAMES.map(() => value));

@@ -10,8 +10,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type CompressionType, open, type ProducerRecord } from "../../../mod.ts";
+import { open, type ProducerRecord } from "../../../mod.ts";
 import { prng, RUNTIME } from "../../durability/_helpers.ts";
+import { CODECS } from "../../_runtime.ts";
 import {
   javaConsume,
   javaProduce,
@@ -64,7 +65,7 @@ function records(random: () => number, count: number, partitions: number): Produ
   }));
 }
 
-/** Writes a topic with reel: batches of every codec, several segments per partition. */
+/** Writes a topic with reel: batches of every codec (this runtime has), several segments per partition. */
 async function writeWithReel(
   topic: string,
   partitions: number,
@@ -82,9 +83,9 @@ async function writeWithReel(
     });
     const random = prng(topic.length * 31 + partitions);
     const all = records(random, 600, partitions);
-    for (let i = 0, codec = 0; i < all.length; codec = (codec + 1) % 5) {
+    for (let i = 0, c = 0; i < all.length; c = (c + 1) % CODECS.length) {
       const n = 1 + Math.floor(random() * 16);
-      await t.append(all.slice(i, i + n), { compression: codec as CompressionType });
+      await t.append(all.slice(i, i + n), { compression: CODECS[c] });
       i += n;
     }
     if (options.retention) assert.ok(t.deleteOldSegments(T0) > 0);

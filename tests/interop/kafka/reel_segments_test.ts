@@ -17,11 +17,11 @@ import { resolveLogConfig } from "../../../src/log/log_config.ts";
 import { prng, recordHash, ROOT, RUNTIME, runtimeCommand, spawnLines } from "../../durability/_helpers.ts";
 import { type Dump, type DumpedRecord, dumpLogSegments } from "./dump_log_segments.ts";
 import { kafkaUnavailable, runKafkaTool, toHex, TOOLS } from "./harness.ts";
+import { CODECS } from "../../_runtime.ts";
 
 const SKIP = kafkaUnavailable();
 const TIMEOUT = { timeout: 240_000 };
 const T0 = 1_700_000_000_000;
-const CODECS: CompressionType[] = [0, 1, 2, 3, 4];
 
 /** A record as DumpLogSegments shows it, built from what was appended. */
 interface Expected {
@@ -145,7 +145,8 @@ async function writeRetention(scenarios: Scenario[]): Promise<void> {
     });
     const expected = [new Map<number, Expected>()];
     const random = prng(7);
-    await appendAll(topic, makeRecords(random, 400, T0), random, 4, expected);
+    // zstd, or on Node 20 (no zstd in node:zlib) the last codec it has.
+    await appendAll(topic, makeRecords(random, 400, T0), random, CODECS.at(-1)!, expected);
     const deleted = topic.deleteOldSegments(T0);
     assert.ok(deleted > 0, "retention deleted segments");
     const start = topic.partition(0).logStartOffset;

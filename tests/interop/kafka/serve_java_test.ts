@@ -22,6 +22,8 @@ import {
   toHex,
   TOOLS,
 } from "./harness.ts";
+import { CODECS } from "../../_runtime.ts";
+import { compressionName } from "../../../src/record/mod.ts";
 
 const skip = kafkaUnavailable();
 /** A guard against a hang (Java tools start slowly on a busy machine), never a pass/fail condition. */
@@ -51,12 +53,14 @@ const hex = (b: Uint8Array | null) => toHex(b);
 
 describe("Apache Kafka's Java client and tools against reel serve", { skip }, () => {
   test(
-    "the idempotent Java producer, every codec: reel reads keys, values, headers and timestamps as sent",
+    "the idempotent Java producer, every codec this runtime has: reel reads keys, values, headers and timestamps as sent",
     TIMEOUT,
     async () => {
       await withServe(async (broker, log) => {
         await log.createTopic("java", { partitions: 2 });
-        for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
+        // Every codec but zstd on Node 20, whose node:zlib has none (kcat_test checks the refusal).
+        const codecs = CODECS.map(compressionName);
+        for (const codec of codecs) {
           const records: JavaRecord[] = Array.from({ length: 10 }, (_, i) => ({
             partition: i % 2,
             timestamp: 1_700_000_000_000 + i,
@@ -72,7 +76,7 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
         }
         const got = [];
         for await (const r of log.topic("java").readable()) got.push(r);
-        assert.equal(got.length, 50);
+        assert.equal(got.length, 10 * codecs.length);
         for (const r of got) {
           const key = new TextDecoder().decode(r.key!);
           const [codec, k] = key.split("-k");
