@@ -3,6 +3,8 @@
 // --allow-sys/--allow-run/--allow-env); a live writer's lock is never taken over by any of them.
 // A Deno writer without those permissions used to leave a lock naming host "localhost" and no start
 // time, which every other process took for a live writer on another host, forever.
+// The one exception: a Node writer (no flock) killed with -9 is taken over by processes that can
+// check its pid, not by a Deno that may look at neither locks nor processes.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, PartitionLockedError } from "../../mod.ts";
 import { WRITER_LOCK_FILE } from "../../src/log/mod.ts";
+import { advisoryLocksAvailable } from "../../src/runtime/advisory_lock.ts";
 import { type LineChild, ROOT, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
 
 const CHILD = path.join(ROOT, "tests/durability/_lock_child.ts");
@@ -79,6 +82,17 @@ describe("writer locks across runtimes and permissions", () => {
               assert.equal(m.offset, 1);
               await here.close();
               assert.ok(!fs.existsSync(path.join(dir, `t-${partition}`, WRITER_LOCK_FILE)));
+            } else if (writer === "this-runtime" && !advisoryLocksAvailable) {
+              // A Node writer holds no flock (Node has none), and a Deno without --allow-sys or
+              // --allow-run cannot look at processes: it cannot tell this dead writer from a live
+              // one, so it leaves the lock alone. This process can check the pid, and takes it over.
+              const next = await hold("restricted-deno", dir, partition);
+              assert.equal(next.line, "PartitionLockedError");
+              await next.c.exited;
+              const here = await open(dir, { retentionCheckIntervalMs: 0 });
+              const [m] = await here.topic("t").append([{ partition, value: "after" }]);
+              assert.equal(m.offset, 1);
+              await here.close();
             } else {
               const next = await hold("restricted-deno", dir, partition);
               try {
