@@ -1,5 +1,5 @@
 // The console in headless Chromium (Debian's `chromium`, driven by playwright-core from the test's
-// own runtime: playwright-core imports and runs under both Deno and Bun). The console is served by
+// own runtime: playwright-core imports and runs under Deno, Bun and Node). The console is served by
 // the runtime the test runs in, over the demo's real data (data/apache_logs). Each view leaves a
 // screenshot in tests/console/.screenshots/ (git-ignored).
 import { after, before, describe, test } from "node:test";
@@ -15,11 +15,11 @@ import type { LogDirectory } from "../../src/topic/log_directory.ts";
 import { console as startConsole } from "../../src/console/console.ts";
 import type { HttpServer } from "../../src/runtime/http_server.ts";
 import { reel } from "../consumer/_helpers.ts";
+import { RUNTIME, toArray } from "../_runtime.ts";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const APACHE_LOG = path.join(ROOT, "data", "apache_logs", "apache_logs");
 const SCREENSHOTS = path.join(ROOT, "tests", "console", ".screenshots");
-const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
 const CHROMIUM = process.env.REEL_CHROMIUM ?? "/usr/bin/chromium";
 /** Generous: how long the page may take to show what it must (a slow CI machine); never a pass/fail on speed. */
 const WAIT_MS = 10_000;
@@ -179,16 +179,13 @@ describe("reel console in headless Chromium", () => {
       await withPage("groups", async (page, errors) => {
         await page.goto(`${base}/groups`);
         await page.getByRole("link", { name: "billing" }).click();
+        // No named function inside a function run in the page: on Node, the tsx loader wraps each
+        // one in a helper (__name) that exists only in this process.
         const rows = await page.locator("table.offsets tbody tr").evaluateAll((trs) =>
-          trs.map((tr) => {
-            const text = (cls: string) => Number(tr.querySelector(`td.${cls}`)!.textContent);
-            return [
-              Number(tr.getAttribute("data-partition")),
-              text("committed"),
-              text("end"),
-              text("lag"),
-            ];
-          })
+          trs.map((tr) => [
+            Number(tr.getAttribute("data-partition")),
+            ...["committed", "end", "lag"].map((cls) => Number(tr.querySelector(`td.${cls}`)!.textContent)),
+          ])
         );
         assert.deepEqual(
           rows,
@@ -246,7 +243,7 @@ describe("reel console in headless Chromium", () => {
       await form.getByRole("button", { name: "Produce" }).click();
       await page.waitForURL(/\/topics\/inbox\/partitions\/1\/records\?offset=0$/);
       assert.deepEqual(await valuesShown(page), ["hello from the browser"]);
-      const [record] = await Array.fromAsync(log.topic("inbox").readable({ partitions: 1 }));
+      const [record] = await toArray(log.topic("inbox").readable({ partitions: 1 }));
       assert.equal(new TextDecoder().decode(record.key!), "user-7");
       assert.deepEqual(errors, []);
     });

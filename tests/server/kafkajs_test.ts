@@ -3,9 +3,13 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
+import kafkajs from "kafkajs";
 import { readRecordBatchHeader } from "../../src/record/mod.ts";
 import { withBroker } from "./_helpers.ts";
+
+// kafkajs is CommonJS: Node's ESM loader finds only some of its names statically, so they are all
+// taken from its default export, which every runtime provides.
+const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 
 const text = new TextDecoder();
 

@@ -71,7 +71,8 @@ test(
     let killedAt = -1;
     let producerErr = "";
     let buffered = "";
-    const killed = Promise.withResolvers<void>();
+    let markKilled!: () => void;
+    const killed = new Promise<void>((resolve) => markKilled = resolve); // (Node 20 has no Promise.withResolvers)
     producer.stderr!.on("data", (d) => producerErr += d);
     producer.stdout!.on("data", (d) => {
       buffered += d;
@@ -84,12 +85,12 @@ test(
       }
       if (killedAt < 0 && acked.length >= RECORDS / 4) {
         killedAt = acked.length;
-        killed.resolve();
+        markKilled();
       }
     });
     const producerDone = exited(producer);
     try {
-      await Promise.race([killed.promise, producerDone]);
+      await Promise.race([killed, producerDone]);
       assert.ok(killedAt > 0, `the producer ended before a quarter was acknowledged: ${producerErr}`);
       broker.kill("SIGKILL");
       await exited(broker);
