@@ -6,7 +6,9 @@
 //
 // A module may import from its own layer's folder or from a lower layer, never from a higher one;
 // the producer and the consumer (one layer, two folders) never import each other. File I/O goes
-// through src/runtime/ only: no other folder imports node:fs (or fs, fs/promises).
+// through src/runtime/ only: no other folder imports node:fs (or fs, fs/promises). And only
+// src/runtime/ knows which runtime it runs on: no other module (nor mod.ts) uses the Deno or Bun
+// globals, a `bun:` module or `import.meta.main`, so everything else runs on Node as it is.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -45,9 +47,7 @@ const FILE_IO_MODULES = new Set(["node:fs", "fs", "node:fs/promises", "fs/promis
  * doc comment's example do not count.
  */
 export function importsOf(source: string): string[] {
-  const code = source
-    .replace(/\/\*[\s\S]*?\*\//g, "")
-    .replace(/^\s*\/\/.*$/gm, "");
+  const code = withoutComments(source);
   const out: string[] = [];
   const patterns = [
     /^\s*(?:import|export)\s+(?:type\s+)?[^;'"]*?\bfrom\s*["']([^"']+)["']/gm,
@@ -56,6 +56,18 @@ export function importsOf(source: string): string[] {
   ];
   for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]);
   return out;
+}
+
+/** A source file without its block comments and whole-line `//` comments. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+/** What in a source file's code only Deno or only Bun has: `Deno.…`, `Bun.…`, `"bun:…"`, `import.meta.main`. */
+export function runtimeSpecificUses(source: string): string[] {
+  const re =
+    /\b(?:Deno|Bun)\s*\.\s*\w+|\bglobalThis\s*\.\s*(?:Deno|Bun)\b|["'](?:Deno|Bun)["']\s+in\b|["']bun:\w*|\bimport\.meta\.main\b/g;
+  return [...withoutComments(source).matchAll(re)].map((m) => m[0]);
 }
 
 /** The layer a file belongs to: its first folder under src/, the file itself for src/errors.ts, or "mod.ts". */
@@ -126,6 +138,22 @@ describe("layering", () => {
     assert.ok(files.length > 50, `expected the source tree, found ${files.length} files`);
     const found = violations(files, (f) => fs.readFileSync(f, "utf8"));
     assert.deepEqual(found, [], found.map((v) => `${v.file}: ${v.specifier}: ${v.why}`).join("\n"));
+  });
+
+  test("nothing outside src/runtime/ uses what only Deno or only Bun has", () => {
+    const files = [...sourceFiles(SRC), path.join(ROOT, "mod.ts")].filter((f) => layerOf(f) !== "runtime");
+    const found = files.flatMap((f) =>
+      runtimeSpecificUses(fs.readFileSync(f, "utf8")).map((use) => `${path.relative(ROOT, f)}: ${use}`)
+    );
+    assert.deepEqual(found, []);
+    // The check itself finds each kind, and not what a comment says.
+    assert.deepEqual(
+      runtimeSpecificUses(
+        '// Deno.exit(1)\nDeno.exit(1);\nconst f = Bun.file("x");\nif ("Deno" in globalThis) {}\n' +
+          'import { dlopen } from "bun:ffi";\nif (import.meta.main) {}\n/** Bun.serve */\n',
+      ),
+      ["Deno.exit", "Bun.file", '"Deno" in', '"bun:ffi', "import.meta.main"],
+    );
   });
 
   test("mod.ts re-exports only from src/", () => {
