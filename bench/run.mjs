@@ -209,7 +209,9 @@ const all = {
 const resultsPath = join(root, "bench", "RESULTS.md");
 const kept = (name) => {
   const found = existsSync(resultsPath)
-    ? new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`).exec(readFileSync(resultsPath, "utf8"))?.[0]
+    ? new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`).exec(
+      readFileSync(resultsPath, "utf8"),
+    )?.[0]
     : undefined;
   return found ?? `<!-- ${name}:start -->\n<!-- ${name}:end -->`;
 };

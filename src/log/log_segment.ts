@@ -13,7 +13,15 @@
  */
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
-import { datasync, datasyncSync, fileSize, fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
+import {
+  datasync,
+  datasyncSync,
+  fileSize,
+  fs,
+  openFile,
+  readFully,
+  writeFully,
+} from "../runtime/file_system.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { OffsetIndex } from "./offset_index.ts";

@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { RUNTIME } from "../consumer/_helpers.ts";
+import { scriptCommand } from "../_runtime.ts";
 
 const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.ts");
 const TOPICS = ["clicks", "orders", "views"];
@@ -30,11 +30,11 @@ function reelLimited(
   args: string[],
   input = "",
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const runtimeArgs = RUNTIME === "deno" ? ["run", "-A", "--quiet", CLI_MAIN] : [CLI_MAIN];
+  const [bin, argv] = scriptCommand(CLI_MAIN, args);
   return new Promise((resolve, reject) => {
     const child = spawn(
       "sh",
-      ["-c", 'ulimit -n 1024 && exec "$@"', "sh", process.execPath, ...runtimeArgs, ...args],
+      ["-c", 'ulimit -n 1024 && exec "$@"', "sh", bin, ...argv],
       { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
     );
     let stdout = "", stderr = "";

@@ -10,20 +10,20 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import process from "node:process";
 import { CLEAN_SHUTDOWN_FILE } from "../../src/log/checkpoint.ts";
 import { open, PartitionLockedError, setMaxWriters } from "../../mod.ts";
 import { DEFAULT_MAX_WRITERS, WRITER_LOCK_FILE, writerCount } from "../../src/log/mod.ts";
-import { ROOT, RUNTIME, withTempDir } from "../durability/_helpers.ts";
+import { ROOT, withTempDir } from "../durability/_helpers.ts";
+import { scriptCommand } from "../_runtime.ts";
 
 const CHILD = path.join(ROOT, "tests/topic/_producer_child.ts");
 const text = (b: Uint8Array | null) => new TextDecoder().decode(b!);
 
 /** Runs a producer child to its end; resolves with its stdout. */
 function produce(dir: string, topic: string, id: string, count: number): Promise<string> {
-  const args = RUNTIME === "deno" ? ["run", "-A", "--quiet", CHILD] : [CHILD];
+  const [bin, args] = scriptCommand(CHILD, [dir, topic, id, String(count)]);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, dir, topic, id, String(count)], {
+    const child = spawn(bin, args, {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "", err = "";
