@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { fs } from "../runtime/file_system.ts";
 import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.index` entry in bytes. */

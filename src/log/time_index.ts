@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { fs } from "../runtime/file_system.ts";
 import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.timeindex` entry in bytes. */

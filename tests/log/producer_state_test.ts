@@ -10,23 +10,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, ProducerSequenceError } from "../../mod.ts";
 import { crc32c, encodeRecordBatch } from "../../src/record/mod.ts";
+import { idempotentBatch } from "../_batches.ts";
 import { PartitionLog } from "../../src/log/partition_log.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { ProducerState, snapshotOffsets } from "../../src/log/producer_state.ts";
 import { withTempDir } from "../durability/_helpers.ts";
-
-/** A batch of `count` records from producer `pid` (epoch `epoch`), starting at sequence `seq`. */
-function idempotentBatch(pid: number, epoch: number, seq: number, count = 2, size = 100): Uint8Array {
-  const b = encodeRecordBatch(
-    Array.from({ length: count }, (_, i) => ({ value: new Uint8Array(size).fill(seq + i) })),
-  );
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  view.setBigInt64(43, BigInt(pid));
-  view.setInt16(51, epoch);
-  view.setInt32(53, seq);
-  view.setUint32(17, crc32c(b, 21));
-  return b;
-}
 
 describe("idempotent producers' state in the log", () => {
   test("a retry gets the original offsets and appends nothing; a gap and an old epoch are refused", async () => {

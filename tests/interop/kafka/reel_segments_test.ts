@@ -11,8 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type CompressionType, open, type ProducerRecord, type RecordMetadata } from "../../../mod.ts";
-import { compressionName, crc32c, decodeRecordBatch, encodeRecordBatch } from "../../../src/record/mod.ts";
+import { compressionName, decodeRecordBatch } from "../../../src/record/mod.ts";
 import { PartitionLog } from "../../../src/log/partition_log.ts";
+import { idempotentBatch } from "../../_batches.ts";
 import { resolveLogConfig } from "../../../src/log/log_config.ts";
 import { prng, recordHash, ROOT, RUNTIME, runtimeCommand, spawnLines } from "../../durability/_helpers.ts";
 import { type Dump, type DumpedRecord, dumpLogSegments } from "./dump_log_segments.ts";
@@ -385,18 +386,9 @@ describe(`Kafka's DumpLogSegments reads reel's producer state snapshots (${RUNTI
     try {
       const pdir = path.join(dir, "t-0");
       const log = PartitionLog.open(pdir, "t", 0, resolveLogConfig());
-      const batch = (pid: number, epoch: number, seq: number) => {
-        const b = encodeRecordBatch([{ value: new Uint8Array([1]) }, { value: new Uint8Array([2]) }]);
-        const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-        view.setBigInt64(43, BigInt(pid));
-        view.setInt16(51, epoch);
-        view.setInt32(53, seq);
-        view.setUint32(17, crc32c(b, 21));
-        return b;
-      };
-      await log.append(batch(1001, 0, 0));
-      await log.append(batch(2002, 4, 0));
-      await log.append(batch(1001, 0, 2));
+      await log.append(idempotentBatch(1001, 0, 0));
+      await log.append(idempotentBatch(2002, 4, 0));
+      await log.append(idempotentBatch(1001, 0, 2));
       await log.close();
       const snapshot = path.join(pdir, "00000000000000000006.snapshot");
       assert.ok(fs.existsSync(snapshot));

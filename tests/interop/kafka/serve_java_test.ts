@@ -212,28 +212,20 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
         assert.notEqual(shrink.code, 0, "partitions are never removed");
         assert.match(shrink.stdout + shrink.stderr, /InvalidPartitionsException|partitions/i);
         // IncrementalAlterConfigs
-        await runKafkaTool("kafka.admin.ConfigCommand", [
-          ...bootstrap,
-          "--alter",
-          "--entity-type",
-          "topics",
-          "--entity-name",
-          "admin",
-          "--add-config",
-          "retention.ms=120000,segment.bytes=1048576",
-        ]);
+        const alter = (...change: string[]) =>
+          runKafkaTool("kafka.admin.ConfigCommand", [
+            ...bootstrap,
+            "--alter",
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            "admin",
+            ...change,
+          ]);
+        await alter("--add-config", "retention.ms=120000,segment.bytes=1048576");
         assert.equal(log.topic("admin").config.retentionMs, 120000);
         assert.equal(log.topic("admin").config.segmentBytes, 1048576);
-        await runKafkaTool("kafka.admin.ConfigCommand", [
-          ...bootstrap,
-          "--alter",
-          "--entity-type",
-          "topics",
-          "--entity-name",
-          "admin",
-          "--delete-config",
-          "retention.ms",
-        ]);
+        await alter("--delete-config", "retention.ms");
         assert.equal(log.topic("admin").config.retentionMs, 604_800_000, "back to the default");
         // DeleteRecords
         const json = path.join(os.tmpdir(), `reel-delete-records-${process.pid}.json`);
