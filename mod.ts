@@ -113,3 +113,20 @@ export type {
 } from "./src/consumer/types.ts";
 export { serve } from "./src/server/broker.ts";
 export type { Broker, ServeOptions } from "./src/server/broker.ts";
+export {
+  type Awaitable,
+  ClusterConnection,
+  ClusterConsumer,
+  type ClusterCreateTopicOptions,
+  ClusterTopic,
+  connect,
+  type ConnectOptions,
+  type ConsumerLike,
+  createConsumer,
+  type LogDirectoryLike,
+  type OffsetAndTimestamp,
+  type PartitionOffsets,
+  type SaslCredentials,
+  type TlsOptions,
+  type TopicLike,
+} from "./src/cluster/mod.ts";

@@ -769,6 +769,36 @@ export class GroupNotEmptyError extends ReelError {
 }
 
 /**
+ * A topic config has no Kafka topic config to map to, or a value Kafka refuses (code `INVALID_CONFIG`,
+ * 40, as Kafka's CreateTopics answers): raised by `connect()`'s `createTopic` before anything is sent,
+ * or with Kafka's own answer as the `cause`.
+ *
+ * @example Its Kafka code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidConfigError } from "./errors.ts";
+ * const err = new InvalidConfigError("events", "segmentBytes", "Kafka's segment.bytes is at least 1048576");
+ * assert.equal(err.code, "INVALID_CONFIG");
+ * assert.equal(err.errorCode, 40);
+ * assert.equal(err.message, 'Cannot create topic "events" with segmentBytes: Kafka\'s segment.bytes is at least 1048576');
+ * ```
+ */
+export class InvalidConfigError extends ReelError {
+  /**
+   * Creates the error.
+   *
+   * @param topic the topic being created
+   * @param config reel's name of the config (`segmentBytes`, `fsync`, …)
+   * @param reason why it cannot be applied
+   * @param options the standard `ErrorOptions` (`cause`: Kafka's answer)
+   */
+  constructor(readonly topic: string, readonly config: string, reason: string, options?: ErrorOptions) {
+    super("INVALID_CONFIG", `Cannot create topic "${topic}" with ${config}: ${reason}`, options);
+    this.name = "InvalidConfigError";
+  }
+}
+
+/**
  * Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`.
  *
  * @example Each class's name is its key
@@ -798,4 +828,5 @@ export const errors = {
   InconsistentGroupProtocolError,
   SaslAuthenticationError,
   GroupNotEmptyError,
+  InvalidConfigError,
 };

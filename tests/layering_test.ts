@@ -30,6 +30,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   streams: 6,
   server: 6,
   console: 6,
+  cluster: 6,
   "mod.ts": 7, // the public API, outside src/: only the CLI may import it
   cli: 8,
 };

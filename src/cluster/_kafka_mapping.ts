@@ -1,0 +1,164 @@
+/**
+ * The mapping between reel's shapes and @platformatic/kafka's: records both ways, topic configs,
+ * and Kafka error names out of the client's nested errors. Internal to `src/cluster/`.
+ *
+ * @module
+ */
+import type { KafkaRecord, MessageToProduce, RecordsBatch } from "@platformatic/kafka";
+import { Buffer } from "node:buffer";
+import { InvalidConfigError } from "../errors.ts";
+import type { ConsumedRecord } from "../record/consumed_record.ts";
+import { normalizeHeaders, type ProducerRecord, toBytes } from "../record/producer_record.ts";
+import type { RecordHeader } from "../record/record.ts";
+import type { TopicConfig } from "../topic/log_directory.ts";
+
+/** The client module, loaded on the first `connect()` (so `open()` never loads it). */
+export type KafkaModule = typeof import("@platformatic/kafka");
+
+let loaded: Promise<KafkaModule> | undefined;
+
+/** Loads @platformatic/kafka once. */
+export function loadKafka(): Promise<KafkaModule> {
+  return loaded ??= import("@platformatic/kafka");
+}
+
+/**
+ * Kafka's error names (`apiId`: `NOT_LEADER_OR_FOLLOWER`, `TOPIC_ALREADY_EXISTS`, …) anywhere in one
+ * of the client's errors (its `MultipleErrors` nest them in `errors`).
+ */
+export function kafkaErrorNames(err: unknown, out: Set<string> = new Set()): Set<string> {
+  if (err === null || typeof err !== "object") return out;
+  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.apiId === "string") out.add(e.apiId);
+  if (Array.isArray(e.errors)) { for (const inner of e.errors) kafkaErrorNames(inner, out); }
+  if (e.cause) kafkaErrorNames(e.cause, out);
+  return out;
+}
+
+/** Bytes as a Buffer over the same memory (the client's serializers take Buffers). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A reel `ProducerRecord` as the client's message, at a chosen partition and timestamp. Headers go
+ * in a `Map` keyed by distinct Buffer objects, so repeated header keys stay repeated and in order.
+ */
+export function toMessage(
+  topic: string,
+  record: ProducerRecord,
+  partition: number,
+  timestamp: number,
+): MessageToProduce {
+  const key = toBytes(record.key);
+  const value = toBytes(record.value);
+  const headers = new Map<Buffer, Buffer>();
+  for (const h of normalizeHeaders(record.headers)) {
+    headers.set(Buffer.from(h.key), h.value === null ? null as unknown as Buffer : asBuffer(h.value));
+  }
+  return {
+    topic,
+    partition,
+    key: key === null ? undefined : asBuffer(key),
+    value: value === null ? null as unknown as Buffer : asBuffer(value),
+    headers,
+    timestamp: BigInt(timestamp),
+  };
+}
+
+/** A record's timestamp as a number of ms (a Date, a number, or now). */
+export function recordTimestamp(record: ProducerRecord, now: number): number {
+  const t = record.timestamp;
+  if (t === undefined) return now;
+  return typeof t === "number" ? t : t.getTime();
+}
+
+const decoder = new TextDecoder();
+/** Bit 3 of a batch's attributes: LogAppendTime (the batch's maxTimestamp is every record's). */
+const TIMESTAMP_TYPE_LOG_APPEND_TIME = 0x08;
+/** Bit 5: a control batch (transaction markers), never delivered. */
+export const CONTROL_BATCH = 0x20;
+/** Bit 4: a transactional batch. */
+export const TRANSACTIONAL_BATCH = 0x10;
+
+/** One record of a fetched batch as reel's `ConsumedRecord`. */
+export function toConsumedRecord(
+  topic: string,
+  partition: number,
+  batch: RecordsBatch,
+  record: KafkaRecord,
+): ConsumedRecord {
+  const timestamp = (batch.attributes & TIMESTAMP_TYPE_LOG_APPEND_TIME) !== 0
+    ? batch.maxTimestamp
+    : batch.firstTimestamp + record.timestampDelta;
+  const headers: RecordHeader[] = record.headers.map(([k, v]) => ({
+    key: k === null ? "" : decoder.decode(k),
+    value: v === null ? null : new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+  }));
+  return {
+    topic,
+    partition,
+    offset: Number(batch.firstOffset) + record.offsetDelta,
+    timestamp: Number(timestamp),
+    key: record.key === null
+      ? null
+      : new Uint8Array(record.key.buffer, record.key.byteOffset, record.key.length),
+    value: record.value === null
+      ? null
+      : new Uint8Array(record.value.buffer, record.value.byteOffset, record.value.length),
+    headers,
+  };
+}
+
+/** reel's numeric topic configs and Kafka's names for them (Kafka `TopicConfig.java`). */
+const NUMERIC: ReadonlyArray<readonly [keyof TopicConfig, string]> = [
+  ["segmentBytes", "segment.bytes"],
+  ["segmentMs", "segment.ms"],
+  ["indexIntervalBytes", "index.interval.bytes"],
+  ["maxMessageBytes", "max.message.bytes"],
+  ["retentionMs", "retention.ms"],
+  ["retentionBytes", "retention.bytes"],
+];
+
+/**
+ * Kafka's smallest `segment.bytes` (`LogConfig.java` in Kafka 4.x: `atLeast(1024 * 1024)`); a
+ * smaller one is refused before anything is sent.
+ */
+export const KAFKA_MIN_SEGMENT_BYTES = 1024 * 1024;
+
+/**
+ * reel's topic config as Kafka topic configs: the numeric ones by name; `fsync: "always"` as
+ * `flush.messages=1` (an fsync before each acknowledgement), `fsync: "interval"` as `flush.ms`
+ * (`fsyncIntervalMs`, reel's 1000 ms by default), `"never"` as Kafka's default (nothing).
+ *
+ * @throws {InvalidConfigError} for a config Kafka has no topic config for, or a value it refuses
+ */
+export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const known = new Set<string>([...NUMERIC.map(([k]) => k), "fsync", "fsyncIntervalMs"]);
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) throw new InvalidConfigError(topic, key, "Kafka has no topic config for it");
+  }
+  for (const [key, name] of NUMERIC) {
+    const v = config[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+      throw new InvalidConfigError(topic, key, `${String(v)} is not a whole number`);
+    }
+    out[name] = String(v);
+  }
+  if (config.segmentBytes !== undefined && config.segmentBytes < KAFKA_MIN_SEGMENT_BYTES) {
+    throw new InvalidConfigError(
+      topic,
+      "segmentBytes",
+      `Kafka's segment.bytes is at least ${KAFKA_MIN_SEGMENT_BYTES}, not ${config.segmentBytes}`,
+    );
+  }
+  const fsync = config.fsync ?? (config.fsyncIntervalMs !== undefined ? "interval" : undefined);
+  if (fsync === "always") out["flush.messages"] = "1";
+  else if (fsync === "interval") out["flush.ms"] = String(config.fsyncIntervalMs ?? 1000);
+  else if (fsync !== undefined && fsync !== "never") {
+    throw new InvalidConfigError(topic, "fsync", `unknown policy ${String(fsync)}`);
+  }
+  return out;
+}

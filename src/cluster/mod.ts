@@ -1,0 +1,25 @@
+/**
+ * The same Topic and Consumer API over a Kafka cluster: `connect()`, `ClusterTopic`,
+ * `ClusterConsumer`, `createConsumer()`, and the shared shape (`LogDirectoryLike`, `TopicLike`,
+ * `ConsumerLike`) that a log directory from `open()` satisfies too.
+ *
+ * @module
+ */
+export {
+  ClusterConnection,
+  type ClusterCreateTopicOptions,
+  connect,
+  type ConnectOptions,
+  type SaslCredentials,
+  type TlsOptions,
+} from "./cluster_connection.ts";
+export { ClusterTopic } from "./cluster_topic.ts";
+export { ClusterConsumer, createConsumer } from "./cluster_consumer.ts";
+export type {
+  Awaitable,
+  ConsumerLike,
+  LogDirectoryLike,
+  OffsetAndTimestamp,
+  PartitionOffsets,
+  TopicLike,
+} from "./log_directory_like.ts";
