@@ -57,6 +57,7 @@ import { consume } from "./commands/consume.ts";
 import { describe } from "./commands/describe.ts";
 import { dump } from "./commands/dump.ts";
 import { groups } from "./commands/groups.ts";
+import { migrate } from "./commands/migrate.ts";
 import { offsets } from "./commands/offsets.ts";
 import { produce } from "./commands/produce.ts";
 import { serve } from "./commands/serve.ts";
@@ -81,6 +82,7 @@ export const COMMANDS: readonly Command[] = [
   offsets,
   serve,
   console,
+  migrate,
 ];
 
 function generalHelp(): string {

@@ -23,3 +23,11 @@ export type {
   PartitionOffsets,
   TopicLike,
 } from "./log_directory_like.ts";
+export {
+  migrate,
+  type MigratedOffset,
+  type MigratedPartition,
+  type MigratedTopic,
+  type MigrateOptions,
+  type MigrateSummary,
+} from "./migrate.ts";
