@@ -12,7 +12,7 @@ import { MAX_PARTITIONS, validateTopicName } from "../runtime/log_paths.ts";
 import type { CreateTopicOptions } from "../topic/log_directory.ts";
 import type { LogDirectoryLike } from "./log_directory_like.ts";
 import { ClusterTopic } from "./cluster_topic.ts";
-import { kafkaErrorNames, kafkaTopicConfigs, loadKafka } from "./_kafka_mapping.ts";
+import { kafkaErrorNames, type KafkaModule, kafkaTopicConfigs, loadKafka } from "./_kafka_mapping.ts";
 
 /** SASL credentials (KIP-43 PLAIN, KIP-84 SCRAM). */
 export interface SaslCredentials {
@@ -80,13 +80,19 @@ export interface ClientOptions {
   retryDelay: number;
 }
 
-const clientOptions = new WeakMap<ClusterConnection, ClientOptions>();
+const clientOptions = new WeakMap<ClusterConnection, { options: ClientOptions; kafka: KafkaModule }>();
 
-/** The client options of a connection (for `ClusterConsumer`). */
-export function clientOptionsOf(connection: ClusterConnection): ClientOptions {
-  const options = clientOptions.get(connection);
-  if (!options) throw new TypeError("Not a connection made by connect()");
-  return options;
+/**
+ * The client options of a connection and the client module it loaded (for `ClusterConsumer`).
+ *
+ * @throws {TypeError} for anything `connect()` did not make
+ */
+export function clientOptionsOf(
+  connection: ClusterConnection,
+): { options: ClientOptions; kafka: KafkaModule } {
+  const found = clientOptions.get(connection);
+  if (!found) throw new TypeError("Cannot use the connection: it was not made by connect()");
+  return found;
 }
 
 const RETRY_DELAY_MS = 250;
@@ -119,11 +125,17 @@ export class ClusterConnection implements LogDirectoryLike {
   readonly #topics = new Map<string, ClusterTopic>();
   #closed = false;
 
-  private constructor(producer: Producer, admin: Admin, fetchClient: KafkaConsumer, options: ClientOptions) {
+  private constructor(
+    producer: Producer,
+    admin: Admin,
+    fetchClient: KafkaConsumer,
+    options: ClientOptions,
+    kafka: KafkaModule,
+  ) {
     this.#producer = producer;
     this.#admin = admin;
     this.#fetchClient = fetchClient;
-    clientOptions.set(this, options);
+    clientOptions.set(this, { options, kafka });
   }
 
   /**
@@ -156,7 +168,7 @@ export class ClusterConnection implements LogDirectoryLike {
       groupId: `reel-fetch-${crypto.randomUUID()}`, // never joined: Fetch and ListOffsets only
       autocommit: false,
     });
-    const connection = new ClusterConnection(producer, admin, fetchClient, base);
+    const connection = new ClusterConnection(producer, admin, fetchClient, base, kafka);
     try {
       await connection.refresh();
     } catch (err) {

@@ -20,7 +20,7 @@ import type { LogDirectory } from "../topic/log_directory.ts";
 import type { ConsumerLike, LogDirectoryLike } from "./log_directory_like.ts";
 import { clientOptionsOf, ClusterConnection } from "./cluster_connection.ts";
 import { Fetcher, outOfRangeError } from "./_fetcher.ts";
-import { kafkaErrorNames, loadKafka } from "./_kafka_mapping.ts";
+import { kafkaErrorNames } from "./_kafka_mapping.ts";
 
 const key = (tp: TopicPartition) => `${tp.topic}:${tp.partition}`;
 
@@ -32,9 +32,9 @@ interface PartitionState {
 }
 
 /**
- * A consumer over a Kafka cluster (from `connect()`), with the API of reel's `Consumer`. Made by
- * `ClusterConsumer.create(connection, options)` (or `createConsumer(logOrConnection, options)`,
- * which picks the local or the cluster consumer).
+ * A consumer over a Kafka cluster (from `connect()`), with the API of reel's `Consumer`:
+ * `new ClusterConsumer(connection, options)`, or `createConsumer(logOrConnection, options)`, which
+ * picks the local or the cluster consumer.
  *
  * - `subscribe(topics)` joins Kafka's consumer group `groupId` (the classic protocol); `assign()`
  *   reads the partitions given, without joining.
@@ -49,7 +49,7 @@ interface PartitionState {
  * import { createConsumer, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync()); // or: await connect({ bootstrapServers })
  * await (await log.createTopic("orders")).append([{ value: "a" }]);
- * const consumer = await createConsumer(log, { groupId: "billing", autoOffsetReset: "earliest" });
+ * const consumer = createConsumer(log, { groupId: "billing", autoOffsetReset: "earliest" });
  * consumer.subscribe(["orders"]);
  * assert.equal((await consumer.poll({ timeoutMs: 1_000 })).length, 1);
  * await consumer.close();
@@ -70,7 +70,28 @@ export class ClusterConsumer implements ConsumerLike {
   #lastAutoCommit = Date.now();
   #closed = false;
 
-  private constructor(client: KafkaConsumer, options: ConsumerOptions) {
+  /**
+   * Makes a consumer of a connection's cluster (as `new Consumer(log, options)` does of a log
+   * directory).
+   *
+   * @param connection from `connect()`
+   * @param options as reel's `Consumer`: `groupId`, `autoOffsetReset` (`"latest"`),
+   *   `enableAutoCommit`, `autoCommitIntervalMs` (5000), `sessionTimeoutMs` (45000),
+   *   `heartbeatIntervalMs` (3000), `maxPollIntervalMs` (300000, the rebalance timeout),
+   *   `maxPollRecords` (500), `maxBytes`, `isolationLevel`, `clientId`
+   * @throws {TypeError} when `connection` was not made by `connect()`
+   */
+  constructor(connection: ClusterConnection, options: ConsumerOptions = {}) {
+    const { options: base, kafka } = clientOptionsOf(connection);
+    const client = new kafka.Consumer({
+      ...base,
+      clientId: options.clientId ?? base.clientId,
+      groupId: options.groupId ?? `reel-assign-${crypto.randomUUID()}`,
+      autocommit: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 45_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      rebalanceTimeout: options.maxPollIntervalMs ?? 300_000,
+    });
     this.#client = client;
     this.#options = options;
     this.#groupId = options.groupId;
@@ -81,34 +102,6 @@ export class ClusterConsumer implements ConsumerLike {
     client.on("consumer:group:join", (payload: { assignments?: GroupAssignment[] }) => {
       if (payload.assignments) this.#assigned(payload.assignments);
     });
-  }
-
-  /**
-   * Makes a consumer of a connection's cluster.
-   *
-   * @param connection from `connect()`
-   * @param options as reel's `Consumer`: `groupId`, `autoOffsetReset` (`"latest"`),
-   *   `enableAutoCommit`, `autoCommitIntervalMs` (5000), `sessionTimeoutMs` (45000),
-   *   `heartbeatIntervalMs` (3000), `maxPollIntervalMs` (300000, the rebalance timeout),
-   *   `maxPollRecords` (500), `maxBytes`, `isolationLevel`, `clientId`
-   * @returns the consumer
-   */
-  static async create(
-    connection: ClusterConnection,
-    options: ConsumerOptions = {},
-  ): Promise<ClusterConsumer> {
-    const kafka = await loadKafka();
-    const base = clientOptionsOf(connection);
-    const client = new kafka.Consumer({
-      ...base,
-      clientId: options.clientId ?? base.clientId,
-      groupId: options.groupId ?? `reel-assign-${crypto.randomUUID()}`,
-      autocommit: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 45_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
-      rebalanceTimeout: options.maxPollIntervalMs ?? 300_000,
-    });
-    return new ClusterConsumer(client, options);
   }
 
   /** The group's assignment changed: hand over what went, take up what came. */
@@ -490,17 +483,14 @@ export class ClusterConsumer implements ConsumerLike {
  * import assert from "node:assert/strict";
  * import { Consumer, createConsumer, open } from "../../mod.ts";
  * const log = await open(Deno.makeTempDirSync());
- * const consumer = await createConsumer(log, { groupId: "g" });
+ * const consumer = createConsumer(log, { groupId: "g" });
  * assert.ok(consumer instanceof Consumer);
  * await consumer.close();
  * await log.close();
  * ```
  */
-export async function createConsumer(
-  log: LogDirectoryLike,
-  options: ConsumerOptions = {},
-): Promise<ConsumerLike> {
-  if (log instanceof ClusterConnection) return await ClusterConsumer.create(log, options);
+export function createConsumer(log: LogDirectoryLike, options: ConsumerOptions = {}): ConsumerLike {
+  if (log instanceof ClusterConnection) return new ClusterConsumer(log, options);
   if ("dir" in log) return new Consumer(log as LogDirectory, options);
   throw new ReelError("INVALID_REQUEST", "Cannot make a consumer: expected a log directory or a connection");
 }

@@ -155,7 +155,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       const c = await setup();
       const topic = await c.createTopic("orders", { partitions: 2 });
       await topic.append(Array.from({ length: 50 }, (_, i) => ({ key: `o${i}`, value: `${i}` })));
-      const consumer = await createConsumer(c, {
+      const consumer = createConsumer(c, {
         groupId: "billing",
         autoOffsetReset: "earliest",
         enableAutoCommit: false,
@@ -187,7 +187,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       for (const [p, o] of committed) assert.equal(current.get(p), o, described.stdout);
 
       // A second member of the group resumes from the commits: the other 20 records, none again.
-      const again = await createConsumer(c, { groupId: "billing", autoOffsetReset: "earliest" });
+      const again = createConsumer(c, { groupId: "billing", autoOffsetReset: "earliest" });
       again.subscribe("orders");
       const rest: ConsumedRecord[] = [];
       while (rest.length < 20) rest.push(...await again.poll({ timeoutMs: 2_000 }));

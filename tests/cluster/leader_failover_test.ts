@@ -131,7 +131,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
       await kafka!.start();
       const members: ConsumerLike[] = [];
       for (let m = 0; m < 3; m++) {
-        const consumer = await createConsumer(c, {
+        const consumer = createConsumer(c, {
           groupId: "failover-group",
           autoOffsetReset: "earliest",
           enableAutoCommit: false,
