@@ -1,11 +1,16 @@
 // A 3-broker KRaft cluster (replication factor 3, min.insync.replicas=2), started once for the
-// file. While topic.writable() from connect() streams keyed records with acks=all, the leader of
+// file. The README's Bun example (the demo's ingest of the Wikipedia edits) gives the same
+// partitions, offsets and records through connect() as on a log directory. While topic.writable() from connect() streams keyed records with acks=all, the leader of
 // partition 0 is killed with SIGKILL: the stream carries on once the leadership moves, close()
 // resolves, and every acknowledged record is in Kafka exactly once, in order per key. Then a
 // consumer group of three ClusterConsumers reads the topic across a second kill, committing as
 // it goes: every record is consumed at least once and the group's commits reach the end.
 
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import {
   type ClusterConnection,
@@ -13,6 +18,10 @@ import {
   type ConsumedRecord,
   type ConsumerLike,
   createConsumer,
+  JsonLineRecordStream,
+  LineStream,
+  type LogDirectoryLike,
+  open,
 } from "../../mod.ts";
 import {
   type KafkaCluster,
@@ -66,7 +75,61 @@ async function leaderOf(topic: string, partition: number): Promise<number> {
   return Number(m[1]);
 }
 
+const WIKITICKER = path.join(
+  import.meta.dirname!,
+  "../../data/wikiticker/wikiticker-2015-09-12-sampled.json.gz",
+);
+
+/** The README's Bun example (the demo's ingest of the edits), typed against the shared shape. */
+async function ingestEdits(log: LogDirectoryLike): Promise<{ all: string[]; afterNoon: number }> {
+  const topic = log.hasTopic("edits")
+    ? log.topic("edits")
+    : await log.createTopic("edits", { partitions: 4, config: { retentionMs: -1 } });
+  await (Readable.toWeb(fs.createReadStream(WIKITICKER)) as unknown as ReadableStream<
+    Uint8Array<ArrayBuffer>
+  >)
+    .pipeThrough(new DecompressionStream("gzip"))
+    .pipeThrough(new LineStream())
+    .pipeThrough(new JsonLineRecordStream({ key: "channel", timestamp: "time" }))
+    .pipeTo(topic.writable());
+  const all: string[] = [];
+  for await (const r of topic.readable({ from: "earliest" })) {
+    all.push(`${r.partition} ${r.offset} ${r.timestamp} ${text(r.key)} ${r.value!.length}`);
+  }
+  let afterNoon = 0;
+  for await (const _ of topic.readable({ from: { timestamp: Date.parse("2015-09-12T12:00:00Z") } })) {
+    afterNoon++;
+  }
+  return { all: all.sort(), afterNoon };
+}
+
 describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
+  test(
+    "the demo's ingest of the real data gives the same partitions, offsets and records as a log directory",
+    TIMEOUT,
+    async () => {
+      const c = await setup();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-demo-"));
+      const log = await open(dir);
+      try {
+        const local = await ingestEdits(log);
+        const started = performance.now();
+        const remote = await ingestEdits(c);
+        const seconds = (performance.now() - started) / 1000;
+        assert.equal(remote.all.length, 39_244);
+        assert.deepEqual(remote, local);
+        console.log(
+          `demo ingest: ${remote.all.length} edits through connect() (RF 3), written and read in ${
+            seconds.toFixed(1)
+          } s`,
+        );
+      } finally {
+        await log.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   test(
     "SIGKILL of the partition leader mid-stream: every acknowledged record exactly once, in order per key",
     TIMEOUT,

@@ -19,7 +19,9 @@ import {
 
 /** The README's first example, typed against the shared shape: what it prints, as values. */
 async function readmeExample(log: LogDirectoryLike): Promise<string[]> {
-  const topic = log.hasTopic("clicks") ? log.topic("clicks") : await log.createTopic("clicks", { partitions: 4 });
+  const topic = log.hasTopic("clicks")
+    ? log.topic("clicks")
+    : await log.createTopic("clicks", { partitions: 4 });
   await ReadableStream.from([
     { key: "user-1", value: "home" },
     { key: "user-2", value: "search" },
@@ -33,7 +35,9 @@ async function readmeExample(log: LogDirectoryLike): Promise<string[]> {
   return out.sort();
 }
 
-test("connect() to reel serve: the README's example gives what it gives on the directory itself", { timeout: 60_000 }, async () => {
+test("connect() to reel serve: the README's example gives what it gives on the directory itself", {
+  timeout: 60_000,
+}, async () => {
   const servedDir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-serve-"));
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-local-"));
   const served = await open(servedDir);
@@ -45,7 +49,9 @@ test("connect() to reel serve: the README's example gives what it gives on the d
 
     // Timestamps seek through ListOffsets.
     const times = await connection.createTopic("times", { partitions: 2 });
-    await times.append(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `${i}`, timestamp: 1000 * i })));
+    await times.append(
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `${i}`, timestamp: 1000 * i })),
+    );
     const seen: number[] = [];
     for await (const r of times.readable({ from: { timestamp: 15_000 } })) seen.push(r.timestamp);
     assert.deepEqual(seen.sort((a, b) => a - b), [15_000, 16_000, 17_000, 18_000, 19_000]);
