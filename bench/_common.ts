@@ -192,3 +192,24 @@ export function collectGarbage(): void {
 export function log(...parts: unknown[]): void {
   console.error(`[${runtime}]`, ...parts);
 }
+
+/**
+ * Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in a file (RESULTS.md,
+ * README.md) with `content`. When the markers are missing, the section is appended under `heading`,
+ * or, without one, that is an error.
+ */
+export function replaceSection(file: string, name: string, content: string, heading?: string): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = fs.readFileSync(file, "utf8");
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  const section = `${start}\n${content}\n${end}`;
+  if (a >= 0 && b > a) {
+    fs.writeFileSync(file, text.slice(0, a) + section + text.slice(b + end.length));
+  } else if (heading !== undefined) {
+    fs.writeFileSync(file, `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n`);
+  } else {
+    throw new Error(`${file} has no ${start} ... ${end} section`);
+  }
+}

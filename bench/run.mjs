@@ -204,7 +204,8 @@ const all = {
   seconds,
   runtimes: results,
 };
-// The tables of the benchmarks run on their own (bench/serve_vs_kafka.ts, bench/shared_writers.ts)
+// The tables of the benchmarks run on their own (bench/serve_vs_kafka.ts, bench/shared_writers.ts,
+// bench/cluster_vs_kafka.ts)
 // are kept across regenerations.
 const resultsPath = join(root, "bench", "RESULTS.md");
 const kept = (name) => {
@@ -219,7 +220,8 @@ writeFileSync(
   resultsPath,
   markdown(all) +
     `\n## reel serve vs Apache Kafka\n\n${kept("serve-bench")}\n` +
-    `\n## Several producers of one topic\n\n${kept("shared-writers")}\n`,
+    `\n## Several producers of one topic\n\n${kept("shared-writers")}\n` +
+    `\n## Through connect() against a Kafka cluster\n\n${kept("cluster-bench")}\n`,
 );
 writeFileSync(join(root, "bench", "throughput.svg"), svg(all));
 writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 2) + "\n");

@@ -34,6 +34,7 @@ import {
   startKafka,
   TOOLS,
 } from "../tests/interop/kafka/harness.ts";
+import { replaceSection } from "./_common.ts";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -256,16 +257,6 @@ function table(all: Figures[]): string {
   return [head, sep, ...body].join("\n");
 }
 
-function replaceSection(file: string, content: string): void {
-  const start = "<!-- serve-bench:start -->";
-  const end = "<!-- serve-bench:end -->";
-  const text = fs.readFileSync(file, "utf8");
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${file} has no ${start} ... ${end} section`);
-  fs.writeFileSync(file, text.slice(0, a + start.length) + "\n" + content + "\n" + text.slice(b));
-}
-
 const unavailable = kafkaUnavailable();
 if (unavailable) {
   console.error(`serve_vs_kafka: ${unavailable}`);
@@ -281,8 +272,8 @@ const note = `Written by \`deno run -A bench/serve_vs_kafka.ts${
 const out = `${note}\n\n${table(results)}`;
 console.log(out);
 if (WRITE) {
-  replaceSection(path.join(root, "bench", "RESULTS.md"), out);
-  replaceSection(path.join(root, "README.md"), out);
+  replaceSection(path.join(root, "bench", "RESULTS.md"), "serve-bench", out);
+  replaceSection(path.join(root, "README.md"), "serve-bench", out);
   // The project's formatter aligns the table as `deno fmt --check` wants it.
   spawnSync(path.join(root, "node_modules", ".bin", "deno"), ["fmt", "README.md", "bench/RESULTS.md"], {
     cwd: root,
