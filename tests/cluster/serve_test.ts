@@ -77,3 +77,41 @@ test("connect() to reel serve: the README's example gives what it gives on the d
     fs.rmSync(localDir, { recursive: true, force: true });
   }
 });
+
+test(
+  "connect() with sasl (SCRAM-SHA-512) and tls to reel serve's SASL_SSL listener",
+  { timeout: 60_000 },
+  async () => {
+    const fixtures = path.join(import.meta.dirname!, "../server/fixtures");
+    const cert = fs.readFileSync(path.join(fixtures, "localhost.cert.pem"), "utf8");
+    const key = fs.readFileSync(path.join(fixtures, "localhost.key.pem"), "utf8");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-sasl-"));
+    const served = await open(dir);
+    const broker = await serve(served, {
+      hostname: "127.0.0.1",
+      port: 0,
+      logLine: () => {},
+      tls: { cert, key },
+      sasl: { users: { alice: "alice-secret" } },
+    });
+    try {
+      const connection = await connect({
+        bootstrapServers: broker.address,
+        sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+        tls: { ca: cert, servername: "localhost" },
+      });
+      try {
+        const topic = await connection.createTopic("secure");
+        await topic.append([{ key: "k", value: "over SASL_SSL" }]);
+        const values: string[] = [];
+        for await (const r of topic.readable()) values.push(new TextDecoder().decode(r.value!));
+        assert.deepEqual(values, ["over SASL_SSL"]);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await broker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
