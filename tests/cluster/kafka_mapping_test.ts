@@ -1,0 +1,103 @@
+// The mapping between reel's shapes and the Kafka client's, without a broker: topic configs to
+// Kafka's names (and the typed error where Kafka has none), records both ways with null and empty
+// keys and values, repeated header keys and LogAppendTime batches.
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { test } from "node:test";
+import { InvalidConfigError } from "../../mod.ts";
+import {
+  kafkaErrorNames,
+  kafkaTopicConfigs,
+  toConsumedRecord,
+  toMessage,
+} from "../../src/cluster/_kafka_mapping.ts";
+
+test("kafkaTopicConfigs() maps reel's names to Kafka's and fsync to flush.messages / flush.ms", () => {
+  assert.deepEqual(
+    kafkaTopicConfigs("t", {
+      segmentBytes: 2 ** 21,
+      retentionMs: -1,
+      maxMessageBytes: 2048,
+      fsync: "always",
+    }),
+    { "segment.bytes": "2097152", "retention.ms": "-1", "max.message.bytes": "2048", "flush.messages": "1" },
+  );
+  assert.deepEqual(kafkaTopicConfigs("t", { fsync: "interval", fsyncIntervalMs: 250 }), {
+    "flush.ms": "250",
+  });
+  assert.deepEqual(kafkaTopicConfigs("t", { fsync: "never" }), {});
+});
+
+test("kafkaTopicConfigs() throws InvalidConfigError for a config Kafka has not or a value it refuses", () => {
+  assert.throws(() => kafkaTopicConfigs("t", { segmentBytes: 4096 }), (err: unknown) => {
+    assert.ok(err instanceof InvalidConfigError);
+    assert.equal(err.code, "INVALID_CONFIG");
+    assert.equal(err.config, "segmentBytes");
+    assert.match(
+      err.message,
+      /^Cannot create topic "t" with segmentBytes: Kafka's segment\.bytes is at least 1048576/,
+    );
+    return true;
+  });
+  assert.throws(() => kafkaTopicConfigs("t", { compaction: true } as never), InvalidConfigError);
+  assert.throws(() => kafkaTopicConfigs("t", { retentionMs: 1.5 }), InvalidConfigError);
+});
+
+test("records map both ways: null and empty keys and values, repeated header keys kept in order", () => {
+  const message = toMessage(
+    "t",
+    {
+      key: "",
+      value: null,
+      headers: [{ key: "h", value: new Uint8Array([1]) }, { key: "h", value: null }],
+    },
+    2,
+    1234,
+  );
+  assert.equal(message.partition, 2);
+  assert.equal(message.timestamp, 1234n);
+  assert.equal(message.key!.length, 0);
+  assert.equal(message.value, null);
+  const headers = [...(message.headers as Map<Buffer, Buffer>)];
+  assert.deepEqual(headers.map(([k, v]) => [k.toString(), v === null ? null : [...v]]), [["h", [1]], [
+    "h",
+    null,
+  ]]);
+
+  const batch = {
+    firstOffset: 40n,
+    attributes: 0,
+    firstTimestamp: 1000n,
+    maxTimestamp: 5000n,
+  } as never;
+  const record = {
+    timestampDelta: 7n,
+    offsetDelta: 2,
+    key: null,
+    value: Buffer.from("v"),
+    headers: [[Buffer.from("h"), null], [Buffer.from("h"), Buffer.from("x")]],
+  } as never;
+  const consumed = toConsumedRecord("t", 1, batch, record);
+  assert.deepEqual(
+    {
+      ...consumed,
+      value: new TextDecoder().decode(consumed.value!),
+      headers: consumed.headers.map((h) => h.key),
+    },
+    { topic: "t", partition: 1, offset: 42, timestamp: 1007, key: null, value: "v", headers: ["h", "h"] },
+  );
+  // LogAppendTime (attributes bit 3): every record has the batch's max timestamp.
+  assert.equal(
+    toConsumedRecord("t", 1, { ...(batch as object), attributes: 8 } as never, record).timestamp,
+    5000,
+  );
+});
+
+test("kafkaErrorNames() finds Kafka's error names in the client's nested errors", () => {
+  const err = {
+    errors: [{ apiId: "NOT_LEADER_OR_FOLLOWER" }, { errors: [{ apiId: "OFFSET_OUT_OF_RANGE" }] }],
+  };
+  assert.deepEqual([...kafkaErrorNames(err)].sort(), ["NOT_LEADER_OR_FOLLOWER", "OFFSET_OUT_OF_RANGE"]);
+  assert.equal(kafkaErrorNames(new Error("plain")).size, 0);
+});
