@@ -49,6 +49,7 @@ export const KAFKA_ERROR_CODES = {
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   TOPIC_ALREADY_EXISTS: 36,
+  UNSUPPORTED_VERSION: 35,
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
@@ -769,32 +770,33 @@ export class GroupNotEmptyError extends ReelError {
 }
 
 /**
- * A topic config has no Kafka topic config to map to, or a value Kafka refuses (code `INVALID_CONFIG`,
- * 40, as Kafka's CreateTopics answers): raised by `connect()`'s `createTopic` before anything is sent,
- * or with Kafka's own answer as the `cause`.
+ * A feature this runtime (or this version of it) cannot run: `connect()` on a Node older than
+ * 22.22, which its Kafka client (@platformatic/kafka, `engines: node >= 22.22.0`) needs. Code
+ * `UNSUPPORTED_VERSION` (35), Kafka's answer to a request version it cannot serve, the closest of
+ * Kafka's codes to a version that cannot run the client.
  *
- * @example Its Kafka code
+ * @example Node 20 and `connect()`
  * ```ts
  * import assert from "node:assert/strict";
- * import { InvalidConfigError } from "./errors.ts";
- * const err = new InvalidConfigError("events", "segmentBytes", "Kafka's segment.bytes is at least 1048576");
- * assert.equal(err.code, "INVALID_CONFIG");
- * assert.equal(err.errorCode, 40);
- * assert.equal(err.message, 'Cannot create topic "events" with segmentBytes: Kafka\'s segment.bytes is at least 1048576');
+ * import { UnsupportedRuntimeError } from "./errors.ts";
+ * const err = new UnsupportedRuntimeError("connect()", "node", "20.20.2", "Node 22.22 or later, Deno or Bun");
+ * assert.equal(err.message, "Cannot use connect() on node 20.20.2: it needs Node 22.22 or later, Deno or Bun");
+ * assert.equal(err.errorCode, 35);
+ * assert.equal(err.runtime, "node");
  * ```
  */
-export class InvalidConfigError extends ReelError {
+export class UnsupportedRuntimeError extends ReelError {
   /**
    * Creates the error.
    *
-   * @param topic the topic being created
-   * @param config reel's name of the config (`segmentBytes`, `fsync`, …)
-   * @param reason why it cannot be applied
-   * @param options the standard `ErrorOptions` (`cause`: Kafka's answer)
+   * @param feature what cannot be used, as `"connect()"`
+   * @param runtime the runtime's name (`"node"`)
+   * @param version its version (`"20.20.2"`)
+   * @param needs what it needs, as a noun phrase
    */
-  constructor(readonly topic: string, readonly config: string, reason: string, options?: ErrorOptions) {
-    super("INVALID_CONFIG", `Cannot create topic "${topic}" with ${config}: ${reason}`, options);
-    this.name = "InvalidConfigError";
+  constructor(feature: string, readonly runtime: string, readonly version: string, needs: string) {
+    super("UNSUPPORTED_VERSION", `Cannot use ${feature} on ${runtime} ${version}: it needs ${needs}`);
+    this.name = "UnsupportedRuntimeError";
   }
 }
 
@@ -829,4 +831,7 @@ export const errors = {
   SaslAuthenticationError,
   GroupNotEmptyError,
   InvalidConfigError,
+  InvalidPartitionsError,
+  ProducerSequenceError,
+  UnsupportedRuntimeError,
 };

@@ -6,7 +6,8 @@
  */
 import type { KafkaRecord, MessageToProduce, RecordsBatch } from "@platformatic/kafka";
 import { Buffer } from "node:buffer";
-import { InvalidConfigError } from "../errors.ts";
+import { InvalidConfigError, UnsupportedRuntimeError } from "../errors.ts";
+import { runtimeVersion, versionAtLeast } from "../runtime/runtime_version.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import { normalizeHeaders, type ProducerRecord, toBytes } from "../record/producer_record.ts";
 import type { RecordHeader } from "../record/record.ts";
@@ -17,8 +18,22 @@ export type KafkaModule = typeof import("@platformatic/kafka");
 
 let loaded: Promise<KafkaModule> | undefined;
 
-/** Loads @platformatic/kafka once. */
+/** The least Node the client runs on (its package.json's `engines`; it calls `Promise.withResolvers`). */
+export const KAFKA_CLIENT_MIN_NODE = "22.22.0";
+
+/**
+ * Loads @platformatic/kafka once.
+ *
+ * @throws {UnsupportedRuntimeError} on a Node older than {@linkcode KAFKA_CLIENT_MIN_NODE}, before
+ *   anything is loaded (the client would fail later, on its first request, with a `TypeError`)
+ */
 export function loadKafka(): Promise<KafkaModule> {
+  const { name, version } = runtimeVersion();
+  if (name === "node" && !versionAtLeast(version, KAFKA_CLIENT_MIN_NODE)) {
+    return Promise.reject(
+      new UnsupportedRuntimeError("connect()", name, version, "Node 22.22 or later, Deno or Bun"),
+    );
+  }
   return loaded ??= import("@platformatic/kafka");
 }
 
@@ -137,28 +152,27 @@ export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): 
   const out: Record<string, string> = {};
   const known = new Set<string>([...NUMERIC.map(([k]) => k), "fsync", "fsyncIntervalMs"]);
   for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw new InvalidConfigError(topic, key, "Kafka has no topic config for it");
+    if (!known.has(key)) throw new InvalidConfigError(topic, `${key}: Kafka has no topic config for it`);
   }
   for (const [key, name] of NUMERIC) {
     const v = config[key];
     if (v === undefined) continue;
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-      throw new InvalidConfigError(topic, key, `${String(v)} is not a whole number`);
+      throw new InvalidConfigError(topic, `${key}: ${String(v)} is not a whole number`);
     }
     out[name] = String(v);
   }
   if (config.segmentBytes !== undefined && config.segmentBytes < KAFKA_MIN_SEGMENT_BYTES) {
     throw new InvalidConfigError(
       topic,
-      "segmentBytes",
-      `Kafka's segment.bytes is at least ${KAFKA_MIN_SEGMENT_BYTES}, not ${config.segmentBytes}`,
+      `segmentBytes: Kafka's segment.bytes is at least ${KAFKA_MIN_SEGMENT_BYTES}, not ${config.segmentBytes}`,
     );
   }
   const fsync = config.fsync ?? (config.fsyncIntervalMs !== undefined ? "interval" : undefined);
   if (fsync === "always") out["flush.messages"] = "1";
   else if (fsync === "interval") out["flush.ms"] = String(config.fsyncIntervalMs ?? 1000);
   else if (fsync !== undefined && fsync !== "never") {
-    throw new InvalidConfigError(topic, "fsync", `unknown policy ${String(fsync)}`);
+    throw new InvalidConfigError(topic, `fsync: unknown policy ${String(fsync)}`);
   }
   return out;
 }

@@ -266,7 +266,7 @@ export class ClusterConnection implements LogDirectoryLike {
       if (names.has("TOPIC_ALREADY_EXISTS")) throw new TopicExistsError(name);
       if (names.has("INVALID_CONFIG") || names.has("INVALID_REPLICATION_FACTOR")) {
         const detail = err instanceof Error ? err.message : String(err);
-        throw new InvalidConfigError(name, "config", `Kafka refused it: ${detail}`, { cause: err });
+        throw new InvalidConfigError(name, `Kafka refused it: ${detail}`, { cause: err });
       }
       throw err;
     }
@@ -368,6 +368,8 @@ export class ClusterConnection implements LogDirectoryLike {
  * @param options `bootstrapServers` (Kafka's `bootstrap.servers`), `clientId`, `sasl`, `tls`
  * @returns the connection, its topic list read
  * @throws {TypeError} when `bootstrapServers` names no broker
+ * @throws {UnsupportedRuntimeError} on Node older than 22.22 (the Kafka client's least Node); Deno
+ *   and Bun run it
  * @throws {Error} the client's error when no bootstrap server answers in time
  * @example One line changes: `open(dir)` becomes `connect({ bootstrapServers })`
  * ```ts

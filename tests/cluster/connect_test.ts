@@ -25,14 +25,14 @@ import {
 import {
   javaConsume,
   type KafkaCluster,
-  kafkaUnavailable,
   runKafkaTool,
   startKafka,
   toHex,
   TOOLS,
 } from "../interop/kafka/harness.ts";
+import { clusterSkip } from "./_helpers.ts";
 
-const SKIP = kafkaUnavailable();
+const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 180_000 };
 const text = (b: Uint8Array | null) => b === null ? null : new TextDecoder().decode(b);
 

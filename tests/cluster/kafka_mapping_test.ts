@@ -4,14 +4,17 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { test } from "node:test";
-import { InvalidConfigError } from "../../mod.ts";
+import { connect, InvalidConfigError, UnsupportedRuntimeError } from "../../mod.ts";
 import {
   kafkaErrorNames,
   kafkaTopicConfigs,
+  loadKafka,
   toConsumedRecord,
   toMessage,
 } from "../../src/cluster/_kafka_mapping.ts";
+import { CONNECT_UNSUPPORTED } from "./_helpers.ts";
 
 test("kafkaTopicConfigs() maps reel's names to Kafka's and fsync to flush.messages / flush.ms", () => {
   assert.deepEqual(
@@ -33,10 +36,10 @@ test("kafkaTopicConfigs() throws InvalidConfigError for a config Kafka has not o
   assert.throws(() => kafkaTopicConfigs("t", { segmentBytes: 4096 }), (err: unknown) => {
     assert.ok(err instanceof InvalidConfigError);
     assert.equal(err.code, "INVALID_CONFIG");
-    assert.equal(err.config, "segmentBytes");
+    assert.equal(err.topic, "t");
     assert.match(
       err.message,
-      /^Cannot create topic "t" with segmentBytes: Kafka's segment\.bytes is at least 1048576/,
+      /^Cannot change the config of topic "t": segmentBytes: Kafka's segment\.bytes is at least 1048576/,
     );
     return true;
   });
@@ -100,4 +103,24 @@ test("kafkaErrorNames() finds Kafka's error names in the client's nested errors"
   };
   assert.deepEqual([...kafkaErrorNames(err)].sort(), ["NOT_LEADER_OR_FOLLOWER", "OFFSET_OUT_OF_RANGE"]);
   assert.equal(kafkaErrorNames(new Error("plain")).size, 0);
+});
+
+test("connect() throws UnsupportedRuntimeError on a Node older than 22.22, before any request; elsewhere it loads its client", async () => {
+  if (CONNECT_UNSUPPORTED) {
+    await assert.rejects(connect({ bootstrapServers: "127.0.0.1:9" }), (err: unknown) => {
+      assert.ok(err instanceof UnsupportedRuntimeError);
+      assert.equal(err.code, "UNSUPPORTED_VERSION");
+      assert.equal(err.runtime, "node");
+      assert.equal(err.version, process.versions.node);
+      assert.match(
+        err.message,
+        /^Cannot use connect\(\) on node \d+\.\d+\.\d+: it needs Node 22\.22 or later/,
+      );
+      return true;
+    });
+  } else {
+    const kafka = await loadKafka();
+    assert.equal(typeof kafka.Producer, "function");
+    assert.equal(typeof kafka.Admin, "function");
+  }
 });

@@ -23,15 +23,10 @@ import {
   type LogDirectoryLike,
   open,
 } from "../../mod.ts";
-import {
-  type KafkaCluster,
-  kafkaUnavailable,
-  runKafkaTool,
-  startKafka,
-  TOOLS,
-} from "../interop/kafka/harness.ts";
+import { type KafkaCluster, runKafkaTool, startKafka, TOOLS } from "../interop/kafka/harness.ts";
+import { clusterSkip } from "./_helpers.ts";
 
-const SKIP = kafkaUnavailable();
+const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 300_000 };
 const RECORDS = 6000;
 const KEYS = 12;

@@ -10,17 +10,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { type ClusterConnection, connect, type ConsumedRecord, Consumer, open } from "../../mod.ts";
-import {
-  type KafkaCluster,
-  kafkaUnavailable,
-  runKafkaTool,
-  startKafka,
-  toHex,
-  TOOLS,
-} from "../interop/kafka/harness.ts";
+import { type KafkaCluster, runKafkaTool, startKafka, toHex, TOOLS } from "../interop/kafka/harness.ts";
+import { clusterSkip } from "./_helpers.ts";
 import { reel } from "../consumer/_helpers.ts";
 
-const SKIP = kafkaUnavailable();
+const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 240_000 };
 
 let kafka: KafkaCluster | undefined;

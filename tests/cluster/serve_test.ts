@@ -16,6 +16,7 @@ import {
   open,
   serve,
 } from "../../mod.ts";
+import { CONNECT_UNSUPPORTED } from "./_helpers.ts";
 
 /** The README's first example, typed against the shared shape: what it prints, as values. */
 async function readmeExample(log: LogDirectoryLike): Promise<string[]> {
@@ -36,6 +37,7 @@ async function readmeExample(log: LogDirectoryLike): Promise<string[]> {
 }
 
 test("connect() to reel serve: the README's example gives what it gives on the directory itself", {
+  skip: CONNECT_UNSUPPORTED,
   timeout: 60_000,
 }, async () => {
   const servedDir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-serve-"));
@@ -80,7 +82,7 @@ test("connect() to reel serve: the README's example gives what it gives on the d
 
 test(
   "connect() with sasl (SCRAM-SHA-512) and tls to reel serve's SASL_SSL listener",
-  { timeout: 60_000 },
+  { skip: CONNECT_UNSUPPORTED, timeout: 60_000 },
   async () => {
     const fixtures = path.join(import.meta.dirname!, "../server/fixtures");
     const cert = fs.readFileSync(path.join(fixtures, "localhost.cert.pem"), "utf8");
