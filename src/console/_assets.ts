@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readPackageFile } from "../runtime/package_file.ts";
 
 const CSS = `
 :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
@@ -23,7 +24,7 @@ pre[data-format="hex"] { color: #a60; } pre[data-format="json"] { color: #26a; }
 form { margin: .5rem 0; } form.produce label { display: block; margin: .5rem 0; }
 form.produce textarea { width: 40rem; max-width: 100%; }
 tr.skipped td { color: #888; font-style: italic; }
-svg.lag { border: 1px solid #8884; } svg.lag polyline { fill: none; stroke: #26a; stroke-width: 2; }
+section.lag-chart .chart { max-width: 45rem; }
 dl { margin: 0; } dt { font-weight: bold; }
 `;
 
@@ -142,48 +143,103 @@ const TAIL_JS = `"use strict";
 `;
 
 const LAG_JS = `"use strict";
-// The consumer group page's lag chart: polls the group's lag (JSON) and draws the total lag
-// over time as an SVG polyline (attributes only: no HTML is built from data).
+// The consumer group page's lag chart (uPlot, served by the console from its npm package): the
+// console's samples of the group's total lag over the last hour, then the lag this page asks
+// for every interval. Numbers only reach the chart; the label is set with textContent.
 (() => {
   const root = document.querySelector("[data-lag-url]");
   if (!root) return;
-  const svg = root.querySelector("svg");
-  const line = svg.querySelector("polyline");
+  const chartEl = root.querySelector(".chart");
   const label = root.querySelector(".lag-now");
-  const samples = [];
-  const W = 400, H = 100, KEEP = 120;
-  const draw = () => {
-    const max = Math.max(1, ...samples.map((s) => s.lag));
-    const t0 = samples[0].t, t1 = Math.max(t0 + 1, samples[samples.length - 1].t);
-    const y = (s) => (H - s.lag / max * (H - 4) - 2).toFixed(1);
-    // One sample: a level line across; then each sample at its time.
-    line.setAttribute("points", samples.length === 1
-      ? "0," + y(samples[0]) + " " + W + "," + y(samples[0])
-      : samples.map((s) => ((s.t - t0) / (t1 - t0) * W).toFixed(1) + "," + y(s)).join(" "));
-    label.textContent = "Total lag now: " + samples[samples.length - 1].lag + " (max shown " + max + ")";
-    root.dataset.samples = String(samples.length);
+  const intervalMs = Number(root.dataset.intervalMs) || 5000;
+  const KEEP_MS = 3600000;
+  let recent = []; // samples this page took, newer than the console's last one
+  let chart = null;
+  const draw = (d) => {
+    const history = d.history || [];
+    const now = { time: d.time, totalLag: d.totalLag };
+    const last = history.length > 0 ? history[history.length - 1].time : -Infinity;
+    recent.push(now);
+    recent = recent.filter((s) => s.time > last && s.time > now.time - KEEP_MS);
+    const points = history.filter((s) => s.time > now.time - KEEP_MS).concat(recent);
+    root.dataset.samples = String(points.length);
+    root.dataset.firstSampleTime = String(points[0].time);
+    label.textContent = "Total lag now: " + now.totalLag + " (" + points.length + " samples since " +
+      new Date(points[0].time).toISOString() + ")";
+    if (typeof uPlot !== "function") {
+      label.textContent += "; the chart library (uplot) is not installed";
+      return;
+    }
+    const data = [points.map((s) => s.time / 1000), points.map((s) => s.totalLag)];
+    if (chart === null) {
+      chart = new uPlot({
+        width: Math.min(720, Math.max(320, chartEl.clientWidth || 720)),
+        height: 200,
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+        series: [{}, { label: "total lag (records)", stroke: "#26a", fill: "rgba(34, 102, 170, 0.1)", width: 2 }],
+      }, data, chartEl);
+      root.dataset.chart = "uplot";
+    } else {
+      chart.setData(data);
+    }
   };
   const poll = async () => {
     try {
       const res = await fetch(root.dataset.lagUrl, { headers: { accept: "application/json" } });
-      if (res.ok) {
-        const d = await res.json();
-        samples.push({ t: d.time, lag: d.totalLag });
-        if (samples.length > KEEP) samples.shift();
-        draw();
-      }
+      if (res.ok) draw(await res.json());
     } catch {
       // the console is gone for now: try again at the next tick
     }
   };
   poll();
-  setInterval(poll, Number(root.dataset.intervalMs) || 2000);
+  setInterval(poll, intervalMs);
 })();
 `;
 
-/** The assets by path: body and content type. */
-export const ASSETS: ReadonlyMap<string, { body: string; type: string }> = new Map([
+/** A static asset: its body and content type. */
+export interface Asset {
+  /** The bytes or text served. */
+  body: string | Uint8Array;
+  /** The `content-type` header. */
+  type: string;
+}
+
+const OWN: ReadonlyMap<string, Asset> = new Map([
   ["/assets/console.css", { body: CSS, type: "text/css; charset=utf-8" }],
   ["/assets/tail.js", { body: TAIL_JS, type: "text/javascript; charset=utf-8" }],
   ["/assets/lag.js", { body: LAG_JS, type: "text/javascript; charset=utf-8" }],
 ]);
+
+/**
+ * Files served from installed npm packages (read once, on first use): the chart library, uPlot
+ * (MIT), as its own release built it. Its licence ships in the package (`node_modules/uplot/LICENSE`).
+ */
+const PACKAGED: ReadonlyMap<string, { specifier: string; type: string }> = new Map([
+  ["/assets/uPlot.iife.min.js", {
+    specifier: "uplot/dist/uPlot.iife.min.js",
+    type: "text/javascript; charset=utf-8",
+  }],
+  ["/assets/uPlot.min.css", { specifier: "uplot/dist/uPlot.min.css", type: "text/css; charset=utf-8" }],
+]);
+const packaged = new Map<string, Asset | null>();
+
+/**
+ * The asset at a path: the console's own stylesheet and scripts, and the chart library's files
+ * from its npm package.
+ *
+ * @param path the URL path (`/assets/…`)
+ * @returns the asset, or `undefined` for an unknown path or a package that is not installed
+ */
+export function asset(path: string): Asset | undefined {
+  const own = OWN.get(path);
+  if (own !== undefined) return own;
+  const from = PACKAGED.get(path);
+  if (from === undefined) return undefined;
+  let found = packaged.get(path);
+  if (found === undefined) {
+    const body = readPackageFile(from.specifier);
+    found = body === undefined ? null : { body, type: from.type };
+    packaged.set(path, found);
+  }
+  return found ?? undefined;
+}

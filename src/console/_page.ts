@@ -51,6 +51,8 @@ export interface PageOptions {
   status?: number;
   /** Scripts of the console's own (`/assets/…`) the page loads. */
   scripts?: string[];
+  /** Stylesheets the page loads besides the console's own (`/assets/…`). */
+  styles?: string[];
   /** Extra headers. */
   headers?: Record<string, string>;
   /** Whether the nav shows the produce link (only when producing is allowed). */
@@ -69,11 +71,14 @@ export function page(title: string, body: string, options: PageOptions = {}): Re
   const scripts = (options.scripts ?? []).map((s) => `<script src="${escapeHtml(s)}" defer></script>`).join(
     "",
   );
+  const styles = (options.styles ?? []).map((s) => `<link rel="stylesheet" href="${escapeHtml(s)}">`).join(
+    "",
+  );
   return new Response(
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
       `<meta name="viewport" content="width=device-width, initial-scale=1">` +
       `<title>${escapeHtml(title)} · reel console</title>` +
-      `<link rel="stylesheet" href="/assets/console.css">${scripts}</head>` +
+      `<link rel="stylesheet" href="/assets/console.css">${styles}${scripts}</head>` +
       `<body><header><h1><a href="/">reel console</a></h1><nav><a href="/">Topics</a> ` +
       `<a href="/groups">Consumer groups</a></nav></header><main>${body}</main></body></html>`,
     {

@@ -6,6 +6,7 @@
 import type { LogDirectory } from "../topic/log_directory.ts";
 import { type HttpServer, serveHttp } from "../runtime/http_server.ts";
 import { consoleHandler } from "./console_handler.ts";
+import { LagHistory } from "./lag_history.ts";
 
 /** Options of {@linkcode console}. */
 export interface ConsoleOptions {
@@ -27,18 +28,31 @@ export interface ConsoleOptions {
    * @default false
    */
   allowProduce?: boolean;
+  /**
+   * How often the console samples every consumer group's total lag for the groups' charts (ms).
+   * @default 5000
+   */
+  lagSampleMs?: number;
+  /**
+   * How long the console keeps those samples (ms): at most `lagHistoryMs / lagSampleMs` a group.
+   * @default 3600000
+   */
+  lagHistoryMs?: number;
   /** Stops the console when aborted. */
   signal?: AbortSignal;
 }
 
 /**
  * Starts the web console: HTML pages over the log directory, served by the runtime's own HTTP
- * server. It reads the log as any reader process does and never takes a writer lock.
+ * server. It reads the log as any reader process does and never takes a writer lock. While it
+ * runs it samples each consumer group's total lag (every 5 s, kept an hour, by default), so a
+ * group's page opens with its recent lag drawn.
  *
  * @param log an open log directory
- * @param options address, port, access token, producing, abort signal
+ * @param options address, port, access token, producing, lag sampling, abort signal
  * @returns the running server (its `port`, `close()`)
  * @throws {Error} when the port is taken or the runtime has no built-in HTTP server
+ * @throws {RangeError} when `lagSampleMs` or `lagHistoryMs` is not a positive integer
  *
  * @example Start the console on a free port and read the topics page
  * ```ts
@@ -58,15 +72,18 @@ export async function console(log: LogDirectory, options: ConsoleOptions = {}): 
   const hostname = options.hostname ?? "127.0.0.1";
   // Live tails never end by themselves: closing the console ends them first.
   const streams = new AbortController();
+  const lagHistory = new LagHistory({ intervalMs: options.lagSampleMs, keepMs: options.lagHistoryMs });
   const server = await serveHttp(
     consoleHandler(log, {
       token: options.token,
       allowProduce: options.allowProduce,
       hosts: LOOPBACK.has(hostname) ? [...LOOPBACK, "localhost"] : undefined,
       signal: streams.signal,
+      lagHistory,
     }),
     { hostname, port: options.port ?? 8080 },
   );
+  lagHistory.start(log, streams.signal);
   let closed: Promise<void> | undefined;
   const close = () =>
     closed ??= (async () => {

@@ -22,9 +22,10 @@ import {
   UnknownTopicOrPartitionError,
 } from "../errors.ts";
 import { validateTopicName } from "../runtime/log_paths.ts";
-import { ASSETS } from "./_assets.ts";
+import { asset as assetAt } from "./_assets.ts";
 import { BadRequest, errorPage, escapeHtml, intParam, page, segment } from "./_page.ts";
 import { groupLag, groupPage, groupsPage } from "./groups_page.ts";
+import type { LagHistory } from "./lag_history.ts";
 import { producePage, readForm, recordFromForm } from "./produce_page.ts";
 import { parseRecordsQuery, recordsPage } from "./records_page.ts";
 import { MAX_TAIL_RATE, tailEvents } from "./tail_events.ts";
@@ -52,6 +53,11 @@ export interface ConsoleHandlerOptions {
   hosts?: readonly string[];
   /** Ends the live tails' event streams when aborted (the server is closing). */
   signal?: AbortSignal;
+  /**
+   * The groups' lag over time, kept by whoever samples it (`console()` does): the group
+   * pages' charts open with it. Without it a chart starts empty when its page opens.
+   */
+  lagHistory?: LagHistory;
 }
 
 /** The same length and the same characters, in time that does not depend on where they differ. */
@@ -192,9 +198,9 @@ export function consoleHandler(
     }
     if (first === "assets" && parts.length === 2) {
       only("GET");
-      const asset = ASSETS.get(url.pathname);
+      const asset = assetAt(url.pathname);
       if (asset) {
-        return new Response(asset.body, {
+        return new Response(asset.body as BodyInit, {
           headers: {
             "content-type": asset.type,
             "x-content-type-options": "nosniff",
@@ -206,8 +212,8 @@ export function consoleHandler(
     if (first === "groups") {
       only("GET");
       if (parts.length === 1) return groupsPage(log);
-      if (parts.length === 2) return groupPage(log, second);
-      if (parts.length === 3 && third === "lag") return groupLag(log, second);
+      if (parts.length === 2) return groupPage(log, second, options.lagHistory?.intervalMs);
+      if (parts.length === 3 && third === "lag") return groupLag(log, second, options.lagHistory);
     }
     if (first === "topics" && parts.length >= 3) {
       const topic = topicOf(log, second);

@@ -7,12 +7,9 @@
  * @module
  */
 import type { LogDirectoryView } from "../consumer/log_directory_view.ts";
-import { describeGroup, type GroupDescription, listGroups } from "../consumer/group_admin.ts";
+import { describeGroup, listGroups } from "../consumer/group_admin.ts";
 import { escapeHtml, page, segment } from "./_page.ts";
-
-function totalLag(group: GroupDescription): number {
-  return group.offsets.reduce((sum, o) => sum + (o.lag ?? 0), 0);
-}
+import { type LagHistory, type LagSample, totalLag } from "./lag_history.ts";
 
 function cell(value: number | string | null): string {
   return value === null ? `<td class="num null">-</td>` : `<td class="num">${escapeHtml(String(value))}</td>`;
@@ -61,11 +58,12 @@ export function groupsPage(log: LogDirectoryView): Response {
 
 /**
  * One consumer group's page: state, generation, assignor, members and their partitions, and per
- * partition the committed offset, log end offset, lag and owner; a chart of the total lag, fed
- * by {@linkcode groupLag}.
+ * partition the committed offset, log end offset, lag and owner; a chart of the total lag over
+ * time (uPlot, served by the console), fed by {@linkcode groupLag}.
  *
  * @param log the open log directory
  * @param groupId the group (checked: an invalid id throws)
+ * @param intervalMs how often the page asks for the lag (ms): the console's sampling interval
  * @returns the page (404 when no such group exists)
  * @throws {InvalidGroupIdError} for a malformed group id
  *
@@ -86,7 +84,7 @@ export function groupsPage(log: LogDirectoryView): Response {
  * await log.close();
  * ```
  */
-export function groupPage(log: LogDirectoryView, groupId: string): Response {
+export function groupPage(log: LogDirectoryView, groupId: string, intervalMs = 5000): Response {
   const group = describeGroup(log, groupId); // checks the id first
   if (!listGroups(log).includes(groupId)) {
     return page(
@@ -130,9 +128,9 @@ export function groupPage(log: LogDirectoryView, groupId: string): Response {
       escapeHtml(group.protocol ?? "-")
     }</dd>` +
     `<dt>total lag</dt><dd class="total-lag">${totalLag(group)}</dd></dl>` +
-    `<section class="lag-chart" data-lag-url="/groups/${escapeHtml(segment(groupId))}/lag">` +
-    `<h3>Lag over time</h3><svg class="lag" viewBox="0 0 400 100" width="400" height="100" role="img" ` +
-    `aria-label="total lag over time"><polyline points=""></polyline></svg><p class="lag-now"></p></section>` +
+    `<section class="lag-chart" data-lag-url="/groups/${escapeHtml(segment(groupId))}/lag" ` +
+    `data-interval-ms="${intervalMs}"><h3>Lag over time</h3>` +
+    `<div class="chart" role="img" aria-label="total lag over time"></div><p class="lag-now"></p></section>` +
     `<h3>Members</h3>` +
     (members === ""
       ? `<p class="empty">No live member.</p>`
@@ -141,15 +139,20 @@ export function groupPage(log: LogDirectoryView, groupId: string): Response {
     `<h3>Offsets</h3><table class="offsets"><thead><tr><th>topic</th><th>partition</th>` +
     `<th>committed offset</th><th>log end offset</th><th>lag</th><th>member</th><th></th></tr></thead>` +
     `<tbody>${offsets}</tbody></table>`;
-  return page(`Group ${groupId}`, body, { scripts: ["/assets/lag.js"] });
+  return page(`Group ${groupId}`, body, {
+    scripts: ["/assets/uPlot.iife.min.js", "/assets/lag.js"],
+    styles: ["/assets/uPlot.min.css"],
+  });
 }
 
 /**
- * A group's lag now, as JSON for the lag chart: `{ time, totalLag, partitions: [{ topic,
- * partition, committedOffset, logEndOffset, lag }] }`.
+ * A group's lag now, and the samples the console kept, as JSON for the lag chart: `{ time,
+ * totalLag, partitions: [{ topic, partition, committedOffset, logEndOffset, lag }], history:
+ * [{ time, totalLag }] }` (times in ms since the epoch, history oldest first).
  *
  * @param log the open log directory
  * @param groupId the group
+ * @param history the console's lag history (none: an empty `history`)
  * @returns the JSON response
  * @throws {InvalidGroupIdError} for a malformed group id
  *
@@ -167,8 +170,9 @@ export function groupPage(log: LogDirectoryView, groupId: string): Response {
  * await log.close();
  * ```
  */
-export function groupLag(log: LogDirectoryView, groupId: string): Response {
+export function groupLag(log: LogDirectoryView, groupId: string, history?: LagHistory): Response {
   const group = describeGroup(log, groupId);
+  const samples: LagSample[] = history?.history(groupId) ?? [];
   return Response.json({
     time: Date.now(),
     totalLag: totalLag(group),
@@ -179,6 +183,7 @@ export function groupLag(log: LogDirectoryView, groupId: string): Response {
       logEndOffset: o.logEndOffset,
       lag: o.lag,
     })),
+    history: samples,
   }, {
     headers: {
       "content-type": "application/json; charset=utf-8",

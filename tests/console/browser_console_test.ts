@@ -40,7 +40,8 @@ describe("reel console in headless Chromium", () => {
     lines = fs.readFileSync(APACHE_LOG, "utf8").split("\n").filter((l) => l.length > 0);
     const apache = await log.createTopic("apache", { partitions: 4 });
     await apache.append(lines.map((line) => ({ key: line.slice(0, line.indexOf(" ")), value: line })));
-    server = await startConsole(log, { port: 0, allowProduce: true });
+    // The lag is sampled every 100 ms here (5 s by default), so the group page has a history to show.
+    server = await startConsole(log, { port: 0, allowProduce: true, lagSampleMs: 100 });
     base = `http://127.0.0.1:${server.port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
@@ -125,6 +126,34 @@ describe("reel console in headless Chromium", () => {
     });
   });
 
+  test("a range of timestamps, from the records page's form, shows the records the time index finds", async () => {
+    const topic = await log.createTopic("readings");
+    const start = Date.parse("2015-09-12T00:00:00Z");
+    await topic.append(
+      Array.from(
+        { length: 120 },
+        (_, i) => ({ key: `sensor-${i % 3}`, value: `reading ${i}`, timestamp: start + i * 60_000 }),
+      ),
+    );
+    await withPage("records-time", async (page, errors) => {
+      await page.goto(`${base}/topics/readings/partitions/0/records`);
+      const form = page.locator("form.time-range");
+      await form.locator('input[name="timestamp"]').fill("2015-09-12T00:30:00Z");
+      await form.locator('input[name="toTimestamp"]').fill("2015-09-12T00:45:00Z");
+      await form.getByRole("button", { name: "Show" }).click();
+      await page.locator("p.range").waitFor();
+      assert.deepEqual(await offsetsShown(page), Array.from({ length: 15 }, (_, i) => 30 + i));
+      assert.deepEqual(await valuesShown(page), Array.from({ length: 15 }, (_, i) => `reading ${30 + i}`));
+      assert.match((await page.locator("p.range").textContent())!, /offsets 30 to 44/);
+      // The same range with a key: every third reading.
+      await form.locator('input[name="key"]').fill("sensor-1");
+      await form.getByRole("button", { name: "Show" }).click();
+      await page.locator("p.search").waitFor();
+      assert.deepEqual(await offsetsShown(page), [31, 34, 37, 40, 43]);
+      assert.deepEqual(errors, []);
+    });
+  });
+
   test("records appended while the live tail is open appear on the page; pause holds them until resume", async () => {
     const topic = await log.createTopic("live", { partitions: 2 });
     await topic.append([{ partition: 1, value: "from before" }]);
@@ -166,9 +195,27 @@ describe("reel console in headless Chromium", () => {
     try {
       assert.ok((await consumer.poll({ timeoutMs: 5_000 })).length > 0);
       const ends = log.topic("apache").describe().map((p) => p.logEndOffset);
+      // The console samples the group's lag in the background (every 100 ms here). Commit a
+      // sixth of each partition, wait for samples of that lag, then commit a third.
+      type Sample = { time: number; totalLag: number };
+      const samplesUntil = async (done: (history: Sample[]) => boolean) => {
+        let history: Sample[] = [];
+        for (const deadline = Date.now() + WAIT_MS; !done(history) && Date.now() < deadline;) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          history = (await (await fetch(`${base}/groups/billing/lag`)).json()).history;
+        }
+        assert.ok(done(history), `lag samples: ${JSON.stringify(history)}`);
+        return history;
+      };
+      const lagAt = (part: number) => ends.reduce((sum, end) => sum + end - Math.floor(end / part), 0);
+      await consumer.commit(
+        ends.map((end, partition) => ({ topic: "apache", partition, offset: Math.floor(end / 6) })),
+      );
+      await samplesUntil((h) => h.filter((s) => s.totalLag === lagAt(6)).length >= 2);
       await consumer.commit(
         ends.map((end, partition) => ({ topic: "apache", partition, offset: Math.floor(end / 3) })),
       );
+      const history = await samplesUntil((h) => h.filter((s) => s.totalLag === lagAt(3)).length >= 2);
       const cli = await reel(["groups", "--dir", dir, "--group", "billing", "--format", "json"]);
       assert.equal(cli.status, 0, cli.stderr);
       const reported = JSON.parse(cli.stdout) as {
@@ -192,9 +239,15 @@ describe("reel console in headless Chromium", () => {
           reported.offsets.map((o) => [o.partition, o.committedOffset, o.logEndOffset, o.lag]),
         );
         assert.equal(await page.locator("dd.state").textContent(), reported.state);
-        // The lag chart has drawn its first sample.
-        await page.locator('section.lag-chart[data-samples="1"]').waitFor({ timeout: WAIT_MS });
+        // The chart (uPlot) opens with the samples the console took before the page was opened.
+        const chart = page.locator('section.lag-chart[data-chart="uplot"]');
+        await chart.waitFor({ timeout: WAIT_MS });
+        assert.equal(await chart.locator(".uplot canvas").count(), 1);
+        const shown = Number(await chart.getAttribute("data-samples"));
+        assert.ok(shown >= history.length, `${shown} samples shown, ${history.length} taken before`);
+        assert.equal(Number(await chart.getAttribute("data-first-sample-time")), history[0].time);
         const total = reported.offsets.reduce((s, o) => s + o.lag, 0);
+        assert.equal(total, lagAt(3));
         assert.match(
           (await page.locator(".lag-now").textContent())!,
           new RegExp(`Total lag now: ${total}\\b`),

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { Consumer, describeGroup, open } from "../../mod.ts";
 import type { LogDirectory } from "../../src/topic/log_directory.ts";
 import { consoleHandler } from "../../src/console/console_handler.ts";
+import { LagHistory } from "../../src/console/lag_history.ts";
+import { createRequire } from "node:module";
 
 describe("reel console: consumer groups", () => {
   let dir: string;
@@ -120,6 +122,57 @@ describe("reel console: consumer groups", () => {
     } finally {
       await consumer.close();
     }
+  });
+
+  test("the lag JSON carries the console's samples, bounded; the chart library is served from its npm package", async () => {
+    const topic = await log.createTopic("metrics");
+    const consumer = new Consumer(log, { groupId: "charted" });
+    await consumer.commit([{ topic: "metrics", partition: 0, offset: 0 }]);
+    await consumer.close();
+    const lagHistory = new LagHistory({ intervalMs: 5000, keepMs: 15_000 });
+    const withHistory = consoleHandler(log, { lagHistory });
+    const lagJson = async () =>
+      await (await withHistory(new Request("http://127.0.0.1/groups/charted/lag"))).json() as {
+        totalLag: number;
+        history: { time: number; totalLag: number }[];
+      };
+    assert.deepEqual((await lagJson()).history, []);
+    // Five samples 5 s apart, one more record before each: the last three are kept (15 s).
+    for (let i = 1; i <= 5; i++) {
+      await topic.append([{ value: `m${i}` }]);
+      lagHistory.sample(log, 1_000_000 + i * 5000);
+    }
+    const json = await lagJson();
+    assert.equal(json.totalLag, 5);
+    assert.deepEqual(json.history, [
+      { time: 1_015_000, totalLag: 3 },
+      { time: 1_020_000, totalLag: 4 },
+      { time: 1_025_000, totalLag: 5 },
+    ]);
+    // The page asks at the sampling interval and loads uPlot, its stylesheet and the chart script.
+    const page = await (await withHistory(new Request("http://127.0.0.1/groups/charted"))).text();
+    assert.match(page, /data-interval-ms="5000"/);
+    assert.match(page, /<link rel="stylesheet" href="\/assets\/uPlot.min.css">/);
+    assert.match(
+      page,
+      /<script src="\/assets\/uPlot.iife.min.js" defer><\/script><script src="\/assets\/lag.js" defer>/,
+    );
+    const require = createRequire(import.meta.url);
+    for (
+      const [asset, file, type] of [
+        ["uPlot.iife.min.js", "uplot/dist/uPlot.iife.min.js", "text/javascript; charset=utf-8"],
+        ["uPlot.min.css", "uplot/dist/uPlot.min.css", "text/css; charset=utf-8"],
+      ]
+    ) {
+      const response = await withHistory(new Request(`http://127.0.0.1/assets/${asset}`));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), type);
+      assert.deepEqual(
+        new Uint8Array(await response.arrayBuffer()),
+        new Uint8Array(fs.readFileSync(require.resolve(file))),
+      );
+    }
+    assert.equal((await withHistory(new Request("http://127.0.0.1/assets/uPlot.esm.js"))).status, 404);
   });
 
   test("a group id with markup or slashes is escaped and encoded; an unknown one is 404, a malformed one 400", async () => {
