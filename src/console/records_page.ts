@@ -1,7 +1,9 @@
 /**
  * The records page: one partition's records from an offset, a timestamp or the end, a page at a
- * time, each key, value and header shown as text, pretty JSON or hex; and a search by key within
- * a range of offsets. Records are read with `topic.readable()`, as any reader reads them.
+ * time, each key, value and header shown as text, pretty JSON or hex; the records of a range of
+ * offsets or of timestamps (found through the time index, as `offsetsForTimes` finds them); and a
+ * search by key within either range. Records are read with `topic.readable()`, as any reader
+ * reads them.
  *
  * @module
  */
@@ -25,6 +27,11 @@ export interface RecordsQuery {
   offset?: number;
   /** Start at the first record at or after this time (ms), instead of an offset. */
   timestamp?: number;
+  /**
+   * End before the first record at or after this time (ms): the range's end offset, from the
+   * time index. Not with `to`.
+   */
+  toTimestamp?: number;
   /** Start a page before the high watermark (the newest records). */
   end: boolean;
   /** Records per page. */
@@ -33,13 +40,14 @@ export interface RecordsQuery {
   format: BytesFormat | "auto";
   /** Show only records whose key contains this text. */
   key?: string;
-  /** A search's end offset (exclusive). */
+  /** The range's end offset (exclusive): pages and a key search stop there. Not with `toTimestamp`. */
   to?: number;
 }
 
 /**
  * Parses and validates the records page's query: `offset`, `timestamp` (ms since the epoch or
- * an ISO 8601 date), `from=end`, `limit`, `format` (`auto`, `text`, `json`, `hex`), `key` and `to`.
+ * an ISO 8601 date), `from=end`, `limit`, `format` (`auto`, `text`, `json`, `hex`), `key`, and the
+ * range's end: `to` (an offset) or `toTimestamp` (a time, as `timestamp`).
  *
  * @param params the URL's query
  * @returns the query
@@ -54,6 +62,9 @@ export interface RecordsQuery {
  * assert.equal(parseRecordsQuery(new URLSearchParams("timestamp=2015-09-12T00:00:00Z")).timestamp, 1442016000000);
  * assert.throws(() => parseRecordsQuery(new URLSearchParams("offset=-1")), /Invalid offset/);
  * assert.throws(() => parseRecordsQuery(new URLSearchParams("format=html")), /Invalid format/);
+ * const range = parseRecordsQuery(new URLSearchParams("timestamp=2015-09-12T00:00:00Z&toTimestamp=2015-09-12T01:00:00Z"));
+ * assert.equal(range.toTimestamp! - range.timestamp!, 3_600_000);
+ * assert.throws(() => parseRecordsQuery(new URLSearchParams("timestamp=2000&toTimestamp=1000")), /is not after/);
  * ```
  */
 export function parseRecordsQuery(params: URLSearchParams): RecordsQuery {
@@ -64,13 +75,14 @@ export function parseRecordsQuery(params: URLSearchParams): RecordsQuery {
   if (!(BYTES_FORMATS as readonly string[]).includes(format)) {
     throw new BadRequest(`Invalid format "${format}": expected one of ${BYTES_FORMATS.join(", ")}`);
   }
-  let timestamp: number | undefined;
-  const rawTime = params.get("timestamp");
-  if (rawTime) {
-    timestamp = /^\d{1,16}$/.test(rawTime) ? Number(rawTime) : Date.parse(rawTime);
-    if (!Number.isFinite(timestamp)) {
-      throw new BadRequest(`Invalid timestamp "${rawTime}": expected ms since the epoch or an ISO 8601 date`);
-    }
+  const timestamp = timeParam(params, "timestamp");
+  const toTimestamp = timeParam(params, "toTimestamp");
+  if (timestamp !== undefined && toTimestamp !== undefined && toTimestamp <= timestamp) {
+    throw new BadRequest(
+      `Invalid toTimestamp ${new Date(toTimestamp).toISOString()}: it is not after the timestamp ${
+        new Date(timestamp).toISOString()
+      }`,
+    );
   }
   const from = params.get("from");
   if (from && from !== "end" && from !== "start") {
@@ -81,7 +93,32 @@ export function parseRecordsQuery(params: URLSearchParams): RecordsQuery {
     throw new BadRequest("Invalid key: longer than 1024 characters");
   }
   const to = intParam(params, "to");
-  return { offset, timestamp, end: from === "end", limit, format: format as BytesFormat | "auto", key, to };
+  if (to !== undefined && toTimestamp !== undefined) {
+    throw new BadRequest(
+      "Invalid range: give its end as an offset (to) or as a time (toTimestamp), not both",
+    );
+  }
+  return {
+    offset,
+    timestamp,
+    toTimestamp,
+    end: from === "end",
+    limit,
+    format: format as BytesFormat | "auto",
+    key,
+    to,
+  };
+}
+
+/** A time from the URL: ms since the epoch, or an ISO 8601 date. */
+function timeParam(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (!raw) return undefined;
+  const time = /^\d{1,16}$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(time)) {
+    throw new BadRequest(`Invalid ${name} "${raw}": expected ms since the epoch or an ISO 8601 date`);
+  }
+  return time;
 }
 
 /** A key, value or header value as a cell: `null` shown as such, else the formatted bytes. */
@@ -148,6 +185,20 @@ const decoder = new TextDecoder();
  * @returns the page
  * @throws {BadRequest} (416) for an offset outside the partition's log start offset and high watermark
  *
+ * @example The records of a range of timestamps, found through the time index
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { parseRecordsQuery, recordsPage } from "./records_page.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events");
+ * await topic.append([0, 1000, 2000, 3000].map((timestamp) => ({ value: "v", timestamp })));
+ * const query = parseRecordsQuery(new URLSearchParams("timestamp=500&toTimestamp=3000"));
+ * const html = await (await recordsPage(topic, 0, query)).text();
+ * assert.deepEqual([...html.matchAll(/data-offset="(\d+)"/g)].map((m) => m[1]), ["1", "2"]);
+ * await log.close();
+ * ```
+ *
  * @example The first page of a partition
  * ```ts
  * import assert from "node:assert/strict";
@@ -190,6 +241,21 @@ export async function recordsPage(
       416,
     );
   }
+  // The range's end (exclusive): an offset, the first offset at or after a time, or the high watermark.
+  let end = highWatermark;
+  const ranged = query.to !== undefined || query.toTimestamp !== undefined;
+  if (query.toTimestamp !== undefined) {
+    const found = topic.offsetsForTimes(query.toTimestamp)[partition];
+    end = found ? Math.max(found.offset, logStartOffset) : highWatermark;
+    note = `<p class="note range">Records timestamped ${
+      query.timestamp === undefined ? "" : `from ${escapeHtml(new Date(query.timestamp).toISOString())} `
+    }before ${escapeHtml(new Date(query.toTimestamp).toISOString())} (by the time index): ${
+      end > start ? `offsets ${start} to ${end - 1}` : "none"
+    }.</p>`;
+  } else if (query.to !== undefined) {
+    end = Math.min(query.to, highWatermark);
+  }
+  end = Math.max(end, start);
   const base = `/topics/${segment(topic.name)}/partitions/${partition}`;
   const keep = {
     limit: query.limit === DEFAULT_PAGE_SIZE ? undefined : query.limit,
@@ -199,14 +265,16 @@ export async function recordsPage(
   let next: number | undefined;
   let scannedTo = start;
   if (query.key === undefined) {
-    const to = Math.min(highWatermark, start + query.limit);
-    for await (const r of topic.readable({ partitions: partition, from: start, to })) {
-      rows.push(recordRow(r, query.format));
-      scannedTo = r.offset + 1;
+    const to = Math.min(end, start + query.limit);
+    if (to > start) {
+      for await (const r of topic.readable({ partitions: partition, from: start, to })) {
+        rows.push(recordRow(r, query.format));
+      }
     }
-    next = scannedTo < highWatermark ? scannedTo : undefined;
+    scannedTo = to;
+    next = scannedTo < end ? scannedTo : undefined;
   } else {
-    const to = Math.min(highWatermark, query.to ?? start + DEFAULT_SEARCH_RANGE, start + MAX_SEARCH_RANGE);
+    const to = Math.min(end, ranged ? end : start + DEFAULT_SEARCH_RANGE, start + MAX_SEARCH_RANGE);
     if (to > start) {
       const abort = new AbortController();
       const stream = topic.readable({ partitions: partition, from: start, to, signal: abort.signal });
@@ -223,23 +291,23 @@ export async function recordsPage(
       }
       if (rows.length < query.limit) scannedTo = to;
     }
-    next = scannedTo < highWatermark ? scannedTo : undefined;
+    next = scannedTo < end ? scannedTo : undefined;
     note += `<p class="note search">Records whose key contains “${escapeHtml(query.key)}”: ${rows.length} ` +
       `found in offsets ${start} to ${scannedTo - 1}.</p>`;
   }
   const link = (label: string, rel: string, q: Record<string, string | number | undefined>) =>
     `<a rel="${rel}" href="${escapeHtml(href(`${base}/records`, { ...q, ...keep }))}">${label}</a>`;
-  const search = query.key === undefined ? {} : { key: query.key };
+  const search = { key: query.key, to: ranged ? end : undefined };
   const nav = `<nav class="paging">` +
     (start > logStartOffset
       ? link("« first", "first", { ...search }) + " " +
         (query.key === undefined
-          ? link("‹ previous", "prev", { offset: Math.max(logStartOffset, start - query.limit) })
+          ? link("‹ previous", "prev", { ...search, offset: Math.max(logStartOffset, start - query.limit) })
           : "")
       : "") +
     (next !== undefined ? " " + link("next ›", "next", { ...search, offset: next }) : "") +
-    (query.key === undefined && highWatermark > start + query.limit
-      ? " " + link("last »", "last", { from: "end" })
+    (query.key === undefined && end > start + query.limit
+      ? " " + link("last »", "last", ranged ? { ...search, offset: end - query.limit } : { from: "end" })
       : "") +
     `</nav>`;
   const formats = BYTES_FORMATS.map((f) =>
@@ -249,15 +317,28 @@ export async function recordsPage(
         escapeHtml(href(`${base}/records`, { ...search, offset: start, limit: keep.limit, format: fmt(f) }))
       }">${f}</a>`
   ).join(" ");
+  // The key search last asked for shows in the form it came from.
+  const byTime = query.timestamp !== undefined || query.toTimestamp !== undefined;
   const forms = `<form class="jump" method="get" action="${escapeHtml(`${base}/records`)}">` +
     `<label>offset <input name="offset" inputmode="numeric" size="10"></label> ` +
     `<label>or time <input name="timestamp" placeholder="2015-09-12T12:00:00Z" size="24"></label>` +
     hidden("format", fmt(query.format)) + `<button>Go</button></form>` +
     `<form class="search" method="get" action="${escapeHtml(`${base}/records`)}">` +
-    `<label>key contains <input name="key" value="${escapeHtml(query.key ?? "")}" size="24"></label> ` +
+    `<label>key contains <input name="key" value="${
+      escapeHtml(byTime ? "" : query.key ?? "")
+    }" size="24"></label> ` +
     `<label>from offset <input name="offset" inputmode="numeric" size="10" value="${start}"></label> ` +
     `<label>to <input name="to" inputmode="numeric" size="10" value="${query.to ?? ""}"></label>` +
-    hidden("format", fmt(query.format)) + `<button>Search</button></form>`;
+    hidden("format", fmt(query.format)) + `<button>Search</button></form>` +
+    `<form class="time-range" method="get" action="${escapeHtml(`${base}/records`)}">` +
+    `<label>timestamps from <input name="timestamp" placeholder="2015-09-12T12:00:00Z" size="24" value="${
+      timeValue(query.timestamp)
+    }"></label> <label>to <input name="toTimestamp" placeholder="2015-09-12T13:00:00Z" size="24" value="${
+      timeValue(query.toTimestamp)
+    }"></label> <label>key contains <input name="key" size="16" value="${
+      escapeHtml(byTime ? query.key ?? "" : "")
+    }"></label>` +
+    hidden("format", fmt(query.format)) + `<button>Show</button></form>`;
   const title = `${topic.name}-${partition}`;
   const links = `<p class="links"><a href="${escapeHtml(`${base}/tail`)}">Live tail</a>` +
     (options.allowProduce
@@ -272,6 +353,10 @@ export async function recordsPage(
     `${start}.</p>${forms}<p class="formats">Show as: ${formats}</p>${note}${nav}` +
     (rows.length === 0 ? `<p class="empty">No records.</p>` : recordsTable(rows.join(""))) + nav;
   return page(`Records · ${title}`, body);
+}
+
+function timeValue(time: number | undefined): string {
+  return time === undefined ? "" : escapeHtml(new Date(time).toISOString());
 }
 
 function fmt(format: string): string | undefined {

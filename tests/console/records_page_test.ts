@@ -102,6 +102,64 @@ describe("reel console: records page", () => {
     assert.match(later.html, /every record is older/);
   });
 
+  test("a range of timestamps shows the records the time index finds for it, paged within the range", async () => {
+    const topic = await log.createTopic("ranged", { config: { indexIntervalBytes: 256 } });
+    const base = Date.parse("2015-09-12T00:00:00Z");
+    // 200 records a second apart, keyed by parity; several batches so the time index has entries.
+    for (let b = 0; b < 4; b++) {
+      await topic.append(Array.from({ length: 50 }, (_, j) => {
+        const i = b * 50 + j;
+        return { key: i % 2 === 0 ? "even" : "odd", value: `r${i}`, timestamp: base + i * 1000 };
+      }));
+    }
+    const iso = (i: number) => encodeURIComponent(new Date(base + i * 1000).toISOString());
+    const range = (q: string) => get(`/topics/ranged/partitions/0/records?${q}`);
+    // [base + 60.5 s, base + 130 s): offsets 61 to 129; 30 a page.
+    const first = await range(`timestamp=${base + 60_500}&toTimestamp=${iso(130)}&limit=30`);
+    assert.equal(first.status, 200);
+    assert.deepEqual(offsetsOf(first.html), Array.from({ length: 30 }, (_, i) => 61 + i));
+    assert.match(
+      first.html,
+      /Records timestamped from 2015-09-12T00:01:00.500Z before 2015-09-12T00:02:10.000Z \(by the time index\): offsets 61 to 129/,
+    );
+    const pages = [offsetsOf(first.html)];
+    for (let html = first.html; linkOf(html, "next") !== undefined;) {
+      const next = linkOf(html, "next")!.replaceAll("&amp;", "&");
+      assert.match(next, /to=130/);
+      html = (await get(next)).html;
+      pages.push(offsetsOf(html));
+    }
+    assert.deepEqual(pages.map((p) => p.length), [30, 30, 9]);
+    assert.deepEqual(pages.flat(), Array.from({ length: 69 }, (_, i) => 61 + i));
+    // With a key: only the odd records of the range.
+    const odd = await range(`timestamp=${iso(10)}&toTimestamp=${iso(20)}&key=odd`);
+    assert.deepEqual(offsetsOf(odd.html), [11, 13, 15, 17, 19]);
+    assert.match(odd.html, /5 found in offsets 10 to 19/);
+    // Only an end: from the log start offset; an end before every record: none.
+    assert.deepEqual(offsetsOf((await range(`toTimestamp=${iso(3)}`)).html), [0, 1, 2]);
+    const none = await range(`toTimestamp=${base - 1}`);
+    assert.deepEqual(offsetsOf(none.html), []);
+    assert.match(none.html, /\(by the time index\): none/);
+    // An end past every record: to the high watermark.
+    assert.deepEqual(offsetsOf((await range(`timestamp=${iso(195)}&toTimestamp=${iso(10_000)}`)).html), [
+      195,
+      196,
+      197,
+      198,
+      199,
+    ]);
+    // Malformed or inverted ranges are refused.
+    for (
+      const q of [
+        `timestamp=${iso(20)}&toTimestamp=${iso(10)}`,
+        `toTimestamp=soon`,
+        `toTimestamp=${iso(5)}&to=3`,
+      ]
+    ) {
+      assert.equal((await range(q)).status, 400, q);
+    }
+  });
+
   test("a key search finds a known line of the Apache log, and only records with that key", async () => {
     // A line of partition 0 from its second half, found by its client address.
     const wanted = partition0[Math.floor(partition0.length * 0.75)];
