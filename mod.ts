@@ -89,7 +89,6 @@ export {
   type ValueEncoderStreamOptions,
 } from "./src/streams/mod.ts";
 export * from "./src/errors.ts";
-export { Consumer } from "./src/consumer/consumer.ts";
 export type {
   AutoOffsetReset,
   ConsumerGroupMetadata,
@@ -121,6 +120,8 @@ export {
   ClusterTopic,
   connect,
   type ConnectOptions,
+  Consumer,
+  type ConsumerConstructor,
   type ConsumerLike,
   createConsumer,
   type LogDirectoryLike,

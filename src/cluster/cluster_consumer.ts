@@ -7,18 +7,17 @@
  * @module
  */
 import type { Consumer as KafkaConsumer, GroupAssignment } from "@platformatic/kafka";
-import { CommitFailedError, NoOffsetForPartitionError, ReelError } from "../errors.ts";
+import { CommitFailedError, NoOffsetForPartitionError } from "../errors.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
-import { Consumer, type ConsumerOptions, type PollOptions } from "../consumer/consumer.ts";
+import type { ConsumerOptions, PollOptions } from "../consumer/consumer.ts";
 import type {
   CommittedOffset,
   ConsumerRebalanceListener,
   OffsetToCommit,
   TopicPartition,
 } from "../consumer/types.ts";
-import type { LogDirectory } from "../topic/log_directory.ts";
-import type { ConsumerLike, LogDirectoryLike } from "./log_directory_like.ts";
-import { clientOptionsOf, ClusterConnection } from "./cluster_connection.ts";
+import type { ConsumerLike } from "./log_directory_like.ts";
+import { clientOptionsOf, type ClusterConnection } from "./cluster_connection.ts";
 import { Fetcher, outOfRangeError } from "./_fetcher.ts";
 import { kafkaErrorNames } from "./_kafka_mapping.ts";
 
@@ -32,9 +31,8 @@ interface PartitionState {
 }
 
 /**
- * A consumer over a Kafka cluster (from `connect()`), with the API of reel's `Consumer`:
- * `new ClusterConsumer(connection, options)`, or `createConsumer(logOrConnection, options)`, which
- * picks the local or the cluster consumer.
+ * A consumer over a Kafka cluster (from `connect()`), with the API of reel's `Consumer`: what
+ * `new Consumer(connection, options)` makes (as `new ClusterConsumer(connection, options)` does).
  *
  * - `subscribe(topics)` joins Kafka's consumer group `groupId` (the classic protocol); `assign()`
  *   reads the partitions given, without joining.
@@ -468,29 +466,4 @@ export class ClusterConsumer implements ConsumerLike {
     this.#closed = true;
     await this.#client.close().catch(() => {});
   }
-}
-
-/**
- * A consumer over either: reel's `Consumer` for a log directory, a {@linkcode ClusterConsumer} for a
- * connection from `connect()`.
- *
- * @param log a log directory from `open()` or a connection from `connect()`
- * @param options as reel's `Consumer`
- * @returns the consumer
- * @throws {ReelError} `INVALID_REQUEST` for anything else
- * @example On a log directory
- * ```ts
- * import assert from "node:assert/strict";
- * import { Consumer, createConsumer, open } from "../../mod.ts";
- * const log = await open(Deno.makeTempDirSync());
- * const consumer = createConsumer(log, { groupId: "g" });
- * assert.ok(consumer instanceof Consumer);
- * await consumer.close();
- * await log.close();
- * ```
- */
-export function createConsumer(log: LogDirectoryLike, options: ConsumerOptions = {}): ConsumerLike {
-  if (log instanceof ClusterConnection) return new ClusterConsumer(log, options);
-  if ("dir" in log) return new Consumer(log as LogDirectory, options);
-  throw new ReelError("INVALID_REQUEST", "Cannot make a consumer: expected a log directory or a connection");
 }

@@ -1,6 +1,6 @@
 /**
  * The same Topic and Consumer API over a Kafka cluster: `connect()`, `ClusterTopic`,
- * `ClusterConsumer`, `createConsumer()`, and the shared shape (`LogDirectoryLike`, `TopicLike`,
+ * `ClusterConsumer`, `Consumer` (either consumer), `createConsumer()`, and the shared shape (`LogDirectoryLike`, `TopicLike`,
  * `ConsumerLike`) that a log directory from `open()` satisfies too.
  *
  * @module
@@ -14,7 +14,8 @@ export {
   type TlsOptions,
 } from "./cluster_connection.ts";
 export { ClusterTopic } from "./cluster_topic.ts";
-export { ClusterConsumer, createConsumer } from "./cluster_consumer.ts";
+export { ClusterConsumer } from "./cluster_consumer.ts";
+export { Consumer, type ConsumerConstructor, createConsumer } from "./consumer.ts";
 export type {
   Awaitable,
   ConsumerLike,

@@ -1,6 +1,6 @@
 // connect() against a real Kafka 4.1.1 broker (one KRaft node, started once for the file): the
 // Topic faces round-trip records, keys land on the partition a log directory puts them in,
-// readable({ from: { timestamp } }) starts where ListOffsets says, and a ClusterConsumer's commits
+// readable({ from: { timestamp } }) starts where ListOffsets says, and a `new Consumer(connection)`'s commits
 // are Kafka's group offsets (kafka-consumer-groups sees them). Without Java or the jars these
 // tests skip, unless REEL_REQUIRE_KAFKA=1, which makes that a failure.
 
@@ -14,7 +14,7 @@ import {
   ClusterConsumer,
   connect,
   type ConsumedRecord,
-  createConsumer,
+  Consumer,
   InvalidConfigError,
   open,
   type ProducerRecord,
@@ -149,18 +149,19 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
   });
 
   test(
-    "a ClusterConsumer's commits are Kafka's group offsets: kafka-consumer-groups shows them",
+    "new Consumer(connection) is a ClusterConsumer whose commits are Kafka's group offsets: kafka-consumer-groups shows them",
     TIMEOUT,
     async () => {
       const c = await setup();
       const topic = await c.createTopic("orders", { partitions: 2 });
       await topic.append(Array.from({ length: 50 }, (_, i) => ({ key: `o${i}`, value: `${i}` })));
-      const consumer = createConsumer(c, {
+      const consumer = new Consumer(c, {
         groupId: "billing",
         autoOffsetReset: "earliest",
         enableAutoCommit: false,
       });
       assert.ok(consumer instanceof ClusterConsumer);
+      assert.ok(consumer instanceof Consumer);
       consumer.subscribe(["orders"]);
       const got: ConsumedRecord[] = [];
       while (got.length < 30) {
@@ -187,7 +188,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       for (const [p, o] of committed) assert.equal(current.get(p), o, described.stdout);
 
       // A second member of the group resumes from the commits: the other 20 records, none again.
-      const again = createConsumer(c, { groupId: "billing", autoOffsetReset: "earliest" });
+      const again = new Consumer(c, { groupId: "billing", autoOffsetReset: "earliest" });
       again.subscribe("orders");
       const rest: ConsumedRecord[] = [];
       while (rest.length < 20) rest.push(...await again.poll({ timeoutMs: 2_000 }));

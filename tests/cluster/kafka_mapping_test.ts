@@ -6,7 +6,14 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { test } from "node:test";
-import { connect, InvalidConfigError, UnsupportedRuntimeError } from "../../mod.ts";
+import {
+  connect,
+  Consumer,
+  InvalidConfigError,
+  type LogDirectoryLike,
+  ReelError,
+  UnsupportedRuntimeError,
+} from "../../mod.ts";
 import {
   kafkaErrorNames,
   kafkaTopicConfigs,
@@ -123,4 +130,15 @@ test("connect() throws UnsupportedRuntimeError on a Node older than 22.22, befor
     assert.equal(typeof kafka.Producer, "function");
     assert.equal(typeof kafka.Admin, "function");
   }
+});
+
+test("new Consumer() refuses a source that is neither a log directory nor a connection, and needs new", () => {
+  assert.throws(
+    () => new Consumer({} as LogDirectoryLike, { groupId: "g" }),
+    (err: unknown) =>
+      err instanceof ReelError && err.code === "INVALID_REQUEST" &&
+      /^Cannot make a consumer: expected a log directory from open\(\) or a connection from connect\(\)$/
+        .test(err.message),
+  );
+  assert.throws(() => (Consumer as unknown as (log: unknown) => unknown)({}), TypeError);
 });

@@ -3,7 +3,7 @@
 // partitions, offsets and records through connect() as on a log directory. While topic.writable() from connect() streams keyed records with acks=all, the leader of
 // partition 0 is killed with SIGKILL: the stream carries on once the leadership moves, close()
 // resolves, and every acknowledged record is in Kafka exactly once, in order per key. Then a
-// consumer group of three ClusterConsumers reads the topic across a second kill, committing as
+// consumer group of three `new Consumer(connection)`s reads the topic across a second kill, committing as
 // it goes: every record is consumed at least once and the group's commits reach the end.
 
 import assert from "node:assert/strict";
@@ -16,8 +16,8 @@ import {
   type ClusterConnection,
   connect,
   type ConsumedRecord,
+  Consumer,
   type ConsumerLike,
-  createConsumer,
   JsonLineRecordStream,
   LineStream,
   type LogDirectoryLike,
@@ -178,7 +178,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
   );
 
   test(
-    "three ClusterConsumers in one group keep consuming across a broker kill (at-least-once, commits resumed)",
+    "three Consumers (new Consumer(connection)) in one group keep consuming across a broker kill (at-least-once, commits resumed)",
     TIMEOUT,
     async () => {
       const c = await setup();
@@ -189,7 +189,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
       await kafka!.start();
       const members: ConsumerLike[] = [];
       for (let m = 0; m < 3; m++) {
-        const consumer = createConsumer(c, {
+        const consumer = new Consumer(c, {
           groupId: "failover-group",
           autoOffsetReset: "earliest",
           enableAutoCommit: false,

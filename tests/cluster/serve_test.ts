@@ -1,6 +1,6 @@
 // connect() against `reel serve` as the bootstrap server (no Kafka needed): the same faces
 // round-trip records, keys land where a log directory puts them, timestamps seek through
-// ListOffsets, and a ClusterConsumer's commits land in the served directory's group files.
+// ListOffsets, and a `new Consumer(connection)`'s commits land in the served directory's group files.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -11,6 +11,7 @@ import {
   ClusterConsumer,
   connect,
   type ConsumedRecord,
+  Consumer,
   describeGroup,
   type LogDirectoryLike,
   open,
@@ -58,19 +59,27 @@ test("connect() to reel serve: the README's example gives what it gives on the d
     for await (const r of times.readable({ from: { timestamp: 15_000 } })) seen.push(r.timestamp);
     assert.deepEqual(seen.sort((a, b) => a - b), [15_000, 16_000, 17_000, 18_000, 19_000]);
 
-    // A consumer group through the broker: its commits are the served directory's group offsets.
-    const consumer = new ClusterConsumer(connection, {
+    // A consumer group through the broker, made by the same `new Consumer(log, options)` line as on
+    // a directory: its commits are the served directory's group offsets.
+    const consumer = new Consumer(connection, {
       groupId: "billing",
       autoOffsetReset: "earliest",
       enableAutoCommit: false,
     });
+    assert.ok(consumer instanceof ClusterConsumer);
+    assert.ok(consumer instanceof Consumer);
     consumer.subscribe("times");
     const got: ConsumedRecord[] = [];
     while (got.length < 20) got.push(...await consumer.poll({ timeoutMs: 2_000 }));
     await consumer.commit();
+    const committed = await consumer.committed({ topic: "times", partition: 0 });
     await consumer.close();
     const offsets = describeGroup(served, "billing").offsets.map((o) => o.committedOffset);
     assert.deepEqual(offsets, served.topic("times").describe().map((p) => p.logEndOffset));
+    assert.equal(committed?.offset, offsets[0]);
+    const onDirectory = new Consumer(local as LogDirectoryLike, { groupId: "billing" });
+    assert.ok(!(onDirectory instanceof ClusterConsumer) && onDirectory instanceof Consumer);
+    await onDirectory.close();
   } finally {
     await connection.close();
     await broker.close();
