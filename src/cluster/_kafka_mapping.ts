@@ -141,6 +141,15 @@ const NUMERIC: ReadonlyArray<readonly [keyof TopicConfig, string]> = [
  */
 export const KAFKA_MIN_SEGMENT_BYTES = 1024 * 1024;
 
+/** reel's config names that Kafka has a topic config for. */
+const KNOWN_KEYS: ReadonlySet<string> = new Set([...NUMERIC.map(([k]) => k), "fsync", "fsyncIntervalMs"]);
+
+function checkKnownKeys(topic: string, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (!KNOWN_KEYS.has(key)) throw new InvalidConfigError(topic, `${key}: Kafka has no topic config for it`);
+  }
+}
+
 /**
  * reel's topic config as Kafka topic configs: the numeric ones by name; `fsync: "always"` as
  * `flush.messages=1` (an fsync before each acknowledgement), `fsync: "interval"` as `flush.ms`
@@ -150,10 +159,7 @@ export const KAFKA_MIN_SEGMENT_BYTES = 1024 * 1024;
  */
 export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): Record<string, string> {
   const out: Record<string, string> = {};
-  const known = new Set<string>([...NUMERIC.map(([k]) => k), "fsync", "fsyncIntervalMs"]);
-  for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw new InvalidConfigError(topic, `${key}: Kafka has no topic config for it`);
-  }
+  checkKnownKeys(topic, Object.keys(config));
   for (const [key, name] of NUMERIC) {
     const v = config[key];
     if (v === undefined) continue;
@@ -174,5 +180,79 @@ export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): 
   else if (fsync !== undefined && fsync !== "never") {
     throw new InvalidConfigError(topic, `fsync: unknown policy ${String(fsync)}`);
   }
+  return out;
+}
+
+/** Kafka's `flush.messages` and `flush.ms` default: Long.MAX_VALUE, never (`TopicConfig.java`). */
+const KAFKA_NEVER = "9223372036854775807";
+
+/** One change of IncrementalAlterConfigs (KIP-339): set a topic config, or delete it (Kafka's default again). */
+export type KafkaConfigChange = { name: string; op: "set"; value: string } | { name: string; op: "delete" };
+
+/**
+ * reel's config changes (`alterTopicConfig`'s: a value, or `null` to reset) as Kafka's
+ * IncrementalAlterConfigs operations. `fsync: "always"` sets `flush.messages=1` and deletes
+ * `flush.ms`; `"interval"` sets `flush.ms` (`fsyncIntervalMs`, or 1000) and deletes
+ * `flush.messages`; `"never"` and `null` delete both.
+ *
+ * @throws {InvalidConfigError} for a config Kafka has no topic config for, or a value it refuses
+ */
+export function kafkaConfigChanges(
+  topic: string,
+  changes: { [K in keyof TopicConfig]?: TopicConfig[K] | null },
+): KafkaConfigChange[] {
+  const set: Partial<TopicConfig> = {};
+  const reset: string[] = [];
+  for (const [key, value] of Object.entries(changes ?? {})) {
+    if (value === null) reset.push(key);
+    else (set as Record<string, unknown>)[key] = value;
+  }
+  checkKnownKeys(topic, reset);
+  const mapped = kafkaTopicConfigs(topic, set); // the values checked as createTopic checks them
+  const out: KafkaConfigChange[] = Object.entries(mapped).map(([name, value]) => ({
+    name,
+    op: "set",
+    value,
+  }));
+  const fsync = set.fsync ?? (set.fsyncIntervalMs !== undefined ? "interval" : undefined);
+  if (fsync === "always") out.push({ name: "flush.ms", op: "delete" });
+  if (fsync === "interval") out.push({ name: "flush.messages", op: "delete" });
+  if (fsync === "never" || reset.includes("fsync")) {
+    out.push({ name: "flush.messages", op: "delete" }, { name: "flush.ms", op: "delete" });
+  }
+  for (const key of reset) {
+    const name = NUMERIC.find(([k]) => k === key)?.[1];
+    if (name) out.push({ name, op: "delete" });
+    else if (key === "fsyncIntervalMs" && !reset.includes("fsync")) {
+      out.push({ name: "flush.ms", op: "delete" });
+    }
+  }
+  return out;
+}
+
+/**
+ * A topic's Kafka configs (DescribeConfigs' names and values) as reel's: the numeric ones by name,
+ * `flush.messages=1` as `fsync: "always"`, a `flush.ms` other than Kafka's never as `"interval"`
+ * with `fsyncIntervalMs`, otherwise `"never"` (Kafka's default: the page cache, replication for
+ * durability).
+ */
+export function reelTopicConfig(
+  configs: readonly { name: string; value?: string | null }[],
+): Partial<TopicConfig> {
+  const byName = new Map(configs.map((c) => [c.name, c.value]));
+  const out: Partial<TopicConfig> = {};
+  for (const [key, name] of NUMERIC) {
+    const v = byName.get(name);
+    if (v !== undefined && v !== null && Number.isSafeInteger(Number(v))) {
+      (out as Record<string, number>)[key] = Number(v);
+    }
+  }
+  const messages = byName.get("flush.messages");
+  const ms = byName.get("flush.ms");
+  if (messages === "1") out.fsync = "always";
+  else if (ms !== undefined && ms !== null && ms !== KAFKA_NEVER && Number.isSafeInteger(Number(ms))) {
+    out.fsync = "interval";
+    out.fsyncIntervalMs = Number(ms);
+  } else out.fsync = "never";
   return out;
 }

@@ -9,10 +9,11 @@ import type { Admin, Consumer as KafkaConsumer, Producer, SASLOptions } from "@p
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { InvalidConfigError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { MAX_PARTITIONS, validateTopicName } from "../runtime/log_paths.ts";
-import type { CreateTopicOptions } from "../topic/log_directory.ts";
+import type { CreateTopicOptions, TopicConfig } from "../topic/log_directory.ts";
 import type { LogDirectoryLike } from "./log_directory_like.ts";
 import { ClusterTopic } from "./cluster_topic.ts";
 import { kafkaErrorNames, type KafkaModule, kafkaTopicConfigs, loadKafka } from "./_kafka_mapping.ts";
+import { alterTopicConfig, createPartitions, deleteRecords } from "./_topic_admin.ts";
 
 /** SASL credentials (KIP-43 PLAIN, KIP-84 SCRAM). */
 export interface SaslCredentials {
@@ -305,6 +306,109 @@ export class ClusterConnection implements LogDirectoryLike {
       throw err;
     }
     this.#topics.delete(name);
+  }
+
+  /**
+   * Changes a topic's configs (Kafka's IncrementalAlterConfigs, KIP-339), as a log directory's
+   * `alterTopicConfig` does: each key of `changes` is set, or reset with `null` (to the broker's
+   * default). reel's names map to Kafka's as in `createTopic` (`fsync: "always"` →
+   * `flush.messages=1`, …).
+   *
+   * @param name the topic name
+   * @param changes the configs to set, or reset with `null`
+   * @param options `validateOnly`: Kafka checks the change and changes nothing
+   * @returns the topic's config afterwards, as reel names it, read back with DescribeConfigs
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {InvalidConfigError} for a config Kafka has no topic config for, or a value Kafka refuses
+   * @example The same call on a directory or a cluster
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open, type LogDirectoryLike } from "../../mod.ts";
+   * const shorter = (log: LogDirectoryLike) => log.alterTopicConfig("events", { retentionMs: 3_600_000 });
+   * const log = await open(Deno.makeTempDirSync()); // or: await connect({ bootstrapServers })
+   * await log.createTopic("events");
+   * assert.equal((await shorter(log)).retentionMs, 3_600_000);
+   * await log.close();
+   * ```
+   */
+  async alterTopicConfig(
+    name: string,
+    changes: { [K in keyof TopicConfig]?: TopicConfig[K] | null },
+    options: { validateOnly?: boolean } = {},
+  ): Promise<Partial<TopicConfig>> {
+    this.#checkOpen(`change the config of topic "${name}"`);
+    this.topic(name);
+    return await alterTopicConfig(
+      this.#admin,
+      clientOptionsOf(this).kafka,
+      name,
+      changes,
+      !!options.validateOnly,
+    );
+  }
+
+  /**
+   * Adds partitions to a topic, up to `count` in all (Kafka's CreatePartitions, KIP-195), and waits
+   * until each new one has a leader. `topic(name)` then has the new count; a `ClusterTopic` taken
+   * before keeps the count it had (as a `writable()` opened before the change does on a directory).
+   *
+   * @param name the topic name
+   * @param count the new partition count, more than the topic has
+   * @param options `validateOnly`: Kafka checks the count and adds nothing
+   * @returns the partition count afterwards
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic
+   * @throws {InvalidPartitionsError} for a count not above the current one, above `MAX_PARTITIONS`,
+   *   or refused by Kafka
+   * @example The same call on a directory or a cluster
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open, type LogDirectoryLike } from "../../mod.ts";
+   * const grow = (log: LogDirectoryLike) => log.createPartitions("events", 3);
+   * const log = await open(Deno.makeTempDirSync()); // or: await connect({ bootstrapServers })
+   * await log.createTopic("events");
+   * assert.equal(await grow(log), 3);
+   * assert.equal(log.topic("events").partitions, 3);
+   * await log.close();
+   * ```
+   */
+  async createPartitions(
+    name: string,
+    count: number,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<number> {
+    this.#checkOpen(`add partitions to topic "${name}"`);
+    const current = this.topic(name).partitions;
+    const after = await createPartitions(this.#admin, name, current, count, !!options.validateOnly);
+    if (!options.validateOnly) this.#topics.set(name, new ClusterTopic(name, after, this.#clients()));
+    return after;
+  }
+
+  /**
+   * Deletes the records before the given offsets (Kafka's DeleteRecords, KIP-107): each partition's
+   * log start offset moves to its offset (-1: the high watermark).
+   *
+   * @param name the topic name
+   * @param offsets per partition, the first offset to keep
+   * @returns per partition, the log start offset afterwards (Kafka's low watermark)
+   * @throws {UnknownTopicOrPartitionError} when there is no such topic or partition (nothing is deleted)
+   * @throws {OffsetOutOfRangeError} for an offset past a partition's high watermark
+   * @example The same call on a directory or a cluster
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open, type LogDirectoryLike } from "../../mod.ts";
+   * const trim = (log: LogDirectoryLike) => log.deleteRecords("events", [{ partition: 0, offset: 2 }]);
+   * const log = await open(Deno.makeTempDirSync()); // or: await connect({ bootstrapServers })
+   * await (await log.createTopic("events")).append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+   * assert.deepEqual(await trim(log), [{ partition: 0, lowWatermark: 2 }]);
+   * await log.close();
+   * ```
+   */
+  async deleteRecords(
+    name: string,
+    offsets: readonly { partition: number; offset: number }[],
+  ): Promise<{ partition: number; lowWatermark: number }[]> {
+    this.#checkOpen(`delete records of topic "${name}"`);
+    return await deleteRecords(this.#admin, this.topic(name), offsets);
   }
 
   /**

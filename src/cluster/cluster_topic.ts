@@ -96,6 +96,21 @@ export class ClusterTopic implements TopicLike {
     return this.#partitions;
   }
 
+  /**
+   * Makes sure the producer's metadata has at least `count` partitions of this topic, reading it
+   * again when not (partitions added since it last looked): the client sends a record for
+   * partition p to p modulo the partition count it knows, which for a stale count is another
+   * partition.
+   */
+  async #producerKnows(count: number): Promise<void> {
+    const { producer } = this.#clients;
+    const known = async (forceUpdate: boolean) =>
+      (await producer.metadata({ topics: [this.name], forceUpdate })).topics.get(this.name)
+        ?.partitionsCount ?? 0;
+    if (await known(false) >= count) return;
+    if (await known(true) < count) throw new UnknownTopicOrPartitionError(this.name, count - 1);
+  }
+
   #checkPartition(p: number): void {
     if (!Number.isInteger(p) || p < 0 || p >= this.#partitions) {
       throw new UnknownTopicOrPartitionError(this.name, p);
@@ -130,6 +145,7 @@ export class ClusterTopic implements TopicLike {
       messages.push(toMessage(this.name, r, partition, timestamp));
       meta.push({ partition, offset: -1, timestamp });
     }
+    await this.#producerKnows(Math.max(...meta.map((m) => m.partition)) + 1);
     let result;
     try {
       result = await this.#clients.producer.send({ messages, compression: compressionName(compression) });

@@ -10,7 +10,7 @@
  * @module
  */
 import type { AppendOptions, RecordMetadata } from "../topic/topic.ts";
-import type { CreateTopicOptions } from "../topic/log_directory.ts";
+import type { CreateTopicOptions, TopicConfig } from "../topic/log_directory.ts";
 import type { ReadableOptions } from "../consumer/fetch_source.ts";
 import type { WritableBatchesOptions, WritableOptions } from "../producer/produce_sink.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
@@ -149,6 +149,33 @@ export interface LogDirectoryLike {
   createTopic(name: string, options?: CreateTopicOptions): Promise<TopicLike>;
   /** Deletes a topic and its records. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Changes a topic's configs (Kafka's IncrementalAlterConfigs): each key set, or reset with `null`.
+   * A log directory answers its whole config; a cluster the configs reel has names for.
+   *
+   * @throws {InvalidConfigError} for an unknown key or a value refused (nothing is changed)
+   */
+  alterTopicConfig(
+    name: string,
+    changes: { [K in keyof TopicConfig]?: TopicConfig[K] | null },
+    options?: { validateOnly?: boolean },
+  ): Promise<Partial<TopicConfig>>;
+  /**
+   * Adds partitions, up to `count` in all (Kafka's CreatePartitions); answers the new count.
+   *
+   * @throws {InvalidPartitionsError} for a count not above the current one
+   */
+  createPartitions(name: string, count: number, options?: { validateOnly?: boolean }): Promise<number>;
+  /**
+   * Deletes the records before the given offsets (Kafka's DeleteRecords); answers each partition's
+   * log start offset afterwards.
+   *
+   * @throws {OffsetOutOfRangeError} for an offset past a partition's high watermark
+   */
+  deleteRecords(
+    name: string,
+    offsets: readonly { partition: number; offset: number }[],
+  ): Promise<{ partition: number; lowWatermark: number }[]>;
   /** Closes it: what is in flight finishes first. */
   close(): Promise<void>;
 }

@@ -3,7 +3,15 @@
 // there, which kafka_mapping_test.ts checks). On Deno and Bun they need Java and the Kafka jars,
 // and under REEL_REQUIRE_KAFKA=1 a missing Kafka is a failure, never a skip.
 
+import assert from "node:assert/strict";
 import process from "node:process";
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  type LogDirectoryLike,
+  OffsetOutOfRangeError,
+  UnknownTopicOrPartitionError,
+} from "../../mod.ts";
 import { KAFKA_CLIENT_MIN_NODE } from "../../src/cluster/_kafka_mapping.ts";
 import { versionAtLeast } from "../../src/runtime/runtime_version.ts";
 import { RUNTIME } from "../_runtime.ts";
@@ -24,3 +32,61 @@ export const CONNECT_UNSUPPORTED: string | undefined =
 export function clusterSkip(): string | undefined {
   return CONNECT_UNSUPPORTED ?? kafkaUnavailable();
 }
+
+/**
+ * Topic administration through the shared shape, on a log directory or a cluster: what each call
+ * answered, for comparing the two. Creates `name` (1 partition, 3 records), shortens its retention,
+ * resets it, grows it to 3 partitions, deletes the records below offset 2 of partition 0; and checks
+ * the typed errors on the way.
+ */
+export async function adminScenario(log: LogDirectoryLike, name: string): Promise<unknown> {
+  const topic = await log.createTopic(name, { partitions: 1 });
+  await topic.append([{ value: "a" }, { value: "b" }, { value: "c" }]);
+  const set = await log.alterTopicConfig(name, { retentionMs: 3_600_000, segmentBytes: 2 ** 21 });
+  const checked = await log.alterTopicConfig(name, { retentionMs: 60_000 }, { validateOnly: true });
+  const reset = await log.alterTopicConfig(name, { retentionMs: null });
+  await assert.rejects(log.alterTopicConfig(name, { colour: 1 } as never), InvalidConfigError);
+  await assert.rejects(log.alterTopicConfig(name, { segmentBytes: 10 }), InvalidConfigError);
+  const validated = await log.createPartitions(name, 5, { validateOnly: true });
+  const unchanged = log.topic(name).partitions;
+  const grown = await log.createPartitions(name, 3);
+  await assert.rejects(log.createPartitions(name, 2), InvalidPartitionsError);
+  const grownTopic = log.topic(name);
+  await grownTopic.append([{ partition: 2, value: "new" }]);
+  const low = await log.deleteRecords(name, [{ partition: 0, offset: 2 }]);
+  await assert.rejects(log.deleteRecords(name, [{ partition: 0, offset: 99 }]), OffsetOutOfRangeError);
+  await assert.rejects(log.deleteRecords(name, [{ partition: 7, offset: 0 }]), UnknownTopicOrPartitionError);
+  const left: string[] = [];
+  for await (const r of grownTopic.readable({ from: "earliest" })) {
+    left.push(`${r.partition}:${r.offset}:${new TextDecoder().decode(r.value!)}`);
+  }
+  const described = (await grownTopic.describe()).map((
+    p,
+  ) => [p.partition, p.logStartOffset, p.highWatermark]);
+  return {
+    set: [set.retentionMs, set.segmentBytes],
+    checked: checked.retentionMs,
+    afterCheck: [reset.retentionMs, reset.segmentBytes],
+    validated,
+    unchanged,
+    grown,
+    partitions: grownTopic.partitions,
+    low,
+    left: left.sort(),
+    described,
+  };
+}
+
+/** What {@linkcode adminScenario} answers on a log directory and on Kafka alike. */
+export const ADMIN_SCENARIO_RESULT = {
+  set: [3_600_000, 2 ** 21],
+  checked: 60_000,
+  afterCheck: [7 * 24 * 3600 * 1000, 2 ** 21], // retention.ms back to the default, 7 days on both
+  validated: 5,
+  unchanged: 1,
+  grown: 3,
+  partitions: 3,
+  low: [{ partition: 0, lowWatermark: 2 }],
+  left: ["0:2:c", "2:0:new"],
+  described: [[0, 2, 3], [1, 0, 0], [2, 0, 1]],
+};

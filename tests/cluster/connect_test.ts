@@ -30,7 +30,7 @@ import {
   toHex,
   TOOLS,
 } from "../interop/kafka/harness.ts";
-import { clusterSkip } from "./_helpers.ts";
+import { ADMIN_SCENARIO_RESULT, adminScenario, clusterSkip } from "./_helpers.ts";
 
 const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 180_000 };
@@ -220,6 +220,29 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       await c.deleteTopic("configured");
       assert.equal(c.hasTopic("configured"), false);
       assert.throws(() => c.topic("configured"), UnknownTopicOrPartitionError);
+    },
+  );
+
+  test(
+    "alterTopicConfig, createPartitions and deleteRecords answer on Kafka what they answer on a log directory; Kafka's tools see the change",
+    TIMEOUT,
+    async () => {
+      const c = await setup();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-admin-"));
+      const log = await open(dir);
+      try {
+        assert.deepEqual(await adminScenario(log, "admin"), ADMIN_SCENARIO_RESULT);
+        assert.deepEqual(await adminScenario(c, "admin"), ADMIN_SCENARIO_RESULT);
+        const described = await runKafkaTool(TOOLS.topicCommand, [
+          ...["--bootstrap-server", kafka!.bootstrapServers, "--describe", "--topic", "admin"],
+        ]);
+        assert.match(described.stdout, /PartitionCount: 3/);
+        assert.match(described.stdout, /segment\.bytes=2097152/);
+        assert.doesNotMatch(described.stdout, /retention\.ms/);
+      } finally {
+        await log.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 });

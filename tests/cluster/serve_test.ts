@@ -17,7 +17,7 @@ import {
   open,
   serve,
 } from "../../mod.ts";
-import { CONNECT_UNSUPPORTED } from "./_helpers.ts";
+import { ADMIN_SCENARIO_RESULT, adminScenario, CONNECT_UNSUPPORTED } from "./_helpers.ts";
 
 /** The README's first example, typed against the shared shape: what it prints, as values. */
 async function readmeExample(log: LogDirectoryLike): Promise<string[]> {
@@ -49,6 +49,12 @@ test("connect() to reel serve: the README's example gives what it gives on the d
   const local = await open(localDir);
   try {
     assert.deepEqual(await readmeExample(connection), await readmeExample(local));
+
+    // Topic administration through the connection is what it is on a directory (reel serve's
+    // IncrementalAlterConfigs, CreatePartitions and DeleteRecords).
+    assert.deepEqual(await adminScenario(local, "admin"), ADMIN_SCENARIO_RESULT);
+    assert.deepEqual(await adminScenario(connection, "admin"), ADMIN_SCENARIO_RESULT);
+    assert.equal(served.topic("admin").config.segmentBytes, 2 ** 21);
 
     // Timestamps seek through ListOffsets.
     const times = await connection.createTopic("times", { partitions: 2 });
