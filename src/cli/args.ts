@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { fs } from "../runtime/file_system.ts";
 
 /**
  * A mistake in the command line: an unknown option, a missing or malformed value. The CLI prints
@@ -206,4 +207,26 @@ export function choiceOption<T extends string>(
     throw new UsageError(`Invalid --${name} ${JSON.stringify(value)}: expected one of ${choices.join(", ")}`);
   }
   return value as T;
+}
+
+/**
+ * Reads a file an option names (a certificate, a key, a password file).
+ *
+ * @param path the file's path, as given
+ * @param option the option's name with its dashes, for the message (`"--tls-cert"`)
+ * @returns the file's bytes
+ * @throws {UsageError} when the file is missing or unreadable, naming the option and the path
+ * @example A missing file
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readOptionFile, UsageError } from "./args.ts";
+ * assert.throws(() => readOptionFile("/no/such/file.pem", "--tls-ca"), UsageError);
+ * ```
+ */
+export function readOptionFile(path: string, option: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(path));
+  } catch (err) {
+    throw new UsageError(`Cannot read ${option} ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
 }

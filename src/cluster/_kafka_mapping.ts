@@ -50,6 +50,17 @@ export function kafkaErrorNames(err: unknown, out: Set<string> = new Set()): Set
   return out;
 }
 
+/** Whether one of the client's own error codes (`PLT_KFK_AUTHENTICATION`, …) is anywhere in an error. */
+export function hasClientErrorCode(err: unknown, code: string, depth = 0): boolean {
+  if (err === null || typeof err !== "object" || depth > 8) return false;
+  const e = err as { code?: unknown; errors?: unknown; cause?: unknown };
+  if (e.code === code) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => hasClientErrorCode(inner, code, depth + 1))) {
+    return true;
+  }
+  return e.cause !== undefined && hasClientErrorCode(e.cause, code, depth + 1);
+}
+
 /** Bytes as a Buffer over the same memory (the client's serializers take Buffers). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -7,12 +7,23 @@
  */
 import type { Admin, Consumer as KafkaConsumer, Producer, SASLOptions } from "@platformatic/kafka";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
-import { InvalidConfigError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
+import {
+  InvalidConfigError,
+  SaslAuthenticationError,
+  TopicExistsError,
+  UnknownTopicOrPartitionError,
+} from "../errors.ts";
 import { MAX_PARTITIONS, validateTopicName } from "../runtime/log_paths.ts";
 import type { CreateTopicOptions, TopicConfig } from "../topic/log_directory.ts";
 import type { LogDirectoryLike } from "./log_directory_like.ts";
 import { ClusterTopic } from "./cluster_topic.ts";
-import { kafkaErrorNames, type KafkaModule, kafkaTopicConfigs, loadKafka } from "./_kafka_mapping.ts";
+import {
+  hasClientErrorCode,
+  kafkaErrorNames,
+  type KafkaModule,
+  kafkaTopicConfigs,
+  loadKafka,
+} from "./_kafka_mapping.ts";
 import { alterTopicConfig, createPartitions, deleteRecords } from "./_topic_admin.ts";
 
 /** SASL credentials (KIP-43 PLAIN, KIP-84 SCRAM). */
@@ -162,6 +173,22 @@ export class ClusterConnection implements LogDirectoryLike {
     };
     if (options.sasl) base.sasl = { ...options.sasl };
     if (options.tls) base.tls = options.tls === true ? {} : (options.tls as TlsConnectionOptions);
+    // One attempt first, without retries: a refused SASL authentication is final (the client
+    // would retry it as a network error until retryTimeoutMs), anything else is retried below.
+    if (base.sasl) {
+      const probe = new kafka.Admin({ ...base, retries: 0 });
+      try {
+        await probe.listTopics();
+      } catch (err) {
+        if (hasClientErrorCode(err, "PLT_KFK_AUTHENTICATION")) {
+          throw new SaslAuthenticationError(
+            `Cannot connect to ${servers.join(",")}: SASL authentication failed (${options.sasl!.mechanism})`,
+          );
+        }
+      } finally {
+        await probe.close().catch(() => {});
+      }
+    }
     const producer = new kafka.Producer({ ...base, idempotent: true, acks: -1, autocreateTopics: false });
     const admin = new kafka.Admin({ ...base });
     const fetchClient = new kafka.Consumer({
@@ -472,6 +499,7 @@ export class ClusterConnection implements LogDirectoryLike {
  * @param options `bootstrapServers` (Kafka's `bootstrap.servers`), `clientId`, `sasl`, `tls`
  * @returns the connection, its topic list read
  * @throws {TypeError} when `bootstrapServers` names no broker
+ * @throws {SaslAuthenticationError} when the broker refuses the `sasl` credentials (at once, not retried)
  * @throws {UnsupportedRuntimeError} on Node older than 22.22 (the Kafka client's least Node); Deno
  *   and Bun run it
  * @throws {Error} the client's error when no bootstrap server answers in time

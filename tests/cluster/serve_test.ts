@@ -17,6 +17,7 @@ import {
   open,
   serve,
 } from "../../mod.ts";
+import { reel } from "../consumer/_helpers.ts";
 import { ADMIN_SCENARIO_RESULT, adminScenario, CONNECT_UNSUPPORTED } from "./_helpers.ts";
 
 /** The README's first example, typed against the shared shape: what it prints, as values. */
@@ -103,6 +104,7 @@ test(
     const cert = fs.readFileSync(path.join(fixtures, "localhost.cert.pem"), "utf8");
     const key = fs.readFileSync(path.join(fixtures, "localhost.key.pem"), "utf8");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-sasl-"));
+    const sourceDir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-sasl-source-"));
     const served = await open(dir);
     const broker = await serve(served, {
       hostname: "127.0.0.1",
@@ -126,9 +128,44 @@ test(
       } finally {
         await connection.close();
       }
+
+      // `reel migrate` over the same SASL_SSL listener: --tls-ca and --sasl-* carry the same settings.
+      const source = await open(sourceDir);
+      await (await source.createTopic("moved", { partitions: 2 })).append(
+        Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+      );
+      await source.close();
+      const secrets = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cluster-secrets-"));
+      const caFile = path.join(secrets, "ca.pem");
+      const passwordFile = path.join(secrets, "password");
+      fs.writeFileSync(caFile, cert);
+      fs.writeFileSync(passwordFile, "alice-secret\n");
+      const args = [
+        ...["migrate", "--dir", sourceDir, "--to", broker.address, "--tls-ca", caFile],
+        ...["--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "alice", "--sasl-password-file"],
+      ];
+      try {
+        const migrated = await reel([...args, passwordFile]);
+        assert.equal(migrated.status, 0, migrated.stderr);
+        assert.match(migrated.stdout, /migrated 1 topic\(s\), 10 record\(s\)/);
+        assert.deepEqual(
+          served.topic("moved").describe().map((p) => p.logEndOffset).reduce((a, b) => a + b),
+          10,
+        );
+        fs.writeFileSync(passwordFile, "wrong\n");
+        const refused = await reel([...args, passwordFile]);
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.stderr, /SASL|authentication/i);
+        const halfGiven = await reel(args.slice(0, -1));
+        assert.equal(halfGiven.status, 2, halfGiven.stderr);
+        assert.match(halfGiven.stderr, /--sasl-username and --sasl-password-file go together/);
+      } finally {
+        fs.rmSync(secrets, { recursive: true, force: true });
+      }
     } finally {
       await broker.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(sourceDir, { recursive: true, force: true });
     }
   },
 );

@@ -4,9 +4,62 @@
  *
  * @module
  */
-import { integerOption, optionalString, type OptionValues, requireString, UsageError } from "../args.ts";
+import {
+  choiceOption,
+  integerOption,
+  optionalString,
+  type OptionValues,
+  readOptionFile,
+  requireString,
+  UsageError,
+} from "../args.ts";
 import { type Command, openExisting } from "../command.ts";
-import { connect, migrate as migrateTo } from "../../../mod.ts";
+import { connect, type ConnectOptions, migrate as migrateTo } from "../../../mod.ts";
+
+const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+const text = new TextDecoder();
+
+/**
+ * `--tls`, `--tls-ca`, `--tls-cert`/`--tls-key` and `--sasl-*` as `connect()`'s `tls` and `sasl`.
+ *
+ * @throws {UsageError} for a half-given pair, an unreadable file, or an unknown mechanism
+ */
+function securityOptions(values: OptionValues): Pick<ConnectOptions, "tls" | "sasl"> {
+  const out: Pick<ConnectOptions, "tls" | "sasl"> = {};
+  const ca = optionalString(values, "tls-ca");
+  const cert = optionalString(values, "tls-cert");
+  const key = optionalString(values, "tls-key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (values.tls === true || ca !== undefined || cert !== undefined) {
+    out.tls = {
+      ...(ca !== undefined ? { ca: text.decode(readOptionFile(ca, "--tls-ca")) } : {}),
+      ...(cert !== undefined && key !== undefined
+        ? {
+          cert: text.decode(readOptionFile(cert, "--tls-cert")),
+          key: text.decode(readOptionFile(key, "--tls-key")),
+        }
+        : {}),
+    };
+  }
+  const username = optionalString(values, "sasl-username");
+  const passwordFile = optionalString(values, "sasl-password-file");
+  if ((username === undefined) !== (passwordFile === undefined)) {
+    throw new UsageError("--sasl-username and --sasl-password-file go together: give both or neither");
+  }
+  if (username !== undefined && passwordFile !== undefined) {
+    const password = text.decode(readOptionFile(passwordFile, "--sasl-password-file")).replace(/\r?\n$/, "");
+    out.sasl = {
+      mechanism: choiceOption(values, "sasl-mechanism", SASL_MECHANISMS, "SCRAM-SHA-512"),
+      username,
+      password,
+    };
+  } else if (optionalString(values, "sasl-mechanism") !== undefined) {
+    throw new UsageError("--sasl-mechanism needs --sasl-username and --sasl-password-file");
+  }
+  return out;
+}
 import { StdoutWriter } from "../stdio.ts";
 
 /** `reel migrate`. */
@@ -15,6 +68,8 @@ export const migrate: Command = {
   summary: "Move topics, records and committed offsets into a Kafka cluster",
   help: `Usage: reel migrate --dir D --to HOST:PORT[,HOST:PORT...] [--topic T]...
                     [--replication-factor N] [--client-id ID]
+                    [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
+                    [--sasl-mechanism M --sasl-username U --sasl-password-file FILE]
 
 Copies each topic of D (or only those named) into the Kafka cluster: the topic
 with the same partition count and the configs set away from the defaults,
@@ -37,6 +92,17 @@ Options:
   --replication-factor N    replicas of each partition of the topics it
                             creates (default: the brokers' default)
   --client-id ID            Kafka's client.id (default: reel-migrate)
+  --tls                     connect with TLS (Kafka's SSL), trusting the
+                            system's CAs
+  --tls-ca FILE             trust these CA certificates (PEM); implies --tls
+  --tls-cert FILE           a client certificate (PEM) for mutual TLS; needs
+                            --tls-key; implies --tls
+  --tls-key FILE            the client certificate's private key (PEM)
+  --sasl-mechanism M        PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default:
+                            SCRAM-SHA-512); with --tls, Kafka's SASL_SSL
+  --sasl-username U         the SASL user
+  --sasl-password-file FILE the user's password, read from a file (one line;
+                            never on the command line, where ps shows it)
   --verbose                 print the stack of an error
   -h, --help                show this help
 
@@ -49,6 +115,13 @@ Example:
     topic: { type: "string", multiple: true },
     "replication-factor": { type: "string" },
     "client-id": { type: "string" },
+    tls: { type: "boolean" },
+    "tls-ca": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "sasl-mechanism": { type: "string" },
+    "sasl-username": { type: "string" },
+    "sasl-password-file": { type: "string" },
   },
   async run(values: OptionValues): Promise<number> {
     const dir = requireString(values, "dir");
@@ -58,12 +131,14 @@ Example:
     }
     const topics = values.topic as string[] | undefined;
     const replicationFactor = integerOption(values, "replication-factor", 1, 32767);
+    const security = securityOptions(values);
     const log = await openExisting(dir);
     const out = new StdoutWriter();
     try {
       const connection = await connect({
         bootstrapServers: to,
         clientId: optionalString(values, "client-id") ?? "reel-migrate",
+        ...security,
       });
       try {
         const summary = await migrateTo(log, connection, {

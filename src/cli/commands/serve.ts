@@ -13,21 +13,12 @@ import {
   optionalString,
   type OptionValues,
   parseInteger,
+  readOptionFile,
   requireString,
   UsageError,
 } from "../args.ts";
 import type { Command } from "../command.ts";
 import { untilStopSignal } from "../stdio.ts";
-import { fs } from "../../runtime/file_system.ts";
-
-/** Reads a file an option names; a missing or unreadable file is a usage error naming it. */
-function readOptionFile(path: string, option: string): Uint8Array {
-  try {
-    return new Uint8Array(fs.readFileSync(path));
-  } catch (err) {
-    throw new UsageError(`Cannot read ${option} ${JSON.stringify(path)}: ${(err as Error).message}`);
-  }
-}
 
 /**
  * Reads `--sasl-users`: a JSON object of user names and their passwords.
