@@ -3,11 +3,13 @@
 // 100 k records/s), and this process reads the partition's live tail (Server-Sent Events) and
 // samples the console's resident set size (VmRSS from /proc) once a second.
 //
-//   deno run -A bench/console_tail.ts [seconds=30] [records/s=100000] [tail rate=100]
-//   bun bench/console_tail.ts [seconds=30] [records/s=100000] [tail rate=100]
+//   deno run -A bench/console_tail.ts [seconds=30] [records/s=100000] [tail rate=100] [--results]
+//   bun bench/console_tail.ts [seconds=30] [records/s=100000] [tail rate=100] [--results]
 //
 // It prints one line per sample and a summary: the records appended, the tail's record and skipped
 // events, and the RSS at the first sample, its maximum and at the end. Linux only (/proc).
+// With --results it also puts its row (this runtime, tail rate, write rate and length) in the table of the
+// `console-tail` section of bench/RESULTS.md, which `npm run bench` keeps.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,6 +17,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { open } from "../mod.ts";
+import { replaceSection } from "./_common.ts";
 
 const HERE = fileURLToPath(import.meta.url);
 const MAIN = path.join(path.dirname(HERE), "..", "src", "cli", "main.ts");
@@ -49,9 +52,11 @@ if (process.argv.includes("--writer")) {
   process.exit(0);
 }
 
-const seconds = Number(process.argv[2] ?? 30);
-const rate = Number(process.argv[3] ?? 100_000);
-const tailRate = Number(process.argv[4] ?? 100);
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const writeResults = process.argv.includes("--results");
+const seconds = Number(args[0] ?? 30);
+const rate = Number(args[1] ?? 100_000);
+const tailRate = Number(args[2] ?? 100);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-console-bench-"));
 const setup = await open(dir);
 await setup.createTopic("fast", {
@@ -138,3 +143,48 @@ console.log(
       samples[0].toFixed(1)
     } MiB, max ${Math.max(...samples).toFixed(1)} MiB, last ${samples.at(-1)!.toFixed(1)} MiB`,
 );
+
+if (writeResults) {
+  const version = `${RUNTIME} ${RUNTIME === "bun" ? process.versions.bun : process.versions.deno}`;
+  const row = [
+    version,
+    `${tailRate.toLocaleString("en-US")} records/s`,
+    `${Math.round(appended / seconds / 1000)} k records/s for ${seconds} s`,
+    `${records} records, ${skipped} skipped events`,
+    [samples[0], samples[Math.floor(samples.length / 2) - 1], Math.max(...samples), samples.at(-1)!].map((
+      m,
+    ) => m.toFixed(1)).join(" / "),
+    new Date().toISOString().slice(0, 10),
+  ];
+  writeResultsRow(row);
+  console.log("wrote its row in bench/RESULTS.md (console-tail)");
+}
+
+/** Puts a row in the console-tail table of bench/RESULTS.md, replacing the row of the same runtime, tail rate and run. */
+function writeResultsRow(row: string[]): void {
+  const file = path.join(path.dirname(HERE), "RESULTS.md");
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  const section = /<!-- console-tail:start -->[\s\S]*?<!-- console-tail:end -->/;
+  const old = section.exec(text)?.[0] ?? "";
+  const rows = old.split("\n").filter((l) =>
+    l.startsWith("| ") && !l.startsWith("| runtime") && !l.startsWith("| ---")
+  )
+    .map((l) => l.slice(2, -2).split(" | "))
+    .filter((r) => !(r[0].split(" ")[0] === row[0].split(" ")[0] && r[1] === row[1] && r[2] === row[2]));
+  rows.push(row);
+  rows.sort((a, b) =>
+    a[0].localeCompare(b[0]) || Number(a[1].replace(/\D/g, "")) - Number(b[1].replace(/\D/g, ""))
+  );
+  const content =
+    `Written by \`deno run -A bench/console_tail.ts S W R --results\` and \`bun bench/console_tail.ts S W R --results\`
+(one row a runtime, tail rate and run length, each from its own run): \`reel console\` runs as a child process of the runtime,
+a writer process appends 100-byte records to a one-partition topic at W records/s (1000 a batch) for S s, and the
+bench reads that partition's live tail (Server-Sent Events, at most R records/s: past it the tail skips ahead) over
+HTTP while it samples the console's resident set size (VmRSS) once a second. This 2-core machine is shared: the
+write rate reached is shown.
+
+| runtime | tail rate R | written | the tail sent | console RSS first / at S/2 / max / last, MiB | run on |
+| --- | --- | --- | --- | ---: | --- |
+${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`;
+  replaceSection(file, "console-tail", content, "The console's memory while tailing a fast topic");
+}

@@ -205,7 +205,7 @@ const all = {
   runtimes: results,
 };
 // The tables of the benchmarks run on their own (bench/serve_vs_kafka.ts, bench/shared_writers.ts,
-// bench/cluster_vs_kafka.ts)
+// bench/cluster_vs_kafka.ts, bench/console_tail.ts)
 // are kept across regenerations.
 const resultsPath = join(root, "bench", "RESULTS.md");
 const kept = (name) => {
@@ -221,7 +221,8 @@ writeFileSync(
   markdown(all) +
     `\n## reel serve vs Apache Kafka\n\n${kept("serve-bench")}\n` +
     `\n## Several producers of one topic\n\n${kept("shared-writers")}\n` +
-    `\n## Through connect() against a Kafka cluster\n\n${kept("cluster-bench")}\n`,
+    `\n## Through connect() against a Kafka cluster\n\n${kept("cluster-bench")}\n` +
+    `\n## The console's memory while tailing a fast topic\n\n${kept("console-tail")}\n`,
 );
 writeFileSync(join(root, "bench", "throughput.svg"), svg(all));
 writeFileSync(join(root, "bench", "results.json"), JSON.stringify(all, null, 2) + "\n");
