@@ -7,11 +7,19 @@
  * ```
  *
  * Source: Apache Kafka `clients/src/main/java/org/apache/kafka/common/utils/Crc32C.java` and
- * `DefaultRecordBatch.java` (the CRC covers attributes to the end of the batch). The table-driven
- * computation (slice-by-16) comes from the `crc-32` package (SheetJS, `crc-32/crc32c.js`); inputs
- * of {@linkcode NATIVE_CRC_MIN_BYTES} or more go to `@node-rs/crc32` (native, SSE 4.2 / ARMv8 CRC
- * instructions, about 3× faster) when its prebuilt binary loads on this platform and runtime. Both
- * give the same value; the native one costs more per call, so small inputs stay in JavaScript.
+ * `DefaultRecordBatch.java` (the CRC covers attributes to the end of the batch).
+ *
+ * Three implementations give the same value; the fastest that loads on this platform and runtime is
+ * used (see {@linkcode CRC32C_IMPLEMENTATION}):
+ *
+ * - `"reel-native"`: reel's own Node-API module (`native/crc32c/crc32c.c`, shipped prebuilt in
+ *   `native/prebuilt/<platform>-<arch>/`): the CPU's CRC32 instruction on three interleaved
+ *   chains, about 25 GB/s on 1 MiB and 4 GB/s on 1 KiB on an x86-64 server (SSE 4.2). Built for
+ *   linux-x64; it loads on Node, Bun, and Deno when FFI is allowed (`--allow-ffi` or `-A`).
+ * - `"node-rs"`: `@node-rs/crc32` (native, SSE 4.2 / ARMv8 CRC instructions on one chain, about
+ *   6 GB/s), prebuilt for many platforms.
+ * - `"javascript"`: slice-by-16 tables from the `crc-32` package (SheetJS, `crc-32/crc32c.js`),
+ *   about 1.5 GB/s; also used for inputs too short to be worth a native call.
  *
  * @example The check value
  * ```ts
@@ -26,23 +34,88 @@
 import { createRequire } from "node:module";
 import CRC32C from "crc-32/crc32c.js";
 
-/** Inputs at least this long (bytes) use the native CRC-32C when it is available. */
-export const NATIVE_CRC_MIN_BYTES = 1024;
+type NativeCrc32c = (input: Uint8Array, start: number, end: number) => number;
 
-type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+/** Which CRC-32C implementation this process uses: see the module's documentation. */
+export type Crc32cImplementation = "reel-native" | "node-rs" | "javascript";
 
-function loadNative(): NativeCrc32c | undefined {
+const CHECK_INPUT = new TextEncoder().encode("123456789");
+const CHECK_VALUE = 0xe3069283;
+
+function loadReelNative(): NativeCrc32c | undefined {
+  const process = (globalThis as { process?: { platform?: string; arch?: string } }).process;
+  if (process?.platform === undefined || process.arch === undefined) return undefined;
+  const file = `native/prebuilt/${process.platform}-${process.arch}/reel_crc32c.node`;
+  const require = createRequire(import.meta.url);
+  // From src/record/ in the repository, or dist/src/record/ in the npm package.
+  for (const up of ["../../", "../../../"]) {
+    try {
+      const native = require(up + file).crc32c as NativeCrc32c | undefined;
+      // The module exports nothing when the CPU lacks the instruction; check the value before trusting it.
+      if (native !== undefined && native(CHECK_INPUT, 0, CHECK_INPUT.length) === CHECK_VALUE) return native;
+    } catch {
+      // not built for this platform, not found from here, or FFI not allowed: try the next
+    }
+  }
+  return undefined;
+}
+
+function loadNodeRs(): NativeCrc32c | undefined {
   try {
     const require = createRequire(import.meta.url);
-    const native = require("@node-rs/crc32").crc32c as NativeCrc32c;
-    // Check it against the CRC-32C check value before trusting it.
-    return native(new TextEncoder().encode("123456789")) >>> 0 === 0xe3069283 ? native : undefined;
+    const crc = require("@node-rs/crc32").crc32c as (input: Uint8Array) => number;
+    if (crc(CHECK_INPUT) >>> 0 !== CHECK_VALUE) return undefined;
+    return (input, start, end) =>
+      crc(start === 0 && end === input.length ? input : input.subarray(start, end)) >>> 0;
   } catch {
     return undefined; // no prebuilt binary for this platform: the JavaScript tables do it all
   }
 }
 
-const native = loadNative();
+/**
+ * Whether native modules may be loaded: on Deno only with FFI permission already granted (asking
+ * would prompt the user in a terminal; without it the JavaScript tables are used).
+ */
+function nativeAllowed(): boolean {
+  const deno = (globalThis as {
+    Deno?: { permissions?: { querySync?: (d: { name: "ffi" }) => { state: string } } };
+  }).Deno;
+  if (deno === undefined) return true;
+  try {
+    return deno.permissions?.querySync?.({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+const allowed = nativeAllowed();
+const reelNative = allowed ? loadReelNative() : undefined;
+const native: NativeCrc32c | undefined = reelNative ?? (allowed ? loadNodeRs() : undefined);
+
+/**
+ * The CRC-32C implementation this process loaded: `"reel-native"`, `"node-rs"` or `"javascript"`
+ * (see the module's documentation). All give the same values; they differ in speed.
+ *
+ * @example Every implementation gives the check value
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { crc32c, CRC32C_IMPLEMENTATION } from "./crc32c.ts";
+ * assert.ok(["reel-native", "node-rs", "javascript"].includes(CRC32C_IMPLEMENTATION));
+ * assert.equal(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);
+ * ```
+ */
+export const CRC32C_IMPLEMENTATION: Crc32cImplementation = reelNative !== undefined
+  ? "reel-native"
+  : native !== undefined
+  ? "node-rs"
+  : "javascript";
+
+/**
+ * Inputs at least this long (bytes) go to the native implementation when one loaded; shorter ones
+ * stay in JavaScript, where a call costs less (measured crossover: about 128 B for reel's module,
+ * 1 KiB for `@node-rs/crc32`).
+ */
+const NATIVE_MIN_BYTES = reelNative !== undefined ? 128 : 1024;
 
 /**
  * Computes the CRC-32C of `bytes[start, end)`.
@@ -74,7 +147,6 @@ export function crc32c(bytes: Uint8Array, start: number = 0, end: number = bytes
       `Cannot compute CRC-32C of bytes [${start}, ${end}): the data has ${bytes.length} bytes`,
     );
   }
-  const data = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
-  if (native !== undefined && data.length >= NATIVE_CRC_MIN_BYTES) return native(data) >>> 0;
-  return CRC32C.buf(data, 0) >>> 0;
+  if (native !== undefined && end - start >= NATIVE_MIN_BYTES) return native(bytes, start, end);
+  return CRC32C.buf(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), 0) >>> 0;
 }

@@ -48,7 +48,7 @@ function assertOk(r: Run, what: string): void {
 /** A program that only uses the package's public entry points: "reel" and "reel/record". */
 const PROGRAM = `
 import { ByteLineStream, open } from "reel";
-import { crc32c } from "reel/record";
+import { CRC32C_IMPLEMENTATION, crc32c } from "reel/record";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,7 +69,11 @@ try {
   for await (const r of again.topic("events").readable()) values.push([...(r.value ?? [])]);
   await again.close();
   values.sort();
-  console.log(JSON.stringify({ values, crc: crc32c(new TextEncoder().encode("123456789")) }));
+  console.log(JSON.stringify({
+    values,
+    crc: crc32c(new TextEncoder().encode("123456789")),
+    native: CRC32C_IMPLEMENTATION === "reel-native",
+  }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -78,6 +82,10 @@ try {
 const EXPECTED = JSON.stringify({
   values: [[...Buffer.from("one")], [...Buffer.from("three")], [...Buffer.from("two")], [0x66, 0xe9]].sort(),
   crc: 0xe3069283,
+  // reel's prebuilt CRC-32C module ships in the package and loads on all three runtimes where it
+  // was built for: linux-x64 with SSE 4.2.
+  native: process.platform === "linux" && process.arch === "x64" &&
+    /^flags\s*:.*\bsse4_2\b/m.test(fs.readFileSync("/proc/cpuinfo", "utf8")),
 });
 
 describe("the npm package", () => {

@@ -1,13 +1,22 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { crc32c, NATIVE_CRC_MIN_BYTES } from "../../src/record/crc32c.ts";
+import { crc32c, CRC32C_IMPLEMENTATION } from "../../src/record/crc32c.ts";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
 import CRC32C from "crc-32/crc32c.js";
 // CRC-32C vectors captured by kafkajs (MIT, tag v2.2.4): src/protocol/recordBatch/crc32C/fixtures and index.spec.js.
 import samples from "../fixtures/kafka/recordBatch__crc32C__samples.json" with { type: "json" };
 import crcPayload from "../fixtures/kafka/recordBatch__crc32C__crcPayload.json" with { type: "json" };
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 describe("crc32c", () => {
   test('crc32c() returns the check value 0xE3069283 for "123456789"', () => {
@@ -60,17 +69,84 @@ describe("crc32c", () => {
     assert.throws(() => crc32c(bytes, -1, 5), RangeError);
   });
 
-  test("crc32c() of inputs on both sides of the native threshold equals the crc-32 tables' value", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: NATIVE_CRC_MIN_BYTES - 8, maxLength: NATIVE_CRC_MIN_BYTES * 4 }),
-        fc.nat(16),
-        (bytes, cut) => {
-          const start = Math.min(cut, bytes.length);
-          assert.equal(crc32c(bytes, start), CRC32C.buf(bytes.subarray(start), 0) >>> 0);
-        },
-      ),
-      { numRuns: 200 },
+  test("crc32c() of inputs around every size where the implementation changes equals the crc-32 tables' value", () => {
+    // 128 B and 1 KiB: the native thresholds; 3 × 128, 3 × 1024, 3 × 8192: where reel's module
+    // starts running three interleaved chains of each block size; unaligned starts and odd tails.
+    const sizes = fc.oneof(
+      fc.integer({ min: 0, max: 200 }),
+      fc.integer({ min: 3 * 128 - 16, max: 3 * 128 + 16 }),
+      fc.integer({ min: 1000, max: 3 * 1024 + 40 }),
+      fc.integer({ min: 3 * 8192 - 24, max: 3 * 8192 + 24 }),
+      fc.integer({ min: 6 * 8192 + 3 * 1024 + 3 * 128 - 9, max: 6 * 8192 + 3 * 1024 + 3 * 128 + 9 }),
     );
+    fc.assert(
+      fc.property(sizes, fc.nat(15), fc.nat(7), fc.integer(), (size, head, tail, seed) => {
+        const bytes = new Uint8Array(head + size + tail);
+        let x = seed | 1;
+        for (let i = 0; i < bytes.length; i++) {
+          x ^= x << 13;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          bytes[i] = x;
+        }
+        const expected = CRC32C.buf(bytes.subarray(head, head + size), 0) >>> 0;
+        assert.equal(crc32c(bytes, head, head + size), expected);
+        assert.equal(crc32c(bytes.slice(head, head + size)), expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("reel's own CRC-32C module loads on linux-x64 CPUs with SSE 4.2", (t) => {
+    const flags = process.platform === "linux" ? fs.readFileSync("/proc/cpuinfo", "utf8") : "";
+    if (process.arch !== "x64" || !/^flags\s*:.*\bsse4_2\b/m.test(flags)) {
+      t.skip("reel's prebuilt module is for linux-x64 with SSE 4.2");
+      return;
+    }
+    assert.equal(CRC32C_IMPLEMENTATION, "reel-native");
+  });
+});
+
+describe("reel's prebuilt CRC-32C module", () => {
+  test("is built from native/crc32c/crc32c.c as it stands: a fresh build gives the same checksums", (t) => {
+    const prebuilt = path.join(
+      ROOT,
+      "native",
+      "prebuilt",
+      `${process.platform}-${process.arch}`,
+      "reel_crc32c.node",
+    );
+    if (!fs.existsSync(prebuilt)) {
+      t.skip(`no prebuilt module for ${process.platform}-${process.arch}`);
+      return;
+    }
+    if (spawnSync("cc", ["--version"]).status !== 0) {
+      t.skip("no C compiler (cc) to build the module from source");
+      return;
+    }
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "reel-crc32c-build-"));
+    try {
+      const built = spawnSync("bash", [path.join(ROOT, "native", "crc32c", "build.sh"), out], {
+        encoding: "utf8",
+      });
+      assert.equal(built.status, 0, built.stderr);
+      const require = createRequire(import.meta.url);
+      const fresh = require(path.join(out, "reel_crc32c.node")).crc32c;
+      const shipped = require(prebuilt).crc32c;
+      if (fresh === undefined || shipped === undefined) {
+        t.skip("this CPU lacks the CRC32 instruction: the module exports nothing");
+        return;
+      }
+      const bytes = new Uint8Array(70_000).map((_, i) => (i * 131 + (i >> 7)) & 0xff);
+      for (
+        const [start, end] of [[0, 0], [0, 9], [3, 200], [1, 3 * 1024 + 5], [7, 3 * 8192 + 11], [0, 70_000]]
+      ) {
+        const expected = CRC32C.buf(bytes.subarray(start, end), 0) >>> 0;
+        assert.equal(fresh(bytes, start, end), expected);
+        assert.equal(shipped(bytes, start, end), expected);
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
