@@ -807,11 +807,12 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Runs `run` (an append) now when this process has the writer role or can take it at once;
-   * otherwise queues it behind the appends already waiting, to run in order once the role is
-   * taken.
+   * Runs `run` (an append of `batch`) now when this process has the writer role or can take it at
+   * once; otherwise queues it behind the appends already waiting, to run in order once the role is
+   * taken, with a copy of `batch`: the caller may reuse its buffer as soon as `append` returns
+   * (a producer encodes its next batch into the same bytes).
    */
-  #whenWriter(run: () => Promise<AppendInfo>): Promise<AppendInfo> {
+  #whenWriter(batch: Uint8Array, run: (batch: Uint8Array) => Promise<AppendInfo>): Promise<AppendInfo> {
     if (this.#queued === undefined && !this.#lock && !this.#closed) {
       try {
         this.#takeWriterRole(true);
@@ -822,8 +823,9 @@ export class PartitionLog implements WriterRole {
         void this.#waitForWriter(); // settles the queued appends itself
       }
     }
-    if (this.#queued === undefined) return run();
-    return new Promise((resolve, reject) => this.#queued!.push({ run, resolve, reject }));
+    if (this.#queued === undefined) return run(batch);
+    const copy = batch.slice();
+    return new Promise((resolve, reject) => this.#queued!.push({ run: () => run(copy), resolve, reject }));
   }
 
   /**
@@ -1076,7 +1078,7 @@ export class PartitionLog implements WriterRole {
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
     if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
     if (!this.#lock || this.#queued !== undefined) {
-      return this.#whenWriter(() => this.#appendNow(batch, verify));
+      return this.#whenWriter(batch, (b) => this.#appendNow(b, verify));
     }
     return this.#appendNow(batch, verify);
   }
@@ -1113,7 +1115,7 @@ export class PartitionLog implements WriterRole {
     if (this.config.fsync === "always") return this.append(batch, verify);
     if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
     if (!this.#lock || this.#queued !== undefined) {
-      return this.#whenWriter(() => this.#appendDeferredNow(batch, verify));
+      return this.#whenWriter(batch, (b) => this.#appendDeferredNow(b, verify));
     }
     return this.#appendDeferredNow(batch, verify);
   }

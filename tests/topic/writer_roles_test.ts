@@ -115,6 +115,27 @@ describe("several producers of one topic", () => {
     });
   }
 
+  for (const fsync of ["always", "interval", "never"] as const) {
+    test(`a writable() whose batches wait for the writer role keeps every batch's bytes (fsync ${fsync})`, async () => {
+      await withTempDir("queued-batches", async (dir) => {
+        const holder = await open(dir, { retentionCheckIntervalMs: 0 });
+        const topic = await holder.createTopic("t", { config: { fsync } });
+        await topic.append([{ value: "first" }]); // the holder takes the writer role
+        const other = await open(dir, { retentionCheckIntervalMs: 0 });
+        // Small batches, so several are encoded (and queued for the role) before the sink waits.
+        const values = Array.from(
+          { length: 40 },
+          (_, i) => `value-${String(i).padStart(3, "0")}-${"x".repeat(i)}`,
+        );
+        await ReadableStream.from(values.map((value) => ({ value })))
+          .pipeTo(other.topic("t").writable({ batchSize: 64, lingerMs: 0, maxInFlight: 8 }));
+        await other.close();
+        await holder.close();
+        assert.deepEqual((await readAll(dir, "t"))[0], ["first", ...values]);
+      });
+    });
+  }
+
   test("an idle writer gives its role back: the log is left clean and another process may write", async () => {
     await withTempDir("idle", async (dir) => {
       const log = await open(dir, { retentionCheckIntervalMs: 0, writerIdleMs: 50 });
