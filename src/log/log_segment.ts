@@ -175,6 +175,11 @@ export class LogSegment {
   /** Batches appended with `deferWrite` and not yet written: the bytes at `size − length`. */
   #pending: Uint8Array = EMPTY;
   #pendingLength = 0;
+  /**
+   * The pending batches when they are all lent (see {@linkcode LogSegment.append}) and lie one after
+   * another in the caller's buffer: written from there, never copied.
+   */
+  #lent: Uint8Array | undefined;
   /** What the segment was before its first pending batch: restored when their write fails. */
   #beforePending: PendingState | undefined;
 
@@ -394,12 +399,18 @@ export class LogSegment {
    * write as well as one fdatasync. The segment's `size`, `nextOffset` and indexes count pending
    * batches at once; reads see only what is written.
    *
-   * @param batch the whole batch bytes (not kept: the caller may reuse the buffer)
+   * A deferred batch that is `lent` is not copied while the pending batches are all lent and
+   * follow one another in the same buffer (a producer encodes its batches one after another into
+   * one buffer): they are written from there. The caller then must not change those bytes until
+   * {@linkcode LogSegment.writePending} has run.
+   *
+   * @param batch the whole batch bytes (not kept unless `lent`: the caller may reuse the buffer)
    * @param info the batch's offsets and timestamps
    * @param deferWrite leave the write to {@linkcode LogSegment.writePending}
+   * @param lent with `deferWrite`, the bytes may be kept until written instead of copied
    * @throws {StorageError} when the write fails (disk full, I/O error)
    */
-  append(batch: Uint8Array, info: BatchInfo, deferWrite = false): void {
+  append(batch: Uint8Array, info: BatchInfo, deferWrite = false, lent = false): void {
     if (this.readOnly) {
       throw new StorageError(`Cannot append to ${this.logPath}: it is open for reading only`);
     }
@@ -414,14 +425,20 @@ export class LogSegment {
           bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
         };
       }
-      const needed = this.#pendingLength + batch.length;
-      if (needed > this.#pending.length) {
-        const grown = new Uint8Array(Math.max(needed, this.#pending.length * 2, 64 * 1024));
-        grown.set(this.#pending.subarray(0, this.#pendingLength));
-        this.#pending = grown;
+      const lentSoFar = this.#lent;
+      if (lent && this.#pendingLength === 0) {
+        this.#lent = batch;
+        this.#pendingLength = batch.length;
+      } else if (
+        lent && lentSoFar !== undefined && batch.buffer === lentSoFar.buffer &&
+        batch.byteOffset === lentSoFar.byteOffset + lentSoFar.length
+      ) {
+        this.#lent = new Uint8Array(batch.buffer, lentSoFar.byteOffset, lentSoFar.length + batch.length);
+        this.#pendingLength += batch.length;
+      } else {
+        if (lentSoFar !== undefined) this.#copyLent(lentSoFar);
+        this.#copyPending(batch);
       }
-      this.#pending.set(batch, this.#pendingLength);
-      this.#pendingLength = needed;
     } else {
       this.writePending();
       this.#writeOrCut(batch, position);
@@ -431,6 +448,25 @@ export class LogSegment {
     if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = info.maxTimestamp;
     this.#indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
     this.nextOffset = info.lastOffset + 1;
+  }
+
+  /** Moves the lent pending bytes into the segment's own pending buffer. */
+  #copyLent(lent: Uint8Array): void {
+    this.#lent = undefined;
+    this.#pendingLength = 0;
+    this.#copyPending(lent);
+  }
+
+  /** Copies `batch` to the end of the pending buffer. */
+  #copyPending(batch: Uint8Array): void {
+    const needed = this.#pendingLength + batch.length;
+    if (needed > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#pending.length * 2, 64 * 1024));
+      grown.set(this.#pending.subarray(0, this.#pendingLength));
+      this.#pending = grown;
+    }
+    this.#pending.set(batch, this.#pendingLength);
+    this.#pendingLength = needed;
   }
 
   /** Writes `bytes` at `position`; on failure cuts the file back to `position` and throws StorageError. */
@@ -467,7 +503,8 @@ export class LogSegment {
     if (this.#pendingLength === 0) return;
     const before = this.#beforePending!;
     const position = this.size - this.#pendingLength;
-    const bytes = this.#pending.subarray(0, this.#pendingLength);
+    const bytes = this.#lent ?? this.#pending.subarray(0, this.#pendingLength);
+    this.#lent = undefined;
     this.#pendingLength = 0;
     this.#beforePending = undefined;
     if (this.#pending.length > MAX_KEPT_PENDING_BYTES) this.#pending = EMPTY;
@@ -1013,6 +1050,7 @@ export class LogSegment {
   closeHandle(): void {
     this.#pendingLength = 0;
     this.#pending = EMPTY;
+    this.#lent = undefined;
     this.#file?.release();
     this.#file = undefined;
   }

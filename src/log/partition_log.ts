@@ -957,7 +957,7 @@ export class PartitionLog implements WriterRole {
    * Appends one batch; with `defer` its write waits for the next {@linkcode PartitionLog.writeDeferred}
    * (or group commit, or any append that writes), and the high watermark moves only then.
    */
-  #appendBatch(batch: Uint8Array, verify: boolean, defer: boolean): AppendInfo {
+  #appendBatch(batch: Uint8Array, verify: boolean, defer: boolean, lent = false): AppendInfo {
     if (this.#closed) {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
@@ -998,12 +998,17 @@ export class PartitionLog implements WriterRole {
     if (!defer) this.#commit.writePending();
     // Under "always" the write waits for the next group commit, which writes every batch
     // appended since the last one at once, then fdatasyncs.
-    this.#active().append(batch, {
-      baseOffset,
-      lastOffset,
-      maxTimestamp: header.maxTimestamp,
-      offsetOfMaxTimestamp: lastOffset,
-    }, defer);
+    this.#active().append(
+      batch,
+      {
+        baseOffset,
+        lastOffset,
+        maxTimestamp: header.maxTimestamp,
+        offsetOfMaxTimestamp: lastOffset,
+      },
+      defer,
+      lent,
+    );
     this.#logEndOffset = lastOffset + 1;
     if (idempotent) this.#producers?.record(header, baseOffset);
     if (!defer) this.#advanceHighWatermark(this.#logEndOffset);
@@ -1102,8 +1107,13 @@ export class PartitionLog implements WriterRole {
    * back batches already). A producer that sends many batches calls `writeDeferred` when it
    * would wait, and so pays for one write per group, not per batch.
    *
-   * @param batch exactly one RecordBatch v2 (modified in place, copied before this returns)
+   * @param batch exactly one RecordBatch v2 (modified in place, copied before this returns unless
+   *   `lent`)
    * @param verify check the CRC-32C
+   * @param lent under `"never"` and `"interval"`, the log may keep `batch` until it is written
+   *   rather than copy it (batches lent one after another in one buffer are written from there
+   *   in one write): the caller must not change those bytes until its next `writeDeferred()` on
+   *   this log returns (or the append settles)
    * @returns the offsets and timestamp assigned, once written
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
    * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
@@ -1111,19 +1121,19 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when the log is closed or the write fails (then every batch of that
    *   write fails)
    */
-  appendDeferred(batch: Uint8Array, verify = true): Promise<AppendInfo> {
+  appendDeferred(batch: Uint8Array, verify = true, lent = false): Promise<AppendInfo> {
     if (this.config.fsync === "always") return this.append(batch, verify);
     if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
     if (!this.#lock || this.#queued !== undefined) {
-      return this.#whenWriter(batch, (b) => this.#appendDeferredNow(b, verify));
+      return this.#whenWriter(batch, (b) => this.#appendDeferredNow(b, verify, lent));
     }
-    return this.#appendDeferredNow(batch, verify);
+    return this.#appendDeferredNow(batch, verify, lent);
   }
 
-  #appendDeferredNow(batch: Uint8Array, verify: boolean): Promise<AppendInfo> {
+  #appendDeferredNow(batch: Uint8Array, verify: boolean, lent: boolean): Promise<AppendInfo> {
     let info: AppendInfo;
     try {
-      info = this.#appendBatch(batch, verify, true);
+      info = this.#appendBatch(batch, verify, true, lent);
       if (info.duplicate) {
         // The original may be held back still: written now, and then it is acknowledged.
         this.#commit.writePending();

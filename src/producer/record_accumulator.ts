@@ -241,14 +241,15 @@ export class RecordAccumulator {
       const log = this.#topic.partition(partition);
       const batch = encodeRecordBatch(records, options);
       if (this.#deferWrites) {
-        result = log.appendDeferred(batch, false);
+        // Lent: the arena is not reused before writeDeferred() has written every deferred log.
+        result = log.appendDeferred(batch, false, true);
         this.#deferred.add(log);
         this.#deferredBytes += batch.length;
       } else result = log.append(batch, false);
     } catch (err) {
       result = Promise.reject(err);
     } finally {
-      this.#releaseArena();
+      if (!this.#deferWrites) this.#releaseArena();
     }
     this.#onSend({ partition, count: records.length, timestamps, result });
   }
@@ -296,10 +297,13 @@ export class RecordAccumulator {
 
   /** Writes the batches sent with `deferWrites`: one write per partition log that holds any. */
   writeDeferred(): void {
-    if (this.#deferred.size === 0) return;
-    for (const log of this.#deferred) log.writeDeferred();
-    this.#deferred.clear();
-    this.#deferredBytes = 0;
+    if (this.#deferred.size > 0) {
+      for (const log of this.#deferred) log.writeDeferred();
+      this.#deferred.clear();
+      this.#deferredBytes = 0;
+    }
+    // Every batch lent to a log is written (or failed and given back): the arena may be reused.
+    this.#releaseArena();
   }
 
   /** Sends every partition's pending batch. */
