@@ -36,6 +36,8 @@ export { RoundRobinAssignor } from "./round_robin_assignor.ts";
 export { StickyAssignor } from "./sticky_assignor.ts";
 export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";
 export { FetchSource } from "./fetch_source.ts";
+export { RecordStream } from "./record_stream.ts";
+export type { RecordStreamIteratorOptions } from "./record_stream.ts";
 export type { ReadableOptions, StartPosition } from "./fetch_source.ts";
 export type { IsolationLevel } from "../log/transaction_index.ts";
 export type { LogDirectoryView, TopicView } from "./log_directory_view.ts";

@@ -11,6 +11,7 @@ import { type Compression, toCompressionType } from "../record/compression.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 import { FetchSource, type ReadableOptions } from "../consumer/fetch_source.ts";
+import { RecordStream } from "../consumer/record_stream.ts";
 import {
   BatchProduceSink,
   ProduceSink,
@@ -369,12 +370,7 @@ export class Topic {
    * ```
    */
   readable(options: ReadableOptions = {}): ReadableStream<ConsumedRecord> {
-    return new ReadableStream(
-      new FetchSource<ConsumedRecord>(this.name, this, options, false),
-      {
-        highWaterMark: 0,
-      },
-    );
+    return new RecordStream(new FetchSource<ConsumedRecord[]>(this.name, this, options, true));
   }
 
   /**
