@@ -56,7 +56,7 @@ export {
   decompress,
   toCompressionType,
 } from "./compression.ts";
-export { CRC32C_IMPLEMENTATION, type Crc32cImplementation, crc32c } from "./crc32c.ts";
+export { crc32c, CRC32C_IMPLEMENTATION, type Crc32cImplementation } from "./crc32c.ts";
 export {
   type Cursor,
   readVarint,
