@@ -14,7 +14,10 @@ const DEFERRED_WRITE_BYTES = 1 << 20;
 
 /** Options of `topic.writable()`. */
 export interface WritableOptions {
-  /** Send a partition's batch once it holds this many bytes (Kafka's `batch.size`). @default 16384 */
+  /**
+   * Send a partition's batch once it holds this many bytes (Kafka's `batch.size`, whose default is
+   * 16384; reel's is larger, see `DEFAULT_BATCH_SIZE` in `record_accumulator.ts`). @default 131072
+   */
   batchSize?: number;
   /** Send a partial batch after this many ms without it filling up (Kafka's `linger.ms`). @default 5 */
   lingerMs?: number;

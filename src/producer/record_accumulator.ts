@@ -34,7 +34,10 @@ export interface TopicLogs {
 
 /** Options of a {@linkcode RecordAccumulator}. */
 export interface AccumulatorOptions {
-  /** Send a partition's batch once its records reach this many bytes (Kafka's `batch.size`). @default 16384 */
+  /**
+   * Send a partition's batch once its records reach this many bytes (Kafka's `batch.size`).
+   * @default 131072 ({@linkcode DEFAULT_BATCH_SIZE})
+   */
   batchSize?: number;
   /** The compression codec of the batches: `"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"` or 0–4. @default "none" */
   compression?: Compression;
@@ -68,6 +71,17 @@ export interface SentBatch {
   /** Resolves with the offsets once the batch is acknowledged. */
   result: Promise<AppendInfo>;
 }
+
+/**
+ * The default `batchSize` of `writable()` and the CLI's `produce`, bytes: 128 KiB, 8× Kafka's
+ * `batch.size` default (16384). Kafka's producer pays its per-batch costs once per request of
+ * many batches; reel pays them (header, CRC-32C call, offset assignment, acknowledgement) once per
+ * batch, and 16 KiB holds only ~15 records of 1 KiB. Measured on this project's 2-core machine,
+ * `pipeTo(writable())` of 1 KiB records: 16 KiB → 128 KiB about +15–20% records/s on Deno and Bun,
+ * 100 B records about +5–10%; 256 KiB no better. A batch is sent at `lingerMs` whether full or
+ * not, so the larger size adds no latency.
+ */
+export const DEFAULT_BATCH_SIZE = 131072;
 
 /** The largest buffer (bytes) an accumulator keeps for encoding batches into. */
 const MAX_ARENA_BYTES = 4 << 20;
@@ -137,7 +151,7 @@ export class RecordAccumulator {
    */
   constructor(topic: TopicLogs, options: AccumulatorOptions, onSend: ((batch: SentBatch) => void) | null) {
     this.#topic = topic;
-    this.#batchSize = options.batchSize ?? 16384;
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!(this.#batchSize > 0)) {
       throw new RangeError(`Invalid batchSize ${this.#batchSize}: must be positive`);
     }

@@ -69,7 +69,7 @@ Options:
   --timestamp-field F     json: the record timestamp is field F, ISO-8601 or ms
                           since the epoch (default: the append time)
   --compression C         none (default), gzip, snappy, lz4 or zstd
-  --batch-size BYTES      batch size per partition (default 16384)
+  --batch-size BYTES      batch size per partition (default 131072)
   --linger-ms MS          how long a partial batch waits to fill (default 5)
   --verbose               print the stack of an error
   -h, --help              show this help
