@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { bench, do_not_optimize, run } from "mitata";
-import { crc32c, decodeRecordBatch, encodeRecordBatch } from "../src/record/mod.ts";
+import { crc32c, CRC32C_IMPLEMENTATION, decodeRecordBatch, encodeRecordBatch } from "../src/record/mod.ts";
 import { murmur2 } from "../src/producer/mod.ts";
 import type { RecordInput } from "../src/record/mod.ts";
 import { parseArgs, runtime, runtimeVersion, scriptArgs, valueOf } from "./_common.ts";
@@ -40,6 +40,8 @@ add(
   1000,
   () => do_not_optimize(crc32c(batch)),
 );
+const mib = new Uint8Array(1 << 20).map((_, i) => (i * 131) & 0xff);
+add(`crc32c, 1 MiB (${CRC32C_IMPLEMENTATION})`, mib.length, 1024, () => do_not_optimize(crc32c(mib)));
 add("crc32c, 100 B", 100, 1, () => do_not_optimize(crc32c(values100[k++ & 1023])));
 add(
   "encodeRecordBatch, 1000 × 100 B values",
