@@ -7,6 +7,9 @@
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { FetchSource } from "./fetch_source.ts";
 
+/** The iterator `ReadableStream.prototype.values()` returns, as this runtime's types name it. */
+export type RecordStreamIterator = ReturnType<ReadableStream<ConsumedRecord>["values"]>;
+
 /** Options of {@linkcode RecordStream.values}, as for any `ReadableStream`. */
 export interface RecordStreamIteratorOptions {
   /** Leave the stream open (not cancelled) when the loop ends early. @default false */
@@ -96,8 +99,13 @@ export class RecordStream extends ReadableStream<ConsumedRecord> {
    * @returns the iterator
    * @throws {TypeError} when the stream is locked already
    */
-  override values(options: RecordStreamIteratorOptions = {}): AsyncIterableIterator<ConsumedRecord> {
-    return new RecordIterator(this.getReader(), this.#source, this.#state, options.preventCancel ?? false);
+  override values(options: RecordStreamIteratorOptions = {}): RecordStreamIterator {
+    return new RecordIterator(
+      this.getReader(),
+      this.#source,
+      this.#state,
+      options.preventCancel ?? false,
+    ) as unknown as RecordStreamIterator;
   }
 
   /**
@@ -108,7 +116,7 @@ export class RecordStream extends ReadableStream<ConsumedRecord> {
    */
   override [Symbol.asyncIterator](
     options: RecordStreamIteratorOptions = {},
-  ): AsyncIterableIterator<ConsumedRecord> {
+  ): RecordStreamIterator {
     return this.values(options);
   }
 }
@@ -123,7 +131,7 @@ interface StreamState {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-class RecordIterator implements AsyncIterableIterator<ConsumedRecord> {
+class RecordIterator implements AsyncIterableIterator<ConsumedRecord>, AsyncDisposable {
   readonly #reader: ReadableStreamDefaultReader<ConsumedRecord>;
   readonly #source: FetchSource<ConsumedRecord[]>;
   readonly #state: StreamState;
@@ -230,5 +238,10 @@ class RecordIterator implements AsyncIterableIterator<ConsumedRecord> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<ConsumedRecord> {
     return this;
+  }
+
+  /** `await using`: ends the iteration as `return()` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 }
