@@ -37,7 +37,7 @@ export { StickyAssignor } from "./sticky_assignor.ts";
 export type { CommittedOffset, ConsumerRebalanceListener, OffsetToCommit, TopicPartition } from "./types.ts";
 export { FetchSource } from "./fetch_source.ts";
 export { RecordStream } from "./record_stream.ts";
-export type { RecordStreamIteratorOptions } from "./record_stream.ts";
+export type { RecordStreamIterator, RecordStreamIteratorOptions } from "./record_stream.ts";
 export type { ReadableOptions, StartPosition } from "./fetch_source.ts";
 export type { IsolationLevel } from "../log/transaction_index.ts";
 export type { LogDirectoryView, TopicView } from "./log_directory_view.ts";
