@@ -52,7 +52,8 @@ export { MAX_PARTITIONS, MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./src/
 export { DEFAULT_LOG_CONFIG } from "./src/log/log_config.ts";
 export { setMaxWriters } from "./src/log/writer_roles.ts";
 export { setMaxOpenFiles } from "./src/runtime/file_handle_cache.ts";
-export type { FsyncPolicy, LogConfig } from "./src/log/log_config.ts";
+export type { CleanupPolicy, FsyncPolicy, LogConfig } from "./src/log/log_config.ts";
+export type { CleanerStats, CleanOptions } from "./src/log/log_cleaner.ts";
 // The types `topic.partition(n)` hands out; the class itself is a tool (the `./log` subpath export).
 export type {
   AppendInfo,

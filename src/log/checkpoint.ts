@@ -18,6 +18,11 @@ import { fs, openFile, readRegularFile, writeFileAtomic } from "../runtime/file_
 export const RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
 /** Name of the log start offset checkpoint file. */
 export const LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
+/**
+ * Name of the log cleaner's checkpoint (Kafka's `cleaner-offset-checkpoint`): offsets below it
+ * have been compacted at least once. Its presence also says that the log may have offset gaps.
+ */
+export const CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint";
 /** Name of the clean-shutdown marker, written by `close()` and removed by the next open. */
 export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
 

@@ -25,6 +25,11 @@ export interface ReadCursor {
   segmentBaseOffset: number;
   /** The byte position of the batch holding `offset` in that segment. */
   position: number;
+  /**
+   * {@linkcode LocalLog.generation} when the cursor was made: a cursor from before the log cleaner
+   * swapped segments in is not used (its position may point into a replaced file).
+   */
+  generation?: number;
 }
 
 /** Whole record batches read from one segment, as Kafka's Fetch returns them. */
@@ -75,6 +80,15 @@ export class LocalLog {
    * @param segments the segments, oldest first (at least one)
    */
   constructor(readonly topic: string, readonly partition: number, public segments: LogSegment[]) {}
+
+  /**
+   * Whether batches may leave offsets out (a compacted log): reads then step over gaps between
+   * batches and segments instead of reporting them as damage.
+   */
+  offsetGaps = false;
+
+  /** Counts the segment swaps of the log cleaner: cursors of an earlier generation are not used. */
+  generation = 0;
 
   /** The active segment: the newest, where appends go. */
   get active(): LogSegment {
@@ -130,7 +144,7 @@ export class LocalLog {
   read(offset: number, maxBytes: number, highWatermark: number, cursor?: ReadCursor): FetchData | null {
     let index: number;
     let position: number | undefined;
-    if (cursor && cursor.offset === offset) {
+    if (cursor && cursor.offset === offset && (cursor.generation ?? 0) === this.generation) {
       index = this.segmentFor(cursor.segmentBaseOffset);
       if (this.segments[index].baseOffset === cursor.segmentBaseOffset) position = cursor.position;
       else index = this.segmentFor(offset);
@@ -142,10 +156,12 @@ export class LocalLog {
         : highWatermark;
       if (offset >= segmentEnd) continue;
       const batch = segment.translateOffset(offset, position);
+      // In a compacted log the rest of a segment may have been cleaned away: go on to the next.
+      if (!batch && this.offsetGaps && index + 1 < this.segments.length) continue;
       // Offsets are dense: the segment that should hold `offset` must have a batch holding it.
       // Anything else is damage to the bytes outside the CRC (baseOffset, batchLength) or to the
       // index, and must not be read past silently.
-      if (!batch || batch.baseOffset > offset) {
+      if (!batch || (batch.baseOffset > offset && !this.offsetGaps)) {
         throw new CorruptRecordError(
           batch
             ? `expected the batch holding offset ${offset}, found one starting at offset ${batch.baseOffset}`
@@ -181,7 +197,7 @@ export class LocalLog {
         const base = view.getInt32(end) * 2 ** 32 + view.getUint32(end + 4);
         if (base >= highWatermark) break;
         // A batch that does not follow on is left for the next read, which reports it.
-        if (end > 0 && base !== nextOffset) break;
+        if (end > 0 && (this.offsetGaps ? base < nextOffset : base !== nextOffset)) break;
         nextOffset = base + view.getInt32(end + 23) + 1;
         end += size;
       }
@@ -190,9 +206,15 @@ export class LocalLog {
         offset: nextOffset,
         segmentBaseOffset: segment.baseOffset,
         position: batch.position + end,
+        generation: this.generation,
       };
       if (next.position >= segment.size && index + 1 < this.segments.length) {
-        next = { offset: nextOffset, segmentBaseOffset: this.segments[index + 1].baseOffset, position: 0 };
+        next = {
+          offset: nextOffset,
+          segmentBaseOffset: this.segments[index + 1].baseOffset,
+          position: 0,
+          generation: this.generation,
+        };
       }
       return {
         bytes: bytes.subarray(0, end),
@@ -239,7 +261,12 @@ export class LocalLog {
       try {
         decoded = decodeRecordBatch(bytes, position, options);
         const base = decoded.header.baseOffset;
-        if (expected >= 0 ? base !== expected : base > fromOffset) {
+        const wrong = this.offsetGaps
+          ? expected >= 0 && base < expected
+          : expected >= 0
+          ? base !== expected
+          : base > fromOffset;
+        if (wrong) {
           throw new CorruptRecordError(
             `batch starts at offset ${base}, expected ${expected >= 0 ? expected : `at most ${fromOffset}`}`,
           );
@@ -252,6 +279,7 @@ export class LocalLog {
               offset: expected,
               segmentBaseOffset: data.segmentBaseOffset,
               position: data.position + position,
+              generation: data.next.generation,
             };
             return out;
           }

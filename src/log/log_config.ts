@@ -17,6 +17,14 @@
 export type FsyncPolicy = "always" | "interval" | "never";
 
 /**
+ * What happens to old records (Kafka's `cleanup.policy`):
+ * - `"delete"`: whole old segments are deleted by `retentionMs` and `retentionBytes`;
+ * - `"compact"`: the log cleaner keeps at least the last record of every key (see `log_cleaner.ts`);
+ * - `"compact,delete"`: both.
+ */
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+/**
  * The settings of one partition's log (and of every partition of a topic).
  *
  * @example Resolve a topic config over the defaults
@@ -45,6 +53,19 @@ export interface LogConfig {
   retentionMs: number;
   /** Delete old segments while the partition is larger than this, bytes; -1 for no limit (`retention.bytes`). @default -1 */
   retentionBytes: number;
+  /** Delete old segments, compact them, or both (`cleanup.policy`). @default "delete" */
+  cleanupPolicy: CleanupPolicy;
+  /**
+   * Compact once the part of the log not yet cleaned is at least this share of the cleanable part,
+   * 0 to 1 (`min.cleanable.dirty.ratio`). @default 0.5
+   */
+  minCleanableDirtyRatio: number;
+  /** Keep a tombstone (a record with a null value) this long after it was first cleaned, ms (`delete.retention.ms`). @default 86400000 */
+  deleteRetentionMs: number;
+  /** Never compact records younger than this, ms (`min.compaction.lag.ms`). @default 0 */
+  minCompactionLagMs: number;
+  /** Compact records older than this whatever the dirty ratio, ms (`max.compaction.lag.ms`). @default 9223372036854775807 as Kafka, here `Number.MAX_SAFE_INTEGER` */
+  maxCompactionLagMs: number;
 }
 
 /** Kafka's defaults, except `fsync`, which Kafka leaves to the OS. */
@@ -57,7 +78,46 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   fsyncIntervalMs: 1000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
+  cleanupPolicy: "delete",
+  minCleanableDirtyRatio: 0.5,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
+
+/**
+ * Whether a cleanup policy compacts (Kafka's `LogConfig.compact`).
+ *
+ * @param policy a cleanup policy
+ * @returns true for `"compact"` and `"compact,delete"`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compacts } from "./log_config.ts";
+ * assert.equal(compacts("compact,delete"), true);
+ * assert.equal(compacts("delete"), false);
+ * ```
+ */
+export function compacts(policy: CleanupPolicy): boolean {
+  return policy !== "delete";
+}
+
+/**
+ * Whether a cleanup policy deletes old segments by retention (Kafka's `LogConfig.delete`).
+ *
+ * @param policy a cleanup policy
+ * @returns true for `"delete"` and `"compact,delete"`
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deletes } from "./log_config.ts";
+ * assert.equal(deletes("compact"), false);
+ * assert.equal(deletes("compact,delete"), true);
+ * ```
+ */
+export function deletes(policy: CleanupPolicy): boolean {
+  return policy !== "compact";
+}
 
 /**
  * Fills in defaults and checks every value.
@@ -73,6 +133,8 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
  * import { resolveLogConfig } from "./log_config.ts";
  * assert.equal(resolveLogConfig({ fsync: "never" }).segmentBytes, 1073741824); // Kafka's segment.bytes
  * assert.throws(() => resolveLogConfig({ segmentBytes: 100 }), RangeError);
+ * assert.equal(resolveLogConfig({ cleanupPolicy: "compact" }).minCleanableDirtyRatio, 0.5);
+ * assert.throws(() => resolveLogConfig({ minCleanableDirtyRatio: 2 }), RangeError);
  * ```
  */
 export function resolveLogConfig(
@@ -92,6 +154,31 @@ export function resolveLogConfig(
       out.fsync = value;
       continue;
     }
+    if (key === "cleanupPolicy") {
+      // Kafka accepts "delete,compact" too, in either order.
+      const parts = typeof value === "string" ? value.split(",").map((p) => p.trim()).sort() : [];
+      const policy = parts.join(",");
+      if (policy !== "delete" && policy !== "compact" && policy !== "compact,delete") {
+        throw new TypeError(
+          `Invalid topic config cleanupPolicy=${
+            JSON.stringify(value)
+          }: expected "delete", "compact" or "compact,delete"`,
+        );
+      }
+      out.cleanupPolicy = policy as CleanupPolicy;
+      continue;
+    }
+    if (key === "minCleanableDirtyRatio") {
+      if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+        throw new RangeError(
+          `Invalid topic config minCleanableDirtyRatio=${
+            JSON.stringify(value)
+          }: must be a number from 0 to 1`,
+        );
+      }
+      out.minCleanableDirtyRatio = value;
+      continue;
+    }
     if (typeof value !== "number" || !Number.isSafeInteger(value)) {
       throw new TypeError(`Invalid topic config ${key}=${JSON.stringify(value)}: expected an integer`);
     }
@@ -109,6 +196,14 @@ export function resolveLogConfig(
   atLeast("fsyncIntervalMs", 1);
   atLeast("retentionMs", -1);
   atLeast("retentionBytes", -1);
+  atLeast("deleteRetentionMs", 0);
+  atLeast("minCompactionLagMs", 0);
+  atLeast("maxCompactionLagMs", 1);
+  if (out.maxCompactionLagMs < out.minCompactionLagMs) {
+    throw new RangeError(
+      `Invalid topic config maxCompactionLagMs=${out.maxCompactionLagMs}: must be at least minCompactionLagMs=${out.minCompactionLagMs}`,
+    );
+  }
   if (out.segmentBytes > 0x7fffffff) {
     throw new RangeError(`Invalid topic config segmentBytes=${out.segmentBytes}: must fit in int32`);
   }

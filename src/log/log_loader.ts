@@ -7,9 +7,11 @@
  * @module
  */
 import { CorruptRecordError } from "../errors.ts";
-import { assertRegularFiles, fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
+import { assertRegularFiles, fileSize, fs, readFully, syncDirectory } from "../runtime/file_system.ts";
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
+  CLEANER_OFFSET_CHECKPOINT,
   HIGH_WATERMARK_FILE,
   LOG_START_OFFSET_CHECKPOINT,
   openHighWatermark,
@@ -50,6 +52,7 @@ function isLogFileName(name: string): boolean {
     [
       RECOVERY_POINT_CHECKPOINT,
       LOG_START_OFFSET_CHECKPOINT,
+      CLEANER_OFFSET_CHECKPOINT,
       CLEAN_SHUTDOWN_FILE,
       HIGH_WATERMARK_FILE,
       WRITER_LOCK_FILE,
@@ -66,6 +69,77 @@ export interface Loaded {
   damage: CorruptRecordError[];
   /** Set when the active segment is damaged in the middle: every write fails with it. */
   writeRefused?: CorruptRecordError;
+  /** Whether the log has been compacted (it has a cleaner checkpoint): offsets may have gaps. */
+  offsetGaps?: boolean;
+}
+
+/** Whether a partition has been compacted: its cleaner checkpoint exists. */
+function hasOffsetGaps(dir: string): boolean {
+  return fileSize(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`) >= 0;
+}
+
+/**
+ * The offset after the last whole batch of a `.swap` file (Kafka's `readNextOffset`): the end of
+ * the offsets the swapped-in segment covers.
+ */
+function swapNextOffset(path: string, baseOffset: number): number {
+  const fd = fs.openSync(path, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    let position = 0, next = baseOffset;
+    while (position + RECORD_BATCH_OVERHEAD <= size) {
+      const header = readFully(fd, position, RECORD_BATCH_OVERHEAD);
+      const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+      const batchSize = view.getInt32(8) + LOG_OVERHEAD;
+      if (batchSize < RECORD_BATCH_OVERHEAD || position + batchSize > size) break;
+      next = view.getInt32(0) * 2 ** 32 + view.getUint32(4) + view.getInt32(23) + 1;
+      position += batchSize;
+    }
+    return next;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Kafka's `LogLoader.removeTempFilesAndCollectSwapFiles` and the swap passes after it: removes
+ * `.deleted`, `.cleaned` and `.tmp` leftovers, and completes interrupted swaps. A `.swap` file was
+ * renamed from a whole, fsynced `.cleaned` one, so it is swapped in: the segments whose base
+ * offsets it covers are deleted, and it is renamed to its final name. The log reopens to the new
+ * segments, never to a mix.
+ *
+ * @returns the directory's names afterwards
+ */
+function completeInterruptedSwaps(dir: string, names: string[]): string[] {
+  let changed = false;
+  const swaps: string[] = [];
+  for (const name of names) {
+    if (/\.(deleted|cleaned|tmp)$/.test(name)) {
+      fs.rmSync(`${dir}/${name}`, { force: true, recursive: true });
+      changed = true;
+    } else if (/\.swap$/.test(name)) swaps.push(name);
+  }
+  let min = Infinity, max = -Infinity;
+  for (const name of swaps) {
+    const m = /^(\d{20})\.log\.swap$/.exec(name);
+    if (!m) continue;
+    min = Math.min(min, Number(m[1]));
+    max = Math.max(max, swapNextOffset(`${dir}/${name}`, Number(m[1])));
+  }
+  for (const name of names) {
+    const m = /^(\d{20})\.(log|index|timeindex|txnindex)$/.exec(name);
+    if (m && Number(m[1]) >= min && Number(m[1]) < max) {
+      fs.rmSync(`${dir}/${name}`, { force: true });
+      changed = true;
+    }
+  }
+  for (const name of swaps) {
+    fs.renameSync(`${dir}/${name}`, `${dir}/${name.slice(0, -".swap".length)}`);
+    changed = true;
+  }
+  if (!changed) return names;
+  syncDirectory(dir);
+  return fs.readdirSync(dir);
 }
 
 /**
@@ -126,14 +200,12 @@ export function needsRecovery(dir: string): boolean {
  * left unclean. Call only with the writer lock held: it may cut files and rebuild indexes.
  */
 export function loadForWriting(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
-  const names = fs.readdirSync(dir);
+  let names = fs.readdirSync(dir);
   assertRegularFiles(dir, names.filter(isLogFileName));
+  names = completeInterruptedSwaps(dir, names);
+  const offsetGaps = hasOffsetGaps(dir);
   const bases: number[] = [];
   for (const name of names) {
-    if (/\.(deleted|cleaned|swap|tmp)$/.test(name)) {
-      fs.rmSync(`${dir}/${name}`, { force: true, recursive: true });
-      continue;
-    }
     const m = /^(\d{20})\.log$/.exec(name);
     if (m) bases.push(Number(m[1]));
   }
@@ -160,6 +232,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     report.clean = true;
   } else {
     for (const base of bases) segments.push(LogSegment.open(dir, base, config.indexIntervalBytes));
+    for (const segment of segments) segment.offsetGaps = offsetGaps;
     const active = segments[segments.length - 1];
     // A new partition (one empty segment at 0, as createTopic makes it) is clean without a marker.
     if (marker === undefined && segments.length === 1 && active.baseOffset === 0 && active.size === 0) {
@@ -197,6 +270,11 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
       report.truncatedBytes += result.truncatedBytes;
       expected = result.nextOffset;
       let found = result.damage;
+      // A compacted segment may end before the next begins: its last records were cleaned away.
+      if (offsetGaps && next && !found && result.truncatedBytes === 0 && expected <= next.baseOffset) {
+        segment.nextOffset = expected = next.baseOffset;
+        continue;
+      }
       if (!found && next && expected < next.baseOffset && expected < durableOffset) {
         // A sealed segment that ends early below the recovery point lost durable records: report
         // it rather than delete the segments after it.
@@ -240,7 +318,9 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     // lost its tail) is replaced, so that segment names stay true base offsets.
     const last = segments[segments.length - 1];
     if (
-      segments.length > 1 && last.size === 0 && last.baseOffset !== segments[segments.length - 2].nextOffset
+      segments.length > 1 && last.size === 0 &&
+      last.baseOffset !== segments[segments.length - 2].nextOffset &&
+      !offsetGaps
     ) {
       segments.pop()!.delete();
     }
@@ -258,6 +338,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     markerPresent: fileSize(markerPath) >= 0,
     damage,
     writeRefused,
+    offsetGaps,
   };
 }
 
@@ -280,6 +361,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
     const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
     const segments: LogSegment[] = [];
+    const offsetGaps = hasOffsetGaps(dir);
     try {
       for (const base of bases) segments.push(LogSegment.openReadOnly(dir, base, config.indexIntervalBytes));
     } catch (err) {
@@ -291,7 +373,10 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     if (segments.length === 0) {
       segments.push(LogSegment.placeholder(dir, checkpoint ?? 0, config.indexIntervalBytes));
     }
-    for (const segment of segments) segment.loadReadOnly();
+    for (const segment of segments) {
+      segment.offsetGaps = offsetGaps;
+      segment.loadReadOnly();
+    }
     for (let i = 0; i + 1 < segments.length; i++) {
       // A sealed segment ends where the next begins, whatever a half-flushed index says.
       segments[i].nextOffset = Math.max(segments[i].nextOffset, segments[i + 1].baseOffset);
@@ -308,6 +393,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
       report: { clean, segmentsRecovered: 0, truncatedBytes: 0 },
       markerPresent: marker !== undefined,
       damage: [],
+      offsetGaps,
     };
   }
 }

@@ -160,6 +160,11 @@ export class LogSegment {
   /** Whether this stands in for a segment whose file does not exist yet (a reader's empty log). */
   readonly placeholder: boolean;
   /**
+   * Whether batches may leave offsets out (a compacted log, see `log_cleaner.ts`): a batch must
+   * then start after the previous one ended rather than exactly there. Offsets still only grow.
+   */
+  offsetGaps = false;
+  /**
    * The `.log` file, opened on demand (the process-wide cache closes it when unused, see
    * `setMaxOpenFiles`); `undefined` for a placeholder and once closed.
    */
@@ -345,7 +350,9 @@ export class LogSegment {
       const lastOffsetDelta = view.getInt32(at + 23);
       const maxTimestamp = view.getInt32(at + 35) * 2 ** 32 + view.getUint32(at + 39);
       if (lastOffsetDelta < 0 || baseOffset < this.baseOffset) break;
-      if (expected !== undefined && baseOffset !== expected) break;
+      if (expected !== undefined && (this.offsetGaps ? baseOffset < expected : baseOffset !== expected)) {
+        break;
+      }
       const lastOffset = baseOffset + lastOffsetDelta;
       if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = maxTimestamp;
       // As in append: an entry only once indexIntervalBytes have passed since the last one (so
@@ -825,7 +832,8 @@ export class LogSegment {
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       // Offsets are dense: a batch must start exactly where the previous one ended (its baseOffset
       // lies outside the CRC, so a damaged one is caught only here).
-      if (header.baseOffset !== nextOffset || header.lastOffsetDelta < 0) {
+      const follows = this.offsetGaps ? header.baseOffset >= nextOffset : header.baseOffset === nextOffset;
+      if (!follows || header.lastOffsetDelta < 0) {
         detail = `the batch starts at offset ${header.baseOffset}, expected ${nextOffset}`;
         break;
       }

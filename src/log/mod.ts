@@ -39,6 +39,7 @@ export type { Record } from "../record/record.ts";
 export { checkIsolationLevel, TransactionIndex } from "./transaction_index.ts";
 export type { IsolationLevel } from "./transaction_index.ts";
 export { DEFAULT_LOG_CONFIG } from "./log_config.ts";
-export type { FsyncPolicy, LogConfig } from "./log_config.ts";
+export type { CleanupPolicy, FsyncPolicy, LogConfig } from "./log_config.ts";
+export type { CleanerStats, CleanOptions } from "./log_cleaner.ts";
 export type { RecordHeader } from "../record/record.ts";
 export { CorruptRecordError, KAFKA_ERROR_CODES, type KafkaErrorName, ReelError } from "../errors.ts";

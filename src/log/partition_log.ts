@@ -38,7 +38,8 @@ import {
   writeCleanShutdown,
   writeHighWatermark,
 } from "./checkpoint.ts";
-import type { LogConfig } from "./log_config.ts";
+import { deletes, type LogConfig } from "./log_config.ts";
+import { type CleanerStats, cleanLog, type CleanOptions } from "./log_cleaner.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { LogFollower } from "./log_follower.ts";
 import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
@@ -235,6 +236,8 @@ export class PartitionLog implements WriterRole {
   #queued: QueuedAppend[] | undefined;
   /** Until when this process lets another one take the role it gave back, ms since the epoch. */
   #yieldUntil = 0;
+  /** The log cleaner's round now running, if any. */
+  #cleaning: Promise<CleanerStats> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -261,6 +264,7 @@ export class PartitionLog implements WriterRole {
     // deno-lint-ignore no-this-alias
     const log = this;
     this.#local = new LocalLog(topic, partition, loaded.segments);
+    this.#local.offsetGaps = loaded.offsetGaps ?? false;
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
@@ -848,6 +852,7 @@ export class PartitionLog implements WriterRole {
     const old = this.#segments;
     const before = [this.logStartOffset, this.#highWatermark, this.#logEndOffset];
     this.#segments = loaded.segments;
+    this.#local.offsetGaps = loaded.offsetGaps ?? false;
     this.logStartOffset = loaded.logStartOffset;
     this.#damage = loaded.damage;
     this.#writeRefused = loaded.writeRefused;
@@ -1402,8 +1407,10 @@ export class PartitionLog implements WriterRole {
       remaining -= this.#segments[i].size;
     }
     return this.#deleteSegments((segment) => {
-      const tooOld = retentionMs >= 0 && now - segment.largestTimestamp > retentionMs;
-      const tooBig = retentionBytes >= 0 && remaining - segment.size >= retentionBytes;
+      // Under cleanup.policy=compact only segments below the log start offset go.
+      const retained = !deletes(this.config.cleanupPolicy);
+      const tooOld = !retained && retentionMs >= 0 && now - segment.largestTimestamp > retentionMs;
+      const tooBig = !retained && retentionBytes >= 0 && remaining - segment.size >= retentionBytes;
       if (tooOld || tooBig) remaining -= segment.size;
       return tooOld || tooBig;
     });
@@ -1442,6 +1449,94 @@ export class PartitionLog implements WriterRole {
       );
     }
     return count;
+  }
+
+  /**
+   * Runs one round of the log cleaner (Kafka's log compaction, see `log_cleaner.ts`): keeps the
+   * last record of each key below the active segment, in `.cleaned` segments swapped in
+   * crash-safely. The round works in steps and gives the event loop back between them, so appends
+   * go on meanwhile; a second call while a round runs waits for it and runs another. Takes the
+   * writer role if this process does not hold it. Without `force`, the round runs only when the
+   * topic's cleanup policy compacts and the log is dirty enough (`minCleanableDirtyRatio`,
+   * `maxCompactionLagMs`).
+   *
+   * @param options `force` (default true here: run whatever the dirty ratio), `now`, `pause`, `stepBytes`
+   * @returns what the round did
+   * @throws {StorageError} when the log is closed or a file operation fails
+   * @example Compact away the older value of a key
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { PartitionLog } from "./partition_log.ts";
+   * import { resolveLogConfig } from "./log_config.ts";
+   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * const log = PartitionLog.open(Deno.makeTempDirSync() + "/t-0", "t", 0, resolveLogConfig({ cleanupPolicy: "compact" }));
+   * const key = new TextEncoder().encode("k");
+   * await log.append(encodeRecordBatch([{ key, value: new Uint8Array([1]) }, { key, value: new Uint8Array([2]) }]));
+   * log.roll();
+   * assert.equal((await log.compact()).recordsKept, 1);
+   * assert.deepEqual(log.decode(log.read(0, 1 << 20)!, 0).map((r) => r.offset), [1]);
+   * await log.close();
+   * ```
+   */
+  compact(options: CleanOptions = {}): Promise<CleanerStats> {
+    if (this.#closed) {
+      return Promise.reject(
+        new StorageError(`Cannot compact "${this.topic}-${this.partition}": the log is closed`),
+      );
+    }
+    if (!this.#lock) this.#takeWriterRole(false);
+    // deno-lint-ignore no-this-alias
+    const log = this;
+    const run = () =>
+      cleanLog({
+        dir: this.dir,
+        topic: this.topic,
+        partition: this.partition,
+        get config() {
+          return log.config;
+        },
+        get logStartOffset() {
+          return log.logStartOffset;
+        },
+        get highWatermark() {
+          return log.#highWatermark;
+        },
+        get segments() {
+          return log.#segments;
+        },
+        get closed() {
+          return log.#closed || !log.#lock;
+        },
+        replaceSegments: (cleaned, old) => {
+          const at = this.#segments.indexOf(old[0]);
+          this.#segments = [
+            ...this.#segments.slice(0, at),
+            cleaned,
+            ...this.#segments.slice(at + old.length),
+          ];
+          this.#local.generation++;
+        },
+        allowOffsetGaps: () => {
+          this.#local.offsetGaps = true;
+          for (const segment of this.#segments) segment.offsetGaps = true;
+        },
+        lastProducerOffsets: () => {
+          const out = new Map<number, number>();
+          for (const [id, entry] of this.#producerState().producers) {
+            const last = entry.batches[entry.batches.length - 1];
+            if (last) out.set(id, last.baseOffset + last.offsetDelta);
+          }
+          return out;
+        },
+      }, { force: true, ...options });
+    const previous = this.#cleaning;
+    const round: Promise<CleanerStats> = (previous ? previous.catch(() => {}).then(run) : run()).finally(
+      () => {
+        if (this.#cleaning === round) this.#cleaning = undefined;
+      },
+    );
+    this.#cleaning = round;
+    return this.#track(round);
   }
 
   /**

@@ -726,6 +726,92 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
   return out;
 }
 
+/**
+ * Encodes what the log cleaner keeps of a batch (Kafka's `MemoryRecords.filterTo` for magic 2): a
+ * new batch with the original's baseOffset, lastOffsetDelta (so the batch still ends where it
+ * ended), partition leader epoch, codec, timestamp type, transactional and control bits,
+ * producerId, producerEpoch and baseSequence, holding only `records`, each at its own offset (its
+ * offsetDelta is `record.offset − baseOffset`: compaction leaves gaps) and timestamp. With no
+ * records it is an empty batch (recordsCount 0, uncompressed, both timestamps the original's
+ * maxTimestamp), as Kafka keeps of an idempotent producer's last batch.
+ *
+ * @param original the header of the batch the records come from
+ * @param records the records kept, in offset order, each within the original batch's offsets
+ * @returns the whole batch, CRC-32C filled in
+ * @throws {RangeError} when a record's offset lies outside the original batch
+ * @example Keep the second of three records
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeRecordBatch, encodeRecordBatch, encodeRetainedRecordBatch } from "./record_batch.ts";
+ * const bytes = encodeRecordBatch([{ value: null }, { value: new Uint8Array([7]) }, { value: null }], { baseOffset: 10 });
+ * const { header, records } = decodeRecordBatch(bytes);
+ * const kept = decodeRecordBatch(encodeRetainedRecordBatch(header, [records[1]]));
+ * assert.equal(kept.header.baseOffset, 10);
+ * assert.equal(kept.header.lastOffsetDelta, 2); // the batch still ends at offset 12
+ * assert.deepEqual(kept.records.map((r) => r.offset), [11]);
+ * ```
+ */
+export function encodeRetainedRecordBatch(
+  original: RecordBatchHeader,
+  records: readonly Record[],
+): Uint8Array {
+  const count = records.length;
+  const baseOffset = original.baseOffset;
+  const logAppendTime = original.timestampType === 1;
+  let baseTimestamp = original.maxTimestamp;
+  let maxTimestamp = original.maxTimestamp;
+  if (count > 0 && !logAppendTime) {
+    baseTimestamp = records[0].timestamp;
+    maxTimestamp = baseTimestamp;
+    for (const r of records) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  }
+  const sizes: number[] = [];
+  let recordsSize = 0;
+  for (const record of records) {
+    const delta = record.offset - baseOffset;
+    if (delta < 0 || delta > original.lastOffsetDelta) {
+      throw new RangeError(`Cannot keep record ${record.offset}: it lies outside the batch at ${baseOffset}`);
+    }
+    const size = bodySize(record, logAppendTime ? 0 : record.timestamp - baseTimestamp, delta);
+    sizes.push(size);
+    recordsSize += sizeOfVarint(size) + size;
+  }
+  const compression = count === 0 ? CompressionType.None : original.compression;
+  const blob = new Uint8Array(recordsSize);
+  let position = 0;
+  for (let i = 0; i < count; i++) {
+    const r = records[i];
+    position = writeRecord(
+      blob,
+      position,
+      r,
+      sizes[i],
+      logAppendTime ? 0 : r.timestamp - baseTimestamp,
+      r.offset - baseOffset,
+    );
+  }
+  const packed = compression === CompressionType.None ? blob : compress(compression, blob);
+  const out = new Uint8Array(RECORD_BATCH_OVERHEAD + packed.length);
+  out.set(packed, RECORD_BATCH_OVERHEAD);
+  writeInt64BE(out, 0, baseOffset);
+  writeInt32BE(out, BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
+  writeInt32BE(out, PARTITION_LEADER_EPOCH_OFFSET, original.partitionLeaderEpoch);
+  out[MAGIC_OFFSET] = MAGIC;
+  const attributes = (original.attributes & ~COMPRESSION_MASK) | compression;
+  out[ATTRIBUTES_OFFSET] = (attributes >> 8) & 0xff;
+  out[ATTRIBUTES_OFFSET + 1] = attributes & 0xff;
+  writeInt32BE(out, LAST_OFFSET_DELTA_OFFSET, original.lastOffsetDelta);
+  writeInt64BE(out, BASE_TIMESTAMP_OFFSET, baseTimestamp);
+  writeInt64BE(out, MAX_TIMESTAMP_OFFSET, maxTimestamp);
+  writeInt64BE(out, PRODUCER_ID_OFFSET, original.producerId);
+  out[PRODUCER_EPOCH_OFFSET] = (original.producerEpoch >> 8) & 0xff;
+  out[PRODUCER_EPOCH_OFFSET + 1] = original.producerEpoch & 0xff;
+  writeInt32BE(out, BASE_SEQUENCE_OFFSET, original.baseSequence);
+  writeInt32BE(out, RECORDS_COUNT_OFFSET, count);
+  writeInt32BE(out, CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, out.length));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
 

@@ -165,13 +165,15 @@ export interface FileOperation {
    * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync} is about to
    * sync; `"synced"`: a {@linkcode datasync} has completed (for observers: the answer is ignored).
    */
-  op: "write" | "sync" | "synced";
+  op: "write" | "sync" | "synced" | "rename" | "unlink";
   /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
   fd: number;
   /** The byte position of a write; -1 otherwise. */
   position: number;
   /** Bytes to write; 0 otherwise. */
   length: number;
+  /** For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile}): the path (the source of a rename). */
+  path?: string;
 }
 
 /** How an injected fault makes a {@linkcode FileOperation} fail. */
@@ -349,6 +351,55 @@ export function datasyncSync(fd: number): void {
   }
   fs.fdatasyncSync(fd);
   faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
+ * Renames a file, as `rename(2)` does (atomically replacing `to`), after asking the fault
+ * injector: the seam through which tests fail each step of the log cleaner's segment swap.
+ *
+ * @param from the file's path
+ * @param to its new path
+ * @throws {Error} the underlying error (ENOENT …), or an injected fault's
+ * @example Rename a file
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fs, renameFile } from "./file_system.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/a`, "x");
+ * renameFile(`${dir}/a`, `${dir}/b`);
+ * assert.deepEqual(fs.readdirSync(dir), ["b"]);
+ * ```
+ */
+export function renameFile(from: string, to: string): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "rename", fd: -1, position: -1, length: 0, path: from });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.renameSync(from, to);
+}
+
+/**
+ * Removes a file if it exists, after asking the fault injector (see {@linkcode renameFile}).
+ *
+ * @param path the file's path
+ * @throws {Error} the underlying error, or an injected fault's
+ * @example Remove a file, and one that is not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fs, removeFile } from "./file_system.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/a`, "x");
+ * removeFile(`${dir}/a`);
+ * removeFile(`${dir}/a`);
+ * assert.deepEqual(fs.readdirSync(dir), []);
+ * ```
+ */
+export function removeFile(path: string): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "unlink", fd: -1, position: -1, length: 0, path });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.rmSync(path, { force: true });
 }
 
 /**

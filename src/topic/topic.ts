@@ -6,6 +6,7 @@
  */
 import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
+import type { CleanerStats } from "../log/log_cleaner.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import { type Compression, toCompressionType } from "../record/compression.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
@@ -463,6 +464,44 @@ export class Topic {
       }
     }
     return deleted;
+  }
+
+  /**
+   * Compacts the topic now (Kafka's log compaction, see `PartitionLog.compact`): in every
+   * partition this process writes or that no process writes, each key's last record below the
+   * active segment is kept and the records it supersedes are removed; offsets do not change.
+   * Partitions another live process writes are left to that process's cleaner.
+   *
+   * @param options `now` (ms since the epoch) for the tombstone and lag checks
+   * @returns what each partition's round did, by partition
+   * @throws {StorageError} when a partition's files cannot be read, written or renamed
+   * @example Keep only the last value of each key
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { open } from "../../mod.ts";
+   * const log = await open(Deno.makeTempDirSync());
+   * const topic = await log.createTopic("users", { config: { cleanupPolicy: "compact", segmentBytes: 1024 } });
+   * for (let i = 0; i < 40; i++) await topic.append([{ key: `user-${i % 2}`, value: "v".repeat(90) + i, partition: 0 }]);
+   * const [stats] = await topic.compact();
+   * assert.ok(stats.recordsKept < stats.recordsRead);
+   * const values = new Map<string, string>();
+   * for await (const r of topic.readable({ from: "earliest" })) {
+   *   values.set(new TextDecoder().decode(r.key!), new TextDecoder().decode(r.value!).slice(90));
+   * }
+   * assert.deepEqual([...values], [["user-0", "38"], ["user-1", "39"]]);
+   * await log.close();
+   * ```
+   */
+  async compact(options: { now?: number } = {}): Promise<CleanerStats[]> {
+    const out: CleanerStats[] = [];
+    for (const log of this.logs) {
+      try {
+        out.push(await log.compact({ now: options.now, force: true }));
+      } catch (err) {
+        if (!(err instanceof PartitionLockedError)) throw err;
+      }
+    }
+    return out;
   }
 
   /** Forces every partition's appended records to disk. */

@@ -20,6 +20,10 @@
  *             clean-shutdown marker that matches the active segment and the log end offset
  * ```
  *
+ * A compacted partition (one with a `cleaner-offset-checkpoint`, see `log_cleaner.ts`) may have
+ * offset gaps: there offsets must only increase, within batches, across batches and segments, and
+ * a batch may hold fewer records than its offsets span (even none).
+ *
  * A missing index file is a problem; an index with fewer entries than it could have (its last
  * entries not yet written when a process died) is not.
  *
@@ -37,6 +41,7 @@ import {
 import { parsePartitionDirName } from "../../runtime/log_paths.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
+  CLEANER_OFFSET_CHECKPOINT,
   LOG_START_OFFSET_CHECKPOINT,
   readCheckpoint,
   readCleanShutdown,
@@ -180,17 +185,18 @@ export function verifyPartition(dir: string, topic: string, partition: number): 
   }
   if (bases.length === 0) problem("no .log file: a partition has at least one segment");
 
+  const compacted = fs.existsSync(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`);
   let expected = report.firstOffset;
   let activeSize = 0;
   for (let s = 0; s < bases.length; s++) {
     const base = Number(bases[s]);
     const logName = `${bases[s]}.log`;
-    if (base !== expected) {
+    if (compacted ? base < expected : base !== expected) {
       problem(
         `${logName}: the segment starts at offset ${base}, but the previous one ends at offset ${expected}`,
       );
     }
-    const batches = verifySegmentLog(`${dir}/${logName}`, logName, base, report, problem);
+    const batches = verifySegmentLog(`${dir}/${logName}`, logName, base, report, problem, compacted);
     activeSize = batches.size;
     report.bytes += batches.size;
     const last = batches.list.at(-1);
@@ -238,6 +244,7 @@ function verifySegmentLog(
   base: number,
   report: PartitionVerifyReport,
   problem: (text: string) => void,
+  compacted = false,
 ): { list: ScannedBatch[]; size: number } {
   const fd = openFile(path, "r");
   const list: ScannedBatch[] = [];
@@ -276,21 +283,34 @@ function verifySegmentLog(
       if (crc !== header.crc) {
         problem(`${at}: CRC-32C mismatch: stored ${hex32(header.crc)}, computed ${hex32(crc)}`);
       }
-      if (header.baseOffset !== expected) {
+      if (compacted ? header.baseOffset < expected : header.baseOffset !== expected) {
         problem(
-          `${at}: the batch starts at offset ${header.baseOffset}, expected ${expected} (offsets must be dense)`,
+          compacted
+            ? `${at}: the batch starts at offset ${header.baseOffset}, expected ${expected} or later (offsets must increase)`
+            : `${at}: the batch starts at offset ${header.baseOffset}, expected ${expected} (offsets must be dense)`,
         );
       }
       if (header.lastOffsetDelta < 0) problem(`${at}: lastOffsetDelta is ${header.lastOffsetDelta}`);
       try {
         const { records } = decodeRecordBatch(bytes, 0, { verify: false });
         report.records += records.length;
-        if (!header.isControl && header.recordsCount !== header.lastOffsetDelta + 1) {
+        const spanned = header.lastOffsetDelta + 1;
+        if (
+          !header.isControl && (compacted ? header.recordsCount > spanned : header.recordsCount !== spanned)
+        ) {
           problem(`${at}: ${header.recordsCount} records, but lastOffsetDelta is ${header.lastOffsetDelta}`);
         }
         let max = -1;
         for (let i = 0; i < records.length; i++) {
-          if (records[i].offset !== header.baseOffset + i) {
+          if (compacted) {
+            const previous = i > 0 ? records[i - 1].offset : header.baseOffset - 1;
+            if (records[i].offset <= previous || records[i].offset > lastOffset) {
+              problem(
+                `${at}: record ${i} has offset ${records[i].offset}, out of order or outside the batch`,
+              );
+              break;
+            }
+          } else if (records[i].offset !== header.baseOffset + i) {
             problem(`${at}: record ${i} has offset ${records[i].offset}, expected ${header.baseOffset + i}`);
             break;
           }
@@ -307,7 +327,7 @@ function verifySegmentLog(
       expected = lastOffset + 1;
       position += batchBytes;
     }
-    if (list.length > 0 && list[0].baseOffset !== base) {
+    if (list.length > 0 && (compacted ? list[0].baseOffset < base : list[0].baseOffset !== base)) {
       problem(
         `${name}: named for offset ${base}, but its first batch starts at offset ${list[0].baseOffset}`,
       );
