@@ -1,0 +1,185 @@
+// Every reader over a compacted topic, whose offsets have gaps: topic.readable, the Consumer, a
+// Fetch from `reel serve`, offsetForTimestamp, `reel verify` and `reel dump`.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { type ConsumedRecord, Consumer, type LogDirectory, open, type Topic } from "../../mod.ts";
+import { decodeRecordBatch } from "../../src/record/mod.ts";
+import { verifyPartition } from "../../src/cli/commands/verify.ts";
+import { RawClient, withBroker } from "../server/_helpers.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const T0 = 1_700_000_000_000;
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-compaction-"));
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** 100 records over 5 keys in small segments, compacted: offsets 95 to 99 are left, then 100 to 101 in the active segment. */
+async function compactedTopic(log: LogDirectory): Promise<Topic> {
+  const topic = await log.createTopic("users", { config: { cleanupPolicy: "compact", segmentBytes: 1024 } });
+  for (let i = 0; i < 100; i++) {
+    await topic.append([{
+      partition: 0,
+      key: `k${i % 5}`,
+      value: `v${i}`.padEnd(60, "."),
+      timestamp: T0 + i,
+    }]);
+  }
+  topic.partition(0).roll();
+  await topic.append([{ partition: 0, key: "k0", value: "a", timestamp: T0 + 100 }]);
+  await topic.append([{ partition: 0, key: "k1", value: "b", timestamp: T0 + 101 }]);
+  const [stats] = await topic.compact();
+  assert.equal(stats.firstUncleanableOffset, 100);
+  return topic;
+}
+
+const EXPECTED = [95, 96, 97, 98, 99, 100, 101];
+
+/** The sealed segments' `.log` files. */
+function sealed(partitionDir: string): string[] {
+  const logs = fs.readdirSync(partitionDir).filter((n) => n.endsWith(".log")).sort();
+  return logs.slice(0, -1).map((n) => path.join(partitionDir, n));
+}
+
+/** The last sealed segment's `.log` file: the one holding offsets 95 to 99. */
+function lastSealed(partitionDir: string): string {
+  const logs = fs.readdirSync(partitionDir).filter((n) => n.endsWith(".log")).sort();
+  return path.join(partitionDir, logs[logs.length - 2]);
+}
+
+describe("readers of a compacted topic", () => {
+  test("topic.readable and the Consumer step over the gaps, from the start and from inside a gap", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await compactedTopic(log);
+      const offsets = async (from: "earliest" | number) => {
+        const out: number[] = [];
+        for await (
+          const r of topic.readable({ from: from === "earliest" ? "earliest" : { 0: from } as never })
+        ) {
+          out.push(r.offset);
+        }
+        return out;
+      };
+      assert.deepEqual(await offsets("earliest"), EXPECTED);
+      const consumer = new Consumer(log, { autoOffsetReset: "earliest" });
+      const tp = { topic: "users", partition: 0 };
+      consumer.assign([tp]);
+      const seen: ConsumedRecord[] = [];
+      for (let i = 0; i < 10 && seen.length < EXPECTED.length; i++) {
+        seen.push(...await consumer.poll({ timeoutMs: 100 }));
+      }
+      assert.deepEqual(seen.map((r) => r.offset), EXPECTED);
+      assert.equal(consumer.position(tp), 102);
+      consumer.seek(tp, 50); // an offset compaction removed
+      assert.deepEqual((await consumer.poll({ maxRecords: 2 })).map((r) => r.offset), [95, 96]);
+      await consumer.close();
+      // The offset for a timestamp whose record is gone is the next one kept.
+      assert.deepEqual(topic.partition(0).offsetForTimestamp(T0 + 10), { offset: 95, timestamp: T0 + 95 });
+      await log.close();
+      // After a reopen, the same.
+      const again = await open(dir);
+      const values = [];
+      for await (const r of again.topic("users").readable({ from: "earliest" })) {
+        values.push(text(r.value)?.slice(0, 3));
+      }
+      assert.deepEqual(values, ["v95", "v96", "v97", "v98", "v99", "a", "b"]);
+      await again.close();
+    });
+  });
+
+  test("reel verify finds no problem in a compacted partition, and still reports offsets that go back", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      await compactedTopic(log);
+      await log.close();
+      const partitionDir = path.join(dir, "users-0");
+      const report = verifyPartition(partitionDir, "users", 0);
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.nextOffset, 102);
+      // A batch whose base offset goes back is still damage.
+      const file = lastSealed(partitionDir);
+      const bytes = fs.readFileSync(file);
+      const second = 12 + bytes.readInt32BE(8);
+      bytes.writeBigInt64BE(0n, second); // the second batch now claims offset 0
+      fs.writeFileSync(file, bytes);
+      assert.ok(
+        verifyPartition(partitionDir, "users", 0).problems.some((p) => /offsets must increase/.test(p)),
+      );
+    });
+  });
+
+  test("reel dump prints the kept records at their offsets", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      await compactedTopic(log);
+      await log.close();
+      const partitionDir = path.join(dir, "users-0");
+      const runtime = process.versions.bun !== undefined ? [] : ["run", "-A", "--quiet"];
+      const run = spawnSync(process.execPath, [
+        ...runtime,
+        path.join(ROOT, "src/cli/main.ts"),
+        "dump",
+        "--deep-iteration",
+        ...sealed(partitionDir),
+      ], {
+        encoding: "utf8",
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const offsets = [...run.stdout.matchAll(/\| offset: (\d+)/g)].map((m) => Number(m[1]));
+      assert.deepEqual(offsets, [95, 96, 97, 98, 99]);
+    });
+  });
+
+  test("a Fetch from reel serve returns the compacted batches, whose records keep their offsets", async () => {
+    await withBroker(async (broker, log) => {
+      await compactedTopic(log);
+      const client = await RawClient.connect(broker.port);
+      // As a client does: fetch from the offset after the last batch returned.
+      const offsets: number[] = [];
+      let fetchOffset = 3;
+      for (let i = 0; i < 50 && fetchOffset < 102; i++) {
+        const res = await client.request(1, 11, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{
+            topic: "users",
+            partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }],
+          }],
+          forgottenTopicsData: [],
+          rackId: "",
+        });
+        const p =
+          ((res.responses as Record<string, unknown>[])[0].partitions as Record<string, unknown>[])[0];
+        assert.equal(p.errorCode, 0);
+        const records = p.records as Uint8Array;
+        assert.ok(records.length > 0);
+        for (let at = 0; at < records.length;) {
+          const batch = decodeRecordBatch(records, at);
+          offsets.push(...batch.records.map((r) => r.offset).filter((o) => o >= fetchOffset));
+          fetchOffset = Math.max(fetchOffset, batch.header.baseOffset + batch.header.lastOffsetDelta + 1);
+          at += batch.header.batchLength + 12;
+        }
+      }
+      assert.deepEqual(offsets, EXPECTED);
+      client.close();
+    });
+  });
+});
