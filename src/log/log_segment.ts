@@ -543,7 +543,10 @@ export class LogSegment {
     }
     if (this.#bytesSinceLastIndexEntry > this.indexIntervalBytes) {
       this.offsetIndex.append(lastOffset, position);
-      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      // As Kafka's TimeIndex: no entry before a batch has a timestamp (an empty batch has none).
+      if (this.maxTimestampSoFar >= 0) {
+        this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      }
       this.#bytesSinceLastIndexEntry = 0;
     }
     this.#bytesSinceLastIndexEntry += size;

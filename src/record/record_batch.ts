@@ -732,8 +732,8 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
  * ended), partition leader epoch, codec, timestamp type, transactional and control bits,
  * producerId, producerEpoch and baseSequence, holding only `records`, each at its own offset (its
  * offsetDelta is `record.offset − baseOffset`: compaction leaves gaps) and timestamp. With no
- * records it is an empty batch (recordsCount 0, uncompressed, both timestamps the original's
- * maxTimestamp), as Kafka keeps of an idempotent producer's last batch.
+ * records it is an empty batch (recordsCount 0, uncompressed, both timestamps -1), as Kafka keeps
+ * of an idempotent producer's last batch.
  *
  * @param original the header of the batch the records come from
  * @param records the records kept, in offset order, each within the original batch's offsets
@@ -758,8 +758,10 @@ export function encodeRetainedRecordBatch(
   const count = records.length;
   const baseOffset = original.baseOffset;
   const logAppendTime = original.timestampType === 1;
-  let baseTimestamp = original.maxTimestamp;
-  let maxTimestamp = original.maxTimestamp;
+  // An empty batch has no timestamp (-1, as the format says of an empty batch): no time index
+  // entry may name it, since Kafka's index check takes the largest timestamp of its records.
+  let baseTimestamp = count === 0 ? -1 : original.maxTimestamp;
+  let maxTimestamp = baseTimestamp;
   if (count > 0 && !logAppendTime) {
     baseTimestamp = records[0].timestamp;
     maxTimestamp = baseTimestamp;
