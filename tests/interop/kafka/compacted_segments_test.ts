@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { CompressionType } from "../../../mod.ts";
-import { crc32c, decodeRecordBatch, encodeRecordBatch, type Record } from "../../../src/record/mod.ts";
+import { crc32c, encodeRecordBatch, type Record } from "../../../src/record/mod.ts";
 import { PartitionLog } from "../../../src/log/partition_log.ts";
 import { resolveLogConfig } from "../../../src/log/log_config.ts";
 import { RUNTIME } from "../../durability/_helpers.ts";
