@@ -90,7 +90,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
  *
  * @param policy a cleanup policy
  * @returns true for `"compact"` and `"compact,delete"`
- * @example
+ * @example The compacting policies
  * ```ts
  * import assert from "node:assert/strict";
  * import { compacts } from "./log_config.ts";
@@ -107,7 +107,7 @@ export function compacts(policy: CleanupPolicy): boolean {
  *
  * @param policy a cleanup policy
  * @returns true for `"delete"` and `"compact,delete"`
- * @example
+ * @example The deleting policies
  * ```ts
  * import assert from "node:assert/strict";
  * import { deletes } from "./log_config.ts";

@@ -73,9 +73,25 @@ export interface Loaded {
   offsetGaps?: boolean;
 }
 
-/** Whether a partition has been compacted: its cleaner checkpoint exists. */
-function hasOffsetGaps(dir: string): boolean {
-  return fileSize(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`) >= 0;
+/**
+ * Whether a partition may have been compacted: it has its own cleaner checkpoint (reel's), or the
+ * log directory's checkpoint names it (Kafka's: one `cleaner-offset-checkpoint` per log directory).
+ *
+ * @param dir the partition directory
+ * @param topic the topic name
+ * @param partition the partition number
+ * @returns whether readers must accept offset gaps
+ * @example A partition never compacted has no gaps
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasOffsetGaps } from "./log_loader.ts";
+ * assert.equal(hasOffsetGaps(Deno.makeTempDirSync() + "/events-0", "events", 0), false);
+ * ```
+ */
+export function hasOffsetGaps(dir: string, topic: string, partition: number): boolean {
+  if (fileSize(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`) >= 0) return true;
+  const parent = dir.slice(0, Math.max(0, dir.lastIndexOf("/"))) || ".";
+  return readCheckpoint(`${parent}/${CLEANER_OFFSET_CHECKPOINT}`, topic, partition) !== undefined;
 }
 
 /**
@@ -203,7 +219,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
   let names = fs.readdirSync(dir);
   assertRegularFiles(dir, names.filter(isLogFileName));
   names = completeInterruptedSwaps(dir, names);
-  const offsetGaps = hasOffsetGaps(dir);
+  const offsetGaps = hasOffsetGaps(dir, topic, partition);
   const bases: number[] = [];
   for (const name of names) {
     const m = /^(\d{20})\.log$/.exec(name);
@@ -361,7 +377,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
     const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
     const segments: LogSegment[] = [];
-    const offsetGaps = hasOffsetGaps(dir);
+    const offsetGaps = hasOffsetGaps(dir, topic, partition);
     try {
       for (const base of bases) segments.push(LogSegment.openReadOnly(dir, base, config.indexIntervalBytes));
     } catch (err) {

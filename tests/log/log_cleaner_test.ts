@@ -14,6 +14,7 @@ import {
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { readCheckpoint } from "../../src/log/checkpoint.ts";
+import { verifyPartition } from "../../src/cli/commands/verify.ts";
 import { type FileOperation, setFaultInjector } from "../../src/runtime/file_system.ts";
 import { batch as producerBatch } from "./_producer_batch.ts";
 
@@ -165,6 +166,25 @@ describe("log cleaner", () => {
       await log.compact({ now: T0 + 2 * DAY });
       assert.deepEqual(show(readAll(log)), [[1, "b", "1"], [3, "c", "1"], [4, "d", "1"]]);
       await log.close();
+    });
+  });
+
+  test("a partition named in the log directory's cleaner-offset-checkpoint, as Kafka keeps it, reads with its gaps", async () => {
+    await withTempDir(async (dir) => {
+      const log = openLog(dir);
+      for (let i = 0; i < 30; i++) await log.append(kv(`k${i % 3}`, `v${i}`));
+      log.roll();
+      await log.compact();
+      await log.close();
+      // Kafka's layout: one checkpoint per log directory, listing the compacted partitions.
+      fs.renameSync(
+        path.join(dir, "users-0", "cleaner-offset-checkpoint"),
+        path.join(dir, "cleaner-offset-checkpoint"),
+      );
+      const again = openLog(dir);
+      assert.deepEqual(readAll(again).map((r) => r.offset), [27, 28, 29]);
+      await again.close();
+      assert.deepEqual(verifyPartition(path.join(dir, "users-0"), "users", 0).problems, []);
     });
   });
 

@@ -20,7 +20,8 @@
  *             clean-shutdown marker that matches the active segment and the log end offset
  * ```
  *
- * A compacted partition (one with a `cleaner-offset-checkpoint`, see `log_cleaner.ts`) may have
+ * A compacted partition (one with a `cleaner-offset-checkpoint`, or named in the log directory's, as
+ * Kafka keeps it; see `log_cleaner.ts`) may have
  * offset gaps: there offsets must only increase, within batches, across batches and segments, and
  * a batch may hold fewer records than its offsets span (even none).
  *
@@ -47,6 +48,7 @@ import {
   readCleanShutdown,
   RECOVERY_POINT_CHECKPOINT,
 } from "../../log/checkpoint.ts";
+import { hasOffsetGaps } from "../../log/log_loader.ts";
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
@@ -185,7 +187,7 @@ export function verifyPartition(dir: string, topic: string, partition: number): 
   }
   if (bases.length === 0) problem("no .log file: a partition has at least one segment");
 
-  const compacted = fs.existsSync(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`);
+  const compacted = hasOffsetGaps(dir, topic, partition);
   let expected = report.firstOffset;
   let activeSize = 0;
   for (let s = 0; s < bases.length; s++) {
