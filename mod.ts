@@ -65,6 +65,7 @@ export type {
 } from "./src/log/partition_log.ts";
 export type { ReadableOptions, StartPosition } from "./src/consumer/fetch_source.ts";
 export type { IsolationLevel } from "./src/log/transaction_index.ts";
+export type { WriterRole } from "./src/log/writer_roles.ts";
 export type { WritableBatchesOptions, WritableOptions } from "./src/producer/produce_sink.ts";
 export type { ConsumedRecord } from "./src/record/consumed_record.ts";
 export type { ProducerRecord } from "./src/record/producer_record.ts";

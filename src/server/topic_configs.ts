@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LogConfig } from "../log/log_config.ts";
+import type { CleanupPolicy, LogConfig } from "../log/log_config.ts";
 
 /** The Kafka topic configs reel keeps, and the {@linkcode LogConfig} key of each. */
 const NUMERIC: Readonly<Record<string, keyof LogConfig>> = {
@@ -15,11 +15,16 @@ const NUMERIC: Readonly<Record<string, keyof LogConfig>> = {
   "retention.ms": "retentionMs",
   "retention.bytes": "retentionBytes",
   "flush.ms": "fsyncIntervalMs",
+  "delete.retention.ms": "deleteRetentionMs",
+  "min.compaction.lag.ms": "minCompactionLagMs",
+  "max.compaction.lag.ms": "maxCompactionLagMs",
 };
 
-/** Configs accepted with only the value Kafka's own default has (single node, delete policy, producer's codec). */
+/** Kafka's `Long.MAX_VALUE`, the default of `max.compaction.lag.ms`: reel's `Number.MAX_SAFE_INTEGER`. */
+const LONG_MAX = "9223372036854775807";
+
+/** Configs accepted with only the value Kafka's own default has (single node, producer's codec). */
 const FIXED: Readonly<Record<string, readonly string[]>> = {
-  "cleanup.policy": ["delete"],
   "compression.type": ["producer"],
   "message.timestamp.type": ["CreateTime"],
   "min.insync.replicas": ["1"],
@@ -29,7 +34,9 @@ const FIXED: Readonly<Record<string, readonly string[]>> = {
 /**
  * Turns Kafka topic configs into a partial {@linkcode LogConfig}. `flush.messages=1` means an
  * fsync before each acknowledgement (`fsync: "always"`); `flush.ms` sets the interval of
- * `fsync: "interval"`.
+ * `fsync: "interval"`. The compaction configs (`cleanup.policy`, `min.cleanable.dirty.ratio`,
+ * `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms`) map to theirs; values
+ * are range-checked where the config is applied (`resolveLogConfig`).
  *
  * @param configs name and value pairs, as CreateTopics carries them
  * @returns the config, or the first problem as text (answered with INVALID_CONFIG)
@@ -38,7 +45,12 @@ const FIXED: Readonly<Record<string, readonly string[]>> = {
  * import assert from "node:assert/strict";
  * import { logConfigFromKafka } from "./topic_configs.ts";
  * assert.deepEqual(logConfigFromKafka([{ name: "retention.ms", value: "1000" }]), { retentionMs: 1000 });
- * assert.equal(typeof logConfigFromKafka([{ name: "cleanup.policy", value: "compact" }]), "string");
+ * assert.deepEqual(logConfigFromKafka([{ name: "cleanup.policy", value: "compact" }]), { cleanupPolicy: "compact" });
+ * assert.deepEqual(logConfigFromKafka([{ name: "min.cleanable.dirty.ratio", value: "0.01" }]), {
+ *   minCleanableDirtyRatio: 0.01,
+ * });
+ * assert.equal(typeof logConfigFromKafka([{ name: "cleanup.policy", value: "shred" }]), "string");
+ * assert.equal(typeof logConfigFromKafka([{ name: "compression.type", value: "gzip" }]), "string");
  * ```
  */
 export function logConfigFromKafka(
@@ -49,12 +61,30 @@ export function logConfigFromKafka(
     if (value === null) continue;
     const key = NUMERIC[name];
     if (key !== undefined) {
+      if (key === "maxCompactionLagMs" && value === LONG_MAX) {
+        out.maxCompactionLagMs = Number.MAX_SAFE_INTEGER;
+        continue;
+      }
       const n = Number(value);
       if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) {
         return `Invalid value ${value} for config ${name}`;
       }
       (out as Record<string, number>)[key] = n;
       if (key === "fsyncIntervalMs") out.fsync ??= "interval";
+    } else if (name === "cleanup.policy") {
+      // Kafka's list config: "compact", "delete", "compact,delete" or "delete,compact".
+      const parts = value.split(",").map((p) => p.trim()).sort();
+      const policy = parts.join(",");
+      if (policy !== "delete" && policy !== "compact" && policy !== "compact,delete") {
+        return `Invalid value ${value} for config ${name}: expected delete, compact or compact,delete`;
+      }
+      out.cleanupPolicy = policy as CleanupPolicy;
+    } else if (name === "min.cleanable.dirty.ratio") {
+      const n = Number(value);
+      if (!/^\d*\.?\d+(e-?\d+)?$/i.test(value) || !Number.isFinite(n)) {
+        return `Invalid value ${value} for config ${name}`;
+      }
+      out.minCleanableDirtyRatio = n;
     } else if (name === "flush.messages") {
       if (value === "1") out.fsync = "always";
       else if (!/^\d+$/.test(value)) return `Invalid value ${value} for config ${name}`;
@@ -84,7 +114,14 @@ export function logConfigFromKafka(
  * ```
  */
 export function logConfigToKafka(config: Readonly<LogConfig>): { name: string; value: string }[] {
-  const out = Object.entries(NUMERIC).map(([name, key]) => ({ name, value: String(config[key]) }));
+  const out = Object.entries(NUMERIC).map(([name, key]) => ({
+    name,
+    value: key === "maxCompactionLagMs" && config[key] >= Number.MAX_SAFE_INTEGER
+      ? LONG_MAX
+      : String(config[key]),
+  }));
+  out.push({ name: "cleanup.policy", value: config.cleanupPolicy });
+  out.push({ name: "min.cleanable.dirty.ratio", value: String(config.minCleanableDirtyRatio) });
   out.push({ name: "flush.messages", value: config.fsync === "always" ? "1" : "9223372036854775807" });
   for (const [name, values] of Object.entries(FIXED)) out.push({ name, value: values[0] });
   return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -110,6 +147,8 @@ export function logConfigKeysOf(name: string): (keyof LogConfig)[] | undefined {
     return name === "flush.ms" ? ["fsyncIntervalMs", "fsync"] : [NUMERIC[name]];
   }
   if (name === "flush.messages") return ["fsync"];
+  if (name === "cleanup.policy") return ["cleanupPolicy"];
+  if (name === "min.cleanable.dirty.ratio") return ["minCleanableDirtyRatio"];
   if (FIXED[name] !== undefined) return [];
   return undefined;
 }

@@ -24,9 +24,15 @@ describe("reel topic administration", () => {
         "retentionMs=5000",
         "--config",
         "fsync=always",
+        "--config",
+        "cleanupPolicy=compact,delete",
+        "--config",
+        "minCleanableDirtyRatio=0.01",
       ]);
       assert.equal(set.status, 0, set.stderr);
       assert.equal(JSON.parse(set.stdout).retentionMs, 5000);
+      assert.equal(JSON.parse(set.stdout).cleanupPolicy, "compact,delete");
+      assert.equal(JSON.parse(set.stdout).minCleanableDirtyRatio, 0.01);
       const bad = await reel(["alter-config", "--dir", dir, "--topic", "t", "--config", "segmentBytes=10"]);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /^reel: Cannot change the config of topic "t": .*segmentBytes/);

@@ -217,6 +217,26 @@ describe("reel serve: protocol rules", () => {
             assignments: [],
             configs: [{ name: "retention.ms", value: "60000" }],
           },
+          {
+            name: "kv",
+            numPartitions: 1,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [
+              { name: "cleanup.policy", value: "compact" },
+              { name: "min.cleanable.dirty.ratio", value: "0.01" },
+              { name: "delete.retention.ms", value: "1000" },
+              { name: "min.compaction.lag.ms", value: "10" },
+              { name: "max.compaction.lag.ms", value: "9223372036854775807" },
+            ],
+          },
+          {
+            name: "badratio",
+            numPartitions: 1,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [{ name: "min.cleanable.dirty.ratio", value: "2" }],
+          },
         ],
         timeoutMs: 1000,
         validateOnly: false,
@@ -224,7 +244,22 @@ describe("reel serve: protocol rules", () => {
       const codes = (created.topics as { name: string; errorCode: number }[]).map((
         t,
       ) => [t.name, t.errorCode]);
-      assert.deepEqual(codes, [["l", 36], ["bad/name", 17], ["rf3", 38], ["zero", 37], ["cfg", 0]]);
+      assert.deepEqual(codes, [
+        ["l", 36],
+        ["bad/name", 17],
+        ["rf3", 38],
+        ["zero", 37],
+        ["cfg", 0],
+        ["kv", 0],
+        ["badratio", 40],
+      ]);
+      assert.equal(log.hasTopic("badratio"), false);
+      const kv = log.topic("kv").config;
+      assert.deepEqual(
+        [kv.cleanupPolicy, kv.minCleanableDirtyRatio, kv.deleteRetentionMs, kv.minCompactionLagMs],
+        ["compact", 0.01, 1000, 10],
+      );
+      assert.equal(kv.maxCompactionLagMs, Number.MAX_SAFE_INTEGER);
       assert.equal(log.topic("cfg").partitions, 2);
       assert.equal(log.topic("cfg").config.retentionMs, 60000);
       const deleted = await client.request(20, 4, { topicNames: ["cfg", "nope"], timeoutMs: 1000 });

@@ -7,14 +7,19 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
-import { type ConsumedRecord, Consumer, type LogDirectory, open, type Topic } from "../../mod.ts";
+import {
+  type ConsumedRecord,
+  Consumer,
+  InvalidConfigError,
+  type LogDirectory,
+  open,
+  type Topic,
+} from "../../mod.ts";
 import { decodeRecordBatch } from "../../src/record/mod.ts";
 import { verifyPartition } from "../../src/cli/commands/verify.ts";
 import { RawClient, withBroker } from "../server/_helpers.ts";
+import { ROOT, scriptCommand } from "../_runtime.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const T0 = 1_700_000_000_000;
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
@@ -128,16 +133,12 @@ describe("readers of a compacted topic", () => {
       await compactedTopic(log);
       await log.close();
       const partitionDir = path.join(dir, "users-0");
-      const runtime = process.versions.bun !== undefined ? [] : ["run", "-A", "--quiet"];
-      const run = spawnSync(process.execPath, [
-        ...runtime,
-        path.join(ROOT, "src/cli/main.ts"),
+      const [cmd, args] = scriptCommand(path.join(ROOT, "src/cli/main.ts"), [
         "dump",
         "--deep-iteration",
         ...sealed(partitionDir),
-      ], {
-        encoding: "utf8",
-      });
+      ]);
+      const run = spawnSync(cmd, args, { encoding: "utf8" });
       assert.equal(run.status, 0, run.stderr);
       const offsets = [...run.stdout.matchAll(/\| offset: (\d+)/g)].map((m) => Number(m[1]));
       assert.deepEqual(offsets, [95, 96, 97, 98, 99]);
@@ -180,6 +181,58 @@ describe("readers of a compacted topic", () => {
       }
       assert.deepEqual(offsets, EXPECTED);
       client.close();
+    });
+  });
+});
+
+describe("the cleaner configs", () => {
+  test("alterTopicConfig turns compaction on and checks its configs; the cleaner then follows them", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("kv", { config: { segmentBytes: 1024 } });
+      for (let i = 0; i < 30; i++) {
+        await topic.append([{
+          partition: 0,
+          key: `k${i % 3}`,
+          value: `v${i}`.padEnd(60, "."),
+          timestamp: T0 + i,
+        }]);
+      }
+      topic.partition(0).roll();
+      // Under cleanup.policy=delete the cleaner does not run by itself.
+      assert.equal((await topic.partition(0).compact({ force: false })).cleaned, false);
+      await assert.rejects(
+        log.alterTopicConfig("kv", { cleanupPolicy: "compact", minCleanableDirtyRatio: 1.5 }),
+        (err: Error) =>
+          err instanceof InvalidConfigError && err.errorCode === 40 &&
+          /minCleanableDirtyRatio/.test(err.message),
+      );
+      await assert.rejects(
+        log.alterTopicConfig("kv", { minCompactionLagMs: 10, maxCompactionLagMs: 5 }),
+        InvalidConfigError,
+      );
+      await assert.rejects(
+        log.alterTopicConfig("kv", { cleanupPolicy: "shred" as never }),
+        InvalidConfigError,
+      );
+      assert.equal(topic.config.cleanupPolicy, "delete", "nothing changed by a refused change");
+      const config = await log.alterTopicConfig("kv", {
+        cleanupPolicy: "compact",
+        minCleanableDirtyRatio: 0.01,
+        deleteRetentionMs: 0,
+      });
+      assert.deepEqual([config.cleanupPolicy, config.minCleanableDirtyRatio], ["compact", 0.01]);
+      // A lag longer than the records' age holds the cleaner back; without it, it runs.
+      await log.alterTopicConfig("kv", { minCompactionLagMs: 3_600_000 });
+      assert.equal((await topic.partition(0).compact({ force: false, now: T0 + 1000 })).cleaned, false);
+      await log.alterTopicConfig("kv", { minCompactionLagMs: null });
+      const stats = await topic.partition(0).compact({ force: false, now: T0 + 1000 });
+      assert.equal(stats.cleaned, true);
+      assert.equal(stats.recordsKept, 3);
+      await log.close();
+      const again = await open(dir);
+      assert.equal(again.topic("kv").config.cleanupPolicy, "compact");
+      await again.close();
     });
   });
 });

@@ -29,7 +29,9 @@ Options:
   --dir D                 the log directory
   --topic T               the topic
   --config K=V            set config K (segmentBytes, segmentMs, retentionMs,
-                          retentionBytes, fsync, maxMessageBytes, ...), repeatable
+                          retentionBytes, fsync, maxMessageBytes, cleanupPolicy,
+                          minCleanableDirtyRatio, deleteRetentionMs, ...),
+                          repeatable
   --reset K               reset config K to the default, repeatable
   --verbose               print the stack of an error
   -h, --help              show this help

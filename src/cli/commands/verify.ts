@@ -42,7 +42,6 @@ import {
 import { parsePartitionDirName } from "../../runtime/log_paths.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
-  CLEANER_OFFSET_CHECKPOINT,
   LOG_START_OFFSET_CHECKPOINT,
   readCheckpoint,
   readCleanShutdown,

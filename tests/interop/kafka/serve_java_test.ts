@@ -225,6 +225,9 @@ describe("Apache Kafka's Java client and tools against reel serve", { skip }, ()
         await alter("--add-config", "retention.ms=120000,segment.bytes=1048576");
         assert.equal(log.topic("admin").config.retentionMs, 120000);
         assert.equal(log.topic("admin").config.segmentBytes, 1048576);
+        await alter("--add-config", "cleanup.policy=[compact,delete],min.cleanable.dirty.ratio=0.01");
+        assert.equal(log.topic("admin").config.cleanupPolicy, "compact,delete");
+        assert.equal(log.topic("admin").config.minCleanableDirtyRatio, 0.01);
         await alter("--delete-config", "retention.ms");
         assert.equal(log.topic("admin").config.retentionMs, 604_800_000, "back to the default");
         // DeleteRecords
