@@ -38,7 +38,8 @@ import {
   writeCleanShutdown,
   writeHighWatermark,
 } from "./checkpoint.ts";
-import { deletes, type LogConfig } from "./log_config.ts";
+import { compacts, deletes, type LogConfig } from "./log_config.ts";
+import { validateRecordKeys } from "./log_validator.ts";
 import { type CleanerStats, cleanLog, type CleanOptions } from "./log_cleaner.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { LogFollower } from "./log_follower.ts";
@@ -949,6 +950,7 @@ export class PartitionLog implements WriterRole {
    * @param verify check the CRC-32C (off only for batches this process just encoded)
    * @returns the offsets and timestamp assigned
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
+   * @throws {InvalidRecordError} when the topic compacts and a record has no key (code 87)
    * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
    *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {PartitionLockedError} when another process writes the partition
@@ -982,6 +984,9 @@ export class PartitionLog implements WriterRole {
         },
       );
     }
+    // Kafka's LogValidator runs before the producer state is consulted: a keyless record fails
+    // its batch on a compacted topic, a retry included.
+    if (compacts(this.config.cleanupPolicy)) validateRecordKeys(batch, 0, `${this.topic}-${this.partition}`);
     const idempotent = header.producerId >= 0 && !header.isControl;
     if (idempotent) {
       const decision = this.#producerState().check(header);
@@ -1081,6 +1086,7 @@ export class PartitionLog implements WriterRole {
    * @param verify check the CRC-32C
    * @returns the offsets and timestamp assigned
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
+   * @throws {InvalidRecordError} when the topic compacts and a record has no key (code 87)
    * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
    *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {StorageError} when the log is closed, the write or the fsync fails
@@ -1121,6 +1127,7 @@ export class PartitionLog implements WriterRole {
    *   this log returns (or the append settles)
    * @returns the offsets and timestamp assigned, once written
    * @throws {RecordTooLargeError} when the batch is larger than `maxMessageBytes`
+   * @throws {InvalidRecordError} when the topic compacts and a record has no key (code 87)
    * @throws {CorruptRecordError} when the bytes are not exactly one valid batch, or when the
    *   active segment is damaged before its end (see {@linkcode PartitionLog.damage})
    * @throws {StorageError} when the log is closed or the write fails (then every batch of that

@@ -5,7 +5,8 @@
  * @module
  */
 import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
-import type { LogConfig } from "../log/log_config.ts";
+import { compacts, type LogConfig } from "../log/log_config.ts";
+import { validateRecordKeys } from "../log/log_validator.ts";
 import type { CleanerStats } from "../log/log_cleaner.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import { type Compression, toCompressionType } from "../record/compression.ts";
@@ -269,6 +270,8 @@ export class Topic {
    * @returns one {@linkcode RecordMetadata} per record
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
    * @throws {RecordTooLargeError} for a record larger than `maxMessageBytes` (nothing is appended)
+   * @throws {InvalidRecordError} on a topic whose cleanup policy compacts, for a record without a
+   *   key, as Kafka refuses it (code 87; nothing is appended)
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    * @throws {PartitionLockedError} when another writer of a partition the records go to kept its
    *   writer role for longer than `lockTimeoutMs` (the records for other partitions may be
@@ -311,6 +314,10 @@ export class Topic {
       for (const { batch } of sent) {
         const max = this.config.maxMessageBytes;
         if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
+      }
+      // A keyless record on a compacted topic fails the whole call before any partition writes.
+      if (compacts(this.config.cleanupPolicy)) {
+        for (const { batch, partition } of sent) validateRecordKeys(batch, 0, `${this.name}-${partition}`);
       }
       // Each log writes its batch, or copies it for the group commit, before `append` returns.
       pending = sent.map((b) => this.partition(b.partition).append(b.batch, false));

@@ -1,5 +1,5 @@
 // A model-based property test of log compaction: random appends over a small key space (with
-// tombstones and records without keys), rolls, compactions (some failing at a random file
+// tombstones, and records without keys, which a compacted log refuses), rolls, compactions (some failing at a random file
 // operation, as a crash mid-clean would), crashes and clean reopens. After every step the log is
 // read whole and checked against the model: every key's last value, every record at or past the
 // furthest cleaner point untouched, offsets increasing, and gaps only where compaction may remove
@@ -13,6 +13,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { encodeRecordBatch, type Record } from "../../src/record/mod.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
+import { InvalidRecordError } from "../../src/errors.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { type FileOperation, setFaultInjector } from "../../src/runtime/file_system.ts";
 
@@ -150,13 +151,19 @@ describe("log compaction, model-based", () => {
                   value: r.tombstone ? null : `v${model.length + i}`.padEnd(40, "."),
                   timestamp: now,
                 }));
-                const info = await log.append(encodeRecordBatch(records.map((r) => ({
+                const append = log.append(encodeRecordBatch(records.map((r) => ({
                   key: r.key === null ? null : encoder.encode(r.key),
                   value: r.value === null ? null : encoder.encode(r.value),
                   timestamp: r.timestamp,
                 }))));
-                assert.equal(info.baseOffset, model.length);
-                for (const r of records) model.push({ offset: model.length, ...r });
+                if (records.some((r) => r.key === null)) {
+                  // A compacted topic refuses a keyless record, and with it its whole batch.
+                  await assert.rejects(append, InvalidRecordError);
+                } else {
+                  const info = await append;
+                  assert.equal(info.baseOffset, model.length);
+                  for (const r of records) model.push({ offset: model.length, ...r });
+                }
               } else if (a.kind === "roll") log.roll();
               else if (a.kind === "tick") now += a.ms;
               else if (a.kind === "compact") {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { LogConfig } from "../../mod.ts";
+import { InvalidRecordError, type LogConfig } from "../../mod.ts";
 import {
   crc32c,
   decodeRecordBatch,
@@ -188,11 +188,40 @@ describe("log cleaner", () => {
     });
   });
 
-  test("records without a key are dropped, as Kafka's cleaner drops them", async () => {
+  test("a record without a key is refused with InvalidRecordError (87), and nothing of its batch is written", async () => {
     await withTempDir(async (dir) => {
       const log = openLog(dir);
-      await log.append(kv(null, "x"));
       await log.append(kv("a", "1"));
+      const mixed = encodeRecordBatch([
+        { key: encoder.encode("b"), value: encoder.encode("2") },
+        { key: null, value: encoder.encode("3") },
+      ]);
+      for (const batch of [kv(null, "x"), mixed]) {
+        await assert.rejects(log.append(batch), (err: unknown) => {
+          assert.ok(err instanceof InvalidRecordError);
+          assert.equal(err.errorCode, 87);
+          assert.match(
+            err.message,
+            /^Cannot append to "users-0": compacted topic cannot accept message without key/,
+          );
+          return true;
+        });
+      }
+      assert.throws(() => log.appendBatch(kv(null, "y")), InvalidRecordError);
+      assert.equal(log.logEndOffset, 1);
+      await log.append(kv("c", "4"));
+      assert.deepEqual(show(readAll(log)), [[0, "a", "1"], [1, "c", "4"]]);
+      await log.close();
+    });
+  });
+
+  test("records without a key written before the topic compacted are dropped, as Kafka's cleaner drops them", async () => {
+    await withTempDir(async (dir) => {
+      const before = openLog(dir, { cleanupPolicy: "delete" });
+      await before.append(kv(null, "x"));
+      await before.append(kv("a", "1"));
+      await before.close();
+      const log = openLog(dir);
       log.roll();
       await log.compact();
       assert.deepEqual(show(readAll(log)), [[1, "a", "1"]]);

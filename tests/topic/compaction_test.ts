@@ -11,11 +11,12 @@ import {
   type ConsumedRecord,
   Consumer,
   InvalidConfigError,
+  InvalidRecordError,
   type LogDirectory,
   open,
   type Topic,
 } from "../../mod.ts";
-import { decodeRecordBatch } from "../../src/record/mod.ts";
+import { decodeRecordBatch, encodeRecordBatch } from "../../src/record/mod.ts";
 import { verifyPartition } from "../../src/cli/commands/verify.ts";
 import { RawClient, withBroker } from "../server/_helpers.ts";
 import { ROOT, scriptCommand } from "../_runtime.ts";
@@ -180,7 +181,46 @@ describe("readers of a compacted topic", () => {
         }
       }
       assert.deepEqual(offsets, EXPECTED);
+      // A Produce of a record without a key is refused as Kafka refuses it: INVALID_RECORD.
+      const produced = await client.request(0, 9, { // v8+ carries errorMessage
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{
+          name: "users",
+          partitionData: [{
+            index: 0,
+            records: encodeRecordBatch([{ key: null, value: new Uint8Array([1]) }]),
+          }],
+        }],
+      });
+      const answer = ((produced.responses as Record<string, unknown>[])[0].partitionResponses as {
+        errorCode: number;
+        errorMessage: string | null;
+      }[])[0];
+      assert.equal(answer.errorCode, 87);
+      assert.match(answer.errorMessage ?? "", /compacted topic cannot accept message without key/);
+      assert.equal(log.topic("users").partition(0).logEndOffset, 102);
       client.close();
+    });
+  });
+});
+
+describe("appends to a compacted topic", () => {
+  test("a record without a key fails the whole append (InvalidRecordError, 87): no partition gets any of it", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("kv", { partitions: 2, config: { cleanupPolicy: "compact" } });
+      await assert.rejects(
+        topic.append([{ partition: 0, key: "a", value: "1" }, { partition: 1, value: "no key" }]),
+        (err: unknown) => err instanceof InvalidRecordError && err.errorCode === 87,
+      );
+      await assert.rejects(topic.append([{ partition: 0, key: null, value: "2" }]), InvalidRecordError);
+      assert.deepEqual(topic.describe().map((p) => p.logEndOffset), [0, 0]);
+      // Tombstones have a key and a null value: accepted.
+      await topic.append([{ partition: 0, key: "a", value: "1" }, { partition: 1, key: "b", value: null }]);
+      assert.deepEqual(topic.describe().map((p) => p.logEndOffset), [1, 1]);
+      await log.close();
     });
   });
 });
