@@ -144,6 +144,9 @@ const NUMERIC: ReadonlyArray<readonly [keyof TopicConfig, string]> = [
   ["maxMessageBytes", "max.message.bytes"],
   ["retentionMs", "retention.ms"],
   ["retentionBytes", "retention.bytes"],
+  ["deleteRetentionMs", "delete.retention.ms"],
+  ["minCompactionLagMs", "min.compaction.lag.ms"],
+  ["maxCompactionLagMs", "max.compaction.lag.ms"],
 ];
 
 /**
@@ -153,7 +156,13 @@ const NUMERIC: ReadonlyArray<readonly [keyof TopicConfig, string]> = [
 export const KAFKA_MIN_SEGMENT_BYTES = 1024 * 1024;
 
 /** reel's config names that Kafka has a topic config for. */
-const KNOWN_KEYS: ReadonlySet<string> = new Set([...NUMERIC.map(([k]) => k), "fsync", "fsyncIntervalMs"]);
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  ...NUMERIC.map(([k]) => k),
+  "fsync",
+  "fsyncIntervalMs",
+  "cleanupPolicy",
+  "minCleanableDirtyRatio",
+]);
 
 function checkKnownKeys(topic: string, keys: readonly string[]): void {
   for (const key of keys) {
@@ -164,7 +173,10 @@ function checkKnownKeys(topic: string, keys: readonly string[]): void {
 /**
  * reel's topic config as Kafka topic configs: the numeric ones by name; `fsync: "always"` as
  * `flush.messages=1` (an fsync before each acknowledgement), `fsync: "interval"` as `flush.ms`
- * (`fsyncIntervalMs`, reel's 1000 ms by default), `"never"` as Kafka's default (nothing).
+ * (`fsyncIntervalMs`, reel's 1000 ms by default), `"never"` as Kafka's default (nothing); the
+ * compaction configs as `cleanup.policy`, `min.cleanable.dirty.ratio`, `delete.retention.ms`,
+ * `min.compaction.lag.ms` and `max.compaction.lag.ms` (reel's `Number.MAX_SAFE_INTEGER` as
+ * Kafka's `Long.MAX_VALUE`, the default).
  *
  * @throws {InvalidConfigError} for a config Kafka has no topic config for, or a value it refuses
  */
@@ -177,7 +189,23 @@ export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): 
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
       throw new InvalidConfigError(topic, `${key}: ${String(v)} is not a whole number`);
     }
-    out[name] = String(v);
+    out[name] = key === "maxCompactionLagMs" && v >= Number.MAX_SAFE_INTEGER
+      ? "9223372036854775807"
+      : String(v);
+  }
+  if (config.cleanupPolicy !== undefined) {
+    const policy = config.cleanupPolicy;
+    if (policy !== "delete" && policy !== "compact" && policy !== "compact,delete") {
+      throw new InvalidConfigError(topic, `cleanupPolicy: unknown policy ${String(policy)}`);
+    }
+    out["cleanup.policy"] = policy;
+  }
+  if (config.minCleanableDirtyRatio !== undefined) {
+    const ratio = config.minCleanableDirtyRatio;
+    if (typeof ratio !== "number" || !(ratio >= 0 && ratio <= 1)) {
+      throw new InvalidConfigError(topic, `minCleanableDirtyRatio: ${String(ratio)} is not from 0 to 1`);
+    }
+    out["min.cleanable.dirty.ratio"] = String(ratio);
   }
   if (config.segmentBytes !== undefined && config.segmentBytes < KAFKA_MIN_SEGMENT_BYTES) {
     throw new InvalidConfigError(
@@ -234,6 +262,8 @@ export function kafkaConfigChanges(
   for (const key of reset) {
     const name = NUMERIC.find(([k]) => k === key)?.[1];
     if (name) out.push({ name, op: "delete" });
+    else if (key === "cleanupPolicy") out.push({ name: "cleanup.policy", op: "delete" });
+    else if (key === "minCleanableDirtyRatio") out.push({ name: "min.cleanable.dirty.ratio", op: "delete" });
     else if (key === "fsyncIntervalMs" && !reset.includes("fsync")) {
       out.push({ name: "flush.ms", op: "delete" });
     }

@@ -15,6 +15,7 @@ import {
   UnsupportedRuntimeError,
 } from "../../mod.ts";
 import {
+  kafkaConfigChanges,
   kafkaErrorNames,
   kafkaTopicConfigs,
   loadKafka,
@@ -37,6 +38,22 @@ test("kafkaTopicConfigs() maps reel's names to Kafka's and fsync to flush.messag
     "flush.ms": "250",
   });
   assert.deepEqual(kafkaTopicConfigs("t", { fsync: "never" }), {});
+  assert.deepEqual(
+    kafkaTopicConfigs("t", {
+      cleanupPolicy: "compact,delete",
+      minCleanableDirtyRatio: 0.01,
+      deleteRetentionMs: 1000,
+      minCompactionLagMs: 0,
+      maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+    }),
+    {
+      "cleanup.policy": "compact,delete",
+      "min.cleanable.dirty.ratio": "0.01",
+      "delete.retention.ms": "1000",
+      "min.compaction.lag.ms": "0",
+      "max.compaction.lag.ms": "9223372036854775807",
+    },
+  );
 });
 
 test("kafkaTopicConfigs() throws InvalidConfigError for a config Kafka has not or a value it refuses", () => {
@@ -52,6 +69,12 @@ test("kafkaTopicConfigs() throws InvalidConfigError for a config Kafka has not o
   });
   assert.throws(() => kafkaTopicConfigs("t", { compaction: true } as never), InvalidConfigError);
   assert.throws(() => kafkaTopicConfigs("t", { retentionMs: 1.5 }), InvalidConfigError);
+  assert.throws(() => kafkaTopicConfigs("t", { minCleanableDirtyRatio: 2 }), InvalidConfigError);
+  assert.deepEqual(kafkaConfigChanges("t", { cleanupPolicy: "compact", minCleanableDirtyRatio: null }), [
+    { name: "cleanup.policy", op: "set", value: "compact" },
+    { name: "min.cleanable.dirty.ratio", op: "delete" },
+  ]);
+  assert.throws(() => kafkaTopicConfigs("t", { cleanupPolicy: "shred" as never }), InvalidConfigError);
 });
 
 test("records map both ways: null and empty keys and values, repeated header keys kept in order", () => {
