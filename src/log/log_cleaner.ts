@@ -24,7 +24,10 @@
  *    indexes built; the `.deleted` files are removed. A crash before the `.swap` rename reopens to
  *    the old segments (the loader removes `.cleaned`); after it, to the new (the loader deletes the
  *    old segments the swap covers and completes the rename).
- * 5. After the last group, the checkpoint moves to the first uncleanable offset.
+ * 5. After each swap the checkpoint is rewritten (its offset unchanged): a reader in another
+ *    process sees the file change and loads its segments afresh; one that reads a segment
+ *    through a descriptor closed meanwhile finds the file replaced (`ESTALE`) or gone and does
+ *    the same. After the last group, the checkpoint moves to the first uncleanable offset.
  *
  * @module
  */
@@ -346,8 +349,11 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions = {}): P
       if (r.value === null && r.offset < firstDirty && r.timestamp <= horizon) return false;
       return true;
     };
+    // After each swap the checkpoint is rewritten (same offset, a new file): readers in other
+    // processes see its identity change and reload their segments.
+    const swapped = () => writeCheckpoint(checkpointPath, log.topic, log.partition, firstDirty);
     for (const group of groupSegmentsBySize(segments, firstUncleanable, log.config.segmentBytes)) {
-      await cleanGroup(log, group, keep, producers, stats, step);
+      await cleanGroup(log, group, keep, producers, stats, step, swapped);
     }
     writeCheckpoint(checkpointPath, log.topic, log.partition, firstUncleanable);
     stats.cleaned = true;
@@ -365,6 +371,7 @@ async function cleanGroup(
   producers: ReadonlyMap<number, number>,
   stats: CleanerStats,
   step: (bytes: number) => Promise<void>,
+  swapped: () => void,
 ): Promise<void> {
   const base = group[0].baseOffset;
   const prefix = `${log.dir}/${filenamePrefixFromOffset(base)}`;
@@ -471,6 +478,7 @@ async function cleanGroup(
         removeFile(`${path}.deleted`);
       }
     }
+    swapped();
   } catch (err) {
     if (fd !== undefined) {
       try {

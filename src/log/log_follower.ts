@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { fileSize } from "../runtime/file_system.ts";
+import { fileIdentity, fileSize } from "../runtime/file_system.ts";
 import { readLockOwner } from "../runtime/lock_file.ts";
 import { watchDirectory } from "../runtime/watch.ts";
 import {
+  CLEANER_OFFSET_CHECKPOINT,
   HIGH_WATERMARK_FILE,
   LOG_START_OFFSET_CHECKPOINT,
   readCheckpoint,
@@ -40,6 +41,8 @@ export class LogFollower {
   /** The lock token of the writer whose log this view shows. */
   #writerToken: string | undefined;
   #stopWatching: (() => void) | undefined;
+  /** The cleaner checkpoint's identity when the segments this view holds were loaded. */
+  #cleanerStamp: string | undefined;
 
   /**
    * @param dir the partition directory
@@ -74,6 +77,28 @@ export class LogFollower {
   }
 
   /**
+   * Records the identity of the cleaner checkpoint that the segments now held were loaded under
+   * (`Loaded.cleanerStamp`, or the file as it is now).
+   *
+   * @param stamp the identity, or `undefined` to take the file's identity now
+   */
+  noteCleaner(stamp?: string): void {
+    this.#cleanerStamp = stamp ?? fileIdentity(`${this.dir}/${CLEANER_OFFSET_CHECKPOINT}`);
+  }
+
+  /**
+   * Whether the writer's log cleaner swapped segments in since {@linkcode LogFollower.noteCleaner}:
+   * it rewrites the cleaner checkpoint after every swap (one `lstat`). The segments this view
+   * holds are then stale (their files renamed away, or replaced under the same name), and the
+   * caller loads the log afresh.
+   *
+   * @returns true when the checkpoint is another file than the one noted
+   */
+  cleanerMoved(): boolean {
+    return fileIdentity(`${this.dir}/${CLEANER_OFFSET_CHECKPOINT}`) !== this.#cleanerStamp;
+  }
+
+  /**
    * The log start offset the writer's retention wrote (before it removes any file).
    *
    * @returns the checkpointed log start offset, or `undefined` when there is none
@@ -85,8 +110,8 @@ export class LogFollower {
   /**
    * Brings `local` up to date with the writer's appends and rolls. Returns `"reload"` when the
    * view cannot be brought up to date in place (a new writer may have recovered the log, cutting
-   * a tail or deleting segments; the active segment shrank; no segment was there at load), and
-   * the caller loads the log afresh.
+   * a tail or deleting segments; the active segment shrank; no segment was there at load; the
+   * log cleaner swapped segments in), and the caller loads the log afresh.
    *
    * @param local the segments this process sees
    * @returns `"reload"`, or `"current"` once `local` holds the writer's new batches and segments
@@ -99,7 +124,7 @@ export class LogFollower {
       if (token !== undefined) this.#writerToken = token;
       return "reload";
     }
-    if (active.refreshReadOnly() < 0) return "reload";
+    if (this.cleanerMoved() || active.refreshReadOnly() < 0) return "reload";
     // Rolled: the writer names the new segment after the log end offset.
     for (;;) {
       const name = `${this.dir}/${filenamePrefixFromOffset(active.nextOffset)}.log`;

@@ -7,7 +7,14 @@
  * @module
  */
 import { CorruptRecordError } from "../errors.ts";
-import { assertRegularFiles, fileSize, fs, readFully, syncDirectory } from "../runtime/file_system.ts";
+import {
+  assertRegularFiles,
+  fileIdentity,
+  fileSize,
+  fs,
+  readFully,
+  syncDirectory,
+} from "../runtime/file_system.ts";
 import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -71,6 +78,17 @@ export interface Loaded {
   writeRefused?: CorruptRecordError;
   /** Whether the log has been compacted (it has a cleaner checkpoint): offsets may have gaps. */
   offsetGaps?: boolean;
+  /**
+   * For a load for reading: the identity (`fileIdentity`) of the partition's cleaner checkpoint
+   * before the directory was listed. The writer's cleaner rewrites it after every swap, so a
+   * reader whose stamp differs reloads.
+   */
+  cleanerStamp?: string;
+}
+
+/** Blocks this thread for `ms` (a reader waiting out another process's segment swap). */
+function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
@@ -360,16 +378,29 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
 
 /**
  * Loads a partition's segments for reading while another process may be writing it: changes no
- * file, trusts no marker, and ends the log at the last whole batch of the active segment.
+ * file, trusts no marker, and ends the log at the last whole batch of the active segment. While
+ * the writer's log cleaner swaps segments in (a `.swap` file is there) it waits for the swap to
+ * end, up to about a second.
  */
 export function loadForReading(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
+  let swapWaits = 0;
   for (let attempt = 0;; attempt++) {
+    const cleanerStamp = fileIdentity(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`);
     let names: string[];
     try {
       names = fs.readdirSync(dir);
     } catch (err) {
       if ((err as { code?: string }).code !== "ENOENT") throw err;
       names = [];
+    }
+    // The writer's log cleaner is swapping segments in (`.swap` present: the old segments may be
+    // half renamed away): a few file renames, done in milliseconds. Wait for them (at most about
+    // a second: a writer that died mid-swap leaves the `.swap` to the next writer's loader).
+    if (swapWaits < 200 && names.some((n) => n.endsWith(".swap"))) {
+      swapWaits++;
+      attempt--;
+      pauseSync(5);
+      continue;
     }
     assertRegularFiles(dir, names.filter(isLogFileName));
     const bases = names.map((n) => /^(\d{20})\.log$/.exec(n)).filter((m) => m !== null)
@@ -410,6 +441,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
       markerPresent: marker !== undefined,
       damage: [],
       offsetGaps,
+      cleanerStamp,
     };
   }
 }

@@ -292,6 +292,7 @@ export class PartitionLog implements WriterRole {
     this.#writeRefused = loaded.writeRefused;
     this.#lock = lock;
     this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
+    this.#follower.noteCleaner(loaded.cleanerStamp);
     this.#highWatermark = this.#visibleEnd();
     if (lock) {
       this.#pinned = true;
@@ -861,6 +862,10 @@ export class PartitionLog implements WriterRole {
     this.#highWatermark = this.#visibleEnd();
     this.#commit.syncedOffset = this.#logEndOffset;
     this.#producers = undefined; // rebuilt from the files on next use
+    // Cursors into the old segments' files are not used again (their positions may point into
+    // files the log cleaner replaced).
+    this.#local.generation++;
+    this.#follower.noteCleaner(loaded.cleanerStamp);
     for (const segment of old) segment.closeHandle();
     const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
       before[2] !== this.#logEndOffset;
@@ -1302,14 +1307,42 @@ export class PartitionLog implements WriterRole {
       throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
     }
     if (!this.#lock) {
-      // Another process writes: look for its appends at the end, and for its retention always
-      // (a reader must not go on reading segments retention has deleted).
+      // Another process writes: look for its appends at the end, for its retention always (a
+      // reader must not go on reading segments retention has deleted), and for its log
+      // cleaner's swaps (one lstat of the cleaner checkpoint, which it rewrites after each).
       if (offset >= this.#highWatermark) this.refresh();
-      else this.#refreshLogStartOffset();
+      else {
+        if (this.#follower.cleanerMoved()) this.#reloadForReading();
+        this.#refreshLogStartOffset();
+      }
     }
     this.checkOffset(offset);
     if (offset >= this.#highWatermark) return null;
-    return this.#local.read(offset, maxBytes, this.#highWatermark, cursor);
+    try {
+      return this.#local.read(offset, maxBytes, this.#highWatermark, cursor);
+    } catch (err) {
+      // A segment file this view holds was swapped or deleted by the writer since the view was
+      // loaded (a closed descriptor reopened by name finds another file, or none): load the log
+      // afresh and read again, once.
+      const code = (err as { code?: string }).code;
+      if (this.#lock || (code !== "ESTALE" && code !== "ENOENT")) throw err;
+      this.#reloadForReading();
+      this.checkOffset(offset);
+      if (offset >= this.#highWatermark) return null;
+      return this.#local.read(offset, maxBytes, this.#highWatermark, undefined);
+    }
+  }
+
+  /** For a log this process only reads: loads the segments afresh (after a swap or deletion). */
+  #reloadForReading(): void {
+    try {
+      this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
+    } catch (err) {
+      throw new StorageError(
+        `Cannot reload "${this.topic}-${this.partition}": ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   /**

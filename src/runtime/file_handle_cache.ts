@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { fs, openFile, type OpenMode } from "./file_system.ts";
+import { fdIdentity, fs, openFile, type OpenMode } from "./file_system.ts";
 
 /** The default of {@linkcode setMaxOpenFiles}: segment files kept open at once, per process. */
 export const DEFAULT_MAX_OPEN_FILES = 256;
@@ -61,11 +61,16 @@ function evict(keep?: CachedFile): void {
 
 /**
  * One file opened on demand: {@linkcode CachedFile.fd} opens it (with `openFile`'s checks: no
- * symbolic link, a regular file) when it is not open, and marks it the most recently used.
+ * symbolic link, a regular file) when it is not open, and marks it the most recently used. A
+ * reopen must find the same file (device and inode) that was closed: a file replaced under its
+ * name in the meantime (another process's log cleaner swapped a compacted segment in) is never
+ * read in its place; the reopen throws an error with code `ESTALE` instead.
  */
 export class CachedFile {
   #fd = -1;
   #busy = 0;
+  /** The device and inode of the file when the cache closed it, to check the reopen against. */
+  #identity: string | undefined;
 
   /**
    * @param path the file's path
@@ -93,7 +98,8 @@ export class CachedFile {
   /**
    * The file's descriptor, opened again if the cache closed it.
    *
-   * @throws {Error} what `openFile` throws (ENOENT when the file is gone)
+   * @throws {Error} what `openFile` throws (ENOENT when the file is gone), or an error with code
+   *   `ESTALE` when another file has taken its name since the cache closed it
    */
   fd(): number {
     if (this.#fd >= 0) {
@@ -102,7 +108,15 @@ export class CachedFile {
       open.set(this, true);
       return this.#fd;
     }
-    this.#fd = openFile(this.path, this.mode);
+    const fd = openFile(this.path, this.mode);
+    if (this.#identity !== undefined && fdIdentity(fd) !== this.#identity) {
+      fs.closeSync(fd);
+      throw Object.assign(
+        new Error(`Cannot reopen ${this.path}: another file has replaced it since it was opened`),
+        { code: "ESTALE" },
+      );
+    }
+    this.#fd = fd;
     open.set(this, true);
     evict(this);
     return this.#fd;
@@ -131,6 +145,9 @@ export class CachedFile {
     const fd = this.#fd;
     // Never close a descriptor twice: by then its number may belong to another file.
     this.#fd = -1;
+    try {
+      this.#identity = fdIdentity(fd);
+    } catch { /* not open any more: the reopen cannot be checked */ }
     try {
       fs.closeSync(fd);
     } catch { /* already closed */ }

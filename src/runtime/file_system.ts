@@ -522,6 +522,63 @@ export function fileSize(path: string): number {
 }
 
 /**
+ * What tells one version of a file from another under the same name: its device, inode,
+ * modification time and size, as one string (`lstat(2)`: a symbolic link is not followed). A file
+ * replaced by a rename (`writeFileAtomic`, the log cleaner's swap) has another inode.
+ *
+ * @param path a file path
+ * @returns the identity, or `undefined` when nothing has that name
+ * @throws {Error} an error other than ENOENT
+ * @example A rewritten file has another identity
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileIdentity, writeFileAtomic } from "./file_system.ts";
+ * const path = `${Deno.makeTempDirSync()}/checkpoint`;
+ * assert.equal(fileIdentity(path), undefined);
+ * writeFileAtomic(path, "1");
+ * const first = fileIdentity(path);
+ * writeFileAtomic(path, "1");
+ * assert.notEqual(fileIdentity(path), first);
+ * ```
+ */
+export function fileIdentity(path: string): string | undefined {
+  try {
+    const st = fs.lstatSync(path);
+    return `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The device and inode of an open file, as one string: whether two descriptors are open on the
+ * same file (not merely the same name).
+ *
+ * @param fd an open file descriptor
+ * @returns `"<dev>:<ino>"`
+ * @throws {Error} when `fd` is not open
+ * @example Two opens of one file, and of the file that replaced it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fdIdentity, fs } from "./file_system.ts";
+ * const path = `${Deno.makeTempDirSync()}/a.log`;
+ * fs.writeFileSync(path, "old");
+ * const a = fs.openSync(path, "r");
+ * fs.writeFileSync(`${path}.new`, "new");
+ * fs.renameSync(`${path}.new`, path);
+ * const b = fs.openSync(path, "r");
+ * assert.notEqual(fdIdentity(a), fdIdentity(b));
+ * fs.closeSync(a);
+ * fs.closeSync(b);
+ * ```
+ */
+export function fdIdentity(fd: number): string {
+  const st = fs.fstatSync(fd);
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
  * Creates `path` with `contents` only if nothing has that name yet, atomically across processes:
  * the contents are written to a uniquely named temporary file beside it and fsynced, then
  * hard-linked to `path` (which fails if the name exists), and the directory is fsynced. Of many

@@ -3,7 +3,8 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -273,6 +274,85 @@ describe("the cleaner configs", () => {
       const again = await open(dir);
       assert.equal(again.topic("kv").config.cleanupPolicy, "compact");
       await again.close();
+    });
+  });
+});
+
+describe("a reader in another process", () => {
+  test("keeps reading correct records across the writer's compaction, and then sees the compacted log", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await log.createTopic("kv", { config: { cleanupPolicy: "compact", segmentBytes: 1024 } });
+      const written = new Map<number, [string, string]>();
+      const append = async (i: number) => {
+        const key = `k${i % 5}`;
+        const value = `v${i}`.padEnd(60, ".");
+        const [meta] = await topic.append([{ partition: 0, key, value, timestamp: T0 + i }]);
+        written.set(meta.offset, [key, value]);
+      };
+      for (let i = 0; i < 60; i++) await append(i);
+      topic.partition(0).roll();
+      assert.ok(topic.partition(0).segments.length > 5);
+
+      const [cmd, args] = scriptCommand(path.join(ROOT, "tests/topic/_compaction_reader_child.ts"), [dir]);
+      const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const ask = async (line: string): Promise<[number, string, string][]> => {
+        child.stdin.write(line + "\n");
+        const next = await lines.next();
+        assert.ok(!next.done, `the reader ended: ${stderr}`);
+        const answer = JSON.parse(next.value);
+        assert.ok(Array.isArray(answer), `the reader failed: ${JSON.stringify(answer)} ${stderr}`);
+        return answer;
+      };
+      /** Every record read is the one written at its offset, and offsets increase. */
+      const checkRecords = (records: [number, string, string][]) => {
+        let previous = -1;
+        for (const [offset, key, value] of records) {
+          assert.ok(offset > previous, `offsets increase: ${offset} after ${previous}`);
+          previous = offset;
+          assert.deepEqual([key, value], written.get(offset), `the record at offset ${offset}`);
+        }
+      };
+      try {
+        // The reader walks the first half of the log (its one open file moving from segment to segment).
+        const first = await ask("read 0 30");
+        assert.deepEqual(first.map((r) => r[0]), [...Array(30).keys()]);
+        checkRecords(first);
+        // The writer compacts: each group of old segments is swapped for a cleaned one.
+        const [stats] = await topic.compact();
+        assert.ok(stats.segmentsCleaned > 1 && stats.recordsKept < stats.recordsRead);
+        for (let i = 60; i < 63; i++) await append(i);
+        const mine = (from: number) => {
+          const out: [number, string, string][] = [];
+          const p = topic.partition(0);
+          for (
+            let offset = from, data;
+            (data = p.read(offset, 1 << 20)) !== null;
+            offset = data.next.offset
+          ) {
+            for (const r of p.decode(data, offset)) out.push([r.offset, text(r.key)!, text(r.value)!]);
+          }
+          return out;
+        };
+        // The reader goes on from where it was with the same PartitionLog: the records after
+        // offset 30 that compaction kept, each the one written there, then the new ones.
+        const rest = await ask("read 30 1000");
+        checkRecords(rest);
+        assert.deepEqual(rest, mine(30));
+        // From the start it sees the compacted log, as the writer does.
+        const all = await ask("read 0 1000");
+        checkRecords(all);
+        assert.deepEqual(all, mine(0));
+        assert.ok(all.length < 63);
+      } finally {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.stdin.end("end\n");
+        await exited;
+        await log.close();
+      }
     });
   });
 });
