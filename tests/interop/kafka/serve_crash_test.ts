@@ -35,6 +35,22 @@ function startServe(dir: string, port: number): Promise<ChildProcess> {
   });
 }
 
+/**
+ * Removes the test's directory; retried while it is not empty (a file created as it is removed), so
+ * that cleanup never hides the test's own result.
+ */
+async function removeWork(work: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      fs.rmSync(work, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOTEMPTY" || attempt >= 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
@@ -120,7 +136,7 @@ test(
       producer.kill("SIGKILL");
       broker.kill("SIGKILL");
       await Promise.all([exited(producer), exited(broker)]);
-      fs.rmSync(work, { recursive: true, force: true });
+      await removeWork(work);
     }
   },
 );
