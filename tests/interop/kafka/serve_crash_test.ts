@@ -22,9 +22,9 @@ const RECORDS = 4000;
 /** Starts `reel serve` and resolves once it prints that it listens. */
 function startServe(dir: string, port: number): Promise<ChildProcess> {
   const [bin, argv] = scriptCommand(MAIN, ["serve", "--dir", dir, "--listen", `127.0.0.1:${port}`]);
-  const child = spawn(bin, argv, {
+  const child = tracked(spawn(bin, argv, {
     stdio: ["ignore", "ignore", "pipe"],
-  });
+  }));
   let stderr = "";
   return new Promise((resolve, reject) => {
     child.stderr!.on("data", (d) => {
@@ -36,24 +36,22 @@ function startServe(dir: string, port: number): Promise<ChildProcess> {
 }
 
 /**
- * Removes the test's directory; retried while it is not empty (a file created as it is removed), so
- * that cleanup never hides the test's own result.
+ * Each child's exit, recorded from its spawn. A check of `exitCode`/`signalCode` at wait time is not
+ * enough: Deno's `node:child_process` sets `signalCode` as soon as `kill()` sends the signal, before
+ * the child has exited, so a wait for a SIGTERM'd `reel serve` returned while it was still closing
+ * the log (and writing its clean-shutdown marker into the directory being removed).
  */
-async function removeWork(work: string): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      fs.rmSync(work, { recursive: true, force: true });
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ENOTEMPTY" || attempt >= 20) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+const exits = new WeakMap<ChildProcess, Promise<void>>();
+
+/** Records `child`'s exit as it is spawned (see `exits`). */
+function tracked(child: ChildProcess): ChildProcess {
+  exits.set(child, new Promise<void>((resolve) => child.once("exit", () => resolve())));
+  return child;
 }
 
+/** Resolves once `child` has exited. */
 function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
+  return exits.get(child)!;
 }
 
 test(
@@ -69,7 +67,7 @@ test(
     let broker = await startServe(dir, port);
     // Kafka's VerifiableProducer prints one JSON line per acknowledged send, as it happens; the
     // values are the numbers 0 .. RECORDS-1.
-    const producer = spawnKafkaTool("org.apache.kafka.tools.VerifiableProducer", [
+    const producer = tracked(spawnKafkaTool("org.apache.kafka.tools.VerifiableProducer", [
       "--bootstrap-server",
       `127.0.0.1:${port}`,
       "--topic",
@@ -82,7 +80,7 @@ test(
       "-1",
       "--producer.config",
       writeProducerConfig(work),
-    ]);
+    ]));
     const acked: number[] = [];
     let killedAt = -1;
     let producerErr = "";
@@ -136,7 +134,7 @@ test(
       producer.kill("SIGKILL");
       broker.kill("SIGKILL");
       await Promise.all([exited(producer), exited(broker)]);
-      await removeWork(work);
+      fs.rmSync(work, { recursive: true, force: true });
     }
   },
 );
