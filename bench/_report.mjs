@@ -137,6 +137,83 @@ function targets(r) {
 }
 
 /**
+ * Appends the durable-append table of `get(runtime)` (the plain run, or the journaled ext4 one) to `L`.
+ * @param {string[]} L
+ * @param {any[]} rts
+ * @param {string[]} names
+ * @param {(r: any) => any} get
+ * @param {boolean} [explain] whether to say what the columns mean
+ */
+function durableTable(L, rts, names, get, explain = true) {
+  const d0 = rts.map(get).find((d) => d);
+  if (d0) {
+    if (explain) {
+      L.push(
+        `${d0.valueSize}-byte values; N producers, each appending a batch of records and awaiting the acknowledgement, for ${d0.seconds} s ` +
+          `(best of ${d0.rounds} interleaved rounds). *limit*: \`writeSync\` of one batch's value bytes + \`fdatasync\`, in a loop (one fsync per batch, nothing grouped). ` +
+          "reel groups the fsyncs of concurrent appends. Peers: node:sqlite / bun:sqlite synchronous=FULL (a synchronous API: concurrent producers commit one after another), " +
+          "classic-level `sync: true`, lmdb synced commits, Deno KV. Ratio: for reel, reel ÷ limit (same batch); for a peer, reel ÷ the peer under the same load.",
+        "",
+      );
+    }
+    const dh = ["what", "producers × batch"];
+    for (const n of names) dh.push(`${n} records/s`, `${n} ack p50 / p99 ms`, `${n} ratio`);
+    const rows = [];
+    const line = (label, load, pick, ratio) => {
+      const row = [label, load];
+      for (const r of rts) {
+        const d = get(r);
+        const v = d && pick(d);
+        row.push(
+          v ? M(v.rate.recordsPerSec) : "–",
+          v?.ack ? `${ms(v.ack.p50)} / ${ms(v.ack.p99)}` : "–",
+          v ? ratio(d, v) : "–",
+        );
+      }
+      return row;
+    };
+    const limitFor = (d, batch) => d.limit.find((l) => l.batch === batch);
+    for (const l of d0.limit) {
+      rows.push(line("limit: write + fdatasync", `1 × ${l.batch}`, (d) => limitFor(d, l.batch), () => "1"));
+    }
+    for (const [n, bsz] of d0.loads) {
+      rows.push(
+        line(
+          "reel topic.append",
+          `${n} × ${bsz}`,
+          (d) => d.reel.find((p) => p.producers === n && p.batch === bsz),
+          (d, v) => X(v.rate.recordsPerSec, limitFor(d, bsz)?.rate.recordsPerSec),
+        ),
+      );
+    }
+    const peerNames = [...new Set(rts.flatMap((r) => get(r)?.peers.map((p) => p.name) ?? []))];
+    for (const name of peerNames) {
+      for (const [n, bsz] of d0.loads) {
+        rows.push(
+          line(
+            name,
+            `${n} × ${bsz}`,
+            (d) =>
+              d.peers.find((p) => p.name === name)?.runs.find((p) => p.producers === n && p.batch === bsz),
+            (d, v) =>
+              X(
+                d.reel.find((p) => p.producers === n && p.batch === bsz)?.rate.recordsPerSec,
+                v.rate.recordsPerSec,
+              ),
+          ),
+        );
+      }
+    }
+    L.push(table(dh, rows), "");
+    for (const r of rts) {
+      for (const p of get(r)?.peers ?? []) {
+        if (p.error) L.push(`- ${r.name}, ${p.name}: failed: ${p.error}`);
+      }
+    }
+  }
+}
+
+/**
  * @param {{ when: string, mode: string, machine: Record<string, string>, runtimes: any[], seconds: number }} all
  */
 export function markdown(all) {
@@ -330,69 +407,20 @@ export function markdown(all) {
 
   // ---- durable
   L.push('## 3. Durable append, `fsync: "always"`', "");
-  const d0 = rts.find((r) => r.bench?.durable)?.bench.durable;
-  if (d0) {
+  durableTable(L, rts, names, (r) => r.bench?.durable);
+  L.push("### On a journaled ext4", "");
+  if (rts.some((r) => r.journaled?.durable)) {
     L.push(
-      `${d0.valueSize}-byte values; N producers, each appending a batch of records and awaiting the acknowledgement, for ${d0.seconds} s ` +
-        `(best of ${d0.rounds} interleaved rounds). *limit*: \`writeSync\` of one batch's value bytes + \`fdatasync\`, in a loop (one fsync per batch, nothing grouped). ` +
-        "reel groups the fsyncs of concurrent appends. Peers: node:sqlite / bun:sqlite synchronous=FULL (a synchronous API: concurrent producers commit one after another), " +
-        "classic-level `sync: true`, lmdb synced commits, Deno KV. Ratio: for reel, reel ÷ limit (same batch); for a peer, reel ÷ the peer under the same load.",
+      `The same cases, run by \`bench/run.mjs\` on ${rts.find((r) => r.journaled)?.journaled.where}: ` +
+        "an fdatasync there also commits the journal when it changes the file's size (a growing segment), as on most users' disks.",
       "",
     );
-    const dh = ["what", "producers × batch"];
-    for (const n of names) dh.push(`${n} records/s`, `${n} ack p50 / p99 ms`, `${n} ratio`);
-    const rows = [];
-    const line = (label, load, pick, ratio) => {
-      const row = [label, load];
-      for (const r of rts) {
-        const d = r.bench?.durable;
-        const v = d && pick(d);
-        row.push(
-          v ? M(v.rate.recordsPerSec) : "–",
-          v?.ack ? `${ms(v.ack.p50)} / ${ms(v.ack.p99)}` : "–",
-          v ? ratio(d, v) : "–",
-        );
-      }
-      return row;
-    };
-    const limitFor = (d, batch) => d.limit.find((l) => l.batch === batch);
-    for (const l of d0.limit) {
-      rows.push(line("limit: write + fdatasync", `1 × ${l.batch}`, (d) => limitFor(d, l.batch), () => "1"));
-    }
-    for (const [n, bsz] of d0.loads) {
-      rows.push(
-        line(
-          "reel topic.append",
-          `${n} × ${bsz}`,
-          (d) => d.reel.find((p) => p.producers === n && p.batch === bsz),
-          (d, v) => X(v.rate.recordsPerSec, limitFor(d, bsz)?.rate.recordsPerSec),
-        ),
-      );
-    }
-    const peerNames = [...new Set(rts.flatMap((r) => r.bench?.durable?.peers.map((p) => p.name) ?? []))];
-    for (const name of peerNames) {
-      for (const [n, bsz] of d0.loads) {
-        rows.push(
-          line(
-            name,
-            `${n} × ${bsz}`,
-            (d) =>
-              d.peers.find((p) => p.name === name)?.runs.find((p) => p.producers === n && p.batch === bsz),
-            (d, v) =>
-              X(
-                d.reel.find((p) => p.producers === n && p.batch === bsz)?.rate.recordsPerSec,
-                v.rate.recordsPerSec,
-              ),
-          ),
-        );
-      }
-    }
-    L.push(table(dh, rows), "");
-    for (const r of rts) {
-      for (const p of r.bench?.durable?.peers ?? []) {
-        if (p.error) L.push(`- ${r.name}, ${p.name}: failed: ${p.error}`);
-      }
-    }
+    durableTable(L, rts, names, (r) => r.journaled?.durable, false);
+  } else {
+    L.push(
+      `Not run: ${rts.find((r) => r.journaled?.error)?.journaled.error ?? "no journaled ext4 here"}.`,
+      "",
+    );
   }
 
   // ---- latency

@@ -13,8 +13,19 @@
 // A short run (the default) takes about 3 minutes on 2 cores; --full is the issue's sizes (10 M-record
 // partition, 2 GB streamed) and takes much longer. Everything is written under os.tmpdir() and removed.
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,12 +58,12 @@ const RUNTIMES = [
 ].filter((r) => !only || r.id === only);
 
 /** Runs a command with stderr passed through; resolves with its exit code. */
-function exec(cmd, argv) {
+function exec(cmd, argv, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...env },
     });
     child.on("error", (err) => {
       console.error(`bench: cannot run ${cmd}: ${err.message}`);
@@ -102,15 +113,60 @@ const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, "ut
 const started = Date.now();
 const work = mkdtempSync(join(os.tmpdir(), "reel-bench-run-"));
 const cleanup = () => rmSync(work, { recursive: true, force: true });
+/** @type {{ dir?: string, where?: string, unmount?: () => void, error?: string }} */
+let ext4 = { error: "not tried" };
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
+    ext4.unmount?.();
     cleanup();
     process.exit(130);
   });
 }
 
+/**
+ * Makes a journaled ext4 (mkfs.ext4's defaults: a journal, data=ordered) in a 4 GiB sparse image file
+ * and mounts it on a loop device, for the durable section: there an fdatasync that grows a file also
+ * commits the journal, as on most users' disks, unlike this machine's temp dir. Needs Linux, root and
+ * mkfs.ext4; otherwise says why not.
+ * @returns {{ dir: string, where: string, unmount: () => void } | { error: string }}
+ */
+function journaledExt4() {
+  if (process.platform !== "linux") return { error: "not Linux" };
+  if (process.getuid?.() !== 0) return { error: "mounting a loop device needs root" };
+  const img = join(work, "ext4.img");
+  const dir = join(work, "ext4");
+  mkdirSync(dir);
+  closeSync(openSync(img, "w"));
+  truncateSync(img, 4 * 2 ** 30);
+  const run = (cmd, ...argv) => {
+    const r = spawnSync(cmd, argv, { encoding: "utf8" });
+    if (r.status !== 0) {
+      throw new Error(`${cmd} ${argv.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}`);
+    }
+    return r.stdout;
+  };
+  try {
+    run("mkfs.ext4", "-q", "-F", img);
+    if (!/has_journal/.test(run("dumpe2fs", "-h", img))) return { error: "mkfs.ext4 made no journal" };
+    run("mount", "-o", "loop", img, dir);
+  } catch (err) {
+    return { error: err.message };
+  }
+  const options = spawnSync("findmnt", ["-no", "OPTIONS", dir], { encoding: "utf8" }).stdout.trim();
+  return {
+    dir,
+    where:
+      `ext4 with a journal (mkfs.ext4 defaults, mounted ${
+        options || "with defaults"
+      }) on a loop device over a ` +
+      "sparse file in the temp dir",
+    unmount: () => spawnSync("umount", [dir]),
+  };
+}
+
 const results = [];
 let failed = false;
+ext4 = journaledExt4();
 try {
   for (const rt of RUNTIMES) {
     const result = { name: rt.name, errors: [] };
@@ -121,10 +177,10 @@ try {
       continue;
     }
     const size = full ? ["--full"] : [];
-    const step = async (label, argv, out) => {
+    const step = async (label, argv, out, env) => {
       const t = Date.now();
       console.error(`\n== ${rt.name}: ${label}`);
-      const code = await exec(rt.cmd, argv);
+      const code = await exec(rt.cmd, argv, env);
       console.error(
         `== ${rt.name}: ${label} done in ${((Date.now() - t) / 1000).toFixed(1)} s (exit ${code})`,
       );
@@ -150,6 +206,25 @@ try {
       "--out",
       memOut,
     ], memOut);
+    if (ext4.dir) {
+      const journaledOut = join(work, `${rt.id}-journaled.json`);
+      const bench = await step(
+        "bench.ts --sections durable on a journaled ext4",
+        [
+          ...rt.run("bench/bench.ts"),
+          ...size,
+          "--sections",
+          "durable",
+          "--out",
+          journaledOut,
+        ],
+        journaledOut,
+        { TMPDIR: ext4.dir },
+      );
+      result.journaled = { where: ext4.where, durable: bench?.durable };
+    } else {
+      result.journaled = { error: ext4.error };
+    }
     const microOut = join(work, `${rt.id}-micro.json`);
     result.micro = await step("micro.ts", [...rt.run("bench/micro.ts"), "--out", microOut], microOut);
     result.version ??= result.micro?.version;
@@ -193,6 +268,7 @@ try {
     }
   }
 } finally {
+  ext4.unmount?.();
   cleanup();
 }
 
