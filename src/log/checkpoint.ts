@@ -174,10 +174,13 @@ export function openHighWatermark(path: string): number {
  * ```
  */
 export function writeHighWatermark(fd: number, offset: number): void {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigInt64(0, BigInt(offset));
-  fs.writeSync(fd, bytes, 0, 8, 0);
+  // One buffer for every call: the write is synchronous, and this runs once per durable round.
+  HIGH_WATERMARK_VIEW.setBigInt64(0, BigInt(offset));
+  fs.writeSync(fd, HIGH_WATERMARK_BYTES, 0, 8, 0);
 }
+
+const HIGH_WATERMARK_BYTES = new Uint8Array(8);
+const HIGH_WATERMARK_VIEW = new DataView(HIGH_WATERMARK_BYTES.buffer);
 
 /**
  * Reads a published high watermark.
