@@ -47,7 +47,8 @@ function reelLimited(
 }
 
 describe("3 topics × 2,000 partitions under ulimit -n 1024", () => {
-  test("produce, consume, topics, describe and verify all work", { timeout: 300_000 }, async () => {
+  // The timeout only guards against a hang: on a loaded 2-core machine this test takes minutes.
+  test("produce, consume, topics, describe and verify all work", { timeout: 1_200_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-many-"));
     try {
       // The limit applies: a child that opens more files than that fails.
