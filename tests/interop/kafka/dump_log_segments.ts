@@ -33,6 +33,11 @@ export interface DumpedBatch {
   compresscodec: string;
   crc: number;
   isvalid: boolean;
+  /**
+   * The delete horizon, ms (`deleteHorizonMs: OptionalLong[…]`: attributes bit 6, KIP-534, the base
+   * timestamp holds it), or `null` (`OptionalLong.empty`).
+   */
+  deleteHorizonMs: number | null;
   records: DumpedRecord[];
 }
 
@@ -87,6 +92,13 @@ function hexField(v: string | undefined): string | null {
   return v.slice(4);
 }
 
+function horizonField(v: string | undefined, line: string): number | null {
+  if (v === undefined || v === "OptionalLong.empty") return null;
+  const m = /^OptionalLong\[(-?\d+)\]$/.exec(v);
+  if (!m) throw new Error(`DumpLogSegments line with an unexpected deleteHorizonMs: ${line}`);
+  return Number(m[1]);
+}
+
 /** Parses DumpLogSegments' output (see the module doc). */
 export function parseDump(stdout: string, stderr: string): Dump {
   const dump: Dump = {
@@ -133,6 +145,7 @@ export function parseDump(stdout: string, stderr: string): Dump {
         compresscodec: f.get("compresscodec") ?? "",
         crc: num(f, "crc", line),
         isvalid: f.get("isvalid") === "true",
+        deleteHorizonMs: horizonField(f.get("deleteHorizonMs"), line),
         records: [],
       });
     } else if (line.startsWith("| offset: ") && batches?.length) {
