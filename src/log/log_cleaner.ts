@@ -12,8 +12,12 @@
  * 3. The segments below the first uncleanable offset, in groups of at most `segmentBytes`, are
  *    copied into one `.cleaned` segment per group, keeping a record when no later record of its
  *    key lies in the dirty part. Dropped as well: records without a key (as Kafka's cleaner drops
- *    them) and tombstones (null values) that were already below the checkpoint at the start of
- *    the round and are older than `deleteRetentionMs` (record timestamp). A batch keeps its base
+ *    them) and tombstones (null values) whose batch's delete horizon has passed (KIP-534, as
+ *    Kafka's `Cleaner.shouldRetainRecord`): the first round that keeps a batch holding a tombstone
+ *    writes it with the horizon = the round's time + `deleteRetentionMs` (attributes bit 6, the
+ *    horizon in baseTimestamp, records keeping their own timestamps: Kafka's
+ *    `MemoryRecords.filterTo`), and a later round drops its tombstones once its time is at or past
+ *    the horizon. A batch re-encoded later keeps its horizon. A batch keeps its base
  *    offset, last offset delta, producer id, epoch and base sequence; a batch left with no record
  *    goes, except an idempotent producer's last batch (kept empty, as Kafka keeps it) and the
  *    group's last batch (kept empty so that the cleaned segment still ends where the group ended).
@@ -35,6 +39,7 @@ import { CorruptRecordError, StorageError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
   decodeRecordBatch,
+  DELETE_HORIZON_MASK,
   encodeRetainedRecordBatch,
   LOG_OVERHEAD,
   readRecordBatchHeader,
@@ -341,19 +346,24 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions = {}): P
 
     // 3 and 4. Each group into one cleaned segment, swapped in.
     const producers = log.lastProducerOffsets();
-    const horizon = now - log.config.deleteRetentionMs;
-    const keep = (r: Record): boolean => {
-      if (r.key === null) return false;
-      const latest = map.get(keyString(r.key));
-      if (latest !== undefined && r.offset < latest) return false;
-      if (r.value === null && r.offset < firstDirty && r.timestamp <= horizon) return false;
-      return true;
+    const filter: RecordFilter = {
+      keep: (r, deleteHorizonMs) => {
+        if (r.key === null) return false;
+        const latest = map.get(keyString(r.key));
+        if (latest !== undefined && r.offset < latest) return false;
+        // A tombstone goes only once its batch's delete horizon has passed (Kafka keeps it while
+        // currentTime < deleteHorizonMs); without a horizon it is being cleaned for the first time.
+        if (r.value === null && deleteHorizonMs !== undefined && now >= deleteHorizonMs) return false;
+        return true;
+      },
+      // Kafka adds currentTime + deleteRetentionMs in a long; an int64 beyond 2^53 is not needed.
+      newDeleteHorizonMs: Math.min(now + log.config.deleteRetentionMs, Number.MAX_SAFE_INTEGER),
     };
     // After each swap the checkpoint is rewritten (same offset, a new file): readers in other
     // processes see its identity change and reload their segments.
     const swapped = () => writeCheckpoint(checkpointPath, log.topic, log.partition, firstDirty);
     for (const group of groupSegmentsBySize(segments, firstUncleanable, log.config.segmentBytes)) {
-      await cleanGroup(log, group, keep, producers, stats, step, swapped);
+      await cleanGroup(log, group, filter, producers, stats, step, swapped);
     }
     writeCheckpoint(checkpointPath, log.topic, log.partition, firstUncleanable);
     stats.cleaned = true;
@@ -363,11 +373,19 @@ export async function cleanLog(log: CleanableLog, options: CleanOptions = {}): P
   return done();
 }
 
+/** What a round keeps of a batch's records (Kafka's `RecordFilter` of the cleaner). */
+interface RecordFilter {
+  /** Whether `r` stays, given its batch's delete horizon (ms, `undefined` for none). */
+  keep(r: Record, deleteHorizonMs: number | undefined): boolean;
+  /** The delete horizon given to a batch kept with tombstones and none yet: now + deleteRetentionMs. */
+  newDeleteHorizonMs: number;
+}
+
 /** Copies one group of segments into a `.cleaned` segment and swaps it in. */
 async function cleanGroup(
   log: CleanableLog,
   group: readonly LogSegment[],
-  keep: (r: Record) => boolean,
+  filter: RecordFilter,
   producers: ReadonlyMap<number, number>,
   stats: CleanerStats,
   step: (bytes: number) => Promise<void>,
@@ -419,15 +437,18 @@ async function cleanGroup(
         }
         const { records } = decodeRecordBatch(batch, 0);
         stats.recordsRead += records.length;
-        const kept = records.filter(keep);
+        const horizon = header.attributes & DELETE_HORIZON_MASK ? header.baseTimestamp : undefined;
+        const kept = records.filter((r) => filter.keep(r, horizon));
         stats.recordsKept += kept.length;
-        if (kept.length === records.length) {
+        // Kafka's filterTo: a batch kept with tombstones and no horizon yet is given one.
+        const setHorizon = horizon === undefined && kept.some((r) => r.value === null);
+        if (kept.length === records.length && !setHorizon) {
           emit(batch);
           lastKeptOffset = lastOffset;
         } else if (
           kept.length > 0 || (header.producerId >= 0 && producers.get(header.producerId) === lastOffset)
         ) {
-          emit(encodeRetainedRecordBatch(header, kept));
+          emit(encodeRetainedRecordBatch(header, kept, setHorizon ? filter.newDeleteHorizonMs : horizon));
           lastKeptOffset = lastOffset;
         }
         await step(size);

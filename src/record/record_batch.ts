@@ -97,6 +97,8 @@ const COMPRESSION_MASK = 0x07;
 const TIMESTAMP_TYPE_MASK = 0x08;
 const TRANSACTIONAL_MASK = 0x10;
 const CONTROL_MASK = 0x20;
+/** Attribute bit 6 (KIP-534, Kafka's `DELETE_HORIZON_FLAG_MASK`): baseTimestamp is the batch's delete horizon. */
+export const DELETE_HORIZON_MASK = 0x40;
 
 /** The smallest encoded record: length, attributes, timestampDelta, offsetDelta, key, value, headers. */
 const MIN_RECORD_SIZE = 7;
@@ -133,7 +135,7 @@ export interface RecordBatchHeader {
   attributes: number;
   /** The last record's offset minus baseOffset. */
   lastOffsetDelta: number;
-  /** ms since the epoch: the first record's timestamp (−1 for an empty batch). */
+  /** ms since the epoch: the first record's timestamp (−1 for an empty batch), or the delete horizon (bit 6). */
   baseTimestamp: number;
   /** ms since the epoch: the largest record timestamp, or the append time under LogAppendTime. */
   maxTimestamp: number;
@@ -731,12 +733,13 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
  * new batch with the original's baseOffset, lastOffsetDelta (so the batch still ends where it
  * ended), partition leader epoch, codec, timestamp type, transactional and control bits,
  * producerId, producerEpoch and baseSequence, holding only `records`, each at its own offset (its
- * offsetDelta is `record.offset − baseOffset`: compaction leaves gaps) and timestamp. With no
- * records it is an empty batch (recordsCount 0, uncompressed, both timestamps -1), as Kafka keeps
- * of an idempotent producer's last batch.
+ * offsetDelta is `record.offset − baseOffset`: compaction leaves gaps) and timestamp. With no records
+ * it is an empty batch (recordsCount 0, uncompressed, timestamps -1), as Kafka keeps of a producer's last
+ * batch. With records and `deleteHorizonMs`, bit 6 is set and baseTimestamp is the horizon (else clear).
  *
  * @param original the header of the batch the records come from
  * @param records the records kept, in offset order, each within the original batch's offsets
+ * @param deleteHorizonMs the batch's delete horizon (KIP-534), ms since the epoch, if it has one
  * @returns the whole batch, CRC-32C filled in
  * @throws {RangeError} when a record's offset lies outside the original batch
  * @example Keep the second of three records
@@ -754,12 +757,13 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
 export function encodeRetainedRecordBatch(
   original: RecordBatchHeader,
   records: readonly Record[],
+  deleteHorizonMs?: number,
 ): Uint8Array {
   const count = records.length;
   const baseOffset = original.baseOffset;
-  const logAppendTime = original.timestampType === 1;
-  // An empty batch has no timestamp (-1, as the format says of an empty batch): no time index
-  // entry may name it, since Kafka's index check takes the largest timestamp of its records.
+  const horizon = count > 0 && deleteHorizonMs !== undefined ? DELETE_HORIZON_MASK : 0;
+  const logAppendTime = original.timestampType === 1 && !horizon; // a horizon's deltas are from it
+  // An empty batch: timestamps -1 (no time index entry may name it: Kafka checks its records' max).
   let baseTimestamp = count === 0 ? -1 : original.maxTimestamp;
   let maxTimestamp = baseTimestamp;
   if (count > 0 && !logAppendTime) {
@@ -767,6 +771,7 @@ export function encodeRetainedRecordBatch(
     maxTimestamp = baseTimestamp;
     for (const r of records) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
   }
+  if (horizon) baseTimestamp = deleteHorizonMs!;
   const sizes: number[] = [];
   let recordsSize = 0;
   for (const record of records) {
@@ -783,14 +788,8 @@ export function encodeRetainedRecordBatch(
   let position = 0;
   for (let i = 0; i < count; i++) {
     const r = records[i];
-    position = writeRecord(
-      blob,
-      position,
-      r,
-      sizes[i],
-      logAppendTime ? 0 : r.timestamp - baseTimestamp,
-      r.offset - baseOffset,
-    );
+    const timestampDelta = logAppendTime ? 0 : r.timestamp - baseTimestamp;
+    position = writeRecord(blob, position, r, sizes[i], timestampDelta, r.offset - baseOffset);
   }
   const packed = compression === CompressionType.None ? blob : compress(compression, blob);
   const out = new Uint8Array(RECORD_BATCH_OVERHEAD + packed.length);
@@ -799,7 +798,8 @@ export function encodeRetainedRecordBatch(
   writeInt32BE(out, BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
   writeInt32BE(out, PARTITION_LEADER_EPOCH_OFFSET, original.partitionLeaderEpoch);
   out[MAGIC_OFFSET] = MAGIC;
-  const attributes = (original.attributes & ~COMPRESSION_MASK) | compression;
+  const attributes = (original.attributes & ~(COMPRESSION_MASK | DELETE_HORIZON_MASK)) | compression |
+    horizon;
   out[ATTRIBUTES_OFFSET] = (attributes >> 8) & 0xff;
   out[ATTRIBUTES_OFFSET + 1] = attributes & 0xff;
   writeInt32BE(out, LAST_OFFSET_DELTA_OFFSET, original.lastOffsetDelta);

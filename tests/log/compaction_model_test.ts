@@ -2,8 +2,10 @@
 // tombstones, and records without keys, which a compacted log refuses), rolls, compactions (some failing at a random file
 // operation, as a crash mid-clean would), crashes and clean reopens. After every step the log is
 // read whole and checked against the model: every key's last value, every record at or past the
-// furthest cleaner point untouched, offsets increasing, and gaps only where compaction may remove
-// records.
+// furthest cleaner point untouched, offsets increasing, gaps only where compaction may remove
+// records, and tombstones gone neither before their delete horizon (KIP-534: the first round
+// that rewrites a tombstone's batch sets it to that round's time + deleteRetentionMs) nor after a
+// successful round at or past it.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +15,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { encodeRecordBatch, type Record } from "../../src/record/mod.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
+import type { CleanerStats } from "../../src/log/log_cleaner.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { type FileOperation, setFaultInjector } from "../../src/runtime/file_system.ts";
@@ -85,7 +88,27 @@ function readAll(log: PartitionLog): Record[] {
   return out;
 }
 
-function check(log: PartitionLog, model: ModelRecord[], cleanerPoint: number, lastCompactNow: number): void {
+/**
+ * When tombstones may go (KIP-534): a tombstone's batch gets its delete horizon, now +
+ * deleteRetentionMs, at the first round that rewrites it, and a round at or past the horizon
+ * drops it. A round that failed midway may or may not have rewritten a given group.
+ */
+interface Horizons {
+  /** Per offset: the time of the first round that covered it (failed or not): the horizon is at least this + RETENTION. */
+  earliest: Map<number, number>;
+  /** Per offset: the time of the first round that covered it and succeeded: the horizon is at most this + RETENTION. */
+  latest: Map<number, number>;
+  /** Tombstones a successful round had to drop: the last of their key, past a horizon already set. */
+  mustBeGone: Set<number>;
+}
+
+function check(
+  log: PartitionLog,
+  model: ModelRecord[],
+  cleanerPoint: number,
+  lastCompactNow: number,
+  horizons: Horizons,
+): void {
   assert.equal(log.logEndOffset, model.length);
   const read = readAll(log);
   let previous = -1;
@@ -107,11 +130,16 @@ function check(log: PartitionLog, model: ModelRecord[], cleanerPoint: number, la
     // keyless, or an aged tombstone.
     assert.ok(m.offset < cleanerPoint, `record ${m.offset} is gone, past the cleaner point ${cleanerPoint}`);
     const superseded = m.key !== null && lastOfKey.get(m.key)!.offset > m.offset;
-    const agedTombstone = m.value === null && m.timestamp <= lastCompactNow - RETENTION;
+    // Never before its horizon: a round at least RETENTION after the first that covered it.
+    const covered = horizons.earliest.get(m.offset);
+    const agedTombstone = m.value === null && covered !== undefined && lastCompactNow >= covered + RETENTION;
     assert.ok(
       m.key === null || superseded || agedTombstone,
       `record ${m.offset} (${m.key}=${m.value}) is gone`,
     );
+  }
+  for (const offset of horizons.mustBeGone) {
+    assert.ok(!present.has(offset), `tombstone ${offset} is kept past its delete horizon`);
   }
   for (const [key, m] of lastOfKey) {
     if (m.value !== null) {
@@ -143,6 +171,7 @@ describe("log compaction, model-based", () => {
           let now = T0;
           let cleanerPoint = 0;
           let lastCompactNow = 0;
+          const horizons: Horizons = { earliest: new Map(), latest: new Map(), mustBeGone: new Set() };
           try {
             for (const a of actions) {
               if (a.kind === "append") {
@@ -167,21 +196,38 @@ describe("log compaction, model-based", () => {
               } else if (a.kind === "roll") log.roll();
               else if (a.kind === "tick") now += a.ms;
               else if (a.kind === "compact") {
-                cleanerPoint = Math.max(cleanerPoint, log.segments[log.segments.length - 1].baseOffset);
+                const uncleanable = log.segments[log.segments.length - 1].baseOffset;
+                cleanerPoint = Math.max(cleanerPoint, uncleanable);
                 lastCompactNow = now;
-                if (a.failAt === null) await log.compact({ now });
-                else {
+                for (let o = 0; o < uncleanable; o++) {
+                  if (!horizons.earliest.has(o)) horizons.earliest.set(o, now);
+                }
+                // A round that ran (stats.cleaned: not when nothing was dirty) rewrote every
+                // batch below the first uncleanable offset.
+                const succeeded = (stats: CleanerStats) => {
+                  if (!stats.cleaned) return;
+                  // The tombstones this round had to drop: every one below the first uncleanable
+                  // offset whose horizon a previous successful round had set at the latest, now passed.
+                  for (let o = 0; o < stats.firstUncleanableOffset; o++) {
+                    const set = horizons.latest.get(o);
+                    if (set === undefined) horizons.latest.set(o, now);
+                    else if (model[o].value === null && now >= set + RETENTION) horizons.mustBeGone.add(o);
+                  }
+                };
+                if (a.failAt === null) {
+                  succeeded(await log.compact({ now }));
+                } else {
                   let n = 0;
                   setFaultInjector((op: FileOperation) => {
                     if (op.op === "synced" || n++ !== a.failAt) return undefined;
                     return { error: Object.assign(new Error("EIO: injected"), { code: "EIO" }) };
                   });
-                  const failed = await log.compact({ now }).then(() => false, () => true);
+                  const stats = await log.compact({ now }).catch(() => undefined);
                   setFaultInjector(undefined);
-                  if (failed) {
+                  if (stats === undefined) {
                     log.abandon(); // the process dies mid-clean
                     log = open();
-                  }
+                  } else succeeded(stats);
                 }
               } else if (a.kind === "crash") {
                 log.abandon();
@@ -190,7 +236,7 @@ describe("log compaction, model-based", () => {
                 await log.close();
                 log = open();
               }
-              check(log, model, cleanerPoint, lastCompactNow);
+              check(log, model, cleanerPoint, lastCompactNow, horizons);
             }
           } finally {
             setFaultInjector(undefined);

@@ -11,6 +11,7 @@ import {
   readRecordBatchHeader,
   type Record,
 } from "../../src/record/mod.ts";
+import { DELETE_HORIZON_MASK, encodeRetainedRecordBatch } from "../../src/record/record_batch.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { readCheckpoint } from "../../src/log/checkpoint.ts";
@@ -148,23 +149,92 @@ describe("log cleaner", () => {
     });
   });
 
-  test("a tombstone survives its first cleaning and goes once deleteRetentionMs has passed", async () => {
+  test("a tombstone survives its first cleaning, which gives its batch a delete horizon (now + deleteRetentionMs), and goes at the first round at or past it", async () => {
     await withTempDir(async (dir) => {
       const log = openLog(dir, { deleteRetentionMs: DAY });
       await log.append(kv("a", "1"));
       await log.append(kv("b", "1"));
       await log.append(kv("a", null));
       log.roll();
-      await log.compact({ now: T0 + 2 * DAY });
+      // The tombstone's own timestamp is two days old: Kafka keeps it all the same (no horizon yet).
+      const first = T0 + 2 * DAY;
+      await log.compact({ now: first });
       assert.deepEqual(show(readAll(log)), [[1, "b", "1"], [2, "a", null]]);
+      const horizonOf = (offset: number) => {
+        const data = log.read(offset, 1 << 20)!;
+        const header = readRecordBatchHeader(data.bytes, 0);
+        assert.equal(header.baseOffset, offset);
+        return header.attributes & DELETE_HORIZON_MASK ? header.baseTimestamp : undefined;
+      };
+      assert.equal(
+        horizonOf(2),
+        first + DAY,
+        "the batch's delete horizon: cleaning time + deleteRetentionMs",
+      );
+      assert.equal(horizonOf(1), undefined, "a batch without a tombstone gets none");
+      assert.equal(readAll(log)[1].timestamp, T0, "the tombstone keeps its own timestamp");
       await log.append(kv("c", "1"));
       log.roll();
-      await log.compact({ now: T0 + DAY / 2 }); // cleaned once, but not yet old enough
+      await log.compact({ now: first + DAY - 1 }); // one ms before the horizon
       assert.deepEqual(show(readAll(log)).map((r) => r[0]), [1, 2, 3]);
+      assert.equal(horizonOf(2), first + DAY, "a later round keeps the horizon");
       await log.append(kv("d", "1"));
       log.roll();
-      await log.compact({ now: T0 + 2 * DAY });
+      await log.compact({ now: first + DAY }); // at the horizon
       assert.deepEqual(show(readAll(log)), [[1, "b", "1"], [3, "c", "1"], [4, "d", "1"]]);
+      await log.close();
+    });
+  });
+
+  test("a batch keeps its delete horizon when a later round drops records from it, and a batch Kafka gave one is honoured", async () => {
+    await withTempDir(async (dir) => {
+      const log = openLog(dir, { deleteRetentionMs: 1000 });
+      const batchOf = (records: [string, string | null][], timestamp: number) =>
+        encodeRecordBatch(records.map(([k, v], i) => ({
+          key: encoder.encode(k),
+          value: v === null ? null : encoder.encode(v),
+          timestamp: timestamp + i,
+        })));
+      await log.append(batchOf([["a", null], ["b", "1"], ["c", "1"]], T0));
+      // As Kafka's cleaner writes it (DefaultRecordBatch with the delete horizon flag): the horizon
+      // in baseTimestamp, each record's timestampDelta relative to it.
+      const first = decodeRecordBatch(batchOf([["d", null], ["e", "1"]], T0 + 10));
+      await log.append(encodeRetainedRecordBatch(first.header, first.records, T0 + 5000));
+      log.roll();
+      await log.compact({ now: T0 + 100 });
+      const batches = () => {
+        const out: [number, number, number | undefined][] = [];
+        let offset = 0;
+        for (;;) {
+          const data = log.read(offset, 1 << 20);
+          if (!data) break;
+          for (let at = 0; at < data.bytes.length;) {
+            const h = readRecordBatchHeader(data.bytes, at);
+            out.push([
+              h.baseOffset,
+              h.recordsCount,
+              h.attributes & DELETE_HORIZON_MASK ? h.baseTimestamp : undefined,
+            ]);
+            at += h.batchLength + 12;
+          }
+          offset = data.next.offset;
+        }
+        return out;
+      };
+      assert.deepEqual(batches(), [[0, 3, T0 + 1100], [3, 2, T0 + 5000]]);
+      assert.deepEqual(readAll(log).map((r) => r.timestamp), [T0, T0 + 1, T0 + 2, T0 + 10, T0 + 11]);
+      // b is overwritten; a's tombstone is past its horizon, d's not yet.
+      await log.append(kv("b", "2", T0 + 20));
+      log.roll();
+      await log.compact({ now: T0 + 1100 });
+      assert.deepEqual(show(readAll(log)), [[2, "c", "1"], [3, "d", null], [4, "e", "1"], [5, "b", "2"]]);
+      assert.deepEqual(batches().slice(0, 2), [[0, 1, T0 + 1100], [3, 2, T0 + 5000]]);
+      assert.deepEqual(readAll(log).map((r) => r.timestamp), [T0 + 2, T0 + 10, T0 + 11, T0 + 20]);
+      await log.append(kv("f", "1", T0 + 30));
+      log.roll();
+      await log.compact({ now: T0 + 5000 });
+      assert.deepEqual(show(readAll(log)), [[2, "c", "1"], [4, "e", "1"], [5, "b", "2"], [6, "f", "1"]]);
+      assert.deepEqual(verifyPartition(path.join(dir, "users-0"), "users", 0).problems, []);
       await log.close();
     });
   });

@@ -1,7 +1,10 @@
 // reel → Kafka, compacted files: Kafka's own DumpLogSegments reads the segments reel's log cleaner
 // writes (batches re-encoded with gaps between their records, compressed ones recompressed, an
 // idempotent producer's emptied last batch, the empty batch that ends a cleaned segment) with
-// every CRC valid, every record what reel reads at its offset, and the indexes clean under
+// every CRC valid, every record what reel reads at its offset, every batch holding a tombstone
+// carrying its delete horizon as Kafka's cleaner writes it (KIP-534: attributes bit 6, the horizon
+// = the cleaning time + delete.retention.ms in baseTimestamp, records keeping their own
+// timestamps), and the indexes clean under
 // `--verify-index-only` and `--index-sanity-check`. The only thing it reports is what it reports
 // of any compacted log, its own included: "Non-consecutive offsets", here checked to be the gaps
 // compaction left.
@@ -22,6 +25,9 @@ import { kafkaUnavailable, toHex } from "./harness.ts";
 
 const SKIP = kafkaUnavailable();
 const T0 = 1_700_000_000_000;
+const DAY = 86_400_000;
+/** The time of the first cleaning round: the horizon it gives batches holding tombstones is this + DAY. */
+const FIRST_ROUND = T0 + 10_000;
 const encoder = new TextEncoder();
 let dir = "";
 
@@ -47,7 +53,12 @@ async function writeCompacted(): Promise<{ partitionDir: string; records: Record
     partitionDir,
     "users",
     0,
-    resolveLogConfig({ segmentBytes: 16 * 1024, indexIntervalBytes: 256, cleanupPolicy: "compact" }),
+    resolveLogConfig({
+      segmentBytes: 16 * 1024,
+      indexIntervalBytes: 256,
+      cleanupPolicy: "compact",
+      deleteRetentionMs: DAY,
+    }),
   );
   const codecs = [CompressionType.None, CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4];
   for (let i = 0; i < 400; i++) {
@@ -62,7 +73,7 @@ async function writeCompacted(): Promise<{ partitionDir: string; records: Record
     await log.append(bytes);
   }
   log.roll();
-  await log.compact();
+  await log.compact({ now: FIRST_ROUND });
   // A second round over the merged, already cleaned segments.
   for (let i = 0; i < 50; i++) {
     await log.append(
@@ -74,7 +85,7 @@ async function writeCompacted(): Promise<{ partitionDir: string; records: Record
     );
   }
   log.roll();
-  await log.compact();
+  await log.compact({ now: FIRST_ROUND + 1000 }); // before the horizon: every tombstone stays
   const records: Record[] = [];
   let offset = 0;
   for (;;) {
@@ -122,15 +133,25 @@ describe(`Kafka's DumpLogSegments reads compacted segments reel writes (${RUNTIM
       assert.deepEqual(sanity.problems, [], `--index-sanity-check:\n${sanity.stderr}`);
 
       const dumped = [];
-      let empty = 0, producerBatches = 0;
+      let empty = 0, producerBatches = 0, horizons = 0;
       for (const file of logs) {
         for (const b of deep.logs.get(file) ?? []) {
           assert.equal(b.isvalid, true, `${file}: batch at ${b.position}`);
+          // The first round gave every batch it kept with a tombstone its horizon; the second keeps it.
+          if (b.records.some((r) => r.value === null)) {
+            assert.equal(b.deleteHorizonMs, FIRST_ROUND + DAY, `${file}: batch at ${b.position}`);
+          }
+          if (b.deleteHorizonMs !== null) {
+            assert.equal(b.deleteHorizonMs, FIRST_ROUND + DAY);
+            horizons++;
+          }
           if (b.count === 0) empty++;
           if (b.producerId >= 0) producerBatches++;
           dumped.push(...b.records);
         }
       }
+      assert.ok(horizons > 0, "batches with a delete horizon");
+      assert.ok(records.some((r) => r.value === null), "tombstones kept");
       assert.ok(empty > 0, "empty batches kept");
       assert.ok(producerBatches > 0, "producer batches kept");
       assert.deepEqual(
