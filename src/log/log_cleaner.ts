@@ -56,7 +56,8 @@ import {
   syncDirectory,
   writeFully,
 } from "../runtime/file_system.ts";
-import { CLEANER_OFFSET_CHECKPOINT, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CLEANER_OFFSET_CHECKPOINT, writeCheckpoint } from "./checkpoint.ts";
+import { cleanableRange, groupSegmentsBySize } from "./_cleanable_range.ts";
 import { compacts, type LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
 
@@ -132,6 +133,38 @@ class CleaningAborted extends Error {}
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** The logs whose round {@linkcode compactInBackground} started and that still runs. */
+const inBackground = new WeakSet<object>();
+
+/**
+ * Starts a cleaning round in the background (not forced: only when dirty enough) for a log whose
+ * cleanup policy compacts, unless the one it started before still runs: the retention check
+ * calls it at every tick, and a round may outlast the interval. A failed round is dropped (the
+ * next tick tries again).
+ *
+ * @param log the partition's log (`PartitionLog`)
+ * @returns whether a round was started
+ * @example One round at a time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PartitionLog } from "./partition_log.ts";
+ * import { resolveLogConfig } from "./log_config.ts";
+ * import { compactInBackground } from "./log_cleaner.ts";
+ * const log = PartitionLog.open(Deno.makeTempDirSync() + "/t-0", "t", 0, resolveLogConfig({ cleanupPolicy: "compact" }));
+ * assert.equal(compactInBackground(log), true);
+ * assert.equal(compactInBackground(log), false); // the first still runs
+ * await log.close();
+ * ```
+ */
+export function compactInBackground(
+  log: { readonly config: LogConfig; compact(options: CleanOptions): Promise<CleanerStats> },
+): boolean {
+  if (!compacts(log.config.cleanupPolicy) || inBackground.has(log)) return false;
+  inBackground.add(log);
+  log.compact({ force: false }).catch(() => {}).finally(() => inBackground.delete(log));
+  return true;
+}
+
 /** The latin-1 string of a key's bytes (one char per byte: distinct keys stay distinct). */
 function keyString(key: Uint8Array): string {
   let s = "";
@@ -174,74 +207,6 @@ function* batchesOf(segment: LogSegment, chunkBytes: number): Generator<[Uint8Ar
     }
     position += at;
   }
-}
-
-/**
- * Which segments one round cleans and from where (Kafka's `LogCleanerManager.cleanableOffsets`):
- * `undefined` when nothing is cleanable.
- */
-function cleanableRange(
-  log: CleanableLog,
-  segments: readonly LogSegment[],
-  now: number,
-): { firstDirty: number; firstUncleanable: number; dirtyBytes: number; cleanBytes: number } | undefined {
-  const active = segments[segments.length - 1];
-  const checkpoint = readCheckpoint(`${log.dir}/${CLEANER_OFFSET_CHECKPOINT}`, log.topic, log.partition);
-  // A checkpoint outside the log (retention moved the start past it, or it was lost) restarts
-  // from the log start offset, as Kafka does.
-  const firstDirty =
-    checkpoint === undefined || checkpoint < log.logStartOffset || checkpoint > active.baseOffset
-      ? log.logStartOffset
-      : checkpoint;
-  let firstUncleanable = active.baseOffset;
-  for (const segment of segments) {
-    if (segment === active || segment.baseOffset >= firstUncleanable) break;
-    const end = segment.nextOffset;
-    // Never clean past the high watermark, nor records younger than minCompactionLagMs.
-    if (end > log.highWatermark) {
-      firstUncleanable = segment.baseOffset;
-      break;
-    }
-    if (
-      segment.baseOffset >= firstDirty && log.config.minCompactionLagMs > 0 &&
-      segment.largestTimestamp > now - log.config.minCompactionLagMs
-    ) {
-      firstUncleanable = segment.baseOffset;
-      break;
-    }
-  }
-  if (firstUncleanable <= firstDirty) return undefined;
-  let dirtyBytes = 0, cleanBytes = 0;
-  for (const segment of segments) {
-    if (segment.baseOffset >= firstUncleanable) break;
-    if (segment.baseOffset >= firstDirty) dirtyBytes += segment.size;
-    else cleanBytes += segment.size;
-  }
-  return { firstDirty, firstUncleanable, dirtyBytes, cleanBytes };
-}
-
-/**
- * Groups the segments below `end` so that each group's bytes fit in one segment of `maxBytes`
- * and its offsets in an index's int32 relative offsets (Kafka's `Cleaner.groupSegmentsBySize`).
- */
-function groupSegmentsBySize(segments: readonly LogSegment[], end: number, maxBytes: number): LogSegment[][] {
-  const groups: LogSegment[][] = [];
-  let group: LogSegment[] = [];
-  let bytes = 0;
-  for (const segment of segments) {
-    if (segment.baseOffset >= end) break;
-    const fits = group.length > 0 && bytes + segment.size <= maxBytes &&
-      segment.nextOffset - 1 - group[0].baseOffset <= 0x7fffffff;
-    if (group.length > 0 && !fits) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(segment);
-    bytes += segment.size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
 }
 
 /**

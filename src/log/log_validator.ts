@@ -8,6 +8,7 @@
  */
 import { InvalidRecordError } from "../errors.ts";
 import { decodeRecordBatch, readRecordBatchHeader } from "../record/record_batch.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
 
 /**
  * Refuses a batch holding a record without a key, as Kafka refuses it for a topic whose
@@ -40,6 +41,42 @@ export function validateRecordKeys(batch: Uint8Array, position: number, topicPar
     if (records[i].key === null) {
       throw new InvalidRecordError(
         `Cannot append to "${topicPartition}": compacted topic cannot accept message without key (record ${i} of the batch)`,
+      );
+    }
+  }
+}
+
+/**
+ * The same check on the records of a `topic.append()` call, before they are encoded: a record
+ * whose `key` is `null` or `undefined` fails the whole call (error `INVALID_RECORD`, 87), before
+ * any partition writes. Each log still checks the batch it is given ({@linkcode validateRecordKeys}).
+ *
+ * @param records the records of the call
+ * @param partitions the partition each record goes to, in the same order
+ * @param topic the topic name, for the message
+ * @throws {InvalidRecordError} when a record has no key
+ * @example The second record has no key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidRecordError } from "../errors.ts";
+ * import { validateProducerRecordKeys } from "./log_validator.ts";
+ * assert.throws(
+ *   () => validateProducerRecordKeys([{ key: "a", value: "1" }, { value: "2" }], [0, 1], "users"),
+ *   (err: unknown) => err instanceof InvalidRecordError && /"users-1"/.test(err.message),
+ * );
+ * ```
+ */
+export function validateProducerRecordKeys(
+  records: readonly ProducerRecord[],
+  partitions: ArrayLike<number>,
+  topic: string,
+): void {
+  for (let i = 0; i < records.length; i++) {
+    if (records[i].key == null) {
+      throw new InvalidRecordError(
+        `Cannot append to "${topic}-${
+          partitions[i]
+        }": compacted topic cannot accept message without key (record ${i} of the call)`,
       );
     }
   }

@@ -11,7 +11,8 @@ import {
   TopicExistsError,
   UnknownTopicOrPartitionError,
 } from "../errors.ts";
-import { compacts, type LogConfig, resolveLogConfig } from "../log/log_config.ts";
+import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
+import { compactInBackground } from "../log/log_cleaner.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { WriterGroup } from "../log/writer_roles.ts";
 import { needsRecovery } from "../log/log_loader.ts";
@@ -168,8 +169,7 @@ export class LogDirectory {
           try {
             log.deleteOldSegments();
           } catch { /* tried again at the next check */ }
-          // The log cleaner, in small steps, when the topic compacts and is dirty enough.
-          if (compacts(log.config.cleanupPolicy)) log.compact({ force: false }).catch(() => {});
+          compactInBackground(log); // the cleaner, if the topic compacts and is dirty: one round at a time
         }
       }
     }, intervalMs);

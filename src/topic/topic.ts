@@ -6,7 +6,7 @@
  */
 import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { compacts, type LogConfig } from "../log/log_config.ts";
-import { validateRecordKeys } from "../log/log_validator.ts";
+import { validateProducerRecordKeys } from "../log/log_validator.ts";
 import type { CleanerStats } from "../log/log_cleaner.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import { type Compression, toCompressionType } from "../record/compression.ts";
@@ -309,15 +309,13 @@ export class Topic {
     let sent: EncodedBatch[] = [];
     try {
       for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
+      // A keyless record on a compacted topic fails the whole call before any partition writes.
+      if (compacts(this.config.cleanupPolicy)) validateProducerRecordKeys(records, partitions, this.name);
       accumulator.drainAll();
       sent = accumulator.takeEncoded();
       for (const { batch } of sent) {
         const max = this.config.maxMessageBytes;
         if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
-      }
-      // A keyless record on a compacted topic fails the whole call before any partition writes.
-      if (compacts(this.config.cleanupPolicy)) {
-        for (const { batch, partition } of sent) validateRecordKeys(batch, 0, `${this.name}-${partition}`);
       }
       // Each log writes its batch, or copies it for the group commit, before `append` returns.
       pending = sent.map((b) => this.partition(b.partition).append(b.batch, false));

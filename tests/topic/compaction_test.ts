@@ -214,7 +214,10 @@ describe("appends to a compacted topic", () => {
       const topic = await log.createTopic("kv", { partitions: 2, config: { cleanupPolicy: "compact" } });
       await assert.rejects(
         topic.append([{ partition: 0, key: "a", value: "1" }, { partition: 1, value: "no key" }]),
-        (err: unknown) => err instanceof InvalidRecordError && err.errorCode === 87,
+        (err: unknown) =>
+          err instanceof InvalidRecordError && err.errorCode === 87 &&
+          /^Cannot append to "kv-1": compacted topic cannot accept message without key \(record 1 of the call\)$/
+            .test(err.message),
       );
       await assert.rejects(topic.append([{ partition: 0, key: null, value: "2" }]), InvalidRecordError);
       assert.deepEqual(topic.describe().map((p) => p.logEndOffset), [0, 0]);
@@ -222,6 +225,43 @@ describe("appends to a compacted topic", () => {
       await topic.append([{ partition: 0, key: "a", value: "1" }, { partition: 1, key: "b", value: null }]);
       assert.deepEqual(topic.describe().map((p) => p.logEndOffset), [1, 1]);
       await log.close();
+    });
+  });
+
+  test("the retention check never queues a cleaning round behind one still running", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 2 });
+      try {
+        const topic = await log.createTopic("kv", { config: { cleanupPolicy: "compact" } });
+        await topic.append([{ key: "a", value: "1" }]);
+        const partition = topic.partition(0);
+        // Count the retention checks (each calls deleteOldSegments) and the rounds they start; the
+        // first round is held until the test releases it.
+        let checks = 0, rounds = 0;
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => release = resolve);
+        const deleteOldSegments = partition.deleteOldSegments.bind(partition);
+        const compact = partition.compact.bind(partition);
+        partition.deleteOldSegments = () => {
+          checks++;
+          return deleteOldSegments();
+        };
+        partition.compact = (options) => {
+          rounds++;
+          return held.then(() => compact(options));
+        };
+        const until = async (done: () => boolean) => {
+          while (!done()) await new Promise((resolve) => setTimeout(resolve, 2));
+        };
+        await until(() => rounds === 1);
+        const from = checks;
+        await until(() => checks >= from + 10);
+        assert.equal(rounds, 1, "no round started while the first ran");
+        release();
+        await until(() => rounds === 2); // the next check after it ended starts one
+      } finally {
+        await log.close();
+      }
     });
   });
 });
