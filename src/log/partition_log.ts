@@ -21,7 +21,6 @@ import {
   type DecodeOptions,
   LOG_OVERHEAD,
   readRecordBatchHeader,
-  RECORD_BATCH_OVERHEAD,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateRecordBatch,
@@ -30,18 +29,16 @@ import { fs, syncDirectory } from "../runtime/file_system.ts";
 import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
-  HIGH_WATERMARK_FILE,
   LOG_START_OFFSET_CHECKPOINT,
-  openHighWatermark,
   RECOVERY_POINT_CHECKPOINT,
   writeCheckpoint,
   writeCleanShutdown,
-  writeHighWatermark,
 } from "./checkpoint.ts";
 import { compacts, deletes, type LogConfig } from "./log_config.ts";
 import { validateRecordKeys } from "./log_validator.ts";
 import { type CleanerStats, cleanLog, type CleanOptions } from "./log_cleaner.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { HighWatermarkPublisher } from "./high_watermark_publisher.ts";
 import { LogFollower } from "./log_follower.ts";
 import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
 import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
@@ -55,52 +52,11 @@ import {
   removeCleanShutdownMarker,
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
-import { ProducerState, readLatestSnapshot, snapshotOffsets, writeSnapshot } from "./producer_state.ts";
-import {
-  addWriter,
-  makeRoomForWriter,
-  removeWriter,
-  WRITER_CHECK_INTERVAL_MS,
-  type WriterGroup,
-  type WriterRole,
-} from "./writer_roles.ts";
+import { ProducerStateManager } from "./producer_state_manager.ts";
+import type { WriterGroup, WriterRole } from "./writer_roles.ts";
+import { WRITER_WANTED_FILE, WriterLease } from "./writer_lease.ts";
 
-/**
- * The marker a process waiting for a partition's writer role leaves in the partition directory:
- * the writer gives the role back at its next check (see `writer_roles.ts`).
- */
-export const WRITER_WANTED_FILE = "writer.wanted";
-
-/** The longest pause between two tries of a process waiting for a writer role, ms. */
-const MAX_WRITER_POLL_MS = 5;
-/**
- * How long a process that gave its writer role back because another process wanted it waits
- * before it tries to take the role again, ms: longer than the waiter's pause, so the waiter gets it.
- */
-const YIELD_MS = 3 * MAX_WRITER_POLL_MS;
-/**
- * How long a writer keeps a role it took before it gives it to a waiting writer, ms: each turn
- * serves a burst of appends, so two busy producers of a topic of several partitions do not hand
- * every partition back and forth at each append.
- */
-const MIN_TURN_MS = 100;
-
-/** An append waiting for the writer role, run in order once this process has it. */
-interface QueuedAppend {
-  run: () => Promise<AppendInfo>;
-  resolve: (info: AppendInfo) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Resolves after `ms` milliseconds. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Thrown inside `#takeWriterRole` when every writer role this process holds is busy. */
-const WRITERS_BUSY = Symbol("writers busy");
-
-export { WRITER_LOCK_FILE };
+export { WRITER_LOCK_FILE, WRITER_WANTED_FILE };
 export type { LoadReport };
 export type { FetchData, ReadCursor, SegmentInfo };
 
@@ -195,7 +151,8 @@ export class PartitionLog implements WriterRole {
   set #segments(segments: LogSegment[]) {
     this.#local.segments = segments;
   }
-  #lock: LockFile | undefined;
+  /** The writer role: the writer lock while this process holds it, and the turns taken with others. */
+  readonly #lease: WriterLease;
   /** What this process sees of another process's writer, while it does not hold the lock. */
   readonly #follower: LogFollower;
   #logEndOffset: number;
@@ -206,37 +163,16 @@ export class PartitionLog implements WriterRole {
   readonly #commit: GroupCommit;
   /** Decode options that stamp this log's topic and partition on every record. */
   readonly #withSource: DecodeOptions;
-  /** The writer's descriptor of the published high watermark file (`fsync: "always"` only). */
-  #highWatermarkFd: number | undefined;
+  /** The writer's published high watermark, for readers in other processes (`fsync: "always"` only). */
+  readonly #highWatermarkFile: HighWatermarkPublisher;
   #timer: ReturnType<typeof setInterval> | undefined;
   #pending = new Set<Promise<unknown>>();
   /** The topic's ID (KIP-516), when it has one. */
   readonly topicId: string | undefined;
   /** Set once the topic is found deleted (its directory gone or holding another topic ID). */
   #topicDeleted = false;
-  /** See {@linkcode PartitionLogOptions.writerIdleMs}; `Infinity`: keep the role until close. */
-  readonly #writerIdleMs: number;
-  /** See {@linkcode PartitionLogOptions.lockTimeoutMs}. */
-  readonly #lockTimeoutMs: number;
-  /** When an append last used the writer role, ms since the epoch. */
-  #lastWriteAt = 0;
-  /** The logs of the same topic in this process, which give their roles back together. */
-  readonly #writerGroup: WriterGroup | undefined;
-  /** The idempotent producers' state, built on first use (see `producer_state.ts`). */
-  #producers: ProducerState | undefined;
-  /** When this process last took the writer role, ms since the epoch. */
-  #acquiredAt = 0;
-  /** When the writer last looked for another process's `writer.wanted` marker. */
-  #wantedCheckedAt = 0;
-  /**
-   * Whether the writer role is kept until close (taken by `acquireWriterLock()` or at a writer's
-   * open), rather than given back when idle or wanted.
-   */
-  #pinned = false;
-  /** Appends waiting for the writer role (set while this process waits for it). */
-  #queued: QueuedAppend[] | undefined;
-  /** Until when this process lets another one take the role it gave back, ms since the epoch. */
-  #yieldUntil = 0;
+  /** The idempotent producers' state, built on first use. */
+  readonly #producers: ProducerStateManager;
   /** The log cleaner's round now running, if any. */
   #cleaning: Promise<CleanerStats> | undefined;
 
@@ -252,20 +188,55 @@ export class PartitionLog implements WriterRole {
     roles: { writerIdleMs?: number; lockTimeoutMs?: number; writerGroup?: WriterGroup } = {},
   ) {
     this.topicId = topicId;
-    this.#writerGroup = roles.writerGroup;
-    this.#writerGroup?.add(this);
-    this.#writerIdleMs = roles.writerIdleMs ?? Infinity;
-    this.#lockTimeoutMs = roles.lockTimeoutMs ?? 30_000;
-    if (!(this.#writerIdleMs > 0)) {
-      throw new RangeError(`Invalid writerIdleMs ${roles.writerIdleMs}: must be positive`);
-    }
-    if (!(this.#lockTimeoutMs >= 0)) {
-      throw new RangeError(`Invalid lockTimeoutMs ${roles.lockTimeoutMs}: must be 0 or more`);
-    }
     // deno-lint-ignore no-this-alias
     const log = this;
+    this.#lease = new WriterLease(
+      {
+        dir,
+        topic,
+        partition,
+        get closed() {
+          return log.#closed;
+        },
+        checkTopicId: () => this.#checkTopicId(),
+        loadForWriting: () => {
+          // The topic may have been deleted (and created again) before the lock was ours.
+          this.#checkTopicId();
+          const loaded = loadForWriting(this.dir, this.topic, this.partition, this.config);
+          removeCleanShutdownMarker(this.dir);
+          return loaded;
+        },
+        startWriting: (loaded) => this.#startWriting(loaded),
+        idle: () => {
+          if (this.config.fsync !== "always") {
+            // Batches held back for a deferred write are written (and acknowledged) now.
+            try {
+              this.#commit.writePending();
+            } catch {
+              return false;
+            }
+          }
+          return this.#idle();
+        },
+        handOver: () => {
+          if (this.#timer !== undefined) {
+            clearInterval(this.#timer);
+            this.#timer = undefined;
+          }
+          this.#leaveClean(true);
+          this.#highWatermarkFile.close();
+        },
+        startReading: () => {
+          for (const segment of this.#segments) segment.readOnly = true;
+          if (this.#listeners.size > 0) this.#watch();
+        },
+      },
+      lock,
+      roles,
+    );
     this.#local = new LocalLog(topic, partition, loaded.segments);
     this.#local.offsetGaps = loaded.offsetGaps ?? false;
+    this.#producers = new ProducerStateManager(dir, this.#local);
     this.logStartOffset = loaded.logStartOffset;
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#logEndOffset;
@@ -290,12 +261,11 @@ export class PartitionLog implements WriterRole {
     this.#loadReport = loaded.report;
     this.#damage = loaded.damage;
     this.#writeRefused = loaded.writeRefused;
-    this.#lock = lock;
+    this.#highWatermarkFile = new HighWatermarkPublisher(dir);
     this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
     this.#follower.noteCleaner(loaded.cleanerStamp);
     this.#highWatermark = this.#visibleEnd();
     if (lock) {
-      this.#pinned = true;
       this.#startFsyncTimer();
       this.#publishHighWatermark();
     }
@@ -327,7 +297,7 @@ export class PartitionLog implements WriterRole {
     if (before.fsync !== config.fsync || before.fsyncIntervalMs !== config.fsyncIntervalMs) {
       if (this.#timer !== undefined) clearInterval(this.#timer);
       this.#timer = undefined;
-      if (this.#lock) this.#startFsyncTimer();
+      if (this.#lease.held) this.#startFsyncTimer();
     }
   }
 
@@ -365,7 +335,7 @@ export class PartitionLog implements WriterRole {
     if (this.#closed) {
       throw new StorageError(`Cannot delete records of "${this.topic}-${this.partition}": the log is closed`);
     }
-    if (!this.#lock) this.#takeWriterRole(false);
+    if (!this.#lease.held) this.#lease.take();
     this.#commit.writePending();
     const target = offset === -1 ? this.#highWatermark : offset;
     if (target > this.#highWatermark) {
@@ -387,7 +357,7 @@ export class PartitionLog implements WriterRole {
       );
     }
     this.logStartOffset = target;
-    this.#lastWriteAt = Date.now();
+    this.#lease.lastWriteAt = Date.now();
     this.#deleteSegments(() => false);
     this.#notify();
     return this.logStartOffset;
@@ -395,7 +365,7 @@ export class PartitionLog implements WriterRole {
 
   /** When an append last used the writer role, ms since the epoch. */
   get lastWriteAt(): number {
-    return this.#lastWriteAt;
+    return this.#lease.lastWriteAt;
   }
 
   /**
@@ -405,7 +375,7 @@ export class PartitionLog implements WriterRole {
    * nothing is published.
    */
   #visibleEnd(): number {
-    return this.#lock ? this.#logEndOffset : this.#follower.visibleEnd(this.#logEndOffset);
+    return this.#lease.held ? this.#logEndOffset : this.#follower.visibleEnd(this.#logEndOffset);
   }
 
   /**
@@ -413,19 +383,7 @@ export class PartitionLog implements WriterRole {
    * for other processes.
    */
   #publishHighWatermark(offset = this.#highWatermark): void {
-    if (!this.#lock || this.config.fsync !== "always") return;
-    try {
-      this.#highWatermarkFd ??= openHighWatermark(`${this.dir}/${HIGH_WATERMARK_FILE}`);
-      writeHighWatermark(this.#highWatermarkFd, offset);
-    } catch { /* readers in other processes lag until the next publish */ }
-  }
-
-  #closeHighWatermark(): void {
-    if (this.#highWatermarkFd === undefined) return;
-    try {
-      fs.closeSync(this.#highWatermarkFd);
-    } catch { /* already closed */ }
-    this.#highWatermarkFd = undefined;
+    if (this.#lease.held && this.config.fsync === "always") this.#highWatermarkFile.publish(offset);
   }
 
   #startFsyncTimer(): void {
@@ -568,7 +526,7 @@ export class PartitionLog implements WriterRole {
 
   /** Whether this object holds the partition's writer lock (it may append without waiting for one). */
   get isWriter(): boolean {
-    return this.#lock !== undefined;
+    return this.#lease.held;
   }
 
   /**
@@ -593,55 +551,7 @@ export class PartitionLog implements WriterRole {
    * ```
    */
   acquireWriterLock(): void {
-    this.#takeWriterRole(false);
-    this.#pinned = true;
-  }
-
-  /**
-   * Takes the writer role (see {@linkcode PartitionLog.acquireWriterLock}). With `bounded`, throws
-   * {@linkcode WRITERS_BUSY} instead of going past the process's limit of writer roles when every
-   * role held is busy.
-   */
-  #takeWriterRole(bounded: boolean): void {
-    if (this.#lock) return;
-    if (this.#closed) {
-      throw new StorageError(`Cannot write to "${this.topic}-${this.partition}": the log is closed`);
-    }
-    this.#checkTopicId();
-    if (!makeRoomForWriter(this) && bounded) throw WRITERS_BUSY;
-    let got: LockFile | LockOwner;
-    try {
-      got = takeLock(`${this.dir}/${WRITER_LOCK_FILE}`);
-    } catch (err) {
-      this.#checkTopicId(); // the directory went away: the topic was deleted meanwhile
-      throw err;
-    }
-    if (!(got instanceof LockFile)) throw new PartitionLockedError(this.topic, this.partition, got);
-    let loaded: Loaded;
-    try {
-      // The topic may have been deleted (and created again) before the lock was ours.
-      this.#checkTopicId();
-      loaded = loadForWriting(this.dir, this.topic, this.partition, this.config);
-      removeCleanShutdownMarker(this.dir);
-    } catch (err) {
-      got.release();
-      throw err;
-    }
-    this.#follower.unwatch();
-    this.#lock = got;
-    this.#install(loaded);
-    // Snapshots past the log end offset describe records a recovery cut: never to be read again.
-    for (const offset of snapshotOffsets(this.dir)) {
-      if (offset > this.#logEndOffset) {
-        try {
-          fs.rmSync(`${this.dir}/${String(offset).padStart(20, "0")}.snapshot`, { force: true });
-        } catch { /* ignored as past the log end offset until removed */ }
-      }
-    }
-    this.#startFsyncTimer();
-    this.#publishHighWatermark();
-    this.#lastWriteAt = this.#acquiredAt = Date.now();
-    addWriter(this);
+    this.#lease.pin();
   }
 
   /** Whether nothing is in flight: no append waits for a write or an fdatasync. */
@@ -659,39 +569,7 @@ export class PartitionLog implements WriterRole {
    * @returns whether the role was given back
    */
   releaseIfIdle(): boolean {
-    if (!this.#lock || this.#closed || this.#queued !== undefined || this.#pinned) return false;
-    if (this.#writerIdleMs === Infinity) return false;
-    if (this.config.fsync !== "always") {
-      // Batches held back for a deferred write are written (and acknowledged) now.
-      try {
-        this.#commit.writePending();
-      } catch {
-        return false;
-      }
-    }
-    if (!this.#idle()) return false;
-    if (this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-    // A step that fails leaves the log unmarked, so the next writer recovers it; the role is
-    // given back all the same.
-    this.#leaveClean(true);
-    this.#closeHighWatermark();
-    try {
-      this.#lock.release();
-    } catch { /* the next writer takes a stale lock over */ }
-    this.#lock = undefined;
-    removeWriter(this);
-    for (const segment of this.#segments) segment.readOnly = true;
-    if (this.#listeners.size > 0) {
-      this.#follower.watch(() => {
-        try {
-          this.refresh();
-        } catch { /* the next read reports it */ }
-      });
-    }
-    return true;
+    return this.#lease.releaseIfIdle();
   }
 
   /**
@@ -701,31 +579,7 @@ export class PartitionLog implements WriterRole {
    * @param now ms since the epoch
    */
   check(now: number): void {
-    if (!this.#lock || this.#pinned || this.#writerIdleMs === Infinity) return;
-    if (now - this.#lastWriteAt >= this.#writerIdleMs) {
-      this.releaseIfIdle();
-      return;
-    }
-    this.#checkWanted(now);
-  }
-
-  /**
-   * Looks for another process's `writer.wanted` marker (at most every 20 ms, and not in the first
-   * 100 ms of a turn); when there is one, the topic's roles are given back. Appends call it too:
-   * a producer whose appends resolve without a macrotask (no fsync to wait for) never lets the
-   * periodic check run.
-   */
-  #checkWanted(now: number): void {
-    if (now - this.#wantedCheckedAt < WRITER_CHECK_INTERVAL_MS || now - this.#acquiredAt < MIN_TURN_MS) {
-      return;
-    }
-    this.#wantedCheckedAt = now;
-    if (!fs.existsSync(`${this.dir}/${WRITER_WANTED_FILE}`)) return;
-    // Another process waits. It gets the whole topic's turn: the roles of the topic's other
-    // partitions go too, so that two producers of a topic of several partitions take turns on the
-    // topic instead of trading single partitions at every append.
-    if (this.#writerGroup !== undefined) this.#writerGroup.yieldAll(now + YIELD_MS);
-    else this.yieldTurn(now + YIELD_MS);
+    this.#lease.check(now);
   }
 
   /**
@@ -736,102 +590,28 @@ export class PartitionLog implements WriterRole {
    * @param until ms since the epoch before which this process does not take the role again
    */
   yieldTurn(until: number): void {
-    if (!this.#lock || this.#pinned || this.#writerIdleMs === Infinity || this.#closed) return;
-    this.#yieldUntil = Math.max(this.#yieldUntil, until);
-    if (this.#queued === undefined) {
-      this.#queued = [];
-      void this.#yieldThenWait(); // not tracked: it waits for what is tracked
-    }
-  }
-
-  /** Gives the role back once idle, then waits to take it again for the appends queued meanwhile. */
-  async #yieldThenWait(): Promise<void> {
-    const queued = this.#queued!;
-    this.#queued = undefined; // so that releaseIfIdle may run
-    while (!this.#closed && this.#lock && !this.#pinned && !this.releaseIfIdle()) {
-      this.#queued = queued;
-      await sleep(1);
-      this.#queued = undefined;
-    }
-    this.#queued = queued;
-    await this.#waitForWriter();
+    this.#lease.yieldTurn(until);
   }
 
   /**
-   * Waits for the writer role (another process holds it, or every role this process may hold is
-   * busy), leaving the `writer.wanted` marker, up to `lockTimeoutMs`; then runs the queued
-   * appends in order, or fails them.
+   * Starts writing with the log loaded under the writer lock just taken (see
+   * `WriterLeaseHost.startWriting`).
    */
-  async #waitForWriter(): Promise<void> {
-    const start = Date.now();
-    const deadline = start + this.#lockTimeoutMs;
-    // Roles of this process that are busy become idle once their fdatasyncs end.
-    const busyDeadline = start + Math.max(this.#lockTimeoutMs, 30_000);
-    const wanted = `${this.dir}/${WRITER_WANTED_FILE}`;
-    let pause = 1;
-    let failure: unknown;
-    for (;;) {
-      const now = Date.now();
-      if (now >= this.#yieldUntil) {
-        try {
-          this.#takeWriterRole(true);
-          break;
-        } catch (err) {
-          if (err !== WRITERS_BUSY && !(err instanceof PartitionLockedError)) {
-            failure = err;
-            break;
-          }
-          if (err instanceof PartitionLockedError) {
-            try {
-              if (!fs.existsSync(wanted)) fs.writeFileSync(wanted, "");
-            } catch { /* the writer gives the role back when idle all the same */ }
-          }
-          if (now >= (err === WRITERS_BUSY ? busyDeadline : deadline)) {
-            failure = err === WRITERS_BUSY
-              ? new StorageError(
-                `Cannot append to "${this.topic}-${this.partition}": every writer role this process may hold stayed busy for ${this.#lockTimeoutMs} ms (see setMaxWriters)`,
-              )
-              : err;
-            break;
-          }
-        }
-      }
-      await sleep(Math.max(pause, Math.min(this.#yieldUntil - now, MAX_WRITER_POLL_MS)));
-      pause = Math.min(pause * 2, MAX_WRITER_POLL_MS);
-    }
-    if (failure === undefined) {
-      try {
-        fs.rmSync(wanted, { force: true });
-      } catch { /* removed by the next writer */ }
-    }
-    const queued = this.#queued ?? [];
-    this.#queued = undefined;
-    for (const q of queued) {
-      if (failure !== undefined) q.reject(failure);
-      else q.run().then(q.resolve, q.reject);
-    }
+  #startWriting(loaded: Loaded): void {
+    this.#follower.unwatch();
+    this.#install(loaded);
+    this.#producers.removeSnapshotsPast(this.#logEndOffset);
+    this.#startFsyncTimer();
+    this.#publishHighWatermark();
   }
 
-  /**
-   * Runs `run` (an append of `batch`) now when this process has the writer role or can take it at
-   * once; otherwise queues it behind the appends already waiting, to run in order once the role is
-   * taken, with a copy of `batch`: the caller may reuse its buffer as soon as `append` returns
-   * (a producer encodes its next batch into the same bytes).
-   */
-  #whenWriter(batch: Uint8Array, run: (batch: Uint8Array) => Promise<AppendInfo>): Promise<AppendInfo> {
-    if (this.#queued === undefined && !this.#lock && !this.#closed) {
+  /** Watches the partition directory for another process's appends, refreshing the log on each. */
+  #watch(): void {
+    this.#follower.watch(() => {
       try {
-        this.#takeWriterRole(true);
-      } catch (err) {
-        if (err !== WRITERS_BUSY && !(err instanceof PartitionLockedError)) return Promise.reject(err);
-        if (this.#lockTimeoutMs === 0 && err instanceof PartitionLockedError) return Promise.reject(err);
-        this.#queued = [];
-        void this.#waitForWriter(); // settles the queued appends itself
-      }
-    }
-    if (this.#queued === undefined) return run(batch);
-    const copy = batch.slice();
-    return new Promise((resolve, reject) => this.#queued!.push({ run: () => run(copy), resolve, reject }));
+        this.refresh();
+      } catch { /* the next read reports it */ }
+    });
   }
 
   /**
@@ -861,7 +641,7 @@ export class PartitionLog implements WriterRole {
     this.#logEndOffset = loaded.segments[loaded.segments.length - 1].nextOffset;
     this.#highWatermark = this.#visibleEnd();
     this.#commit.syncedOffset = this.#logEndOffset;
-    this.#producers = undefined; // rebuilt from the files on next use
+    this.#producers.reset(); // rebuilt from the files on next use
     // Cursors into the old segments' files are not used again (their positions may point into
     // files the log cleaner replaced).
     this.#local.generation++;
@@ -888,7 +668,7 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when the files cannot be read
    */
   refresh(): boolean {
-    if (this.#lock || this.#closed) return false;
+    if (this.#lease.held || this.#closed) return false;
     this.#checkTopicId();
     try {
       const before = [this.logStartOffset, this.#highWatermark];
@@ -973,9 +753,9 @@ export class PartitionLog implements WriterRole {
     if (this.#closed) {
       throw new StorageError(`Cannot append to "${this.topic}-${this.partition}": the log is closed`);
     }
-    if (!this.#lock) this.#takeWriterRole(false);
+    if (!this.#lease.held) this.#lease.take();
     this.#checkWritable();
-    this.#lastWriteAt = Date.now();
+    this.#lease.lastWriteAt = Date.now();
     if (batch.length > this.config.maxMessageBytes) {
       throw new RecordTooLargeError(batch.length, this.config.maxMessageBytes);
     }
@@ -994,7 +774,7 @@ export class PartitionLog implements WriterRole {
     if (compacts(this.config.cleanupPolicy)) validateRecordKeys(batch, 0, `${this.topic}-${this.partition}`);
     const idempotent = header.producerId >= 0 && !header.isControl;
     if (idempotent) {
-      const decision = this.#producerState().check(header);
+      const decision = this.#producers.state(this.logStartOffset, this.#logEndOffset).check(header);
       if (decision.kind === "error") {
         throw new ProducerSequenceError(decision.code, this.topic, this.partition, decision.detail);
       }
@@ -1025,47 +805,9 @@ export class PartitionLog implements WriterRole {
       lent,
     );
     this.#logEndOffset = lastOffset + 1;
-    if (idempotent) this.#producers?.record(header, baseOffset);
+    if (idempotent) this.#producers.record(header, baseOffset);
     if (!defer) this.#advanceHighWatermark(this.#logEndOffset);
     return { baseOffset, lastOffset, maxTimestamp: header.maxTimestamp };
-  }
-
-  /**
-   * The idempotent producers' state: the latest snapshot not past the log end offset, then the
-   * batch headers after it (without a snapshot, those of the active segment), as Kafka's
-   * `ProducerStateManager` loads it.
-   */
-  #producerState(): ProducerState {
-    if (this.#producers) return this.#producers;
-    const end = this.#logEndOffset;
-    const snapshot = readLatestSnapshot(this.dir, this.logStartOffset, end);
-    const state = snapshot?.state ?? new ProducerState();
-    let offset = snapshot?.offset ?? Math.max(this.logStartOffset, this.#active().baseOffset);
-    try {
-      let cursor: ReadCursor | undefined;
-      while (offset < end) {
-        const data = this.#local.read(offset, 1 << 20, end, cursor);
-        if (!data) break;
-        for (let at = 0; at + RECORD_BATCH_OVERHEAD <= data.bytes.length;) {
-          const h = readRecordBatchHeader(data.bytes, at);
-          if (h.baseOffset >= offset) state.record(h, h.baseOffset);
-          at += h.batchLength + LOG_OVERHEAD;
-        }
-        if (data.next.offset <= offset) break;
-        offset = data.next.offset;
-        cursor = data.next;
-      }
-    } catch { /* a damaged tail: the state from the batches before it */ }
-    this.#producers = state;
-    return state;
-  }
-
-  /** Writes the producers' state as the snapshot for `offset`, when there are producers. */
-  #snapshotProducers(offset: number, sync: boolean): void {
-    if (!this.#producers || this.#producers.producers.size === 0) return;
-    try {
-      writeSnapshot(this.dir, this.#producers, offset, this.logStartOffset, sync);
-    } catch { /* the next open replays more of the log */ }
   }
 
   /**
@@ -1097,10 +839,7 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when the log is closed, the write or the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
-    if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
-    if (!this.#lock || this.#queued !== undefined) {
-      return this.#whenWriter(batch, (b) => this.#appendNow(b, verify));
-    }
+    if (!this.#lease.ready()) return this.#lease.whenWriter(batch, (b) => this.#appendNow(b, verify));
     return this.#appendNow(batch, verify);
   }
 
@@ -1140,9 +879,8 @@ export class PartitionLog implements WriterRole {
    */
   appendDeferred(batch: Uint8Array, verify = true, lent = false): Promise<AppendInfo> {
     if (this.config.fsync === "always") return this.append(batch, verify);
-    if (this.#lock && this.#writerIdleMs !== Infinity && !this.#pinned) this.#checkWanted(Date.now());
-    if (!this.#lock || this.#queued !== undefined) {
-      return this.#whenWriter(batch, (b) => this.#appendDeferredNow(b, verify, lent));
+    if (!this.#lease.ready()) {
+      return this.#lease.whenWriter(batch, (b) => this.#appendDeferredNow(b, verify, lent));
     }
     return this.#appendDeferredNow(batch, verify, lent);
   }
@@ -1186,7 +924,7 @@ export class PartitionLog implements WriterRole {
       active.writePending();
     } catch (err) {
       this.#logEndOffset = active.nextOffset;
-      this.#producers = undefined; // it may hold batches taken back: rebuilt from the files
+      this.#producers.reset(); // it may hold batches taken back: rebuilt from the files
       throw err;
     }
     return true;
@@ -1242,7 +980,7 @@ export class PartitionLog implements WriterRole {
    * @throws {PartitionLockedError} when another process writes the partition
    */
   roll(): number {
-    if (!this.#lock) this.#takeWriterRole(false);
+    if (!this.#lease.held) this.#lease.take();
     this.#checkWritable();
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
@@ -1253,7 +991,7 @@ export class PartitionLog implements WriterRole {
     old.timeIndex.flush();
     const base = this.#logEndOffset;
     this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));
-    this.#snapshotProducers(base, false); // as Kafka, at each roll: the state below the new segment
+    this.#producers.takeSnapshot(base, this.logStartOffset, false); // as Kafka, at each roll: the state below the new segment
     syncDirectory(this.dir);
     this.#track(
       old.flush(true).then(() => {
@@ -1306,7 +1044,7 @@ export class PartitionLog implements WriterRole {
     if (this.#closed) {
       throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
     }
-    if (!this.#lock) {
+    if (!this.#lease.held) {
       // Another process writes: look for its appends at the end, for its retention always (a
       // reader must not go on reading segments retention has deleted), and for its log
       // cleaner's swaps (one lstat of the cleaner checkpoint, which it rewrites after each).
@@ -1325,7 +1063,7 @@ export class PartitionLog implements WriterRole {
       // loaded (a closed descriptor reopened by name finds another file, or none): load the log
       // afresh and read again, once.
       const code = (err as { code?: string }).code;
-      if (this.#lock || (code !== "ESTALE" && code !== "ENOENT")) throw err;
+      if (this.#lease.held || (code !== "ESTALE" && code !== "ENOENT")) throw err;
       this.#reloadForReading();
       this.checkOffset(offset);
       if (offset >= this.#highWatermark) return null;
@@ -1400,7 +1138,7 @@ export class PartitionLog implements WriterRole {
    * @returns the offset and that record's timestamp, or `null` when every record is older
    */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
-    if (!this.#lock) this.refresh();
+    if (!this.#lease.held) this.refresh();
     return this.#local.offsetForTimestamp(timestamp, this.logStartOffset, this.#highWatermark);
   }
 
@@ -1435,7 +1173,7 @@ export class PartitionLog implements WriterRole {
         `Cannot delete segments of "${this.topic}-${this.partition}": the log is closed`,
       );
     }
-    if (!this.#lock) this.#takeWriterRole(false);
+    if (!this.#lease.held) this.#lease.take();
     const { retentionMs, retentionBytes } = this.config;
     let remaining = this.size;
     // Segments wholly below the log start offset go first, whatever their age and size.
@@ -1524,7 +1262,7 @@ export class PartitionLog implements WriterRole {
         new StorageError(`Cannot compact "${this.topic}-${this.partition}": the log is closed`),
       );
     }
-    if (!this.#lock) this.#takeWriterRole(false);
+    if (!this.#lease.held) this.#lease.take();
     // deno-lint-ignore no-this-alias
     const log = this;
     const run = () =>
@@ -1545,7 +1283,7 @@ export class PartitionLog implements WriterRole {
           return log.#segments;
         },
         get closed() {
-          return log.#closed || !log.#lock;
+          return log.#closed || !log.#lease.held;
         },
         replaceSegments: (cleaned, old) => {
           const at = this.#segments.indexOf(old[0]);
@@ -1560,14 +1298,7 @@ export class PartitionLog implements WriterRole {
           this.#local.offsetGaps = true;
           for (const segment of this.#segments) segment.offsetGaps = true;
         },
-        lastProducerOffsets: () => {
-          const out = new Map<number, number>();
-          for (const [id, entry] of this.#producerState().producers) {
-            const last = entry.batches[entry.batches.length - 1];
-            if (last) out.set(id, last.baseOffset + last.offsetDelta);
-          }
-          return out;
-        },
+        lastProducerOffsets: () => this.#producers.lastOffsets(this.logStartOffset, this.#logEndOffset),
       }, { force: true, ...options });
     const previous = this.#cleaning;
     const round: Promise<CleanerStats> = (previous ? previous.catch(() => {}).then(run) : run()).finally(
@@ -1590,13 +1321,7 @@ export class PartitionLog implements WriterRole {
    */
   onAppend(listener: () => void): () => void {
     this.#listeners.add(listener);
-    if (!this.#lock && !this.#closed) {
-      this.#follower.watch(() => {
-        try {
-          this.refresh();
-        } catch { /* the next read reports it */ }
-      });
-    }
+    if (!this.#lease.held && !this.#closed) this.#watch();
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0) {
@@ -1611,7 +1336,7 @@ export class PartitionLog implements WriterRole {
    * @throws {StorageError} when an fsync fails
    */
   async flush(): Promise<void> {
-    if (this.#closed || !this.#lock) return;
+    if (this.#closed || !this.#lease.held) return;
     await this.#commit.syncTo(this.#logEndOffset);
     await this.#syncDirty();
   }
@@ -1647,7 +1372,7 @@ export class PartitionLog implements WriterRole {
     }
     if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
     const active = this.#active();
-    this.#snapshotProducers(this.#logEndOffset, !handOver);
+    this.#producers.takeSnapshot(this.#logEndOffset, this.logStartOffset, !handOver);
     if (!handOver) {
       attempt(() =>
         writeCheckpoint(
@@ -1689,7 +1414,7 @@ export class PartitionLog implements WriterRole {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#follower.unwatch();
-    if (!this.#lock) {
+    if (!this.#lease.held) {
       // A reader: nothing of its own to write.
       this.#closed = true;
       for (const segment of this.#segments) segment.closeHandle();
@@ -1712,10 +1437,8 @@ export class PartitionLog implements WriterRole {
         failure ??= err;
       }
     };
-    attempt(() => this.#closeHighWatermark());
-    attempt(() => this.#lock!.release());
-    this.#lock = undefined;
-    removeWriter(this);
+    attempt(() => this.#highWatermarkFile.close());
+    attempt(() => this.#lease.release());
     this.#notify();
     this.#listeners.clear();
     if (failure !== undefined) {
@@ -1760,13 +1483,11 @@ export class PartitionLog implements WriterRole {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#follower.unwatch();
     for (const segment of this.#segments) segment.closeHandle();
-    this.#closeHighWatermark();
-    if (this.#lock) {
+    this.#highWatermarkFile.close();
+    if (this.#lease.held) {
       // A crashed process's lock is stale because the process is gone; this one lives on, so the
       // lock is removed as the next opener would take it over.
-      this.#lock.release();
-      this.#lock = undefined;
-      removeWriter(this);
+      this.#lease.release();
     } else {
       // A log this process only read: make the next open recover, as after a writer's crash
       // (unless another process is writing it).
