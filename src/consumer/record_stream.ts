@@ -152,11 +152,10 @@ class RecordIterator implements AsyncIterableIterator<ConsumedRecord>, AsyncDisp
     this.#source = source;
     this.#state = state;
     this.#preventCancel = preventCancel;
-    const self = this;
     this.#collector = {
-      enqueue(records: ConsumedRecord[]) {
-        self.#records = records;
-        self.#next = 0;
+      enqueue: (records: ConsumedRecord[]) => {
+        this.#records = records;
+        this.#next = 0;
       },
       close() {
         state.ended = true;
