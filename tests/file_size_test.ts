@@ -22,7 +22,6 @@ const STILL_OVER: Readonly<Record<string, number>> = {
   "record/record_batch.ts": 1005,
   "errors.ts": 837,
   "topic/log_directory.ts": 738,
-  "consumer/_group_coordinator.ts": 697,
   "runtime/file_system.ts": 625,
   "cli/commands/verify.ts": 545,
   "cluster/cluster_connection.ts": 520,

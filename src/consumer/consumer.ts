@@ -18,7 +18,8 @@ import { watchDirectory } from "../runtime/watch.ts";
 import { validatePartition } from "../runtime/log_paths.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
-import { GroupCoordinator } from "./_group_coordinator.ts";
+import { GroupMembership } from "./_group_membership.ts";
+import { OffsetStore } from "./offset_store.ts";
 import { BUILT_IN_ASSIGNORS, type PartitionAssignor } from "./partition_assignor.ts";
 import {
   type CommittedOffset,
@@ -167,7 +168,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   readonly #maxBytes: number;
   readonly #readCommitted: boolean;
   readonly #assignorNames: string[];
-  readonly #coordinator: GroupCoordinator | undefined;
+  readonly #coordinator: GroupMembership | undefined;
+  readonly #offsets: OffsetStore | undefined;
 
   #subscription: string[] | undefined;
   #listener: ConsumerRebalanceListener = {};
@@ -251,7 +253,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     }
     this.#coordinator = this.#groupId === undefined
       ? undefined
-      : new GroupCoordinator(log, this.#groupId, assignors);
+      : new GroupMembership(log, this.#groupId, assignors);
+    this.#offsets = this.#coordinator && new OffsetStore(this.#coordinator.store);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -685,9 +688,9 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     if (this.#closing || this.#closed) throw new StorageError(`Cannot ${action}: the consumer is closed`);
   }
 
-  #group(action: string): GroupCoordinator {
-    if (!this.#coordinator) throw new TypeError(`Cannot ${action}: the consumer has no groupId`);
-    return this.#coordinator;
+  #group(action: string): OffsetStore {
+    if (!this.#offsets) throw new TypeError(`Cannot ${action}: the consumer has no groupId`);
+    return this.#offsets;
   }
 
   /** Runs `fn` after every earlier poll, commit of the group flow, or close has finished. */
@@ -785,7 +788,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   /** Gives a partition its starting position: the committed offset, or the reset policy. */
   #resolve(f: Fetch): void {
     if (f.position !== undefined) return;
-    const committed = this.#coordinator?.readCommitted(f.tp);
+    const committed = this.#offsets?.readCommitted(f.tp);
     if (committed === undefined) return this.#applyReset(f, undefined);
     f.log.refresh();
     if (committed.offset < f.log.logStartOffset || committed.offset > f.log.logEndOffset) {
@@ -944,11 +947,11 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     }
     if (this.#groupDirty) {
       this.#groupDirty = false;
-      const state = group.readState();
+      const state = group.store.readState();
       if (state === undefined || !(this.#memberId! in state.assignment)) {
         // The state does not know this member: it was removed (its file is gone), or a
         // rebalance is due.
-        if (group.readMember(this.#memberId!) === undefined) this.#expelled = true;
+        if (group.store.readMember(this.#memberId!) === undefined) this.#expelled = true;
         else await group.rebalance();
         this.#groupDirty = true;
         return true;
@@ -1035,15 +1038,15 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
       this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatIntervalMs);
       (this.#heartbeatTimer as unknown as { unref?: () => void }).unref?.();
     }
-    this.#stopGroupListener ??= this.#coordinator!.onChange(() => {
+    this.#stopGroupListener ??= this.#coordinator!.store.onChange(() => {
       this.#groupDirty = true;
       this.#wakeUp();
     });
     if (this.#stopGroupWatch === undefined) {
-      this.#coordinator!.ensureDir();
+      this.#coordinator!.store.ensureDir();
       // Before watching: a named pipe in the group's directory would hang Deno's watcher thread.
-      this.#coordinator!.checkFiles();
-      this.#stopGroupWatch = watchDirectory(this.#coordinator!.dir, (name) => {
+      this.#coordinator!.store.checkFiles();
+      this.#stopGroupWatch = watchDirectory(this.#coordinator!.store.dir, (name) => {
         // Offsets and the lock change often and say nothing about membership.
         if (name === ".lock" || (name !== undefined && /\.(tmp|new|takeover)$/.test(name))) return;
         this.#groupDirty = true;

@@ -8,7 +8,9 @@
  */
 import { fs } from "../runtime/file_system.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
-import { GroupCoordinator, withGroupLock } from "./_group_coordinator.ts";
+import { GroupMembership } from "./_group_membership.ts";
+import { withGroupLock } from "./_group_store.ts";
+import { OffsetStore } from "./offset_store.ts";
 import { GroupNotEmptyError } from "../errors.ts";
 import { decodeGroupId, groupDirPath, GROUPS_DIR } from "../runtime/log_paths.ts";
 import { sortTopicPartitions, type TopicPartition, topicPartitionKey } from "./types.ts";
@@ -130,10 +132,10 @@ export function listGroups(log: LogDirectoryView): string[] {
  * ```
  */
 export function describeGroup(log: LogDirectoryView, groupId: string): GroupDescription {
-  const group = new GroupCoordinator(log, groupId);
+  const group = new GroupMembership(log, groupId);
   const now = Date.now();
-  const state = group.readState();
-  const members = group.readMembers(now);
+  const state = group.store.readState();
+  const members = group.store.readMembers(now);
   const live = members.filter((m) => !m.expired);
   let stateName: GroupStateName;
   if (live.length === 0) stateName = "Empty";
@@ -148,7 +150,9 @@ export function describeGroup(log: LogDirectoryView, groupId: string): GroupDesc
   const owners = new Map<string, string>();
   for (const m of live) for (const tp of m.owned) owners.set(topicPartitionKey(tp), m.memberId);
 
-  const committed = new Map(group.listCommitted().map((c) => [topicPartitionKey(c), c]));
+  const committed = new Map(
+    new OffsetStore(group.store).listCommitted().map((c) => [topicPartitionKey(c), c]),
+  );
   const partitions = new Map<string, TopicPartition>();
   for (const c of committed.values()) {
     partitions.set(topicPartitionKey(c), { topic: c.topic, partition: c.partition });

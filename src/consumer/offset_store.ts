@@ -1,12 +1,14 @@
 /**
- * The committed offsets of consumer groups, kept in files under the log directory:
- * `<dir>/.groups/<group id, encoded>/offsets/<topic>/<partition>.json` (paths from
- * `runtime/log_paths.ts`, the one validator of paths built from input).
+ * The committed offsets of consumer groups (Kafka's offset store in `GroupMetadataManager`), kept in
+ * files under the log directory: `<dir>/.groups/<group id, encoded>/offsets/<topic>/<partition>.json`
+ * (paths from `runtime/log_paths.ts`, the one validator of paths built from input). A commit is
+ * checked against the group's members (`_group_store.ts`) under the group lock, then written
+ * atomically and durably.
  *
  * @module
  */
-import { StorageError } from "../errors.ts";
-import { fs, syncDirectory } from "../runtime/file_system.ts";
+import { CommitFailedError, StorageError } from "../errors.ts";
+import { fs, openFile, syncDirectory, writeFully } from "../runtime/file_system.ts";
 import {
   decodeGroupId,
   GROUPS_DIR,
@@ -14,7 +16,186 @@ import {
   OFFSETS_DIR,
   validateTopicName,
 } from "../runtime/log_paths.ts";
-import { withGroupLock } from "./_group_coordinator.ts";
+import { type GroupStore, readJson, withGroupLock } from "./_group_store.ts";
+import {
+  type CommittedOffset,
+  type OffsetToCommit,
+  sortTopicPartitions,
+  type TopicPartition,
+  topicPartitionKey,
+} from "./types.ts";
+
+/**
+ * One group's committed offsets: commits checked against the partitions' owners, and lookups.
+ *
+ * @example Commit and read back an offset
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { GroupStore } from "./_group_store.ts";
+ * import { OffsetStore } from "./offset_store.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * await log.createTopic("events");
+ * const offsets = new OffsetStore(new GroupStore(log, "billing"));
+ * await offsets.commit(undefined, [{ topic: "events", partition: 0, offset: 7, metadata: "m" }]);
+ * assert.equal(offsets.readCommitted({ topic: "events", partition: 0 })?.offset, 7);
+ * assert.deepEqual(offsets.listCommitted().map((c) => [c.topic, c.partition, c.metadata]), [["events", 0, "m"]]);
+ * await log.close();
+ * ```
+ */
+export class OffsetStore {
+  /**
+   * @param store the group's files
+   */
+  constructor(readonly store: GroupStore) {}
+
+  /**
+   * Commits offsets atomically and durably (each file written to a temporary name, fsynced,
+   * renamed, and the directories fsynced), checking ownership under the lock first.
+   *
+   * @param memberId the committing member, or `undefined` for a consumer without a subscription
+   * @param offsets what to commit
+   * @throws {CommitFailedError} when the member does not own a partition (or was removed), or, without
+   *   a member, when a live member owns it
+   * @throws {StorageError} when the files cannot be written
+   */
+  commit(memberId: string | undefined, offsets: readonly OffsetToCommit[]): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    const store = this.store;
+    return store.locked(() => {
+      if (memberId !== undefined) {
+        const me = store.readMember(memberId);
+        if (!me) {
+          throw new CommitFailedError(
+            store.groupId,
+            offsets[0].topic,
+            offsets[0].partition,
+            "this member was removed from the group (it missed its session timeout)",
+            "UNKNOWN_MEMBER_ID",
+          );
+        }
+        const owned = new Set(me.owned.map(topicPartitionKey));
+        for (const o of offsets) {
+          if (!owned.has(topicPartitionKey(o))) {
+            throw new CommitFailedError(
+              store.groupId,
+              o.topic,
+              o.partition,
+              "the partition is not assigned to this member (the group has rebalanced)",
+            );
+          }
+        }
+      } else {
+        const wanted = new Set(offsets.map(topicPartitionKey));
+        for (const m of store.readMembers()) {
+          if (m.expired) continue;
+          const clash = m.owned.find((tp) => wanted.has(topicPartitionKey(tp)));
+          if (clash) {
+            throw new CommitFailedError(
+              store.groupId,
+              clash.topic,
+              clash.partition,
+              `member ${m.memberId} of the group owns the partition`,
+            );
+          }
+        }
+      }
+      this.#writeOffsets(offsets, Date.now());
+    });
+  }
+
+  #writeOffsets(offsets: readonly OffsetToCommit[], now: number): void {
+    const root = `${this.store.dir}/${OFFSETS_DIR}`;
+    const dirs = new Set<string>();
+    const renames: [string, string][] = [];
+    let created = false;
+    try {
+      for (const o of offsets) {
+        const dir = `${root}/${o.topic}`;
+        if (!fs.existsSync(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          created = true;
+        }
+        const path = `${dir}/${o.partition}.json`;
+        const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+        const record = {
+          version: 0,
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          metadata: o.metadata ?? "",
+          commitTimestamp: now,
+        };
+        const fd = openFile(tmp, "w");
+        try {
+          writeFully(fd, new TextEncoder().encode(JSON.stringify(record) + "\n"), 0);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        renames.push([tmp, path]);
+        dirs.add(dir);
+      }
+      for (const [tmp, path] of renames) fs.renameSync(tmp, path);
+      for (const dir of dirs) syncDirectory(dir);
+      if (created) {
+        syncDirectory(root);
+        syncDirectory(this.store.dir);
+      }
+    } catch (err) {
+      for (const [tmp] of renames) fs.rmSync(tmp, { force: true });
+      throw new StorageError(
+        `Cannot commit offsets for group "${this.store.groupId}": ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * The committed offset of a partition.
+   *
+   * @returns it, or `undefined` when the group has none
+   */
+  readCommitted(tp: TopicPartition): CommittedOffset | undefined {
+    const value = readJson(`${this.store.dir}/${OFFSETS_DIR}/${tp.topic}/${tp.partition}.json`) as
+      | { version?: number; offset?: number; metadata?: string; commitTimestamp?: number }
+      | undefined;
+    if (value?.version !== 0 || !Number.isSafeInteger(value.offset) || value.offset! < 0) return undefined;
+    return {
+      offset: value.offset!,
+      metadata: typeof value.metadata === "string" ? value.metadata : "",
+      commitTimestamp: value.commitTimestamp ?? 0,
+    };
+  }
+
+  /** Every committed offset of the group, sorted by topic and partition. */
+  listCommitted(): (TopicPartition & CommittedOffset)[] {
+    const out: (TopicPartition & CommittedOffset)[] = [];
+    const root = `${this.store.dir}/${OFFSETS_DIR}`;
+    let topics: string[];
+    try {
+      topics = fs.readdirSync(root);
+    } catch {
+      return out; // no offsets directory: nothing committed yet
+    }
+    for (const topic of topics) {
+      let files: string[];
+      try {
+        files = fs.readdirSync(`${root}/${topic}`);
+      } catch {
+        continue; // not a directory, or removed meanwhile (a topic deleted)
+      }
+      for (const file of files) {
+        const m = /^(\d+)\.json$/.exec(file);
+        if (!m) continue;
+        const tp = { topic, partition: Number(m[1]) };
+        const committed = this.readCommitted(tp);
+        if (committed) out.push({ ...tp, ...committed });
+      }
+    }
+    return sortTopicPartitions(out) as (TopicPartition & CommittedOffset)[];
+  }
+}
 
 /**
  * Deletes a topic's committed offsets from every consumer group of a log directory, as Kafka does

@@ -15,7 +15,7 @@
  * @module
  */
 import { Consumer } from "../../consumer/consumer.ts";
-import { GroupCoordinator } from "../../consumer/_group_coordinator.ts";
+import { GroupMembership } from "../../consumer/_group_membership.ts";
 import { deleteGroup, describeGroup, listGroups } from "../../consumer/group_admin.ts";
 import { CommitFailedError, ReelError } from "../../errors.ts";
 import type { LogDirectory } from "../../topic/log_directory.ts";
@@ -72,7 +72,7 @@ export class GroupCoordinatorService {
   /** The member files standing for Kafka clients, by group ID. */
   readonly #standIns = new Map<
     string,
-    { coordinator: GroupCoordinator; memberId: string; joined: Promise<unknown> }
+    { coordinator: GroupMembership; memberId: string; joined: Promise<unknown> }
   >();
   #standInTimer: ReturnType<typeof setInterval> | undefined;
   readonly #logLine: (line: string) => void;
@@ -116,7 +116,7 @@ export class GroupCoordinatorService {
   /** Writes the member file standing for the group's Kafka clients, and keeps it alive. */
   #standIn(groupId: string): void {
     if (this.#standIns.has(groupId)) return;
-    const coordinator = new GroupCoordinator(this.#log, groupId);
+    const coordinator = new GroupMembership(this.#log, groupId);
     const memberId = `reel-serve-${crypto.randomUUID()}`;
     const record = coordinator.newMember(
       memberId,
