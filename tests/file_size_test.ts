@@ -17,7 +17,6 @@ const MAX_LINES = 500;
 /** Files still over the rule, each with the most lines it may have (its size when it was listed). */
 const STILL_OVER: Readonly<Record<string, number>> = {
   "log/partition_log.ts": 1785,
-  "consumer/consumer.ts": 1087,
   "log/log_segment.ts": 1076,
   "record/record_batch.ts": 1005,
   "errors.ts": 837,

@@ -4,129 +4,38 @@
  * `seek`, `seekToBeginning`, `seekToEnd`, `position`; `commit` and `committed` (offsets kept per
  * group, topic and partition, durable); `pause`/`resume`; `autoOffsetReset`; auto-commit.
  *
+ * The parts, in Kafka's layers: `consumer_config.ts` (the options), `_subscription_state.ts` (what
+ * it reads, and where), `_fetcher.ts` (records for a poll, each partition read by
+ * `_partition_fetcher.ts`), `_consumer_coordinator.ts` (its group and commits).
+ *
  * @module
  */
-import {
-  NoOffsetForPartitionError,
-  OffsetOutOfRangeError,
-  StorageError,
-  UnknownTopicOrPartitionError,
-} from "../errors.ts";
-import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
-import { checkIsolationLevel, type IsolationLevel, TransactionIndex } from "../log/transaction_index.ts";
-import { watchDirectory } from "../runtime/watch.ts";
-import { validatePartition } from "../runtime/log_paths.ts";
+import { StorageError } from "../errors.ts";
+import type { PartitionLog } from "../log/partition_log.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
-import type { LogDirectoryView } from "./log_directory_view.ts";
-import { GroupMembership } from "./_group_membership.ts";
-import { OffsetStore } from "./offset_store.ts";
-import { BUILT_IN_ASSIGNORS, type PartitionAssignor } from "./partition_assignor.ts";
 import {
-  type CommittedOffset,
-  type ConsumerRebalanceListener,
-  type OffsetToCommit,
-  sortTopicPartitions,
-  type TopicPartition,
-  topicPartitionKey,
+  checkPositive,
+  type ConsumerConfig,
+  consumerConfig,
+  type ConsumerOptions,
+  type PollOptions,
+} from "./consumer_config.ts";
+import { checkTopicPartition, type LogDirectoryView } from "./log_directory_view.ts";
+import { ConsumerCoordinator } from "./_consumer_coordinator.ts";
+import { Fetcher } from "./_fetcher.ts";
+import { listOffset } from "./_partition_fetcher.ts";
+import { SubscriptionState } from "./_subscription_state.ts";
+import { WakeSignal } from "./_wake_signal.ts";
+import type {
+  CommittedOffset,
+  ConsumerGroupMetadata,
+  ConsumerRebalanceListener,
+  OffsetToCommit,
+  TopicPartition,
 } from "./types.ts";
 
-/** What a consumer does where it has no valid offset to start from (Kafka's `auto.offset.reset`). */
-export type AutoOffsetReset = "earliest" | "latest" | "none";
-
-/** Options of {@linkcode Consumer}. Kafka's consumer configs, in camelCase. */
-export interface ConsumerOptions {
-  /**
-   * The consumer group (`group.id`): needed to `subscribe` and to commit offsets. Members of a
-   * group, in this process and in other processes on the same directory, share its partitions.
-   */
-  groupId?: string;
-  /** Names the consumer in member ids and `describeGroup` (`client.id`). @default "reel-consumer" */
-  clientId?: string;
-  /**
-   * Where to start in a partition without a committed offset, or when the position falls outside
-   * the log (retention deleted it): `"earliest"` (the log start offset), `"latest"` (the log end:
-   * only new records), `"none"` (poll throws {@linkcode NoOffsetForPartitionError} or
-   * {@linkcode OffsetOutOfRangeError}). @default "latest"
-   */
-  autoOffsetReset?: AutoOffsetReset;
-  /**
-   * Commit the positions every `autoCommitIntervalMs` (from within poll, so only records already
-   * returned — and, with iteration, already processed — are committed), before partitions are
-   * revoked, and on close (`enable.auto.commit`). Needs `groupId`. @default true with a groupId
-   */
-  enableAutoCommit?: boolean;
-  /** How often auto-commit commits, ms (`auto.commit.interval.ms`). @default 5000 */
-  autoCommitIntervalMs?: number;
-  /** Remove a member that has not heartbeated for this long, ms (`session.timeout.ms`). @default 45000 */
-  sessionTimeoutMs?: number;
-  /** How often a member heartbeats and looks for group changes, ms (`heartbeat.interval.ms`). @default 3000 */
-  heartbeatIntervalMs?: number;
-  /**
-   * Stop heartbeating (so the group moves the partitions on) when the application has not polled
-   * for this long, ms (`max.poll.interval.ms`). @default 300000
-   */
-  maxPollIntervalMs?: number;
-  /** The most records one `poll()` returns (`max.poll.records`). @default 500 */
-  maxPollRecords?: number;
-  /** Bytes read from a partition at a time (`max.partition.fetch.bytes`). @default 1048576 */
-  maxBytes?: number;
-  /**
-   * Which records poll returns (`isolation.level`): `"read_uncommitted"` every record below the high
-   * watermark; `"read_committed"` only records below the last stable offset, without those of
-   * aborted transactions (a log written by Kafka's transactional producers); the end offsets and
-   * `"latest"` are then the last stable offset too. Control batches are never returned.
-   * @default "read_uncommitted"
-   */
-  isolationLevel?: IsolationLevel;
-  /**
-   * The assignors this member supports, most preferred first: `"range"`, `"roundrobin"`, `"sticky"`, or
-   * your own {@linkcode PartitionAssignor} (every member must know it by name)
-   * (`partition.assignment.strategy`). @default ["range", "roundrobin"]
-   */
-  partitionAssignors?: (string | PartitionAssignor)[];
-}
-
-/** Options of {@linkcode Consumer.poll}. */
-export interface PollOptions {
-  /** Wait at most this long for a record, ms; 0 returns at once. @default 0 */
-  timeoutMs?: number;
-  /** The most records to return. @default the consumer's `maxPollRecords` */
-  maxRecords?: number;
-}
-
-/** A group's view of one member, for {@linkcode Consumer.groupMetadata}. */
-export interface ConsumerGroupMetadata {
-  /** The group. */
-  groupId: string;
-  /** This member's id, once it has joined. */
-  memberId: string | undefined;
-  /** The generation of the assignment it holds (-1 before it holds one). */
-  generationId: number;
-}
-
-interface Fetch {
-  tp: TopicPartition;
-  log: PartitionLog;
-  /** The next offset to return; `undefined` until resolved from the committed offset or the reset policy. */
-  position: number | undefined;
-  /** The next offset to read from the log (at or past `position`). */
-  fetchOffset: number;
-  cursor?: ReadCursor;
-  buffer: ConsumedRecord[];
-  next: number;
-  paused: boolean;
-  unsubscribe: () => void;
-}
-
-const DEFAULT_ASSIGNORS = ["range", "roundrobin"];
-
-function checkPositive(name: string, value: number | undefined, fallback: number, min = 1): number {
-  const v = value ?? fallback;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-    throw new RangeError(`Invalid ${name} ${String(value)}: expected a whole number of at least ${min}`);
-  }
-  return v;
-}
+export type { AutoOffsetReset, ConsumerOptions, PollOptions } from "./consumer_config.ts";
+export type { ConsumerGroupMetadata } from "./types.ts";
 
 /**
  * A Kafka-style consumer over an open log directory.
@@ -156,46 +65,16 @@ function checkPositive(name: string, value: number | undefined, fallback: number
  */
 export class Consumer implements AsyncIterable<ConsumedRecord> {
   readonly #log: LogDirectoryView;
-  readonly #groupId: string | undefined;
-  readonly #clientId: string;
-  readonly #reset: AutoOffsetReset;
-  readonly #autoCommit: boolean;
-  readonly #autoCommitIntervalMs: number;
-  readonly #sessionTimeoutMs: number;
-  readonly #heartbeatIntervalMs: number;
-  readonly #maxPollIntervalMs: number;
-  readonly #maxPollRecords: number;
-  readonly #maxBytes: number;
-  readonly #readCommitted: boolean;
-  readonly #assignorNames: string[];
-  readonly #coordinator: GroupMembership | undefined;
-  readonly #offsets: OffsetStore | undefined;
+  readonly #config: ConsumerConfig;
+  readonly #subscriptions: SubscriptionState;
+  readonly #fetcher: Fetcher;
+  readonly #coordinator: ConsumerCoordinator | undefined;
+  readonly #wake = new WakeSignal();
 
-  #subscription: string[] | undefined;
-  #listener: ConsumerRebalanceListener = {};
-  #manual = false;
-  #fetches = new Map<string, Fetch>();
-  #roundRobin = 0;
-
-  #memberId: string | undefined;
-  #generation = -1;
-  #pending: TopicPartition[] | undefined;
-  #groupDirty = true;
-  #expelled = false;
-  #resubscribe = false;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  #stopGroupWatch: (() => void) | undefined;
-  #stopGroupListener: (() => void) | undefined;
-
-  #lastPollAt = Date.now();
-  #lastAutoCommit = Date.now();
   #closing = false;
   #closed = false;
-  #wake: (() => void) | undefined;
-  #wakePending = false;
   #mutex: Promise<unknown> = Promise.resolve();
   #readable: ReadableStream<ConsumedRecord> | undefined;
-  #commits = new Set<Promise<void>>();
 
   /**
    * Creates a consumer. It reads nothing until it subscribes (and polls) or is assigned partitions.
@@ -208,53 +87,22 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    */
   constructor(log: LogDirectoryView, options: ConsumerOptions = {}) {
     this.#log = log;
-    this.#groupId = options.groupId;
-    this.#clientId = options.clientId ?? "reel-consumer";
-    if (typeof this.#clientId !== "string") throw new TypeError(`Invalid clientId ${String(this.#clientId)}`);
-    const reset = options.autoOffsetReset ?? "latest";
-    if (reset !== "earliest" && reset !== "latest" && reset !== "none") {
-      throw new TypeError(
-        `Invalid autoOffsetReset ${JSON.stringify(reset)}: expected "earliest", "latest" or "none"`,
-      );
-    }
-    this.#reset = reset;
-    this.#autoCommit = options.enableAutoCommit ?? this.#groupId !== undefined;
-    if (this.#autoCommit && this.#groupId === undefined) {
-      throw new TypeError("Invalid enableAutoCommit true: auto-commit needs a groupId");
-    }
-    this.#autoCommitIntervalMs = checkPositive("autoCommitIntervalMs", options.autoCommitIntervalMs, 5000);
-    this.#sessionTimeoutMs = checkPositive("sessionTimeoutMs", options.sessionTimeoutMs, 45_000);
-    this.#heartbeatIntervalMs = checkPositive("heartbeatIntervalMs", options.heartbeatIntervalMs, 3000);
-    this.#maxPollIntervalMs = checkPositive("maxPollIntervalMs", options.maxPollIntervalMs, 300_000);
-    this.#maxPollRecords = checkPositive("maxPollRecords", options.maxPollRecords, 500);
-    this.#maxBytes = checkPositive("maxBytes", options.maxBytes, 1 << 20);
-    this.#readCommitted = checkIsolationLevel(options.isolationLevel) === "read_committed";
-    const assignors: Record<string, PartitionAssignor> = { ...BUILT_IN_ASSIGNORS };
-    this.#assignorNames = [];
-    for (const a of options.partitionAssignors ?? DEFAULT_ASSIGNORS) {
-      if (typeof a === "string") {
-        if (!(a in BUILT_IN_ASSIGNORS)) {
-          throw new TypeError(
-            `Unknown partition assignor ${
-              JSON.stringify(a)
-            }: expected "range", "roundrobin" or an assignor object`,
-          );
-        }
-        this.#assignorNames.push(a);
-      } else if (a && typeof a.name === "string" && typeof a.assign === "function") {
-        assignors[a.name] = a;
-        this.#assignorNames.push(a.name);
-      } else {
-        throw new TypeError("Invalid partition assignor: expected a name or { name, assign }");
-      }
-    }
-    if (this.#assignorNames.length === 0) {
-      throw new RangeError("Invalid partitionAssignors: the list is empty");
-    }
-    this.#coordinator = this.#groupId === undefined
+    const config = this.#config = consumerConfig(options);
+    const wakeUp = () => this.#wake.wake();
+    this.#subscriptions = new SubscriptionState(
+      { maxBytes: config.maxBytes, firstFetchBytes: config.maxBytes, readCommitted: config.readCommitted },
+      wakeUp,
+    );
+    const groupId = config.groupId;
+    const coordinator = this.#coordinator = groupId === undefined
       ? undefined
-      : new GroupMembership(log, this.#groupId, assignors);
-    this.#offsets = this.#coordinator && new OffsetStore(this.#coordinator.store);
+      : new ConsumerCoordinator(log, groupId, config, this.#subscriptions, wakeUp, () => this.#closed);
+    this.#fetcher = new Fetcher(
+      this.#subscriptions,
+      config.autoOffsetReset,
+      groupId,
+      coordinator ? (tp) => coordinator.committed(tp) : () => undefined,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -287,22 +135,10 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    */
   subscribe(topics: string | string[], listener: ConsumerRebalanceListener = {}): void {
     this.#checkOpen("subscribe");
-    if (this.#groupId === undefined) throw new TypeError("Cannot subscribe: the consumer has no groupId");
-    if (this.#manual) {
-      throw new TypeError("Cannot subscribe: the consumer uses assign(); call unsubscribe() first");
-    }
-    const list = typeof topics === "string" ? [topics] : topics;
-    if (!Array.isArray(list) || list.length === 0 || list.some((t) => typeof t !== "string" || t === "")) {
-      throw new TypeError("Cannot subscribe: expected a topic name or a non-empty array of names");
-    }
-    const topicsNow = [...new Set(list)].sort();
-    if (this.#subscription !== undefined && topicsNow.join("\n") !== this.#subscription.join("\n")) {
-      this.#resubscribe = true;
-    }
-    this.#subscription = topicsNow;
-    this.#listener = listener;
-    this.#groupDirty = true;
-    this.#wakeUp();
+    const coordinator = this.#coordinator;
+    if (coordinator === undefined) throw new TypeError("Cannot subscribe: the consumer has no groupId");
+    coordinator.subscribed(this.#subscriptions.subscribe(topics, listener));
+    this.#wake.wake();
   }
 
   /**
@@ -331,24 +167,8 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    */
   assign(partitions: TopicPartition[]): void {
     this.#checkOpen("assign");
-    if (this.#subscription !== undefined) {
-      throw new TypeError("Cannot assign partitions: the consumer is subscribed; call unsubscribe() first");
-    }
-    const logs = partitions.map((tp) => this.#logOf(tp));
-    const wanted = new Set(partitions.map(topicPartitionKey));
-    for (const [key, f] of this.#fetches) {
-      if (!wanted.has(key)) {
-        f.unsubscribe();
-        this.#fetches.delete(key);
-      }
-    }
-    partitions.forEach((tp, i) => {
-      if (!this.#fetches.has(topicPartitionKey(tp))) {
-        this.#addFetch({ topic: tp.topic, partition: tp.partition }, logs[i]);
-      }
-    });
-    this.#manual = partitions.length > 0;
-    this.#wakeUp();
+    this.#subscriptions.assignFromUser(partitions, (tp) => this.#logOf(tp));
+    this.#wake.wake();
   }
 
   /**
@@ -360,30 +180,25 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   async unsubscribe(): Promise<void> {
     this.#checkOpen("unsubscribe");
     await this.#exclusive(async () => {
-      await this.#leaveGroup();
-      for (const f of this.#fetches.values()) f.unsubscribe();
-      this.#fetches.clear();
-      this.#subscription = undefined;
-      this.#manual = false;
+      await this.#coordinator?.leaveGroup();
+      this.#subscriptions.unsubscribe();
     });
   }
 
   /** The topics subscribed to (empty without a subscription). */
   subscription(): string[] {
-    return [...(this.#subscription ?? [])];
+    return [...(this.#subscriptions.subscription ?? [])];
   }
 
   /** The partitions this consumer reads now: its share of the group, or its manual assignment. */
   assignment(): TopicPartition[] {
-    return sortTopicPartitions([...this.#fetches.values()].map((f) => ({ ...f.tp })));
+    return this.#subscriptions.assignment();
   }
 
   /** The group, this member's id and the generation of its assignment. */
   groupMetadata(): ConsumerGroupMetadata {
-    if (this.#groupId === undefined) {
-      throw new TypeError("Cannot describe the group: the consumer has no groupId");
-    }
-    return { groupId: this.#groupId, memberId: this.#memberId, generationId: this.#generation };
+    const group = this.#group("describe the group");
+    return { groupId: this.#config.groupId!, memberId: group.memberId, generationId: group.generation };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -402,9 +217,10 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new RangeError(`Invalid offset ${offset}: must be a whole number, 0 or more`);
     }
-    this.#checkExists(tp); // a topic-partition that exists at all, before "not assigned"
-    this.#setPosition(this.#fetchOf(tp, "seek"), offset);
-    this.#wakeUp();
+    checkTopicPartition(this.#log, tp); // a topic-partition that exists at all, before "not assigned"
+    const subscriptions = this.#subscriptions;
+    subscriptions.seek(subscriptions.stateOf(tp, "seek"), offset);
+    this.#wake.wake();
   }
 
   /**
@@ -414,11 +230,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {RangeError} for a partition not assigned to this consumer
    */
   seekToBeginning(partitions?: TopicPartition[]): void {
-    for (const f of this.#fetchesOf(partitions, "seek")) {
-      f.log.refresh();
-      this.#setPosition(f, f.log.logStartOffset);
-    }
-    this.#wakeUp();
+    this.#seekTo(partitions, "earliest");
   }
 
   /**
@@ -428,11 +240,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {RangeError} for a partition not assigned to this consumer
    */
   seekToEnd(partitions?: TopicPartition[]): void {
-    for (const f of this.#fetchesOf(partitions, "seek")) {
-      f.log.refresh();
-      this.#setPosition(f, this.#endOffset(f.log));
-    }
-    this.#wakeUp();
+    this.#seekTo(partitions, "latest");
   }
 
   /**
@@ -446,9 +254,9 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {OffsetOutOfRangeError} with `autoOffsetReset: "none"` and a committed offset outside the log
    */
   position(tp: TopicPartition): number {
-    const f = this.#fetchOf(tp, "get the position of");
-    this.#resolve(f);
-    return f.position!;
+    const state = this.#subscriptions.stateOf(tp, "get the position of");
+    this.#fetcher.resolve(state);
+    return state.position!;
   }
 
   /**
@@ -460,9 +268,9 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {UnknownTopicOrPartitionError} for a topic or partition that does not exist
    */
   committed(tp: TopicPartition): CommittedOffset | null {
-    const group = this.#group("read committed offsets");
-    this.#checkExists(tp); // a topic-partition that exists, before any path is built from it
-    return group.readCommitted(tp) ?? null;
+    const coordinator = this.#group("read committed offsets");
+    checkTopicPartition(this.#log, tp); // a topic-partition that exists, before any path is built from it
+    return coordinator.committed(tp) ?? null;
   }
 
   /**
@@ -479,33 +287,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {StorageError} when the files cannot be written
    */
   async commit(offsets?: OffsetToCommit[]): Promise<void> {
-    const group = this.#group("commit");
-    const list = offsets ?? this.#currentPositions();
-    for (const o of list) {
-      if (typeof o?.topic !== "string") {
-        throw new TypeError(`Cannot commit ${JSON.stringify(o)}: expected { topic, partition, offset }`);
-      }
-      if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
-        throw new RangeError(
-          `Cannot commit offset ${o.offset} of "${o.topic}-${o.partition}": must be a whole number, 0 or more`,
-        );
-      }
-      // Only a topic-partition that exists is committed, as Kafka's broker answers
-      // UNKNOWN_TOPIC_OR_PARTITION: nothing is written for a name or number that is not one.
-      this.#checkExists(o);
-    }
-    const done = group.commit(this.#subscription !== undefined ? (this.#memberId ?? "") : undefined, list);
-    this.#commits.add(done);
-    try {
-      await done;
-    } finally {
-      this.#commits.delete(done);
-    }
-  }
-
-  /** Waits for the commits in flight, so that they land while this member still owns the partitions. */
-  async #commitsSettled(): Promise<void> {
-    while (this.#commits.size > 0) await Promise.allSettled([...this.#commits]);
+    await this.#group("commit").commit(offsets);
   }
 
   /**
@@ -515,7 +297,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {RangeError} for a partition not assigned to this consumer
    */
   pause(partitions: TopicPartition[]): void {
-    for (const f of this.#fetchesOf(partitions, "pause")) f.paused = true;
+    for (const state of this.#subscriptions.statesOf(partitions, "pause")) state.paused = true;
   }
 
   /**
@@ -525,13 +307,13 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @throws {RangeError} for a partition not assigned to this consumer
    */
   resume(partitions: TopicPartition[]): void {
-    for (const f of this.#fetchesOf(partitions, "resume")) f.paused = false;
-    this.#wakeUp();
+    for (const state of this.#subscriptions.statesOf(partitions, "resume")) state.paused = false;
+    this.#wake.wake();
   }
 
   /** The paused partitions. */
   paused(): TopicPartition[] {
-    return sortTopicPartitions([...this.#fetches.values()].filter((f) => f.paused).map((f) => ({ ...f.tp })));
+    return this.#subscriptions.paused();
   }
 
   /**
@@ -560,11 +342,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @returns one offset per partition
    */
   beginningOffsets(partitions: TopicPartition[]): number[] {
-    return partitions.map((tp) => {
-      const log = this.#logOf(tp);
-      log.refresh();
-      return log.logStartOffset;
-    });
+    return partitions.map((tp) => listOffset(this.#logOf(tp), "earliest", false));
   }
 
   /**
@@ -575,16 +353,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
    * @returns one offset per partition
    */
   endOffsets(partitions: TopicPartition[]): number[] {
-    return partitions.map((tp) => {
-      const log = this.#logOf(tp);
-      log.refresh();
-      return this.#endOffset(log);
-    });
-  }
-
-  /** The end of what this consumer may read: the last stable offset under read_committed, else the high watermark. */
-  #endOffset(log: PartitionLog): number {
-    return this.#readCommitted ? TransactionIndex.of(log).update() : log.highWatermark;
+    return partitions.map((tp) => listOffset(this.#logOf(tp), "latest", this.#config.readCommitted));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -618,7 +387,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   async poll(options: PollOptions = {}): Promise<ConsumedRecord[]> {
     this.#checkOpen("poll");
     const timeoutMs = options.timeoutMs ?? 0;
-    const max = checkPositive("maxRecords", options.maxRecords, this.#maxPollRecords);
+    const max = checkPositive("maxRecords", options.maxRecords, this.#config.maxPollRecords);
     if (!(timeoutMs >= 0)) throw new RangeError(`Invalid timeoutMs ${timeoutMs}: must be 0 or more`);
     return await this.#exclusive(() => this.#poll(max, timeoutMs));
   }
@@ -665,19 +434,14 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   async close(): Promise<void> {
     if (this.#closing || this.#closed) return;
     this.#closing = true;
-    this.#wakeUp();
+    this.#wake.wake();
     try {
-      await this.#exclusive(async () => {
-        await this.#commitsSettled();
-        if (this.#subscription !== undefined) await this.#leaveGroup();
-        else if (this.#autoCommit && this.#fetches.size > 0) await this.commit().catch(() => {});
-      });
+      await this.#exclusive(async () => await this.#coordinator?.close());
     } finally {
-      this.#stopGroup();
-      for (const f of this.#fetches.values()) f.unsubscribe();
-      this.#fetches.clear();
+      this.#coordinator?.stop();
+      this.#subscriptions.clear();
       this.#closed = true;
-      this.#wakeUp();
+      this.#wake.wake();
     }
   }
 
@@ -688,9 +452,9 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
     if (this.#closing || this.#closed) throw new StorageError(`Cannot ${action}: the consumer is closed`);
   }
 
-  #group(action: string): OffsetStore {
-    if (!this.#offsets) throw new TypeError(`Cannot ${action}: the consumer has no groupId`);
-    return this.#offsets;
+  #group(action: string): ConsumerCoordinator {
+    if (!this.#coordinator) throw new TypeError(`Cannot ${action}: the consumer has no groupId`);
+    return this.#coordinator;
   }
 
   /** Runs `fn` after every earlier poll, commit of the group flow, or close has finished. */
@@ -701,390 +465,35 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   }
 
   #logOf(tp: TopicPartition): PartitionLog {
-    this.#checkExists(tp);
+    checkTopicPartition(this.#log, tp);
     return this.#log.topic(tp.topic).partition(tp.partition);
   }
 
-  /**
-   * Checks that a topic-partition exists, without opening its log (nothing is written).
-   *
-   * @throws {TypeError} for something that is not a `{ topic, partition }`
-   * @throws {UnknownTopicOrPartitionError} when there is no such topic or partition
-   */
-  #checkExists(tp: TopicPartition): void {
-    if (!tp || typeof tp.topic !== "string") {
-      throw new TypeError(`Invalid topic-partition ${JSON.stringify(tp)}: expected { topic, partition }`);
+  /** Moves partitions (default: every assigned one) to their log start offset or their end. */
+  #seekTo(partitions: TopicPartition[] | undefined, where: "earliest" | "latest"): void {
+    const subscriptions = this.#subscriptions;
+    for (const state of subscriptions.statesOf(partitions, "seek")) {
+      subscriptions.seek(state, listOffset(state.fetcher.log, where, this.#config.readCommitted));
     }
-    // hasTopic() is false for a name that is not a legal topic name; validatePartition() checks
-    // the partition is a whole number below the partition count.
-    if (!this.#log.hasTopic(tp.topic)) throw new UnknownTopicOrPartitionError(tp.topic, tp.partition);
-    validatePartition(tp.topic, tp.partition, this.#log.topic(tp.topic).partitions);
-  }
-
-  #fetchOf(tp: TopicPartition, action: string): Fetch {
-    const f = tp && this.#fetches.get(topicPartitionKey(tp));
-    if (!f) {
-      throw new RangeError(
-        `Cannot ${action} "${tp?.topic}-${tp?.partition}": the partition is not assigned to this consumer`,
-      );
-    }
-    return f;
-  }
-
-  #fetchesOf(partitions: TopicPartition[] | undefined, action: string): Fetch[] {
-    return partitions === undefined
-      ? [...this.#fetches.values()]
-      : partitions.map((tp) => this.#fetchOf(tp, action));
-  }
-
-  #addFetch(tp: TopicPartition, log: PartitionLog): void {
-    const f: Fetch = {
-      tp,
-      log,
-      position: undefined,
-      fetchOffset: 0,
-      buffer: [],
-      next: 0,
-      paused: false,
-      unsubscribe: log.onAppend(() => this.#wakeUp()),
-    };
-    this.#fetches.set(topicPartitionKey(tp), f);
-  }
-
-  #setPosition(f: Fetch, offset: number): void {
-    f.position = offset;
-    f.fetchOffset = offset;
-    f.cursor = undefined;
-    f.buffer = [];
-    f.next = 0;
-  }
-
-  #currentPositions(): OffsetToCommit[] {
-    const out: OffsetToCommit[] = [];
-    for (const f of this.#fetches.values()) {
-      if (f.position !== undefined) {
-        out.push({ topic: f.tp.topic, partition: f.tp.partition, offset: f.position });
-      }
-    }
-    return out;
-  }
-
-  /** Applies `autoOffsetReset` to a partition without a usable offset. */
-  #applyReset(f: Fetch, outOfRange: number | undefined): void {
-    f.log.refresh();
-    if (this.#reset === "earliest") this.#setPosition(f, f.log.logStartOffset);
-    else if (this.#reset === "latest") this.#setPosition(f, this.#endOffset(f.log));
-    else if (outOfRange !== undefined) {
-      throw new OffsetOutOfRangeError(
-        f.tp.topic,
-        f.tp.partition,
-        outOfRange,
-        f.log.logStartOffset,
-        f.log.logEndOffset,
-      );
-    } else throw new NoOffsetForPartitionError(this.#groupId, f.tp.topic, f.tp.partition);
-  }
-
-  /** Gives a partition its starting position: the committed offset, or the reset policy. */
-  #resolve(f: Fetch): void {
-    if (f.position !== undefined) return;
-    const committed = this.#offsets?.readCommitted(f.tp);
-    if (committed === undefined) return this.#applyReset(f, undefined);
-    f.log.refresh();
-    if (committed.offset < f.log.logStartOffset || committed.offset > f.log.logEndOffset) {
-      return this.#applyReset(f, committed.offset);
-    }
-    this.#setPosition(f, committed.offset);
-  }
-
-  /** Takes up to `max` records from the assigned, unpaused partitions, round robin. */
-  #fetch(max: number): ConsumedRecord[] {
-    const out: ConsumedRecord[] = [];
-    const fetches = [...this.#fetches.values()];
-    const n = fetches.length;
-    for (let progressed = true; progressed && out.length < max;) {
-      progressed = false;
-      for (let i = 0; i < n && out.length < max; i++) {
-        const f = fetches[(this.#roundRobin + i) % n];
-        if (f.paused || f.log.closed) continue;
-        if (this.#fetchOne(f, max, out)) progressed = true;
-        if (out.length >= max) this.#roundRobin = (this.#roundRobin + i + 1) % n;
-      }
-    }
-    return out;
-  }
-
-  /** Takes records of one partition into `out`; `true` when it took some or moved on. */
-  #fetchOne(f: Fetch, max: number, out: ConsumedRecord[]): boolean {
-    this.#resolve(f);
-    if (f.next >= f.buffer.length) {
-      // Under read_committed the last stable offset bounds the read.
-      const transactions = this.#readCommitted ? TransactionIndex.of(f.log) : undefined;
-      const end = transactions ? transactions.update() : Infinity;
-      if (f.fetchOffset >= end) return false;
-      let data;
-      try {
-        data = f.log.read(f.fetchOffset, this.#maxBytes, f.cursor);
-      } catch (err) {
-        if (!(err instanceof OffsetOutOfRangeError)) throw err;
-        this.#applyReset(f, f.fetchOffset);
-        return true;
-      }
-      if (!data) return false;
-      f.buffer = f.log.decodeWithSource(data, f.fetchOffset, end);
-      f.next = 0;
-      if (transactions) f.buffer = transactions.withoutAborted(f.buffer);
-      if (data.next.offset > end) {
-        // Batches past the last stable offset are read again once their transaction ends.
-        f.cursor = undefined;
-        f.fetchOffset = end;
-      } else {
-        f.cursor = data.next;
-        f.fetchOffset = data.next.offset;
-      }
-    }
-    while (f.next < f.buffer.length && out.length < max) {
-      const r = f.buffer[f.next++];
-      out.push(r);
-      f.position = r.offset + 1;
-    }
-    if (f.next >= f.buffer.length) {
-      // Past the batches read (control records, gaps): the position follows the fetch.
-      f.buffer = [];
-      f.next = 0;
-      f.position = f.fetchOffset;
-    }
-    return true;
+    this.#wake.wake();
   }
 
   async #poll(max: number, timeoutMs: number): Promise<ConsumedRecord[]> {
     const deadline = Date.now() + timeoutMs;
+    const coordinator = this.#coordinator;
     for (;;) {
       if (this.#closing || this.#closed || this.#log.closed) return [];
-      this.#lastPollAt = Date.now();
-      if (this.#subscription !== undefined) await this.#coordinate();
-      if (this.#closing || this.#closed) return [];
-      await this.#maybeAutoCommit();
-      const records = this.#fetch(max);
+      if (coordinator !== undefined) {
+        coordinator.lastPollAt = Date.now();
+        if (this.#subscriptions.subscription !== undefined) await coordinator.coordinate();
+        if (this.#closing || this.#closed) return [];
+        await coordinator.maybeAutoCommit();
+      }
+      const records = this.#fetcher.collect(max);
       if (records.length > 0) return records;
       const now = Date.now();
       if (now >= deadline) return [];
-      await this.#sleep(Math.min(deadline - now, 1000));
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#wakePending) {
-      this.#wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve();
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    if (wake) wake();
-    else this.#wakePending = true;
-  }
-
-  async #maybeAutoCommit(): Promise<void> {
-    if (!this.#autoCommit || Date.now() - this.#lastAutoCommit < this.#autoCommitIntervalMs) return;
-    this.#lastAutoCommit = Date.now();
-    try {
-      await this.commit();
-    } catch { /* a rebalance is on its way; the next owner reads those records again */ }
-  }
-
-  // --- the group flow -------------------------------------------------------------------------
-
-  /** Runs the group flow until it settles (or waits for another member). */
-  async #coordinate(): Promise<void> {
-    for (let round = 0; round < 8; round++) {
-      if (!(await this.#coordinateOnce())) return;
-    }
-  }
-
-  /** One step of the group flow; `true` when the next step should run at once. */
-  async #coordinateOnce(): Promise<boolean> {
-    const group = this.#coordinator!;
-    if (this.#expelled) {
-      this.#expelled = false;
-      await this.#losePartitions();
-      this.#memberId = undefined;
-    }
-    if (this.#resubscribe && this.#memberId !== undefined) {
-      this.#resubscribe = false;
-      await this.#leaveGroup();
-    }
-    if (this.#memberId === undefined) {
-      this.#resubscribe = false;
-      const memberId = `${
-        this.#clientId.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64)
-      }-${crypto.randomUUID()}`;
-      await group.join(
-        group.newMember(
-          memberId,
-          this.#clientId,
-          this.#subscription!,
-          this.#assignorNames,
-          this.#sessionTimeoutMs,
-        ),
-      );
-      this.#memberId = memberId;
-      this.#generation = -1;
-      this.#groupDirty = true;
-      this.#startGroup();
-    }
-    if (this.#groupDirty) {
-      this.#groupDirty = false;
-      const state = group.store.readState();
-      if (state === undefined || !(this.#memberId! in state.assignment)) {
-        // The state does not know this member: it was removed (its file is gone), or a
-        // rebalance is due.
-        if (group.store.readMember(this.#memberId!) === undefined) this.#expelled = true;
-        else await group.rebalance();
-        this.#groupDirty = true;
-        return true;
-      }
-      if (state.generation !== this.#generation) {
-        await this.#revokeAll();
-        if (this.#expelled) return true;
-        this.#generation = state.generation;
-        this.#pending = state.assignment[this.#memberId!] ?? [];
-      }
-    }
-    if (this.#pending !== undefined) {
-      const result = await group.claim(this.#memberId!, this.#generation, this.#pending);
-      if (result === "stale") {
-        this.#groupDirty = true;
-        return true;
-      }
-      if (result === "unknown") {
-        this.#expelled = true;
-        return true;
-      }
-      if (result === "wait") return false; // woken when the owner releases (its file changes)
-      const assigned = this.#pending;
-      this.#pending = undefined;
-      for (const tp of assigned) {
-        if (this.#log.hasTopic(tp.topic)) {
-          this.#addFetch(tp, this.#log.topic(tp.topic).partition(tp.partition));
-        }
-      }
-      await this.#listener.onPartitionsAssigned?.(sortTopicPartitions(assigned));
-    }
-    return false;
-  }
-
-  /** Gives up every owned partition: auto-commit, `onPartitionsRevoked`, then the claim. */
-  async #revokeAll(): Promise<void> {
-    this.#pending = undefined;
-    if (this.#fetches.size === 0) return;
-    const revoked = this.assignment();
-    let error: unknown;
-    try {
-      await this.#commitsSettled();
-      if (this.#autoCommit) await this.commit().catch(() => {});
-      await this.#listener.onPartitionsRevoked?.(revoked);
-    } catch (err) {
-      error = err;
-    }
-    for (const f of this.#fetches.values()) f.unsubscribe();
-    this.#fetches.clear();
-    if (this.#memberId !== undefined && !(await this.#coordinator!.release(this.#memberId))) {
-      this.#expelled = true;
-    }
-    if (error !== undefined) throw error;
-  }
-
-  /** After removal from the group: the partitions are gone already. */
-  async #losePartitions(): Promise<void> {
-    this.#pending = undefined;
-    if (this.#fetches.size === 0) return;
-    const lost = this.assignment();
-    for (const f of this.#fetches.values()) f.unsubscribe();
-    this.#fetches.clear();
-    if (this.#listener.onPartitionsLost) await this.#listener.onPartitionsLost(lost);
-    else await this.#listener.onPartitionsRevoked?.(lost);
-  }
-
-  async #leaveGroup(): Promise<void> {
-    if (this.#memberId === undefined) return;
-    try {
-      if (this.#expelled) await this.#losePartitions();
-      else await this.#revokeAll();
-    } finally {
-      const memberId = this.#memberId;
-      this.#memberId = undefined;
-      this.#generation = -1;
-      this.#expelled = false;
-      this.#stopGroup();
-      await this.#coordinator!.leave(memberId);
-    }
-  }
-
-  #startGroup(): void {
-    if (this.#heartbeatTimer === undefined) {
-      this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatIntervalMs);
-      (this.#heartbeatTimer as unknown as { unref?: () => void }).unref?.();
-    }
-    this.#stopGroupListener ??= this.#coordinator!.store.onChange(() => {
-      this.#groupDirty = true;
-      this.#wakeUp();
-    });
-    if (this.#stopGroupWatch === undefined) {
-      this.#coordinator!.store.ensureDir();
-      // Before watching: a named pipe in the group's directory would hang Deno's watcher thread.
-      this.#coordinator!.store.checkFiles();
-      this.#stopGroupWatch = watchDirectory(this.#coordinator!.store.dir, (name) => {
-        // Offsets and the lock change often and say nothing about membership.
-        if (name === ".lock" || (name !== undefined && /\.(tmp|new|takeover)$/.test(name))) return;
-        this.#groupDirty = true;
-        this.#wakeUp();
-      }, { keepAlive: false, fallbackMs: this.#heartbeatIntervalMs });
-    }
-  }
-
-  #stopGroup(): void {
-    if (this.#heartbeatTimer !== undefined) clearInterval(this.#heartbeatTimer);
-    this.#heartbeatTimer = undefined;
-    this.#stopGroupWatch?.();
-    this.#stopGroupWatch = undefined;
-    this.#stopGroupListener?.();
-    this.#stopGroupListener = undefined;
-  }
-
-  #heartbeating = false;
-
-  /** The heartbeat: touch the member file; expire others and rebalance when something changed. */
-  async #heartbeat(): Promise<void> {
-    if (this.#memberId === undefined || this.#heartbeating || this.#closed) return;
-    // An application that stopped polling stops heartbeating, so the group moves on without it.
-    if (Date.now() - this.#lastPollAt > this.#maxPollIntervalMs) return;
-    this.#heartbeating = true;
-    try {
-      const group = this.#coordinator!;
-      if (!group.heartbeat(this.#memberId)) {
-        this.#expelled = true;
-      } else if (group.needsRebalance()) {
-        await group.rebalance();
-      }
-      this.#groupDirty = true;
-      this.#wakeUp();
-    } catch {
-      /* tried again at the next heartbeat */
-    } finally {
-      this.#heartbeating = false;
+      await this.#wake.sleep(Math.min(deadline - now, 1000));
     }
   }
 }

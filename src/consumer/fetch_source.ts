@@ -6,13 +6,14 @@
  * @module
  */
 import { StorageError, UnknownTopicOrPartitionError } from "../errors.ts";
-import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
-import { checkIsolationLevel, type IsolationLevel, TransactionIndex } from "../log/transaction_index.ts";
+import type { PartitionLog } from "../log/partition_log.ts";
+import { checkIsolationLevel, type IsolationLevel } from "../log/transaction_index.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import { validatePartition } from "../runtime/log_paths.ts";
+import { PartitionFetcher } from "./_partition_fetcher.ts";
+import type { StartPosition } from "./types.ts";
 
-/** Where a reader starts, in each partition it reads. */
-export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
+export type { StartPosition } from "./types.ts";
 
 /** Options of `topic.readable()`. */
 export interface ReadableOptions {
@@ -51,15 +52,11 @@ export interface ReadableOptions {
 }
 
 interface PartitionState {
-  log: PartitionLog;
+  /** The partition's reader: its log and fetch offset. */
+  fetcher: PartitionFetcher;
   partition: number;
-  offset: number;
+  /** Stop before this offset (`to`; without follow, at most the end seen at the start). */
   end: number;
-  cursor?: ReadCursor;
-  /** Bytes the next read asks for: starts small, doubles up to maxBytes. */
-  readBytes: number;
-  /** Under read_committed: the log's aborted transactions and last stable offset. */
-  transactions?: TransactionIndex;
 }
 
 /**
@@ -78,18 +75,11 @@ export interface PartitionSource {
   partition(partition: number): PartitionLog;
 }
 
-/** The end of what a reader may read now: the last stable offset under read_committed, else the high watermark. */
-function readableEnd(state: PartitionState): number {
-  return state.transactions ? state.transactions.update() : state.log.highWatermark;
-}
-
-/** The size of a partition's first read, bytes. */
-const FIRST_READ_BYTES = 64 * 1024;
-
 /**
  * The underlying source of `topic.readable()` and `topic.readableBatches()`. Each pull reads one
- * chunk of whole batches from the next partition that has records (round robin), checks each
- * batch's CRC-32C, and enqueues its records, one by one or as one array.
+ * chunk of whole batches from the next partition that has records (round robin), each partition
+ * through its {@linkcode PartitionFetcher} (the consumer's reader too), and enqueues the records,
+ * one by one or as one array.
  *
  * @example Reading a topic's records from offset 1
  * ```ts
@@ -111,7 +101,6 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
   readonly #topic: string;
   readonly #states: PartitionState[];
   readonly #follow: boolean;
-  readonly #maxBytes: number;
   readonly #batched: boolean;
   readonly #signal?: AbortSignal;
   #next = 0;
@@ -140,10 +129,10 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
   ) {
     this.#topic = topic;
     this.#follow = options.follow ?? false;
-    this.#maxBytes = options.maxBytes ?? 1 << 20;
+    const maxBytes = options.maxBytes ?? 1 << 20;
     this.#batched = batched;
     this.#signal = options.signal;
-    if (!(this.#maxBytes > 0)) throw new RangeError(`Invalid maxBytes ${this.#maxBytes}: must be positive`);
+    if (!(maxBytes > 0)) throw new RangeError(`Invalid maxBytes ${maxBytes}: must be positive`);
     const to = options.to ?? Infinity;
     if (options.to !== undefined && (!Number.isSafeInteger(to) || to < 0)) {
       throw new RangeError(`Invalid end offset ${options.to}: must be a whole number, 0 or more`);
@@ -158,43 +147,17 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       ? options.partitions
       : [options.partitions];
     const from = options.from ?? "earliest";
-    const committed = checkIsolationLevel(options.isolationLevel) === "read_committed";
+    const readCommitted = checkIsolationLevel(options.isolationLevel) === "read_committed";
     if (typeof from === "number" && (!Number.isSafeInteger(from) || from < 0)) {
       throw new RangeError(`Invalid start offset ${from}: must be a whole number, 0 or more`);
     }
     this.#states = partitions.map((partition) => {
       validatePartition(topic, partition, count);
-      const log = logOf(partition);
-      // A partition another process writes: see its latest state before resolving offsets.
-      if (!log.closed) log.refresh();
-      let offset: number;
-      if (from === "earliest") offset = log.logStartOffset;
-      else if (from === "latest") offset = log.highWatermark;
-      else if (typeof from === "number") {
-        log.checkOffset(from);
-        offset = from;
-      } else if (typeof from === "object" && from !== null && "timestamp" in from) {
-        const ts = from.timestamp instanceof Date ? from.timestamp.getTime() : from.timestamp;
-        if (typeof ts !== "number" || !Number.isFinite(ts)) {
-          throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
-        }
-        offset = log.offsetForTimestamp(ts)?.offset ?? log.highWatermark;
-      } else {
-        throw new TypeError(
-          `Invalid start position ${
-            JSON.stringify(from)
-          }: expected "earliest", "latest", an offset or { timestamp }`,
-        );
-      }
-      const state: PartitionState = {
-        log,
-        partition,
-        offset,
-        end: to,
-        readBytes: Math.min(FIRST_READ_BYTES, this.#maxBytes),
-        transactions: committed ? TransactionIndex.of(log) : undefined,
-      };
-      if (!this.#follow) state.end = Math.min(to, readableEnd(state));
+      const fetcher = new PartitionFetcher(logOf(partition), { maxBytes, readCommitted });
+      // A partition another process writes: its latest state is seen before the offset is resolved.
+      fetcher.seek(fetcher.startOffset(from));
+      const state: PartitionState = { fetcher, partition, end: to };
+      if (!this.#follow) state.end = Math.min(to, fetcher.endOffset());
       return state;
     });
   }
@@ -203,7 +166,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
   start(controller: ReadableStreamDefaultController<T>): void {
     if (this.#follow) {
       for (const state of this.#states) {
-        this.#unsubscribe.push(state.log.onAppend(() => this.#wakeUp()));
+        this.#unsubscribe.push(state.fetcher.log.onAppend(() => this.#wakeUp()));
       }
     }
     if (this.#signal) {
@@ -232,34 +195,21 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       let open = 0;
       for (let i = 0; i < this.#states.length; i++) {
         const state = this.#states[(this.#next + i) % this.#states.length];
-        if (state.offset >= state.end) continue;
-        if (state.log.topicDeleted) throw new UnknownTopicOrPartitionError(this.#topic, state.partition);
-        if (state.log.closed) {
+        const fetcher = state.fetcher;
+        if (fetcher.fetchOffset >= state.end) continue;
+        if (fetcher.log.topicDeleted) throw new UnknownTopicOrPartitionError(this.#topic, state.partition);
+        if (fetcher.log.closed) {
           if (this.#follow) continue;
           throw new StorageError(`Cannot read from "${this.#topic}-${state.partition}": the log is closed`);
         }
         open++;
-        // Under read_committed the last stable offset bounds the read (it only moves forward).
-        const end = state.transactions ? Math.min(state.end, state.transactions.update()) : state.end;
-        if (state.offset >= end) continue;
-        const data = state.log.read(state.offset, state.readBytes, state.cursor);
-        if (data) state.readBytes = Math.min(state.readBytes * 2, this.#maxBytes);
-        if (!data) {
-          // Without follow, `end` is at or below the high watermark, so no data means no batch
-          // holds the remaining offsets (a gap at the end): this partition is done.
-          if (!this.#follow) state.offset = state.end;
+        const records = fetcher.fetch(state.end);
+        if (records === null) {
+          // Without follow, the end is at or below the high watermark (and the last stable offset), so
+          // nothing to read means no batch holds the remaining offsets (a gap at the end): this
+          // partition is done.
+          if (!this.#follow) state.end = fetcher.fetchOffset;
           continue;
-        }
-        // Decoded straight into consumer records: no copy per record.
-        let records: ConsumedRecord[] = state.log.decodeWithSource(data, state.offset, end);
-        if (state.transactions) records = state.transactions.withoutAborted(records);
-        if (data.next.offset > end && state.transactions) {
-          // Batches past the last stable offset are read again once their transaction ends.
-          state.cursor = undefined;
-          state.offset = end;
-        } else {
-          state.cursor = data.next;
-          state.offset = data.next.offset;
         }
         this.#next = (this.#next + i + 1) % this.#states.length;
         if (records.length === 0) continue;
@@ -267,7 +217,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
         else for (let j = 0; j < records.length; j++) controller.enqueue(records[j] as T);
         return;
       }
-      const live = this.#states.some((s) => s.offset < s.end && !s.log.closed);
+      const live = this.#states.some((s) => s.fetcher.fetchOffset < s.end && !s.fetcher.log.closed);
       if (!this.#follow ? open === 0 : !live) {
         this.#release();
         controller.close();
@@ -277,9 +227,11 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         // A record may have landed between the reads above and now.
-        if (this.#states.some((s) => s.log.closed || s.offset < Math.min(s.end, readableEnd(s)))) {
-          this.#wakeUp();
-        }
+        if (
+          this.#states.some((s) =>
+            s.fetcher.log.closed || s.fetcher.fetchOffset < Math.min(s.end, s.fetcher.endOffset())
+          )
+        ) this.#wakeUp();
       });
     }
   }

@@ -1,9 +1,13 @@
 /**
- * The small shapes a consumer passes around: topic-partitions, committed offsets, the rebalance
- * listener. Kafka's `TopicPartition`, `OffsetAndMetadata` and `ConsumerRebalanceListener`.
+ * The small shapes a consumer passes around: start positions, topic-partitions, committed offsets,
+ * the rebalance listener, a member's view of its group. Kafka's `TopicPartition`,
+ * `OffsetAndMetadata`, `ConsumerRebalanceListener` and `ConsumerGroupMetadata`.
  *
  * @module
  */
+
+/** Where a reader starts, in each partition it reads. */
+export type StartPosition = "earliest" | "latest" | number | { timestamp: number | Date };
 
 /** One partition of one topic. */
 export interface TopicPartition {
@@ -29,6 +33,16 @@ export interface CommittedOffset {
   metadata: string;
   /** When it was committed, ms since the epoch. */
   commitTimestamp: number;
+}
+
+/** A group's view of one member, for `Consumer.groupMetadata()`. */
+export interface ConsumerGroupMetadata {
+  /** The group. */
+  groupId: string;
+  /** This member's id, once it has joined. */
+  memberId: string | undefined;
+  /** The generation of the assignment it holds (-1 before it holds one). */
+  generationId: number;
 }
 
 /**
