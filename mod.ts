@@ -114,28 +114,4 @@ export type {
 } from "./src/consumer/types.ts";
 export { serve } from "./src/server/broker.ts";
 export type { Broker, ServeOptions } from "./src/server/broker.ts";
-export {
-  type Awaitable,
-  ClusterConnection,
-  ClusterConsumer,
-  type ClusterCreateTopicOptions,
-  ClusterTopic,
-  connect,
-  type ConnectOptions,
-  Consumer,
-  type ConsumerConstructor,
-  type ConsumerLike,
-  createConsumer,
-  type LogDirectoryLike,
-  migrate,
-  type MigratedOffset,
-  type MigratedPartition,
-  type MigratedTopic,
-  type MigrateOptions,
-  type MigrateSummary,
-  type OffsetAndTimestamp,
-  type PartitionOffsets,
-  type SaslCredentials,
-  type TlsOptions,
-  type TopicLike,
-} from "./src/cluster/mod.ts";
+export * from "./src/cluster/mod.ts";

@@ -25,7 +25,7 @@ export interface ConsumerConstructor {
    * @param log from `open()`
    * @param options Kafka's consumer configs in camelCase
    */
-  new (log: LogDirectoryView, options?: ConsumerOptions): LocalConsumer;
+  new (log: LogDirectoryView, options?: ConsumerOptions): Consumer;
   /**
    * A consumer over a Kafka cluster: a {@linkcode ClusterConsumer} (Kafka's consumer group and
    * committed offsets).
@@ -42,7 +42,7 @@ export interface ConsumerConstructor {
    */
   new (log: LogDirectoryLike, options?: ConsumerOptions): ConsumerLike;
   /** The local consumer's prototype: `Consumer.prototype.poll` and the like. */
-  readonly prototype: LocalConsumer;
+  readonly prototype: Consumer;
 }
 
 function isLogDirectoryView(log: unknown): log is LogDirectoryView {
