@@ -1,0 +1,229 @@
+/**
+ * The fault-injection seam: the log's writes, data syncs, and the log cleaner's renames and
+ * unlinks go through the functions here, which ask the installed {@linkcode FaultInjector} first, so the
+ * durability tests can fail any of them part-way (a full disk, a failing device) or watch which
+ * bytes each data sync made durable. With no injector installed the cost is one comparison a call.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import { StorageError } from "../errors.ts";
+
+/** One write or data sync that reel is about to do, as a {@linkcode FaultInjector} sees it. */
+export interface FileOperation {
+  /**
+   * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync} is about to
+   * sync; `"synced"`: a {@linkcode datasync} has completed (for observers: the answer is ignored).
+   */
+  op: "write" | "sync" | "synced" | "rename" | "unlink";
+  /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
+  fd: number;
+  /** The byte position of a write; -1 otherwise. */
+  position: number;
+  /** Bytes to write; 0 otherwise. */
+  length: number;
+  /** For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile}): the path (the source of a rename). */
+  path?: string;
+}
+
+/** How an injected fault makes a {@linkcode FileOperation} fail. */
+export interface InjectedFault {
+  /** For a write: how many of its bytes reach the file before the error, as when a disk fills up mid-write. @default 0 */
+  writtenBytes?: number;
+  /** The error the operation throws (or, for a sync, rejects with), such as an `ENOSPC` or `EIO` error. */
+  error: Error;
+}
+
+/** Decides, for each write and data sync, whether it fails: a fault, or `undefined` to let it run. */
+export type FaultInjector = (operation: FileOperation) => InjectedFault | undefined;
+
+let faultInjector: FaultInjector | undefined;
+
+/**
+ * Installs (or, with `undefined`, removes) a fault injector: a test seam that makes chosen writes
+ * fail part-way through and chosen data syncs fail, as a full disk or a failing device would, and
+ * that lets a test see which bytes each completed data sync made durable (to simulate a power
+ * loss). Only tests use it; with none installed (the default) the cost is one comparison per call.
+ *
+ * @param injector called before every {@linkcode writeFully} and {@linkcode datasync}, and after
+ *   every data sync that completes
+ * @example Fail the next write after 10 bytes with ENOSPC
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { setFaultInjector, writeFully } from "./fault_injector.ts";
+ * let armed = true;
+ * setFaultInjector(() => {
+ *   if (!armed) return undefined;
+ *   armed = false;
+ *   return { writtenBytes: 10, error: Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }) };
+ * });
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/segment`, "w+");
+ * try {
+ *   assert.throws(() => writeFully(fd, new Uint8Array(100), 0), { code: "ENOSPC" });
+ *   assert.equal(fs.fstatSync(fd).size, 10); // what reached the file before the disk "filled"
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * ```
+ */
+export function setFaultInjector(injector: FaultInjector | undefined): void {
+  faultInjector = injector;
+}
+
+/**
+ * Writes all of `bytes` to `fd` at byte `position`, looping over short writes.
+ *
+ * @param fd an open file descriptor
+ * @param bytes the bytes to write
+ * @param position the byte position in the file
+ * @throws {Error} the underlying I/O error (ENOSPC, EFBIG, EIO …), or the error of an injected fault (see {@linkcode setFaultInjector})
+ * @example Write bytes at a position
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { writeFully } from "./fault_injector.ts";
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * const fd = fs.openSync(path, "w+");
+ * writeFully(fd, new Uint8Array([1, 2, 3]), 2);
+ * fs.closeSync(fd);
+ * assert.deepEqual([...fs.readFileSync(path)], [0, 0, 1, 2, 3]);
+ * ```
+ */
+export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "write", fd, position, length: bytes.length });
+    if (fault !== undefined) {
+      const partial = Math.max(0, Math.min(fault.writtenBytes ?? 0, bytes.length));
+      while (done < partial) done += fs.writeSync(fd, bytes, done, partial - done, position + done);
+      throw fault.error;
+    }
+  }
+  while (done < bytes.length) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw new StorageError(`Cannot write to file descriptor ${fd}: the write made no progress`);
+    done += n;
+  }
+}
+
+/**
+ * Forces a file's data to disk (`fdatasync(2)`), without blocking the event loop.
+ *
+ * @param fd an open file descriptor
+ * @returns a promise that resolves once the data is on stable storage
+ * @example Sync a file, and see the sync through the fault seam
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { datasync, setFaultInjector } from "./fault_injector.ts";
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/file`, "w");
+ * const seen: string[] = [];
+ * setFaultInjector((op) => void seen.push(op.op));
+ * try {
+ *   await datasync(fd);
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * assert.deepEqual(seen, ["sync", "synced"]);
+ * ```
+ */
+export function datasync(fd: number): Promise<void> {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
+    if (fault !== undefined) return Promise.reject(fault.error);
+  }
+  return new Promise((resolve, reject) =>
+    fs.fdatasync(fd, (err) => {
+      if (err) return reject(err);
+      faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+      resolve();
+    })
+  );
+}
+
+/**
+ * Forces a file's data to disk (`fdatasync(2)`) on the calling thread, through the same fault
+ * seam as {@linkcode datasync}: for a single waiter, where the thread pool's hop would cost as
+ * much as the sync.
+ *
+ * @param fd an open file descriptor
+ * @throws {Error} the I/O error, or an injected fault's
+ * @example Sync a file, and see the sync through the fault seam
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { datasyncSync, setFaultInjector } from "./fault_injector.ts";
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/file`, "w");
+ * const seen: string[] = [];
+ * setFaultInjector((op) => void seen.push(op.op));
+ * try {
+ *   datasyncSync(fd);
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * assert.deepEqual(seen, ["sync", "synced"]);
+ * ```
+ */
+export function datasyncSync(fd: number): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.fdatasyncSync(fd);
+  faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
+ * Renames a file, as `rename(2)` does (atomically replacing `to`), after asking the fault
+ * injector: the seam through which tests fail each step of the log cleaner's segment swap.
+ *
+ * @param from the file's path
+ * @param to its new path
+ * @throws {Error} the underlying error (ENOENT …), or an injected fault's
+ * @example Rename a file
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { renameFile } from "./fault_injector.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/a`, "x");
+ * renameFile(`${dir}/a`, `${dir}/b`);
+ * assert.deepEqual(fs.readdirSync(dir), ["b"]);
+ * ```
+ */
+export function renameFile(from: string, to: string): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "rename", fd: -1, position: -1, length: 0, path: from });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.renameSync(from, to);
+}
+
+/**
+ * Removes a file if it exists, after asking the fault injector (see {@linkcode renameFile}).
+ *
+ * @param path the file's path
+ * @throws {Error} the underlying error, or an injected fault's
+ * @example Remove a file, and one that is not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { removeFile } from "./fault_injector.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/a`, "x");
+ * removeFile(`${dir}/a`);
+ * removeFile(`${dir}/a`);
+ * assert.deepEqual(fs.readdirSync(dir), []);
+ * ```
+ */
+export function removeFile(path: string): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "unlink", fd: -1, position: -1, length: 0, path });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.rmSync(path, { force: true });
+}
