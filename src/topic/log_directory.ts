@@ -4,40 +4,18 @@
  *
  * @module
  */
-import {
-  InvalidConfigError,
-  InvalidPartitionsError,
-  StorageError,
-  TopicExistsError,
-  UnknownTopicOrPartitionError,
-} from "../errors.ts";
+import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { compactInBackground } from "../log/log_cleaner.ts";
-import { PartitionLog } from "../log/partition_log.ts";
-import { WriterGroup } from "../log/writer_roles.ts";
-import { needsRecovery } from "../log/log_loader.ts";
 import { fs } from "../runtime/file_system.ts";
 import { randomTopicId } from "../log/partition_metadata_file.ts";
-import {
-  addPartitionFiles,
-  awaitPartitionDirectory,
-  createTopicFiles,
-  deleteTopicFiles,
-  partitionTopicId,
-  readStoredTopic,
-  removeStalePrepared,
-  type StoredTopic,
-  withTopicLock,
-  writeStoredTopic,
-} from "./topic_store.ts";
+import { createTopicFiles, deleteTopicFiles } from "./topic_store.ts";
 import { deleteTopicOffsets } from "../consumer/offset_store.ts";
-import { Topic } from "./topic.ts";
+import type { Topic } from "./topic.ts";
+import { TopicRegistry } from "./_topic_registry.ts";
 import {
   joinLogPath,
   MAX_PARTITIONS,
-  parsePartitionDirName,
-  partitionDirPath,
-  topicConfigPath,
   TOPICS_DIR,
   validatePartition,
   validateTopicName,
@@ -80,49 +58,8 @@ export interface CreateTopicOptions {
   config?: Partial<TopicConfig>;
 }
 
-/**
- * Checks that a partition's directory, if it exists, is a directory (not a file, nor a symlink).
- *
- * @throws {StorageError} naming it when it is not
- */
-function checkPartitionDirectory(dir: string, topic: string, partition: number): void {
-  let stat;
-  try {
-    stat = fs.lstatSync(dir);
-  } catch {
-    return; // missing: made at open (a topic without an ID), or reported by the open
-  }
-  if (!stat.isDirectory()) {
-    throw new StorageError(
-      `Cannot open partition ${partition} of topic "${topic}": ${dir} is ${
-        stat.isSymbolicLink() ? "a symbolic link" : "not a directory"
-      }; it is left as it is`,
-    );
-  }
-}
-
 /** How often a directory looks for changes other processes made to its open topics, ms. */
 const STORED_CHECK_INTERVAL_MS = 1000;
-
-/** A topic config file's size and modification time, or "" when it cannot be read. */
-function storedStamp(dir: string, name: string): string {
-  try {
-    const st = fs.statSync(topicConfigPath(dir, name));
-    return `${st.size}:${st.mtimeMs}:${st.ino}`;
-  } catch {
-    return "";
-  }
-}
-
-/** Whether a name found on disk is a legal topic name. */
-function isTopicName(name: string): boolean {
-  try {
-    validateTopicName(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * An open log directory. Get one with {@linkcode open}.
@@ -139,24 +76,18 @@ function isTopicName(name: string): boolean {
  * ```
  */
 export class LogDirectory {
-  readonly #topics = new Map<string, Topic>();
-  /** Each open topic's config file as last read (size and modification time), to see changes. */
-  readonly #storedStamps = new Map<string, string>();
+  readonly #topics: TopicRegistry;
   #storedTimer: ReturnType<typeof setInterval> | undefined;
-  readonly #defaults: TopicConfig;
-  readonly #roles: { writerIdleMs: number; lockTimeoutMs: number };
-  #closed = false;
   #retentionTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(readonly dir: string, defaults: TopicConfig, options: OpenOptions) {
-    this.#defaults = defaults;
     const writerIdleMs = options.writerIdleMs ?? 1000;
     const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     if (!(writerIdleMs > 0)) throw new RangeError(`Invalid writerIdleMs ${writerIdleMs}: must be positive`);
     if (!(lockTimeoutMs >= 0)) {
       throw new RangeError(`Invalid lockTimeoutMs ${lockTimeoutMs}: must be 0 or more`);
     }
-    this.#roles = { writerIdleMs, lockTimeoutMs };
+    this.#topics = new TopicRegistry(dir, defaults, { writerIdleMs, lockTimeoutMs });
   }
 
   #startRetention(intervalMs: number): void {
@@ -206,173 +137,11 @@ export class LogDirectory {
       throw new StorageError(`Cannot open log directory ${dir}: ${(err as Error).message}`, { cause: err });
     }
     const self = new LogDirectory(dir, defaults, options);
-    // Partition directories found per topic name (their partition numbers).
-    const found = new Map<string, Set<number>>();
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      if (removeStalePrepared(dir, entry.name)) continue;
-      if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
-        fs.rmSync(joinLogPath(dir, entry.name), { recursive: true, force: true });
-        continue;
-      }
-      const p = parsePartitionDirName(entry.name);
-      if (!p) continue;
-      let numbers = found.get(p.topic);
-      if (!numbers) found.set(p.topic, numbers = new Set());
-      numbers.add(p.partition);
-    }
-    for (const file of fs.readdirSync(joinLogPath(dir, TOPICS_DIR))) {
-      const m = /^(.+)\.json$/.exec(file);
-      if (m && isTopicName(m[1]) && !found.has(m[1])) found.set(m[1], new Set());
-    }
-    for (const [name, numbers] of [...found].sort((a, b) => a[0].localeCompare(b[0]))) {
-      // The topic's config file says how many partitions it has; a directory past them is a
-      // stray (as Kafka calls a log no partition owns) and is left alone. Without a config file
-      // the partitions are the directories numbered 0, 1, 2 … with none missing; a name with no
-      // `-0` directory is not a topic.
-      const stored = readStoredTopic(dir, name);
-      let partitions = stored?.partitions ?? 0;
-      if (!stored) { while (numbers.has(partitions)) partitions++; }
-      if (partitions === 0) continue;
-      const topicId = stored ? stored.topicId : partitionTopicId(dir, name, 0);
-      try {
-        const topic = self.#openTopic(
-          name,
-          partitions,
-          self.#storedConfig(name, stored, partitions),
-          topicId,
-        );
-        // As Kafka's broker recovers its logs at startup, partitions not left clean (a writer
-        // crashed, or writes now, or files were changed) are opened now, which recovers those no
-        // process writes; the others open on first use.
-        for (let p = 0; p < partitions; p++) {
-          if (needsRecovery(partitionDirPath(dir, name, p))) topic.partition(p);
-        }
-      } catch (err) {
-        if (!(err instanceof UnknownTopicOrPartitionError)) throw err; // deleted meanwhile
-      }
-    }
+    self.#topics.load();
     self.#startRetention(options.retentionCheckIntervalMs ?? 300_000);
-    self.#storedTimer = setInterval(() => self.#refreshStored(), STORED_CHECK_INTERVAL_MS);
+    self.#storedTimer = setInterval(() => self.#topics.refresh(), STORED_CHECK_INTERVAL_MS);
     (self.#storedTimer as unknown as { unref?: () => void }).unref?.();
     return self;
-  }
-
-  /**
-   * A topic this process does not know yet but another process created (its config file exists):
-   * opened now, for reading.
-   */
-  #discover(name: string): Topic | undefined {
-    const known = this.#known(name);
-    if (known || this.#closed) return known;
-    if (!isTopicName(name)) return undefined;
-    const stored = readStoredTopic(this.dir, name);
-    if (!stored) return undefined;
-    try {
-      return this.#openTopic(
-        name,
-        stored.partitions,
-        this.#storedConfig(name, stored, stored.partitions),
-        stored.topicId,
-      );
-    } catch (err) {
-      if (err instanceof UnknownTopicOrPartitionError) return undefined; // deleted meanwhile
-      throw err;
-    }
-  }
-
-  /**
-   * A topic this process has open, unless it was found deleted (by another process: its
-   * partition logs saw their directories go or change topic ID). A deleted topic is forgotten
-   * (its logs closed), so that the name can be looked up again.
-   */
-  #known(name: string): Topic | undefined {
-    const topic = this.#topics.get(name);
-    if (topic === undefined || !topic.openedLogs.some((l) => l.topicDeleted)) return topic;
-    this.#topics.delete(name);
-    for (const log of topic.openedLogs) log.close().catch(() => {});
-    return undefined;
-  }
-
-  /**
-   * Checks what a topic's config file and directories say before anything is opened or created.
-   *
-   * @throws {StorageError} when the config is invalid or the partition count is out of range
-   */
-  #storedConfig(name: string, stored: StoredTopic | undefined, partitions: number): TopicConfig {
-    const where = topicConfigPath(this.dir, name);
-    if (partitions > MAX_PARTITIONS) {
-      throw new StorageError(
-        `Cannot open topic "${name}": ${partitions} partitions is more than ${MAX_PARTITIONS} (check ${where} and its partition directories)`,
-      );
-    }
-    try {
-      return resolveLogConfig(stored?.config ?? {}, this.#defaults);
-    } catch (err) {
-      throw new StorageError(
-        `Cannot open topic "${name}": its config in ${where} is invalid: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-
-  /**
-   * Makes a topic's object; its partition logs open on first use (see `Topic.partition`), so a
-   * directory of thousands of partitions opens at once and holds no file for those not used.
-   */
-  #openTopic(name: string, partitions: number, config: TopicConfig, topicId: string | undefined): Topic {
-    // A topic without a topic ID (from before reel recorded them) must have its first partition.
-    if (topicId === undefined) checkPartitionDirectory(partitionDirPath(this.dir, name, 0), name, 0);
-    const writerGroup = new WriterGroup();
-    // deno-lint-ignore prefer-const
-    let topic: Topic;
-    topic = new Topic(name, {
-      partitions,
-      topicId,
-      open: (p) => {
-        this.#checkOpen(`use topic "${name}"`);
-        const dir = partitionDirPath(this.dir, name, p);
-        if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
-        checkPartitionDirectory(dir, name, p);
-        try {
-          return PartitionLog.open(dir, name, p, { ...topic.config }, {
-            writer: false,
-            topicId,
-            createDirectory: topicId === undefined,
-            ...this.#roles,
-            writerGroup,
-          });
-        } catch (err) {
-          // Deleted (or deleted and made again) by another process while this one opened it.
-          if (topicId !== undefined && readStoredTopic(this.dir, name)?.topicId !== topicId) {
-            throw new UnknownTopicOrPartitionError(name, p);
-          }
-          throw err;
-        }
-      },
-    }, Object.freeze({ ...config }));
-    this.#topics.set(name, topic);
-    this.#storedStamps.set(name, storedStamp(this.dir, name));
-    return topic;
-  }
-
-  /**
-   * Picks up the changes other processes made to the topics this process has open (their config,
-   * their partition count): run every second, and before each change made here.
-   */
-  #refreshStored(): void {
-    for (const [name, topic] of this.#topics) {
-      const stamp = storedStamp(this.dir, name);
-      if (stamp === this.#storedStamps.get(name)) continue;
-      this.#storedStamps.set(name, stamp);
-      const stored = readStoredTopic(this.dir, name);
-      if (!stored || stored.topicId !== topic.topicId) continue; // deleted: found when used
-      try {
-        topic.updateStored(Object.freeze(resolveLogConfig(stored.config, this.#defaults)), stored.partitions);
-      } catch { /* an invalid config is reported by the next open */ }
-    }
   }
 
   /**
@@ -410,27 +179,7 @@ export class LogDirectory {
     await Promise.resolve();
     this.#checkOpen(`change the config of topic "${name}"`);
     const topic = this.topic(name);
-    const resolved = withTopicLock(this.dir, name, () => {
-      const stored = readStoredTopic(this.dir, name);
-      if (!stored || stored.topicId !== topic.topicId) throw new UnknownTopicOrPartitionError(name);
-      const config: Partial<TopicConfig> = { ...stored.config };
-      for (const [key, value] of Object.entries(changes ?? {})) {
-        if (value === null) delete (config as Record<string, unknown>)[key];
-        else (config as Record<string, unknown>)[key] = value;
-      }
-      let resolved: TopicConfig;
-      try {
-        resolved = resolveLogConfig(config, this.#defaults);
-      } catch (err) {
-        throw new InvalidConfigError(name, (err as Error).message, { cause: err });
-      }
-      if (!options.validateOnly) writeStoredTopic(this.dir, { ...stored, config });
-      return { resolved, partitions: stored.partitions };
-    });
-    if (options.validateOnly) return { ...resolved.resolved };
-    this.#storedStamps.set(name, storedStamp(this.dir, name));
-    topic.updateStored(Object.freeze(resolved.resolved), resolved.partitions);
-    return { ...resolved.resolved };
+    return this.#topics.alterConfig(topic, changes, options.validateOnly);
   }
 
   /**
@@ -467,30 +216,7 @@ export class LogDirectory {
     await Promise.resolve();
     this.#checkOpen(`add partitions to topic "${name}"`);
     const topic = this.topic(name);
-    const stored = withTopicLock(this.dir, name, () => {
-      const stored = readStoredTopic(this.dir, name);
-      if (!stored || stored.topicId === undefined || stored.topicId !== topic.topicId) {
-        throw new UnknownTopicOrPartitionError(name);
-      }
-      if (!Number.isInteger(count) || count <= stored.partitions) {
-        throw new InvalidPartitionsError(
-          name,
-          `it has ${stored.partitions} partitions, and ${count} is not more (partitions are never removed)`,
-        );
-      }
-      if (count > MAX_PARTITIONS) {
-        throw new InvalidPartitionsError(name, `${count} partitions is more than ${MAX_PARTITIONS}`);
-      }
-      if (options.validateOnly) return { ...stored, partitions: count };
-      addPartitionFiles(this.dir, name, stored.topicId, stored.partitions, count);
-      const next = { ...stored, partitions: count };
-      writeStoredTopic(this.dir, next);
-      return next;
-    });
-    if (options.validateOnly) return stored.partitions;
-    this.#storedStamps.set(name, storedStamp(this.dir, name));
-    topic.updateStored(topic.config, stored.partitions);
-    return stored.partitions;
+    return this.#topics.addPartitions(topic, count, options);
   }
 
   /**
@@ -537,11 +263,11 @@ export class LogDirectory {
 
   /** Whether {@linkcode LogDirectory.close} has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#topics.closed;
   }
 
   #checkOpen(action: string): void {
-    if (this.#closed) throw new StorageError(`Cannot ${action}: the log directory ${this.dir} is closed`);
+    this.#topics.checkOpen(action);
   }
 
   /**
@@ -550,16 +276,7 @@ export class LogDirectory {
    * @returns the names
    */
   topics(): string[] {
-    if (!this.#closed) {
-      try {
-        for (const file of fs.readdirSync(joinLogPath(this.dir, TOPICS_DIR))) {
-          const m = /^(.+)\.json$/.exec(file);
-          if (m) this.#discover(m[1]);
-        }
-      } catch { /* the directory went away: what is known */ }
-      for (const name of [...this.#topics.keys()]) this.#known(name);
-    }
-    return [...this.#topics.keys()].sort();
+    return this.#topics.names();
   }
 
   /**
@@ -568,7 +285,7 @@ export class LogDirectory {
    * @param name the topic name
    */
   hasTopic(name: string): boolean {
-    return this.#discover(name) !== undefined;
+    return this.#topics.discover(name) !== undefined;
   }
 
   /**
@@ -580,7 +297,7 @@ export class LogDirectory {
    */
   topic(name: string): Topic {
     this.#checkOpen(`use topic "${name}"`);
-    const topic = this.#discover(name);
+    const topic = this.#topics.discover(name);
     if (!topic) throw new UnknownTopicOrPartitionError(name);
     return topic;
   }
@@ -599,17 +316,17 @@ export class LogDirectory {
     await Promise.resolve();
     this.#checkOpen(`create topic "${name}"`);
     validateTopicName(name);
-    if (this.#discover(name)) throw new TopicExistsError(name);
+    if (this.#topics.discover(name)) throw new TopicExistsError(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new RangeError(
         `Cannot create topic "${name}" with ${partitions} partitions: expected a whole number from 1 to ${MAX_PARTITIONS}`,
       );
     }
-    const config = resolveLogConfig(options.config ?? {}, this.#defaults);
+    const config = resolveLogConfig(options.config ?? {}, this.#topics.defaults);
     const topicId = randomTopicId();
     createTopicFiles(this.dir, name, { version: 0, name, topicId, partitions, config });
-    return this.#openTopic(name, partitions, config, topicId);
+    return this.#topics.add(name, partitions, config, topicId);
   }
 
   /**
@@ -646,7 +363,7 @@ export class LogDirectory {
     const topic = this.topic(name);
     // Fails with UnknownTopicOrPartitionError when another process deleted it first.
     for (const log of topic.logs) log.acquireWriterLock();
-    this.#topics.delete(name);
+    this.#topics.forget(name);
     // The directories are renamed while this process still holds their locks (no other process
     // can start writing them in between); the logs are closed without writing into them.
     let doomed: string[];
@@ -696,14 +413,11 @@ export class LogDirectory {
    *   that partition
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#topics.closed) return;
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
     if (this.#storedTimer !== undefined) clearInterval(this.#storedTimer);
     // Every partition closes (and releases its lock) even when another fails; the first error is reported.
-    const results = await Promise.allSettled(
-      [...this.#topics.values()].flatMap((t) => t.openedLogs.map((l) => l.close())),
-    );
+    const results = await Promise.allSettled(this.#topics.close());
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
