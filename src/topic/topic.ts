@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { PartitionLockedError, RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
-import { compacts, type LogConfig } from "../log/log_config.ts";
-import { validateProducerRecordKeys } from "../log/log_validator.ts";
+import { PartitionLockedError, UnknownTopicOrPartitionError } from "../errors.ts";
+import type { LogConfig } from "../log/log_config.ts";
 import type { CleanerStats } from "../log/log_cleaner.ts";
-import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
+import type { PartitionLog } from "../log/partition_log.ts";
 import { type Compression, toCompressionType } from "../record/compression.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
@@ -20,7 +19,7 @@ import {
   type WritableBatchesOptions,
   type WritableOptions,
 } from "../producer/produce_sink.ts";
-import { type EncodedBatch, RecordAccumulator } from "../producer/record_accumulator.ts";
+import { TopicAppender } from "./_topic_appender.ts";
 
 /** What `append` tells of each record once it is acknowledged. */
 export interface RecordMetadata {
@@ -98,8 +97,8 @@ export class Topic {
   readonly #openPartition: (partition: number) => PartitionLog;
   readonly #topicId: string | undefined;
   #config: Readonly<LogConfig>;
-  /** The accumulators of {@linkcode Topic.append}, one per compression codec, made on first use. */
-  readonly #appendAccumulators: (RecordAccumulator | undefined)[] = [];
+  /** What {@linkcode Topic.append} does. */
+  readonly #appender: TopicAppender = new TopicAppender(this);
 
   /**
    * Wraps a topic's partition logs (`LogDirectory` makes topics; applications get them from it).
@@ -164,7 +163,7 @@ export class Topic {
     if (this.#opened.length < partitions) {
       while (this.#opened.length < partitions) this.#opened.push(undefined);
       // append()'s partitioners know the count they were made with: made again on next use.
-      this.#appendAccumulators.length = 0;
+      this.#appender.reset();
     }
   }
 
@@ -288,68 +287,8 @@ export class Topic {
    * await log.close();
    * ```
    */
-  async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
-    if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
-    const compression = toCompressionType(options.compression);
-    // The accumulator only encodes (no onSend): nothing is appended until every record has been
-    // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
-    // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
-    // carries on from call to call, as a Kafka producer's does).
-    let accumulator = this.#appendAccumulators[compression];
-    if (accumulator === undefined) {
-      accumulator = new RecordAccumulator(
-        this,
-        { batchSize: this.config.maxMessageBytes, compression },
-        null,
-      );
-      this.#appendAccumulators[compression] = accumulator;
-    }
-    const partitions = new Int32Array(records.length);
-    let pending: Promise<AppendInfo>[];
-    let sent: EncodedBatch[] = [];
-    try {
-      for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
-      // A keyless record on a compacted topic fails the whole call before any partition writes.
-      if (compacts(this.config.cleanupPolicy)) validateProducerRecordKeys(records, partitions, this.name);
-      accumulator.drainAll();
-      sent = accumulator.takeEncoded();
-      for (const { batch } of sent) {
-        const max = this.config.maxMessageBytes;
-        if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
-      }
-      // Each log writes its batch, or copies it for the group commit, before `append` returns.
-      pending = sent.map((b) => this.partition(b.partition).append(b.batch, false));
-    } finally {
-      accumulator.clear(); // what a failed call leaves behind is dropped
-    }
-    if (sent.length === 1) {
-      // One batch (the usual case): the records' offsets follow its base offset.
-      const { partition, timestamps } = sent[0];
-      const { baseOffset } = await pending[0];
-      const out = new Array<RecordMetadata>(records.length);
-      for (let i = 0; i < out.length; i++) {
-        out[i] = { partition, offset: baseOffset + i, timestamp: timestamps[i] };
-      }
-      return out;
-    }
-    const results = await Promise.all(pending);
-    // A record's offset: its batch's base offset plus its place among the batch's records. Batches
-    // of one partition follow each other in the order of the records.
-    const batchOf = new Int32Array(this.partitions).fill(-1);
-    const placeInBatch = new Int32Array(this.partitions);
-    const out = new Array<RecordMetadata>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const p = partitions[i];
-      let b = batchOf[p];
-      if (b < 0 || placeInBatch[p] === sent[b].count) {
-        do b++; while (sent[b].partition !== p);
-        batchOf[p] = b;
-        placeInBatch[p] = 0;
-      }
-      const place = placeInBatch[p]++;
-      out[i] = { partition: p, offset: results[b].baseOffset + place, timestamp: sent[b].timestamps[place] };
-    }
-    return out;
+  append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
+    return this.#appender.append(records, options);
   }
 
   /**

@@ -1,0 +1,130 @@
+/**
+ * What `topic.append()` does: the records are placed on partitions and encoded into record
+ * batches, every batch is checked (size, keys on a compacted topic) before any is appended, and
+ * each record's partition, offset and timestamp is reported in the order given.
+ *
+ * @module
+ */
+import { RecordTooLargeError } from "../errors.ts";
+import { compacts, type LogConfig } from "../log/log_config.ts";
+import { validateProducerRecordKeys } from "../log/log_validator.ts";
+import type { AppendInfo } from "../log/partition_log.ts";
+import { toCompressionType } from "../record/compression.ts";
+import type { ProducerRecord } from "../record/producer_record.ts";
+import { type EncodedBatch, RecordAccumulator, type TopicLogs } from "../producer/record_accumulator.ts";
+import type { AppendOptions, RecordMetadata } from "./topic.ts";
+
+/**
+ * The append path of one topic: its accumulators (one per compression codec, made on first use,
+ * so a keyless record's sticky partition carries on from call to call, as a Kafka producer's does).
+ *
+ * @example Records of one key land in one partition, at consecutive offsets
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { open } from "../../mod.ts";
+ * import { TopicAppender } from "./_topic_appender.ts";
+ * const log = await open(Deno.makeTempDirSync());
+ * const topic = await log.createTopic("events", { partitions: 3 });
+ * const appender = new TopicAppender(topic);
+ * const [a, b] = await appender.append([{ key: "k", value: "1" }, { key: "k", value: "2" }]);
+ * assert.equal(a.partition, b.partition);
+ * assert.equal(b.offset, a.offset + 1);
+ * await assert.rejects(appender.append([{ partition: 7, value: "x" }]), { name: "UnknownTopicOrPartitionError" });
+ * await log.close();
+ * ```
+ */
+export class TopicAppender {
+  readonly #topic: TopicLogs & { readonly config: Readonly<LogConfig> };
+  /** One accumulator per compression codec, made on first use. */
+  readonly #accumulators: (RecordAccumulator | undefined)[] = [];
+
+  /**
+   * Makes the append path of a topic.
+   *
+   * @param topic the topic: its name, partitions, config and partition logs
+   */
+  constructor(topic: TopicLogs & { readonly config: Readonly<LogConfig> }) {
+    this.#topic = topic;
+  }
+
+  /** Forgets the accumulators, whose partitioners know the partition count they were made with. */
+  reset(): void {
+    this.#accumulators.length = 0;
+  }
+
+  /**
+   * Appends records: see `Topic.append`, whose work this is.
+   *
+   * @param records the records
+   * @param options compression
+   * @returns one {@linkcode RecordMetadata} per record, in the order given
+   * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have (nothing is appended)
+   * @throws {RecordTooLargeError} for a batch larger than `maxMessageBytes` (nothing is appended)
+   * @throws {InvalidRecordError} on a compacted topic, for a record without a key (nothing is appended)
+   * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
+   */
+  async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
+    if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
+    const topic = this.#topic;
+    const compression = toCompressionType(options.compression);
+    // The accumulator only encodes (no onSend): nothing is appended until every record has been
+    // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
+    // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
+    // carries on from call to call, as a Kafka producer's does).
+    let accumulator = this.#accumulators[compression];
+    if (accumulator === undefined) {
+      accumulator = new RecordAccumulator(
+        topic,
+        { batchSize: topic.config.maxMessageBytes, compression },
+        null,
+      );
+      this.#accumulators[compression] = accumulator;
+    }
+    const partitions = new Int32Array(records.length);
+    let pending: Promise<AppendInfo>[];
+    let sent: EncodedBatch[] = [];
+    try {
+      for (let i = 0; i < records.length; i++) partitions[i] = accumulator.add(records[i]);
+      // A keyless record on a compacted topic fails the whole call before any partition writes.
+      if (compacts(topic.config.cleanupPolicy)) validateProducerRecordKeys(records, partitions, topic.name);
+      accumulator.drainAll();
+      sent = accumulator.takeEncoded();
+      for (const { batch } of sent) {
+        const max = topic.config.maxMessageBytes;
+        if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
+      }
+      // Each log writes its batch, or copies it for the group commit, before `append` returns.
+      pending = sent.map((b) => topic.partition(b.partition).append(b.batch, false));
+    } finally {
+      accumulator.clear(); // what a failed call leaves behind is dropped
+    }
+    if (sent.length === 1) {
+      // One batch (the usual case): the records' offsets follow its base offset.
+      const { partition, timestamps } = sent[0];
+      const { baseOffset } = await pending[0];
+      const out = new Array<RecordMetadata>(records.length);
+      for (let i = 0; i < out.length; i++) {
+        out[i] = { partition, offset: baseOffset + i, timestamp: timestamps[i] };
+      }
+      return out;
+    }
+    const results = await Promise.all(pending);
+    // A record's offset: its batch's base offset plus its place among the batch's records. Batches
+    // of one partition follow each other in the order of the records.
+    const batchOf = new Int32Array(topic.partitions).fill(-1);
+    const placeInBatch = new Int32Array(topic.partitions);
+    const out = new Array<RecordMetadata>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const p = partitions[i];
+      let b = batchOf[p];
+      if (b < 0 || placeInBatch[p] === sent[b].count) {
+        do b++; while (sent[b].partition !== p);
+        batchOf[p] = b;
+        placeInBatch[p] = 0;
+      }
+      const place = placeInBatch[p]++;
+      out[i] = { partition: p, offset: results[b].baseOffset + place, timestamp: sent[b].timestamps[place] };
+    }
+    return out;
+  }
+}
