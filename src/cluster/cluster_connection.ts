@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { Admin, Consumer as KafkaConsumer, Producer, SASLOptions } from "@platformatic/kafka";
-import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import type { Admin, Consumer as KafkaConsumer, Producer } from "@platformatic/kafka";
 import {
   InvalidConfigError,
   SaslAuthenticationError,
@@ -25,49 +24,9 @@ import {
   loadKafka,
 } from "./_kafka_mapping.ts";
 import { alterTopicConfig, createPartitions, deleteRecords } from "./_topic_admin.ts";
+import { type ClientOptions, clientOptionsFor, type ConnectOptions } from "./connect_options.ts";
 
-/** SASL credentials (KIP-43 PLAIN, KIP-84 SCRAM). */
-export interface SaslCredentials {
-  /** The mechanism, as Kafka's `sasl.mechanism`. */
-  mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
-  /** The user name. */
-  username: string;
-  /** The password. */
-  password: string;
-}
-
-/** TLS settings, as `node:tls` takes them (PEM strings or bytes). */
-export interface TlsOptions {
-  /** The CA certificates to trust instead of the system's. */
-  ca?: string | Uint8Array | (string | Uint8Array)[];
-  /** A client certificate (mutual TLS). */
-  cert?: string | Uint8Array;
-  /** The client certificate's key. */
-  key?: string | Uint8Array;
-  /** Whether the broker's certificate must verify. @default true */
-  rejectUnauthorized?: boolean;
-  /** The name to check the certificate against (SNI). @default the broker's host */
-  servername?: string;
-}
-
-/** Options of {@linkcode connect}. */
-export interface ConnectOptions {
-  /** Kafka's `bootstrap.servers`: `"host:port,host:port"` or a list of `host:port`. */
-  bootstrapServers: string | string[];
-  /** Kafka's `client.id`. @default "reel" */
-  clientId?: string;
-  /** SASL authentication (`SASL_PLAINTEXT`, or `SASL_SSL` with `tls`). */
-  sasl?: SaslCredentials;
-  /** TLS (`SSL`): `true` for the system's CAs, or the settings. */
-  tls?: boolean | TlsOptions;
-  /** How long one request may take, ms (Kafka's `request.timeout.ms`). @default 30000 */
-  requestTimeoutMs?: number;
-  /**
-   * How long a produce, fetch or admin call keeps retrying retriable errors (a leader moving,
-   * a broker restarting), ms: Kafka's `delivery.timeout.ms` in spirit. @default 30000
-   */
-  retryTimeoutMs?: number;
-}
+export type { ConnectOptions, SaslCredentials, TlsOptions } from "./connect_options.ts";
 
 /** Options of `connection.createTopic()`: a log directory's, plus Kafka's replication. */
 export interface ClusterCreateTopicOptions extends CreateTopicOptions {
@@ -78,18 +37,6 @@ export interface ClusterCreateTopicOptions extends CreateTopicOptions {
    * `config` maps to.
    */
   kafkaConfig?: Record<string, string | number>;
-}
-
-/** The client options every client of one connection shares. */
-export interface ClientOptions {
-  clientId: string;
-  bootstrapBrokers: string[];
-  sasl?: SASLOptions;
-  tls?: TlsConnectionOptions;
-  requestTimeout: number;
-  timeout: number;
-  retries: number;
-  retryDelay: number;
 }
 
 const clientOptions = new WeakMap<ClusterConnection, { options: ClientOptions; kafka: KafkaModule }>();
@@ -106,8 +53,6 @@ export function clientOptionsOf(
   if (!found) throw new TypeError("Cannot use the connection: it was not made by connect()");
   return found;
 }
-
-const RETRY_DELAY_MS = 250;
 
 /**
  * A Kafka cluster with the shape of a log directory: `createTopic`, `topic`, `topics`, `hasTopic`,
@@ -158,21 +103,8 @@ export class ClusterConnection implements LogDirectoryLike {
    */
   static async connect(options: ConnectOptions): Promise<ClusterConnection> {
     const kafka = await loadKafka();
-    const servers = typeof options.bootstrapServers === "string"
-      ? options.bootstrapServers.split(",").map((s) => s.trim()).filter((s) => s !== "")
-      : options.bootstrapServers;
-    if (servers.length === 0) throw new TypeError("Cannot connect: bootstrapServers names no broker");
-    const retryTimeoutMs = options.retryTimeoutMs ?? 30_000;
-    const base: ClientOptions = {
-      clientId: options.clientId ?? "reel",
-      bootstrapBrokers: servers,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      timeout: options.requestTimeoutMs ?? 30_000,
-      retries: Math.max(1, Math.ceil(retryTimeoutMs / RETRY_DELAY_MS)),
-      retryDelay: RETRY_DELAY_MS,
-    };
-    if (options.sasl) base.sasl = { ...options.sasl };
-    if (options.tls) base.tls = options.tls === true ? {} : (options.tls as TlsConnectionOptions);
+    const base = clientOptionsFor(options);
+    const servers = base.bootstrapBrokers;
     // One attempt first, without retries: a refused SASL authentication is final (the client
     // would retry it as a network error until retryTimeoutMs), anything else is retried below.
     if (base.sasl) {
