@@ -15,20 +15,21 @@
 //   --write      put the table in bench/RESULTS.md (between the cluster-bench markers)
 // Child mode (run by the script itself): <runtime> bench/cluster_vs_kafka.ts --child BOOTSTRAP TOPIC N
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { connect } from "../mod.ts";
+import { KAFKA_VERSION, startKafka } from "../tests/interop/kafka/harness.ts";
 import {
-  KAFKA_VERSION,
-  kafkaUnavailable,
-  runKafkaTool,
-  startKafka,
-  TOOLS,
-} from "../tests/interop/kafka/harness.ts";
-import { replaceSection } from "./_common.ts";
+  consumerPerf,
+  producerPerf,
+  ratioTable,
+  requireKafka,
+  writeSection,
+  writtenBy,
+} from "./_kafka_perf.ts";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -85,53 +86,31 @@ async function runChild(
 }
 
 async function kafkaPerf(bootstrap: string, topic: string, n: number): Promise<Figures> {
-  const produced = await runKafkaTool(TOOLS.producerPerformance, [
-    ...["--topic", topic, "--num-records", String(n), "--record-size", "100", "--throughput", "-1"],
-    ...["--producer-props", `bootstrap.servers=${bootstrap}`, "acks=all"],
-  ], { timeoutMs: 600_000 });
-  const last = produced.stdout.trim().split("\n").filter((l) => l.includes("records sent")).at(-1)!;
-  const m = /([\d.]+) records\/sec/.exec(last);
-  if (!m) throw new Error(`Unexpected producer perf output: ${last}`);
-  const consumed = await runKafkaTool(TOOLS.consumerPerformance, [
-    ...["--bootstrap-server", bootstrap, "--topic", topic, "--messages", String(n), "--timeout", "60000"],
-  ], { timeoutMs: 600_000 });
-  const line = consumed.stdout.trim().split("\n").at(-1)!.split(",").map((f) => f.trim());
+  const produced = await producerPerf(bootstrap, topic, n, "all");
+  const consumed = await consumerPerf(bootstrap, topic, n);
   return {
     client: `Kafka ${KAFKA_VERSION} perf tools`,
-    appendPerSec: Number(m[1]),
-    consumePerSec: Number(line[9]),
+    appendPerSec: produced.recordsPerSec,
+    consumePerSec: consumed.recordsPerSec,
   };
 }
 
 function table(n: number, all: Figures[]): string {
-  const kafka = all[0];
-  const fmt = (x: number) => `${(x / 1000).toFixed(1)} k`;
-  const rows = [
-    ["append, acks=all, idempotent: records/s", (f: Figures) => f.appendPerSec],
-    ["consume from the earliest offset: records/s", (f: Figures) => f.consumePerSec],
-  ] as const;
-  const head = `| ${n.toLocaleString("en")} × 100 B, 3 brokers, RF 3 | ${
-    all.map((f) => f.client).join(" | ")
-  } | ${all.slice(1).map((f) => `${f.client} ÷ Kafka`).join(" | ")} |`;
-  const sep = `| --- | ${all.map(() => "---:").join(" | ")} | ${
-    all.slice(1).map(() => "---:").join(" | ")
-  } |`;
-  const body = rows.map(([name, get]) =>
-    `| ${name} | ${all.map((f) => fmt(get(f))).join(" | ")} | ${
-      all.slice(1).map((f) => `${(get(f) / get(kafka)).toFixed(2)}×`).join(" | ")
-    } |`
+  return ratioTable(
+    `${n.toLocaleString("en")} × 100 B, 3 brokers, RF 3`,
+    all.map((f) => f.client),
+    all.slice(1).map((f) => f.client),
+    [
+      ["append, acks=all, idempotent: records/s", all.map((f) => f.appendPerSec)],
+      ["consume from the earliest offset: records/s", all.map((f) => f.consumePerSec)],
+    ],
   );
-  return [head, sep, ...body].join("\n");
 }
 
 if (args[0] === "--child") {
   await child(args[1], args[2], Number(args[3]));
 } else {
-  const unavailable = kafkaUnavailable();
-  if (unavailable) {
-    console.error(`cluster_vs_kafka: ${unavailable}`);
-    process.exit(1);
-  }
+  requireKafka("cluster_vs_kafka");
   const n = Number(option("--records") ?? 200_000);
   const load = os.loadavg()[0];
   const kafka = await startKafka({
@@ -148,21 +127,19 @@ if (args[0] === "--child") {
       await runChild("deno", bootstrap, "perf-deno", n),
       await runChild("bun", bootstrap, "perf-bun", n),
     ];
-    const note = `Written by \`deno run -A bench/cluster_vs_kafka.ts${
-      n === 200_000 ? "" : ` --records ${n}`
-    }\` on ${new Date().toISOString().slice(0, 19)}Z, load average ${load.toFixed(2)} at start / ${
-      os.loadavg()[0].toFixed(2)
-    } at end (2 cores, shared, three brokers on the same machine: read the ratios). Both sides: batch.size 16 KiB, linger.ms 5, idempotence on with acks=all; 3 partitions, replication factor 3, min.insync.replicas=2.`;
+    const note = `${
+      writtenBy(`deno run -A bench/cluster_vs_kafka.ts${n === 200_000 ? "" : ` --records ${n}`}`, load)
+    } (2 cores, shared, three brokers on the same machine: read the ratios). Both sides: batch.size 16 KiB, linger.ms 5, idempotence on with acks=all; 3 partitions, replication factor 3, min.insync.replicas=2.`;
     const out = `${note}\n\n${table(n, results)}`;
     console.log(out);
     if (args.includes("--write")) {
-      replaceSection(
-        path.join(root, "bench", "RESULTS.md"),
+      writeSection(
+        root,
+        ["bench/RESULTS.md"],
         "cluster-bench",
         out,
         "Through connect() against a Kafka cluster",
       );
-      spawnSync(path.join(root, "node_modules", ".bin", "deno"), ["fmt", "bench/RESULTS.md"], { cwd: root });
     }
   } finally {
     await kafka.stop();

@@ -18,7 +18,7 @@
 // Needs Java and Kafka's jars (`node tests/run.mjs` fetches them, or
 // `mvn -q -f tests/interop/kafka/pom.xml dependency:copy-dependencies`).
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -29,12 +29,19 @@ import {
   freePorts,
   KAFKA_DEFAULT_JVM_OPTIONS,
   KAFKA_VERSION,
-  kafkaUnavailable,
   runKafkaTool,
   startKafka,
   TOOLS,
 } from "../tests/interop/kafka/harness.ts";
-import { replaceSection } from "./_common.ts";
+import {
+  consumerPerf,
+  type ProducerFigures,
+  producerPerf,
+  ratioTable,
+  requireKafka,
+  writeSection,
+  writtenBy,
+} from "./_kafka_perf.ts";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -52,12 +59,6 @@ interface Figures {
   consume: { recordsPerSec: number; mbPerSec: number };
   e2e: { p50: number; p99: number; p999: number };
   peakRssMiB: number;
-}
-
-interface ProducerFigures {
-  recordsPerSec: number;
-  mbPerSec: number;
-  p99Ms: number;
 }
 
 /** Sends ApiVersions v0 until a response comes back; resolves with the time it took from `since`. */
@@ -84,50 +85,6 @@ function peakRss(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
   return kb / 1024;
-}
-
-async function producerPerf(bootstrap: string, topic: string, acks: string): Promise<ProducerFigures> {
-  const { stdout } = await runKafkaTool(TOOLS.producerPerformance, [
-    "--topic",
-    topic,
-    "--num-records",
-    String(RECORDS),
-    "--record-size",
-    "100",
-    "--throughput",
-    "-1",
-    "--producer-props",
-    `bootstrap.servers=${bootstrap}`,
-    `acks=${acks}`,
-  ], { timeoutMs: 600_000 });
-  // "1000000 records sent, 123456.7 records/sec (11.77 MB/sec), 12.3 ms avg latency, 345.0 ms max
-  //  latency, 5 ms 50th, 20 ms 95th, 30 ms 99th, 40 ms 99.9th."
-  const last = stdout.trim().split("\n").filter((l) => l.includes("records sent")).at(-1)!;
-  const m = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?(\d+) ms 99th/.exec(last);
-  if (!m) throw new Error(`Unexpected producer perf output: ${last}`);
-  return { recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), p99Ms: Number(m[3]) };
-}
-
-async function consumerPerf(
-  bootstrap: string,
-  topic: string,
-): Promise<{ recordsPerSec: number; mbPerSec: number }> {
-  const { stdout } = await runKafkaTool(TOOLS.consumerPerformance, [
-    "--bootstrap-server",
-    bootstrap,
-    "--topic",
-    topic,
-    "--messages",
-    String(RECORDS),
-    "--timeout",
-    "60000",
-  ], { timeoutMs: 600_000 });
-  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
-  // rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec: the fetch figures leave out
-  // joining the group (whose first rebalance waits group.initial.rebalance.delay.ms, 3 s by default
-  // in reel serve as in Kafka, 0 in the harness's Kafka).
-  const line = stdout.trim().split("\n").at(-1)!.split(",").map((f) => f.trim());
-  return { mbPerSec: Number(line[8]), recordsPerSec: Number(line[9]) };
 }
 
 async function e2eLatency(
@@ -167,11 +124,11 @@ async function createTopics(bootstrap: string): Promise<void> {
 async function measure(broker: string, bootstrap: string, pid: number, startupMs: number): Promise<Figures> {
   process.stderr.write(`${broker}: serving after ${startupMs.toFixed(0)} ms\n`);
   await createTopics(bootstrap);
-  const produceAcks1 = await producerPerf(bootstrap, "perf-acks1", "1");
+  const produceAcks1 = await producerPerf(bootstrap, "perf-acks1", RECORDS, "1");
   process.stderr.write(`${broker}: produce acks=1 ${produceAcks1.recordsPerSec} records/s\n`);
-  const produceAcksAll = await producerPerf(bootstrap, "perf-acksall", "all");
+  const produceAcksAll = await producerPerf(bootstrap, "perf-acksall", RECORDS, "all");
   process.stderr.write(`${broker}: produce acks=all ${produceAcksAll.recordsPerSec} records/s\n`);
-  const consume = await consumerPerf(bootstrap, "perf-acks1");
+  const consume = await consumerPerf(bootstrap, "perf-acks1", RECORDS);
   process.stderr.write(`${broker}: consume ${consume.recordsPerSec} records/s\n`);
   const e2e = await e2eLatency(bootstrap, "e2e");
   process.stderr.write(`${broker}: end-to-end p99 ${e2e.p99} ms\n`);
@@ -225,57 +182,34 @@ async function benchReel(runtime: "deno" | "bun"): Promise<Figures> {
 }
 
 function table(all: Figures[]): string {
-  const kafka = all[0];
-  const ratio = (x: number, k: number) => k === 0 ? "n/a" : `${(x / k).toFixed(2)}×`;
-  const fmt = (n: number) => n >= 1000 ? `${(n / 1000).toFixed(1)} k` : n === 0 ? "< 1" : n.toFixed(1);
   const rows = [
-    ["produce, acks=1: records/s", (f: Figures) => f.produceAcks1.recordsPerSec, "higher"],
-    ["produce, acks=all: records/s", (f: Figures) => f.produceAcksAll.recordsPerSec, "higher"],
-    ["produce, acks=1: p99 ack latency, ms", (f: Figures) => f.produceAcks1.p99Ms, "lower"],
-    [
-      "consume (fetching, after the group join): records/s",
-      (f: Figures) => f.consume.recordsPerSec,
-      "higher",
-    ],
-    ["end-to-end latency p50, ms", (f: Figures) => f.e2e.p50, "lower"],
-    ["end-to-end latency p99, ms", (f: Figures) => f.e2e.p99, "lower"],
-    ["end-to-end latency p99.9, ms", (f: Figures) => f.e2e.p999, "lower"],
-    ["broker peak RSS, MiB", (f: Figures) => f.peakRssMiB, "lower"],
-    ["start to first answered request, ms", (f: Figures) => f.startupMs, "lower"],
+    ["produce, acks=1: records/s", (f: Figures) => f.produceAcks1.recordsPerSec],
+    ["produce, acks=all: records/s", (f: Figures) => f.produceAcksAll.recordsPerSec],
+    ["produce, acks=1: p99 ack latency, ms", (f: Figures) => f.produceAcks1.p99Ms],
+    ["consume (fetching, after the group join): records/s", (f: Figures) => f.consume.recordsPerSec],
+    ["end-to-end latency p50, ms", (f: Figures) => f.e2e.p50],
+    ["end-to-end latency p99, ms", (f: Figures) => f.e2e.p99],
+    ["end-to-end latency p99.9, ms", (f: Figures) => f.e2e.p999],
+    ["broker peak RSS, MiB", (f: Figures) => f.peakRssMiB],
+    ["start to first answered request, ms", (f: Figures) => f.startupMs],
   ] as const;
-  const head = `| ${RECORDS.toLocaleString("en")} × 100 B | ${all.map((f) => f.broker).join(" | ")} | ${
-    all.slice(1).map((f) => `${f.broker.replace("reel serve ", "")} ÷ Kafka`).join(" | ")
-  } |`;
-  const sep = `| --- | ${all.map(() => "---:").join(" | ")} | ${
-    all.slice(1).map(() => "---:").join(" | ")
-  } |`;
-  const body = rows.map(([name, get]) =>
-    `| ${name} | ${all.map((f) => fmt(get(f))).join(" | ")} | ${
-      all.slice(1).map((f) => ratio(get(f), get(kafka))).join(" | ")
-    } |`
+  return ratioTable(
+    `${RECORDS.toLocaleString("en")} × 100 B`,
+    all.map((f) => f.broker),
+    all.slice(1).map((f) => f.broker.replace("reel serve ", "")),
+    rows.map(([name, get]) => [name, all.map(get)] as const),
   );
-  return [head, sep, ...body].join("\n");
 }
 
-const unavailable = kafkaUnavailable();
-if (unavailable) {
-  console.error(`serve_vs_kafka: ${unavailable}`);
-  process.exit(1);
-}
+requireKafka("serve_vs_kafka");
 const load = os.loadavg()[0];
 const results = [await benchKafka(), await benchReel("deno"), await benchReel("bun")];
-const note = `Written by \`deno run -A bench/serve_vs_kafka.ts${
-  RECORDS === 1_000_000 ? "" : ` --records ${RECORDS}`
-}\` on ${new Date().toISOString().slice(0, 19)}Z, load average ${load.toFixed(2)} at start / ${
-  os.loadavg()[0].toFixed(2)
-} at end (2 cores, shared: read the ratios). Clients: Kafka ${KAFKA_VERSION}'s perf tools (producer defaults: batch.size 16 KiB, linger.ms 5, idempotence on with acks=all); end-to-end: ${E2E_RECORDS} records one at a time.`;
+const note = `${
+  writtenBy(
+    `deno run -A bench/serve_vs_kafka.ts${RECORDS === 1_000_000 ? "" : ` --records ${RECORDS}`}`,
+    load,
+  )
+} (2 cores, shared: read the ratios). Clients: Kafka ${KAFKA_VERSION}'s perf tools (producer defaults: batch.size 16 KiB, linger.ms 5, idempotence on with acks=all); end-to-end: ${E2E_RECORDS} records one at a time.`;
 const out = `${note}\n\n${table(results)}`;
 console.log(out);
-if (WRITE) {
-  replaceSection(path.join(root, "bench", "RESULTS.md"), "serve-bench", out);
-  replaceSection(path.join(root, "README.md"), "serve-bench", out);
-  // The project's formatter aligns the table as `deno fmt --check` wants it.
-  spawnSync(path.join(root, "node_modules", ".bin", "deno"), ["fmt", "README.md", "bench/RESULTS.md"], {
-    cwd: root,
-  });
-}
+if (WRITE) writeSection(root, ["README.md", "bench/RESULTS.md"], "serve-bench", out);
