@@ -5,7 +5,11 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
+import { after } from "node:test";
 import {
+  type ClusterConnection,
+  connect,
+  type ConnectOptions,
   InvalidConfigError,
   InvalidPartitionsError,
   type LogDirectoryLike,
@@ -15,7 +19,12 @@ import {
 import { KAFKA_CLIENT_MIN_NODE } from "../../src/cluster/_kafka_mapping.ts";
 import { versionAtLeast } from "../../src/runtime/runtime_version.ts";
 import { RUNTIME } from "../_runtime.ts";
-import { kafkaUnavailable } from "../interop/kafka/harness.ts";
+import {
+  type KafkaCluster,
+  type KafkaOptions,
+  kafkaUnavailable,
+  startKafka,
+} from "../interop/kafka/harness.ts";
 
 /** Why connect() cannot run on this runtime (an old Node), or `undefined` where it can. */
 export const CONNECT_UNSUPPORTED: string | undefined =
@@ -31,6 +40,50 @@ export const CONNECT_UNSUPPORTED: string | undefined =
  */
 export function clusterSkip(): string | undefined {
   return CONNECT_UNSUPPORTED ?? kafkaUnavailable();
+}
+
+/** One Kafka cluster for a test file, and a connection to it (see {@linkcode kafkaForFile}). */
+export interface FileKafka {
+  /** The cluster once started (by {@linkcode FileKafka.start} or {@linkcode FileKafka.connection}). */
+  readonly kafka: KafkaCluster;
+  /** Starts the cluster, once for the file. */
+  start(): Promise<KafkaCluster>;
+  /** Starts the cluster and connects to it, once each for the file. */
+  connection(): Promise<ClusterConnection>;
+}
+
+/**
+ * The Kafka of one test file: started by the first test that asks for it, and after the file's
+ * tests its connection closed and the cluster destroyed (registers a file-level `after`: call it at
+ * the top of the file).
+ *
+ * @param options the cluster's (brokers, broker configs)
+ * @param connectOptions the connection's, over the cluster's bootstrap servers
+ */
+export function kafkaForFile(
+  options: KafkaOptions = {},
+  connectOptions: Omit<ConnectOptions, "bootstrapServers"> = {},
+): FileKafka {
+  let kafka: KafkaCluster | undefined;
+  let started: Promise<KafkaCluster> | undefined;
+  let connected: Promise<ClusterConnection> | undefined;
+  let connection: ClusterConnection | undefined;
+  after(async () => {
+    await connection?.close();
+    await kafka?.destroy();
+  });
+  const start = () => started ??= startKafka(options).then((k) => (kafka = k));
+  return {
+    get kafka() {
+      if (kafka === undefined) throw new Error("Kafka is not started: call start() or connection() first");
+      return kafka;
+    },
+    start,
+    connection: () =>
+      connected ??= start().then(async (k) =>
+        connection = await connect({ bootstrapServers: k.bootstrapServers, ...connectOptions })
+      ),
+  };
 }
 
 /**

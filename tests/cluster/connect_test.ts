@@ -8,11 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
-  type ClusterConnection,
   ClusterConsumer,
-  connect,
   type ConsumedRecord,
   Consumer,
   InvalidConfigError,
@@ -22,36 +20,15 @@ import {
   type TopicLike,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
-import {
-  javaConsume,
-  type KafkaCluster,
-  runKafkaTool,
-  startKafka,
-  toHex,
-  TOOLS,
-} from "../interop/kafka/harness.ts";
-import { ADMIN_SCENARIO_RESULT, adminScenario, clusterSkip } from "./_helpers.ts";
+import { javaConsume, runKafkaTool, toHex, TOOLS } from "../interop/kafka/harness.ts";
+import { ADMIN_SCENARIO_RESULT, adminScenario, clusterSkip, kafkaForFile } from "./_helpers.ts";
 
 const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 180_000 };
 const text = (b: Uint8Array | null) => b === null ? null : new TextDecoder().decode(b);
 
-let kafka: KafkaCluster | undefined;
-let started: Promise<ClusterConnection> | undefined;
-let connection: ClusterConnection | undefined;
-
-function setup(): Promise<ClusterConnection> {
-  return started ??= (async () => {
-    kafka = await startKafka();
-    connection = await connect({ bootstrapServers: kafka.bootstrapServers, clientId: "reel-test" });
-    return connection;
-  })();
-}
-
-after(async () => {
-  await connection?.close();
-  await kafka?.destroy();
-});
+const shared = kafkaForFile({}, { clientId: "reel-test" });
+const setup = shared.connection;
 
 async function readAll(topic: TopicLike): Promise<ConsumedRecord[]> {
   const out: ConsumedRecord[] = [];
@@ -97,7 +74,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       const described = await topic.describe();
       assert.equal(described.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0), 300);
 
-      const java = await javaConsume(kafka!.bootstrapServers, "round-trip");
+      const java = await javaConsume(shared.kafka.bootstrapServers, "round-trip");
       assert.deepEqual(
         java.map((r) => [r.partition, r.offset, r.key, r.value]),
         read.map((r) => [r.partition, r.offset, toHex(r.key), toHex(r.value)]),
@@ -115,7 +92,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       const remote = await (await c.createTopic("keys", { partitions: 5 })).append(keys);
       assert.deepEqual(remote.map((m) => m.partition), local.map((m) => m.partition));
       // Kafka's own console consumer agrees on where the keys are.
-      const java = await javaConsume(kafka!.bootstrapServers, "keys");
+      const java = await javaConsume(shared.kafka.bootstrapServers, "keys");
       assert.deepEqual(
         java.map((r) => [r.key, r.partition]).sort(),
         keys.map((k, i) => [toHex(k.key), local[i].partition]).sort(),
@@ -178,7 +155,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
       await consumer.close();
 
       const described = await runKafkaTool(TOOLS.consumerGroups, [
-        ...["--bootstrap-server", kafka!.bootstrapServers, "--describe", "--group", "billing"],
+        ...["--bootstrap-server", shared.kafka.bootstrapServers, "--describe", "--group", "billing"],
       ]);
       const rows = described.stdout.split("\n").filter((l) => l.startsWith("billing"));
       const current = new Map(rows.map((l) => {
@@ -209,7 +186,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
         config: { segmentBytes: 2 * 1024 * 1024, fsync: "always", retentionMs: -1 },
       });
       const described = await runKafkaTool(TOOLS.topicCommand, [
-        ...["--bootstrap-server", kafka!.bootstrapServers, "--describe", "--topic", "configured"],
+        ...["--bootstrap-server", shared.kafka.bootstrapServers, "--describe", "--topic", "configured"],
       ]);
       assert.match(described.stdout, /segment\.bytes=2097152/);
       assert.match(described.stdout, /flush\.messages=1/);
@@ -234,7 +211,7 @@ describe("connect() against Kafka 4.1.1", { skip: SKIP }, () => {
         assert.deepEqual(await adminScenario(log, "admin"), ADMIN_SCENARIO_RESULT);
         assert.deepEqual(await adminScenario(c, "admin"), ADMIN_SCENARIO_RESULT);
         const described = await runKafkaTool(TOOLS.topicCommand, [
-          ...["--bootstrap-server", kafka!.bootstrapServers, "--describe", "--topic", "admin"],
+          ...["--bootstrap-server", shared.kafka.bootstrapServers, "--describe", "--topic", "admin"],
         ]);
         assert.match(described.stdout, /PartitionCount: 3/);
         assert.match(described.stdout, /segment\.bytes=2097152/);

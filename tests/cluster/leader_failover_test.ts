@@ -11,10 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
-  type ClusterConnection,
-  connect,
   type ConsumedRecord,
   Consumer,
   type ConsumerLike,
@@ -23,8 +21,8 @@ import {
   type LogDirectoryLike,
   open,
 } from "../../mod.ts";
-import { type KafkaCluster, runKafkaTool, startKafka, TOOLS } from "../interop/kafka/harness.ts";
-import { clusterSkip } from "./_helpers.ts";
+import { runKafkaTool, TOOLS } from "../interop/kafka/harness.ts";
+import { clusterSkip, kafkaForFile } from "./_helpers.ts";
 
 const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 300_000 };
@@ -33,36 +31,22 @@ const KEYS = 12;
 const PARTITIONS = 3;
 const text = (b: Uint8Array | null) => new TextDecoder().decode(b!);
 
-let kafka: KafkaCluster | undefined;
-let connection: ClusterConnection | undefined;
-let started: Promise<ClusterConnection> | undefined;
-
-function setup(): Promise<ClusterConnection> {
-  return started ??= (async () => {
-    kafka = await startKafka({
-      brokers: 3,
-      config: {
-        // A killed broker is noticed within a few seconds, not Kafka's default 9.
-        "broker.heartbeat.interval.ms": 500,
-        "broker.session.timeout.ms": 3000,
-        "default.replication.factor": 3,
-        "min.insync.replicas": 2,
-      },
-    });
-    connection = await connect({ bootstrapServers: kafka.bootstrapServers, retryTimeoutMs: 60_000 });
-    return connection;
-  })();
-}
-
-after(async () => {
-  await connection?.close();
-  await kafka?.destroy();
-});
+const shared = kafkaForFile({
+  brokers: 3,
+  config: {
+    // A killed broker is noticed within a few seconds, not Kafka's default 9.
+    "broker.heartbeat.interval.ms": 500,
+    "broker.session.timeout.ms": 3000,
+    "default.replication.factor": 3,
+    "min.insync.replicas": 2,
+  },
+}, { retryTimeoutMs: 60_000 });
+const setup = shared.connection;
 
 /** The node id of a partition's leader, as `kafka-topics --describe` prints it. */
 async function leaderOf(topic: string, partition: number): Promise<number> {
   const { stdout } = await runKafkaTool(TOOLS.topicCommand, [
-    ...["--bootstrap-server", kafka!.bootstrapServers, "--describe", "--topic", topic],
+    ...["--bootstrap-server", shared.kafka.bootstrapServers, "--describe", "--topic", topic],
   ]);
   const line = stdout.split("\n").find((l) => new RegExp(`Partition: ${partition}\\s`).test(l));
   const m = /Leader: (-?\d+)/.exec(line ?? "");
@@ -141,7 +125,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
       const source = new ReadableStream<{ key: string; value: string }>({
         async pull(controller) {
           if (i === RECORDS) return controller.close();
-          if (i === RECORDS / 3) killed = kafka!.brokers[leader - 1].kill();
+          if (i === RECORDS / 3) killed = shared.kafka.brokers[leader - 1].kill();
           if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5)); // a stream, not one burst
           const key = `k${i % KEYS}`;
           controller.enqueue({ key, value: `${key}:${i}` });
@@ -186,7 +170,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
       const total = (await topic.describe()).reduce((n, p) => n + p.highWatermark, 0);
       assert.ok(total >= RECORDS);
       // Restart what the first test killed, so there is a broker to kill again.
-      await kafka!.start();
+      await shared.kafka.start();
       const members: ConsumerLike[] = [];
       for (let m = 0; m < 3; m++) {
         const consumer = new Consumer(c, {
@@ -210,7 +194,7 @@ describe("connect() against a 3-broker KRaft cluster", { skip: SKIP }, () => {
           await Promise.all(members.map((m) => m.commit().catch(() => {}))); // a commit during a rebalance may fail
           if (killedAt < 0 && consumed.size > total / 3) {
             killedAt = consumed.size;
-            await kafka!.brokers[(await leaderOf("failover", 1)) - 1].kill();
+            await shared.kafka.brokers[(await leaderOf("failover", 1)) - 1].kill();
           }
         }
         // The commits reach the end: a new member of the group has nothing left to read.

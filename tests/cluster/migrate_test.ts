@@ -14,7 +14,6 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import {
-  type ClusterConnection,
   connect,
   type ConsumedRecord,
   Consumer,
@@ -23,27 +22,20 @@ import {
   open,
   type ProducerRecord,
 } from "../../mod.ts";
-import { type KafkaCluster, runKafkaTool, startKafka, toHex, TOOLS } from "../interop/kafka/harness.ts";
-import { clusterSkip } from "./_helpers.ts";
+import { runKafkaTool, toHex, TOOLS } from "../interop/kafka/harness.ts";
+import { clusterSkip, kafkaForFile } from "./_helpers.ts";
 import { reel } from "../consumer/_helpers.ts";
 
 const SKIP = clusterSkip();
 const TIMEOUT = { timeout: 240_000 };
 
-let kafka: KafkaCluster | undefined;
-let started: Promise<KafkaCluster> | undefined;
-let connection: ClusterConnection | undefined;
+/** One broker for the file, started by the first test that needs it. */
+const shared = kafkaForFile();
+const setup = shared.start;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-migrate-"));
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-migrate-demo-"));
 
-/** One broker for the file, started by the first test that needs it. */
-function setup(): Promise<KafkaCluster> {
-  return started ??= startKafka().then((k) => (kafka = k));
-}
-
-after(async () => {
-  await connection?.close();
-  await kafka?.destroy();
+after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(demoDir, { recursive: true, force: true });
 });
@@ -151,7 +143,7 @@ describe("reel migrate into Kafka 4.1.1", { skip: SKIP }, () => {
       await consumer.close();
       await log.close();
 
-      const first = await reel(["migrate", "--dir", dir, "--to", kafka!.bootstrapServers]);
+      const first = await reel(["migrate", "--dir", dir, "--to", shared.kafka.bootstrapServers]);
       console.log(first.stdout);
       assert.equal(first.status, 0, first.stderr);
       assert.match(first.stdout, /topic edits: 3 partition\(s\), created, configs retention\.ms=-1/);
@@ -177,7 +169,7 @@ describe("reel migrate into Kafka 4.1.1", { skip: SKIP }, () => {
         "--dir",
         dir,
         "--to",
-        kafka!.bootstrapServers,
+        shared.kafka.bootstrapServers,
         "--topic",
         "edits",
       ]);
@@ -185,7 +177,7 @@ describe("reel migrate into Kafka 4.1.1", { skip: SKIP }, () => {
       assert.match(second.stdout, /migrated 1 topic\(s\), 150 record\(s\)/);
       assert.match(second.stdout, /already there/);
 
-      connection = await connect({ bootstrapServers: kafka!.bootstrapServers });
+      const connection = await shared.connection();
       assert.deepEqual(connection.topics(), ["edits", "small"]);
       assert.deepEqual(
         await readAll(connection.topic("edits").readable()),
@@ -200,7 +192,7 @@ describe("reel migrate into Kafka 4.1.1", { skip: SKIP }, () => {
 
       // Kafka's console consumer in the group resumes right after the last committed record.
       const { stdout } = await runKafkaTool(TOOLS.consoleConsumer, [
-        ...["--bootstrap-server", kafka!.bootstrapServers, "--topic", "small", "--group", "billing"],
+        ...["--bootstrap-server", shared.kafka.bootstrapServers, "--topic", "small", "--group", "billing"],
         ...["--max-messages", "3", "--timeout-ms", "30000"],
       ]);
       assert.deepEqual(stdout.trim().split("\n"), [7, 8, 9].map((i) => `small ${smallStart + i}`));
