@@ -53,34 +53,11 @@ import {
 import { SaslAuthenticationError, UnsupportedRuntimeError } from "./errors/connection_errors.ts";
 
 export { KAFKA_ERROR_CODES, type KafkaErrorName, ReelError } from "./errors/reel_error.ts";
-export {
-  CorruptRecordError,
-  InvalidRecordError,
-  RecordTooLargeError,
-  UnsupportedCompressionTypeError,
-} from "./errors/record_errors.ts";
-export {
-  InvalidPathError,
-  OffsetOutOfRangeError,
-  PartitionLockedError,
-  ProducerSequenceError,
-  StorageError,
-} from "./errors/log_errors.ts";
-export {
-  InvalidConfigError,
-  InvalidPartitionsError,
-  InvalidTopicError,
-  TopicExistsError,
-  UnknownTopicOrPartitionError,
-} from "./errors/topic_errors.ts";
-export {
-  CommitFailedError,
-  GroupNotEmptyError,
-  InconsistentGroupProtocolError,
-  InvalidGroupIdError,
-  NoOffsetForPartitionError,
-} from "./errors/group_errors.ts";
-export { SaslAuthenticationError, UnsupportedRuntimeError } from "./errors/connection_errors.ts";
+export * from "./errors/record_errors.ts";
+export * from "./errors/log_errors.ts";
+export * from "./errors/topic_errors.ts";
+export * from "./errors/group_errors.ts";
+export * from "./errors/connection_errors.ts";
 
 /**
  * Every error class, for `instanceof` checks: `err instanceof errors.CorruptRecordError`.

@@ -22,7 +22,12 @@ export {
   setFaultInjector,
   writeFully,
 } from "./fault_injector.ts";
-export { createFileExclusive, syncDirectory, writeFileAtomic } from "./write_file_atomic.ts";
+export {
+  createFileExclusive,
+  syncDirectory,
+  writeFileAtomic,
+  writeFilesAtomic,
+} from "./write_file_atomic.ts";
 
 /**
  * How {@linkcode openFile} opens a file, as `fs.openSync`'s flags: `"r"` read, `"r+"` read and

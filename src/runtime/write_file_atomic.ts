@@ -1,8 +1,9 @@
 /**
- * The one atomic-write helper, and its create-if-absent twin: small files (checkpoints, topic
- * configs, producer snapshots, group state, committed offsets) are written to a uniquely named
- * temporary file beside their name, fsynced, renamed (or linked) into place, and the directory is
- * fsynced, so a crash leaves the old file or the new one, never a half-written one.
+ * The one atomic-write helper (for one file, or several with one round of syncs), and its
+ * create-if-absent twin: small files (checkpoints, topic configs, producer snapshots, group state,
+ * committed offsets) are written to a uniquely named temporary file beside their name, fsynced,
+ * renamed (or linked) into place, and the directory is fsynced, so a crash leaves the old file or
+ * the new one, never a half-written one.
  *
  * @module
  */
@@ -68,26 +69,78 @@ export function writeFileAtomic(
   contents: string | Uint8Array,
   options: { sync?: boolean } = {},
 ): void {
+  writeFilesAtomic([{ path, contents }], options);
+}
+
+/**
+ * Replaces several files, each atomically, with one round of syncs: every file's contents go to a
+ * uniquely named temporary file beside it and are fsynced, and only then is each renamed over its
+ * name, and each directory fsynced once. A crash leaves each file old or new, never half-written
+ * (not all of them old or all new: each rename is atomic, the set is not). Committed offsets, one
+ * file per partition, are written this way.
+ *
+ * @param files each file's path and new contents (text is written as UTF-8)
+ * @param options `sync: false` to skip the fsyncs (see {@linkcode writeFileAtomic})
+ * @throws {StorageError} naming the file that could not be written or replaced; no temporary file
+ *   is left, and no file is replaced when a write or fsync failed
+ * @example Two offsets in two directories, one round of syncs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { StorageError } from "../errors.ts";
+ * import { writeFilesAtomic } from "./write_file_atomic.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.mkdirSync(`${dir}/a`);
+ * fs.mkdirSync(`${dir}/b`);
+ * writeFilesAtomic([{ path: `${dir}/a/0.json`, contents: "1" }, { path: `${dir}/b/0.json`, contents: "2" }]);
+ * assert.equal(fs.readFileSync(`${dir}/a/0.json`, "utf8"), "1");
+ * assert.equal(fs.readFileSync(`${dir}/b/0.json`, "utf8"), "2");
+ * // A file whose directory is missing fails the call before anything is replaced.
+ * assert.throws(
+ *   () => writeFilesAtomic([{ path: `${dir}/a/0.json`, contents: "3" }, { path: `${dir}/c/0.json`, contents: "4" }]),
+ *   (err: unknown) => err instanceof StorageError && err.message.startsWith(`Cannot write ${dir}/c/0.json: `),
+ * );
+ * assert.equal(fs.readFileSync(`${dir}/a/0.json`, "utf8"), "1");
+ * assert.deepEqual(fs.readdirSync(`${dir}/a`), ["0.json"]);
+ * ```
+ */
+export function writeFilesAtomic(
+  files: readonly { readonly path: string; readonly contents: string | Uint8Array }[],
+  options: { sync?: boolean } = {},
+): void {
   const sync = options.sync ?? true;
-  // A short name of its own (a 249-character topic's config leaves no room for a suffix).
-  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
+  const written: [tmp: string, path: string][] = [];
+  let current = "";
   try {
-    const fd = fs.openSync(tmp, "wx");
-    try {
-      const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
-      writeFully(fd, bytes, 0);
-      if (sync) fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+    for (const { path, contents } of files) {
+      current = path;
+      // A short name of its own (a 249-character topic's config leaves no room for a suffix).
+      const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
+      const fd = fs.openSync(tmp, "wx");
+      written.push([tmp, path]);
+      try {
+        const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
+        writeFully(fd, bytes, 0);
+        if (sync) fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     }
-    fs.renameSync(tmp, path);
+    for (const [tmp, path] of written) {
+      current = path;
+      fs.renameSync(tmp, path);
+    }
   } catch (err) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch { /* the directory itself is unusable */ }
-    throw new StorageError(`Cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    for (const [tmp] of written) {
+      try {
+        fs.rmSync(tmp, { force: true }); // gone already when it was renamed
+      } catch { /* the directory itself is unusable */ }
+    }
+    throw new StorageError(`Cannot write ${current}: ${(err as Error).message}`, { cause: err });
   }
-  if (sync) syncDirectory(dirname(path));
+  if (!sync) return;
+  if (written.length === 1) syncDirectory(dirname(written[0][1]));
+  else for (const dir of new Set(written.map(([, path]) => dirname(path)))) syncDirectory(dir);
 }
 
 /**
