@@ -1,8 +1,10 @@
 /**
  * Apache Kafka's message definitions (`clients/src/main/resources/common/message/*.json`, Kafka
  * 4.0.0-SNAPSHOT at apache/kafka@1eb7644, Apache License 2.0; see `messages/SOURCE.md`), one
- * request and one response per API the broker serves, plus the request and response headers.
- * {@linkcode MessageCodec} reads and writes every version of each from these definitions.
+ * request and one response per API the broker serves, plus the request header (the response
+ * header, a correlation id and tagged fields, is written by `encodeResponse` in `request_header.ts`;
+ * `messages/ResponseHeader.json` is kept as its definition). {@linkcode MessageCodec} reads and
+ * writes every version of each from these definitions.
  *
  * @module
  */
@@ -60,7 +62,6 @@ import offsetForLeaderEpochResponse from "./messages/OffsetForLeaderEpochRespons
 import produceRequest from "./messages/ProduceRequest.json" with { type: "json" };
 import produceResponse from "./messages/ProduceResponse.json" with { type: "json" };
 import requestHeader from "./messages/RequestHeader.json" with { type: "json" };
-import responseHeader from "./messages/ResponseHeader.json" with { type: "json" };
 import saslAuthenticateRequest from "./messages/SaslAuthenticateRequest.json" with { type: "json" };
 import saslAuthenticateResponse from "./messages/SaslAuthenticateResponse.json" with { type: "json" };
 import saslHandshakeRequest from "./messages/SaslHandshakeRequest.json" with { type: "json" };
@@ -136,5 +137,3 @@ export const RESPONSE_SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
 
 /** Kafka's `RequestHeader.json`. */
 export const REQUEST_HEADER_SCHEMA = requestHeader as MessageSchema;
-/** Kafka's `ResponseHeader.json`. */
-export const RESPONSE_HEADER_SCHEMA = responseHeader as MessageSchema;
