@@ -77,7 +77,7 @@ async function sixRecordsWithIndexEntryMoved(
 
 describe(`reported bugs (${RUNTIME}), fixed: regression tests`, () => {
   // ---------------------------------------------------------------------------------------------
-  // src/topic/topic.ts, src/streams/record_accumulator.ts: append() is documented as all or nothing.
+  // src/topic/_topic_appender.ts, src/producer/record_accumulator.ts: append() is documented as all or nothing.
 
   test("topic.append() is all or nothing: a compressed batch refused as too large leaves no other partition's records behind", async () => {
     await withTempDir("bug-atomic", async (dir) => {
@@ -141,7 +141,7 @@ describe(`reported bugs (${RUNTIME}), fixed: regression tests`, () => {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // src/log/partition_log.ts decode(), src/streams/fetch_source.ts: decode() throws for the whole
+  // src/log/partition_log.ts decode(), src/consumer/fetch_source.ts: decode() throws for the whole
   // read when one batch in it is corrupt, so the good records before that batch in the same read
   // never reach the consumer (Kafka's consumer returns them, then raises the error).
 

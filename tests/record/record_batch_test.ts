@@ -164,7 +164,8 @@ const SNAPPY_BATCH = new Uint8Array([
   0,
 ]);
 
-// BRIEF.md §1 vector 5: key null, value "hi", CreateTime 1700000000000, baseOffset 0, epoch 0.
+// A vector computed by hand from Kafka's RecordBatch v2 layout (`DefaultRecordBatch`, not a public
+// fixture): key null, value "hi", CreateTime 1700000000000, baseOffset 0, epoch 0; 70 bytes.
 const BRIEF_VECTOR =
   "00000000000000000000003a0000000002bbcc41150000000000000000018bcfe568000000018bcfe56800" +
   "ffffffffffffffffffffffffffff00000001100000000104686900";
