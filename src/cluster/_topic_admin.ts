@@ -113,6 +113,7 @@ export async function createPartitions(
   if (validateOnly) return count;
   const deadline = Date.now() + 30_000;
   for (;;) {
+    // A failed metadata read is retried until the deadline.
     const metadata = await admin.metadata({ topics: [name], forceUpdate: true }).catch(() => undefined);
     const t = metadata?.topics.get(name);
     if (t && t.partitionsCount === count && t.partitions.every((p) => p && p.leader >= 0)) return count;

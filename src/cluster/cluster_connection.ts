@@ -118,7 +118,7 @@ export class ClusterConnection implements LogDirectoryLike {
           );
         }
       } finally {
-        await probe.close().catch(() => {});
+        await probe.close().catch(() => {}); // the probe's only answer was the authentication's
       }
     }
     const producer = new kafka.Producer({ ...base, idempotent: true, acks: -1, autocreateTopics: false });

@@ -113,6 +113,7 @@ export class ClusterConsumer implements ConsumerLike {
     }
     const revoked = [...this.#partitions.values()].filter((s) => !now.has(key(s.tp))).map((s) => s.tp);
     const added = [...now].filter(([k]) => !this.#partitions.has(k)).map(([, tp]) => tp);
+    // A rebalance listener's failure is the application's; it never stops the consumer (as in Kafka).
     if (revoked.length > 0) {
       void Promise.resolve(this.#listener.onPartitionsRevoked?.(revoked)).catch(() => {});
       for (const tp of revoked) this.#partitions.delete(key(tp));
@@ -151,7 +152,7 @@ export class ClusterConsumer implements ConsumerLike {
     this.#joining = this.#client.joinGroup({}).then(() => {
       if (this.#client.assignments) this.#assigned(this.#client.assignments);
     });
-    this.#joining.catch(() => {});
+    this.#joining.catch(() => {}); // reported by the poll that awaits #joining
   }
 
   /**
@@ -376,7 +377,7 @@ export class ClusterConsumer implements ConsumerLike {
     if (!this.#autoCommit()) return;
     if (Date.now() - this.#lastAutoCommit < (this.#options.autoCommitIntervalMs ?? 5000)) return;
     this.#lastAutoCommit = Date.now();
-    await this.commit().catch(() => {});
+    await this.commit().catch(() => {}); // a failed auto-commit is retried at the next interval, as Kafka's
   }
 
   #autoCommit(): boolean {
@@ -462,6 +463,8 @@ export class ClusterConsumer implements ConsumerLike {
   /** Commits under auto-commit, leaves the group (LeaveGroup), and closes the client. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Closing never fails: a last auto-commit or a client that cannot leave cleanly is given up,
+    // as Kafka's close() does.
     if (this.#autoCommit() && this.#mode !== "none") await this.commit().catch(() => {});
     this.#closed = true;
     await this.#client.close().catch(() => {});

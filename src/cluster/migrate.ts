@@ -221,7 +221,7 @@ export async function migrate(
         }
         await writer.close();
       } catch (err) {
-        await writer.abort(err).catch(() => {});
+        await writer.abort(err).catch(() => {}); // err, thrown below, is what failed
         throw err;
       }
       while (next < commits.length) translatedTo.set(commits[next++].offset, n);

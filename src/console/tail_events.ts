@@ -164,7 +164,7 @@ export function tailEvents(
   const release = () => {
     signal?.removeEventListener("abort", onAbort);
     if (!stop.signal.aborted) stop.abort();
-    reader?.cancel().catch(() => {});
+    reader?.cancel().catch(() => {}); // the tail is over: how its reader ends changes nothing
     reader = undefined;
   };
   /** Resolves after `ms`, or at once when the tail stops. */
@@ -208,7 +208,7 @@ export function tailEvents(
         const hw = topic.describe()[partition].highWatermark;
         if (hw - next > rate) {
           controller.enqueue(event("skipped", { from: next, to: hw }));
-          reader?.cancel().catch(() => {});
+          reader?.cancel().catch(() => {}); // replaced by a reader from the high watermark
           reader = undefined;
           pending = undefined;
           next = hw;

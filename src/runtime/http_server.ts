@@ -165,7 +165,7 @@ async function respond(handler: HttpHandler, req: IncomingMessage, res: ServerRe
     res.destroy(); // the body failed part-way: the client sees a cut response, not a complete one
     return;
   } finally {
-    if (aborted.signal.aborted) await reader.cancel().catch(() => {});
+    if (aborted.signal.aborted) await reader.cancel().catch(() => {}); // the client is gone: nobody to tell
     reader.releaseLock();
   }
   res.end();

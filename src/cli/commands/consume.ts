@@ -170,7 +170,7 @@ async function runConsume(values: OptionValues): Promise<number> {
       }
       await out.end();
     } catch (err) {
-      await reader.cancel().catch(() => {});
+      await reader.cancel().catch(() => {}); // the error below is what is reported, not the cancel's
       if (err instanceof BrokenPipeError) return 0; // `| head` has all it wants
       throw err;
     }

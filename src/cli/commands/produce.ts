@@ -322,7 +322,7 @@ async function pump(
   const interrupted = new Promise<never>((_, reject) => {
     abort.signal.addEventListener("abort", () => reject(abort.signal.reason), { once: true });
   });
-  interrupted.catch(() => {});
+  interrupted.catch(() => {}); // only raced against the input: an interrupt nothing waits on is no error
   const onSignal = () => abort.abort(new Interrupted());
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -259,6 +259,7 @@ export class GroupCoordinatorService {
     for (const group of this.#groups.values()) group.shutdown();
     this.#groups.clear();
     await Promise.all([...this.#standIns.keys()].map((id) => this.#standDown(id)));
+    // Shutting down: one store that cannot close must not keep the others open.
     await Promise.all([...this.#offsetStores.values()].map((c) => c.close().catch(() => {})));
     this.#offsetStores.clear();
   }
