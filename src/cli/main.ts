@@ -64,7 +64,7 @@ import { serve } from "./commands/serve.ts";
 import { topics } from "./commands/topics.ts";
 import { addPartitions, alterConfig, deleteRecords } from "./commands/topic_admin.ts";
 import { verify } from "./commands/verify.ts";
-import { BrokenPipeError, isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
+import { isBrokenPipe, printError, StdoutWriter } from "./stdio.ts";
 import { isMainModule } from "../runtime/main_module.ts";
 
 /** The commands, in the order `reel --help` lists them. */
@@ -135,11 +135,7 @@ async function print(text: string, status: number): Promise<number> {
   }
   const out = new StdoutWriter();
   out.writeText(text);
-  try {
-    await out.end();
-  } catch (err) {
-    if (!(err instanceof BrokenPipeError)) throw err;
-  }
+  await out.endUnlessBrokenPipe();
   return status;
 }
 

@@ -197,6 +197,37 @@ export class StdoutWriter {
     this.#check();
   }
 
+  /**
+   * Ends the output as {@linkcode StdoutWriter.end} does, except that a reader that went away
+   * (`reel … | head`) is not an error: it has all the output it wants.
+   *
+   * @throws {Error} stdout's error, other than a broken pipe
+   * @example A reader that went away is no error
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Writable } from "node:stream";
+   * import { StdoutWriter } from "./stdio.ts";
+   * const closed = new Writable({
+   *   write(_chunk, _encoding, callback) {
+   *     callback(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+   *   },
+   * });
+   * const out = new StdoutWriter(closed);
+   * out.writeText("more than the reader wants\n");
+   * await out.endUnlessBrokenPipe();
+   * const failing = new StdoutWriter(new Writable({ write: (_c, _e, callback) => callback(new Error("EIO")) }));
+   * failing.writeText("x\n");
+   * await assert.rejects(failing.endUnlessBrokenPipe(), /EIO/);
+   * ```
+   */
+  async endUnlessBrokenPipe(): Promise<void> {
+    try {
+      await this.end();
+    } catch (err) {
+      if (!(err instanceof BrokenPipeError)) throw err;
+    }
+  }
+
   #waitFor(start: (done: () => void) => void, stop: (done: () => void) => void): Promise<void> {
     if (this.#error) return Promise.resolve();
     return new Promise<void>((resolve) => {

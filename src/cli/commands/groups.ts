@@ -54,11 +54,7 @@ Example:
         if (format === "json") out.writeText(JSON.stringify(group) + "\n");
         else out.writeText((i > 0 ? "\n" : "") + formatGroup(group));
       }
-      try {
-        await out.end();
-      } catch (err) {
-        if (!(err instanceof BrokenPipeError)) throw err;
-      }
+      await out.endUnlessBrokenPipe();
       return 0;
     } finally {
       await log.close();

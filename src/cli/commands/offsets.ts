@@ -6,7 +6,7 @@
  */
 import { type OptionValues, parseInteger, requireString, UsageError } from "../args.ts";
 import { type Command, openExisting } from "../command.ts";
-import { BrokenPipeError, StdoutWriter } from "../stdio.ts";
+import { StdoutWriter } from "../stdio.ts";
 
 /** `reel offsets`. */
 export const offsets: Command = {
@@ -55,11 +55,7 @@ Example:
           found ? `${p}\t${found.offset}\t${new Date(found.timestamp).toISOString()}\n` : `${p}\t-\t-\n`,
         );
       }
-      try {
-        await out.end();
-      } catch (err) {
-        if (!(err instanceof BrokenPipeError)) throw err;
-      }
+      await out.endUnlessBrokenPipe();
       return 0;
     } finally {
       await log.close();
