@@ -5,6 +5,7 @@
  */
 
 import { RecordTooLargeError } from "../errors.ts";
+import { concatBytes } from "./_concat_bytes.ts";
 
 /** Options for {@linkcode ByteLineStream}. */
 export interface ByteLineStreamOptions {
@@ -80,7 +81,7 @@ export class ByteLineStream extends TransformStream<Uint8Array, Uint8Array> {
       let bytes = last;
       if (pieces.length > 0) {
         if (last.length > 0) pieces.push(last);
-        bytes = concat(pieces, pending + last.length);
+        bytes = concatBytes(pieces, pending + last.length);
         pieces = [];
         pending = 0;
       }
@@ -112,14 +113,4 @@ export class ByteLineStream extends TransformStream<Uint8Array, Uint8Array> {
       },
     });
   }
-}
-
-function concat(pieces: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
  */
 
 import { InvalidRecordError } from "../errors.ts";
+import { concatBytes } from "./_concat_bytes.ts";
 
 /** Options for {@linkcode LineStream}. */
 export interface LineStreamOptions {
@@ -83,7 +84,7 @@ export class LineStream extends TransformStream<Uint8Array | string, string> {
       let run: Uint8Array[] = [];
       const decodeRun = () => {
         if (run.length === 0) return;
-        let bytes = run.length === 1 ? run[0] : concat(run);
+        let bytes = run.length === 1 ? run[0] : concatBytes(run);
         if (lineNumber === 1 && out === "" && hasBom(bytes)) bytes = bytes.subarray(3);
         out += decode(bytes);
         run = [];
@@ -129,16 +130,4 @@ export class LineStream extends TransformStream<Uint8Array | string, string> {
 
 function hasBom(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }

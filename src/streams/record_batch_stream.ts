@@ -20,6 +20,7 @@ import {
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
 } from "../record/record_batch.ts";
+import { concatBytes } from "./_concat_bytes.ts";
 
 const INT32_MAX = 0x7fff_ffff;
 /** The smallest batchLength: a header with no records. */
@@ -162,12 +163,7 @@ export class RecordBatchDecoderStream extends TransformStream<Uint8Array, Record
     };
 
     const join = (): Uint8Array => {
-      const out = new Uint8Array(pending);
-      let at = 0;
-      for (const piece of pieces) {
-        out.set(piece, at);
-        at += piece.length;
-      }
+      const out = concatBytes(pieces, pending);
       pieces = [];
       pending = 0;
       size = -1;
