@@ -25,6 +25,22 @@ interface LockBackend {
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
+/** A held lock whose `release()` unlocks, then closes the file (even when the unlock fails), once. */
+function heldLock(unlock: () => void, close: () => void): AdvisoryLock {
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      try {
+        unlock();
+      } finally {
+        close();
+      }
+    },
+  };
+}
+
 function denoBackend(): LockBackend | undefined {
   const Deno = g.Deno;
   if (typeof Deno?.openSync !== "function" || typeof Deno.FsFile?.prototype?.tryLockSync !== "function") {
@@ -51,18 +67,7 @@ function denoBackend(): LockBackend | undefined {
         file.close();
         return false;
       }
-      let held = true;
-      return {
-        release() {
-          if (!held) return;
-          held = false;
-          try {
-            file.unlockSync();
-          } finally {
-            file.close();
-          }
-        },
-      };
+      return heldLock(() => file.unlockSync(), () => file.close());
     },
   };
 }
@@ -98,18 +103,7 @@ async function bunBackend(): Promise<LockBackend | undefined> {
         fs.closeSync(fd);
         return false;
       }
-      let held = true;
-      return {
-        release() {
-          if (!held) return;
-          held = false;
-          try {
-            lock(fd, LOCK_UN);
-          } finally {
-            fs.closeSync(fd);
-          }
-        },
-      };
+      return heldLock(() => lock(fd, LOCK_UN), () => fs.closeSync(fd));
     },
   };
 }
