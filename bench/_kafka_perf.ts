@@ -9,8 +9,12 @@ import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { kafkaUnavailable, runKafkaTool, TOOLS } from "../tests/interop/kafka/harness.ts";
 import { replaceSection } from "./_common.ts";
+
+/** The repository's root. */
+export const ROOT: string = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** What kafka-producer-perf-test reports. */
 export interface ProducerFigures {
@@ -138,20 +142,18 @@ export function ratioTable(
  * Puts `content` between the `<!-- section:start -->` and `<!-- section:end -->` markers of each
  * file (see `replaceSection`), then formats the files as `deno fmt --check` wants them.
  *
- * @param root the repository's root
- * @param files the files, relative to `root`
+ * @param files the files, relative to the repository's root
  * @param section the markers' name
  * @param content the new section
  * @param heading the heading of a section added at the end of a file that has none
  */
 export function writeSection(
-  root: string,
   files: readonly string[],
   section: string,
   content: string,
   heading?: string,
 ): void {
-  for (const file of files) replaceSection(path.join(root, file), section, content, heading);
+  for (const file of files) replaceSection(path.join(ROOT, file), section, content, heading);
   // The project's formatter aligns the table as `deno fmt --check` wants it.
-  spawnSync(path.join(root, "node_modules", ".bin", "deno"), ["fmt", ...files], { cwd: root });
+  spawnSync(path.join(ROOT, "node_modules", ".bin", "deno"), ["fmt", ...files], { cwd: ROOT });
 }

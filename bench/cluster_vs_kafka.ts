@@ -27,11 +27,11 @@ import {
   producerPerf,
   ratioTable,
   requireKafka,
+  ROOT as root,
   writeSection,
   writtenBy,
 } from "./_kafka_perf.ts";
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const option = (name: string) => args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
 
@@ -134,7 +134,6 @@ if (args[0] === "--child") {
     console.log(out);
     if (args.includes("--write")) {
       writeSection(
-        root,
         ["bench/RESULTS.md"],
         "cluster-bench",
         out,

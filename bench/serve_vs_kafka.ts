@@ -24,7 +24,6 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import {
   freePorts,
   KAFKA_DEFAULT_JVM_OPTIONS,
@@ -39,11 +38,11 @@ import {
   producerPerf,
   ratioTable,
   requireKafka,
+  ROOT as root,
   writeSection,
   writtenBy,
 } from "./_kafka_perf.ts";
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const RECORDS = Number(args[args.indexOf("--records") + 1] ?? 0) > 0 && args.includes("--records")
   ? Number(args[args.indexOf("--records") + 1])
@@ -212,4 +211,4 @@ const note = `${
 } (2 cores, shared: read the ratios). Clients: Kafka ${KAFKA_VERSION}'s perf tools (producer defaults: batch.size 16 KiB, linger.ms 5, idempotence on with acks=all); end-to-end: ${E2E_RECORDS} records one at a time.`;
 const out = `${note}\n\n${table(results)}`;
 console.log(out);
-if (WRITE) writeSection(root, ["README.md", "bench/RESULTS.md"], "serve-bench", out);
+if (WRITE) writeSection(["README.md", "bench/RESULTS.md"], "serve-bench", out);
