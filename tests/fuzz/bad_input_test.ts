@@ -45,6 +45,7 @@ import {
   scanValidBatches,
   withTempDir,
 } from "../durability/_helpers.ts";
+import { concat } from "../streams/_chunks.ts";
 
 const RUNS = envInt("REEL_FUZZ_RUNS", 60);
 const T0 = 1_700_000_000_000;
@@ -646,16 +647,6 @@ describe(`bad input (${RUNTIME})`, () => {
     ),
     { maxLength: 30 },
   );
-
-  function concat(parts: Uint8Array[]): Uint8Array {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  }
 
   function splitLines(text: string): string[] {
     const parts = text.split("\n");

@@ -4,22 +4,10 @@ import fc from "fast-check";
 import { ByteLineStream } from "../../src/streams/byte_line_stream.ts";
 import { RecordTooLargeError } from "../../src/errors.ts";
 import { toArray } from "../_runtime.ts";
+import { cut } from "./_chunks.ts";
 
 function lines(chunks: Uint8Array[], maxLineBytes?: number): Promise<Uint8Array[]> {
   return toArray(ReadableStream.from(chunks).pipeThrough(new ByteLineStream({ maxLineBytes })));
-}
-
-/** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */
-function cut(whole: Uint8Array, positions: number[]): Uint8Array[] {
-  const points = positions.map((p) => p % (whole.length + 1)).sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (const p of points) {
-    out.push(whole.slice(start, p));
-    start = p;
-  }
-  out.push(whole.slice(start));
-  return out;
 }
 
 /** The lines of `bytes` by the rules ByteLineStream follows, computed the slow, obvious way. */

@@ -7,32 +7,10 @@ import {
 } from "../../src/streams/frame_stream.ts";
 import { CorruptRecordError, RecordTooLargeError } from "../../src/errors.ts";
 import { toArray } from "../_runtime.ts";
+import { concat, cut } from "./_chunks.ts";
 
 function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
   return toArray(stream);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */
-function cut(bytes: Uint8Array, positions: number[]): Uint8Array[] {
-  const points = positions.map((p) => p % (bytes.length + 1)).sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (const p of points) {
-    out.push(bytes.slice(start, p));
-    start = p;
-  }
-  out.push(bytes.slice(start));
-  return out;
 }
 
 function encode(frames: Uint8Array[]): Promise<Uint8Array[]> {

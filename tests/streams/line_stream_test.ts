@@ -4,24 +4,12 @@ import fc from "fast-check";
 import { LineStream } from "../../src/streams/line_stream.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
 import { toArray } from "../_runtime.ts";
+import { cut } from "./_chunks.ts";
 
 const encoder = new TextEncoder();
 
 function lines(chunks: (Uint8Array | string)[], options?: { fatal?: boolean }): Promise<string[]> {
   return toArray(ReadableStream.from(chunks).pipeThrough(new LineStream(options)));
-}
-
-/** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */
-function cut<T extends Uint8Array | string>(whole: T, positions: number[]): T[] {
-  const points = positions.map((p) => p % (whole.length + 1)).sort((a, b) => a - b);
-  const out: T[] = [];
-  let start = 0;
-  for (const p of points) {
-    out.push(whole.slice(start, p) as T);
-    start = p;
-  }
-  out.push(whole.slice(start) as T);
-  return out;
 }
 
 /** What the lines of `text` are, by the rules LineStream follows. */

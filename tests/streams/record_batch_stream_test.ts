@@ -6,31 +6,9 @@ import { decodeRecordBatch } from "../../src/record/record_batch.ts";
 import type { RecordInput } from "../../src/record/record.ts";
 import { CorruptRecordError, RecordTooLargeError } from "../../src/errors.ts";
 import { toArray } from "../_runtime.ts";
+import { concat, cut } from "./_chunks.ts";
 
 const encoder = new TextEncoder();
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Cuts `bytes` at the given positions (any order, repeats allowed: empty chunks are kept). */
-function cut(bytes: Uint8Array, positions: number[]): Uint8Array[] {
-  const points = positions.map((p) => p % (bytes.length + 1)).sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (const p of points) {
-    out.push(bytes.slice(start, p));
-    start = p;
-  }
-  out.push(bytes.slice(start));
-  return out;
-}
 
 function encode(batches: RecordInput[][], compression?: 0 | 1): Promise<Uint8Array[]> {
   return toArray(
