@@ -4,8 +4,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type ConsumedRecord, type LogDirectory, open, type ProducerRecord, type Topic } from "../../mod.ts";
+import { type LogDirectory, open, type ProducerRecord, type Topic } from "../../mod.ts";
 import { ROOT, RUNTIME, type Runtime, scriptCommand } from "../_runtime.ts";
+import { plain } from "../_plain_record.ts";
 
 const SCRIPT = path.join(ROOT, "tests", "integration", "read_log.ts");
 const THIS_RUNTIME = RUNTIME;
@@ -21,21 +22,6 @@ interface Dump {
     loadReports: { clean: boolean; segmentsRecovered: number; truncatedBytes: number }[];
     records: ReturnType<typeof plain>[];
   }>;
-}
-
-const hex = (
-  b: Uint8Array | null,
-) => (b === null ? null : Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""));
-
-function plain(r: ConsumedRecord) {
-  return {
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: hex(r.key),
-    value: hex(r.value),
-    headers: r.headers.map((h) => [h.key, hex(h.value)]),
-  };
 }
 
 /** Runs read_log.ts under the other runtime and parses what it prints. */

@@ -12,10 +12,7 @@
 import process from "node:process";
 import { open } from "../../mod.ts";
 import { RUNTIME } from "../_runtime.ts";
-
-const hex = (
-  b: Uint8Array | null,
-) => (b === null ? null : Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""));
+import { plain } from "../_plain_record.ts";
 
 const [dir, ...names] = process.argv.slice(2);
 if (!dir) {
@@ -32,16 +29,7 @@ for (const name of names.length > 0 ? names : log.topics()) {
   const topic = log.topic(name);
   const records = [];
   for (let p = 0; p < topic.partitions; p++) {
-    for await (const r of topic.readable({ partitions: p })) {
-      records.push({
-        partition: r.partition,
-        offset: r.offset,
-        timestamp: r.timestamp,
-        key: hex(r.key),
-        value: hex(r.value),
-        headers: r.headers.map((h) => [h.key, hex(h.value)]),
-      });
-    }
+    for await (const r of topic.readable({ partitions: p })) records.push(plain(r));
   }
   out.topics[name] = {
     partitions: topic.partitions,

@@ -18,6 +18,7 @@ import { decodeRecordBatch } from "../../src/record/mod.ts";
 import { partitionForKey } from "../../src/producer/mod.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
 import { toArray } from "../_runtime.ts";
+import { hex, plain } from "../_plain_record.ts";
 
 /** 30 runs each: seconds on an idle machine, far more on a loaded one (bun test's default is 5 s). */
 const PROPERTY_TIMEOUT = { timeout: 120_000 };
@@ -43,22 +44,6 @@ async function withTopic<T>(
     await log.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-const hex = (
-  b: Uint8Array | null,
-) => (b === null ? null : [...b].map((x) => x.toString(16).padStart(2, "0")).join(""));
-
-/** A comparable form of a consumed record. */
-function plain(r: ConsumedRecord) {
-  return {
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: hex(r.key),
-    value: hex(r.value),
-    headers: r.headers.map((h) => [h.key, hex(h.value)]),
-  };
 }
 
 function toBytesOrNull(v: Uint8Array | string | null | undefined): Uint8Array | null {
