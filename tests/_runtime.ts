@@ -2,6 +2,7 @@
 // script on it or on another one: `deno run -A --quiet`, `bun`, or `node --import tsx` (Node runs
 // the source through the tsx loader, as `node --import tsx --test` runs the tests).
 
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -78,4 +79,28 @@ export async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/**
+ * Runs a command without blocking the event loop (a broker may run in this process), with `input`
+ * on its stdin, and collects what it prints.
+ *
+ * @param command the executable
+ * @param args its arguments
+ * @param input what it reads on stdin (then end of file)
+ * @returns its exit status and its output, as text
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  input = "",
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => stdout += d);
+    child.stderr.on("data", (d) => stderr += d);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }

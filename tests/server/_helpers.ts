@@ -3,12 +3,12 @@
 // pipelining, bad versions, oversized frames). Interop with clients none of us wrote is in the
 // kafkajs and kcat tests.
 
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type LogDirectory, open } from "../../mod.ts";
+import { runCommand } from "../_runtime.ts";
 import { type Broker, serve, type ServeOptions } from "../../src/server/broker.ts";
 import { ByteReader } from "../../src/server/protocol/byte_reader.ts";
 import { ByteWriter } from "../../src/server/protocol/byte_writer.ts";
@@ -166,12 +166,5 @@ export function kcat(
   args: string[],
   input = "",
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => stdout += d);
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCommand("kcat", args, input);
 }

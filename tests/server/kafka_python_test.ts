@@ -3,24 +3,19 @@
 // Skipped when python3 cannot import kafka (`pip install kafka-python`).
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { describeGroup } from "../../mod.ts";
+import { runCommand } from "../_runtime.ts";
 import { withBroker } from "./_helpers.ts";
 
 const HAS_KAFKA_PYTHON = spawnSync("python3", ["-c", "import kafka"]).status === 0;
 const SCRIPT = fileURLToPath(new URL("./kafka_python_client.py", import.meta.url));
 
 function python(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("python3", [SCRIPT, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => stdout += d);
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCommand("python3", [SCRIPT, ...args]);
 }
 
 // Skipped without kafka-python, except where it is required (CI sets REEL_REQUIRE_KAFKA=1): there it fails.

@@ -2,21 +2,15 @@
 // (Deno or Bun): an idempotent producer and a group consumer, read back byte for byte.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { runCommand } from "../_runtime.ts";
 import { withBroker } from "./_helpers.ts";
 
 const CLIENT = fileURLToPath(new URL("./kafkajs_node_client.mjs", import.meta.url));
 
 function node(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("node", [CLIENT, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => stdout += d);
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCommand("node", [CLIENT, ...args]);
 }
 
 describe("kafkajs on Node against reel serve", () => {
