@@ -195,13 +195,7 @@ function segmentBytes(chunks: Chunk[], base: number): Uint8Array {
     } else if (c.kind === "garbage") parts.push(c.bytes);
     else parts.push(new Uint8Array(c.length));
   });
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 const segmentBaseArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10_000 }));
