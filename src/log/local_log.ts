@@ -1,6 +1,7 @@
 /**
  * The segments of one partition's log and the reads over them (Kafka's `LocalLog`): the segment
- * list, the segment holding an offset, whole record batches from an offset up to a byte limit
+ * list and its file work (roll, flush, deletion of the oldest, the log cleaner's swap), the
+ * segment holding an offset, whole record batches from an offset up to a byte limit
  * (Fetch's framing, KIP-74), decoding them, and the offset for a timestamp. Offsets that bound
  * what may be read (log start offset, high watermark) are the caller's: {@linkcode PartitionLog}
  * keeps them, as Kafka's `UnifiedLog` does.
@@ -15,7 +16,8 @@ import {
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
 } from "../record/record_batch.ts";
-import type { LogSegment } from "./log_segment.ts";
+import { syncDirectory } from "../runtime/file_system.ts";
+import { LogSegment } from "./log_segment.ts";
 
 /** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
 export interface ReadCursor {
@@ -124,6 +126,139 @@ export class LocalLog {
       } else hi = mid - 1;
     }
     return found;
+  }
+
+  /**
+   * Swaps in freshly loaded segments (the log was loaded afresh) and closes the old ones' file
+   * handles. Cursors into the old segments are not used again: their positions may point into
+   * files the log cleaner replaced.
+   *
+   * @param segments the loaded segments, oldest first
+   * @param offsetGaps whether batches may leave offsets out (a compacted log)
+   */
+  replaceAll(segments: LogSegment[], offsetGaps: boolean): void {
+    const old = this.segments;
+    this.segments = segments;
+    this.offsetGaps = offsetGaps;
+    this.generation++;
+    for (const segment of old) segment.closeHandle();
+  }
+
+  /**
+   * Swaps the log cleaner's segment in for the consecutive segments it replaces (Kafka's
+   * `LocalLog.replaceSegments`); cursors into the old ones are not used again.
+   *
+   * @param cleaned the cleaned segment
+   * @param old the segments it replaces, oldest first
+   */
+  replaceSegments(cleaned: LogSegment, old: readonly LogSegment[]): void {
+    const at = this.segments.indexOf(old[0]);
+    this.segments = [...this.segments.slice(0, at), cleaned, ...this.segments.slice(at + old.length)];
+    this.generation++;
+  }
+
+  /** From now on batches may leave offsets out: the log cleaner has compacted the log. */
+  allowOffsetGaps(): void {
+    this.offsetGaps = true;
+    for (const segment of this.segments) segment.offsetGaps = true;
+  }
+
+  /**
+   * Seals the active segment (its last time index entry, its indexes written out) and starts a
+   * new one at `baseOffset` (Kafka's `LocalLog.roll`). The caller writes what the old one holds
+   * back first, and fsyncs the directory.
+   *
+   * @param dir the partition directory
+   * @param baseOffset the new segment's base offset (the log end offset)
+   * @param indexIntervalBytes the new segment's index interval, bytes
+   * @returns the sealed segment
+   */
+  roll(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const old = this.active;
+    old.onBecomeInactiveSegment();
+    // A sealed segment's indexes are complete on disk (the per-round flush writes them in steps).
+    old.offsetIndex.flush();
+    old.timeIndex.flush();
+    this.segments.push(LogSegment.create(dir, baseOffset, indexIntervalBytes));
+    return old;
+  }
+
+  /**
+   * Deletes the `count` oldest segments (Kafka's `LocalLog.removeAndDeleteSegments`): out of the
+   * list, their files renamed `*.deleted` (which the next open removes), the directory fsynced,
+   * then the files removed. The caller checkpoints the new log start offset first.
+   *
+   * @param dir the partition directory
+   * @param count how many segments, fewer than there are
+   * @throws {Error} the I/O error when a file cannot be renamed or the directory fsynced
+   */
+  deleteOldest(dir: string, count: number): void {
+    const gone = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    for (const segment of gone) segment.renameForDeletion();
+    syncDirectory(dir);
+    for (const segment of gone) segment.removeDeleted();
+  }
+
+  /**
+   * Drops from view the segments wholly below `logStartOffset` (another process's retention
+   * deleted them), closing their file handles. The active segment stays.
+   *
+   * @param logStartOffset the log start offset
+   */
+  dropBelow(logStartOffset: number): void {
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= logStartOffset) {
+      this.segments.shift()!.closeHandle();
+    }
+  }
+
+  /** Whether a segment holds batches back for a write, or has an fsync running. */
+  get busy(): boolean {
+    for (const segment of this.segments) if (segment.syncing || segment.pendingBytes > 0) return true;
+    return false;
+  }
+
+  /**
+   * Fdatasyncs every dirty segment now, on this thread (see `GroupCommitHost.syncDirtyNow`).
+   *
+   * @returns `false`, having done nothing, when an fsync is running (a roll's)
+   * @throws {Error} the I/O error when an fdatasync fails
+   */
+  datasyncNow(): boolean {
+    for (const segment of this.segments) if (segment.syncing) return false;
+    for (const segment of this.segments) if (segment.dirty && !segment.datasyncNow()) return false;
+    return true;
+  }
+
+  /**
+   * Writes out and fsyncs every segment this process writes, indexes too, each sealed (for a
+   * close or a hand-over). Every segment is tried.
+   *
+   * @returns the first failure, or `undefined` when every byte reached the disk
+   */
+  flushAll(): unknown {
+    let failure: unknown;
+    for (const segment of this.segments) {
+      if (segment.readOnly) continue;
+      try {
+        segment.flushSync(true);
+      } catch (err) {
+        failure ??= err;
+      }
+      try {
+        segment.onBecomeInactiveSegment();
+        segment.offsetIndex.flush();
+        segment.timeIndex.flush();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    return failure;
+  }
+
+  /** Closes every segment's file handles (they reopen on the next read). */
+  closeHandles(): void {
+    for (const segment of this.segments) segment.closeHandle();
   }
 
   /**

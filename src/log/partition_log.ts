@@ -1,8 +1,11 @@
 /**
  * One partition's log: an ordered list of segments, the offsets that bound it (log start offset,
  * high watermark, log end offset), appends with the topic's fsync policy, reads by offset and by
- * timestamp, rolling, retention, listeners and open/close. Kafka's `UnifiedLog`, for one node; opening
- * and recovery are `log_loader.ts` (Kafka's `LogLoader`).
+ * timestamp, rolling, retention, listeners and open/close. Kafka's `UnifiedLog`, for one node. Its
+ * parts: the segments and the reads over them are `local_log.ts` (Kafka's `LocalLog`), opening and
+ * recovery `log_loader.ts` (`LogLoader`), the idempotent producers `producer_state_manager.ts`
+ * (`ProducerStateManager`), the waits for a write or an fdatasync `group_commit.ts`, the writer
+ * role `writer_lease.ts`, and following another process's writer `log_follower.ts`.
  *
  * @module
  */
@@ -41,7 +44,7 @@ import { GroupCommit } from "./group_commit.ts";
 import { HighWatermarkPublisher } from "./high_watermark_publisher.ts";
 import { LogFollower } from "./log_follower.ts";
 import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
-import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import { type LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 import {
   isUnwritable,
   leaveClean,
@@ -147,9 +150,6 @@ export class PartitionLog implements WriterRole {
   readonly #local: LocalLog;
   get #segments(): LogSegment[] {
     return this.#local.segments;
-  }
-  set #segments(segments: LogSegment[]) {
-    this.#local.segments = segments;
   }
   /** The writer role: the writer lock while this process holds it, and the turns taken with others. */
   readonly #lease: WriterLease;
@@ -262,7 +262,30 @@ export class PartitionLog implements WriterRole {
     this.#damage = loaded.damage;
     this.#writeRefused = loaded.writeRefused;
     this.#highWatermarkFile = new HighWatermarkPublisher(dir);
-    this.#follower = new LogFollower(dir, topic, partition, config, writerToken);
+    this.#follower = new LogFollower(dir, topic, partition, config, writerToken, {
+      local: this.#local,
+      get logStartOffset() {
+        return log.logStartOffset;
+      },
+      set logStartOffset(offset) {
+        log.logStartOffset = offset;
+      },
+      get logEndOffset() {
+        return log.#logEndOffset;
+      },
+      set logEndOffset(offset) {
+        log.#logEndOffset = offset;
+      },
+      get highWatermark() {
+        return log.#highWatermark;
+      },
+      set highWatermark(offset) {
+        log.#highWatermark = offset;
+      },
+      checkTopicId: () => this.#checkTopicId(),
+      install: (loaded) => this.#install(loaded),
+      notify: () => this.#notify(),
+    });
     this.#follower.noteCleaner(loaded.cleanerStamp);
     this.#highWatermark = this.#visibleEnd();
     if (lock) {
@@ -556,9 +579,7 @@ export class PartitionLog implements WriterRole {
 
   /** Whether nothing is in flight: no append waits for a write or an fdatasync. */
   #idle(): boolean {
-    if (this.#commit.busy || this.#pending.size > 0) return false;
-    for (const segment of this.#segments) if (segment.syncing || segment.pendingBytes > 0) return false;
-    return true;
+    return !this.#commit.busy && this.#pending.size === 0 && !this.#local.busy;
   }
 
   /**
@@ -614,27 +635,12 @@ export class PartitionLog implements WriterRole {
     });
   }
 
-  /**
-   * For a log this process only reads: follows the writer's retention, which writes the new log
-   * start offset to its checkpoint before it removes any file. Segments wholly below it are
-   * dropped from view.
-   */
-  #refreshLogStartOffset(): void {
-    const checkpoint = this.#follower.logStartOffsetCheckpoint();
-    if (checkpoint === undefined || checkpoint <= this.logStartOffset) return;
-    this.#checkTopicId(); // not another incarnation's checkpoint
-    this.logStartOffset = Math.min(checkpoint, this.#logEndOffset);
-    while (this.#segments.length > 1 && this.#segments[1].baseOffset <= this.logStartOffset) {
-      this.#segments.shift()!.closeHandle();
-    }
-  }
-
   /** Swaps in freshly loaded segments and offsets, and wakes followers if the log moved. */
   #install(loaded: Loaded): boolean {
-    const old = this.#segments;
     const before = [this.logStartOffset, this.#highWatermark, this.#logEndOffset];
-    this.#segments = loaded.segments;
-    this.#local.offsetGaps = loaded.offsetGaps ?? false;
+    // Cursors into the old segments' files are not used again (their positions may point into
+    // files the log cleaner replaced).
+    this.#local.replaceAll(loaded.segments, loaded.offsetGaps ?? false);
     this.logStartOffset = loaded.logStartOffset;
     this.#damage = loaded.damage;
     this.#writeRefused = loaded.writeRefused;
@@ -642,11 +648,7 @@ export class PartitionLog implements WriterRole {
     this.#highWatermark = this.#visibleEnd();
     this.#commit.syncedOffset = this.#logEndOffset;
     this.#producers.reset(); // rebuilt from the files on next use
-    // Cursors into the old segments' files are not used again (their positions may point into
-    // files the log cleaner replaced).
-    this.#local.generation++;
     this.#follower.noteCleaner(loaded.cleanerStamp);
-    for (const segment of old) segment.closeHandle();
     const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark ||
       before[2] !== this.#logEndOffset;
     if (changed) this.#notify();
@@ -669,25 +671,7 @@ export class PartitionLog implements WriterRole {
    */
   refresh(): boolean {
     if (this.#lease.held || this.#closed) return false;
-    this.#checkTopicId();
-    try {
-      const before = [this.logStartOffset, this.#highWatermark];
-      if (this.#follower.catchUp(this.#local) === "reload") {
-        return this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
-      }
-      this.#logEndOffset = this.#active().nextOffset;
-      this.#highWatermark = Math.max(this.#highWatermark, this.#visibleEnd());
-      this.#refreshLogStartOffset();
-      const changed = before[0] !== this.logStartOffset || before[1] !== this.#highWatermark;
-      if (changed) this.#notify();
-      return changed;
-    } catch (err) {
-      if (err instanceof StorageError) throw err;
-      throw new StorageError(
-        `Cannot refresh "${this.topic}-${this.partition}": ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    return this.#follower.refresh();
   }
 
   /** The next offset to be assigned. */
@@ -936,10 +920,7 @@ export class PartitionLog implements WriterRole {
    * @returns `false`, having done nothing, when an fsync is running (a roll's)
    */
   #syncDirtyNow(): boolean {
-    if (this.#closed) return false;
-    for (const segment of this.#segments) if (segment.syncing) return false;
-    for (const segment of this.#segments) if (segment.dirty && !segment.datasyncNow()) return false;
-    return true;
+    return !this.#closed && this.#local.datasyncNow();
   }
 
   async #syncDirty(): Promise<void> {
@@ -985,12 +966,8 @@ export class PartitionLog implements WriterRole {
     const old = this.#active();
     if (old.size === 0) return old.baseOffset;
     this.#commit.writePending();
-    old.onBecomeInactiveSegment();
-    // A sealed segment's indexes are complete on disk (the per-round flush writes them in steps).
-    old.offsetIndex.flush();
-    old.timeIndex.flush();
     const base = this.#logEndOffset;
-    this.#segments.push(LogSegment.create(this.dir, base, this.config.indexIntervalBytes));
+    this.#local.roll(this.dir, base, this.config.indexIntervalBytes);
     this.#producers.takeSnapshot(base, this.logStartOffset, false); // as Kafka, at each roll: the state below the new segment
     syncDirectory(this.dir);
     this.#track(
@@ -1044,16 +1021,9 @@ export class PartitionLog implements WriterRole {
     if (this.#closed) {
       throw new StorageError(`Cannot read from "${this.topic}-${this.partition}": the log is closed`);
     }
-    if (!this.#lease.held) {
-      // Another process writes: look for its appends at the end, for its retention always (a
-      // reader must not go on reading segments retention has deleted), and for its log
-      // cleaner's swaps (one lstat of the cleaner checkpoint, which it rewrites after each).
-      if (offset >= this.#highWatermark) this.refresh();
-      else {
-        if (this.#follower.cleanerMoved()) this.#reloadForReading();
-        this.#refreshLogStartOffset();
-      }
-    }
+    // Another process writes: look for its appends at the end, for its retention always, and
+    // for its log cleaner's swaps.
+    if (!this.#lease.held) this.#follower.beforeRead(offset);
     this.checkOffset(offset);
     if (offset >= this.#highWatermark) return null;
     try {
@@ -1064,22 +1034,10 @@ export class PartitionLog implements WriterRole {
       // afresh and read again, once.
       const code = (err as { code?: string }).code;
       if (this.#lease.held || (code !== "ESTALE" && code !== "ENOENT")) throw err;
-      this.#reloadForReading();
+      this.#follower.reload();
       this.checkOffset(offset);
       if (offset >= this.#highWatermark) return null;
       return this.#local.read(offset, maxBytes, this.#highWatermark, undefined);
-    }
-  }
-
-  /** For a log this process only reads: loads the segments afresh (after a swap or deletion). */
-  #reloadForReading(): void {
-    try {
-      this.#install(loadForReading(this.dir, this.topic, this.partition, this.config));
-    } catch (err) {
-      throw new StorageError(
-        `Cannot reload "${this.topic}-${this.partition}": ${(err as Error).message}`,
-        { cause: err },
-      );
     }
   }
 
@@ -1211,15 +1169,11 @@ export class PartitionLog implements WriterRole {
       count++;
     }
     if (count === 0) return 0;
-    const gone = this.#segments.slice(0, count);
     const newStart = Math.max(this.logStartOffset, this.#segments[count].baseOffset);
     try {
       writeCheckpoint(`${this.dir}/${LOG_START_OFFSET_CHECKPOINT}`, this.topic, this.partition, newStart);
       this.logStartOffset = newStart;
-      this.#segments = this.#segments.slice(count);
-      for (const segment of gone) segment.renameForDeletion();
-      syncDirectory(this.dir);
-      for (const segment of gone) segment.removeDeleted();
+      this.#local.deleteOldest(this.dir, count);
     } catch (err) {
       throw new StorageError(
         `Cannot delete old segments of "${this.topic}-${this.partition}": ${(err as Error).message}`,
@@ -1285,19 +1239,8 @@ export class PartitionLog implements WriterRole {
         get closed() {
           return log.#closed || !log.#lease.held;
         },
-        replaceSegments: (cleaned, old) => {
-          const at = this.#segments.indexOf(old[0]);
-          this.#segments = [
-            ...this.#segments.slice(0, at),
-            cleaned,
-            ...this.#segments.slice(at + old.length),
-          ];
-          this.#local.generation++;
-        },
-        allowOffsetGaps: () => {
-          this.#local.offsetGaps = true;
-          for (const segment of this.#segments) segment.offsetGaps = true;
-        },
+        replaceSegments: (cleaned, old) => this.#local.replaceSegments(cleaned, old),
+        allowOffsetGaps: () => this.#local.allowOffsetGaps(),
         lastProducerOffsets: () => this.#producers.lastOffsets(this.logStartOffset, this.#logEndOffset),
       }, { force: true, ...options });
     const previous = this.#cleaning;
@@ -1353,7 +1296,8 @@ export class PartitionLog implements WriterRole {
    * @returns the first failure, or `undefined`
    */
   #leaveClean(handOver = false): unknown {
-    let failure: unknown;
+    let failure = this.#local.flushAll();
+    if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
     const attempt = (step: () => void) => {
       try {
         step();
@@ -1361,16 +1305,6 @@ export class PartitionLog implements WriterRole {
         failure ??= err;
       }
     };
-    for (const segment of this.#segments) {
-      if (segment.readOnly) continue;
-      attempt(() => segment.flushSync(true));
-      attempt(() => {
-        segment.onBecomeInactiveSegment();
-        segment.offsetIndex.flush();
-        segment.timeIndex.flush();
-      });
-    }
-    if (failure !== undefined) return failure; // marked clean only when every byte reached the disk
     const active = this.#active();
     this.#producers.takeSnapshot(this.#logEndOffset, this.logStartOffset, !handOver);
     if (!handOver) {
@@ -1417,7 +1351,7 @@ export class PartitionLog implements WriterRole {
     if (!this.#lease.held) {
       // A reader: nothing of its own to write.
       this.#closed = true;
-      for (const segment of this.#segments) segment.closeHandle();
+      this.#local.closeHandles();
       this.#notify();
       this.#listeners.clear();
       return;
@@ -1429,7 +1363,7 @@ export class PartitionLog implements WriterRole {
     // Every step is tried and the lock is always released, so that an I/O error (a full disk) never
     // leaves this process locked out of its own partition; the first error is reported.
     let failure = this.#leaveClean();
-    for (const segment of this.#segments) segment.closeHandle();
+    this.#local.closeHandles();
     const attempt = (step: () => void) => {
       try {
         step();
@@ -1482,7 +1416,7 @@ export class PartitionLog implements WriterRole {
     this.#commit.abandon(lost);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#follower.unwatch();
-    for (const segment of this.#segments) segment.closeHandle();
+    this.#local.closeHandles();
     this.#highWatermarkFile.close();
     if (this.#lease.held) {
       // A crashed process's lock is stale because the process is gone; this one lives on, so the
