@@ -10,12 +10,8 @@
  */
 import { CorruptRecordError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
-import {
-  type DecodeOptions,
-  decodeRecordBatch,
-  LOG_OVERHEAD,
-  RECORD_BATCH_OVERHEAD,
-} from "../record/record_batch.ts";
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { type DecodeOptions, decodeRecordBatch } from "../record/record_batch_decoder.ts";
 import { syncDirectory } from "../runtime/file_system.ts";
 import { LogSegment } from "./log_segment.ts";
 

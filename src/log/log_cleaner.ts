@@ -38,14 +38,14 @@
 import { CorruptRecordError, StorageError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
-  decodeRecordBatch,
   DELETE_HORIZON_MASK,
-  encodeRetainedRecordBatch,
   LOG_OVERHEAD,
   readRecordBatchHeader,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
 } from "../record/record_batch.ts";
+import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
+import { encodeRetainedRecordBatch } from "../record/record_batch_encoder.ts";
 import {
   datasync,
   fileSize,
@@ -223,7 +223,7 @@ function* batchesOf(segment: LogSegment, chunkBytes: number): Generator<[Uint8Ar
  * import assert from "node:assert/strict";
  * import { PartitionLog } from "./partition_log.ts";
  * import { resolveLogConfig } from "./log_config.ts";
- * import { encodeRecordBatch } from "../record/record_batch.ts";
+ * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * const config = resolveLogConfig({ cleanupPolicy: "compact" });
  * const log = PartitionLog.open(Deno.makeTempDirSync() + "/users-0", "users", 0, config);
  * const key = new TextEncoder().encode("user-1");

@@ -192,7 +192,7 @@ function completeInterruptedSwaps(dir: string, names: string[]): string[] {
  * import * as fs from "node:fs";
  * import { PartitionLog } from "./partition_log.ts";
  * import { resolveLogConfig } from "./log_config.ts";
- * import { encodeRecordBatch } from "../record/record_batch.ts";
+ * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * import { needsRecovery } from "./log_loader.ts";
  * const dir = Deno.makeTempDirSync() + "/events-0";
  * const log = PartitionLog.open(dir, "events", 0, resolveLogConfig());

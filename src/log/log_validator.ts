@@ -7,7 +7,8 @@
  * @module
  */
 import { InvalidRecordError } from "../errors.ts";
-import { decodeRecordBatch, readRecordBatchHeader } from "../record/record_batch.ts";
+import { readRecordBatchHeader } from "../record/record_batch.ts";
+import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 
 /**
@@ -23,7 +24,7 @@ import type { ProducerRecord } from "../record/producer_record.ts";
  * @example A keyless record among keyed ones fails the batch
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeRecordBatch } from "../record/record_batch.ts";
+ * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * import { InvalidRecordError } from "../errors.ts";
  * import { validateRecordKeys } from "./log_validator.ts";
  * const key = new TextEncoder().encode("k");

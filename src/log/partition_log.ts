@@ -21,13 +21,13 @@ import {
 } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
-  type DecodeOptions,
   LOG_OVERHEAD,
   readRecordBatchHeader,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "../record/record_batch.ts";
+import type { DecodeOptions } from "../record/record_batch_decoder.ts";
 import { fs, syncDirectory } from "../runtime/file_system.ts";
 import { LockFile, type LockOwner, takeLock, tryLock } from "../runtime/lock_file.ts";
 import {
@@ -132,7 +132,7 @@ export interface PartitionLogOptions {
  * import assert from "node:assert/strict";
  * import { PartitionLog } from "./partition_log.ts";
  * import { resolveLogConfig } from "./log_config.ts";
- * import { encodeRecordBatch } from "../record/record_batch.ts";
+ * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * const dir = Deno.makeTempDirSync() + "/events-0";
  * const log = PartitionLog.open(dir, "events", 0, resolveLogConfig());
  * const info = await log.append(encodeRecordBatch([{ value: new TextEncoder().encode("hi") }]));
@@ -305,7 +305,7 @@ export class PartitionLog implements WriterRole {
    * import assert from "node:assert/strict";
    * import { PartitionLog } from "./partition_log.ts";
    * import { resolveLogConfig } from "./log_config.ts";
-   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
    * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig());
    * log.setConfig(resolveLogConfig({ segmentBytes: 1024 }));
    * for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: new Uint8Array(600) }]));
@@ -341,7 +341,7 @@ export class PartitionLog implements WriterRole {
    * import assert from "node:assert/strict";
    * import { PartitionLog } from "./partition_log.ts";
    * import { resolveLogConfig } from "./log_config.ts";
-   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
    * const log = PartitionLog.open(Deno.makeTempDirSync() + "/events-0", "events", 0, resolveLogConfig());
    * for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: new Uint8Array([i]) }]));
    * assert.equal(log.deleteRecordsBefore(2), 2);
@@ -1200,7 +1200,7 @@ export class PartitionLog implements WriterRole {
    * import assert from "node:assert/strict";
    * import { PartitionLog } from "./partition_log.ts";
    * import { resolveLogConfig } from "./log_config.ts";
-   * import { encodeRecordBatch } from "../record/record_batch.ts";
+   * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
    * const log = PartitionLog.open(Deno.makeTempDirSync() + "/t-0", "t", 0, resolveLogConfig({ cleanupPolicy: "compact" }));
    * const key = new TextEncoder().encode("k");
    * await log.append(encodeRecordBatch([{ key, value: new Uint8Array([1]) }, { key, value: new Uint8Array([2]) }]));

@@ -25,7 +25,8 @@
  * @module
  */
 import { OffsetOutOfRangeError } from "../errors.ts";
-import { decodeRecordBatch, LOG_OVERHEAD, readRecordBatchHeader } from "../record/record_batch.ts";
+import { LOG_OVERHEAD, readRecordBatchHeader } from "../record/record_batch.ts";
+import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
 import type { PartitionLog, ReadCursor } from "./partition_log.ts";
 
 /**

@@ -10,7 +10,8 @@ import { RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts"
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import type { RecordInput } from "../record/record.ts";
 import { type Compression, type CompressionType, toCompressionType } from "../record/compression.ts";
-import { encodeRecordBatch, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
 import { partitionForKey, StickyPartitioner } from "./partitioner.ts";
 import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts";
 

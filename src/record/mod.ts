@@ -33,11 +33,6 @@ export { normalizeHeaders, type ProducerRecord, toBytes, toRecordInput } from ".
 export type { ConsumedRecord } from "./consumed_record.ts";
 export {
   batchSize,
-  type DecodedRecordBatch,
-  type DecodeOptions,
-  decodeRecordBatch,
-  type EncodeOptions,
-  encodeRecordBatch,
   LOG_OVERHEAD,
   MAGIC,
   readRecordBatchHeader,
@@ -47,6 +42,8 @@ export {
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "./record_batch.ts";
+export { type DecodedRecordBatch, type DecodeOptions, decodeRecordBatch } from "./record_batch_decoder.ts";
+export { type EncodeOptions, encodeRecordBatch } from "./record_batch_encoder.ts";
 export {
   compress,
   type Compression,

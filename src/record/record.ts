@@ -13,7 +13,8 @@
  * @example Headers keep their order and may repeat a key
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * import { decodeRecordBatch } from "./record_batch_decoder.ts";
+ * import { encodeRecordBatch } from "./record_batch_encoder.ts";
  * import type { RecordHeader } from "./record.ts";
  * const headers: RecordHeader[] = [
  *   { key: "trace-id", value: new TextEncoder().encode("abc") },
@@ -36,7 +37,8 @@ export interface RecordHeader {
  * @example A record without a timestamp gets the time of encoding
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * import { decodeRecordBatch } from "./record_batch_decoder.ts";
+ * import { encodeRecordBatch } from "./record_batch_encoder.ts";
  * import type { RecordInput } from "./record.ts";
  * const inputs: RecordInput[] = [
  *   { key: null, value: new TextEncoder().encode("hi"), timestamp: 1_700_000_000_000 },
@@ -65,7 +67,8 @@ export interface RecordInput {
  * @example Copy a record's value to keep it
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeRecordBatch, encodeRecordBatch } from "./record_batch.ts";
+ * import { decodeRecordBatch } from "./record_batch_decoder.ts";
+ * import { encodeRecordBatch } from "./record_batch_encoder.ts";
  * import type { Record } from "./record.ts";
  * const bytes = encodeRecordBatch([{ value: new Uint8Array([1, 2, 3]), timestamp: 5 }], { baseOffset: 9 });
  * const record: Record = decodeRecordBatch(bytes).records[0];

@@ -14,12 +14,9 @@
 import { CorruptRecordError, RecordTooLargeError } from "../errors.ts";
 import type { CompressionType } from "../record/compression.ts";
 import type { Record, RecordInput } from "../record/record.ts";
-import {
-  decodeRecordBatch,
-  encodeRecordBatch,
-  LOG_OVERHEAD,
-  RECORD_BATCH_OVERHEAD,
-} from "../record/record_batch.ts";
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
+import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
 import { concatBytes } from "./_concat_bytes.ts";
 
 const INT32_MAX = 0x7fff_ffff;
@@ -44,7 +41,7 @@ export interface RecordBatchEncoderStreamOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { CompressionType } from "../record/compression.ts";
- * import { decodeRecordBatch } from "../record/record_batch.ts";
+ * import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
  * import { RecordBatchEncoderStream } from "./record_batch_stream.ts";
  * const value = new TextEncoder().encode("hello");
  * const batches = ReadableStream.from([[{ value }], [], [{ value }, { value }]])

@@ -11,7 +11,8 @@ import {
   readRecordBatchHeader,
   type Record,
 } from "../../src/record/mod.ts";
-import { DELETE_HORIZON_MASK, encodeRetainedRecordBatch } from "../../src/record/record_batch.ts";
+import { DELETE_HORIZON_MASK } from "../../src/record/record_batch.ts";
+import { encodeRetainedRecordBatch } from "../../src/record/record_batch_encoder.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { readCheckpoint } from "../../src/log/checkpoint.ts";

@@ -7,8 +7,6 @@ import { crc32c } from "../../src/record/crc32c.ts";
 import type { Record, RecordInput } from "../../src/record/record.ts";
 import {
   batchSize,
-  decodeRecordBatch,
-  encodeRecordBatch,
   LOG_OVERHEAD,
   MAGIC,
   readRecordBatchHeader,
@@ -17,6 +15,8 @@ import {
   setPartitionLeaderEpoch,
   validateRecordBatch,
 } from "../../src/record/record_batch.ts";
+import { decodeRecordBatch } from "../../src/record/record_batch_decoder.ts";
+import { encodeRecordBatch } from "../../src/record/record_batch_encoder.ts";
 import { writeVarint } from "../../src/record/varint.ts";
 // Batches captured by kafkajs (MIT, tag v2.2.4); see tests/fixtures/kafka/README.md.
 import fetchV4 from "../fixtures/kafka/fetch__v4_response.json" with { type: "json" };

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { RecordBatchDecoderStream, RecordBatchEncoderStream } from "../../src/streams/record_batch_stream.ts";
-import { decodeRecordBatch } from "../../src/record/record_batch.ts";
+import { decodeRecordBatch } from "../../src/record/record_batch_decoder.ts";
 import type { RecordInput } from "../../src/record/record.ts";
 import { CorruptRecordError, RecordTooLargeError } from "../../src/errors.ts";
 import { toArray } from "../_runtime.ts";

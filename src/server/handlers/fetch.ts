@@ -145,7 +145,7 @@ function readAll(broker: BrokerContext, req: FetchRequest, byId: boolean) {
  * import assert from "node:assert/strict";
  * import { open } from "../../../mod.ts";
  * import { localRequestContext } from "../local_request.ts";
- * import { decodeRecordBatch } from "../../record/record_batch.ts";
+ * import { decodeRecordBatch } from "../../record/record_batch_decoder.ts";
  * import { fetchHandler } from "./fetch.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("t");

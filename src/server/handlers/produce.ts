@@ -97,7 +97,7 @@ async function producePartition(
  * import assert from "node:assert/strict";
  * import { open } from "../../../mod.ts";
  * import { localRequestContext } from "../local_request.ts";
- * import { encodeRecordBatch } from "../../record/record_batch.ts";
+ * import { encodeRecordBatch } from "../../record/record_batch_encoder.ts";
  * import { produceHandler } from "./produce.ts";
  * const log = await open(Deno.makeTempDirSync());
  * const topic = await log.createTopic("t");
