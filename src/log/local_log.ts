@@ -10,9 +10,10 @@
  */
 import { CorruptRecordError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { LOG_OVERHEAD } from "../record/record_batch.ts";
 import { type DecodeOptions, decodeRecordBatch } from "../record/record_batch_decoder.ts";
 import { syncDirectory } from "../runtime/file_system.ts";
+import { batchesFrom } from "./file_records.ts";
 import { LogSegment } from "./log_segment.ts";
 
 /** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
@@ -310,27 +311,23 @@ export class LocalLog {
       const bytes = segment.read(batch.position, first);
       // Keep whole batches only.
       let end = 0;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       let nextOffset = offset;
-      while (end + RECORD_BATCH_OVERHEAD <= bytes.length) {
-        const size = view.getInt32(end + 8) + LOG_OVERHEAD;
-        if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) {
-          if (end === 0) {
-            throw new CorruptRecordError(`batch size ${size} runs past the end of the segment`, {
-              topic: this.topic,
-              partition: this.partition,
-              segment: segment.logPath,
-              position: batch.position,
-            });
-          }
-          break;
-        }
-        const base = view.getInt32(end) * 2 ** 32 + view.getUint32(end + 4);
+      const batches = batchesFrom(bytes, 0, bytes.length);
+      while (batches.nextBatch()) {
+        const base = batches.baseOffset;
         if (base >= highWatermark) break;
         // A batch that does not follow on is left for the next read, which reports it.
         if (end > 0 && (this.offsetGaps ? base < nextOffset : base !== nextOffset)) break;
-        nextOffset = base + view.getInt32(end + 23) + 1;
-        end += size;
+        nextOffset = batches.lastOffset + 1;
+        end = batches.nextPosition;
+      }
+      if (end === 0 && (batches.stop === "size" || batches.stop === "cut")) {
+        throw new CorruptRecordError(`batch size ${batches.size} runs past the end of the segment`, {
+          topic: this.topic,
+          partition: this.partition,
+          segment: segment.logPath,
+          position: batch.position,
+        });
       }
       if (end === 0) return null;
       let next: ReadCursor = {
@@ -383,11 +380,9 @@ export class LocalLog {
     const out: Record[] = [];
     const limit = Math.min(toOffset, highWatermark);
     const bytes = data.bytes;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let position = 0;
     let expected = -1;
     while (position < bytes.length) {
-      const size = view.getInt32(position + 8) + LOG_OVERHEAD;
       let decoded;
       try {
         decoded = decodeRecordBatch(bytes, position, options);
@@ -423,7 +418,7 @@ export class LocalLog {
         }
         throw err;
       }
-      position += size;
+      position += decoded.header.batchLength + LOG_OVERHEAD;
       if (decoded.header.isControl) continue;
       for (const record of decoded.records) {
         if (record.offset >= limit) return out;

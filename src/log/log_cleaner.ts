@@ -39,9 +39,7 @@ import { CorruptRecordError, StorageError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import {
   DELETE_HORIZON_MASK,
-  LOG_OVERHEAD,
   readRecordBatchHeader,
-  RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
 } from "../record/record_batch.ts";
 import { decodeRecordBatch } from "../record/record_batch_decoder.ts";
@@ -58,6 +56,7 @@ import {
 } from "../runtime/file_system.ts";
 import { CLEANER_OFFSET_CHECKPOINT, writeCheckpoint } from "./checkpoint.ts";
 import { cleanableRange, groupSegmentsBySize } from "./_cleanable_range.ts";
+import { batchesFrom } from "./file_records.ts";
 import { compacts, type LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
 
@@ -179,33 +178,16 @@ function keyString(key: Uint8Array): string {
  * batch's byte position in it and its size.
  */
 function* batchesOf(segment: LogSegment, chunkBytes: number): Generator<[Uint8Array, number, number]> {
-  let position = 0;
-  while (position + RECORD_BATCH_OVERHEAD <= segment.size) {
-    let chunk = segment.read(position, Math.min(chunkBytes, segment.size - position));
-    let at = 0;
-    while (at + RECORD_BATCH_OVERHEAD <= chunk.length) {
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
-      if (size < RECORD_BATCH_OVERHEAD) {
-        throw new CorruptRecordError(`batch length ${size - LOG_OVERHEAD} is impossible`, {
-          segment: segment.logPath,
-          position: position + at,
-        });
-      }
-      if (at + size > chunk.length) {
-        if (at > 0) break;
-        chunk = segment.read(position, size); // one batch larger than a chunk
-        if (chunk.length < size) {
-          throw new CorruptRecordError(`the batch needs ${size} bytes, ${chunk.length} remain`, {
-            segment: segment.logPath,
-            position,
-          });
-        }
-      }
-      yield [chunk, at, size];
-      at += size;
-    }
-    position += at;
+  const batches = batchesFrom(segment, 0, segment.size, { chunkBytes, whole: true });
+  while (batches.nextBatch()) yield [batches.bytes, batches.at, batches.size];
+  if (batches.stop === "size") {
+    throw new CorruptRecordError(batches.detail, { segment: segment.logPath, position: batches.position });
+  }
+  if (batches.stop === "cut") {
+    throw new CorruptRecordError(
+      `the batch needs ${batches.size} bytes, ${segment.size - batches.position} remain`,
+      { segment: segment.logPath, position: batches.position },
+    );
   }
 }
 

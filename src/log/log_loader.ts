@@ -7,15 +7,7 @@
  * @module
  */
 import { CorruptRecordError } from "../errors.ts";
-import {
-  assertRegularFiles,
-  fileIdentity,
-  fileSize,
-  fs,
-  readFully,
-  syncDirectory,
-} from "../runtime/file_system.ts";
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { assertRegularFiles, fileIdentity, fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   CLEANER_OFFSET_CHECKPOINT,
@@ -29,6 +21,7 @@ import {
   writeCleanShutdown,
   writeHighWatermark,
 } from "./checkpoint.ts";
+import { batchesFrom } from "./file_records.ts";
 import type { LogConfig } from "./log_config.ts";
 import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
 import { PARTITION_METADATA_FILE } from "./partition_metadata_file.ts";
@@ -119,16 +112,9 @@ export function hasOffsetGaps(dir: string, topic: string, partition: number): bo
 function swapNextOffset(path: string, baseOffset: number): number {
   const fd = fs.openSync(path, "r");
   try {
-    const size = fs.fstatSync(fd).size;
-    let position = 0, next = baseOffset;
-    while (position + RECORD_BATCH_OVERHEAD <= size) {
-      const header = readFully(fd, position, RECORD_BATCH_OVERHEAD);
-      const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-      const batchSize = view.getInt32(8) + LOG_OVERHEAD;
-      if (batchSize < RECORD_BATCH_OVERHEAD || position + batchSize > size) break;
-      next = view.getInt32(0) * 2 ** 32 + view.getUint32(4) + view.getInt32(23) + 1;
-      position += batchSize;
-    }
+    let next = baseOffset;
+    const batches = batchesFrom(fd, 0, fs.fstatSync(fd).size);
+    while (batches.nextBatch()) next = batches.lastOffset + 1;
     return next;
   } finally {
     fs.closeSync(fd);

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { CorruptRecordError, StorageError } from "../errors.ts";
-import { LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD, validateRecordBatch } from "../record/record_batch.ts";
+import { StorageError } from "../errors.ts";
+import { MAGIC, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import {
   datasync,
   datasyncSync,
@@ -24,13 +24,10 @@ import {
 } from "../runtime/file_system.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
+import { batchesFrom, type BatchSource, type FileBatches, findValidBatch } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
 
-/** Bytes of a batch header that a scan needs: baseOffset, batchLength, …, lastOffsetDelta. */
-const SCAN_HEADER_BYTES = 27;
-/** How much a recovery scan reads at once, in bytes. */
-const RECOVERY_CHUNK_BYTES = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -174,6 +171,8 @@ export class LogSegment {
     if (this.#file === undefined) throw new StorageError(`Cannot use ${this.logPath}: the segment is closed`);
     return this.#file.fd();
   }
+  /** The whole `.log` file, for the scans of recovery and loading (reads see only written bytes). */
+  readonly #file_: BatchSource = { read: (position, length) => readFully(this.#fd(), position, length) };
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
   #bytesSinceLastIndexEntry = 0;
@@ -305,10 +304,7 @@ export class LogSegment {
     this.nextOffset = this.baseOffset;
     this.#bytesSinceLastIndexEntry = 0;
     this.#scanForward(fileBytes, expected);
-    if (this.size > 0) {
-      const first = this.#readScanHeader(0);
-      this.rollingBasedTimestamp = first ? this.#readMaxTimestamp(0) : -1;
-    }
+    if (this.size > 0) this.rollingBasedTimestamp = this.#firstMaxTimestamp();
   }
 
   /**
@@ -331,37 +327,22 @@ export class LogSegment {
    * at the first incomplete or implausible one. Reads in chunks, never a batch's records.
    */
   #scanForward(fileBytes: number, expected: number | undefined): void {
-    let position = this.size;
-    let chunk: Uint8Array = new Uint8Array(0);
-    let chunkStart = 0;
-    while (position + RECORD_BATCH_OVERHEAD <= fileBytes) {
-      let at = position - chunkStart;
-      if (at < 0 || at + RECORD_BATCH_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd(), position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
-        chunkStart = position;
-        at = 0;
-        if (chunk.length < RECORD_BATCH_OVERHEAD) break;
-      }
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const baseOffset = view.getInt32(at) * 2 ** 32 + view.getUint32(at + 4);
-      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
-      if (size < RECORD_BATCH_OVERHEAD || position + size > fileBytes) break;
-      if (chunk[at + 16] !== MAGIC) break;
-      const lastOffsetDelta = view.getInt32(at + 23);
-      const maxTimestamp = view.getInt32(at + 35) * 2 ** 32 + view.getUint32(at + 39);
-      if (lastOffsetDelta < 0 || baseOffset < this.baseOffset) break;
+    const batches = batchesFrom(this.#file_, this.size, fileBytes);
+    while (batches.nextBatch()) {
+      const baseOffset = batches.baseOffset;
+      if (batches.magic !== MAGIC || batches.lastOffsetDelta < 0 || baseOffset < this.baseOffset) break;
       if (expected !== undefined && (this.offsetGaps ? baseOffset < expected : baseOffset !== expected)) {
         break;
       }
-      const lastOffset = baseOffset + lastOffsetDelta;
+      const lastOffset = batches.lastOffset;
+      const maxTimestamp = batches.maxTimestamp;
       if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = maxTimestamp;
       // As in append: an entry only once indexIntervalBytes have passed since the last one (so
       // neither a segment's first batch nor the already indexed batch a load starts from gets one).
-      this.#indexBatch(lastOffset, maxTimestamp, lastOffset, position, size);
+      this.#indexBatch(lastOffset, maxTimestamp, lastOffset, batches.position, batches.size);
       expected = lastOffset + 1;
       this.nextOffset = expected;
-      position += size;
-      this.size = position;
+      this.size = batches.nextPosition;
     }
   }
 
@@ -388,10 +369,7 @@ export class LogSegment {
     }
     const lastIndexed = offsetIndex.lastEntry;
     this.#bytesSinceLastIndexEntry = this.size - (lastIndexed ? lastIndexed.position : 0);
-    if (this.size > 0) {
-      const first = this.#readScanHeader(0);
-      this.rollingBasedTimestamp = first ? this.#readMaxTimestamp(0) : -1;
-    }
+    if (this.size > 0) this.rollingBasedTimestamp = this.#firstMaxTimestamp();
     return true;
   }
 
@@ -563,20 +541,15 @@ export class LogSegment {
     return readFully(this.#fd(), position, Math.max(0, Math.min(length, this.writtenSize - position)));
   }
 
-  #readScanHeader(position: number): BatchLocation | undefined {
-    if (position + SCAN_HEADER_BYTES > this.writtenSize) return undefined;
-    const bytes = readFully(this.#fd(), position, SCAN_HEADER_BYTES);
-    if (bytes.length < SCAN_HEADER_BYTES) return undefined;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const baseOffset = view.getInt32(0) * 2 ** 32 + view.getUint32(4);
-    const size = view.getInt32(8) + LOG_OVERHEAD;
-    return { baseOffset, lastOffset: baseOffset + view.getInt32(23), position, size };
+  /** A walk over the batch headers of the written bytes from `position` (one read per batch). */
+  #headers(position: number): FileBatches {
+    return batchesFrom(this, position, this.size, { chunkBytes: RECORD_BATCH_OVERHEAD });
   }
 
-  #readMaxTimestamp(position: number): number {
-    const bytes = readFully(this.#fd(), position + 35, 8);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return view.getInt32(0) * 2 ** 32 + view.getUint32(4);
+  /** The first batch's maxTimestamp (what `segmentMs` counts from), or -1 when there is none. */
+  #firstMaxTimestamp(): number {
+    const first = this.#headers(0);
+    return first.nextBatch() ? first.maxTimestamp : -1;
   }
 
   /**
@@ -585,20 +558,29 @@ export class LogSegment {
    *
    * @param offset the offset looked for
    * @param startPosition a position known to be at or before the batch (skips the index)
-   * @param endPosition scan no further than this byte position
-   * @returns the batch's location, or `undefined` when no batch at or past `offset` lies below `endPosition`
+   * @returns the batch's location, or `undefined` when no batch at or past `offset` is found
    */
-  translateOffset(
-    offset: number,
-    startPosition?: number,
-    endPosition = this.size,
-  ): BatchLocation | undefined {
-    let position = startPosition ?? this.#scanStart(offset);
-    while (position < endPosition) {
-      const batch = this.#readScanHeader(position);
-      if (!batch || !this.#plausible(batch, position)) return undefined;
-      if (batch.lastOffset >= offset) return batch;
-      position += batch.size;
+  translateOffset(offset: number, startPosition?: number): BatchLocation | undefined {
+    return this.#find(startPosition ?? this.#scanStart(offset), offset, -Infinity);
+  }
+
+  /**
+   * The first batch from `position` on whose last offset is at least `offset` and whose max
+   * timestamp is at least `timestamp`, by its header; `undefined` at the end, or at a header that
+   * cannot frame a batch of this segment.
+   */
+  #find(position: number, offset: number, timestamp: number): BatchLocation | undefined {
+    const batches = this.#headers(position);
+    while (batches.nextBatch()) {
+      if (!this.#plausible(batches)) return undefined;
+      if (batches.lastOffset >= offset && batches.maxTimestamp >= timestamp) {
+        return {
+          baseOffset: batches.baseOffset,
+          lastOffset: batches.lastOffset,
+          position: batches.position,
+          size: batches.size,
+        };
+      }
     }
     return undefined;
   }
@@ -613,9 +595,9 @@ export class LogSegment {
     for (let attempt = 0;; attempt++) {
       const entry = this.offsetIndex.lookup(offset);
       if (entry.position === 0) return 0;
-      const batch = this.#readScanHeader(entry.position);
+      const batch = this.#headers(entry.position);
       if (
-        batch && this.#plausible(batch, entry.position) && batch.baseOffset <= entry.offset &&
+        batch.nextBatch() && this.#plausible(batch) && batch.baseOffset <= entry.offset &&
         batch.lastOffset >= entry.offset
       ) {
         return entry.position;
@@ -681,13 +663,12 @@ export class LogSegment {
   }
 
   /**
-   * Whether a scanned batch header can frame a batch of this segment (sane size and offsets). The
-   * magic byte and the rest lie inside the CRC and are checked when the batch is decoded, so a
-   * scan steps over a batch damaged there and only reading that batch fails.
+   * Whether a batch header the walk framed (a sane size, inside the segment) has offsets of this
+   * segment. The magic byte and the rest are checked when the batch is decoded, so a scan steps
+   * over a batch damaged there and only reading that batch fails.
    */
-  #plausible(batch: BatchLocation, position: number): boolean {
-    return batch.size >= RECORD_BATCH_OVERHEAD && position + batch.size <= this.size &&
-      batch.baseOffset >= this.baseOffset && batch.lastOffset >= batch.baseOffset;
+  #plausible(batch: FileBatches): boolean {
+    return batch.baseOffset >= this.baseOffset && batch.lastOffsetDelta >= 0;
   }
 
   /**
@@ -695,18 +676,10 @@ export class LogSegment {
    * index's entry for it (Kafka's `LogSegment.findOffsetByTimestamp`).
    *
    * @param timestamp ms since the epoch
-   * @param endPosition scan no further than this byte position
    * @returns that batch's location, or `undefined` when none is at or after `timestamp`
    */
-  findBatchByTimestamp(timestamp: number, endPosition = this.size): BatchLocation | undefined {
-    let position = this.#scanStart(this.timeIndex.lookup(timestamp).offset);
-    while (position < endPosition) {
-      const batch = this.#readScanHeader(position);
-      if (!batch || !this.#plausible(batch, position)) return undefined;
-      if (this.#readMaxTimestamp(position) >= timestamp) return batch;
-      position += batch.size;
-    }
-    return undefined;
+  findBatchByTimestamp(timestamp: number): BatchLocation | undefined {
+    return this.#find(this.#scanStart(this.timeIndex.lookup(timestamp).offset), -Infinity, timestamp);
   }
 
   /**
@@ -750,7 +723,9 @@ export class LogSegment {
     let damage: RecoveryResult["damage"];
     if (position < fileBytes) {
       let cut = nextOffset >= (options.durableOffset ?? 0);
-      const after = cut ? undefined : this.#findValidBatch(position + 1, fileBytes, maxBatchBytes);
+      const after = cut
+        ? undefined
+        : findValidBatch(this.#file_, position + 1, fileBytes, maxBatchBytes, this.baseOffset);
       if (!cut && options.cutTornTail && after === undefined) cut = true; // a torn tail: nothing valid follows
       if (cut) {
         truncatedBytes = fileBytes - position;
@@ -791,103 +766,27 @@ export class LogSegment {
     index: boolean,
   ): { position: number; nextOffset: number; detail: string } {
     let nextOffset = expectedBaseOffset;
-    let chunk: Uint8Array = new Uint8Array(0);
-    let chunkStart = 0;
-    let detail = "";
-    while (position < fileBytes) {
-      if (position + RECORD_BATCH_OVERHEAD > fileBytes) {
-        detail = `a torn tail: ${fileBytes - position} bytes after the last whole batch`;
-        break;
-      }
-      let at = position - chunkStart;
-      if (at < 0 || at + LOG_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd(), position, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position));
-        chunkStart = position;
-        at = 0;
-      }
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
-      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD) {
-        detail = `batch length ${size - LOG_OVERHEAD} is impossible`;
-        break;
-      }
-      if (position + size > fileBytes) {
-        detail = `a torn tail: the batch needs ${size} bytes, ${fileBytes - position} remain`;
-        break;
-      }
-      if (at + size > chunk.length) {
-        chunk = readFully(
-          this.#fd(),
-          position,
-          Math.max(size, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - position)),
-        );
-        chunkStart = position;
-        at = 0;
-      }
-      let header;
-      try {
-        header = validateRecordBatch(chunk, at);
-      } catch (err) {
-        if (!(err instanceof CorruptRecordError)) throw err;
-        detail = err.message;
-        break;
-      }
-      const lastOffset = header.baseOffset + header.lastOffsetDelta;
+    const batches = batchesFrom(this.#file_, position, fileBytes, { validate: true, maxBatchBytes });
+    while (batches.nextBatch()) {
+      const baseOffset = batches.baseOffset;
       // Offsets are dense: a batch must start exactly where the previous one ended (its baseOffset
       // lies outside the CRC, so a damaged one is caught only here).
-      const follows = this.offsetGaps ? header.baseOffset >= nextOffset : header.baseOffset === nextOffset;
-      if (!follows || header.lastOffsetDelta < 0) {
-        detail = `the batch starts at offset ${header.baseOffset}, expected ${nextOffset}`;
-        break;
+      const follows = this.offsetGaps ? baseOffset >= nextOffset : baseOffset === nextOffset;
+      if (!follows || batches.lastOffsetDelta < 0) {
+        return {
+          position: batches.position,
+          nextOffset,
+          detail: `the batch starts at offset ${baseOffset}, expected ${nextOffset}`,
+        };
       }
+      const lastOffset = batches.lastOffset;
       if (index) {
-        if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = header.maxTimestamp;
-        this.#indexBatch(lastOffset, header.maxTimestamp, lastOffset, position, size);
+        if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = batches.maxTimestamp;
+        this.#indexBatch(lastOffset, batches.maxTimestamp, lastOffset, batches.position, batches.size);
       }
       nextOffset = lastOffset + 1;
-      position += size;
     }
-    return { position, nextOffset, detail };
-  }
-
-  /**
-   * Looks for a whole, CRC-valid batch starting anywhere from byte `from` on: whether damage is a
-   * torn tail (nothing valid after it) or lies in the middle of the segment. Reads the rest of the
-   * file once, in chunks; only recovery of damaged bytes calls it.
-   */
-  #findValidBatch(from: number, fileBytes: number, maxBatchBytes: number): BatchLocation | undefined {
-    let chunk: Uint8Array = new Uint8Array(0);
-    let chunkStart = from;
-    for (let q = from; q + RECORD_BATCH_OVERHEAD <= fileBytes; q++) {
-      let at = q - chunkStart;
-      if (at + RECORD_BATCH_OVERHEAD > chunk.length) {
-        chunk = readFully(this.#fd(), q, Math.min(RECOVERY_CHUNK_BYTES, fileBytes - q));
-        chunkStart = q;
-        at = 0;
-      }
-      if (chunk[at + 16] !== MAGIC) continue;
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const size = view.getInt32(at + 8) + LOG_OVERHEAD;
-      if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD || q + size > fileBytes) {
-        continue;
-      }
-      const bytes = at + size <= chunk.length ? chunk : readFully(this.#fd(), q, size);
-      const start = bytes === chunk ? at : 0;
-      let header;
-      try {
-        header = validateRecordBatch(bytes, start);
-      } catch {
-        continue;
-      }
-      if (header.lastOffsetDelta < 0 || header.baseOffset < this.baseOffset) continue;
-      return {
-        baseOffset: header.baseOffset,
-        lastOffset: header.baseOffset + header.lastOffsetDelta,
-        position: q,
-        size,
-      };
-    }
-    return undefined;
+    return { position: batches.position, nextOffset, detail: batches.detail };
   }
 
   /**
@@ -905,10 +804,10 @@ export class LogSegment {
     let position = 0;
     let expected = this.baseOffset;
     if (last) {
-      const header = this.#readScanHeader(last.position);
-      if (!header) return false;
+      const batch = this.#headers(last.position);
+      if (!batch.nextBatch()) return false;
       position = last.position;
-      expected = header.baseOffset;
+      expected = batch.baseOffset;
     }
     const valid = this.#validate(position, fileBytes, maxBatchBytes, expected, false);
     return valid.position === fileBytes && valid.nextOffset === this.nextOffset;
