@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { readInt32BE } from "../record/big_endian.ts";
 import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.index` entry in bytes. */
@@ -161,6 +162,32 @@ export class OffsetIndex {
     writeIndexEntries(this.path, this.#flushed * OFFSET_INDEX_ENTRY_SIZE, bytes, sync);
     this.#onDisk = true;
     this.#flushed = this.#count;
+  }
+
+  /**
+   * The entries of an `.index` file's bytes, decoded as they lie, checked for nothing (what
+   * `reel verify` and `reel dump` walk): the bytes after the last whole entry are left out.
+   *
+   * @param bytes the file's bytes
+   * @param baseOffset the segment's base offset
+   * @returns the entries in file order: absolute offset and byte position
+   * @example Decode two entries and a torn third
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { OffsetIndex } from "./offset_index.ts";
+   * const bytes = new Uint8Array([0, 0, 0, 9, 0, 0, 16, 4, 0, 0, 0, 19, 0, 0, 32, 8, 1, 2]);
+   * assert.deepEqual(OffsetIndex.entries(bytes, 100), [
+   *   { offset: 109, position: 4100 },
+   *   { offset: 119, position: 8200 },
+   * ]);
+   * ```
+   */
+  static entries(bytes: Uint8Array, baseOffset: number): { offset: number; position: number }[] {
+    const out = [];
+    for (let i = 0; i + OFFSET_INDEX_ENTRY_SIZE <= bytes.length; i += OFFSET_INDEX_ENTRY_SIZE) {
+      out.push({ offset: baseOffset + readInt32BE(bytes, i), position: readInt32BE(bytes, i + 4) });
+    }
+    return out;
   }
 
   /**

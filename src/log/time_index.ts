@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { readInt32BE, readInt64BE } from "../record/big_endian.ts";
 import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_file.ts";
 
 /** Size of one `.timeindex` entry in bytes. */
@@ -151,6 +152,29 @@ export class TimeIndex {
     writeIndexEntries(this.path, this.#flushed * TIME_INDEX_ENTRY_SIZE, bytes, sync);
     this.#onDisk = true;
     this.#flushed = this.#count;
+  }
+
+  /**
+   * The entries of a `.timeindex` file's bytes, decoded as they lie, checked for nothing (what
+   * `reel verify` and `reel dump` walk): the bytes after the last whole entry are left out.
+   *
+   * @param bytes the file's bytes
+   * @param baseOffset the segment's base offset
+   * @returns the entries in file order: timestamp (ms) and absolute offset
+   * @example Decode one entry
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TimeIndex } from "./time_index.ts";
+   * const bytes = new Uint8Array([0, 0, 0, 0, 0, 0, 3, 232, 0, 0, 0, 7]);
+   * assert.deepEqual(TimeIndex.entries(bytes, 100), [{ timestamp: 1000, offset: 107 }]);
+   * ```
+   */
+  static entries(bytes: Uint8Array, baseOffset: number): { timestamp: number; offset: number }[] {
+    const out = [];
+    for (let i = 0; i + TIME_INDEX_ENTRY_SIZE <= bytes.length; i += TIME_INDEX_ENTRY_SIZE) {
+      out.push({ timestamp: readInt64BE(bytes, i), offset: baseOffset + readInt32BE(bytes, i + 8) });
+    }
+    return out;
   }
 
   /**

@@ -15,16 +15,19 @@
  *
  * @module
  */
-import { fs } from "../../runtime/file_system.ts";
+import { fs, readFully } from "../../runtime/file_system.ts";
 import {
   compressionName,
   decodeRecordBatch,
-  LOG_OVERHEAD,
   readRecordBatchHeader,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   validateRecordBatch,
 } from "../../record/mod.ts";
+import { DELETE_HORIZON_MASK } from "../../record/record_batch.ts";
+import { batchesFrom } from "../../log/file_records.ts";
+import { OFFSET_INDEX_ENTRY_SIZE, OffsetIndex } from "../../log/offset_index.ts";
+import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from "../../log/time_index.ts";
 import type { OptionValues } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
@@ -63,13 +66,20 @@ Example:
       }
       out.writeText(`Dumping ${file}\n`);
       if (file.endsWith(".index")) {
-        dumpIndex(file, out, 8, (v, base) => `offset: ${base + v.getInt32(0)} position: ${v.getInt32(4)}`);
+        dumpIndex(
+          file,
+          out,
+          OFFSET_INDEX_ENTRY_SIZE,
+          (bytes, base) =>
+            OffsetIndex.entries(bytes, base).map((e) => `offset: ${e.offset} position: ${e.position}`),
+        );
       } else if (file.endsWith(".timeindex")) {
         dumpIndex(
           file,
           out,
-          12,
-          (v, base) => `timestamp: ${v.getBigInt64(0)} offset: ${base + v.getInt32(8)}`,
+          TIME_INDEX_ENTRY_SIZE,
+          (bytes, base) =>
+            TimeIndex.entries(bytes, base).map((e) => `timestamp: ${e.timestamp} offset: ${e.offset}`),
         );
       } else if (file.endsWith(".log")) {
         const printData = values["print-data-log"] === true;
@@ -107,31 +117,17 @@ function openFile(file: string): { fd: number; size: number } {
   return { fd, size: stat.size };
 }
 
-function read(fd: number, position: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, bytes, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === length ? bytes : bytes.subarray(0, done);
-}
-
 function dumpIndex(
   file: string,
   out: StdoutWriter,
   entrySize: number,
-  show: (entry: DataView, baseOffset: number) => string,
+  lines: (bytes: Uint8Array, baseOffset: number) => string[],
 ): void {
   const { fd, size } = openFile(file);
   try {
-    const base = baseOffsetOf(file);
-    const bytes = read(fd, 0, size);
+    const bytes = readFully(fd, 0, size);
     const whole = size - (size % entrySize);
-    for (let p = 0; p < whole; p += entrySize) {
-      out.writeText(show(new DataView(bytes.buffer, bytes.byteOffset + p, entrySize), base) + "\n");
-    }
+    for (const line of lines(bytes, baseOffsetOf(file))) out.writeText(line + "\n");
     if (whole < size) out.writeText(`Found ${size - whole} invalid bytes at the end of ${file}\n`);
   } finally {
     fs.closeSync(fd);
@@ -144,17 +140,21 @@ async function dumpLog(file: string, out: StdoutWriter, deep: boolean, printData
   const { fd, size } = openFile(file);
   try {
     out.writeText(`Log starting offset: ${baseOffsetOf(file)}\n`);
-    let position = 0;
-    while (position < size) {
+    const batches = batchesFrom(fd, 0, size, { whole: true });
+    for (;;) {
+      const whole = batches.nextBatch();
+      if (batches.stop === "end") break;
+      const position = batches.position;
       const left = size - position;
-      if (left < RECORD_BATCH_OVERHEAD) {
+      if (batches.stop === "short") {
         out.writeText(`Found ${left} invalid bytes at the end of ${file}\n`);
         break;
       }
+      const at = batches.at;
+      const batch = batches.bytes.subarray(at, at + (whole ? batches.size : RECORD_BATCH_OVERHEAD));
       let header: RecordBatchHeader;
-      const head = read(fd, position, RECORD_BATCH_OVERHEAD);
       try {
-        header = readRecordBatchHeader(head, 0);
+        header = readRecordBatchHeader(batch, 0);
       } catch (err) {
         if (position === 0) {
           throw new Error(`Cannot dump ${file}: it is not a segment file: ${(err as Error).message}`, {
@@ -166,14 +166,13 @@ async function dumpLog(file: string, out: StdoutWriter, deep: boolean, printData
         );
         break;
       }
-      const batchBytes = header.batchLength + LOG_OVERHEAD;
-      if (batchBytes > left) {
+      const batchBytes = batches.size;
+      if (!whole) {
         out.writeText(
           `Found ${left} invalid bytes at the end of ${file}: the batch at position ${position} needs ${batchBytes}\n`,
         );
         break;
       }
-      const batch = read(fd, position, batchBytes);
       let valid = true;
       try {
         validateRecordBatch(batch, 0);
@@ -183,7 +182,6 @@ async function dumpLog(file: string, out: StdoutWriter, deep: boolean, printData
       out.writeText(batchLine(header, position, batchBytes, valid) + "\n");
       if (deep) printRecords(batch, header, valid, printData, out);
       if (out.buffered >= 64 * 1024) await out.flush();
-      position += batchBytes;
     }
   } finally {
     fs.closeSync(fd);
@@ -196,12 +194,9 @@ function sequenceAt(baseSequence: number, delta: number): number {
   return baseSequence > 0x7fffffff - delta ? delta - (0x7fffffff - baseSequence) - 1 : baseSequence + delta;
 }
 
-/** Attribute bit 6 (KIP-534): the batch's base timestamp is its delete horizon. */
-const DELETE_HORIZON_FLAG = 0x40;
-
 function batchLine(h: RecordBatchHeader, position: number, size: number, valid: boolean): string {
   const lastSequence = sequenceAt(h.baseSequence, h.lastOffsetDelta);
-  const deleteHorizonMs = h.attributes & DELETE_HORIZON_FLAG
+  const deleteHorizonMs = h.attributes & DELETE_HORIZON_MASK
     ? `OptionalLong[${h.baseTimestamp}]`
     : "OptionalLong.empty";
   let codec: string;

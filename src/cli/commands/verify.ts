@@ -32,12 +32,11 @@
  */
 import { UnknownTopicOrPartitionError } from "../../../mod.ts";
 import {
-  crc32c,
   decodeRecordBatch,
-  LOG_OVERHEAD,
   readRecordBatchHeader,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
+  validateRecordBatch,
 } from "../../record/mod.ts";
 import { parsePartitionDirName } from "../../runtime/log_paths.ts";
 import {
@@ -47,7 +46,10 @@ import {
   readCleanShutdown,
   RECOVERY_POINT_CHECKPOINT,
 } from "../../log/checkpoint.ts";
+import { batchesFrom } from "../../log/file_records.ts";
 import { hasOffsetGaps } from "../../log/log_loader.ts";
+import { OFFSET_INDEX_ENTRY_SIZE, OffsetIndex } from "../../log/offset_index.ts";
+import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from "../../log/time_index.ts";
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
@@ -87,42 +89,8 @@ interface ScannedBatch {
   maxTimestampSoFar: number;
 }
 
-/** Where the CRC-32C starts in a batch: the attributes field. */
-const CRC_START = 21;
 const SEGMENT_LOG = /^(\d{20})\.log$/;
 const SEGMENT_INDEX = /^(\d{20})\.(index|timeindex)$/;
-const CHUNK_BYTES = 1 << 20;
-
-/** Reads a file through a window of `CHUNK_BYTES`, so a scan makes few system calls. */
-class FileWindow {
-  #start = 0;
-  #bytes = new Uint8Array(0);
-
-  constructor(readonly fd: number, readonly size: number) {}
-
-  /** Up to `length` bytes at `position` (fewer at the end of the file). */
-  read(position: number, length: number): Uint8Array {
-    const end = Math.min(position + length, this.size);
-    if (position >= this.#start && end <= this.#start + this.#bytes.length) {
-      return this.#bytes.subarray(position - this.#start, end - this.#start);
-    }
-    const want = Math.max(end - position, Math.min(CHUNK_BYTES, this.size - position));
-    const bytes = new Uint8Array(want);
-    let done = 0;
-    while (done < want) {
-      const n = fs.readSync(this.fd, bytes, done, want - done, position + done);
-      if (n <= 0) break;
-      done += n;
-    }
-    this.#start = position;
-    this.#bytes = bytes.subarray(0, done);
-    return this.#bytes.subarray(0, Math.min(end - position, done));
-  }
-}
-
-function hex32(n: number): string {
-  return "0x" + n.toString(16).padStart(8, "0");
-}
 
 function readWhole(path: string): Uint8Array | undefined {
   try {
@@ -251,38 +219,42 @@ function verifySegmentLog(
   const list: ScannedBatch[] = [];
   try {
     const size = fs.fstatSync(fd).size;
-    const file = new FileWindow(fd, size);
-    let position = 0;
+    const batches = batchesFrom(fd, 0, size, { whole: true });
     let expected = base;
     let maxTimestampSoFar = -1;
-    while (position < size) {
+    for (;;) {
+      const whole = batches.nextBatch();
+      if (batches.stop === "end") break;
+      const position = batches.position;
       const left = size - position;
       const at = `${name} position ${position}`;
-      if (left < RECORD_BATCH_OVERHEAD) {
+      if (batches.stop === "short") {
         problem(`${at}: a torn tail of ${left} bytes, too short for a batch header (an open cuts it)`);
         break;
       }
+      const at0 = batches.at;
+      const bytes = batches.bytes.subarray(at0, at0 + (whole ? batches.size : RECORD_BATCH_OVERHEAD));
       let header: RecordBatchHeader;
       try {
-        header = readRecordBatchHeader(file.read(position, RECORD_BATCH_OVERHEAD), 0);
+        header = readRecordBatchHeader(bytes, 0);
       } catch (err) {
         const detail = (err as Error).message.replace(/^Corrupt record batch: /, "");
         problem(`${at}: ${detail}; the ${left} bytes from here cannot be read as batches`);
         break;
       }
-      const batchBytes = header.batchLength + LOG_OVERHEAD;
-      if (batchBytes > left) {
+      const batchBytes = batches.size;
+      if (!whole) {
         problem(
           `${at}: a torn tail: the batch needs ${batchBytes} bytes, ${left} are left (an open cuts it)`,
         );
         break;
       }
-      const bytes = file.read(position, batchBytes);
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
       report.batches++;
-      const crc = crc32c(bytes, CRC_START, bytes.length);
-      if (crc !== header.crc) {
-        problem(`${at}: CRC-32C mismatch: stored ${hex32(header.crc)}, computed ${hex32(crc)}`);
+      try {
+        validateRecordBatch(bytes, 0);
+      } catch (err) {
+        problem(`${at}: ${(err as Error).message.replace(/^Corrupt record batch: /, "")}`);
       }
       if (compacted ? header.baseOffset < expected : header.baseOffset !== expected) {
         problem(
@@ -326,7 +298,6 @@ function verifySegmentLog(
       if (header.maxTimestamp > maxTimestampSoFar) maxTimestampSoFar = header.maxTimestamp;
       list.push({ position, size: batchBytes, baseOffset: header.baseOffset, lastOffset, maxTimestampSoFar });
       expected = lastOffset + 1;
-      position += batchBytes;
     }
     if (list.length > 0 && (compacted ? list[0].baseOffset < base : list[0].baseOffset !== base)) {
       problem(
@@ -364,17 +335,14 @@ function verifyOffsetIndex(
     problem(`${name}: missing (an open rebuilds it)`);
     return;
   }
-  if (bytes.length % 8 !== 0) {
+  if (bytes.length % OFFSET_INDEX_ENTRY_SIZE !== 0) {
     problem(`${name}: ${bytes.length} bytes is not a whole number of 8-byte entries`);
   }
   const byPosition = new Map(batches.map((b) => [b.position, b]));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let lastOffset = -1, lastPosition = -1;
-  for (let i = 0; i + 8 <= bytes.length; i += 8) {
-    const entry = i / 8;
-    const offset = base + view.getInt32(i);
-    const position = view.getInt32(i + 4);
-    if (view.getInt32(i) < 0 || offset <= lastOffset || position <= lastPosition) {
+  let lastOffset = -1, lastPosition = -1, entry = -1;
+  for (const { offset, position } of OffsetIndex.entries(bytes, base)) {
+    entry++;
+    if (offset < base || offset <= lastOffset || position <= lastPosition) {
       problem(
         `${name} entry ${entry}: (offset ${offset}, position ${position}) does not follow the entry before it`,
       );
@@ -408,15 +376,12 @@ function verifyTimeIndex(
     problem(`${name}: missing (an open rebuilds it)`);
     return;
   }
-  if (bytes.length % 12 !== 0) {
+  if (bytes.length % TIME_INDEX_ENTRY_SIZE !== 0) {
     problem(`${name}: ${bytes.length} bytes is not a whole number of 12-byte entries`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let lastTimestamp = -Infinity, lastOffset = -1;
-  for (let i = 0; i + 12 <= bytes.length; i += 12) {
-    const entry = i / 12;
-    const timestamp = view.getInt32(i) * 2 ** 32 + view.getUint32(i + 4);
-    const offset = base + view.getInt32(i + 8);
+  let lastTimestamp = -Infinity, lastOffset = -1, entry = -1;
+  for (const { timestamp, offset } of TimeIndex.entries(bytes, base)) {
+    entry++;
     if (timestamp < lastTimestamp || offset < lastOffset) {
       problem(
         `${name} entry ${entry}: (timestamp ${timestamp}, offset ${offset}) goes back from the entry before it`,
