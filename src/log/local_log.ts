@@ -12,9 +12,33 @@ import { CorruptRecordError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import { LOG_OVERHEAD } from "../record/record_batch.ts";
 import { type DecodeOptions, decodeRecordBatch } from "../record/record_batch_decoder.ts";
-import { syncDirectory } from "../runtime/file_system.ts";
+import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { batchesFrom } from "./file_records.ts";
 import { LogSegment } from "./log_segment.ts";
+
+/**
+ * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
+ * recover and delete segments; everyone else only reads. See `runtime/lock_file.ts`.
+ */
+export const WRITER_LOCK_FILE = ".lock";
+
+/**
+ * Writes the index files a read-only segment rebuilt in memory (a lookup found its `.index`
+ * damaged), but only while this process holds the writer lock for a moment: no writer can then
+ * be using them, and the next one loads a sound index. A writer's segments write them at once.
+ */
+function writeRebuiltIndexes(segment: LogSegment): void {
+  segment.indexFilesStale = false;
+  const lock = tryLock(`${segment.dir}/${WRITER_LOCK_FILE}`, { transient: true });
+  if (!(lock instanceof LockFile)) return;
+  try {
+    segment.flushIndexes();
+  } catch {
+    /* the next writer's reads find the damage again */
+  } finally {
+    lock.release();
+  }
+}
 
 /** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
 export interface ReadCursor {
@@ -288,6 +312,7 @@ export class LocalLog {
         : highWatermark;
       if (offset >= segmentEnd) continue;
       const batch = segment.translateOffset(offset, position);
+      if (segment.indexFilesStale) writeRebuiltIndexes(segment);
       // In a compacted log the rest of a segment may have been cleaned away: go on to the next.
       if (!batch && this.offsetGaps && index + 1 < this.segments.length) continue;
       // Offsets are dense: the segment that should hold `offset` must have a batch holding it.
@@ -447,6 +472,7 @@ export class LocalLog {
     for (const segment of this.segments) {
       if (segment.maxTimestampSoFar < timestamp) continue;
       let batch = segment.findBatchByTimestamp(timestamp);
+      if (segment.indexFilesStale) writeRebuiltIndexes(segment);
       while (batch && batch.baseOffset < highWatermark) {
         const bytes = segment.read(batch.position, batch.size);
         const { records } = decodeRecordBatch(bytes, 0);

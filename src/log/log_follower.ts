@@ -21,10 +21,10 @@ import {
   readCheckpoint,
   readHighWatermark,
 } from "./checkpoint.ts";
-import type { LocalLog } from "./local_log.ts";
+import { type LocalLog, WRITER_LOCK_FILE } from "./local_log.ts";
 import type { LogConfig } from "./log_config.ts";
 import { type Loaded, loadForReading } from "./log_loader.ts";
-import { filenamePrefixFromOffset, LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
 
 /**
  * What a {@linkcode LogFollower} keeps up to date in the log it follows ({@linkcode PartitionLog}'s

@@ -23,7 +23,8 @@ import {
 } from "./checkpoint.ts";
 import { batchesFrom } from "./file_records.ts";
 import type { LogConfig } from "./log_config.ts";
-import { LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import { WRITER_LOCK_FILE } from "./local_log.ts";
+import { LogSegment } from "./log_segment.ts";
 import { PARTITION_METADATA_FILE } from "./partition_metadata_file.ts";
 
 /** What opening a partition found and did (`PartitionLog.loadReport`). */

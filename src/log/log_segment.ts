@@ -23,18 +23,12 @@ import {
   writeFully,
 } from "../runtime/file_system.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
-import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { batchesFrom, type BatchSource, type FileBatches, findValidBatch } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
- * recover and delete segments; everyone else only reads. See `runtime/lock_file.ts`.
- */
-export const WRITER_LOCK_FILE = ".lock";
 /** A pending buffer larger than this (bytes) is dropped once written rather than kept for reuse. */
 const MAX_KEPT_PENDING_BYTES = 4 << 20;
 
@@ -156,6 +150,11 @@ export class LogSegment {
   readOnly = false;
   /** Whether this stands in for a segment whose file does not exist yet (a reader's empty log). */
   readonly placeholder: boolean;
+  /**
+   * Whether the indexes in memory were rebuilt (a damaged index found by a lookup) and their files
+   * not written: a read-only segment writes no file itself ({@linkcode LogSegment.flushIndexes}).
+   */
+  indexFilesStale = false;
   /**
    * Whether batches may leave offsets out (a compacted log, see `log_cleaner.ts`): a batch must
    * then start after the previous one ended rather than exactly there. Offsets still only grow.
@@ -643,23 +642,17 @@ export class LogSegment {
     this.rollingBasedTimestamp = kept.rollingBasedTimestamp;
     this.#bytesSinceLastIndexEntry = kept.bytesSinceLastIndexEntry;
     if (this.#file === undefined) return;
-    if (!this.readOnly) {
-      this.offsetIndex.flush();
-      this.timeIndex.flush();
-      return;
-    }
-    // A reader repairs the files too, but only while it holds the writer lock for a moment: no
-    // writer can then be using them, and the next one loads a sound index.
-    const lock = tryLock(`${this.dir}/${WRITER_LOCK_FILE}`, { transient: true });
-    if (!(lock instanceof LockFile)) return;
-    try {
-      this.offsetIndex.flush();
-      this.timeIndex.flush();
-    } catch {
-      /* the next writer's reads find the damage again */
-    } finally {
-      lock.release();
-    }
+    // A read-only segment leaves the files to its owner, who may write them only while no writer
+    // holds the partition (`LocalLog`).
+    if (this.readOnly) this.indexFilesStale = true;
+    else this.flushIndexes();
+  }
+
+  /** Writes both indexes' new entries to their files (see {@linkcode LogSegment.indexFilesStale}). */
+  flushIndexes(): void {
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+    this.indexFilesStale = false;
   }
 
   /**

@@ -43,8 +43,14 @@ import { type CleanerStats, cleanLog, type CleanOptions } from "./log_cleaner.ts
 import { GroupCommit } from "./group_commit.ts";
 import { HighWatermarkPublisher } from "./high_watermark_publisher.ts";
 import { LogFollower } from "./log_follower.ts";
-import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
-import { type LogSegment, WRITER_LOCK_FILE } from "./log_segment.ts";
+import {
+  type FetchData,
+  LocalLog,
+  type ReadCursor,
+  type SegmentInfo,
+  WRITER_LOCK_FILE,
+} from "./local_log.ts";
+import type { LogSegment } from "./log_segment.ts";
 import {
   isUnwritable,
   leaveClean,

@@ -13,7 +13,7 @@ import { PartitionLockedError, StorageError } from "../errors.ts";
 import { fs } from "../runtime/file_system.ts";
 import { LockFile, type LockOwner, takeLock } from "../runtime/lock_file.ts";
 import type { Loaded } from "./log_loader.ts";
-import { WRITER_LOCK_FILE } from "./log_segment.ts";
+import { WRITER_LOCK_FILE } from "./local_log.ts";
 import {
   addWriter,
   makeRoomForWriter,
