@@ -25,12 +25,8 @@ import {
 import { CachedFile } from "../runtime/file_handle_cache.ts";
 import { batchesFrom, type BatchSource, type FileBatches, findValidBatch } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
+import { PendingWrites } from "./pending_writes.ts";
 import { TimeIndex } from "./time_index.ts";
-
-const EMPTY = new Uint8Array(0);
-
-/** A pending buffer larger than this (bytes) is dropped once written rather than kept for reuse. */
-const MAX_KEPT_PENDING_BYTES = 4 << 20;
 
 /** What {@linkcode LogSegment.writePending} restores when the write of pending batches fails. */
 interface PendingState {
@@ -176,13 +172,7 @@ export class LogSegment {
   #inFlightSync: Promise<void> | undefined;
   #bytesSinceLastIndexEntry = 0;
   /** Batches appended with `deferWrite` and not yet written: the bytes at `size − length`. */
-  #pending: Uint8Array = EMPTY;
-  #pendingLength = 0;
-  /**
-   * The pending batches when they are all lent (see {@linkcode LogSegment.append}) and lie one after
-   * another in the caller's buffer: written from there, never copied.
-   */
-  #lent: Uint8Array | undefined;
+  readonly #pending = new PendingWrites();
   /** What the segment was before its first pending batch: restored when their write fails. */
   #beforePending: PendingState | undefined;
 
@@ -384,9 +374,8 @@ export class LogSegment {
    * batches at once; reads see only what is written.
    *
    * A deferred batch that is `lent` is not copied while the pending batches are all lent and
-   * follow one another in the same buffer (a producer encodes its batches one after another into
-   * one buffer): they are written from there. The caller then must not change those bytes until
-   * {@linkcode LogSegment.writePending} has run.
+   * follow one another in the same buffer (see `pending_writes.ts`): they are written from there.
+   * The caller then must not change those bytes until {@linkcode LogSegment.writePending} has run.
    *
    * @param batch the whole batch bytes (not kept unless `lent`: the caller may reuse the buffer)
    * @param info the batch's offsets and timestamps
@@ -400,7 +389,7 @@ export class LogSegment {
     }
     const position = this.size;
     if (deferWrite) {
-      if (this.#pendingLength === 0) {
+      if (this.#pending.length === 0) {
         this.#beforePending = {
           nextOffset: this.nextOffset,
           maxTimestampSoFar: this.maxTimestampSoFar,
@@ -409,20 +398,7 @@ export class LogSegment {
           bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
         };
       }
-      const lentSoFar = this.#lent;
-      if (lent && this.#pendingLength === 0) {
-        this.#lent = batch;
-        this.#pendingLength = batch.length;
-      } else if (
-        lent && lentSoFar !== undefined && batch.buffer === lentSoFar.buffer &&
-        batch.byteOffset === lentSoFar.byteOffset + lentSoFar.length
-      ) {
-        this.#lent = new Uint8Array(batch.buffer, lentSoFar.byteOffset, lentSoFar.length + batch.length);
-        this.#pendingLength += batch.length;
-      } else {
-        if (lentSoFar !== undefined) this.#copyLent(lentSoFar);
-        this.#copyPending(batch);
-      }
+      this.#pending.add(batch, lent);
     } else {
       this.writePending();
       this.#writeOrCut(batch, position);
@@ -432,25 +408,6 @@ export class LogSegment {
     if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = info.maxTimestamp;
     this.#indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
     this.nextOffset = info.lastOffset + 1;
-  }
-
-  /** Moves the lent pending bytes into the segment's own pending buffer. */
-  #copyLent(lent: Uint8Array): void {
-    this.#lent = undefined;
-    this.#pendingLength = 0;
-    this.#copyPending(lent);
-  }
-
-  /** Copies `batch` to the end of the pending buffer. */
-  #copyPending(batch: Uint8Array): void {
-    const needed = this.#pendingLength + batch.length;
-    if (needed > this.#pending.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#pending.length * 2, 64 * 1024));
-      grown.set(this.#pending.subarray(0, this.#pendingLength));
-      this.#pending = grown;
-    }
-    this.#pending.set(batch, this.#pendingLength);
-    this.#pendingLength = needed;
   }
 
   /** Writes `bytes` at `position`; on failure cuts the file back to `position` and throws StorageError. */
@@ -467,12 +424,12 @@ export class LogSegment {
 
   /** Bytes appended with `deferWrite` and not yet written. */
   get pendingBytes(): number {
-    return this.#pendingLength;
+    return this.#pending.length;
   }
 
   /** The bytes of the `.log` file that are written (`size` less the pending bytes). */
   get writtenSize(): number {
-    return this.size - this.#pendingLength;
+    return this.size - this.#pending.length;
   }
 
   /**
@@ -484,14 +441,11 @@ export class LogSegment {
    * @throws {StorageError} when the write fails; `nextOffset` is then the first offset taken back
    */
   writePending(): void {
-    if (this.#pendingLength === 0) return;
+    if (this.#pending.length === 0) return;
     const before = this.#beforePending!;
-    const position = this.size - this.#pendingLength;
-    const bytes = this.#lent ?? this.#pending.subarray(0, this.#pendingLength);
-    this.#lent = undefined;
-    this.#pendingLength = 0;
+    const position = this.size - this.#pending.length;
+    const bytes = this.#pending.take();
     this.#beforePending = undefined;
-    if (this.#pending.length > MAX_KEPT_PENDING_BYTES) this.#pending = EMPTY;
     try {
       this.#writeOrCut(bytes, position);
     } catch (err) {
@@ -951,9 +905,7 @@ export class LogSegment {
    * are dropped.
    */
   closeHandle(): void {
-    this.#pendingLength = 0;
-    this.#pending = EMPTY;
-    this.#lent = undefined;
+    this.#pending.clear();
     this.#file?.release();
     this.#file = undefined;
   }
