@@ -17,9 +17,8 @@ const MAX_LINES = 500;
 /** Files still over the rule, each with the most lines it may have (its size when it was listed). */
 const STILL_OVER: Readonly<Record<string, number>> = {
   "log/partition_log.ts": 1440,
-  "log/log_segment.ts": 1076,
-  "record/record_batch.ts": 1005,
-  "cli/commands/verify.ts": 545,
+  "log/log_segment.ts": 920,
+  "cli/commands/verify.ts": 510,
 };
 
 /** Every `.ts` file under `dir`, as paths relative to src/ with forward slashes. */

@@ -18,7 +18,8 @@
  *
  * @module
  */
-export { PartitionLog, WRITER_LOCK_FILE, WRITER_WANTED_FILE } from "./partition_log.ts";
+export { PartitionLog, WRITER_WANTED_FILE } from "./partition_log.ts";
+export { WRITER_LOCK_FILE } from "./local_log.ts";
 export {
   DEFAULT_MAX_WRITERS,
   setMaxWriters,
