@@ -101,8 +101,7 @@ export interface BatchesOptions {
 /**
  * A walk over the record batches of a byte range of a file. {@linkcode FileBatches.nextBatch}
  * steps to the next batch and fills in the fields below; it returns `false` where the walk stops,
- * and `stop`, `detail` and `position` say why and where. Also iterable (`for (const batch of
- * batches)`), yielding itself.
+ * and `stop`, `detail` and `position` say why and where.
  *
  * @example Stop at a batch whose length is impossible
  * ```ts
@@ -154,7 +153,6 @@ export class FileBatches {
   readonly #maxSize: number;
   #chunkStart = 0;
   #next: number;
-  readonly #result: IteratorResult<FileBatches> = { done: false, value: this };
 
   /**
    * @param source where the bytes are read from
@@ -249,17 +247,6 @@ export class FileBatches {
     this.#chunkStart = position;
     this.at = 0;
     return this.bytes.length >= length;
-  }
-
-  /** Iterator protocol: steps with {@linkcode FileBatches.nextBatch}, yielding this object. */
-  next(): IteratorResult<FileBatches> {
-    (this.#result as { done: boolean }).done = !this.nextBatch();
-    return this.#result;
-  }
-
-  /** This walk, as an iterable. */
-  [Symbol.iterator](): FileBatches {
-    return this;
   }
 }
 
