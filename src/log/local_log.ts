@@ -12,6 +12,7 @@ import { CorruptRecordError } from "../errors.ts";
 import type { Record } from "../record/record.ts";
 import { LOG_OVERHEAD } from "../record/record_batch.ts";
 import { type DecodeOptions, decodeRecordBatch } from "../record/record_batch_decoder.ts";
+import { syncDirectory } from "../runtime/file_system.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { batchesFrom } from "./file_records.ts";
 import { LogSegment } from "./log_segment.ts";
