@@ -43,13 +43,8 @@ import { type CleanerStats, cleanLog, type CleanOptions } from "./log_cleaner.ts
 import { GroupCommit } from "./group_commit.ts";
 import { HighWatermarkPublisher } from "./high_watermark_publisher.ts";
 import { LogFollower } from "./log_follower.ts";
-import {
-  type FetchData,
-  LocalLog,
-  type ReadCursor,
-  type SegmentInfo,
-  WRITER_LOCK_FILE,
-} from "./local_log.ts";
+import { type FetchData, LocalLog, type ReadCursor, type SegmentInfo } from "./local_log.ts";
+import { WRITER_LOCK_FILE } from "./local_log.ts";
 import type { LogSegment } from "./log_segment.ts";
 import {
   isUnwritable,
@@ -65,7 +60,7 @@ import { ProducerStateManager } from "./producer_state_manager.ts";
 import type { WriterGroup, WriterRole } from "./writer_roles.ts";
 import { WRITER_WANTED_FILE, WriterLease } from "./writer_lease.ts";
 
-export { WRITER_LOCK_FILE, WRITER_WANTED_FILE };
+export { WRITER_WANTED_FILE };
 export type { LoadReport };
 export type { FetchData, ReadCursor, SegmentInfo };
 
