@@ -153,9 +153,12 @@ function setup(): Promise<Served[]> {
       await writeWithReel("served-rebuilt", 1, { rebuildIndexes: true }),
       await writeWithReel("served-retained", 1, { retention: true }),
     ];
+    // The records are from 2023 (T0): under Kafka's default retention.ms (7 days) the broker's first
+    // retention check (30 s after it starts) would delete reel's segments before a slow test reads them.
     const topicConfig = {
       "index.interval.bytes": INDEX_INTERVAL_BYTES,
       "message.timestamp.type": "CreateTime",
+      "retention.ms": -1,
     };
     await Promise.all(served.map((s) => kafka!.createTopic(s.topic, s.partitions, topicConfig)));
     await kafka.stopBrokers();
