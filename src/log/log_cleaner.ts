@@ -55,25 +55,16 @@ import {
   writeFully,
 } from "../runtime/file_system.ts";
 import { CLEANER_OFFSET_CHECKPOINT, writeCheckpoint } from "./checkpoint.ts";
-import { cleanableRange, groupSegmentsBySize } from "./_cleanable_range.ts";
+import { cleanableRange, groupSegmentsBySize, type RangeLog } from "./_cleanable_range.ts";
 import { batchesFrom } from "./file_records.ts";
 import { compacts, type LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
 
-/** What the cleaner needs of a partition's log ({@linkcode PartitionLog} gives it). */
-export interface CleanableLog {
-  /** The partition directory. */
-  readonly dir: string;
-  /** The topic name. */
-  readonly topic: string;
-  /** The partition number. */
-  readonly partition: number;
-  /** The log's settings. */
-  readonly config: LogConfig;
-  /** The first offset still in the log. */
-  readonly logStartOffset: number;
-  /** The end of what readers may see. */
-  readonly highWatermark: number;
+/**
+ * What the cleaner needs of a partition's log ({@linkcode PartitionLog} gives it): what the cleanable
+ * range needs, and the segments to clean and swap.
+ */
+export interface CleanableLog extends RangeLog {
   /** The segments now, oldest first (the last is the active one). */
   readonly segments: readonly LogSegment[];
   /** Whether the log was closed (the round stops). */
