@@ -16,7 +16,6 @@ const MAX_LINES = 500;
 
 /** Files still over the rule, each with the most lines it may have (its size when it was listed). */
 const STILL_OVER: Readonly<Record<string, number>> = {
-  "log/partition_log.ts": 1441,
   "log/log_segment.ts": 920,
   "cli/commands/verify.ts": 510,
 };

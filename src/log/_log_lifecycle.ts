@@ -34,7 +34,7 @@ import { WriterLease, type WriterLeaseHost } from "./writer_lease.ts";
 import type { WriterGroup } from "./writer_roles.ts";
 import type { LogAppender } from "./_log_appender.ts";
 import type { LogReader } from "./_log_reader.ts";
-import type { LogState } from "./_log_state.ts";
+import type { LogState, OpenedLog } from "./_log_state.ts";
 
 /**
  * Runs one step of a close that tries every step.
@@ -96,16 +96,6 @@ export interface PartitionLogOptions {
    * process waits for one partition's writer role, every log of the group gives its role back.
    */
   writerGroup?: WriterGroup;
-}
-
-/** What {@linkcode openLog} found: the log loaded, and the writer lock when it was kept. */
-export interface OpenedLog {
-  /** The segments and offsets loaded. */
-  loaded: Loaded;
-  /** The writer lock, when the log was opened as the writer. */
-  lock?: LockFile;
-  /** The lock token of another process's writer seen at open, if any. */
-  writerToken?: string;
 }
 
 /**
@@ -363,14 +353,24 @@ export class LogLifecycle implements WriterLeaseHost {
     );
   }
 
-  /** See `PartitionLog.closeDeleted`. */
+  /**
+   * Closes the log of a topic being deleted, after its directory was renamed away: writes
+   * nothing (no checkpoint, no marker), closes the file handles, drops the writer lock, and marks
+   * the topic deleted, so that reads and followers of it in this process end with
+   * `UnknownTopicOrPartitionError`. Appends held back are never acknowledged.
+   */
   closeDeleted(): void {
     this.#s.topicDeleted = true;
     this.abandon();
     this.#end();
   }
 
-  /** See `PartitionLog.abandon`. */
+  /**
+   * Abandons the log without a clean close, as a crash would: closes the file handles and stops
+   * the timer, writes no marker, and drops the writer lock; for a log this process only read, it
+   * removes the clean-shutdown marker (if no other process writes the log) so that the next open
+   * recovers as after a writer's crash.
+   */
   abandon(): void {
     const s = this.#s;
     if (s.closed) return;

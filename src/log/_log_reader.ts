@@ -13,6 +13,12 @@ import type { DecodeOptions } from "../record/record_batch_decoder.ts";
 import type { FetchData, ReadCursor } from "./local_log.ts";
 import type { LogState } from "./_log_state.ts";
 
+/** What {@linkcode LogReader.decodeWithSource} adds to each record. */
+interface SourcedRecord {
+  topic: string;
+  partition: number;
+}
+
 /**
  * The read path of one partition's log (see the module doc).
  *
@@ -76,20 +82,21 @@ export class LogReader {
     }
   }
 
-  /**
-   * See `PartitionLog.decode` and `PartitionLog.decodeWithSource`.
-   *
-   * @param withSource stamp this log's topic and partition on every record
-   */
-  decode(data: FetchData, fromOffset: number, toOffset: number, withSource: boolean): Record[] {
+  /** See `PartitionLog.decode`. */
+  decode(data: FetchData, fromOffset: number, toOffset: number): Record[] {
+    return this.#s.local.decode(data, fromOffset, toOffset, this.#s.highWatermark, undefined);
+  }
+
+  /** See `PartitionLog.decodeWithSource`. */
+  decodeWithSource(data: FetchData, fromOffset: number, toOffset: number): (Record & SourcedRecord)[] {
     const s = this.#s;
     return s.local.decode(
       data,
       fromOffset,
       toOffset,
       s.highWatermark,
-      withSource ? this.#withSource : undefined,
-    );
+      this.#withSource,
+    ) as (Record & SourcedRecord)[];
   }
 
   /** See `PartitionLog.offsetForTimestamp`. */

@@ -42,7 +42,10 @@ export class LogRetention {
     this.#s = state;
   }
 
-  /** See `PartitionLog.deleteRecordsBefore`. */
+  /**
+   * See `PartitionLog.deleteRecordsBefore`: readers of an earlier offset then get
+   * `OffsetOutOfRangeError`, and consumers move as their `autoOffsetReset` says.
+   */
   deleteRecordsBefore(offset: number): number {
     if (offset !== -1 && (!Number.isSafeInteger(offset) || offset < 0)) {
       throw new RangeError(
@@ -74,7 +77,10 @@ export class LogRetention {
 
   /**
    * See `PartitionLog.deleteOldSegments`: segments wholly below the log start offset go whatever
-   * their age and size; under `cleanup.policy=compact` only those.
+   * their age and size; under `cleanup.policy=compact` only those. Crash-safe: the new log start
+   * offset is written to `log-start-offset-checkpoint` first, then each segment's files are
+   * renamed `*.deleted` (which the next open removes) and removed. Readers positioned before the
+   * new log start offset get `OffsetOutOfRangeError` on their next read.
    */
   deleteOldSegments(now: number): number {
     const s = this.#s;

@@ -12,12 +12,23 @@ import { type CorruptRecordError, StorageError, UnknownTopicOrPartitionError } f
 import type { GroupCommit } from "./group_commit.ts";
 import { HighWatermarkPublisher } from "./high_watermark_publisher.ts";
 import { LocalLog } from "./local_log.ts";
+import type { LockFile } from "../runtime/lock_file.ts";
 import type { LogConfig } from "./log_config.ts";
 import { type FollowedLog, LogFollower } from "./log_follower.ts";
 import type { Loaded, LoadReport } from "./log_loader.ts";
 import { readPartitionMetadata } from "./partition_metadata_file.ts";
 import { ProducerStateManager } from "./producer_state_manager.ts";
 import type { WriterLease } from "./writer_lease.ts";
+
+/** What the open of a partition's log found (`openLog` in `_log_lifecycle.ts`). */
+export interface OpenedLog {
+  /** The segments and offsets loaded. */
+  loaded: Loaded;
+  /** The writer lock, when the log was opened as the writer. */
+  lock?: LockFile;
+  /** The lock token of another process's writer seen at open, if any. */
+  writerToken?: string;
+}
 
 /**
  * One partition's log as its parts see it (see the module doc). It is the {@linkcode FollowedLog}
@@ -31,7 +42,7 @@ import type { WriterLease } from "./writer_lease.ts";
  * import { loadForReading } from "./log_loader.ts";
  * const dir = Deno.makeTempDirSync();
  * const config = resolveLogConfig();
- * const state = new LogState(dir, "events", 0, config, undefined, loadForReading(dir, "events", 0, config), undefined);
+ * const state = new LogState(dir, "events", 0, config, undefined, { loaded: loadForReading(dir, "events", 0, config) });
  * assert.deepEqual([state.logStartOffset, state.highWatermark, state.logEndOffset], [0, 0, 0]);
  * let woken = 0;
  * state.listeners.add(() => woken++);
@@ -82,8 +93,7 @@ export class LogState implements FollowedLog {
    * @param partition the partition number
    * @param config the topic's log settings
    * @param topicId the topic's ID (KIP-516), when it has one
-   * @param loaded what the open loaded
-   * @param writerToken the lock token of another process's writer seen at open, if any
+   * @param opened what the open loaded, and the lock token of another process's writer seen then
    */
   constructor(
     readonly dir: string,
@@ -91,8 +101,7 @@ export class LogState implements FollowedLog {
     readonly partition: number,
     public config: LogConfig,
     readonly topicId: string | undefined,
-    loaded: Loaded,
-    writerToken: string | undefined,
+    { loaded, writerToken }: OpenedLog,
   ) {
     this.name = `${topic}-${partition}`;
     this.local = new LocalLog(topic, partition, loaded.segments);

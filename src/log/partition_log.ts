@@ -1,14 +1,8 @@
 /**
- * One partition's log: the offsets that bound it (log start offset, high watermark, log end
- * offset), appends with the topic's fsync policy, reads by offset and by timestamp, rolling,
- * retention, listeners and open/close. Kafka's `UnifiedLog`, for one node; this file is its face.
- * The work is done by its parts, over the state they share (`_log_state.ts`): appends and rolls
- * `_log_appender.ts`, reads `_log_reader.ts`, retention and compaction `_log_retention.ts`, open,
- * close and the writer role's turns `_log_lifecycle.ts`. Below them: the segments `local_log.ts`
- * (Kafka's `LocalLog`), loading and recovery `log_loader.ts` (`LogLoader`), the idempotent
- * producers `producer_state_manager.ts` (`ProducerStateManager`), the waits for a write or an
- * fdatasync `group_commit.ts`, the writer role `writer_lease.ts`, and following another process's
- * writer `log_follower.ts`.
+ * One partition's log (Kafka's `UnifiedLog`, for one node): offsets, appends, reads, rolling,
+ * retention, listeners, open and close. This file is the face; its parts (`_log_appender.ts`,
+ * `_log_reader.ts`, `_log_retention.ts`, `_log_lifecycle.ts`) work on the state they share
+ * (`_log_state.ts`).
  *
  * @module
  */
@@ -19,14 +13,13 @@ import type { LogConfig } from "./log_config.ts";
 import type { CleanerStats, CleanOptions } from "./log_cleaner.ts";
 import type { LoadReport } from "./log_loader.ts";
 import type { WriterRole } from "./writer_roles.ts";
-import { WRITER_WANTED_FILE } from "./writer_lease.ts";
 import { type AppendInfo, LogAppender } from "./_log_appender.ts";
-import { LogLifecycle, type OpenedLog, openLog, type PartitionLogOptions } from "./_log_lifecycle.ts";
+import { LogLifecycle, openLog, type PartitionLogOptions } from "./_log_lifecycle.ts";
 import { LogReader } from "./_log_reader.ts";
 import { LogRetention } from "./_log_retention.ts";
-import { LogState } from "./_log_state.ts";
+import { LogState, type OpenedLog } from "./_log_state.ts";
 
-export { WRITER_WANTED_FILE };
+export { WRITER_WANTED_FILE } from "./writer_lease.ts";
 export type { AppendInfo, FetchData, LoadReport, PartitionLogOptions, ReadCursor, SegmentInfo };
 
 /**
@@ -63,8 +56,7 @@ export class PartitionLog implements WriterRole {
     opened: OpenedLog,
   ) {
     this.topicId = options.topicId;
-    const s = new LogState(dir, topic, partition, config, options.topicId, opened.loaded, opened.writerToken);
-    this.#s = s;
+    const s = this.#s = new LogState(dir, topic, partition, config, options.topicId, opened);
     this.#appender = new LogAppender(s);
     this.#reader = new LogReader(s);
     this.#retention = new LogRetention(s);
@@ -72,11 +64,9 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Opens (creating if needed) the partition directory and loads its segments. As a writer (the
-   * default) it takes the partition's writer lock, then, after a clean close, scans nothing; after
-   * an unclean one it validates only the segments from the recovery point on, cuts a torn or
-   * corrupt tail at the last valid batch, deletes later segments, and rebuilds missing or damaged
-   * indexes (Kafka's `LogLoader`). With `{ writer: false }` see {@linkcode PartitionLogOptions}.
+   * Opens (creating if needed) the partition directory and loads its segments, recovering them
+   * after an unclean close (`log_loader.ts`). As a writer (the default) it takes the partition's
+   * writer lock; with `{ writer: false }` see {@linkcode PartitionLogOptions}.
    *
    * @param dir the partition directory, `<log dir>/<topic>-<partition>`
    * @param topic the topic name (for errors and checkpoints)
@@ -84,8 +74,7 @@ export class PartitionLog implements WriterRole {
    * @param config the topic's log settings
    * @param options whether to keep the writer lock
    * @returns the open log; `loadReport` says what recovery did
-   * @throws {PartitionLockedError} as a writer, when another live process (or another open log in
-   *   this process) holds the partition's writer lock
+   * @throws {PartitionLockedError} as a writer, when another live writer (any process) holds the lock
    * @throws {StorageError} when the directory cannot be read or written
    */
   static open(
@@ -95,14 +84,8 @@ export class PartitionLog implements WriterRole {
     config: LogConfig,
     options: PartitionLogOptions = {},
   ): PartitionLog {
-    return new PartitionLog(
-      dir,
-      topic,
-      partition,
-      config,
-      options,
-      openLog(dir, topic, partition, config, options),
-    );
+    const opened = openLog(dir, topic, partition, config, options);
+    return new PartitionLog(dir, topic, partition, config, options, opened);
   }
 
   /** The topic's log settings (see {@linkcode PartitionLog.setConfig}). */
@@ -115,9 +98,8 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Changes the log's settings (a topic's config altered by `alterTopicConfig`, here or in
-   * another process): the next append, roll and retention check use them, and the fsync timer
-   * follows the new policy.
+   * Changes the log's settings (`alterTopicConfig`, here or in another process): the next append,
+   * roll and retention check use them, and the fsync timer follows the new policy.
    *
    * @param config the new settings
    * @example A new segment size takes effect at the next append
@@ -172,27 +154,22 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Whether the topic was found deleted (or deleted and created again): the partition directory
-   * is gone or its `partition.metadata` names another topic ID. Such a log only throws
-   * {@linkcode UnknownTopicOrPartitionError}.
+   * Whether the topic was found deleted (or created again): its directory is gone or names another
+   * topic ID in `partition.metadata`. Such a log only throws {@linkcode UnknownTopicOrPartitionError}.
    */
   get topicDeleted(): boolean {
     return this.#s.topicDeleted;
   }
 
-  /**
-   * What the open found and did (for a log opened for reading while another process wrote it:
-   * nothing recovered, `clean` as the marker says).
-   */
+  /** What the open found and did (beside another process's writer: nothing recovered). */
   get loadReport(): LoadReport {
     return this.#s.loadReport;
   }
 
   /**
-   * Damage the last load found in segments and left in place, because the bytes hold records
-   * known to be durable: a batch that fails its CRC-32C in a sealed segment, or in the middle of
-   * the active segment. Reading the damaged batch throws the same {@linkcode CorruptRecordError};
-   * `reel verify` reports it too. Empty for a log opened for reading while another process writes.
+   * Damage the last load found and left in place, as it lies among durable records: a batch that
+   * fails its CRC-32C in a sealed segment, or in the middle of the active one. Reading it throws
+   * the same {@linkcode CorruptRecordError}. Empty for a log opened beside another process's writer.
    */
   get damage(): readonly CorruptRecordError[] {
     return this.#s.damage;
@@ -209,11 +186,9 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Takes the partition's writer lock, if this log does not hold it yet, reloads the log under it
-   * (recovering what a crashed writer left), and keeps it until `close()`: other processes'
-   * appends wait for it and fail after their `lockTimeoutMs`. Appends, rolls and retention take
-   * the writer role themselves, and give it back once idle (see `writerIdleMs`); call this to
-   * fail early, or to keep other processes from writing.
+   * Takes the partition's writer lock if not held yet, reloads the log under it (recovering what a
+   * crashed writer left), and keeps it until `close()`. Appends, rolls and retention take the role
+   * themselves and give it back once idle: call this to fail early, or to keep others from writing.
    *
    * @throws {PartitionLockedError} when another live writer holds the lock
    * @throws {StorageError} when the log is closed, or the files cannot be read or written
@@ -233,43 +208,25 @@ export class PartitionLog implements WriterRole {
     this.#s.lease.pin();
   }
 
-  /**
-   * Gives the writer role back if nothing is in flight (see `writer_roles.ts`): the log is left
-   * as `close()` leaves it (fsynced, recovery point and clean-shutdown marker written, high
-   * watermark published) and goes on as a reader.
-   *
-   * @returns whether the role was given back
-   */
+  /** {@linkcode WriterRole.releaseIfIdle}: the log is left as `close()` leaves it, and goes on as a reader. */
   releaseIfIdle(): boolean {
     return this.#s.lease.releaseIfIdle();
   }
 
-  /**
-   * The periodic check of a writer role: given back once idle for `writerIdleMs`, or when
-   * another process left the `writer.wanted` marker (looked for at each check, every 20 ms).
-   *
-   * @param now ms since the epoch
-   */
+  /** {@linkcode WriterRole.check}: the role goes once idle for `writerIdleMs`, or wanted (`writer.wanted`). */
   check(now: number): void {
     this.#s.lease.check(now);
   }
 
-  /**
-   * Gives the writer role to another writer: appends from here on queue until this process has
-   * the role again (not before `until`), and the role goes as soon as what is in flight is done.
-   * Does nothing for a role kept until close, or one not held.
-   *
-   * @param until ms since the epoch before which this process does not take the role again
-   */
+  /** {@linkcode WriterRole.yieldTurn}: appends queue until the role is back; not for a role kept until close. */
   yieldTurn(until: number): void {
     this.#s.lease.yieldTurn(until);
   }
 
   /**
    * For a log this process only reads: picks up what the writing process did since the last
-   * look: batches appended, segments rolled, the log start offset moved by retention, a log
-   * recovered by a new writer. Followers are woken if the log moved. Reads at the end of the log
-   * call it; a writer's log is always current, so there it does nothing.
+   * look (appends, rolls, retention, a recovery), waking followers if the log moved. Reads at the
+   * end of the log call it; a writer's log is always current.
    *
    * @returns whether the log's offsets moved
    * @throws {UnknownTopicOrPartitionError} when the topic was deleted (see `topicId`)
@@ -281,9 +238,8 @@ export class PartitionLog implements WriterRole {
 
   /**
    * Appends one record batch, synchronously: checks it, stamps its base offset (the log end
-   * offset) and partition leader epoch (0), and writes it to the active segment, rolling first if
-   * needed. The batch's bytes are modified in place. It is not yet acknowledged: use
-   * {@linkcode PartitionLog.append} to wait for the fsync policy.
+   * offset) and partition leader epoch (0) in place, and writes it to the active segment, rolling
+   * first if needed. Not yet acknowledged: {@linkcode PartitionLog.append} waits for that.
    *
    * @param batch exactly one RecordBatch v2
    * @param verify check the CRC-32C (off only for batches this process just encoded)
@@ -300,16 +256,14 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Appends one record batch and resolves once it is acknowledged: at once under `"never"` and
-   * `"interval"`, after an fdatasync that covers it under `"always"` (one fsync serves every
-   * append that arrived while the previous one ran).
+   * Appends one record batch (see {@linkcode PartitionLog.appendBatch}, whose errors it rejects
+   * with) and resolves once it is acknowledged: at once under `"never"` and `"interval"`, after
+   * an fdatasync that covers it under `"always"` (one serves every append that came meanwhile).
    *
    * @param batch exactly one RecordBatch v2 (modified in place)
    * @param verify check the CRC-32C
    * @returns the offsets and timestamp assigned
-   * @throws {RecordTooLargeError} {InvalidRecordError} {CorruptRecordError} as
-   *   {@linkcode PartitionLog.appendBatch} does
-   * @throws {StorageError} when the log is closed, the write or the fsync fails
+   * @throws {StorageError} also when the fsync fails
    */
   append(batch: Uint8Array, verify = true): Promise<AppendInfo> {
     return this.#appender.append(batch, verify);
@@ -317,42 +271,32 @@ export class PartitionLog implements WriterRole {
 
   /**
    * Like {@linkcode PartitionLog.append}, but under `"never"` and `"interval"` the batch is only
-   * held back: it is written, with every batch held back before it, in one write by the next
-   * {@linkcode PartitionLog.writeDeferred} (or by any append that writes, a roll, a flush or the
-   * close), and acknowledged then. Under `"always"` it is `append` (the group commit writes held
-   * back batches already). A producer that sends many batches calls `writeDeferred` when it
-   * would wait, and so pays for one write per group, not per batch.
+   * held back, to be written with every batch held back before it in one write by the next
+   * {@linkcode PartitionLog.writeDeferred} (or any append that writes, a roll, a flush, the
+   * close), and acknowledged then: one write per group of batches. Under `"always"` it is `append`.
    *
-   * @param batch exactly one RecordBatch v2 (modified in place, copied before this returns unless
-   *   `lent`)
+   * @param batch exactly one RecordBatch v2 (modified in place, copied unless `lent`)
    * @param verify check the CRC-32C
-   * @param lent under `"never"` and `"interval"`, the log may keep `batch` until it is written
-   *   rather than copy it (batches lent one after another in one buffer are written from there
-   *   in one write): the caller must not change those bytes until its next `writeDeferred()` on
-   *   this log returns (or the append settles)
+   * @param lent the log may keep `batch` until it is written rather than copy it: the caller must
+   *   not change those bytes until its next `writeDeferred()` returns (or the append settles)
    * @returns the offsets and timestamp assigned, once written
-   * @throws {RecordTooLargeError} {InvalidRecordError} {CorruptRecordError} as
-   *   {@linkcode PartitionLog.appendBatch} does
-   * @throws {StorageError} when the log is closed or the write fails (then every batch of that
-   *   write fails)
+   * @throws {StorageError} also when the write fails (then every batch of that write fails)
    */
   appendDeferred(batch: Uint8Array, verify = true, lent = false): Promise<AppendInfo> {
     return this.#appender.appendDeferred(batch, verify, lent);
   }
 
   /**
-   * Writes the batches held back by {@linkcode PartitionLog.appendDeferred}, in one write, and
-   * acknowledges them; a failed write fails them all (their appends reject) and the log carries on
-   * where they began. Nothing to do under `"always"`, whose group commit writes them.
+   * Writes the batches held back by {@linkcode PartitionLog.appendDeferred} in one write, and
+   * acknowledges them; a failed write fails them all, and the log carries on where they began.
    */
   writeDeferred(): void {
     this.#appender.writeDeferred();
   }
 
   /**
-   * Starts a new active segment at the log end offset. The old segment gets its final time
-   * index entry and is fsynced in the background; then the recovery point moves to the new base
-   * offset, so that recovery after a crash never needs to scan it.
+   * Starts a new active segment at the log end offset. The old one is fsynced in the background,
+   * then the recovery point moves past it, so that recovery never needs to scan it.
    *
    * @returns the new segment's base offset
    * @throws {PartitionLockedError} when another process writes the partition
@@ -361,11 +305,7 @@ export class PartitionLog implements WriterRole {
     return this.#appender.roll();
   }
 
-  /**
-   * Forces everything appended so far to stable storage (fdatasync of every dirty segment).
-   *
-   * @throws {StorageError} when an fsync fails
-   */
+  /** Forces everything appended so far to stable storage; throws a `StorageError` when an fsync fails. */
   flush(): Promise<void> {
     return this.#appender.flush();
   }
@@ -382,11 +322,8 @@ export class PartitionLog implements WriterRole {
 
   /**
    * Reads whole record batches from the one holding `offset` on, up to about `maxBytes` (at
-   * least one whole batch, as KIP-74 asks of Fetch), never past the high watermark's segment end.
-   * The batch holding `offset` is found by an index lookup and a short forward scan, or directly
-   * from `cursor` when the caller continues a previous read. A log this process only reads is
-   * refreshed first when `offset` is at its known end, and its log start offset is checked on
-   * every read.
+   * least one whole batch, as KIP-74 asks of Fetch), below the high watermark (`local_log.ts`).
+   * A log this process only reads is first brought up to date (see `refresh`).
    *
    * @param offset the first offset wanted
    * @param maxBytes a soft limit on the bytes returned
@@ -402,8 +339,8 @@ export class PartitionLog implements WriterRole {
   /**
    * Decodes the batches of a {@linkcode FetchData}, checking each CRC-32C, and returns the
    * records at or after `fromOffset` and below both `toOffset` and the high watermark; control
-   * records are left out. Records before a bad batch are returned first: then `data.next` is
-   * moved to the bad batch, so that the next read from there throws.
+   * records are left out. Records before a bad batch are returned first, and `data.next` moved to
+   * it, so that the next read from there throws.
    *
    * @param data what {@linkcode PartitionLog.read} returned
    * @param fromOffset the first offset wanted
@@ -413,36 +350,29 @@ export class PartitionLog implements WriterRole {
    *   batch (a CRC-32C mismatch, a malformed record, or a batch that does not follow on)
    */
   decode(data: FetchData, fromOffset: number, toOffset = Infinity): Record[] {
-    return this.#reader.decode(data, fromOffset, toOffset, false);
+    return this.#reader.decode(data, fromOffset, toOffset);
   }
 
   /**
-   * Like {@linkcode PartitionLog.decode}, but every record also carries this log's `topic` and
-   * `partition`: a consumer's record, made in one allocation.
+   * {@linkcode PartitionLog.decode}, with this log's `topic` and `partition` on every record: a
+   * consumer's record, made in one allocation.
    *
    * @param data what {@linkcode PartitionLog.read} returned
    * @param fromOffset the first offset wanted
    * @param toOffset the first offset not wanted
    * @returns the records, in offset order
-   * @throws {CorruptRecordError} as {@linkcode PartitionLog.decode} does
    */
   decodeWithSource(
     data: FetchData,
     fromOffset: number,
     toOffset = Infinity,
   ): (Record & { topic: string; partition: number })[] {
-    return this.#reader.decode(
-      data,
-      fromOffset,
-      toOffset,
-      true,
-    ) as (Record & { topic: string; partition: number })[];
+    return this.#reader.decodeWithSource(data, fromOffset, toOffset);
   }
 
   /**
-   * Finds the first offset whose record timestamp is at or after `timestamp` (Kafka's
-   * ListOffsets by time): the first segment whose largest timestamp reaches it, a time index
-   * lookup, a scan of batch headers, and a decode of the one batch found.
+   * Finds the first offset whose record timestamp is at or after `timestamp` (Kafka's ListOffsets
+   * by time), through the time indexes.
    *
    * @param timestamp ms since the epoch
    * @returns the offset and that record's timestamp, or `null` when every record is older
@@ -454,8 +384,7 @@ export class PartitionLog implements WriterRole {
   /**
    * Calls `listener` each time the high watermark moves (after an append is acknowledged) and
    * when the log closes. For a log another process writes, the partition directory is watched
-   * (`fs.watch`, backed by a timer) while listeners are registered, and each change refreshes the
-   * log: followers in this process hear of that process's appends within milliseconds.
+   * while listeners are registered, so that they hear of its appends within milliseconds.
    *
    * @param listener called with no arguments
    * @returns a function that removes the listener
@@ -466,16 +395,13 @@ export class PartitionLog implements WriterRole {
 
   /**
    * Deletes the records before `offset` (Kafka's DeleteRecords, KIP-107): the log start offset
-   * moves there (checkpointed first, so a crash keeps it), and the segments wholly below it are
-   * deleted; readers of an earlier offset get {@linkcode OffsetOutOfRangeError}, and consumers
-   * move as their `autoOffsetReset` says. Takes the writer role.
+   * moves there (checkpointed first), and the segments wholly below it go. Takes the writer role.
    *
    * @param offset the new log start offset, at most the high watermark; -1 for the high watermark
    * @returns the log start offset afterwards (Kafka's low watermark)
    * @throws {OffsetOutOfRangeError} for an offset past the high watermark
    * @throws {RangeError} for an offset that is not a whole number (or -1)
-   * @throws {PartitionLockedError} when another writer keeps the partition
-   * @throws {StorageError} when the log is closed or a file cannot be written
+   * @throws {PartitionLockedError} {StorageError} as {@linkcode PartitionLog.deleteOldSegments}
    * @example Delete the first two records
    * ```ts
    * import assert from "node:assert/strict";
@@ -494,15 +420,10 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Retention (Kafka's `cleanup.policy=delete`, `UnifiedLog.deleteOldSegments`): deletes whole
-   * segments from the oldest on while one of these holds, stopping at the first that does not:
-   * its records are all older than `retentionMs` (by its largest timestamp), the partition would
-   * still hold at least `retentionBytes` without it, or it lies wholly below the log start offset.
-   * The active segment and anything at or past the high watermark are never deleted. Crash-safe:
-   * the new log start offset is written to `log-start-offset-checkpoint` first, then each
-   * segment's files are renamed `*.deleted` (which the next open removes) and removed. Readers
-   * positioned before the new log start offset get {@linkcode OffsetOutOfRangeError} on their
-   * next read. Takes the writer lock if this log does not hold it.
+   * Retention (`cleanup.policy=delete`): deletes whole segments from the oldest on while their
+   * records are all older than `retentionMs`, the partition would still hold `retentionBytes`
+   * without them, or they lie below the log start offset; never the active segment, nor past the
+   * high watermark (see `_log_retention.ts`). Takes the writer role.
    *
    * @param now the current time, ms since the epoch
    * @returns how many segments were deleted
@@ -523,13 +444,9 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Runs one round of the log cleaner (Kafka's log compaction, see `log_cleaner.ts`): keeps the
-   * last record of each key below the active segment, in `.cleaned` segments swapped in
-   * crash-safely. The round works in steps and gives the event loop back between them, so appends
-   * go on meanwhile; a second call while a round runs waits for it and runs another. Takes the
-   * writer role if this process does not hold it. Without `force`, the round runs only when the
-   * topic's cleanup policy compacts and the log is dirty enough (`minCleanableDirtyRatio`,
-   * `maxCompactionLagMs`).
+   * Runs one round of the log cleaner (Kafka's log compaction, `log_cleaner.ts`): keeps the last
+   * record of each key below the active segment; appends go on meanwhile. Takes the writer role.
+   * Without `force`, runs only when the topic compacts and the log is dirty enough.
    *
    * @param options `force` (default true here: run whatever the dirty ratio), `now`, `pause`, `stepBytes`
    * @returns what the round did
@@ -554,30 +471,25 @@ export class PartitionLog implements WriterRole {
   }
 
   /**
-   * Closes the log cleanly: flushes and fsyncs every segment, writes the recovery point and the
-   * clean-shutdown marker (so the next open scans nothing), and releases every file handle, timer
-   * and the writer lock. A log that only reads writes nothing. Listeners are called once more so
-   * that followers notice.
+   * Closes the log cleanly: as the writer, fsyncs every segment and writes the recovery point and
+   * the clean-shutdown marker (so the next open scans nothing); then releases every file handle,
+   * timer and the writer lock. Listeners are called once more, so that followers notice.
    */
   close(): Promise<void> {
     return this.#lifecycle.close();
   }
 
   /**
-   * Closes the log of a topic being deleted, after its directory was renamed away: writes
-   * nothing (no checkpoint, no marker), closes the file handles, drops the writer lock, and marks
-   * the topic deleted, so that reads and followers of it in this process end with
-   * {@linkcode UnknownTopicOrPartitionError}. Appends held back are never acknowledged.
+   * Closes the log of a topic being deleted, after its directory was renamed away, writing
+   * nothing; reads and followers of it end with {@linkcode UnknownTopicOrPartitionError}.
    */
   closeDeleted(): void {
     this.#lifecycle.closeDeleted();
   }
 
   /**
-   * Abandons the log without a clean close, as a crash would: closes the file handles and stops
-   * the timer, writes no marker, and drops the writer lock; for a log this process only read, it
-   * removes the clean-shutdown marker (if no other process writes the log) so that the next open
-   * recovers as after a writer's crash. Tests use it to check recovery.
+   * Abandons the log as a crash would: no marker written, held-back appends never acknowledged,
+   * the writer lock dropped; the next open recovers. Tests use it to check recovery.
    */
   abandon(): void {
     this.#lifecycle.abandon();
