@@ -58,18 +58,16 @@ export interface AppendInfo {
  * ```
  */
 export class LogAppender implements GroupCommitHost {
+  /** `"<topic>-<partition>"`, for the group commit's errors. */
+  readonly name: string;
   readonly #s: LogState;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** @param state the log's state; its `commit` is made here */
   constructor(state: LogState) {
     this.#s = state;
+    this.name = state.name;
     state.commit = new GroupCommit(this, state.logEndOffset);
-  }
-
-  /** `"<topic>-<partition>"`, for the group commit's errors. */
-  get name(): string {
-    return this.#s.name;
   }
 
   /** The log end offset; after a failed write, where the batches taken back began. */

@@ -179,6 +179,12 @@ export function openLog(
  * ```
  */
 export class LogLifecycle implements WriterLeaseHost {
+  /** The partition directory. */
+  readonly dir: string;
+  /** The topic name. */
+  readonly topic: string;
+  /** The partition number. */
+  readonly partition: number;
   readonly #s: LogState;
   readonly #appender: LogAppender;
   readonly #reader: LogReader;
@@ -200,6 +206,7 @@ export class LogLifecycle implements WriterLeaseHost {
     options: PartitionLogOptions,
   ) {
     this.#s = state;
+    ({ dir: this.dir, topic: this.topic, partition: this.partition } = state);
     this.#appender = appender;
     this.#reader = reader;
     state.lease = new WriterLease(this, lock, options);
@@ -208,21 +215,6 @@ export class LogLifecycle implements WriterLeaseHost {
       appender.startFsyncTimer();
       state.publishHighWatermark();
     }
-  }
-
-  /** The partition directory. */
-  get dir(): string {
-    return this.#s.dir;
-  }
-
-  /** The topic name. */
-  get topic(): string {
-    return this.#s.topic;
-  }
-
-  /** The partition number. */
-  get partition(): number {
-    return this.#s.partition;
   }
 
   /** Whether the log is closed. */

@@ -2,8 +2,8 @@
  * Group commit for one partition's log: the appends waiting for their batch to be written (held
  * back under `fsync: "never"` / `"interval"`) or fdatasynced (`"always"`), the rounds that write
  * every held-back batch in one write and cover every waiting append with one fdatasync, and the
- * rollback of a failed write. {@linkcode PartitionLog} owns one and supplies the file work through
- * {@linkcode GroupCommitHost}.
+ * rollback of a failed write. {@linkcode PartitionLog} owns one; its `LogAppender`
+ * (`_log_appender.ts`) supplies the file work as the {@linkcode GroupCommitHost}.
  *
  * @module
  */

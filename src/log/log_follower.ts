@@ -27,8 +27,8 @@ import { type Loaded, loadForReading } from "./log_loader.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
 
 /**
- * What a {@linkcode LogFollower} keeps up to date in the log it follows ({@linkcode PartitionLog}'s
- * side): its segments and offsets.
+ * What a {@linkcode LogFollower} keeps up to date in the log it follows (the `LogState` of
+ * `_log_state.ts`, {@linkcode PartitionLog}'s side): its segments and offsets.
  */
 export interface FollowedLog {
   /** The log's segments. */

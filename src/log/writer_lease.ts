@@ -3,9 +3,9 @@
  * taken when the log first writes (or at a writer's open) and kept for a turn; given back once
  * idle for `writerIdleMs`, or sooner when another process waits for it (its `writer.wanted`
  * marker), or to make room under the process's limit of writer roles (`writer_roles.ts`); and the
- * appends that wait, in order, while another process holds it. {@linkcode PartitionLog} owns one
- * and does the log's side of each step (loading under the lock, leaving the log clean) through
- * {@linkcode WriterLeaseHost}.
+ * appends that wait, in order, while another process holds it. {@linkcode PartitionLog} owns one;
+ * its `LogLifecycle` (`_log_lifecycle.ts`) does the log's side of each step (loading under the
+ * lock, leaving the log clean) as the {@linkcode WriterLeaseHost}.
  *
  * @module
  */
