@@ -48,12 +48,11 @@ import {
 } from "../../log/checkpoint.ts";
 import { batchesFrom } from "../../log/file_records.ts";
 import { hasOffsetGaps } from "../../log/log_loader.ts";
-import { OFFSET_INDEX_ENTRY_SIZE, OffsetIndex } from "../../log/offset_index.ts";
-import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from "../../log/time_index.ts";
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
-import { fs, openFile, readRegularFile } from "../../runtime/file_system.ts";
+import { fs, openFile } from "../../runtime/file_system.ts";
+import { type ScannedBatch, verifyOffsetIndex, verifyTimeIndex } from "./_verify_indexes.ts";
 
 /** What {@linkcode verifyPartition} found in one partition directory. */
 export interface PartitionVerifyReport {
@@ -79,26 +78,8 @@ export interface PartitionVerifyReport {
   problems: string[];
 }
 
-/** A batch as a scan finds it. */
-interface ScannedBatch {
-  position: number;
-  size: number;
-  baseOffset: number;
-  lastOffset: number;
-  /** The running largest timestamp in the segment, up to the end of this batch. */
-  maxTimestampSoFar: number;
-}
-
 const SEGMENT_LOG = /^(\d{20})\.log$/;
 const SEGMENT_INDEX = /^(\d{20})\.(index|timeindex)$/;
-
-function readWhole(path: string): Uint8Array | undefined {
-  try {
-    return readRegularFile(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Checks one partition directory without changing anything in it.
@@ -307,100 +288,6 @@ function verifySegmentLog(
     return { list, size };
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** The batch holding `offset`, by binary search over batches sorted by offset. */
-function batchHolding(batches: ScannedBatch[], offset: number): ScannedBatch | undefined {
-  let lo = 0, hi = batches.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const b = batches[mid];
-    if (offset < b.baseOffset) hi = mid - 1;
-    else if (offset > b.lastOffset) lo = mid + 1;
-    else return b;
-  }
-  return undefined;
-}
-
-function verifyOffsetIndex(
-  path: string,
-  base: number,
-  batches: ScannedBatch[],
-  problem: (text: string) => void,
-): void {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const bytes = readWhole(path);
-  if (bytes === undefined) {
-    problem(`${name}: missing (an open rebuilds it)`);
-    return;
-  }
-  if (bytes.length % OFFSET_INDEX_ENTRY_SIZE !== 0) {
-    problem(`${name}: ${bytes.length} bytes is not a whole number of 8-byte entries`);
-  }
-  const byPosition = new Map(batches.map((b) => [b.position, b]));
-  let lastOffset = -1, lastPosition = -1, entry = -1;
-  for (const { offset, position } of OffsetIndex.entries(bytes, base)) {
-    entry++;
-    if (offset < base || offset <= lastOffset || position <= lastPosition) {
-      problem(
-        `${name} entry ${entry}: (offset ${offset}, position ${position}) does not follow the entry before it`,
-      );
-      return;
-    }
-    lastOffset = offset;
-    lastPosition = position;
-    const batch = byPosition.get(position);
-    if (batch === undefined) {
-      problem(`${name} entry ${entry}: position ${position} is not the start of a batch`);
-      return;
-    }
-    if (offset < batch.baseOffset || offset > batch.lastOffset) {
-      problem(
-        `${name} entry ${entry}: offset ${offset} is not in the batch at position ${position} (offsets ${batch.baseOffset} to ${batch.lastOffset})`,
-      );
-      return;
-    }
-  }
-}
-
-function verifyTimeIndex(
-  path: string,
-  base: number,
-  batches: ScannedBatch[],
-  problem: (text: string) => void,
-): void {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const bytes = readWhole(path);
-  if (bytes === undefined) {
-    problem(`${name}: missing (an open rebuilds it)`);
-    return;
-  }
-  if (bytes.length % TIME_INDEX_ENTRY_SIZE !== 0) {
-    problem(`${name}: ${bytes.length} bytes is not a whole number of 12-byte entries`);
-  }
-  let lastTimestamp = -Infinity, lastOffset = -1, entry = -1;
-  for (const { timestamp, offset } of TimeIndex.entries(bytes, base)) {
-    entry++;
-    if (timestamp < lastTimestamp || offset < lastOffset) {
-      problem(
-        `${name} entry ${entry}: (timestamp ${timestamp}, offset ${offset}) goes back from the entry before it`,
-      );
-      return;
-    }
-    lastTimestamp = timestamp;
-    lastOffset = offset;
-    const batch = batchHolding(batches, offset);
-    if (batch === undefined) {
-      problem(`${name} entry ${entry}: offset ${offset} is not in the segment`);
-      return;
-    }
-    if (timestamp !== batch.maxTimestampSoFar) {
-      problem(
-        `${name} entry ${entry}: timestamp ${timestamp} is not the largest timestamp up to offset ${offset} (${batch.maxTimestampSoFar})`,
-      );
-      return;
-    }
   }
 }
 
