@@ -7,13 +7,9 @@
  *
  * @module
  */
-import {
-  LOG_OVERHEAD,
-  readRecordBatchHeader,
-  RECORD_BATCH_OVERHEAD,
-  type RecordBatchHeader,
-} from "../record/record_batch.ts";
+import { readRecordBatchHeader, type RecordBatchHeader } from "../record/record_batch.ts";
 import { fs } from "../runtime/file_system.ts";
+import { batchesFrom } from "./file_records.ts";
 import type { LocalLog, ReadCursor } from "./local_log.ts";
 import { ProducerState, readLatestSnapshot, snapshotOffsets, writeSnapshot } from "./producer_state.ts";
 
@@ -68,10 +64,11 @@ export class ProducerStateManager {
       while (offset < end) {
         const data = this.local.read(offset, 1 << 20, end, cursor);
         if (!data) break;
-        for (let at = 0; at + RECORD_BATCH_OVERHEAD <= data.bytes.length;) {
-          const h = readRecordBatchHeader(data.bytes, at);
-          if (h.baseOffset >= offset) state.record(h, h.baseOffset);
-          at += h.batchLength + LOG_OVERHEAD;
+        const batches = batchesFrom(data.bytes, 0, data.bytes.length);
+        while (batches.nextBatch()) {
+          if (batches.baseOffset >= offset) {
+            state.record(readRecordBatchHeader(batches.bytes, batches.at), batches.baseOffset);
+          }
         }
         if (data.next.offset <= offset) break;
         offset = data.next.offset;
