@@ -1,5 +1,6 @@
 /**
- * The one walk over the record batches of a segment file (Kafka's `FileRecords.batchesFrom` and
+ * A segment's `.log` file ({@linkcode FileRecords}: its handle, writes, cuts and fdatasyncs) and
+ * the one walk over its record batches (Kafka's `FileRecords.batchesFrom` and
  * `FileLogInputStream`): recovery, reads, the log cleaner, the loader, `reel verify` and
  * `reel dump` all step from batch to batch through {@linkcode batchesFrom}, and nothing else
  * reads a batch header's fields by their byte positions (those live in `record/record_batch.ts`).
@@ -30,28 +31,35 @@
  *
  * @module
  */
-import { CorruptRecordError } from "../errors.ts";
+import { CorruptRecordError, StorageError } from "../errors.ts";
 import { readInt32BE, readInt64BE } from "../record/big_endian.ts";
 import {
   BATCH_LENGTH_OFFSET,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
-  MAGIC,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   validateRecordBatch,
 } from "../record/record_batch.ts";
-import { readFully } from "../runtime/file_system.ts";
+import { CachedFile } from "../runtime/file_handle_cache.ts";
+import { datasync, datasyncSync, fs, readFully, writeFully } from "../runtime/file_system.ts";
 
 /** How much a walk reads at once by default, in bytes. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
 
-/** Up to `length` bytes of `source` from `position` (fewer at its end). */
-function readFrom(source: BatchSource, position: number, length: number): Uint8Array {
+/**
+ * Up to `length` bytes of `source` from `position` (fewer at its end).
+ *
+ * @param source where the bytes are read from
+ * @param position the first byte's position
+ * @param length bytes wanted
+ * @returns the bytes (a view of `source` when it is bytes in memory)
+ */
+export function readFrom(source: BatchSource, position: number, length: number): Uint8Array {
   if (source instanceof Uint8Array) return source.subarray(position, position + length);
   return typeof source === "number" ? readFully(source, position, length) : source.read(position, length);
 }
@@ -291,66 +299,170 @@ export function batchesFrom(
   return new FileBatches(source, from, to, options);
 }
 
+/** Where a batch lies in a segment file, as found by a scan. */
+export interface BatchLocation {
+  /** The batch's base offset. */
+  baseOffset: number;
+  /** The batch's last offset. */
+  lastOffset: number;
+  /** Byte position of the batch in the `.log` file. */
+  position: number;
+  /** The batch's size in bytes (batchLength + 12). */
+  size: number;
+}
+
 /**
- * Looks for a whole, CRC-valid batch starting anywhere from byte `from` on (one byte at a time):
- * whether damage in a segment is a torn tail (nothing valid after it) or lies in its middle.
- * Reads the range once, in chunks; only the recovery of damaged bytes calls it.
+ * A segment's `.log` file (Kafka's `FileRecords`): its handle, opened on demand (the process-wide
+ * cache closes it when unused, see `setMaxOpenFiles`), writes that leave no partial batch behind,
+ * cuts, and the fdatasyncs that make written bytes durable. Its reads see every byte of the file,
+ * so it is a {@linkcode BatchSource}.
  *
- * @param source where the bytes are read from
- * @param from the first byte position tried
- * @param to the end of the range, bytes
- * @param maxBatchBytes batches claiming more bytes than this after their length field are skipped
- * @param minBaseOffset batches starting below this offset are skipped (the segment's base offset)
- * @returns the first such batch's position, size and offsets, or `undefined` when there is none
- * @example Find the batch after some garbage
+ * @example Write, sync, cut and read back a file
  * ```ts
  * import assert from "node:assert/strict";
- * import { findValidBatch } from "./file_records.ts";
- * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
- * const batch = encodeRecordBatch([{ value: null }], { baseOffset: 5 });
- * const file = new Uint8Array([7, 7, 7, ...batch]);
- * assert.deepEqual(findValidBatch(file, 0, file.length, 1 << 20, 0), {
- *   baseOffset: 5,
- *   lastOffset: 5,
- *   position: 3,
- *   size: batch.length,
- * });
+ * import * as fs from "node:fs";
+ * import { FileRecords } from "./file_records.ts";
+ * const path = `${Deno.makeTempDirSync()}/00000000000000000000.log`;
+ * const log = new FileRecords(path, "r+", fs.openSync(path, "w+"));
+ * log.write(new Uint8Array([1, 2, 3]), 0);
+ * log.dirty = true;
+ * assert.equal(await log.datasync(), true);
+ * assert.equal(log.dirty, false);
+ * log.truncateTo(2);
+ * assert.deepEqual([...log.read(0, 10)], [1, 2]);
+ * assert.equal(log.sizeInBytes(), 2);
+ * log.close();
+ * assert.equal(log.closed, true);
  * ```
  */
-export function findValidBatch(
-  source: BatchSource,
-  from: number,
-  to: number,
-  maxBatchBytes: number,
-  minBaseOffset: number,
-): { baseOffset: number; lastOffset: number; position: number; size: number } | undefined {
-  let chunk: Uint8Array = EMPTY;
-  let chunkStart = from;
-  for (let q = from; q + RECORD_BATCH_OVERHEAD <= to; q++) {
-    let at = q - chunkStart;
-    if (at + RECORD_BATCH_OVERHEAD > chunk.length) {
-      chunk = readFrom(source, q, Math.min(DEFAULT_CHUNK_BYTES, to - q));
-      chunkStart = q;
-      at = 0;
-    }
-    if (chunk[at + MAGIC_OFFSET] !== MAGIC) continue;
-    const size = readInt32BE(chunk, at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-    if (size < RECORD_BATCH_OVERHEAD || size > maxBatchBytes + LOG_OVERHEAD || q + size > to) continue;
-    const bytes = at + size <= chunk.length ? chunk : readFrom(source, q, size);
-    const start = bytes === chunk ? at : 0;
-    let header;
-    try {
-      header = validateRecordBatch(bytes, start);
-    } catch {
-      continue; // not a batch here: try the next byte
-    }
-    if (header.lastOffsetDelta < 0 || header.baseOffset < minBaseOffset) continue;
-    return {
-      baseOffset: header.baseOffset,
-      lastOffset: header.baseOffset + header.lastOffsetDelta,
-      position: q,
-      size,
-    };
+export class FileRecords {
+  /** Whether the file holds bytes not yet fsynced (its owner sets it when it appends). */
+  dirty = false;
+  /** The file, or `undefined` once closed (or for a segment whose file does not exist yet). */
+  #file: CachedFile | undefined;
+  /** The fsync running now, if any (a roll starts one that later appends must wait for). */
+  #inFlightSync: Promise<void> | undefined;
+
+  /**
+   * @param path the file's path
+   * @param mode how the file is opened again after the cache closed it
+   * @param fd a descriptor open on it, which this takes over; -1 for no file (closed from the start)
+   */
+  constructor(readonly path: string, mode: "r" | "r+", fd: number) {
+    this.#file = fd < 0 ? undefined : new CachedFile(path, mode, fd);
   }
-  return undefined;
+
+  /** Whether the file is closed for good (or there was none). */
+  get closed(): boolean {
+    return this.#file === undefined;
+  }
+
+  /** The file's descriptor (opened again if the cache closed it). */
+  fd(): number {
+    if (this.#file === undefined) throw new StorageError(`Cannot use ${this.path}: the segment is closed`);
+    return this.#file.fd();
+  }
+
+  /** Up to `length` bytes of the file from byte `position` (fewer at its end). */
+  read(position: number, length: number): Uint8Array {
+    return readFully(this.fd(), position, length);
+  }
+
+  /** The file's size now, bytes, as the file system has it. */
+  sizeInBytes(): number {
+    return fs.fstatSync(this.fd()).size;
+  }
+
+  /** The file's modification time, ms (now when it cannot be had). */
+  lastModified(): number {
+    try {
+      return fs.fstatSync(this.fd()).mtimeMs;
+    } catch {
+      return Date.now();
+    }
+  }
+
+  /**
+   * Writes `bytes` at `position`; on failure cuts the file back to `position`, so that no partial
+   * batch stays in it.
+   *
+   * @throws {StorageError} when the write fails (disk full, I/O error)
+   */
+  write(bytes: Uint8Array, position: number): void {
+    try {
+      writeFully(this.fd(), bytes, position);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd(), position);
+      } catch { /* the truncation at the next open will cut the torn tail */ }
+      throw new StorageError(`Cannot append to ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Cuts the file to `size` bytes (Kafka's `FileRecords.truncateTo`). */
+  truncateTo(size: number): void {
+    fs.ftruncateSync(this.fd(), size);
+    this.dirty = true;
+  }
+
+  /** Whether an fsync started by {@linkcode FileRecords.datasync} is still running. */
+  get syncing(): boolean {
+    return this.#inFlightSync !== undefined;
+  }
+
+  /**
+   * Fdatasyncs the file if it is dirty, without blocking the event loop, and resolves only once
+   * every fsync started before it has finished too, so that bytes whose fsync is still running
+   * (started by a roll) are never taken as durable.
+   *
+   * @returns `false` when it waited for another's fsync and that failed: the file is dirty again,
+   *   and the caller syncs once more
+   */
+  async datasync(): Promise<boolean> {
+    if (this.dirty) {
+      this.dirty = false;
+      const previous = this.#inFlightSync;
+      const done: Promise<void> = this.#file!.pinned(datasync).then(() => previous, (err) => {
+        // The data is not known to be on disk: the next flush must try again.
+        this.dirty = true;
+        throw err;
+      }).finally(() => {
+        if (this.#inFlightSync === done) this.#inFlightSync = undefined;
+      });
+      this.#inFlightSync = done;
+      await done;
+    } else if (this.#inFlightSync) {
+      try {
+        await this.#inFlightSync;
+      } catch {
+        return false; // someone else's fsync failed and marked the file dirty again
+      }
+    }
+    return true;
+  }
+
+  /** Fdatasyncs the file now, on this thread (the caller checked that no fsync is running). */
+  datasyncNow(): void {
+    this.dirty = false;
+    try {
+      datasyncSync(this.fd()); // synchronous: the cache cannot close the file meanwhile
+    } catch (err) {
+      this.dirty = true; // not known to be on disk: the next flush tries again
+      throw err;
+    }
+  }
+
+  /** Fdatasyncs the file now if it is dirty (at roll, close and hand-over). */
+  flushSync(): void {
+    if (this.dirty) {
+      fs.fdatasyncSync(this.fd());
+      this.dirty = false;
+    }
+  }
+
+  /** Closes the file's handle for good. */
+  close(): void {
+    this.#file?.release();
+    this.#file = undefined;
+  }
 }

@@ -59,6 +59,7 @@ import { cleanableRange, groupSegmentsBySize, type RangeLog } from "./_cleanable
 import { batchesFrom } from "./file_records.ts";
 import { compacts, type LogConfig } from "./log_config.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
+import { recoverSegment } from "./recover_segment.ts";
 
 /**
  * What the cleaner needs of a partition's log ({@linkcode PartitionLog} gives it): what the cleanable
@@ -425,7 +426,7 @@ async function cleanGroup(
     syncDirectory(log.dir);
     const cleaned = LogSegment.open(log.dir, base, log.config.indexIntervalBytes);
     cleaned.offsetGaps = true;
-    cleaned.recover(Math.max(log.config.maxMessageBytes, 1 << 20) * 2);
+    recoverSegment(cleaned, Math.max(log.config.maxMessageBytes, 1 << 20) * 2);
     cleaned.onBecomeInactiveSegment();
     cleaned.flushSync(true);
     log.replaceSegments(cleaned, group);

@@ -25,6 +25,8 @@ import { batchesFrom } from "./file_records.ts";
 import type { LogConfig } from "./log_config.ts";
 import { WRITER_LOCK_FILE } from "./local_log.ts";
 import { LogSegment } from "./log_segment.ts";
+import { checkSegmentTail, loadSegmentIndexes, recoverSegment } from "./recover_segment.ts";
+import { loadReadOnlySegment } from "./read_only_segment.ts";
 import { PARTITION_METADATA_FILE } from "./partition_metadata_file.ts";
 
 /** What opening a partition found and did (`PartitionLog.loadReport`). */
@@ -274,7 +276,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
         segment.nextOffset = next ? next.baseOffset : marker!.logEndOffset;
         // The active segment is where the next append goes: its tail is checked even after a
         // clean close, so that no append ever lands after bytes nobody validated.
-        if (segment.loadIndexes() && (next !== undefined || segment.checkTail(maxBatch))) {
+        if (loadSegmentIndexes(segment) && (next !== undefined || checkSegmentTail(segment, maxBatch))) {
           expected = segment.nextOffset;
           continue;
         }
@@ -283,7 +285,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
       // after a crash (a file cut short: nothing valid after it): the index is rebuilt over the
       // valid batches, and the damage reported. After a clean close the active segment's size
       // matched the marker, so invalid bytes there are damage, not a torn write.
-      const result = segment.recover(maxBatch, Math.max(expected, segment.baseOffset), {
+      const result = recoverSegment(segment, maxBatch, Math.max(expected, segment.baseOffset), {
         durableOffset,
         cutTornTail: next === undefined && !clean,
       });
@@ -409,7 +411,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     }
     for (const segment of segments) {
       segment.offsetGaps = offsetGaps;
-      segment.loadReadOnly();
+      loadReadOnlySegment(segment);
     }
     for (let i = 0; i + 1 < segments.length; i++) {
       // A sealed segment ends where the next begins, whatever a half-flushed index says.

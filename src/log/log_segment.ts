@@ -12,28 +12,30 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import { MAGIC, RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import {
-  datasync,
-  datasyncSync,
-  fileSize,
-  fs,
-  openFile,
-  readFully,
-  writeFully,
-} from "../runtime/file_system.ts";
-import { CachedFile } from "../runtime/file_handle_cache.ts";
-import { batchesFrom, type BatchSource, type FileBatches, findValidBatch } from "./file_records.ts";
+import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { fileSize, fs, openFile } from "../runtime/file_system.ts";
+import { batchesFrom, type BatchLocation, type FileBatches, FileRecords } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { PendingWrites } from "./pending_writes.ts";
+import { loadReadOnlySegment, rebuildSegmentIndexes, refreshReadOnlySegment } from "./read_only_segment.ts";
 import { TimeIndex } from "./time_index.ts";
 
-/** What {@linkcode LogSegment.writePending} restores when the write of pending batches fails. */
-interface PendingState {
+/**
+ * What a segment knows of itself besides its files: saved before the first pending batch (and
+ * restored when their write fails) and around an index rebuild.
+ */
+export interface SegmentState {
+  /** {@linkcode LogSegment.size}. */
+  size: number;
+  /** {@linkcode LogSegment.nextOffset}. */
   nextOffset: number;
+  /** {@linkcode LogSegment.maxTimestampSoFar}. */
   maxTimestampSoFar: number;
+  /** {@linkcode LogSegment.offsetOfMaxTimestampSoFar}. */
   offsetOfMaxTimestampSoFar: number;
+  /** {@linkcode LogSegment.rollingBasedTimestamp}. */
   rollingBasedTimestamp: number;
+  /** {@linkcode LogSegment.bytesSinceLastIndexEntry}. */
   bytesSinceLastIndexEntry: number;
 }
 
@@ -65,35 +67,6 @@ export interface BatchInfo {
   maxTimestamp: number;
   /** The offset of the record carrying `maxTimestamp`. */
   offsetOfMaxTimestamp: number;
-}
-
-/**
- * Where a batch lies in a segment, as found by a scan.
- */
-export interface BatchLocation {
-  /** The batch's base offset. */
-  baseOffset: number;
-  /** The batch's last offset. */
-  lastOffset: number;
-  /** Byte position of the batch in the `.log` file. */
-  position: number;
-  /** The batch's size in bytes (batchLength + 12). */
-  size: number;
-}
-
-/** The result of {@linkcode LogSegment.recover}. */
-export interface RecoveryResult {
-  /** Bytes of valid batches kept. */
-  validBytes: number;
-  /** Bytes cut from the tail (a torn or corrupt batch and everything after it). */
-  truncatedBytes: number;
-  /** The offset after the segment's last valid batch. */
-  nextOffset: number;
-  /**
-   * Damage that was found and not cut (below the durable offset): the byte position and offset of
-   * the first invalid batch, and what is wrong with it.
-   */
-  damage?: { position: number; offset: number; detail: string };
 }
 
 /** Index entries the per-round flush lets accumulate before it writes them (see `LogSegment.flush`). */
@@ -137,8 +110,6 @@ export class LogSegment {
   offsetOfMaxTimestampSoFar: number;
   /** The first batch's max timestamp, which `segmentMs` counts from (-1 while empty). */
   rollingBasedTimestamp = -1;
-  /** Whether the `.log` file holds bytes not yet fsynced. */
-  dirty = false;
   /**
    * Whether this process only reads the segment (another process writes it): nothing is ever
    * written to its files, and `size` is the end of the last whole batch seen.
@@ -156,25 +127,18 @@ export class LogSegment {
    * then start after the previous one ended rather than exactly there. Offsets still only grow.
    */
   offsetGaps = false;
+  /** Bytes appended since the last offset index entry (an entry is due past `indexIntervalBytes`). */
+  bytesSinceLastIndexEntry = 0;
   /**
-   * The `.log` file, opened on demand (the process-wide cache closes it when unused, see
-   * `setMaxOpenFiles`); `undefined` for a placeholder and once closed.
+   * The `.log` file (closed for a placeholder and once the segment is closed). Its reads see the
+   * whole file, for the scans of recovery and loading; {@linkcode LogSegment.read} sees only the
+   * written bytes.
    */
-  #file: CachedFile | undefined;
-  /** The `.log` file's descriptor (opened again if the cache closed it). */
-  #fd(): number {
-    if (this.#file === undefined) throw new StorageError(`Cannot use ${this.logPath}: the segment is closed`);
-    return this.#file.fd();
-  }
-  /** The whole `.log` file, for the scans of recovery and loading (reads see only written bytes). */
-  readonly #file_: BatchSource = { read: (position, length) => readFully(this.#fd(), position, length) };
-  /** The fsync running now, if any (a roll starts one that later appends must wait for). */
-  #inFlightSync: Promise<void> | undefined;
-  #bytesSinceLastIndexEntry = 0;
+  readonly log: FileRecords;
   /** Batches appended with `deferWrite` and not yet written: the bytes at `size − length`. */
   readonly #pending = new PendingWrites();
   /** What the segment was before its first pending batch: restored when their write fails. */
-  #beforePending: PendingState | undefined;
+  #beforePending: SegmentState | undefined;
 
   private constructor(
     readonly dir: string,
@@ -186,7 +150,7 @@ export class LogSegment {
     this.placeholder = fd < 0;
     const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
     this.logPath = `${prefix}.log`;
-    this.#file = fd < 0 ? undefined : new CachedFile(this.logPath, mode, fd);
+    this.log = new FileRecords(this.logPath, mode, fd);
     this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
     this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
     this.nextOffset = baseOffset;
@@ -211,7 +175,7 @@ export class LogSegment {
 
   /**
    * Opens an existing segment without scanning it. The caller then either trusts it (a clean
-   * shutdown: {@linkcode LogSegment.loadIndexes}) or calls {@linkcode LogSegment.recover}.
+   * shutdown: `loadSegmentIndexes`) or recovers it (`recoverSegment`, in `recover_segment.ts`).
    *
    * @param dir the partition directory
    * @param baseOffset the segment's base offset
@@ -257,43 +221,13 @@ export class LogSegment {
   }
 
   /**
-   * Loads a segment that another process may be writing, changing no file: reads the index files
-   * if they pass their checks (else starts from empty in-memory indexes), then scans batch
-   * headers from the last indexed batch to the end of the last whole batch in the file. A torn or
-   * half-written tail is simply where the segment ends for now. Offsets must be dense from
-   * `expectedBaseOffset` (when given).
+   * Loads a segment that another process may be writing, changing no file (see
+   * `loadReadOnlySegment` in `read_only_segment.ts`).
    *
    * @param expectedBaseOffset the offset the first batch must start at, when known
    */
   loadReadOnly(expectedBaseOffset?: number): void {
-    if (this.placeholder) return;
-    const fileBytes = fs.fstatSync(this.#fd()).size;
-    const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, fileBytes);
-    const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, Number.MAX_SAFE_INTEGER);
-    this.maxTimestampSoFar = -1;
-    this.offsetOfMaxTimestampSoFar = this.baseOffset;
-    this.rollingBasedTimestamp = -1;
-    let from = 0;
-    let expected = expectedBaseOffset;
-    if (offsetIndex && timeIndex && offsetIndex.lastEntry) {
-      this.offsetIndex = offsetIndex;
-      this.timeIndex = timeIndex;
-      from = offsetIndex.lastEntry.position;
-      expected = undefined;
-      const lastTime = timeIndex.lastEntry;
-      if (lastTime) {
-        this.maxTimestampSoFar = lastTime.timestamp;
-        this.offsetOfMaxTimestampSoFar = lastTime.offset;
-      }
-    } else {
-      this.offsetIndex = new OffsetIndex(this.offsetIndex.path, this.baseOffset);
-      this.timeIndex = new TimeIndex(this.timeIndex.path, this.baseOffset);
-    }
-    this.size = from;
-    this.nextOffset = this.baseOffset;
-    this.#bytesSinceLastIndexEntry = 0;
-    this.#scanForward(fileBytes, expected);
-    if (this.size > 0) this.rollingBasedTimestamp = this.#firstMaxTimestamp();
+    loadReadOnlySegment(this, expectedBaseOffset);
   }
 
   /**
@@ -302,64 +236,30 @@ export class LogSegment {
    * @returns bytes added, or -1 when the file shrank (another process recovered it: reload it)
    */
   refreshReadOnly(): number {
-    if (this.placeholder) return 0;
-    const fileBytes = fs.fstatSync(this.#fd()).size;
-    if (fileBytes < this.size) return -1;
-    if (fileBytes === this.size) return 0;
-    const before = this.size;
-    this.#scanForward(fileBytes, this.size === 0 ? undefined : this.nextOffset);
-    return this.size - before;
+    return refreshReadOnlySegment(this);
   }
 
-  /**
-   * Scans batch headers from `size` to `fileBytes`, indexing each whole batch in memory, and stops
-   * at the first incomplete or implausible one. Reads in chunks, never a batch's records.
-   */
-  #scanForward(fileBytes: number, expected: number | undefined): void {
-    const batches = batchesFrom(this.#file_, this.size, fileBytes);
-    while (batches.nextBatch()) {
-      const baseOffset = batches.baseOffset;
-      if (batches.magic !== MAGIC || batches.lastOffsetDelta < 0 || baseOffset < this.baseOffset) break;
-      if (expected !== undefined && (this.offsetGaps ? baseOffset < expected : baseOffset !== expected)) {
-        break;
-      }
-      const lastOffset = batches.lastOffset;
-      const maxTimestamp = batches.maxTimestamp;
-      if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = maxTimestamp;
-      // As in append: an entry only once indexIntervalBytes have passed since the last one (so
-      // neither a segment's first batch nor the already indexed batch a load starts from gets one).
-      this.#indexBatch(lastOffset, maxTimestamp, lastOffset, batches.position, batches.size);
-      expected = lastOffset + 1;
-      this.nextOffset = expected;
-      this.size = batches.nextPosition;
-    }
+  /** Whether the `.log` file holds bytes not yet fsynced. */
+  get dirty(): boolean {
+    return this.log.dirty;
   }
 
-  /**
-   * Loads both index files and checks them against the `.log` file; the segment's next offset
-   * must be known (`nextOffset`).
-   *
-   * @returns `false` when an index is missing or fails its check: recover the segment then
-   */
-  loadIndexes(): boolean {
-    const offsetIndex = OffsetIndex.load(this.offsetIndex.path, this.baseOffset, this.size);
-    const timeIndex = TimeIndex.load(this.timeIndex.path, this.baseOffset, this.nextOffset - 1);
-    if (!offsetIndex || !timeIndex) return false;
-    if (offsetIndex.lastEntry && offsetIndex.lastEntry.offset >= this.nextOffset) return false;
-    // An inactive segment always ends with its final time index entry (onBecomeInactiveSegment):
-    // a segment with records and an empty time index lost it.
-    if (this.size > 0 && timeIndex.entries === 0) return false;
-    this.offsetIndex = offsetIndex;
-    this.timeIndex = timeIndex;
-    const lastTime = timeIndex.lastEntry;
-    if (lastTime) {
-      this.maxTimestampSoFar = lastTime.timestamp;
-      this.offsetOfMaxTimestampSoFar = lastTime.offset;
-    }
-    const lastIndexed = offsetIndex.lastEntry;
-    this.#bytesSinceLastIndexEntry = this.size - (lastIndexed ? lastIndexed.position : 0);
-    if (this.size > 0) this.rollingBasedTimestamp = this.#firstMaxTimestamp();
-    return true;
+  /** What the segment knows of itself besides its files (see {@linkcode LogSegment.restoreState}). */
+  saveState(): SegmentState {
+    const { size, nextOffset, maxTimestampSoFar, offsetOfMaxTimestampSoFar, rollingBasedTimestamp } = this;
+    return {
+      size,
+      nextOffset,
+      maxTimestampSoFar,
+      offsetOfMaxTimestampSoFar,
+      rollingBasedTimestamp,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+    };
+  }
+
+  /** Puts back what {@linkcode LogSegment.saveState} returned (the index entries are not touched). */
+  restoreState(state: SegmentState): void {
+    Object.assign(this, state);
   }
 
   /**
@@ -389,37 +289,17 @@ export class LogSegment {
     }
     const position = this.size;
     if (deferWrite) {
-      if (this.#pending.length === 0) {
-        this.#beforePending = {
-          nextOffset: this.nextOffset,
-          maxTimestampSoFar: this.maxTimestampSoFar,
-          offsetOfMaxTimestampSoFar: this.offsetOfMaxTimestampSoFar,
-          rollingBasedTimestamp: this.rollingBasedTimestamp,
-          bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
-        };
-      }
+      if (this.#pending.length === 0) this.#beforePending = this.saveState();
       this.#pending.add(batch, lent);
     } else {
       this.writePending();
-      this.#writeOrCut(batch, position);
+      this.log.write(batch, position);
     }
     this.size += batch.length;
-    this.dirty = true;
+    this.log.dirty = true;
     if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = info.maxTimestamp;
-    this.#indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
+    this.indexBatch(info.lastOffset, info.maxTimestamp, info.offsetOfMaxTimestamp, position, batch.length);
     this.nextOffset = info.lastOffset + 1;
-  }
-
-  /** Writes `bytes` at `position`; on failure cuts the file back to `position` and throws StorageError. */
-  #writeOrCut(bytes: Uint8Array, position: number): void {
-    try {
-      writeFully(this.#fd(), bytes, position);
-    } catch (err) {
-      try {
-        fs.ftruncateSync(this.#fd(), position);
-      } catch { /* the truncation at the next open will cut the torn tail */ }
-      throw new StorageError(`Cannot append to ${this.logPath}: ${(err as Error).message}`, { cause: err });
-    }
   }
 
   /** Bytes appended with `deferWrite` and not yet written. */
@@ -447,21 +327,21 @@ export class LogSegment {
     const bytes = this.#pending.take();
     this.#beforePending = undefined;
     try {
-      this.#writeOrCut(bytes, position);
+      this.log.write(bytes, position);
     } catch (err) {
+      this.restoreState(before);
       this.size = position;
-      this.nextOffset = before.nextOffset;
-      this.maxTimestampSoFar = before.maxTimestampSoFar;
-      this.offsetOfMaxTimestampSoFar = before.offsetOfMaxTimestampSoFar;
-      this.rollingBasedTimestamp = before.rollingBasedTimestamp;
-      this.#bytesSinceLastIndexEntry = before.bytesSinceLastIndexEntry;
       this.offsetIndex.truncateToPosition(position);
       this.timeIndex.truncateToOffset(before.nextOffset);
       throw err;
     }
   }
 
-  #indexBatch(
+  /**
+   * Counts a batch at `position` in: the largest timestamp so far, and index entries once more
+   * than `indexIntervalBytes` have passed since the last one, as Kafka's `LogSegment.append` does.
+   */
+  indexBatch(
     lastOffset: number,
     maxTimestamp: number,
     offsetOfMax: number,
@@ -472,15 +352,15 @@ export class LogSegment {
       this.maxTimestampSoFar = maxTimestamp;
       this.offsetOfMaxTimestampSoFar = offsetOfMax;
     }
-    if (this.#bytesSinceLastIndexEntry > this.indexIntervalBytes) {
+    if (this.bytesSinceLastIndexEntry > this.indexIntervalBytes) {
       this.offsetIndex.append(lastOffset, position);
       // As Kafka's TimeIndex: no entry before a batch has a timestamp (an empty batch has none).
       if (this.maxTimestampSoFar >= 0) {
         this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
       }
-      this.#bytesSinceLastIndexEntry = 0;
+      this.bytesSinceLastIndexEntry = 0;
     }
-    this.#bytesSinceLastIndexEntry += size;
+    this.bytesSinceLastIndexEntry += size;
   }
 
   /**
@@ -491,17 +371,17 @@ export class LogSegment {
    * @returns the bytes (fewer at the end of the file)
    */
   read(position: number, length: number): Uint8Array {
-    return readFully(this.#fd(), position, Math.max(0, Math.min(length, this.writtenSize - position)));
+    return this.log.read(position, Math.max(0, Math.min(length, this.writtenSize - position)));
   }
 
   /** A walk over the batch headers of the written bytes from `position` (one read per batch). */
-  #headers(position: number): FileBatches {
+  headers(position: number): FileBatches {
     return batchesFrom(this, position, this.size, { chunkBytes: RECORD_BATCH_OVERHEAD });
   }
 
   /** The first batch's maxTimestamp (what `segmentMs` counts from), or -1 when there is none. */
-  #firstMaxTimestamp(): number {
-    const first = this.#headers(0);
+  firstMaxTimestamp(): number {
+    const first = this.headers(0);
     return first.nextBatch() ? first.maxTimestamp : -1;
   }
 
@@ -523,7 +403,7 @@ export class LogSegment {
    * cannot frame a batch of this segment.
    */
   #find(position: number, offset: number, timestamp: number): BatchLocation | undefined {
-    const batches = this.#headers(position);
+    const batches = this.headers(position);
     while (batches.nextBatch()) {
       if (!this.#plausible(batches)) return undefined;
       if (batches.lastOffset >= offset && batches.maxTimestamp >= timestamp) {
@@ -548,7 +428,7 @@ export class LogSegment {
     for (let attempt = 0;; attempt++) {
       const entry = this.offsetIndex.lookup(offset);
       if (entry.position === 0) return 0;
-      const batch = this.#headers(entry.position);
+      const batch = this.headers(entry.position);
       if (
         batch.nextBatch() && this.#plausible(batch) && batch.baseOffset <= entry.offset &&
         batch.lastOffset >= entry.offset
@@ -556,50 +436,14 @@ export class LogSegment {
         return entry.position;
       }
       if (attempt > 0) return 0;
-      this.#rebuildIndexes();
+      // Rebuilt in memory, and in the files unless the segment is closed: a read-only segment
+      // leaves them to its owner, who may write them only while no writer holds the partition
+      // (`LocalLog`).
+      rebuildSegmentIndexes(this);
+      if (this.log.closed) continue;
+      if (this.readOnly) this.indexFilesStale = true;
+      else this.flushIndexes();
     }
-  }
-
-  /**
-   * Rebuilds both indexes from the batch headers of the written part of the file, in memory and in
-   * the index files (a reader writes them only when no writer holds the partition), as they would
-   * have been written. What the segment knows of itself (size, next offset, timestamps, pending
-   * batches) stays as it is.
-   */
-  #rebuildIndexes(): void {
-    const kept = {
-      size: this.size,
-      nextOffset: this.nextOffset,
-      maxTimestampSoFar: this.maxTimestampSoFar,
-      offsetOfMaxTimestampSoFar: this.offsetOfMaxTimestampSoFar,
-      rollingBasedTimestamp: this.rollingBasedTimestamp,
-      bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
-    };
-    const written = this.writtenSize;
-    this.offsetIndex = new OffsetIndex(this.offsetIndex.path, this.baseOffset);
-    this.timeIndex = new TimeIndex(this.timeIndex.path, this.baseOffset);
-    this.size = 0;
-    this.nextOffset = this.baseOffset;
-    this.maxTimestampSoFar = -1;
-    this.offsetOfMaxTimestampSoFar = this.baseOffset;
-    this.#bytesSinceLastIndexEntry = 0;
-    this.#scanForward(written, this.baseOffset);
-    // The largest timestamp's entry, as a rolled segment's time index ends with (and harmless in
-    // the active one, whose later entries only grow from it).
-    if (this.maxTimestampSoFar >= 0) {
-      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
-    }
-    this.size = kept.size;
-    this.nextOffset = kept.nextOffset;
-    this.maxTimestampSoFar = kept.maxTimestampSoFar;
-    this.offsetOfMaxTimestampSoFar = kept.offsetOfMaxTimestampSoFar;
-    this.rollingBasedTimestamp = kept.rollingBasedTimestamp;
-    this.#bytesSinceLastIndexEntry = kept.bytesSinceLastIndexEntry;
-    if (this.#file === undefined) return;
-    // A read-only segment leaves the files to its owner, who may write them only while no writer
-    // holds the partition (`LocalLog`).
-    if (this.readOnly) this.indexFilesStale = true;
-    else this.flushIndexes();
   }
 
   /** Writes both indexes' new entries to their files (see {@linkcode LogSegment.indexFilesStale}). */
@@ -629,137 +473,6 @@ export class LogSegment {
     return this.#find(this.#scanStart(this.timeIndex.lookup(timestamp).offset), -Infinity, timestamp);
   }
 
-  /**
-   * Validates every batch from the start (size, magic, CRC-32C, offsets dense), rebuilds both
-   * indexes (over the valid batches: none points into damage), and decides what to do with the
-   * bytes from the first invalid batch on
-   * (Kafka's `LogSegment.recover`, with one rule Kafka does not have: bytes known to be durable
-   * are never cut to make room for new offsets):
-   *
-   * - nothing invalid: nothing to do;
-   * - the first invalid batch starts at or past `durableOffset` (what a crash can leave: bytes
-   *   written after the last recovery point): the file is cut there, as Kafka does;
-   * - below `durableOffset`, with `cutTornTail` (the active segment after a crash), a torn tail
-   *   (no valid batch anywhere after the damage) is cut too;
-   * - otherwise the file is left whole: `damage` says where the first invalid batch is, and
-   *   `nextOffset` is the offset after the last valid batch found past the damage.
-   *
-   * @param maxBatchBytes batches claiming to be larger than this are treated as corrupt
-   * @param expectedBaseOffset the offset the first batch must start at
-   * @param options `durableOffset`: offsets below it were fsynced and checkpointed (the recovery
-   *   point, or the log end offset of a clean close), default 0; `cutTornTail`: below it, cut a
-   *   tail that nothing valid follows
-   * @returns what was kept, cut, and found damaged
-   */
-  recover(
-    maxBatchBytes: number,
-    expectedBaseOffset = this.baseOffset,
-    options: { durableOffset?: number; cutTornTail?: boolean } = {},
-  ): RecoveryResult {
-    this.offsetIndex.reset();
-    this.timeIndex.reset();
-    this.maxTimestampSoFar = -1;
-    this.offsetOfMaxTimestampSoFar = this.baseOffset;
-    this.rollingBasedTimestamp = -1;
-    this.#bytesSinceLastIndexEntry = 0;
-    const fileBytes = fs.fstatSync(this.#fd()).size;
-    const valid = this.#validate(0, fileBytes, maxBatchBytes, expectedBaseOffset, true);
-    const position = valid.position;
-    let nextOffset = valid.nextOffset;
-    let truncatedBytes = 0;
-    let damage: RecoveryResult["damage"];
-    if (position < fileBytes) {
-      let cut = nextOffset >= (options.durableOffset ?? 0);
-      const after = cut
-        ? undefined
-        : findValidBatch(this.#file_, position + 1, fileBytes, maxBatchBytes, this.baseOffset);
-      if (!cut && options.cutTornTail && after === undefined) cut = true; // a torn tail: nothing valid follows
-      if (cut) {
-        truncatedBytes = fileBytes - position;
-        fs.ftruncateSync(this.#fd(), position);
-        this.dirty = true;
-      } else {
-        damage = { position, offset: nextOffset, detail: valid.detail };
-        const last = this.offsetIndex.lastEntry;
-        if (after && (last === undefined || after.baseOffset > last.offset)) {
-          // The valid batches after the damage stay readable: an entry points at the first of
-          // them (an entry may name any offset of the batch it points at), so no read of them
-          // starts before the damage.
-          this.offsetIndex.append(after.baseOffset, after.position);
-          this.#bytesSinceLastIndexEntry = 0;
-          const rest = this.#validate(after.position, fileBytes, maxBatchBytes, after.baseOffset, true);
-          nextOffset = Math.max(nextOffset, rest.nextOffset);
-        }
-      }
-    }
-    this.size = position + (damage ? fileBytes - position : 0);
-    this.nextOffset = nextOffset;
-    this.offsetIndex.flush();
-    this.timeIndex.flush();
-    return { validBytes: position, truncatedBytes, nextOffset, damage };
-  }
-
-  /**
-   * Validates batches from `position` on, each whole, CRC-32C checked and starting where the last
-   * ended, and (with `index`) indexes each; stops at the first that fails.
-   *
-   * @returns where the valid batches end, the offset after them, and why the scan stopped
-   */
-  #validate(
-    position: number,
-    fileBytes: number,
-    maxBatchBytes: number,
-    expectedBaseOffset: number,
-    index: boolean,
-  ): { position: number; nextOffset: number; detail: string } {
-    let nextOffset = expectedBaseOffset;
-    const batches = batchesFrom(this.#file_, position, fileBytes, { validate: true, maxBatchBytes });
-    while (batches.nextBatch()) {
-      const baseOffset = batches.baseOffset;
-      // Offsets are dense: a batch must start exactly where the previous one ended (its baseOffset
-      // lies outside the CRC, so a damaged one is caught only here).
-      const follows = this.offsetGaps ? baseOffset >= nextOffset : baseOffset === nextOffset;
-      if (!follows || batches.lastOffsetDelta < 0) {
-        return {
-          position: batches.position,
-          nextOffset,
-          detail: `the batch starts at offset ${baseOffset}, expected ${nextOffset}`,
-        };
-      }
-      const lastOffset = batches.lastOffset;
-      if (index) {
-        if (this.rollingBasedTimestamp < 0) this.rollingBasedTimestamp = batches.maxTimestamp;
-        this.#indexBatch(lastOffset, batches.maxTimestamp, lastOffset, batches.position, batches.size);
-      }
-      nextOffset = lastOffset + 1;
-    }
-    return { position: batches.position, nextOffset, detail: batches.detail };
-  }
-
-  /**
-   * After a clean close: checks the batches from the last offset index entry to the end of the
-   * file (CRC-32C, dense offsets ending at `nextOffset`), the part of the active segment a writer
-   * appends after. Cheap: at most `indexIntervalBytes` and a batch.
-   *
-   * @param maxBatchBytes batches claiming to be larger than this are treated as corrupt
-   * @returns whether the tail is sound; when not, recover the segment
-   */
-  checkTail(maxBatchBytes: number): boolean {
-    const fileBytes = fs.fstatSync(this.#fd()).size;
-    if (fileBytes !== this.size) return false;
-    const last = this.offsetIndex.lastEntry;
-    let position = 0;
-    let expected = this.baseOffset;
-    if (last) {
-      const batch = this.#headers(last.position);
-      if (!batch.nextBatch()) return false;
-      position = last.position;
-      expected = batch.baseOffset;
-    }
-    const valid = this.#validate(position, fileBytes, maxBatchBytes, expected, false);
-    return valid.position === fileBytes && valid.nextOffset === this.nextOffset;
-  }
-
   /** Whether either index holds no room for more entries in its int32 relative offsets. */
   canHold(lastOffset: number): boolean {
     return lastOffset - this.baseOffset <= 0x7fffffff;
@@ -767,7 +480,7 @@ export class LogSegment {
 
   /** Whether an fsync of the `.log` file started by {@linkcode LogSegment.flush} is still running. */
   get syncing(): boolean {
-    return this.#inFlightSync !== undefined;
+    return this.log.syncing;
   }
 
   /**
@@ -778,7 +491,7 @@ export class LogSegment {
    * @param sync force the data to stable storage
    */
   async flush(sync: boolean): Promise<void> {
-    if (this.readOnly || this.#file === undefined) return; // read only, or abandoned: write nothing
+    if (this.readOnly || this.log.closed) return; // read only, or abandoned: write nothing
     this.writePending();
     // The indexes are written at roll, close and hand-over (flushSync), and in between only every
     // INDEX_FLUSH_ENTRIES entries: a recovery rebuilds them anyway, and a reader scans the few
@@ -786,26 +499,8 @@ export class LogSegment {
     if (this.offsetIndex.unflushed >= INDEX_FLUSH_ENTRIES) this.offsetIndex.flush();
     if (this.timeIndex.unflushed >= INDEX_FLUSH_ENTRIES) this.timeIndex.flush();
     if (!sync) return;
-    if (this.dirty) {
-      this.dirty = false;
-      const previous = this.#inFlightSync;
-      const done: Promise<void> = this.#file!.pinned(datasync).then(() => previous, (err) => {
-        // The data is not known to be on disk: the next flush must try again.
-        this.dirty = true;
-        throw err;
-      }).finally(() => {
-        if (this.#inFlightSync === done) this.#inFlightSync = undefined;
-      });
-      this.#inFlightSync = done;
-      await done;
-    } else if (this.#inFlightSync) {
-      try {
-        await this.#inFlightSync;
-      } catch {
-        // Someone else's fsync failed and marked the segment dirty again: try once more ourselves.
-        await this.flush(true);
-      }
-    }
+    // False: someone else's fsync failed and marked the segment dirty again: try once more ourselves.
+    if (!(await this.log.datasync())) await this.flush(true);
   }
 
   /**
@@ -816,29 +511,20 @@ export class LogSegment {
    * @returns whether the segment is now clean (`false`: an fsync is running; use `flush`)
    */
   datasyncNow(): boolean {
-    if (this.readOnly || this.#file === undefined || !this.dirty) return true;
-    if (this.#inFlightSync !== undefined) return false;
+    if (this.readOnly || this.log.closed || !this.dirty) return true;
+    if (this.log.syncing) return false;
     this.writePending();
-    this.dirty = false;
-    try {
-      datasyncSync(this.#fd()); // synchronous: the cache cannot close the file meanwhile
-    } catch (err) {
-      this.dirty = true; // not known to be on disk: the next flush tries again
-      throw err;
-    }
+    this.log.datasyncNow();
     return true;
   }
 
   /** The synchronous form of {@linkcode LogSegment.flush}. */
   flushSync(sync: boolean): void {
-    if (this.readOnly || this.#file === undefined) return;
+    if (this.readOnly || this.log.closed) return;
     this.writePending();
     this.offsetIndex.flush();
     this.timeIndex.flush();
-    if (sync && this.dirty) {
-      fs.fdatasyncSync(this.#fd());
-      this.dirty = false;
-    }
+    if (sync) this.log.flushSync();
   }
 
   /**
@@ -869,12 +555,7 @@ export class LogSegment {
    * `LogSegment.largestTimestamp`).
    */
   get largestTimestamp(): number {
-    if (this.maxTimestampSoFar >= 0) return this.maxTimestampSoFar;
-    try {
-      return fs.fstatSync(this.#fd()).mtimeMs;
-    } catch {
-      return Date.now();
-    }
+    return this.maxTimestampSoFar >= 0 ? this.maxTimestampSoFar : this.log.lastModified();
   }
 
   /**
@@ -906,8 +587,7 @@ export class LogSegment {
    */
   closeHandle(): void {
     this.#pending.clear();
-    this.#file?.release();
-    this.#file = undefined;
+    this.log.close();
   }
 
   /** Closes and removes the segment's three files. */
