@@ -25,6 +25,7 @@ import { type LocalLog, WRITER_LOCK_FILE } from "./local_log.ts";
 import type { LogConfig } from "./log_config.ts";
 import { type Loaded, loadForReading } from "./log_loader.ts";
 import { filenamePrefixFromOffset, LogSegment } from "./log_segment.ts";
+import { loadReadOnlySegment, refreshReadOnlySegment } from "./read_only_segment.ts";
 
 /**
  * What a {@linkcode LogFollower} keeps up to date in the log it follows (the `LogState` of
@@ -166,7 +167,7 @@ export class LogFollower {
       if (token !== undefined) this.#writerToken = token;
       return "reload";
     }
-    if (this.cleanerMoved() || active.refreshReadOnly() < 0) return "reload";
+    if (this.cleanerMoved() || refreshReadOnlySegment(active) < 0) return "reload";
     // Rolled: the writer names the new segment after the log end offset.
     for (;;) {
       const name = `${this.dir}/${filenamePrefixFromOffset(active.nextOffset)}.log`;
@@ -177,7 +178,7 @@ export class LogFollower {
       } catch {
         break; // not there yet, or already deleted: the next look finds out
       }
-      next.loadReadOnly(active.nextOffset);
+      loadReadOnlySegment(next, active.nextOffset);
       local.segments.push(next);
       active = next;
     }

@@ -407,7 +407,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
       throw err;
     }
     if (segments.length === 0) {
-      segments.push(LogSegment.placeholder(dir, checkpoint ?? 0, config.indexIntervalBytes));
+      segments.push(new LogSegment(dir, checkpoint ?? 0, config.indexIntervalBytes));
     }
     for (const segment of segments) {
       segment.offsetGaps = offsetGaps;

@@ -17,27 +17,8 @@ import { fileSize, fs, openFile } from "../runtime/file_system.ts";
 import { batchesFrom, type BatchLocation, type FileBatches, FileRecords } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { PendingWrites } from "./pending_writes.ts";
-import { loadReadOnlySegment, rebuildSegmentIndexes, refreshReadOnlySegment } from "./read_only_segment.ts";
+import { indexedPosition } from "./read_only_segment.ts";
 import { TimeIndex } from "./time_index.ts";
-
-/**
- * What a segment knows of itself besides its files: saved before the first pending batch (and
- * restored when their write fails) and around an index rebuild.
- */
-export interface SegmentState {
-  /** {@linkcode LogSegment.size}. */
-  size: number;
-  /** {@linkcode LogSegment.nextOffset}. */
-  nextOffset: number;
-  /** {@linkcode LogSegment.maxTimestampSoFar}. */
-  maxTimestampSoFar: number;
-  /** {@linkcode LogSegment.offsetOfMaxTimestampSoFar}. */
-  offsetOfMaxTimestampSoFar: number;
-  /** {@linkcode LogSegment.rollingBasedTimestamp}. */
-  rollingBasedTimestamp: number;
-  /** {@linkcode LogSegment.bytesSinceLastIndexEntry}. */
-  bytesSinceLastIndexEntry: number;
-}
 
 /**
  * A segment's file name prefix: the base offset as exactly 20 zero-padded digits.
@@ -114,7 +95,7 @@ export class LogSegment {
    * Whether this process only reads the segment (another process writes it): nothing is ever
    * written to its files, and `size` is the end of the last whole batch seen.
    */
-  readOnly = false;
+  readOnly: boolean;
   /** Whether this stands in for a segment whose file does not exist yet (a reader's empty log). */
   readonly placeholder: boolean;
   /**
@@ -137,20 +118,29 @@ export class LogSegment {
   readonly log: FileRecords;
   /** Batches appended with `deferWrite` and not yet written: the bytes at `size − length`. */
   readonly #pending = new PendingWrites();
-  /** What the segment was before its first pending batch: restored when their write fails. */
-  #beforePending: SegmentState | undefined;
 
-  private constructor(
+  /**
+   * Opens the `.log` file: creates it with `"w+"`, reads only with `"r"` (see the static methods).
+   * Without `open`, an empty read-only placeholder with no file: what a reader sees of a partition
+   * whose writer has not created its first segment.
+   *
+   * @param dir the partition directory
+   * @param baseOffset the segment's base offset
+   * @param indexIntervalBytes bytes between index entries (`indexIntervalBytes`)
+   * @param open how the `.log` file is opened
+   */
+  constructor(
     readonly dir: string,
     readonly baseOffset: number,
     readonly indexIntervalBytes: number,
-    fd: number,
-    mode: "r" | "r+" = "r+",
+    open?: "w+" | "r+" | "r",
   ) {
-    this.placeholder = fd < 0;
+    this.placeholder = open === undefined;
+    this.readOnly = open === undefined || open === "r";
     const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
     this.logPath = `${prefix}.log`;
-    this.log = new FileRecords(this.logPath, mode, fd);
+    const fd = open === undefined ? -1 : openFile(this.logPath, open);
+    this.log = new FileRecords(this.logPath, open === "r" ? "r" : "r+", fd);
     this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
     this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
     this.nextOffset = baseOffset;
@@ -165,9 +155,7 @@ export class LogSegment {
    * @param indexIntervalBytes bytes between index entries (`indexIntervalBytes`)
    */
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = openFile(path, "w+");
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, "w+");
     segment.offsetIndex.flush();
     segment.timeIndex.flush();
     return segment;
@@ -182,84 +170,28 @@ export class LogSegment {
    * @param indexIntervalBytes bytes between index entries
    */
   static open(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = openFile(path, "r+");
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd);
-    segment.size = fs.fstatSync(fd).size;
-    return segment;
-  }
-
-  /**
-   * An empty, read-only stand-in for a segment whose files do not exist yet: what a reader sees of
-   * a partition whose writer has not created its first segment. It holds no file handle.
-   *
-   * @param dir the partition directory
-   * @param baseOffset the base offset the first segment will have
-   * @param indexIntervalBytes bytes between index entries
-   */
-  static placeholder(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, -1);
-    segment.readOnly = true;
+    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, "r+");
+    segment.size = segment.log.sizeInBytes();
     return segment;
   }
 
   /**
    * Opens an existing segment for reading only (another process may be appending to it). Call
-   * {@linkcode LogSegment.loadReadOnly} next.
+   * `loadReadOnlySegment` (`read_only_segment.ts`) next.
    *
    * @param dir the partition directory
    * @param baseOffset the segment's base offset
    * @param indexIntervalBytes bytes between index entries
+   * @returns the segment, not yet loaded
    * @throws {Error} ENOENT when the segment's `.log` file is gone
    */
   static openReadOnly(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const path = `${dir}/${filenamePrefixFromOffset(baseOffset)}.log`;
-    const fd = openFile(path, "r");
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, fd, "r");
-    segment.readOnly = true;
-    return segment;
-  }
-
-  /**
-   * Loads a segment that another process may be writing, changing no file (see
-   * `loadReadOnlySegment` in `read_only_segment.ts`).
-   *
-   * @param expectedBaseOffset the offset the first batch must start at, when known
-   */
-  loadReadOnly(expectedBaseOffset?: number): void {
-    loadReadOnlySegment(this, expectedBaseOffset);
-  }
-
-  /**
-   * For a read-only segment: picks up the whole batches appended since the last look.
-   *
-   * @returns bytes added, or -1 when the file shrank (another process recovered it: reload it)
-   */
-  refreshReadOnly(): number {
-    return refreshReadOnlySegment(this);
+    return new LogSegment(dir, baseOffset, indexIntervalBytes, "r");
   }
 
   /** Whether the `.log` file holds bytes not yet fsynced. */
   get dirty(): boolean {
     return this.log.dirty;
-  }
-
-  /** What the segment knows of itself besides its files (see {@linkcode LogSegment.restoreState}). */
-  saveState(): SegmentState {
-    const { size, nextOffset, maxTimestampSoFar, offsetOfMaxTimestampSoFar, rollingBasedTimestamp } = this;
-    return {
-      size,
-      nextOffset,
-      maxTimestampSoFar,
-      offsetOfMaxTimestampSoFar,
-      rollingBasedTimestamp,
-      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
-    };
-  }
-
-  /** Puts back what {@linkcode LogSegment.saveState} returned (the index entries are not touched). */
-  restoreState(state: SegmentState): void {
-    Object.assign(this, state);
   }
 
   /**
@@ -289,8 +221,7 @@ export class LogSegment {
     }
     const position = this.size;
     if (deferWrite) {
-      if (this.#pending.length === 0) this.#beforePending = this.saveState();
-      this.#pending.add(batch, lent);
+      this.#pending.add(batch, lent, this);
     } else {
       this.writePending();
       this.log.write(batch, position);
@@ -321,20 +252,7 @@ export class LogSegment {
    * @throws {StorageError} when the write fails; `nextOffset` is then the first offset taken back
    */
   writePending(): void {
-    if (this.#pending.length === 0) return;
-    const before = this.#beforePending!;
-    const position = this.size - this.#pending.length;
-    const bytes = this.#pending.take();
-    this.#beforePending = undefined;
-    try {
-      this.log.write(bytes, position);
-    } catch (err) {
-      this.restoreState(before);
-      this.size = position;
-      this.offsetIndex.truncateToPosition(position);
-      this.timeIndex.truncateToOffset(before.nextOffset);
-      throw err;
-    }
+    this.#pending.writeTo(this);
   }
 
   /**
@@ -394,7 +312,7 @@ export class LogSegment {
    * @returns the batch's location, or `undefined` when no batch at or past `offset` is found
    */
   translateOffset(offset: number, startPosition?: number): BatchLocation | undefined {
-    return this.#find(startPosition ?? this.#scanStart(offset), offset, -Infinity);
+    return this.#find(startPosition ?? indexedPosition(this, offset), offset, -Infinity);
   }
 
   /**
@@ -405,7 +323,7 @@ export class LogSegment {
   #find(position: number, offset: number, timestamp: number): BatchLocation | undefined {
     const batches = this.headers(position);
     while (batches.nextBatch()) {
-      if (!this.#plausible(batches)) return undefined;
+      if (!this.plausible(batches)) return undefined;
       if (batches.lastOffset >= offset && batches.maxTimestamp >= timestamp) {
         return {
           baseOffset: batches.baseOffset,
@@ -416,34 +334,6 @@ export class LogSegment {
       }
     }
     return undefined;
-  }
-
-  /**
-   * Where a scan for `offset` may start: the offset index's entry for it, checked. An entry names
-   * a batch's last offset and that batch's start; one that does not (a damaged `.index`, which
-   * has no checksum) makes the segment rebuild both indexes from its batch headers, so a damaged
-   * index costs a scan, never a wrong answer.
-   */
-  #scanStart(offset: number): number {
-    for (let attempt = 0;; attempt++) {
-      const entry = this.offsetIndex.lookup(offset);
-      if (entry.position === 0) return 0;
-      const batch = this.headers(entry.position);
-      if (
-        batch.nextBatch() && this.#plausible(batch) && batch.baseOffset <= entry.offset &&
-        batch.lastOffset >= entry.offset
-      ) {
-        return entry.position;
-      }
-      if (attempt > 0) return 0;
-      // Rebuilt in memory, and in the files unless the segment is closed: a read-only segment
-      // leaves them to its owner, who may write them only while no writer holds the partition
-      // (`LocalLog`).
-      rebuildSegmentIndexes(this);
-      if (this.log.closed) continue;
-      if (this.readOnly) this.indexFilesStale = true;
-      else this.flushIndexes();
-    }
   }
 
   /** Writes both indexes' new entries to their files (see {@linkcode LogSegment.indexFilesStale}). */
@@ -458,7 +348,7 @@ export class LogSegment {
    * segment. The magic byte and the rest are checked when the batch is decoded, so a scan steps
    * over a batch damaged there and only reading that batch fails.
    */
-  #plausible(batch: FileBatches): boolean {
+  plausible(batch: FileBatches): boolean {
     return batch.baseOffset >= this.baseOffset && batch.lastOffsetDelta >= 0;
   }
 
@@ -470,7 +360,7 @@ export class LogSegment {
    * @returns that batch's location, or `undefined` when none is at or after `timestamp`
    */
   findBatchByTimestamp(timestamp: number): BatchLocation | undefined {
-    return this.#find(this.#scanStart(this.timeIndex.lookup(timestamp).offset), -Infinity, timestamp);
+    return this.#find(indexedPosition(this, this.timeIndex.lookup(timestamp).offset), -Infinity, timestamp);
   }
 
   /** Whether either index holds no room for more entries in its int32 relative offsets. */
@@ -539,13 +429,11 @@ export class LogSegment {
 
   /** Flushes the indexes and closes the `.log` file (a read-only segment only closes it). */
   close(): void {
-    if (this.readOnly) {
-      this.closeHandle();
-      return;
+    if (!this.readOnly) {
+      this.onBecomeInactiveSegment();
+      this.offsetIndex.flush();
+      this.timeIndex.flush();
     }
-    this.onBecomeInactiveSegment();
-    this.offsetIndex.flush();
-    this.timeIndex.flush();
     this.closeHandle();
   }
 
@@ -565,7 +453,7 @@ export class LogSegment {
    */
   renameForDeletion(): void {
     this.closeHandle();
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.#paths()) {
       try {
         fs.renameSync(path, `${path}.deleted`);
       } catch (err) {
@@ -576,7 +464,7 @@ export class LogSegment {
 
   /** The second step: removes the files renamed by {@linkcode LogSegment.renameForDeletion}. */
   removeDeleted(): void {
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.#paths()) {
       fs.rmSync(`${path}.deleted`, { force: true });
     }
   }
@@ -593,8 +481,13 @@ export class LogSegment {
   /** Closes and removes the segment's three files. */
   delete(): void {
     this.closeHandle();
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of this.#paths()) {
       if (fileSize(path) >= 0) fs.unlinkSync(path);
     }
+  }
+
+  /** The segment's three files. */
+  #paths(): string[] {
+    return [this.logPath, this.offsetIndex.path, this.timeIndex.path];
   }
 }

@@ -1,12 +1,57 @@
 /**
  * The batches a segment holds back for its next write (group commit: `group_commit.ts` decides
- * when the write happens, `LogSegment.writePending` does it). They are copied into one growing
+ * when the write happens, `LogSegment.writePending` asks for it), and what the segment takes back
+ * when that write fails. They are copied into one growing
  * buffer, except batches "lent" by their producer: while every pending batch is lent and each
  * follows the previous one in the same buffer (a producer encodes its batches one after another),
  * they are written from there and never copied.
  *
  * @module
  */
+import type { LogSegment } from "./log_segment.ts";
+
+/**
+ * What a segment knows of itself besides its files: saved before the first pending batch (and
+ * restored when their write fails) and around an index rebuild.
+ */
+export type SegmentState = Pick<
+  LogSegment,
+  | "size"
+  | "nextOffset"
+  | "maxTimestampSoFar"
+  | "offsetOfMaxTimestampSoFar"
+  | "rollingBasedTimestamp"
+  | "bytesSinceLastIndexEntry"
+>;
+
+/**
+ * What a segment knows of itself besides its files (see {@linkcode restoreSegmentState}).
+ *
+ * @param segment the segment
+ * @returns its size, next offset, timestamps and bytes since its last index entry
+ */
+export function saveSegmentState(segment: LogSegment): SegmentState {
+  const { size, nextOffset, maxTimestampSoFar, offsetOfMaxTimestampSoFar } = segment;
+  const { rollingBasedTimestamp, bytesSinceLastIndexEntry } = segment;
+  return {
+    size,
+    nextOffset,
+    maxTimestampSoFar,
+    offsetOfMaxTimestampSoFar,
+    rollingBasedTimestamp,
+    bytesSinceLastIndexEntry,
+  };
+}
+
+/**
+ * Puts back what {@linkcode saveSegmentState} returned (the index entries are not touched).
+ *
+ * @param segment the segment
+ * @param state what it was
+ */
+export function restoreSegmentState(segment: LogSegment, state: SegmentState): void {
+  Object.assign(segment, state);
+}
 
 /** A pending buffer larger than this (bytes) is dropped once written rather than kept for reuse. */
 const MAX_KEPT_PENDING_BYTES = 4 << 20;
@@ -37,6 +82,8 @@ export class PendingWrites {
   #length = 0;
   /** The pending batches while all are lent and lie one after another: the caller's bytes. */
   #lent: Uint8Array | undefined;
+  /** What the segment was before the first pending batch: put back when their write fails. */
+  #before: SegmentState | undefined;
 
   /** Bytes held back. */
   get length(): number {
@@ -50,8 +97,11 @@ export class PendingWrites {
    *
    * @param batch the batch's bytes
    * @param lent whether the bytes may be kept until written instead of copied
+   * @param segment the segment whose batch it is, before it counts the batch in (its state is
+   *   saved with the first pending batch, for {@linkcode PendingWrites.writeTo})
    */
-  add(batch: Uint8Array, lent: boolean): void {
+  add(batch: Uint8Array, lent: boolean, segment?: LogSegment): void {
+    if (this.#length === 0) this.#before = segment && saveSegmentState(segment);
     const lentSoFar = this.#lent;
     if (lent && this.#length === 0) {
       this.#lent = batch;
@@ -97,6 +147,32 @@ export class PendingWrites {
     this.#length = 0;
     if (this.#buffer.length > MAX_KEPT_PENDING_BYTES) this.#buffer = EMPTY;
     return bytes;
+  }
+
+  /**
+   * Writes the pending batches to `segment`'s file in one write, where the written bytes end. When
+   * the write fails (the file is cut back to where they began), every one of them is taken back:
+   * the segment's `size`, `nextOffset`, index entries and timestamps are what they were before the
+   * first of them, so the caller can fail their appends and carry on at that offset.
+   *
+   * @param segment the segment the batches were added for
+   * @throws {StorageError} when the write fails; `nextOffset` is then the first offset taken back
+   */
+  writeTo(segment: LogSegment): void {
+    if (this.#length === 0) return;
+    const before = this.#before!;
+    const position = segment.size - this.#length;
+    const bytes = this.take();
+    this.#before = undefined;
+    try {
+      segment.log.write(bytes, position);
+    } catch (err) {
+      restoreSegmentState(segment, before);
+      segment.size = position;
+      segment.offsetIndex.truncateToPosition(position);
+      segment.timeIndex.truncateToOffset(before.nextOffset);
+      throw err;
+    }
   }
 
   /** Drops every pending batch unwritten (what a crash does) and the buffer. */

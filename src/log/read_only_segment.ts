@@ -13,6 +13,7 @@ import { MAGIC } from "../record/record_batch.ts";
 import { batchesFrom } from "./file_records.ts";
 import type { LogSegment } from "./log_segment.ts";
 import { OffsetIndex } from "./offset_index.ts";
+import { restoreSegmentState, saveSegmentState } from "./pending_writes.ts";
 import { TimeIndex } from "./time_index.ts";
 
 /**
@@ -27,7 +28,7 @@ import { TimeIndex } from "./time_index.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import * as fs from "node:fs";
- * import { LogSegment } from "./log_segment.ts";
+ * import type { LogSegment } from "./log_segment.ts";
  * import { loadReadOnlySegment, refreshReadOnlySegment } from "./read_only_segment.ts";
  * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * const dir = Deno.makeTempDirSync();
@@ -92,6 +93,37 @@ export function refreshReadOnlySegment(segment: LogSegment): number {
 }
 
 /**
+ * Where a scan of a segment for `offset` may start: the offset index's entry for it, checked. An
+ * entry names a batch's last offset and that batch's start; one that does not (a damaged `.index`,
+ * which has no checksum) makes the segment rebuild both indexes from its batch headers, so a
+ * damaged index costs a scan, never a wrong answer. The rebuilt indexes are written to their files
+ * at once, except by a read-only segment: it leaves them to its owner, who may write them only
+ * while no writer holds the partition (`LocalLog`, through `indexFilesStale`).
+ *
+ * @param segment the segment looked in
+ * @param offset the offset looked for
+ * @returns a byte position at or before the batch holding `offset` (0: the start)
+ */
+export function indexedPosition(segment: LogSegment, offset: number): number {
+  for (let attempt = 0;; attempt++) {
+    const entry = segment.offsetIndex.lookup(offset);
+    if (entry.position === 0) return 0;
+    const batch = segment.headers(entry.position);
+    if (
+      batch.nextBatch() && segment.plausible(batch) && batch.baseOffset <= entry.offset &&
+      batch.lastOffset >= entry.offset
+    ) {
+      return entry.position;
+    }
+    if (attempt > 0) return 0;
+    rebuildSegmentIndexes(segment);
+    if (segment.log.closed) continue;
+    if (segment.readOnly) segment.indexFilesStale = true;
+    else segment.flushIndexes();
+  }
+}
+
+/**
  * Rebuilds both indexes in memory from the batch headers of the written part of a segment's file,
  * as they would have been written (ending with the largest timestamp's entry, as a rolled
  * segment's time index does, and harmless in the active one). What the segment knows of itself
@@ -101,7 +133,7 @@ export function refreshReadOnlySegment(segment: LogSegment): number {
  * @param segment any segment whose file is open
  */
 export function rebuildSegmentIndexes(segment: LogSegment): void {
-  const kept = segment.saveState();
+  const kept = saveSegmentState(segment);
   const written = segment.writtenSize;
   segment.offsetIndex = new OffsetIndex(segment.offsetIndex.path, segment.baseOffset);
   segment.timeIndex = new TimeIndex(segment.timeIndex.path, segment.baseOffset);
@@ -114,7 +146,7 @@ export function rebuildSegmentIndexes(segment: LogSegment): void {
   if (segment.maxTimestampSoFar >= 0) {
     segment.timeIndex.maybeAppend(segment.maxTimestampSoFar, segment.offsetOfMaxTimestampSoFar);
   }
-  segment.restoreState(kept);
+  restoreSegmentState(segment, kept);
 }
 
 /**
