@@ -15,10 +15,7 @@ const SRC = path.join(ROOT, "src");
 const MAX_LINES = 500;
 
 /** Files still over the rule, each with the most lines it may have (its size when it was listed). */
-const STILL_OVER: Readonly<Record<string, number>> = {
-  "log/log_segment.ts": 920,
-  "cli/commands/verify.ts": 510,
-};
+const STILL_OVER: Readonly<Record<string, number>> = {};
 
 /** Every `.ts` file under `dir`, as paths relative to src/ with forward slashes. */
 function sources(dir: string): string[] {
