@@ -19,13 +19,27 @@ export interface ScannedBatch {
   maxTimestampSoFar: number;
 }
 
-/** A file's bytes, or `undefined` when it cannot be read (missing, or not a regular file). */
-function readWhole(path: string): Uint8Array | undefined {
+/**
+ * An index file's name and bytes; `undefined` when it cannot be read (missing, or not a regular
+ * file), which is reported, as is a size that is not a whole number of entries.
+ */
+function readIndexFile(
+  path: string,
+  entrySize: number,
+  problem: (text: string) => void,
+): { name: string; bytes: Uint8Array } | undefined {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  let bytes: Uint8Array;
   try {
-    return readRegularFile(path);
+    bytes = readRegularFile(path);
   } catch {
+    problem(`${name}: missing (an open rebuilds it)`);
     return undefined;
   }
+  if (bytes.length % entrySize !== 0) {
+    problem(`${name}: ${bytes.length} bytes is not a whole number of ${entrySize}-byte entries`);
+  }
+  return { name, bytes };
 }
 
 /** The batch holding `offset`, by binary search over batches sorted by offset. */
@@ -48,15 +62,9 @@ export function verifyOffsetIndex(
   batches: ScannedBatch[],
   problem: (text: string) => void,
 ): void {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const bytes = readWhole(path);
-  if (bytes === undefined) {
-    problem(`${name}: missing (an open rebuilds it)`);
-    return;
-  }
-  if (bytes.length % OFFSET_INDEX_ENTRY_SIZE !== 0) {
-    problem(`${name}: ${bytes.length} bytes is not a whole number of 8-byte entries`);
-  }
+  const file = readIndexFile(path, OFFSET_INDEX_ENTRY_SIZE, problem);
+  if (file === undefined) return;
+  const { name, bytes } = file;
   const byPosition = new Map(batches.map((b) => [b.position, b]));
   let lastOffset = -1, lastPosition = -1, entry = -1;
   for (const { offset, position } of OffsetIndex.entries(bytes, base)) {
@@ -90,15 +98,9 @@ export function verifyTimeIndex(
   batches: ScannedBatch[],
   problem: (text: string) => void,
 ): void {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const bytes = readWhole(path);
-  if (bytes === undefined) {
-    problem(`${name}: missing (an open rebuilds it)`);
-    return;
-  }
-  if (bytes.length % TIME_INDEX_ENTRY_SIZE !== 0) {
-    problem(`${name}: ${bytes.length} bytes is not a whole number of 12-byte entries`);
-  }
+  const file = readIndexFile(path, TIME_INDEX_ENTRY_SIZE, problem);
+  if (file === undefined) return;
+  const { name, bytes } = file;
   let lastTimestamp = -Infinity, lastOffset = -1, entry = -1;
   for (const { timestamp, offset } of TimeIndex.entries(bytes, base)) {
     entry++;
