@@ -28,7 +28,7 @@ import { TimeIndex } from "./time_index.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import * as fs from "node:fs";
- * import type { LogSegment } from "./log_segment.ts";
+ * import { LogSegment } from "./log_segment.ts";
  * import { loadReadOnlySegment, refreshReadOnlySegment } from "./read_only_segment.ts";
  * import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
  * const dir = Deno.makeTempDirSync();
