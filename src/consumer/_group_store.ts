@@ -21,6 +21,7 @@ import {
   assertRegularFiles,
   fs,
   readRegularFile,
+  removeFile,
   syncDirectory,
   writeFileAtomic,
 } from "../runtime/file_system.ts";
@@ -115,13 +116,6 @@ export function readJson(path: string): unknown {
   } catch {
     return undefined; // absent, not a regular file, or damaged: treated as not there
   }
-}
-
-/** Writes a small file atomically without fsync (member files: nothing survives a power loss). */
-function writeQuietly(path: string, text: string): void {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, path);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -303,12 +297,12 @@ export class GroupStore {
 
   /** Writes a member's file (atomically, without fsync: membership does not survive a power loss). */
   writeMember(record: MemberRecord): void {
-    writeQuietly(this.#memberPath(record.memberId), JSON.stringify(record) + "\n");
+    writeFileAtomic(this.#memberPath(record.memberId), JSON.stringify(record) + "\n", { sync: false });
   }
 
   /** Removes a member's file, if it is there. */
   removeMember(memberId: string): void {
-    fs.rmSync(this.#memberPath(memberId), { force: true });
+    removeFile(this.#memberPath(memberId));
   }
 
   /**

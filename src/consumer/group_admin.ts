@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { fs } from "../runtime/file_system.ts";
+import { fs, removeDirectory, renameFile } from "../runtime/file_system.ts";
 import type { LogDirectoryView } from "./log_directory_view.ts";
 import { GroupMembership } from "./_group_membership.ts";
 import { withGroupLock } from "./_group_store.ts";
@@ -238,8 +238,8 @@ export async function deleteGroup(log: LogDirectoryView, groupId: string): Promi
     if (live > 0) throw new GroupNotEmptyError(groupId, live);
     // Renamed away first, so the group is gone at once even if a crash stops the removal.
     const doomed = `${log.dir}/${GROUPS_DIR}/.${crypto.randomUUID()}.deleted`;
-    fs.renameSync(dir, doomed);
-    fs.rmSync(doomed, { recursive: true, force: true });
+    renameFile(dir, doomed);
+    removeDirectory(doomed);
     return true;
   });
 }

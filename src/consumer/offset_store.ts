@@ -8,7 +8,7 @@
  * @module
  */
 import { CommitFailedError, StorageError } from "../errors.ts";
-import { fs, openFile, syncDirectory, writeFully } from "../runtime/file_system.ts";
+import { fs, removeDirectory, syncDirectory, writeFilesAtomic } from "../runtime/file_system.ts";
 import {
   decodeGroupId,
   GROUPS_DIR,
@@ -106,44 +106,31 @@ export class OffsetStore {
 
   #writeOffsets(offsets: readonly OffsetToCommit[], now: number): void {
     const root = `${this.store.dir}/${OFFSETS_DIR}`;
-    const dirs = new Set<string>();
-    const renames: [string, string][] = [];
-    let created = false;
     try {
+      let created = false;
       for (const o of offsets) {
         const dir = `${root}/${o.topic}`;
         if (!fs.existsSync(dir)) {
           fs.mkdirSync(dir, { recursive: true });
           created = true;
         }
-        const path = `${dir}/${o.partition}.json`;
-        const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-        const record = {
+      }
+      writeFilesAtomic(offsets.map((o) => ({
+        path: `${root}/${o.topic}/${o.partition}.json`,
+        contents: JSON.stringify({
           version: 0,
           topic: o.topic,
           partition: o.partition,
           offset: o.offset,
           metadata: o.metadata ?? "",
           commitTimestamp: now,
-        };
-        const fd = openFile(tmp, "w");
-        try {
-          writeFully(fd, new TextEncoder().encode(JSON.stringify(record) + "\n"), 0);
-          fs.fsyncSync(fd);
-        } finally {
-          fs.closeSync(fd);
-        }
-        renames.push([tmp, path]);
-        dirs.add(dir);
-      }
-      for (const [tmp, path] of renames) fs.renameSync(tmp, path);
-      for (const dir of dirs) syncDirectory(dir);
+        }) + "\n",
+      })));
       if (created) {
         syncDirectory(root);
         syncDirectory(this.store.dir);
       }
     } catch (err) {
-      for (const [tmp] of renames) fs.rmSync(tmp, { force: true });
       throw new StorageError(
         `Cannot commit offsets for group "${this.store.groupId}": ${(err as Error).message}`,
         { cause: err },
@@ -244,7 +231,7 @@ export async function deleteTopicOffsets(dir: string, topic: string): Promise<st
     if (!isDirectory(topicDir)) continue;
     await withGroupLock(groupDir, groupId, () => {
       try {
-        fs.rmSync(topicDir, { recursive: true, force: true });
+        removeDirectory(topicDir);
       } catch (err) {
         throw new StorageError(
           `Cannot delete the offsets of topic "${topic}" for group "${groupId}": ${(err as Error).message}`,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { fs, openFile, readRegularFile, writeFileAtomic } from "../runtime/file_system.ts";
+import { fs, openFile, readRegularFile, writeFileAtomic, writeFully } from "../runtime/file_system.ts";
 
 /** Name of the recovery point checkpoint file: offsets below it are known to be on disk. */
 export const RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
@@ -176,7 +176,7 @@ export function openHighWatermark(path: string): number {
 export function writeHighWatermark(fd: number, offset: number): void {
   // One buffer for every call: the write is synchronous, and this runs once per durable round.
   HIGH_WATERMARK_VIEW.setBigInt64(0, BigInt(offset));
-  fs.writeSync(fd, HIGH_WATERMARK_BYTES, 0, 8, 0);
+  writeFully(fd, HIGH_WATERMARK_BYTES, 0);
 }
 
 const HIGH_WATERMARK_BYTES = new Uint8Array(8);

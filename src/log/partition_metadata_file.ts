@@ -17,7 +17,7 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import { fs, openFile, readRegularFile } from "../runtime/file_system.ts";
+import { createFileExclusive, readRegularFile } from "../runtime/file_system.ts";
 
 /** The file name, in each partition directory. */
 export const PARTITION_METADATA_FILE = "partition.metadata";
@@ -137,9 +137,9 @@ export function readPartitionMetadata(dir: string): string | undefined {
 }
 
 /**
- * Writes a partition directory's `partition.metadata` unless it exists: the file is written
- * beside its name, fsynced, and linked into place, so that of two processes writing it at once
- * one wins and both then read the same ID.
+ * Writes a partition directory's `partition.metadata` unless it exists (`createFileExclusive`: the
+ * file is written beside its name, fsynced, and linked into place), so that of two processes
+ * writing it at once one wins and both then read the same ID.
  *
  * @param dir the partition directory (it must exist)
  * @param topicId the topic ID to record
@@ -157,27 +157,10 @@ export function readPartitionMetadata(dir: string): string | undefined {
  */
 export function writePartitionMetadata(dir: string, topicId: string): string {
   const path = `${dir}/${PARTITION_METADATA_FILE}`;
-  // Not "*.tmp": a writer taking the lock at open removes those from the directory.
-  const tmp = `${path}.${crypto.randomUUID()}.new`;
   try {
-    const fd = openFile(tmp, "wx");
-    try {
-      fs.writeSync(fd, formatPartitionMetadata(topicId));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    try {
-      fs.linkSync(tmp, path);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "EEXIST") throw err;
-    }
+    createFileExclusive(path, formatPartitionMetadata(topicId));
   } catch (err) {
     throw new StorageError(`Cannot write ${path}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch { /* the directory itself is unusable: reported above */ }
   }
   return readPartitionMetadata(dir) ?? topicId;
 }

@@ -1,6 +1,6 @@
 /**
- * The fault-injection seam: the log's writes, data syncs, and the log cleaner's renames and
- * unlinks go through the functions here, which ask the installed {@linkcode FaultInjector} first, so the
+ * The fault-injection seam: every write, data sync and fsync, rename and unlink reel makes in the
+ * log directory goes through the functions here, which ask the installed {@linkcode FaultInjector} first, so the
  * durability tests can fail any of them part-way (a full disk, a failing device) or watch which
  * bytes each data sync made durable. With no injector installed the cost is one comparison a call.
  *
@@ -12,8 +12,9 @@ import { StorageError } from "../errors.ts";
 /** One write or data sync that reel is about to do, as a {@linkcode FaultInjector} sees it. */
 export interface FileOperation {
   /**
-   * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync} is about to
-   * sync; `"synced"`: a {@linkcode datasync} has completed (for observers: the answer is ignored).
+   * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync},
+   * {@linkcode datasyncSync} or {@linkcode syncFile} is about to sync; `"synced"`: that sync has
+   * completed (for observers: the answer is ignored); `"rename"`, `"unlink"`: a rename or removal.
    */
   op: "write" | "sync" | "synced" | "rename" | "unlink";
   /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
@@ -22,7 +23,10 @@ export interface FileOperation {
   position: number;
   /** Bytes to write; 0 otherwise. */
   length: number;
-  /** For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile}): the path (the source of a rename). */
+  /**
+   * For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile},
+   * {@linkcode removeDirectory}): the path (the source of a rename).
+   */
   path?: string;
 }
 
@@ -178,6 +182,42 @@ export function datasyncSync(fd: number): void {
 }
 
 /**
+ * Forces a file's data and metadata to disk (`fsync(2)`) on the calling thread, through the same
+ * fault seam as {@linkcode datasync} (a `"sync"` before, a `"synced"` after): for the small files
+ * written whole and renamed into place (checkpoints, group state, committed offsets), whose size
+ * must be durable too.
+ *
+ * @param fd an open file descriptor
+ * @throws {Error} the I/O error, or an injected fault's
+ * @example A failing device: the sync throws the injected error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { setFaultInjector, syncFile } from "./fault_injector.ts";
+ * const fd = fs.openSync(`${Deno.makeTempDirSync()}/file`, "w");
+ * const seen: string[] = [];
+ * try {
+ *   setFaultInjector((op) => void seen.push(op.op));
+ *   syncFile(fd);
+ *   setFaultInjector(() => ({ error: Object.assign(new Error("EIO: i/o error"), { code: "EIO" }) }));
+ *   assert.throws(() => syncFile(fd), { code: "EIO" });
+ * } finally {
+ *   setFaultInjector(undefined);
+ *   fs.closeSync(fd);
+ * }
+ * assert.deepEqual(seen, ["sync", "synced"]);
+ * ```
+ */
+export function syncFile(fd: number): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.fsyncSync(fd);
+  faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
  * Renames a file, as `rename(2)` does (atomically replacing `to`), after asking the fault
  * injector: the seam through which tests fail each step of the log cleaner's segment swap.
  *
@@ -226,4 +266,32 @@ export function removeFile(path: string): void {
     if (fault !== undefined) throw fault.error;
   }
   fs.rmSync(path, { force: true });
+}
+
+/**
+ * Removes a directory and everything in it, if it exists (a deleted topic's partition directories,
+ * a deleted group), after asking the fault injector with an `"unlink"` of its path (see
+ * {@linkcode renameFile}). Symbolic links inside are removed, never followed.
+ *
+ * @param path the directory's path
+ * @throws {Error} the underlying error, or an injected fault's
+ * @example Remove a directory with a file in it, and one that is not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { removeDirectory } from "./fault_injector.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.mkdirSync(`${dir}/topic-0`);
+ * fs.writeFileSync(`${dir}/topic-0/00000000000000000000.log`, "x");
+ * removeDirectory(`${dir}/topic-0`);
+ * removeDirectory(`${dir}/topic-0`);
+ * assert.deepEqual(fs.readdirSync(dir), []);
+ * ```
+ */
+export function removeDirectory(path: string): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "unlink", fd: -1, position: -1, length: 0, path });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.rmSync(path, { recursive: true, force: true });
 }

@@ -17,9 +17,11 @@ export {
   type FaultInjector,
   type FileOperation,
   type InjectedFault,
+  removeDirectory,
   removeFile,
   renameFile,
   setFaultInjector,
+  syncFile,
   writeFully,
 } from "./fault_injector.ts";
 export {

@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
-import { writeFully } from "./fault_injector.ts";
+import { removeFile, renameFile, syncFile, writeFully } from "./fault_injector.ts";
 
 /**
  * Makes a directory's entries (created, renamed or removed files) durable with `fsync(2)` on the
@@ -121,20 +121,20 @@ export function writeFilesAtomic(
       try {
         const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
         writeFully(fd, bytes, 0);
-        if (sync) fs.fsyncSync(fd);
+        if (sync) syncFile(fd);
       } finally {
         fs.closeSync(fd);
       }
     }
     for (const [tmp, path] of written) {
       current = path;
-      fs.renameSync(tmp, path);
+      renameFile(tmp, path);
     }
   } catch (err) {
     for (const [tmp] of written) {
       try {
-        fs.rmSync(tmp, { force: true }); // gone already when it was renamed
-      } catch { /* the directory itself is unusable */ }
+        removeFile(tmp); // gone already when it was renamed
+      } catch { /* the directory itself is unusable: the first error is the one reported */ }
     }
     throw new StorageError(`Cannot write ${current}: ${(err as Error).message}`, { cause: err });
   }
@@ -166,12 +166,14 @@ export function writeFilesAtomic(
  * ```
  */
 export function createFileExclusive(path: string, contents: string | Uint8Array): boolean {
-  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.tmp`;
+  // Not "*.tmp": a writer taking a partition's lock removes those from its directory, and
+  // partition.metadata is created while another process may be taking it.
+  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.new`;
   const fd = fs.openSync(tmp, "wx");
   try {
     try {
       writeFully(fd, typeof contents === "string" ? new TextEncoder().encode(contents) : contents, 0);
-      fs.fsyncSync(fd);
+      syncFile(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -183,7 +185,7 @@ export function createFileExclusive(path: string, contents: string | Uint8Array)
     }
   } finally {
     try {
-      fs.rmSync(tmp, { force: true });
+      removeFile(tmp);
     } catch { /* the directory itself is unusable: reported above */ }
   }
   syncDirectory(dirname(path));

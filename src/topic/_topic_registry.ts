@@ -15,7 +15,7 @@ import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { WriterGroup } from "../log/writer_roles.ts";
 import { needsRecovery } from "../log/log_loader.ts";
-import { fs } from "../runtime/file_system.ts";
+import { fs, removeDirectory } from "../runtime/file_system.ts";
 import {
   joinLogPath,
   MAX_PARTITIONS,
@@ -165,7 +165,7 @@ export class TopicRegistry {
       if (!entry.isDirectory()) continue;
       if (removeStalePrepared(dir, entry.name)) continue;
       if (/\.[0-9a-f]+-delete$/.test(entry.name)) {
-        fs.rmSync(joinLogPath(dir, entry.name), { recursive: true, force: true });
+        removeDirectory(joinLogPath(dir, entry.name));
         continue;
       }
       const p = parsePartitionDirName(entry.name);

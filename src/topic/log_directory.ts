@@ -7,7 +7,7 @@
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { compactInBackground } from "../log/log_cleaner.ts";
-import { fs } from "../runtime/file_system.ts";
+import { fs, removeDirectory } from "../runtime/file_system.ts";
 import { randomTopicId } from "../log/partition_metadata_file.ts";
 import { createTopicFiles, deleteTopicFiles } from "./topic_store.ts";
 import { deleteTopicOffsets } from "../consumer/offset_store.ts";
@@ -374,7 +374,7 @@ export class LogDirectory {
     }
     // As Kafka does, the topic's committed offsets go with it, from every consumer group.
     await deleteTopicOffsets(this.dir, name);
-    for (const path of doomed) fs.rmSync(path, { recursive: true, force: true });
+    for (const path of doomed) removeDirectory(path);
   }
 
   /**

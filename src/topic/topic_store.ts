@@ -33,6 +33,9 @@ import {
   fs,
   openFile,
   readRegularFile,
+  removeDirectory,
+  removeFile,
+  renameFile,
   syncDirectory,
   writeFileAtomic,
 } from "../runtime/file_system.ts";
@@ -151,7 +154,7 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
   const topicId = stored.topicId!;
   const prepared: string[] = [];
   const unprepare = () => {
-    for (const path of prepared) fs.rmSync(path, { recursive: true, force: true });
+    for (const path of prepared) removeDirectory(path);
   };
   let created: boolean;
   try {
@@ -182,13 +185,13 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
     // they are still this creation's: another process may have deleted and made the name again).
     if (readStoredTopic(dir, name)?.topicId === topicId) {
       try {
-        fs.rmSync(topicConfigPath(dir, name), { force: true });
+        removeFile(topicConfigPath(dir, name));
       } catch { /* a later open finishes the topic instead (see awaitPartitionDirectory) */ }
     }
     for (let p = 0; p < placed; p++) {
       if (partitionTopicId(dir, name, p) !== topicId) continue;
       try {
-        fs.rmSync(partitionDirPath(dir, name, p), { recursive: true, force: true });
+        removeDirectory(partitionDirPath(dir, name, p));
       } catch { /* removed as a stray by the next creation of the name */ }
     }
     throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
@@ -217,7 +220,7 @@ function placePartition(
   removeStray(dir, name, partition, topicId);
   const target = partitionDirPath(dir, name, partition);
   try {
-    fs.renameSync(prepared, target); // onto nothing, or onto an empty directory
+    renameFile(prepared, target); // onto nothing, or onto an empty directory
     return;
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -226,7 +229,7 @@ function placePartition(
   // A directory is there: one another process made good for this topic, or one from before reel
   // recorded topic IDs (its records are kept and it takes this topic's ID).
   if (partitionTopicId(dir, name, partition) === undefined) writePartitionMetadata(target, topicId);
-  fs.rmSync(prepared, { recursive: true, force: true });
+  removeDirectory(prepared);
 }
 
 /** Removes a partition directory that records a topic ID other than `topicId` (Kafka's stray log). */
@@ -246,11 +249,11 @@ function removeStray(dir: string, name: string, partition: number, topicId: stri
   const suffix = `-${partition}.${Math.floor(Math.random() * 2 ** 32).toString(16)}-delete`;
   const doomed = joinLogPath(dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
   try {
-    fs.renameSync(path, doomed);
+    renameFile(path, doomed);
   } catch {
     return; // gone meanwhile
   }
-  fs.rmSync(doomed, { recursive: true, force: true });
+  removeDirectory(doomed);
 }
 
 /**
@@ -329,7 +332,7 @@ export function removeStalePrepared(dir: string, entry: string): boolean {
   const path = joinLogPath(dir, entry);
   try {
     if (Date.now() - fs.lstatSync(path).mtimeMs > STALE_PREPARED_MS) {
-      fs.rmSync(path, { recursive: true, force: true });
+      removeDirectory(path);
     }
   } catch { /* gone meanwhile */ }
   return true;
@@ -369,10 +372,10 @@ export function deleteTopicFiles(dir: string, name: string, partitions: number):
     for (let p = 0; p < partitions; p++) {
       const suffix = `-${p}.${id}-delete`;
       const to = joinLogPath(dir, `${name.slice(0, 255 - suffix.length)}${suffix}`);
-      fs.renameSync(partitionDirPath(dir, name, p), to);
+      renameFile(partitionDirPath(dir, name, p), to);
       doomed.push(to);
     }
-    fs.rmSync(topicConfigPath(dir, name), { force: true });
+    removeFile(topicConfigPath(dir, name));
     syncDirectory(dir);
   } catch (err) {
     throw new StorageError(`Cannot delete topic "${name}": ${(err as Error).message}`, { cause: err });
@@ -458,10 +461,10 @@ export function addPartitionFiles(
     for (; placed < to; placed++) placePartition(dir, name, placed, topicId, prepared[placed - from]);
     syncDirectory(dir);
   } catch (err) {
-    for (const path of prepared) fs.rmSync(path, { recursive: true, force: true });
+    for (const path of prepared) removeDirectory(path);
     for (let p = from; p < placed; p++) {
       if (partitionTopicId(dir, name, p) === topicId) {
-        fs.rmSync(partitionDirPath(dir, name, p), { recursive: true, force: true });
+        removeDirectory(partitionDirPath(dir, name, p));
       }
     }
     throw new StorageError(`Cannot add partitions to topic "${name}": ${(err as Error).message}`, {

@@ -48,11 +48,14 @@ function errnoError(code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
-/** Makes the next data sync fail with EIO (until `setFaultInjector(undefined)`). */
-function failNextSync(): void {
+/**
+ * Makes the next data sync of a segment's `.log` file under `dir` fail with EIO (until
+ * `setFaultInjector(undefined)`). Other syncs (a checkpoint written after a roll) pass.
+ */
+function failNextSync(dir: string): void {
   let armed = true;
   setFaultInjector((op) => {
-    if (op.op !== "sync" || !armed) return undefined;
+    if (op.op !== "sync" || !armed || !isSegmentLog(op.fd, dir)) return undefined;
     armed = false;
     return { error: errnoError("EIO", "i/o error, fdatasync") };
   });
@@ -274,7 +277,7 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
         const topic = await log.createTopic("eio", { config: { fsync: "always" } });
         const acked: Acked = { hashes: [[]] };
         await appendAcked(topic, acked, 0, 3, 10, "before");
-        failNextSync();
+        failNextSync(dir);
         try {
           await assert.rejects(topic.append([{ value: "not durable" }]), (err: unknown) => {
             assert.ok(err instanceof StorageError, `expected StorageError, got ${err}`);
@@ -308,7 +311,7 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
         const seen = reader.topic("eio");
         assert.equal(seen.partition(0).isWriter, false);
         assert.deepEqual((await readAll(seen, 0)).map((r) => recordHash(r)), acked.hashes[0]);
-        failNextSync();
+        failNextSync(dir);
         try {
           await assert.rejects(topic.append([{ value: "not durable" }]), StorageError);
         } finally {
