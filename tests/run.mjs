@@ -15,7 +15,7 @@
 //   Bun:  ` 12 pass`, ` 0 fail` (and ` 1 error` for errors outside a test, counted as failures)
 //   Node: `ℹ pass 12`, `ℹ fail 0` (and `ℹ cancelled 1`, a test cut short, counted as a failure)
 //
-// It prints one line per runtime and, last, one line alone: `N passed, N failed` (all runtimes added
+// It prints one line per runtime (each followed by the names of its failed tests) and, last, one line alone: `N passed, N failed` (all runtimes added
 // up). The exit status is non-zero if any runtime failed, exited non-zero, or ran no test; a runner
 // whose summary cannot be found (it crashed, or found no test file) counts as one failure.
 //
@@ -151,6 +151,27 @@ function parseNode(out) {
   return { passed, failed: failed + (count("cancelled") ?? 0) };
 }
 
+/**
+ * The names of the failed tests in a runner's output (at most 20), so that the last lines of a long
+ * run (all a CI log may keep) say which tests failed: Deno's `FAILURES` section, Bun's `(fail)` lines,
+ * Node's `✖` lines (a failed suite and its failed tests, each named once).
+ * @param {string} name the runtime @param {string} out @returns {string[]}
+ */
+function failedTests(name, out) {
+  let found = [];
+  if (name === "deno") {
+    const section = (out.split(/^ ?FAILURES ?$/m)[1] ?? "").split(/^(?:FAILED|ok) \|/m)[0];
+    found = section.split("\n").map((l) => l.trim().replace(/ => \S+$/, "")).filter(Boolean);
+  } else if (name === "bun") {
+    found = [...out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((m) => m[1]);
+  } else {
+    found = [...out.matchAll(/^\s*✖ (.*?)(?: \([\d.]+m?s\))?$/gm)].map((m) => m[1])
+      .filter((l) => l !== "failing tests:");
+  }
+  found = [...new Set(found)];
+  return found.length > 20 ? [...found.slice(0, 20), `... and ${found.length - 20} more`] : found;
+}
+
 /** Runs one runtime's test command, streaming and capturing its output. */
 function run(runtime) {
   return new Promise((resolve) => {
@@ -252,6 +273,9 @@ for (const runtime of runtimes) {
     }: ${summary.passed} passed, ${summary.failed} failed, exit status ${code}` +
       (summary.passed === 0 ? " (no test ran)" : ""),
   );
+  if (summary.failed > 0) {
+    for (const name of failedTests(runtime.name, out)) lines.push(`  failed: ${name}`);
+  }
 }
 
 console.log("");
