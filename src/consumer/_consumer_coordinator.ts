@@ -180,6 +180,8 @@ export class ConsumerCoordinator {
     await this.commitsSettled();
     if (this.#subscriptions.subscription !== undefined) await this.leaveGroup();
     else if (this.#config.enableAutoCommit && this.#subscriptions.size > 0) {
+      // As Kafka's consumer on close: a failed auto-commit is not the close's error; the next
+      // member starts from the last committed offset.
       await this.commit().catch(() => {});
     }
   }
@@ -275,6 +277,8 @@ export class ConsumerCoordinator {
     let error: unknown;
     try {
       await this.commitsSettled();
+      // A failed auto-commit before a rebalance is not the rebalance's error (Kafka logs it): the
+      // partitions' next owner starts from the last committed offset.
       if (this.#config.enableAutoCommit) await this.commit().catch(() => {});
       await subscriptions.listener.onPartitionsRevoked?.(revoked);
     } catch (err) {

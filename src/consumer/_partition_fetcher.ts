@@ -136,8 +136,9 @@ export class PartitionFetcher {
    * The offset a start position names in this partition, after seeing the log's latest state (a
    * partition another process writes is refreshed first).
    *
-   * @param from `"earliest"` (the log start offset), `"latest"` (the high watermark), an offset, or
-   *   `{ timestamp }` (the first record at or after it, else the high watermark)
+   * @param from `"earliest"` (the log start offset), `"latest"` ({@linkcode endOffset}: the high
+   *   watermark, or under `read_committed` the last stable offset, as Kafka's `ListOffsets`), an
+   *   offset, or `{ timestamp }` (the first record at or after it, never past that end)
    * @returns the offset
    * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
    * @throws {TypeError} for a start position that is none of these
@@ -146,7 +147,7 @@ export class PartitionFetcher {
     const log = this.log;
     if (!log.closed) log.refresh();
     if (from === "earliest") return log.logStartOffset;
-    if (from === "latest") return log.highWatermark;
+    if (from === "latest") return this.endOffset();
     if (typeof from === "number") {
       log.checkOffset(from);
       return from;
@@ -156,7 +157,8 @@ export class PartitionFetcher {
       if (typeof ts !== "number" || !Number.isFinite(ts)) {
         throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
       }
-      return log.offsetForTimestamp(ts)?.offset ?? log.highWatermark;
+      const found = log.offsetForTimestamp(ts)?.offset;
+      return found === undefined ? this.endOffset() : Math.min(found, this.endOffset());
     }
     throw new TypeError(
       `Invalid start position ${

@@ -460,7 +460,7 @@ export class Consumer implements AsyncIterable<ConsumedRecord> {
   /** Runs `fn` after every earlier poll, commit of the group flow, or close has finished. */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#mutex.then(fn, fn);
-    this.#mutex = run.catch(() => {});
+    this.#mutex = run.catch(() => {/* the caller of `run` gets its error; the next call still runs */});
     return run;
   }
 

@@ -152,6 +152,8 @@ export function compactInBackground(
 ): boolean {
   if (!compacts(log.config.cleanupPolicy) || inBackground.has(log)) return false;
   inBackground.add(log);
+  // A background round that fails leaves the log as it was (the swap is all or nothing) and the
+  // next retention check tries again; a caller who wants the error calls compact() itself.
   log.compact({ force: false }).catch(() => {}).finally(() => inBackground.delete(log));
   return true;
 }

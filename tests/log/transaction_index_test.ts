@@ -146,6 +146,35 @@ describe("isolationLevel over transactional batches and control markers", () => 
     });
   });
 
+  test('readable({ from: "latest" }) under read_committed starts at the last stable offset, so an open transaction\'s records come once it commits', async () => {
+    await withLog(async (log) => {
+      await write(log, [
+        { kind: "plain", value: "p1" },
+        { kind: "send", producer: 4, value: "t1" },
+        { kind: "plain", value: "p2" },
+      ]);
+      const p = log.topic("t").partition(0);
+      assert.equal(p.highWatermark, 3);
+      const controller = new AbortController();
+      const reader = log.topic("t").readable({
+        from: "latest",
+        isolationLevel: "read_committed",
+        follow: true,
+        signal: controller.signal,
+      }).getReader();
+      const first = reader.read();
+      await p.append(batch([], { id: 4, epoch: 0, sequence: -1, transactional: true }, "COMMIT"));
+      // From the last stable offset (1): the transaction's record and the record after it.
+      assert.equal(decoder.decode((await first).value!.value!), "t1");
+      assert.equal(decoder.decode((await reader.read()).value!.value!), "p2");
+      controller.abort();
+      await reader.read().catch(() => {/* aborted: the stream errors with the signal's reason */});
+      // read_uncommitted's "latest" is the high watermark: nothing yet.
+      const uncommitted = log.topic("t").readable({ from: "latest", isolationLevel: "read_uncommitted" });
+      assert.deepEqual(await Array.fromAsync(uncommitted), []);
+    });
+  });
+
   test("Consumer: read_committed polls up to the last stable offset, and its end offsets are the last stable offset", async () => {
     await withLog(async (log) => {
       await write(log, [
