@@ -312,6 +312,8 @@ export class LogAppender implements GroupCommitHost {
   /** Under `fsync: "interval"`, starts the periodic fdatasync of the dirty segments. */
   startFsyncTimer(): void {
     if (this.#s.config.fsync === "interval" && this.#timer === undefined) {
+      // A failed periodic fdatasync leaves its segment dirty: the next tick, flush() or close()
+      // syncs it again, and flush() and close() report a failure to their callers.
       this.#timer = setInterval(
         () => this.#s.track(this.syncDirty().catch(() => {})),
         this.#s.config.fsyncIntervalMs,

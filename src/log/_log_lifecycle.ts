@@ -326,6 +326,7 @@ export class LogLifecycle implements WriterLeaseHost {
       return;
     }
     this.#appender.stopFsyncTimer();
+    // Failed appends were told so; the clean close below syncs again and reports a failure.
     await s.commit.syncTo(s.logEndOffset).catch(() => {});
     await Promise.allSettled([...s.pending]);
     s.closed = true;

@@ -162,6 +162,8 @@ export class LogRetention {
         lastProducerOffsets: () => s.producers.lastOffsets(s.logStartOffset, s.logEndOffset),
       }, { force: true, ...options });
     const previous = this.#cleaning;
+    // Rounds never overlap: this one runs after the previous, which failed or not (its error is
+    // its own caller's).
     const round: Promise<CleanerStats> = (previous ? previous.catch(() => {}).then(run) : run()).finally(
       () => {
         if (this.#cleaning === round) this.#cleaning = undefined;

@@ -147,7 +147,7 @@ export class LogState implements FollowedLog {
   /** Registers background work that `close()` waits for. */
   track<T>(p: Promise<T>): Promise<T> {
     this.pending.add(p);
-    p.finally(() => this.pending.delete(p)).catch(() => {});
+    p.finally(() => this.pending.delete(p)).catch(() => {/* `p`'s error is for whoever awaits `p` */});
     return p;
   }
 
