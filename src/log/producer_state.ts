@@ -22,7 +22,7 @@
  */
 import type { RecordBatchHeader } from "../record/record_batch.ts";
 import { crc32c } from "../record/crc32c.ts";
-import { fs, readRegularFile, writeFileAtomic } from "../runtime/file_system.ts";
+import { fs, readRegularFile, removeFile, writeFileAtomic } from "../runtime/file_system.ts";
 
 /** How many batches per producer are remembered for deduplication (Kafka's `NUM_BATCHES_TO_RETAIN`). */
 export const BATCHES_TO_RETAIN = 5;
@@ -265,7 +265,7 @@ export function writeSnapshot(
     const keep = offsets[i] === offset || (i >= offsets.length - 2 && offsets[i] >= logStartOffset);
     if (!keep && offsets[i] < offset) {
       try {
-        fs.rmSync(snapshotPath(dir, offsets[i]), { force: true });
+        removeFile(snapshotPath(dir, offsets[i]));
       } catch { /* removed by the next snapshot */ }
     }
   }

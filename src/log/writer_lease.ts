@@ -10,7 +10,7 @@
  * @module
  */
 import { PartitionLockedError, StorageError } from "../errors.ts";
-import { fs } from "../runtime/file_system.ts";
+import { fs, openFile, removeFile } from "../runtime/file_system.ts";
 import { LockFile, type LockOwner, takeLock } from "../runtime/lock_file.ts";
 import type { Loaded } from "./log_loader.ts";
 import { WRITER_LOCK_FILE } from "./local_log.ts";
@@ -386,8 +386,11 @@ export class WriterLease implements WriterRole {
           }
           if (err instanceof PartitionLockedError) {
             try {
-              if (!fs.existsSync(wanted)) fs.writeFileSync(wanted, "");
-            } catch { /* the writer gives the role back when idle all the same */ }
+              // Created, never opened through a link (O_EXCL): EEXIST when it is there already.
+              fs.closeSync(openFile(wanted, "wx"));
+            } catch {
+              /* there already, or not writable: the writer gives the role back when idle all the same */
+            }
           }
           if (now >= (err === WRITERS_BUSY ? busyDeadline : deadline)) {
             failure = err === WRITERS_BUSY
@@ -404,7 +407,7 @@ export class WriterLease implements WriterRole {
     }
     if (failure === undefined) {
       try {
-        fs.rmSync(wanted, { force: true });
+        removeFile(wanted);
       } catch { /* removed by the next writer */ }
     }
     const queued = this.#queued ?? [];
