@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLEAN_SHUTDOWN_FILE } from "../../src/log/checkpoint.ts";
 import { open, PartitionLockedError, setMaxWriters } from "../../mod.ts";
-import { DEFAULT_MAX_WRITERS, WRITER_LOCK_FILE, writerCount } from "../../src/log/mod.ts";
+import { DEFAULT_MAX_WRITERS, WRITER_LOCK_FILE, WRITER_WANTED_FILE, writerCount } from "../../src/log/mod.ts";
 import { ROOT, withTempDir } from "../durability/_helpers.ts";
 import { scriptCommand } from "../_runtime.ts";
 
@@ -172,6 +172,27 @@ describe("several producers of one topic", () => {
       assert.ok(Date.now() - started >= 140, "waited for lockTimeoutMs");
       await other.close();
       await holder.close();
+    });
+  });
+
+  test("a symbolic link in writer.wanted's place is left as it is, and nothing is created where it points", async () => {
+    await withTempDir("wanted-link", async (dir) => {
+      const holder = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await holder.createTopic("t");
+      topic.partition(0).acquireWriterLock();
+      const outside = path.join(dir, "..", `${path.basename(dir)}-outside`);
+      const link = path.join(topic.partition(0).dir, WRITER_WANTED_FILE);
+      fs.symlinkSync(outside, link); // dangling: a write through it would create `outside`
+      const other = await open(dir, { retentionCheckIntervalMs: 0, lockTimeoutMs: 150 });
+      try {
+        await assert.rejects(other.topic("t").append([{ value: "x" }]), PartitionLockedError);
+        assert.equal(fs.existsSync(outside), false, "nothing was written through the link");
+        assert.ok(fs.lstatSync(link).isSymbolicLink(), "the link is left as it was");
+      } finally {
+        await other.close();
+        await holder.close();
+        fs.rmSync(outside, { force: true });
+      }
     });
   });
 
