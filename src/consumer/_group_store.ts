@@ -20,6 +20,7 @@ import { StorageError } from "../errors.ts";
 import {
   assertRegularFiles,
   fs,
+  openFile,
   readRegularFile,
   removeFile,
   syncDirectory,
@@ -343,12 +344,18 @@ export class GroupStore {
    */
   touchMember(memberId: string): boolean {
     const now = Date.now() / 1000;
+    let fd: number;
     try {
-      fs.utimesSync(this.#memberPath(memberId), now, now);
-      return true;
+      fd = openFile(this.#memberPath(memberId), "r"); // never through a symbolic link
     } catch (err) {
       if ((err as { code?: string }).code === "ENOENT") return false;
       throw err;
+    }
+    try {
+      fs.futimesSync(fd, now, now);
+      return true;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 }
