@@ -14,14 +14,15 @@ export interface FileOperation {
   /**
    * `"write"`: {@linkcode writeFully} is about to write; `"sync"`: {@linkcode datasync},
    * {@linkcode datasyncSync} or {@linkcode syncFile} is about to sync; `"synced"`: that sync has
-   * completed (for observers: the answer is ignored); `"rename"`, `"unlink"`: a rename or removal.
+   * completed (for observers: the answer is ignored); `"truncate"`: {@linkcode truncateFile} is
+   * about to cut a file; `"rename"`, `"unlink"`: a rename or removal.
    */
-  op: "write" | "sync" | "synced" | "rename" | "unlink";
+  op: "write" | "sync" | "synced" | "truncate" | "rename" | "unlink";
   /** The file descriptor (compare `fs.fstatSync(fd).ino` with a file's to pick one file). */
   fd: number;
   /** The byte position of a write; -1 otherwise. */
   position: number;
-  /** Bytes to write; 0 otherwise. */
+  /** Bytes to write; for `"truncate"` the new size; 0 otherwise. */
   length: number;
   /**
    * For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile},
@@ -215,6 +216,35 @@ export function syncFile(fd: number): void {
   }
   fs.fsyncSync(fd);
   faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
+ * Cuts (or extends with zeros) an open file to `length` bytes (`ftruncate(2)`), after asking the
+ * fault injector with a `"truncate"` of the descriptor (`length` is the new size): the seam through
+ * which tests fail the cut of a torn tail or of a failed write.
+ *
+ * @param fd an open file descriptor, opened for writing
+ * @param length the new size in bytes
+ * @throws {Error} the underlying error, or an injected fault's
+ * @example Cut a file to 2 bytes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { truncateFile } from "./fault_injector.ts";
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * fs.writeFileSync(path, "abcd");
+ * const fd = fs.openSync(path, "r+");
+ * truncateFile(fd, 2);
+ * fs.closeSync(fd);
+ * assert.equal(fs.readFileSync(path, "utf8"), "ab");
+ * ```
+ */
+export function truncateFile(fd: number, length: number): void {
+  if (faultInjector !== undefined) {
+    const fault = faultInjector({ op: "truncate", fd, position: -1, length });
+    if (fault !== undefined) throw fault.error;
+  }
+  fs.ftruncateSync(fd, length);
 }
 
 /**

@@ -22,6 +22,7 @@ export {
   renameFile,
   setFaultInjector,
   syncFile,
+  truncateFile,
   writeFully,
 } from "./fault_injector.ts";
 export {
