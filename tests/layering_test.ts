@@ -6,7 +6,8 @@
 //
 // A module may import from its own layer's folder or from a lower layer, never from a higher one;
 // the producer and the consumer (one layer, two folders) never import each other. File I/O goes
-// through src/runtime/ only: no other folder imports node:fs (or fs, fs/promises). And only
+// through src/runtime/ only: no other folder imports node:fs (or fs, fs/promises), and what they
+// reach through it never opens, writes, syncs, cuts, renames or removes a file itself. And only
 // src/runtime/ knows which runtime it runs on: no other module (nor mod.ts) uses the Deno or Bun
 // globals, a `bun:` module or `import.meta.main`, so everything else runs on Node as it is.
 import { describe, test } from "node:test";
@@ -60,9 +61,12 @@ export function importsOf(source: string): string[] {
   return out;
 }
 
-/** A source file without its block comments and whole-line `//` comments. */
+/**
+ * A source file without its block comments and whole-line `//` comments (a block comment's lines are
+ * kept as empty lines, so that line numbers stay the file's).
+ */
 function withoutComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, "")).replace(/^\s*\/\/.*$/gm, "");
 }
 
 /** What in a source file's code only Deno or only Bun has: `Deno.…`, `Bun.…`, `"bun:…"`, `import.meta.main`. */
@@ -134,12 +138,56 @@ function violations(
   return out;
 }
 
+/**
+ * The calls on the `fs` that src/runtime/file_system.ts re-exports which change the file system or
+ * open a file by path. Outside src/runtime/ they go through the runtime layer instead: opens through
+ * `openFile` (never through a symbolic link), writes, syncs, truncations, renames and removals
+ * through the fault seam (`writeFully`, `datasync`, `syncFile`, `truncateFile`, `renameFile`,
+ * `removeFile`, `removeDirectory`), so the fault injector sees every one of them (issue 9, item 4).
+ */
+const FS_CALLS_THROUGH_RUNTIME =
+  /\bfs\.(openSync|open|writeSync|write|writeFileSync|writeFile|appendFileSync|appendFile|fsyncSync|fsync|fdatasyncSync|fdatasync|ftruncateSync|ftruncate|truncateSync|truncate|renameSync|rename|rmSync|rm|unlinkSync|unlink|rmdirSync|rmdir|linkSync|link|symlinkSync|symlink|copyFileSync|copyFile|utimesSync|utimes)\(/g;
+
+/** Files outside src/runtime/ that may still call those, and why. */
+const FS_CALLS_ALLOWED: Readonly<Record<string, string>> = {
+  "src/cli/commands/dump.ts":
+    "reads a file named on the command line, wherever it is (a link is the user's own)",
+};
+
+/** Each call of `FS_CALLS_THROUGH_RUNTIME` in a source file's code (comments dropped), as `line: call`. */
+function fsCallsOf(source: string): string[] {
+  const out: string[] = [];
+  const lines = withoutComments(source).split("\n");
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(FS_CALLS_THROUGH_RUNTIME)) out.push(`${i + 1}: fs.${m[1]}`);
+  });
+  return out;
+}
+
 describe("layering", () => {
   test("no module in src/ imports from a layer above it", () => {
     const files = sourceFiles(SRC);
     assert.ok(files.length > 50, `expected the source tree, found ${files.length} files`);
     const found = violations(files, (f) => fs.readFileSync(f, "utf8"));
     assert.deepEqual(found, [], found.map((v) => `${v.file}: ${v.specifier}: ${v.why}`).join("\n"));
+  });
+
+  test("outside src/runtime/, files are opened, written, synced, cut, renamed and removed only through it", () => {
+    const found = sourceFiles(SRC)
+      .filter((f) =>
+        layerOf(f) !== "runtime" && !(path.relative(ROOT, f).split(path.sep).join("/") in FS_CALLS_ALLOWED)
+      )
+      .flatMap((f) =>
+        fsCallsOf(fs.readFileSync(f, "utf8")).map((call) => `${path.relative(ROOT, f)}:${call}`)
+      );
+    assert.deepEqual(found, []);
+    // The check finds calls in code, and not in a comment or a doc example.
+    assert.deepEqual(
+      fsCallsOf(
+        '/**\n * fs.writeFileSync(p, "x");\n */\nfs.renameSync(a, b);\n// fs.rmSync(p)\nconst n = fs.readdirSync(d);\n',
+      ),
+      ["4: fs.renameSync"],
+    );
   });
 
   test("nothing outside src/runtime/ uses what only Deno or only Bun has", () => {

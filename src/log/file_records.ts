@@ -44,7 +44,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
-import { datasync, datasyncSync, fs, readFully, writeFully } from "../runtime/file_system.ts";
+import { datasync, datasyncSync, fs, readFully, truncateFile, writeFully } from "../runtime/file_system.ts";
 
 /** How much a walk reads at once by default, in bytes. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -393,7 +393,7 @@ export class FileRecords {
       writeFully(this.fd(), bytes, position);
     } catch (err) {
       try {
-        fs.ftruncateSync(this.fd(), position);
+        truncateFile(this.fd(), position);
       } catch { /* the truncation at the next open will cut the torn tail */ }
       throw new StorageError(`Cannot append to ${this.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -401,7 +401,7 @@ export class FileRecords {
 
   /** Cuts the file to `size` bytes (Kafka's `FileRecords.truncateTo`). */
   truncateTo(size: number): void {
-    fs.ftruncateSync(this.fd(), size);
+    truncateFile(this.fd(), size);
     this.dirty = true;
   }
 
@@ -455,7 +455,7 @@ export class FileRecords {
   /** Fdatasyncs the file now if it is dirty (at roll, close and hand-over). */
   flushSync(): void {
     if (this.dirty) {
-      fs.fdatasyncSync(this.fd());
+      datasyncSync(this.fd());
       this.dirty = false;
     }
   }

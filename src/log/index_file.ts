@@ -6,7 +6,7 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import { fs, openFile, readFully, writeFully } from "../runtime/file_system.ts";
+import { fs, openFile, readFully, syncFile, truncateFile, writeFully } from "../runtime/file_system.ts";
 
 /**
  * The largest index file read, bytes (256 MiB: 32 Mi offset index entries, far more than a 1 GiB
@@ -79,9 +79,9 @@ export function readIndexFile(path: string, entrySize: number): DataView | null 
 export function writeIndexEntries(path: string, position: number, bytes: Uint8Array, sync: boolean): void {
   const fd = openFile(path, fs.existsSync(path) ? "r+" : "w+");
   try {
-    fs.ftruncateSync(fd, position);
+    truncateFile(fd, position);
     if (bytes.length > 0) writeFully(fd, bytes, position);
-    if (sync) fs.fsyncSync(fd);
+    if (sync) syncFile(fd);
   } catch (err) {
     if (err instanceof StorageError) throw err;
     throw new StorageError(`Cannot write the index ${path}: ${(err as Error).message}`, { cause: err });
@@ -109,9 +109,16 @@ export function writeIndexEntries(path: string, position: number, bytes: Uint8Ar
  * ```
  */
 export function truncateIndexFile(path: string, length: number): void {
+  let fd: number;
   try {
-    fs.truncateSync(path, length);
+    fd = openFile(path, "r+"); // never through a symbolic link
   } catch (err) {
-    if ((err as { code?: string }).code !== "ENOENT") throw err;
+    if ((err as { code?: string }).code === "ENOENT") return;
+    throw err;
+  }
+  try {
+    truncateFile(fd, length);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -7,7 +7,17 @@
  * @module
  */
 import { CorruptRecordError } from "../errors.ts";
-import { assertRegularFiles, fileIdentity, fileSize, fs, syncDirectory } from "../runtime/file_system.ts";
+import {
+  assertRegularFiles,
+  fileIdentity,
+  fileSize,
+  fs,
+  openFile,
+  removeDirectory,
+  removeFile,
+  renameFile,
+  syncDirectory,
+} from "../runtime/file_system.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   CLEANER_OFFSET_CHECKPOINT,
@@ -113,7 +123,7 @@ export function hasOffsetGaps(dir: string, topic: string, partition: number): bo
  * the offsets the swapped-in segment covers.
  */
 function swapNextOffset(path: string, baseOffset: number): number {
-  const fd = fs.openSync(path, "r");
+  const fd = openFile(path, "r");
   try {
     let next = baseOffset;
     const batches = batchesFrom(fd, 0, fs.fstatSync(fd).size);
@@ -138,7 +148,7 @@ function completeInterruptedSwaps(dir: string, names: string[]): string[] {
   const swaps: string[] = [];
   for (const name of names) {
     if (/\.(deleted|cleaned|tmp)$/.test(name)) {
-      fs.rmSync(`${dir}/${name}`, { force: true, recursive: true });
+      removeDirectory(`${dir}/${name}`); // a file, or what is left of a deleted directory
       changed = true;
     } else if (/\.swap$/.test(name)) swaps.push(name);
   }
@@ -152,12 +162,12 @@ function completeInterruptedSwaps(dir: string, names: string[]): string[] {
   for (const name of names) {
     const m = /^(\d{20})\.(log|index|timeindex|txnindex)$/.exec(name);
     if (m && Number(m[1]) >= min && Number(m[1]) < max) {
-      fs.rmSync(`${dir}/${name}`, { force: true });
+      removeFile(`${dir}/${name}`);
       changed = true;
     }
   }
   for (const name of swaps) {
-    fs.renameSync(`${dir}/${name}`, `${dir}/${name.slice(0, -".swap".length)}`);
+    renameFile(`${dir}/${name}`, `${dir}/${name.slice(0, -".swap".length)}`);
     changed = true;
   }
   if (!changed) return names;
@@ -236,7 +246,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
   const known = new Set(bases.map((b) => String(b).padStart(20, "0")));
   for (const name of names) {
     const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
-    if (m && !known.has(m[1])) fs.unlinkSync(`${dir}/${name}`);
+    if (m && !known.has(m[1])) removeFile(`${dir}/${name}`);
   }
 
   const report: LoadReport = { clean: false, segmentsRecovered: 0, truncatedBytes: 0 };
@@ -438,7 +448,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
 export function removeCleanShutdownMarker(dir: string): void {
   const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
   if (fileSize(markerPath) >= 0) {
-    fs.unlinkSync(markerPath);
+    removeFile(markerPath);
     syncDirectory(dir);
   }
 }

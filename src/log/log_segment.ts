@@ -13,7 +13,7 @@
  */
 import { StorageError } from "../errors.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import { fileSize, fs, openFile } from "../runtime/file_system.ts";
+import { fileSize, openFile, removeFile, renameFile } from "../runtime/file_system.ts";
 import { batchesFrom, type BatchLocation, type FileBatches, FileRecords } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { PendingWrites } from "./pending_writes.ts";
@@ -455,7 +455,7 @@ export class LogSegment {
     this.closeHandle();
     for (const path of this.#paths()) {
       try {
-        fs.renameSync(path, `${path}.deleted`);
+        renameFile(path, `${path}.deleted`);
       } catch (err) {
         if ((err as { code?: string }).code !== "ENOENT") throw err;
       }
@@ -465,7 +465,7 @@ export class LogSegment {
   /** The second step: removes the files renamed by {@linkcode LogSegment.renameForDeletion}. */
   removeDeleted(): void {
     for (const path of this.#paths()) {
-      fs.rmSync(`${path}.deleted`, { force: true });
+      removeFile(`${path}.deleted`);
     }
   }
 
@@ -482,7 +482,7 @@ export class LogSegment {
   delete(): void {
     this.closeHandle();
     for (const path of this.#paths()) {
-      if (fileSize(path) >= 0) fs.unlinkSync(path);
+      if (fileSize(path) >= 0) removeFile(path);
     }
   }
 

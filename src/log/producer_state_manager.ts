@@ -8,7 +8,7 @@
  * @module
  */
 import { readRecordBatchHeader, type RecordBatchHeader } from "../record/record_batch.ts";
-import { fs } from "../runtime/file_system.ts";
+import { removeFile } from "../runtime/file_system.ts";
 import { batchesFrom } from "./file_records.ts";
 import type { LocalLog, ReadCursor } from "./local_log.ts";
 import { ProducerState, readLatestSnapshot, snapshotOffsets, writeSnapshot } from "./producer_state.ts";
@@ -124,7 +124,7 @@ export class ProducerStateManager {
     for (const offset of snapshotOffsets(this.dir)) {
       if (offset > logEndOffset) {
         try {
-          fs.rmSync(`${this.dir}/${String(offset).padStart(20, "0")}.snapshot`, { force: true });
+          removeFile(`${this.dir}/${String(offset).padStart(20, "0")}.snapshot`);
         } catch { /* ignored as past the log end offset until removed */ }
       }
     }
