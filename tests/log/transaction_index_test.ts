@@ -170,8 +170,11 @@ describe("isolationLevel over transactional batches and control markers", () => 
       controller.abort();
       await reader.read().catch(() => {/* aborted: the stream errors with the signal's reason */});
       // read_uncommitted's "latest" is the high watermark: nothing yet.
-      const uncommitted = log.topic("t").readable({ from: "latest", isolationLevel: "read_uncommitted" });
-      assert.deepEqual(await Array.fromAsync(uncommitted), []);
+      const uncommitted: unknown[] = [];
+      for await (const r of log.topic("t").readable({ from: "latest", isolationLevel: "read_uncommitted" })) {
+        uncommitted.push(r);
+      }
+      assert.deepEqual(uncommitted, []);
     });
   });
 
