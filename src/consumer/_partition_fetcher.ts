@@ -157,8 +157,8 @@ export class PartitionFetcher {
       if (typeof ts !== "number" || !Number.isFinite(ts)) {
         throw new TypeError(`Invalid start timestamp ${String(from.timestamp)}`);
       }
-      const found = log.offsetForTimestamp(ts)?.offset;
-      return found === undefined ? this.endOffset() : Math.min(found, this.endOffset());
+      const end = this.endOffset();
+      return Math.min(log.offsetForTimestamp(ts)?.offset ?? end, end);
     }
     throw new TypeError(
       `Invalid start position ${

@@ -77,6 +77,12 @@ export function setFaultInjector(injector: FaultInjector | undefined): void {
   faultInjector = injector;
 }
 
+/** Throws the error of the fault the injector returns for `operation`, if any. */
+function throwInjected(operation: FileOperation): void {
+  const fault = faultInjector?.(operation);
+  if (fault !== undefined) throw fault.error;
+}
+
 /**
  * Writes all of `bytes` to `fd` at byte `position`, looping over short writes.
  *
@@ -174,10 +180,7 @@ export function datasync(fd: number): Promise<void> {
  * ```
  */
 export function datasyncSync(fd: number): void {
-  if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
-    if (fault !== undefined) throw fault.error;
-  }
+  if (faultInjector !== undefined) throwInjected({ op: "sync", fd, position: -1, length: 0 });
   fs.fdatasyncSync(fd);
   faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
 }
@@ -210,10 +213,7 @@ export function datasyncSync(fd: number): void {
  * ```
  */
 export function syncFile(fd: number): void {
-  if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "sync", fd, position: -1, length: 0 });
-    if (fault !== undefined) throw fault.error;
-  }
+  if (faultInjector !== undefined) throwInjected({ op: "sync", fd, position: -1, length: 0 });
   fs.fsyncSync(fd);
   faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
 }
@@ -240,10 +240,7 @@ export function syncFile(fd: number): void {
  * ```
  */
 export function truncateFile(fd: number, length: number): void {
-  if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "truncate", fd, position: -1, length });
-    if (fault !== undefined) throw fault.error;
-  }
+  if (faultInjector !== undefined) throwInjected({ op: "truncate", fd, position: -1, length });
   fs.ftruncateSync(fd, length);
 }
 
@@ -267,8 +264,7 @@ export function truncateFile(fd: number, length: number): void {
  */
 export function renameFile(from: string, to: string): void {
   if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "rename", fd: -1, position: -1, length: 0, path: from });
-    if (fault !== undefined) throw fault.error;
+    throwInjected({ op: "rename", fd: -1, position: -1, length: 0, path: from });
   }
   fs.renameSync(from, to);
 }
@@ -291,10 +287,7 @@ export function renameFile(from: string, to: string): void {
  * ```
  */
 export function removeFile(path: string): void {
-  if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "unlink", fd: -1, position: -1, length: 0, path });
-    if (fault !== undefined) throw fault.error;
-  }
+  if (faultInjector !== undefined) throwInjected({ op: "unlink", fd: -1, position: -1, length: 0, path });
   fs.rmSync(path, { force: true });
 }
 
@@ -319,9 +312,6 @@ export function removeFile(path: string): void {
  * ```
  */
 export function removeDirectory(path: string): void {
-  if (faultInjector !== undefined) {
-    const fault = faultInjector({ op: "unlink", fd: -1, position: -1, length: 0, path });
-    if (fault !== undefined) throw fault.error;
-  }
+  if (faultInjector !== undefined) throwInjected({ op: "unlink", fd: -1, position: -1, length: 0, path });
   fs.rmSync(path, { recursive: true, force: true });
 }
