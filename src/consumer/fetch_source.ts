@@ -20,9 +20,9 @@ export interface ReadableOptions {
   /** The partitions to read. @default every partition */
   partitions?: number | number[];
   /**
-   * Where to start: `"earliest"` (the log start offset), `"latest"` (the high watermark: only
-   * records appended from now on), an offset, or `{ timestamp }` (the first record at or after
-   * it, ms or a Date). @default "earliest"
+   * Where to start: `"earliest"` (the log start offset), `"latest"` (the high watermark, or under
+   * `read_committed` the last stable offset: only records appended, or committed, from now on), an
+   * offset, or `{ timestamp }` (the first record at or after it, ms or a Date). @default "earliest"
    */
   from?: StartPosition;
   /** Stop before this offset (exclusive), in each partition. @default no end */
