@@ -207,6 +207,44 @@ function writeRecord(
   return position;
 }
 
+/**
+ * Writes `records` one after another from `position`, each with its body size from `sizes`. A
+ * record with neither headers nor a key (the usual one) takes the short path, a few bytes of
+ * framing and one copy; the others go through {@linkcode writeRecord}.
+ */
+function writeRecords(
+  out: Uint8Array,
+  position: number,
+  records: readonly RecordInput[],
+  sizes: Int32Array,
+  baseTimestamp: number,
+  now: number,
+): number {
+  const count = records.length;
+  for (let i = 0; i < count; i++) {
+    const record = records[i];
+    const timestampDelta = (record.timestamp ?? now) - baseTimestamp;
+    const headers = record.headers;
+    const value = record.value;
+    if (record.key != null || (headers !== undefined && headers.length > 0) || value == null) {
+      position = writeRecord(out, position, record, sizes[i], timestampDelta, i);
+      continue;
+    }
+    position = writeVarint(out, position, sizes[i]);
+    out[position++] = 0; // attributes
+    position = timestampDelta === 0
+      ? (out[position] = 0, position + 1)
+      : writeVarlong(out, position, timestampDelta);
+    position = writeVarint(out, position, i);
+    out[position++] = 1; // key: null, zigzag(−1)
+    position = writeVarint(out, position, value.length);
+    out.set(value, position);
+    position += value.length;
+    out[position++] = 0; // no headers
+  }
+  return position;
+}
+
 function allocate(size: number, allocator: ((size: number) => Uint8Array) | undefined): Uint8Array {
   if (allocator === undefined) return new Uint8Array(size);
   const out = allocator(size);
@@ -275,7 +313,17 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
       throw new RangeError(`Cannot encode record ${i}: its timestamp ${timestamp} is not a safe integer`);
     }
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const size = bodySize(record, timestamp - baseTimestamp, i);
+    const value = record.value;
+    const headers = record.headers;
+    let size: number;
+    if (record.key != null || value == null || (headers !== undefined && headers.length > 0)) {
+      size = bodySize(record, timestamp - baseTimestamp, i);
+    } else {
+      // No key, no headers (the short path of writeRecords): attributes, key −1 and the header
+      // count are a byte each.
+      const length = value.length;
+      size = 3 + sizeOfVarlong(timestamp - baseTimestamp) + sizeOfVarint(i) + sizeOfVarint(length) + length;
+    }
     sizes[i] = size;
     recordsSize += sizeOfVarint(size) + size;
   }
@@ -283,12 +331,7 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
   let out: Uint8Array;
   if (compression === CompressionType.None) {
     out = allocate(RECORD_BATCH_OVERHEAD + recordsSize, options.allocate);
-    let position = RECORD_BATCH_OVERHEAD;
-    for (let i = 0; i < count; i++) {
-      const record = records[i];
-      const timestamp = record.timestamp ?? now!;
-      position = writeRecord(out, position, record, sizes[i], timestamp - baseTimestamp, i);
-    }
+    writeRecords(out, RECORD_BATCH_OVERHEAD, records, sizes, baseTimestamp, now!);
   } else {
     const blob = new Uint8Array(recordsSize);
     let position = 0;

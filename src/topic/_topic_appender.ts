@@ -9,10 +9,16 @@ import { RecordTooLargeError } from "../errors.ts";
 import { compacts, type LogConfig } from "../log/log_config.ts";
 import { validateProducerRecordKeys } from "../log/log_validator.ts";
 import type { AppendInfo } from "../log/partition_log.ts";
-import { toCompressionType } from "../record/compression.ts";
+import { CompressionType, toCompressionType } from "../record/compression.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
+import type { RecordInput } from "../record/record.ts";
+import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
+import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
 import { type EncodedBatch, RecordAccumulator, type TopicLogs } from "../producer/record_accumulator.ts";
 import type { AppendOptions, RecordMetadata } from "./topic.ts";
+
+/** The largest buffer (bytes) the short path keeps between calls. */
+const MAX_ARENA_BYTES = 4 << 20;
 
 /**
  * The append path of one topic: its accumulators (one per compression codec, made on first use,
@@ -37,6 +43,8 @@ export class TopicAppender {
   readonly #topic: TopicLogs & { readonly config: Readonly<LogConfig> };
   /** One accumulator per compression codec, made on first use. */
   readonly #accumulators: (RecordAccumulator | undefined)[] = [];
+  /** The short path's batches are encoded into this buffer, reused from call to call. */
+  #arena: Uint8Array = new Uint8Array(0);
 
   /**
    * Makes the append path of a topic.
@@ -67,6 +75,12 @@ export class TopicAppender {
     if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
     const topic = this.#topic;
     const compression = toCompressionType(options.compression);
+    if (
+      compression === CompressionType.None && topic.partitions === 1 && !compacts(topic.config.cleanupPolicy)
+    ) {
+      const plain = this.#appendPlain(records);
+      if (plain !== undefined) return plain;
+    }
     // The accumulator only encodes (no onSend): nothing is appended until every record has been
     // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
     // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
@@ -126,5 +140,91 @@ export class TopicAppender {
       out[i] = { partition: p, offset: results[b].baseOffset + place, timestamp: sent[b].timestamps[place] };
     }
     return out;
+  }
+
+  /**
+   * The short path of `append` for the usual call: a topic of one partition, no compression, not
+   * compacted, and every record `{ value, key?, timestamp? }` with bytes (or `null`) for its key
+   * and value, no headers, and partition 0 or none. The records are encoded straight from the
+   * caller's objects into batches (split where the accumulator splits them), without the
+   * accumulator's per-record copies. The result is the same as the accumulator's path gives.
+   *
+   * @returns `undefined`, having done nothing, when a record does not qualify (the accumulator's
+   *   path then takes the call, and reports any error)
+   */
+  #appendPlain(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> | undefined {
+    const n = records.length;
+    if (n === 0) return undefined;
+    const max = this.#topic.config.maxMessageBytes;
+    // Batches end where the accumulator would end them: its size estimate summed up to the limit.
+    const limit = max - RECORD_BATCH_OVERHEAD;
+    const ends: number[] = [];
+    // Each record's fields are read once, into an input of their own: what was checked is what
+    // is encoded, even from an object whose getters answer differently each time.
+    const inputs = new Array<RecordInput>(n);
+    let bytes = 0, total = 0;
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      if (r === null || typeof r !== "object") return undefined;
+      const { key, value, timestamp, partition } = r;
+      if (!(value == null || value instanceof Uint8Array) || !(key == null || key instanceof Uint8Array)) {
+        return undefined;
+      }
+      if (r.headers !== undefined || !(partition === undefined || partition === 0)) return undefined;
+      if (!(timestamp === undefined || Number.isSafeInteger(timestamp))) return undefined;
+      inputs[i] = {
+        key: key ?? null,
+        value: value ?? null,
+        headers: undefined,
+        timestamp: timestamp as number | undefined,
+      };
+      const size = 21 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+      if (size > limit) return undefined;
+      if (bytes > 0 && bytes + size > limit) {
+        ends.push(i);
+        bytes = 0;
+      }
+      bytes += size;
+      total += size;
+      if (bytes >= limit) {
+        ends.push(i + 1);
+        bytes = 0;
+      }
+    }
+    if (bytes > 0) ends.push(n);
+
+    const now = Date.now();
+    if (this.#arena.length < total + ends.length * RECORD_BATCH_OVERHEAD) {
+      this.#arena = new Uint8Array(Math.max(total + ends.length * RECORD_BATCH_OVERHEAD, 65536));
+    }
+    const arena = this.#arena;
+    let used = 0;
+    const allocate = (size: number): Uint8Array => arena.subarray(used, used += size);
+    const batches: Uint8Array[] = [];
+    let start = 0;
+    for (const end of ends) {
+      const slice = start === 0 && end === n ? inputs : inputs.slice(start, end);
+      const batch = encodeRecordBatch(slice, { now, allocate });
+      if (batch.length > max) throw new RecordTooLargeError(batch.length, max);
+      batches.push(batch);
+      start = end;
+    }
+    const log = this.#topic.partition(0);
+    // The log writes each batch, or copies it for the group commit, before `append` returns.
+    const pending = batches.length === 1 ? log.append(batches[0], false).then((info) => [info]) : Promise.all(
+      batches.map((batch) => log.append(batch, false)),
+    );
+    if (this.#arena.length > MAX_ARENA_BYTES) this.#arena = new Uint8Array(0);
+    return pending.then((infos) => {
+      const out = new Array<RecordMetadata>(n);
+      let i = 0;
+      for (let b = 0; b < infos.length; b++) {
+        const baseOffset = infos[b].baseOffset - i; // the offset of a record is baseOffset + i from here
+        for (const end = ends[b]; i < end; i++) {
+          out[i] = { partition: 0, offset: baseOffset + i, timestamp: inputs[i].timestamp ?? now };
+        }
+      }
+      return out;
+    });
   }
 }

@@ -260,6 +260,79 @@ describe("Topic.append", () => {
   });
 });
 
+describe("Topic.append of bytes to one partition (the short path)", () => {
+  /** Records the short path takes: bytes or null, explicit timestamps, partition 0 or none. */
+  const byteRecords = (n: number, size: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 3 === 0 ? encoder.encode(`k${i}`) : null,
+      value: i % 5 === 4 ? null : new Uint8Array(size).fill(i & 255),
+      timestamp: T0 + (i % 7) * 1000,
+      ...(i % 2 === 0 ? { partition: 0 } : {}),
+    }));
+
+  /** The bytes of partition 0's segment files, in name order. */
+  const segmentBytes = (dir: string, topicDir: string) => {
+    const files = fs.readdirSync(path.join(dir, topicDir)).filter((f) => f.endsWith(".log")).sort();
+    return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, topicDir, f))));
+  };
+
+  for (const maxMessageBytes of [1048588, 700]) {
+    test(`writes the same batches as the general path, split the same way (maxMessageBytes ${maxMessageBytes})`, async () => {
+      const records = byteRecords(200, 40);
+      // A topic of one partition takes the short path; with a second partition (every record
+      // sent to partition 0) the same call goes through the accumulator.
+      const config = { maxMessageBytes, segmentBytes: 1 << 20 };
+      const short = await withTopic(1, async (topic, _log, dir) => {
+        const meta = await topic.append(records);
+        return { meta, bytes: segmentBytes(dir, "events-0") };
+      }, config);
+      const general = await withTopic(2, async (topic, _log, dir) => {
+        const meta = await topic.append(records.map((r) => ({ ...r, partition: 0 })));
+        return { meta, bytes: segmentBytes(dir, "events-0") };
+      }, config);
+      assert.deepEqual(short.meta, general.meta);
+      assert.deepEqual(short.meta.map((m) => m.offset), records.map((_, i) => i));
+      assert.ok(short.bytes.length > 200 * 40, "the records were written");
+      assert.ok(short.bytes.equals(general.bytes), "byte-identical segments");
+    });
+  }
+
+  test("reads each record's fields once: what is written is what was checked", async () => {
+    await withTopic(1, async (topic) => {
+      let reads = 0;
+      const fickle = {
+        get value() {
+          reads++;
+          return reads === 1 ? new Uint8Array([1, 2, 3]) : new Uint8Array(5000);
+        },
+      };
+      const [meta] = await topic.append([{ value: new Uint8Array([9]) }, fickle].slice(1));
+      assert.equal(meta.offset, 0);
+      const [r] = await toArray(topic.readable());
+      assert.deepEqual([...r.value!], [1, 2, 3]);
+      assert.equal(reads, 1);
+    });
+  });
+
+  test("a bad record fails the whole call and appends nothing", async () => {
+    await withTopic(1, async (topic) => {
+      const ok = () => ({ value: new Uint8Array(10) });
+      await assert.rejects(
+        topic.append([ok(), { value: new Uint8Array(1), partition: 1 }]),
+        UnknownTopicOrPartitionError,
+      );
+      await assert.rejects(topic.append([ok(), { value: 42 as never }]), TypeError);
+      await assert.rejects(topic.append([ok(), { value: new Uint8Array(2_000_000) }]), (err: unknown) => {
+        return (err as { code?: string }).code === "MESSAGE_TOO_LARGE";
+      });
+      await assert.rejects(topic.append([ok(), { value: new Uint8Array(1), timestamp: 1.5 }]), RangeError);
+      assert.deepEqual(topic.describe().map((d) => d.logEndOffset), [0]);
+      const meta = await topic.append([ok(), ok()]);
+      assert.deepEqual(meta.map((m) => m.offset), [0, 1]);
+    });
+  });
+});
+
 describe("Topic.readable", () => {
   /** 3 partitions × 20 records each, offsets 0–19, timestamps T0 + 10 × offset. */
   async function seed(topic: Topic) {
