@@ -39,6 +39,12 @@ export interface AppendInfo {
 }
 
 /**
+ * How far ahead of its data a preallocated active segment is filled with zeros, bytes: one
+ * fdatasync in this many bytes of appends records a new file size (and writes the zeros).
+ */
+const PREALLOCATE_STEP_BYTES = 4 << 20;
+
+/**
  * The append path of one partition's log (see the module doc): it makes the log's
  * {@linkcode GroupCommit} and serves it as its {@linkcode GroupCommitHost}.
  *
@@ -117,6 +123,7 @@ export class LogAppender implements GroupCommitHost {
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, 0);
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
+    if (s.config.preallocate) s.local.active.log.preallocate(PREALLOCATE_STEP_BYTES, s.config.segmentBytes);
     // A write of its own goes after the batches held back (taken back, with their appends
     // failed, if that write fails).
     if (!defer) s.commit.writePending();

@@ -44,7 +44,7 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
-import { datasync, datasyncSync, fs, readFully, truncateFile, writeFully } from "../runtime/file_system.ts";
+import { datasync, datasyncSync, fs, readFully, truncateFile, writeFully, zeroFill } from "../runtime/file_system.ts";
 
 /** How much a walk reads at once by default, in bytes. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -342,6 +342,10 @@ export class FileRecords {
   #file: CachedFile | undefined;
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
+  /** Preallocation (see `preallocate`): the file's size, −1 when off; bytes per step; the cap. */
+  #allocated = -1;
+  #step = 0;
+  #limit = 0;
 
   /**
    * @param path the file's path
@@ -390,8 +394,15 @@ export class FileRecords {
    */
   write(bytes: Uint8Array, position: number): void {
     try {
+      const end = position + bytes.length;
+      if (this.#allocated >= 0 && end > this.#allocated) {
+        const to = Math.max(end, Math.min(this.#allocated + this.#step, this.#limit));
+        zeroFill(this.fd(), this.#allocated, to);
+        this.#allocated = to;
+      }
       writeFully(this.fd(), bytes, position);
     } catch (err) {
+      if (this.#allocated >= 0) this.#allocated = position;
       try {
         truncateFile(this.fd(), position);
       } catch { /* the truncation at the next open will cut the torn tail */ }
@@ -399,8 +410,27 @@ export class FileRecords {
     }
   }
 
+  /**
+   * Turns preallocation on (Kafka's `preallocate`): a write past the bytes allocated so far first
+   * writes zeros over the next `stepBytes` (up to `limitBytes`), so that appends overwrite blocks
+   * the file has and their fdatasync records no new size. `endPreallocation` cuts the zeros off.
+   */
+  preallocate(stepBytes: number, limitBytes: number): void {
+    if (this.#allocated < 0) this.#allocated = this.sizeInBytes();
+    this.#step = stepBytes;
+    this.#limit = limitBytes;
+  }
+
+  /** Turns preallocation off, cutting the zeros past `dataBytes` (rolled, closed, handed over). */
+  endPreallocation(dataBytes: number): void {
+    if (this.#allocated < 0) return;
+    this.#allocated = -1;
+    if (this.#file !== undefined && this.sizeInBytes() > dataBytes) this.truncateTo(dataBytes);
+  }
+
   /** Cuts the file to `size` bytes (Kafka's `FileRecords.truncateTo`). */
   truncateTo(size: number): void {
+    if (this.#allocated > size) this.#allocated = size;
     truncateFile(this.fd(), size);
     this.dirty = true;
   }

@@ -269,6 +269,7 @@ export class LocalLog {
       }
       try {
         segment.onBecomeInactiveSegment();
+        segment.flushSync(true); // a preallocated file was just cut to its data
         segment.offsetIndex.flush();
         segment.timeIndex.flush();
       } catch (err) {

@@ -66,6 +66,16 @@ export interface LogConfig {
   minCompactionLagMs: number;
   /** Compact records older than this whatever the dirty ratio, ms (`max.compaction.lag.ms`). @default 9223372036854775807 as Kafka, here `Number.MAX_SAFE_INTEGER` */
   maxCompactionLagMs: number;
+  /**
+   * Fill the active segment with zeros ahead of its data, 4 MiB at a time, and cut them off when
+   * it rolls or closes (`preallocate`). Appends then overwrite blocks the file already has, so an
+   * fdatasync need not record a new file size: for `fsync: "always"` with small appends (about
+   * +25% appends/s on a plain ext4, 2× and more on a journaled one, in `bench/RESULTS.md`).
+   * While the log is open, its active `.log` file ends in zeros; a crash leaves them for the
+   * next open to cut, as it cuts a torn write. Kafka fills nothing (a sparse file).
+   * @default false
+   */
+  preallocate: boolean;
 }
 
 /** Kafka's defaults, except `fsync`, which Kafka leaves to the OS. */
@@ -83,6 +93,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   deleteRetentionMs: 24 * 60 * 60 * 1000,
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  preallocate: false,
 });
 
 /**
@@ -177,6 +188,13 @@ export function resolveLogConfig(
         );
       }
       out.minCleanableDirtyRatio = value;
+      continue;
+    }
+    if (key === "preallocate") {
+      if (typeof value !== "boolean") {
+        throw new TypeError(`Invalid topic config preallocate=${JSON.stringify(value)}: expected true or false`);
+      }
+      out.preallocate = value;
       continue;
     }
     if (typeof value !== "number" || !Number.isSafeInteger(value)) {

@@ -418,10 +418,12 @@ export class LogSegment {
   }
 
   /**
-   * Marks the segment inactive (rolled or closed): adds the final time index entry, the segment's
-   * largest timestamp, which retention reads (Kafka's `onBecomeInactiveSegment`).
+   * Marks the segment inactive (rolled or closed): cuts the zeros a preallocated file holds past
+   * its data, and adds the final time index entry, the segment's largest timestamp, which
+   * retention reads (Kafka's `onBecomeInactiveSegment`).
    */
   onBecomeInactiveSegment(): void {
+    if (!this.readOnly) this.log.endPreallocation(this.size);
     if (this.maxTimestampSoFar >= 0) {
       this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
     }

@@ -119,6 +119,38 @@ export function writeFully(fd: number, bytes: Uint8Array, position: number): voi
   }
 }
 
+/** Zeros written by {@linkcode zeroFill}, 1 MiB at a time. */
+let zeros: Uint8Array | undefined;
+
+/**
+ * Writes zeros to `fd` over the byte positions `[from, to)`, through {@linkcode writeFully} (so
+ * that an injected write fault hits it too): what preallocating a segment writes ahead of its data.
+ *
+ * @param fd an open file descriptor
+ * @param from the first byte position
+ * @param to the byte position just past the last zero
+ * @throws {Error} the underlying I/O error, or an injected fault's
+ * @example Zeros after three bytes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as fs from "node:fs";
+ * import { writeFully, zeroFill } from "./fault_injector.ts";
+ * const path = `${Deno.makeTempDirSync()}/file`;
+ * const fd = fs.openSync(path, "w+");
+ * writeFully(fd, new Uint8Array([1, 2, 3]), 0);
+ * zeroFill(fd, 3, 3 + 2 * 1048576 + 5);
+ * fs.closeSync(fd);
+ * assert.equal(fs.statSync(path).size, 3 + 2 * 1048576 + 5);
+ * assert.deepEqual([...fs.readFileSync(path).subarray(0, 5)], [1, 2, 3, 0, 0]);
+ * ```
+ */
+export function zeroFill(fd: number, from: number, to: number): void {
+  zeros ??= new Uint8Array(1 << 20);
+  for (let position = from; position < to; position += zeros.length) {
+    writeFully(fd, to - position < zeros.length ? zeros.subarray(0, to - position) : zeros, position);
+  }
+}
+
 /**
  * Forces a file's data to disk (`fdatasync(2)`), without blocking the event loop.
  *

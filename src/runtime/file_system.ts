@@ -24,6 +24,7 @@ export {
   syncFile,
   truncateFile,
   writeFully,
+  zeroFill,
 } from "./fault_injector.ts";
 export {
   createFileExclusive,

@@ -5,7 +5,8 @@
 //
 // Modes (argv: <mode> <log dir> <seed> [<value bytes>]):
 //   crash      three concurrent producers (so fsyncs are shared: group commit), 3 partitions,
-//              small segments, records from empty to a few KiB, some compressed batches; runs
+//              small segments (preallocated when the seed is odd), records from empty to a few
+//              KiB, some compressed batches; runs
 //              until killed (or until stdin closes, or a cap of appends, so it never outlives a
 //              dead parent)
 //   disk-full  one producer, one partition, one record per batch (argv[4] value bytes, default 900,
@@ -84,6 +85,9 @@ if (mode === "crash") {
     partitions: 3,
     config: { fsync: "always", segmentBytes: 16384, indexIntervalBytes: 512 },
   });
+  // Every other round preallocates the active segments (zeros ahead of the data, cut at a roll
+  // or close): a kill then leaves zeros after the last batch for the next open to cut.
+  await log.alterTopicConfig("crash", { preallocate: Number(seedText) % 2 === 1 });
   let appends = 0;
   const producer = async () => {
     while (appends++ < MAX_APPENDS) {

@@ -1,0 +1,128 @@
+// The `preallocate` topic config: the active segment is filled with zeros ahead of its data, and
+// the zeros are cut off when the segment rolls, when the log closes, and by the next open after a
+// crash. (tests/durability/crash_test.ts kills a preallocating writer in every other round.)
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { open } from "../../mod.ts";
+import { ROOT, scriptCommand } from "../_runtime.ts";
+
+const STEP = 4 << 20; // PREALLOCATE_STEP_BYTES in src/log/_log_appender.ts
+
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-prealloc-"));
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sizes of the partition's `.log` files, by name order. */
+function logFileSizes(dir: string): number[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort().map((f) =>
+    fs.statSync(path.join(dir, f)).size
+  );
+}
+
+const value = (i: number) => new TextEncoder().encode(`record ${i} `.padEnd(100, "."));
+
+describe("preallocate", () => {
+  test("the active segment holds zeros past its data while open; a close cuts them, and the next open is clean", async () => {
+    await withTempDir(async (dir) => {
+      let log = await open(dir);
+      let topic = await log.createTopic("t", { config: { fsync: "always", preallocate: true } });
+      for (let i = 0; i < 50; i++) await topic.append([{ value: value(i) }]);
+      const dataBytes = topic.describe()[0].bytes;
+      assert.ok(dataBytes > 50 * 100);
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [STEP]);
+      await log.close();
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [dataBytes]);
+
+      log = await open(dir);
+      topic = log.topic("t");
+      assert.deepEqual(topic.partition(0).loadReport, {
+        clean: true,
+        segmentsRecovered: 0,
+        truncatedBytes: 0,
+      });
+      const meta = await topic.append([{ value: value(50) }]);
+      assert.equal(meta[0].offset, 50);
+      const read = [];
+      for await (const r of topic.readable()) read.push(new TextDecoder().decode(r.value!));
+      assert.deepEqual(read, Array.from({ length: 51 }, (_, i) => new TextDecoder().decode(value(i))));
+      await log.close();
+    });
+  });
+
+  test("a roll cuts the zeros of the segment it seals; no segment is preallocated past segmentBytes", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("t", {
+        config: { fsync: "never", preallocate: true, segmentBytes: 4096 },
+      });
+      for (let i = 0; i < 200; i++) await topic.append([{ value: value(i) }]);
+      const segments = topic.partition(0).segments;
+      assert.ok(segments.length > 3);
+      const sizes = logFileSizes(path.join(dir, "t-0"));
+      // Sealed segments: exactly their data. The active one: zeros up to segmentBytes.
+      assert.deepEqual(sizes.slice(0, -1), segments.slice(0, -1).map((s) => s.size));
+      assert.equal(sizes[sizes.length - 1], 4096);
+      await log.close();
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), segments.map((s) => s.size));
+    });
+  });
+
+  test("turned off by alterTopicConfig, the zeros already written are still cut at the close", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("t", { config: { fsync: "never", preallocate: true } });
+      await topic.append([{ value: value(0) }]);
+      await log.alterTopicConfig("t", { preallocate: false });
+      await topic.append([{ value: value(1) }]);
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [STEP]);
+      const dataBytes = topic.describe()[0].bytes;
+      await log.close();
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [dataBytes]);
+    });
+  });
+
+  test("a reader in another process reads every acknowledged record, and stops before the zeros", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await log.createTopic("kv", { config: { fsync: "always", preallocate: true } });
+      for (let i = 0; i < 30; i++) await topic.append([{ key: `k${i}`, value: `v${i}` }]);
+      assert.deepEqual(logFileSizes(path.join(dir, "kv-0")), [STEP]);
+      const [cmd, args] = scriptCommand(path.join(ROOT, "tests/topic/_compaction_reader_child.ts"), [dir]);
+      const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      try {
+        child.stdin.write("read 0 1000\n");
+        const next = await lines.next();
+        assert.ok(!next.done, `the reader ended: ${stderr}`);
+        const answer = JSON.parse(next.value);
+        assert.ok(Array.isArray(answer), `the reader failed: ${next.value} ${stderr}`);
+        assert.deepEqual(answer, Array.from({ length: 30 }, (_, i) => [i, `k${i}`, `v${i}`]));
+        child.stdin.write("end\n");
+      } finally {
+        child.stdin.end();
+        await new Promise((resolve) => child.once("exit", resolve));
+        await log.close();
+      }
+    });
+  });
+
+  test("preallocate must be a boolean", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      await assert.rejects(log.createTopic("t", { config: { preallocate: "yes" as never } }), TypeError);
+      await log.close();
+    });
+  });
+});
