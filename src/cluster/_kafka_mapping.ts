@@ -162,6 +162,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   "fsyncIntervalMs",
   "cleanupPolicy",
   "minCleanableDirtyRatio",
+  "preallocate",
 ]);
 
 function checkKnownKeys(topic: string, keys: readonly string[]): void {
@@ -176,7 +177,7 @@ function checkKnownKeys(topic: string, keys: readonly string[]): void {
  * (`fsyncIntervalMs`, reel's 1000 ms by default), `"never"` as Kafka's default (nothing); the
  * compaction configs as `cleanup.policy`, `min.cleanable.dirty.ratio`, `delete.retention.ms`,
  * `min.compaction.lag.ms` and `max.compaction.lag.ms` (reel's `Number.MAX_SAFE_INTEGER` as
- * Kafka's `Long.MAX_VALUE`, the default).
+ * Kafka's `Long.MAX_VALUE`, the default); `preallocate` as `preallocate` ("true" or "false").
  *
  * @throws {InvalidConfigError} for a config Kafka has no topic config for, or a value it refuses
  */
@@ -206,6 +207,12 @@ export function kafkaTopicConfigs(topic: string, config: Partial<TopicConfig>): 
       throw new InvalidConfigError(topic, `minCleanableDirtyRatio: ${String(ratio)} is not from 0 to 1`);
     }
     out["min.cleanable.dirty.ratio"] = String(ratio);
+  }
+  if (config.preallocate !== undefined) {
+    if (typeof config.preallocate !== "boolean") {
+      throw new InvalidConfigError(topic, `preallocate: ${String(config.preallocate)} is not true or false`);
+    }
+    out.preallocate = String(config.preallocate);
   }
   if (config.segmentBytes !== undefined && config.segmentBytes < KAFKA_MIN_SEGMENT_BYTES) {
     throw new InvalidConfigError(
@@ -264,6 +271,7 @@ export function kafkaConfigChanges(
     if (name) out.push({ name, op: "delete" });
     else if (key === "cleanupPolicy") out.push({ name: "cleanup.policy", op: "delete" });
     else if (key === "minCleanableDirtyRatio") out.push({ name: "min.cleanable.dirty.ratio", op: "delete" });
+    else if (key === "preallocate") out.push({ name: "preallocate", op: "delete" });
     else if (key === "fsyncIntervalMs" && !reset.includes("fsync")) {
       out.push({ name: "flush.ms", op: "delete" });
     }
@@ -288,6 +296,8 @@ export function reelTopicConfig(
       (out as Record<string, number>)[key] = Number(v);
     }
   }
+  const preallocate = byName.get("preallocate");
+  if (preallocate === "true" || preallocate === "false") out.preallocate = preallocate === "true";
   const messages = byName.get("flush.messages");
   const ms = byName.get("flush.ms");
   if (messages === "1") out.fsync = "always";

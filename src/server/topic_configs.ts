@@ -35,8 +35,9 @@ const FIXED: Readonly<Record<string, readonly string[]>> = {
  * Turns Kafka topic configs into a partial {@linkcode LogConfig}. `flush.messages=1` means an
  * fsync before each acknowledgement (`fsync: "always"`); `flush.ms` sets the interval of
  * `fsync: "interval"`. The compaction configs (`cleanup.policy`, `min.cleanable.dirty.ratio`,
- * `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms`) map to theirs; values
- * are range-checked where the config is applied (`resolveLogConfig`).
+ * `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms`) map to theirs, and
+ * `preallocate` ("true" or "false") to `preallocate`; values are range-checked where the config is
+ * applied (`resolveLogConfig`).
  *
  * @param configs name and value pairs, as CreateTopics carries them
  * @returns the config, or the first problem as text (answered with INVALID_CONFIG)
@@ -85,6 +86,11 @@ export function logConfigFromKafka(
         return `Invalid value ${value} for config ${name}`;
       }
       out.minCleanableDirtyRatio = n;
+    } else if (name === "preallocate") {
+      if (value !== "true" && value !== "false") {
+        return `Invalid value ${value} for config ${name}: expected true or false`;
+      }
+      out.preallocate = value === "true";
     } else if (name === "flush.messages") {
       if (value === "1") out.fsync = "always";
       else if (!/^\d+$/.test(value)) return `Invalid value ${value} for config ${name}`;
@@ -123,6 +129,7 @@ export function logConfigToKafka(config: Readonly<LogConfig>): { name: string; v
   out.push({ name: "cleanup.policy", value: config.cleanupPolicy });
   out.push({ name: "min.cleanable.dirty.ratio", value: String(config.minCleanableDirtyRatio) });
   out.push({ name: "flush.messages", value: config.fsync === "always" ? "1" : "9223372036854775807" });
+  out.push({ name: "preallocate", value: String(config.preallocate) });
   for (const [name, values] of Object.entries(FIXED)) out.push({ name, value: values[0] });
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -149,6 +156,7 @@ export function logConfigKeysOf(name: string): (keyof LogConfig)[] | undefined {
   if (name === "flush.messages") return ["fsync"];
   if (name === "cleanup.policy") return ["cleanupPolicy"];
   if (name === "min.cleanable.dirty.ratio") return ["minCleanableDirtyRatio"];
+  if (name === "preallocate") return ["preallocate"];
   if (FIXED[name] !== undefined) return [];
   return undefined;
 }

@@ -28,8 +28,11 @@ describe("reel topic administration", () => {
         "cleanupPolicy=compact,delete",
         "--config",
         "minCleanableDirtyRatio=0.01",
+        "--config",
+        "preallocate=true",
       ]);
       assert.equal(set.status, 0, set.stderr);
+      assert.equal(JSON.parse(set.stdout).preallocate, true);
       assert.equal(JSON.parse(set.stdout).retentionMs, 5000);
       assert.equal(JSON.parse(set.stdout).cleanupPolicy, "compact,delete");
       assert.equal(JSON.parse(set.stdout).minCleanableDirtyRatio, 0.01);

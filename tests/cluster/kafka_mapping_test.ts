@@ -19,9 +19,12 @@ import {
   kafkaErrorNames,
   kafkaTopicConfigs,
   loadKafka,
+  reelTopicConfig,
   toConsumedRecord,
   toMessage,
 } from "../../src/cluster/_kafka_mapping.ts";
+import { DEFAULT_LOG_CONFIG } from "../../src/log/log_config.ts";
+import { logConfigFromKafka, logConfigToKafka } from "../../src/server/topic_configs.ts";
 import { CONNECT_UNSUPPORTED } from "./_helpers.ts";
 
 test("kafkaTopicConfigs() maps reel's names to Kafka's and fsync to flush.messages / flush.ms", () => {
@@ -75,6 +78,24 @@ test("kafkaTopicConfigs() throws InvalidConfigError for a config Kafka has not o
     { name: "min.cleanable.dirty.ratio", op: "delete" },
   ]);
   assert.throws(() => kafkaTopicConfigs("t", { cleanupPolicy: "shred" as never }), InvalidConfigError);
+});
+
+test("preallocate maps to Kafka's preallocate, both ways, and back to its default with null", () => {
+  assert.deepEqual(kafkaTopicConfigs("t", { preallocate: true }), { preallocate: "true" });
+  assert.deepEqual(kafkaConfigChanges("t", { preallocate: false }), [
+    { name: "preallocate", op: "set", value: "false" },
+  ]);
+  assert.deepEqual(kafkaConfigChanges("t", { preallocate: null }), [{ name: "preallocate", op: "delete" }]);
+  assert.throws(() => kafkaTopicConfigs("t", { preallocate: "yes" as never }), InvalidConfigError);
+  assert.equal(reelTopicConfig([{ name: "preallocate", value: "true" }]).preallocate, true);
+  assert.equal(reelTopicConfig([{ name: "preallocate", value: "false" }]).preallocate, false);
+  assert.deepEqual(logConfigFromKafka([{ name: "preallocate", value: "true" }]), { preallocate: true });
+  assert.match(String(logConfigFromKafka([{ name: "preallocate", value: "1" }])), /expected true or false/);
+  assert.ok(
+    logConfigToKafka({ ...DEFAULT_LOG_CONFIG, preallocate: true }).some((c) =>
+      c.name === "preallocate" && c.value === "true"
+    ),
+  );
 });
 
 test("records map both ways: null and empty keys and values, repeated header keys kept in order", () => {

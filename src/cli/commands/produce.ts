@@ -97,20 +97,25 @@ Example:
 };
 
 /**
- * Parses `--config K=V` values into a partial topic config: numbers for numeric text.
+ * Parses `--config K=V` values into a partial topic config: numbers for numeric text, booleans
+ * for `true` and `false`.
  *
  * @param items the `K=V` strings
  * @returns the config
  * @throws {UsageError} for an item without `=`
  */
-export function parseConfig(items: string[]): { [key: string]: string | number } {
-  const config: { [key: string]: string | number } = {};
+export function parseConfig(items: string[]): { [key: string]: string | number | boolean } {
+  const config: { [key: string]: string | number | boolean } = {};
   for (const item of items) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new UsageError(`Invalid --config ${JSON.stringify(item)}: expected KEY=VALUE`);
     const key = item.slice(0, eq).trim();
     const text = item.slice(eq + 1).trim();
-    config[key] = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+    config[key] = /^-?\d+(\.\d+)?$/.test(text)
+      ? Number(text)
+      : text === "true" || text === "false"
+      ? text === "true"
+      : text;
   }
   return config;
 }
@@ -177,7 +182,7 @@ async function createTopic(
   log: LogDirectory,
   name: string,
   partitions: number | undefined,
-  config: { [key: string]: string | number },
+  config: { [key: string]: string | number | boolean },
 ): Promise<{ topic: Topic; created: boolean }> {
   try {
     return { topic: await log.createTopic(name, { partitions: partitions ?? 1, config }), created: true };
@@ -194,7 +199,7 @@ async function createTopic(
 function noteIgnoredOptions(
   topic: Topic,
   partitions: number | undefined,
-  config: { [key: string]: string | number },
+  config: { [key: string]: string | number | boolean },
 ): void {
   if (partitions !== undefined && partitions !== topic.partitions) {
     printError(
@@ -287,7 +292,7 @@ async function pump(
   log: LogDirectory,
   topicName: string,
   partitions: number | undefined,
-  config: { [key: string]: string | number },
+  config: { [key: string]: string | number | boolean },
   options: PumpOptions,
 ): Promise<number> {
   const started = performance.now();

@@ -30,7 +30,8 @@ Options:
   --topic T               the topic
   --config K=V            set config K (segmentBytes, segmentMs, retentionMs,
                           retentionBytes, fsync, maxMessageBytes, cleanupPolicy,
-                          minCleanableDirtyRatio, deleteRetentionMs, ...),
+                          minCleanableDirtyRatio, deleteRetentionMs,
+                          preallocate, ...),
                           repeatable
   --reset K               reset config K to the default, repeatable
   --verbose               print the stack of an error
@@ -45,7 +46,9 @@ Options:
   async run(values: OptionValues): Promise<number> {
     const dir = requireString(values, "dir");
     const topic = requireString(values, "topic");
-    const changes: { [key: string]: string | number | null } = parseConfig((values.config as string[]) ?? []);
+    const changes: { [key: string]: string | number | boolean | null } = parseConfig(
+      (values.config as string[]) ?? [],
+    );
     for (const key of (values.reset as string[]) ?? []) changes[key] = null;
     if (Object.keys(changes).length === 0) {
       throw new UsageError("Nothing to change: give --config K=V or --reset K");
