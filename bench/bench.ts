@@ -423,6 +423,8 @@ interface DurableResult {
   loads: [number, number][];
   limit: ProducersRate[];
   reel: ProducersRate[];
+  /** reel with the topic config `preallocate: true`. */
+  reelPreallocate: ProducersRate[];
   peers: { name: string; settings?: string; runs: ProducersRate[]; error?: string }[];
 }
 
@@ -489,6 +491,7 @@ async function durable(peers: Peer[]): Promise<DurableResult> {
   const dir = tempDir("durable");
   const limit: ProducersRate[] = [];
   const reel: ProducersRate[] = [];
+  const reelPreallocate: ProducersRate[] = [];
   const peerRuns = new Map<string, ProducersRate[]>();
   const peerErrors = new Map<string, string>();
   for (const [producers, batch] of loads) {
@@ -506,24 +509,27 @@ async function durable(peers: Peer[]): Promise<DurableResult> {
         run: () => Promise.resolve(keep("limit", limitDurable(dir, batch, valueSize, seconds))),
       });
     }
-    tasks.push({
-      key: "reel",
-      run: async () => {
-        const rdir = tempDir("reel-durable");
-        const dirLog = await open(rdir, { defaults: { fsync: "always" } });
-        const topic = await dirLog.createTopic("t");
-        const r = await producersLoop(
-          producers,
-          batch,
-          valueSize,
-          seconds,
-          (values) => topic.append(values.map((value) => ({ value }))),
-        );
-        await dirLog.close();
-        removeDir(rdir);
-        return keep("reel", r);
-      },
-    });
+    for (const preallocate of [false, true]) {
+      const key = preallocate ? "reel-preallocate" : "reel";
+      tasks.push({
+        key,
+        run: async () => {
+          const rdir = tempDir("reel-durable");
+          const dirLog = await open(rdir, { defaults: { fsync: "always", preallocate } });
+          const topic = await dirLog.createTopic("t");
+          const r = await producersLoop(
+            producers,
+            batch,
+            valueSize,
+            seconds,
+            (values) => topic.append(values.map((value) => ({ value }))),
+          );
+          await dirLog.close();
+          removeDir(rdir);
+          return keep(key, r);
+        },
+      });
+    }
     for (const peer of peers) {
       tasks.push({
         key: peer.name,
@@ -550,12 +556,13 @@ async function durable(peers: Peer[]): Promise<DurableResult> {
     };
     log(
       `  ${producers} × ${batch}: ` +
-        ["limit", "reel", ...peers.map((p) => p.name)].filter((k) => full.has(k)).map((k) =>
-          `${k} ${line(k)}`
-        ).join(", "),
+        ["limit", "reel", "reel-preallocate", ...peers.map((p) => p.name)].filter((k) => full.has(k)).map((
+          k,
+        ) => `${k} ${line(k)}`).join(", "),
     );
     if (full.has("limit")) limit.push(full.get("limit")!);
     if (full.has("reel")) reel.push(full.get("reel")!);
+    if (full.has("reel-preallocate")) reelPreallocate.push(full.get("reel-preallocate")!);
     for (const peer of peers) {
       const r = full.get(peer.name);
       if (r) peerRuns.set(peer.name, [...(peerRuns.get(peer.name) ?? []), r]);
@@ -569,6 +576,7 @@ async function durable(peers: Peer[]): Promise<DurableResult> {
     loads,
     limit,
     reel,
+    reelPreallocate,
     peers: peers.map((p) => ({
       name: p.name,
       settings: p.settings(true),
