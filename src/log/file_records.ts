@@ -44,7 +44,15 @@ import {
   validateRecordBatch,
 } from "../record/record_batch.ts";
 import { CachedFile } from "../runtime/file_handle_cache.ts";
-import { datasync, datasyncSync, fs, readFully, truncateFile, writeFully, zeroFill } from "../runtime/file_system.ts";
+import {
+  datasync,
+  datasyncSync,
+  fs,
+  readFully,
+  truncateFile,
+  writeFully,
+  zeroFill,
+} from "../runtime/file_system.ts";
 
 /** How much a walk reads at once by default, in bytes. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;

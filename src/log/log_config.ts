@@ -192,7 +192,9 @@ export function resolveLogConfig(
     }
     if (key === "preallocate") {
       if (typeof value !== "boolean") {
-        throw new TypeError(`Invalid topic config preallocate=${JSON.stringify(value)}: expected true or false`);
+        throw new TypeError(
+          `Invalid topic config preallocate=${JSON.stringify(value)}: expected true or false`,
+        );
       }
       out.preallocate = value;
       continue;
