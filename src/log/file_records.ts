@@ -9,9 +9,7 @@
  * header (61 bytes), a batchLength that is possible, a batch that ends inside the range. It stops
  * at the first batch that fails and says why ({@linkcode BatchStop}); with `validate` it also
  * checks each batch as Kafka's `DefaultRecordBatch.ensureValid()` does (magic, CRC-32C). The
- * walker is one object, its fields describe the current batch, and stepping allocates nothing
- * but the chunks it reads: scans of large segments and the read path stay allocation-free per
- * batch.
+ * walker is one object whose fields describe the current batch: a step allocates only the chunks.
  *
  * @example Walk two batches in memory, then a torn tail
  * ```ts
@@ -350,10 +348,8 @@ export class FileRecords {
   #file: CachedFile | undefined;
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
-  /** Preallocation (see `preallocate`): the file's size, −1 when off; bytes per step; the cap. */
-  #allocated = -1;
-  #step = 0;
-  #limit = 0;
+  /** Preallocation (see `preallocate`): the file's size, the bytes per step, the cap; or off. */
+  #pre: { allocated: number; step: number; limit: number } | undefined;
 
   /**
    * @param path the file's path
@@ -402,15 +398,15 @@ export class FileRecords {
    */
   write(bytes: Uint8Array, position: number): void {
     try {
-      const end = position + bytes.length;
-      if (this.#allocated >= 0 && end > this.#allocated) {
-        const to = Math.max(end, Math.min(this.#allocated + this.#step, this.#limit));
-        zeroFill(this.fd(), this.#allocated, to);
-        this.#allocated = to;
+      const pre = this.#pre, end = position + bytes.length;
+      if (pre !== undefined && end > pre.allocated) {
+        const to = Math.max(end, Math.min(pre.allocated + pre.step, pre.limit));
+        zeroFill(this.fd(), pre.allocated, to);
+        pre.allocated = to;
       }
       writeFully(this.fd(), bytes, position);
     } catch (err) {
-      if (this.#allocated >= 0) this.#allocated = position;
+      if (this.#pre !== undefined) this.#pre.allocated = position;
       try {
         truncateFile(this.fd(), position);
       } catch { /* the truncation at the next open will cut the torn tail */ }
@@ -424,21 +420,19 @@ export class FileRecords {
    * the file has and their fdatasync records no new size. `endPreallocation` cuts the zeros off.
    */
   preallocate(stepBytes: number, limitBytes: number): void {
-    if (this.#allocated < 0) this.#allocated = this.sizeInBytes();
-    this.#step = stepBytes;
-    this.#limit = limitBytes;
+    this.#pre ??= { allocated: this.sizeInBytes(), step: stepBytes, limit: limitBytes };
   }
 
   /** Turns preallocation off, cutting the zeros past `dataBytes` (rolled, closed, handed over). */
   endPreallocation(dataBytes: number): void {
-    if (this.#allocated < 0) return;
-    this.#allocated = -1;
+    if (this.#pre === undefined) return;
+    this.#pre = undefined;
     if (this.#file !== undefined && this.sizeInBytes() > dataBytes) this.truncateTo(dataBytes);
   }
 
   /** Cuts the file to `size` bytes (Kafka's `FileRecords.truncateTo`). */
   truncateTo(size: number): void {
-    if (this.#allocated > size) this.#allocated = size;
+    if (this.#pre !== undefined && this.#pre.allocated > size) this.#pre.allocated = size;
     truncateFile(this.fd(), size);
     this.dirty = true;
   }
