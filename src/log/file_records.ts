@@ -401,8 +401,7 @@ export class FileRecords {
       const pre = this.#pre, end = position + bytes.length;
       if (pre !== undefined && end > pre.allocated) {
         const to = Math.max(end, Math.min(pre.allocated + pre.step, pre.limit));
-        zeroFill(this.fd(), pre.allocated, to);
-        pre.allocated = to;
+        pre.allocated = zeroFill(this.fd(), pre.allocated, to) ? to : end; // no room: this write grows it
       }
       writeFully(this.fd(), bytes, position);
     } catch (err) {

@@ -125,11 +125,13 @@ let zeros: Uint8Array | undefined;
 /**
  * Writes zeros to `fd` over the byte positions `[from, to)`, through {@linkcode writeFully} (so
  * that an injected write fault hits it too): what preallocating a segment writes ahead of its data.
+ * When a write fails (a full disk), the file is cut back to `from` and the answer is `false`: the
+ * caller goes on without preallocating, so a full disk fails no append that would fit.
  *
  * @param fd an open file descriptor
  * @param from the first byte position
  * @param to the byte position just past the last zero
- * @throws {Error} the underlying I/O error, or an injected fault's
+ * @returns whether the zeros were written
  * @example Zeros after three bytes
  * ```ts
  * import assert from "node:assert/strict";
@@ -138,16 +140,24 @@ let zeros: Uint8Array | undefined;
  * const path = `${Deno.makeTempDirSync()}/file`;
  * const fd = fs.openSync(path, "w+");
  * writeFully(fd, new Uint8Array([1, 2, 3]), 0);
- * zeroFill(fd, 3, 3 + 2 * 1048576 + 5);
+ * assert.equal(zeroFill(fd, 3, 3 + 2 * 1048576 + 5), true);
  * fs.closeSync(fd);
  * assert.equal(fs.statSync(path).size, 3 + 2 * 1048576 + 5);
  * assert.deepEqual([...fs.readFileSync(path).subarray(0, 5)], [1, 2, 3, 0, 0]);
  * ```
  */
-export function zeroFill(fd: number, from: number, to: number): void {
+export function zeroFill(fd: number, from: number, to: number): boolean {
   zeros ??= new Uint8Array(1 << 20);
-  for (let position = from; position < to; position += zeros.length) {
-    writeFully(fd, to - position < zeros.length ? zeros.subarray(0, to - position) : zeros, position);
+  try {
+    for (let position = from; position < to; position += zeros.length) {
+      writeFully(fd, to - position < zeros.length ? zeros.subarray(0, to - position) : zeros, position);
+    }
+    return true;
+  } catch {
+    try {
+      fs.ftruncateSync(fd, from);
+    } catch { /* the zeros past the data stay: the segment's next cut or recovery removes them */ }
+    return false;
   }
 }
 

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { open } from "../../mod.ts";
 import { ROOT, scriptCommand } from "../_runtime.ts";
+import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
 const STEP = 4 << 20; // PREALLOCATE_STEP_BYTES in src/log/_log_appender.ts
 
@@ -115,6 +116,34 @@ describe("preallocate", () => {
         await new Promise((resolve) => child.once("exit", resolve));
         await log.close();
       }
+    });
+  });
+
+  test("with no room for the zeros, appends are written without them (a full disk fails no append that fits)", async () => {
+    await withTempDir(async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("t", { config: { fsync: "always", preallocate: true } });
+      const enospc = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      // Every write of 1 MiB (the zero fill's) fails after half of it; the records' own writes pass.
+      setFaultInjector((op) =>
+        op.op === "write" && op.length === 1 << 20 ? { writtenBytes: 1 << 19, error: enospc } : undefined
+      );
+      try {
+        for (let i = 0; i < 20; i++) await topic.append([{ value: value(i) }]);
+      } finally {
+        setFaultInjector(undefined);
+      }
+      const dataBytes = topic.describe()[0].bytes;
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [dataBytes]);
+      // With room again, the next append preallocates the next step from where the data ends.
+      await topic.append([{ value: value(20) }]);
+      assert.deepEqual(logFileSizes(path.join(dir, "t-0")), [dataBytes + STEP]);
+      await log.close();
+      const again = await open(dir);
+      let n = 0;
+      for await (const r of again.topic("t").readable()) assert.deepEqual(r.value, value(n++));
+      assert.equal(n, 21);
+      await again.close();
     });
   });
 
