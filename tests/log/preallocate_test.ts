@@ -92,32 +92,46 @@ describe("preallocate", () => {
     });
   });
 
-  test("a reader in another process reads every acknowledged record, and stops before the zeros", async () => {
-    await withTempDir(async (dir) => {
-      const log = await open(dir, { retentionCheckIntervalMs: 0 });
-      const topic = await log.createTopic("kv", { config: { fsync: "always", preallocate: true } });
-      for (let i = 0; i < 30; i++) await topic.append([{ key: `k${i}`, value: `v${i}` }]);
-      assert.deepEqual(logFileSizes(path.join(dir, "kv-0")), [STEP]);
-      const [cmd, args] = scriptCommand(path.join(ROOT, "tests/topic/_compaction_reader_child.ts"), [dir]);
-      const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (d) => (stderr += d));
-      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      try {
-        child.stdin.write("read 0 1000\n");
-        const next = await lines.next();
-        assert.ok(!next.done, `the reader ended: ${stderr}`);
-        const answer = JSON.parse(next.value);
-        assert.ok(Array.isArray(answer), `the reader failed: ${next.value} ${stderr}`);
-        assert.deepEqual(answer, Array.from({ length: 30 }, (_, i) => [i, `k${i}`, `v${i}`]));
-        child.stdin.write("end\n");
-      } finally {
-        child.stdin.end();
-        await new Promise((resolve) => child.once("exit", resolve));
-        await log.close();
-      }
+  for (const fsync of ["always", "never"] as const) {
+    test(`a reader in another process reads every record, stops before the zeros, and sees appends that overwrite them (fsync "${fsync}")`, async () => {
+      await withTempDir(async (dir) => {
+        const log = await open(dir, { retentionCheckIntervalMs: 0 });
+        const topic = await log.createTopic("kv", { config: { fsync, preallocate: true } });
+        const append = async (from: number, to: number) => {
+          for (let i = from; i < to; i++) await topic.append([{ key: `k${i}`, value: `v${i}` }]);
+        };
+        const expected = (from: number, to: number) =>
+          Array.from({ length: to - from }, (_, i) => [from + i, `k${from + i}`, `v${from + i}`]);
+        await append(0, 30);
+        assert.deepEqual(logFileSizes(path.join(dir, "kv-0")), [STEP]);
+        const [cmd, args] = scriptCommand(path.join(ROOT, "tests/topic/_compaction_reader_child.ts"), [dir]);
+        const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+        const ask = async (line: string) => {
+          child.stdin.write(line + "\n");
+          const next = await lines.next();
+          assert.ok(!next.done, `the reader ended: ${stderr}`);
+          const answer = JSON.parse(next.value);
+          assert.ok(Array.isArray(answer), `the reader failed: ${next.value} ${stderr}`);
+          return answer;
+        };
+        try {
+          assert.deepEqual(await ask("read 0 1000"), expected(0, 30));
+          // More appends: the file's size does not change, the reader still finds them.
+          await append(30, 45);
+          assert.deepEqual(logFileSizes(path.join(dir, "kv-0")), [STEP]);
+          assert.deepEqual(await ask("read 30 1000"), expected(30, 45));
+          child.stdin.write("end\n");
+        } finally {
+          child.stdin.end();
+          await new Promise((resolve) => child.once("exit", resolve));
+          await log.close();
+        }
+      });
     });
-  });
+  }
 
   test("with no room for the zeros, appends are written without them (a full disk fails no append that fits)", async () => {
     await withTempDir(async (dir) => {
