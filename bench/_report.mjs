@@ -195,10 +195,12 @@ function durableTable(L, rts, names, get, explain = true) {
     for (const l of d0.limit) {
       rows.push(line("limit: write + fdatasync", `1 × ${l.batch}`, (d) => limitFor(d, l.batch), () => "1"));
     }
-    for (const [label, pickReel] of [
-      ["reel topic.append", (d) => d.reel],
-      ["reel topic.append, `preallocate: true`", (d) => d.reelPreallocate],
-    ]) {
+    for (
+      const [label, pickReel] of [
+        ["reel topic.append", (d) => d.reel],
+        ["reel topic.append, `preallocate: true`", (d) => d.reelPreallocate],
+      ]
+    ) {
       if (!rts.some((r) => get(r) && pickReel(get(r))?.length)) continue;
       for (const [n, bsz] of d0.loads) {
         rows.push(
