@@ -6,22 +6,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { open } from "../../mod.ts";
 import { ROOT, scriptCommand } from "../_runtime.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
+import { withTempDir } from "../durability/_helpers.ts";
 
 const STEP = 4 << 20; // PREALLOCATE_STEP_BYTES in src/log/_log_appender.ts
-
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-prealloc-"));
-  try {
-    return await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Sizes of the partition's `.log` files, by name order. */
 function logFileSizes(dir: string): number[] {
@@ -34,7 +25,7 @@ const value = (i: number) => new TextEncoder().encode(`record ${i} `.padEnd(100,
 
 describe("preallocate", () => {
   test("the active segment holds zeros past its data while open; a close cuts them, and the next open is clean", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("prealloc", async (dir) => {
       let log = await open(dir);
       let topic = await log.createTopic("t", { config: { fsync: "always", preallocate: true } });
       for (let i = 0; i < 50; i++) await topic.append([{ value: value(i) }]);
@@ -61,7 +52,7 @@ describe("preallocate", () => {
   });
 
   test("a roll cuts the zeros of the segment it seals; no segment is preallocated past segmentBytes", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("prealloc", async (dir) => {
       const log = await open(dir);
       const topic = await log.createTopic("t", {
         config: { fsync: "never", preallocate: true, segmentBytes: 4096 },
@@ -79,7 +70,7 @@ describe("preallocate", () => {
   });
 
   test("turned off by alterTopicConfig, the zeros already written are still cut at the close", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("prealloc", async (dir) => {
       const log = await open(dir);
       const topic = await log.createTopic("t", { config: { fsync: "never", preallocate: true } });
       await topic.append([{ value: value(0) }]);
@@ -94,7 +85,7 @@ describe("preallocate", () => {
 
   for (const fsync of ["always", "never"] as const) {
     test(`a reader in another process reads every record, stops before the zeros, and sees appends that overwrite them (fsync "${fsync}")`, async () => {
-      await withTempDir(async (dir) => {
+      await withTempDir("prealloc", async (dir) => {
         const log = await open(dir, { retentionCheckIntervalMs: 0 });
         const topic = await log.createTopic("kv", { config: { fsync, preallocate: true } });
         const append = async (from: number, to: number) => {
@@ -134,7 +125,7 @@ describe("preallocate", () => {
   }
 
   test("with no room for the zeros, appends are written without them (a full disk fails no append that fits)", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("prealloc", async (dir) => {
       const log = await open(dir);
       const topic = await log.createTopic("t", { config: { fsync: "always", preallocate: true } });
       const enospc = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
@@ -162,7 +153,7 @@ describe("preallocate", () => {
   });
 
   test("preallocate must be a boolean", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("prealloc", async (dir) => {
       const log = await open(dir);
       await assert.rejects(log.createTopic("t", { config: { preallocate: "yes" as never } }), TypeError);
       await log.close();
