@@ -89,7 +89,14 @@ const MAX_ARENA_BYTES = 4 << 20;
 
 function estimateSize(r: RecordInput): number {
   let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
-  if (r.headers) { for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0); }
+  const headers = r.headers;
+  // An indexed loop: most records have none, and an iterator per record costs more than the rest.
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
+      n += 10 + h.key.length * 3 + (h.value ? h.value.length : 0);
+    }
+  }
   return n;
 }
 
@@ -121,10 +128,15 @@ export class RecordAccumulator {
   readonly #pendingBytes: number[];
   readonly #onSend: ((batch: SentBatch) => void) | null;
   readonly #deferWrites: boolean;
+  /** The logs holding batches sent with `deferWrites` and not yet written. */
   readonly #deferred = new Set<PartitionLog>();
+  /** The log the last batch sent with `deferWrites` went to. */
+  #lastDeferred: PartitionLog | undefined;
   #deferredBytes = 0;
   #encoded: EncodedBatch[] = [];
   readonly #maxRecordBytes: number;
+  /** A pending batch is sent once its records reach this many bytes: `batchSize`, at most what fits in `maxMessageBytes`. */
+  readonly #limit: number;
   /** Batches are encoded into this buffer, reused once they are appended (see `#allocate`). */
   #arena: Uint8Array = new Uint8Array(0);
   #arenaUsed = 0;
@@ -165,6 +177,7 @@ export class RecordAccumulator {
     this.#deferWrites = options.deferWrites ?? false;
     this.#maxRecordBytes = topic.config.maxMessageBytes -
       RECORD_BATCH_OVERHEAD;
+    this.#limit = Math.min(this.#batchSize, this.#maxRecordBytes);
   }
 
   /**
@@ -190,19 +203,23 @@ export class RecordAccumulator {
     let partition: number;
     if (record.partition !== undefined) {
       partition = record.partition;
+    } else if (n === 1) {
+      partition = 0;
     } else if (input.key) {
-      partition = n === 1 ? 0 : partitionForKey(input.key, n);
+      partition = partitionForKey(input.key, n);
     } else {
-      partition = n === 1 ? 0 : this.#sticky.partition(size);
+      partition = this.#sticky.partition(size);
     }
-    const limit = Math.min(this.#batchSize, this.#maxRecordBytes);
-    if (this.#pendingBytes[partition] > 0 && this.#pendingBytes[partition] + size > limit) {
+    const limit = this.#limit;
+    let bytes = this.#pendingBytes[partition];
+    if (bytes > 0 && bytes + size > limit) {
       this.drain(partition);
+      bytes = 0;
     }
-    const batch = this.#pending[partition];
-    batch.push(input);
-    this.#pendingBytes[partition] += size;
-    if (this.#pendingBytes[partition] >= limit) this.drain(partition);
+    this.#pending[partition].push(input);
+    bytes += size;
+    this.#pendingBytes[partition] = bytes;
+    if (bytes >= limit) this.drain(partition);
     return partition;
   }
 
@@ -254,11 +271,15 @@ export class RecordAccumulator {
     try {
       // The log writes the batch, or copies it to write later, before `append` returns.
       const log = this.#topic.partition(partition);
+      // A log keeps lent batches uncopied only while each follows the one before it in the same
+      // buffer: when another log's batch lies between, what is held back is written first.
+      if (this.#deferWrites && this.#lastDeferred !== log && this.#deferred.has(log)) this.writeDeferred();
       const batch = encodeRecordBatch(records, options);
       if (this.#deferWrites) {
         // Lent: the arena is not reused before writeDeferred() has written every deferred log.
         result = log.appendDeferred(batch, false, true);
         this.#deferred.add(log);
+        this.#lastDeferred = log;
         this.#deferredBytes += batch.length;
       } else result = log.append(batch, false);
     } catch (err) {

@@ -283,6 +283,54 @@ describe("produce and consume", () => {
     });
   });
 
+  test("writable() over many partitions lends each log only batches that follow one another, so none is copied", async () => {
+    await withTopic(8, { fsync: "never" }, async (topic) => {
+      // Per log, the batches lent since its last write: a log writes them from the producer's
+      // buffer only while each starts where the one before it ends (pending_writes.ts).
+      const held: { buffer: ArrayBufferLike; end: number }[] = [];
+      for (let p = 0; p < 8; p++) {
+        const log = topic.partition(p);
+        const appendDeferred = log.appendDeferred.bind(log);
+        const writeDeferred = log.writeDeferred.bind(log);
+        log.appendDeferred = (batch, verify, lent) => {
+          assert.equal(lent, true);
+          const last = held[p];
+          if (last !== undefined && last.buffer === batch.buffer) {
+            assert.equal(
+              batch.byteOffset,
+              last.end,
+              `partition ${p}: a lent batch not next to the one before`,
+            );
+          }
+          held[p] = { buffer: batch.buffer, end: batch.byteOffset + batch.length };
+          return appendDeferred(batch, verify, lent);
+        };
+        log.writeDeferred = () => {
+          delete held[p];
+          writeDeferred();
+        };
+      }
+      // Keyless 1 KiB records: the sticky partitioner sends each 16 KiB batch to another partition.
+      const value = new Uint8Array(1024).fill(7);
+      let n = 0;
+      await new ReadableStream<ProducerRecord>({
+        pull(controller) {
+          for (let i = 0; i < 100; i++) controller.enqueue({ value, key: null });
+          if ((n += 100) >= 3000) controller.close();
+        },
+      }).pipeTo(topic.writable({ batchSize: 16384, maxInFlight: 16 }));
+      const described = topic.describe();
+      assert.equal(described.reduce((sum, d) => sum + d.logEndOffset, 0), 3000);
+      assert.ok(
+        described.filter((d) => d.logEndOffset > 0).length >= 4,
+        "the batches went to several partitions",
+      );
+      const consumed = await readAll(topic);
+      assert.equal(consumed.length, 3000);
+      assert.ok(consumed.every((r) => r.value?.length === 1024 && r.value.every((b) => b === 7)));
+    });
+  });
+
   test("an invalid record mid-stream errors the stream; every record acknowledged before it stays readable", async () => {
     await withTopic(3, CONFIG, async (topic) => {
       // batchSize 1: each record is its own batch, appended (and, under "never", acknowledged) as it is written.
