@@ -404,16 +404,18 @@ export class LocalLog {
     highWatermark: number,
     options: DecodeOptions | undefined,
   ): Record[] {
-    const out: Record[] = [];
+    const out: Record[] = []; // each batch decoded straight into it, then cut back where needed
+    const into: DecodeOptions = { ...options, into: out };
     const limit = Math.min(toOffset, highWatermark);
     const bytes = data.bytes;
     let position = 0;
     let expected = -1;
     while (position < bytes.length) {
-      let decoded;
+      let header;
+      const before = out.length;
       try {
-        decoded = decodeRecordBatch(bytes, position, options);
-        const base = decoded.header.baseOffset;
+        header = decodeRecordBatch(bytes, position, into).header;
+        const base = header.baseOffset;
         const wrong = this.offsetGaps
           ? expected >= 0 && base < expected
           : expected >= 0
@@ -424,8 +426,9 @@ export class LocalLog {
             `batch starts at offset ${base}, expected ${expected >= 0 ? expected : `at most ${fromOffset}`}`,
           );
         }
-        expected = base + decoded.header.lastOffsetDelta + 1;
+        expected = base + header.lastOffsetDelta + 1;
       } catch (err) {
+        out.length = before;
         if (err instanceof CorruptRecordError || (err as Error).name === "InvalidRecordError") {
           if (out.length > 0) {
             data.next = {
@@ -445,11 +448,17 @@ export class LocalLog {
         }
         throw err;
       }
-      position += decoded.header.batchLength + LOG_OVERHEAD;
-      if (decoded.header.isControl) continue;
-      for (const record of decoded.records) {
-        if (record.offset >= limit) return out;
-        if (record.offset >= fromOffset) out.push(record);
+      position += header.batchLength + LOG_OVERHEAD;
+      if (header.isControl) out.length = before;
+      else if (header.baseOffset < fromOffset || header.baseOffset + header.lastOffsetDelta >= limit) {
+        // The first or the last batch: only its records in [fromOffset, limit) are kept.
+        let kept = before, i = before;
+        for (; i < out.length && out[i].offset < limit; i++) {
+          if (out[i].offset >= fromOffset) out[kept++] = out[i];
+        }
+        const past = i < out.length;
+        out.length = kept;
+        if (past) return out;
       }
     }
     return out;

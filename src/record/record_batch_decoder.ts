@@ -52,6 +52,19 @@ const MIN_RECORD_SIZE = 7;
  *   headers: [],
  * });
  * ```
+ *
+ * @example Gather two batches' records in one array
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Record } from "./record.ts";
+ * import { decodeRecordBatch } from "./record_batch_decoder.ts";
+ * import { encodeRecordBatch } from "./record_batch_encoder.ts";
+ * const all: Record[] = [];
+ * decodeRecordBatch(encodeRecordBatch([{ value: null }, { value: null }]), 0, { into: all });
+ * const { records } = decodeRecordBatch(encodeRecordBatch([{ value: null }], { baseOffset: 2 }), 0, { into: all });
+ * assert.equal(records, all);
+ * assert.deepEqual(all.map((r) => r.offset), [0, 1, 2]);
+ * ```
  */
 export interface DecodeOptions {
   /**
@@ -64,6 +77,11 @@ export interface DecodeOptions {
    * `partition` (the shape of a consumer's record, made in one allocation, not copied later).
    */
   from?: { topic: string; partition: number };
+  /**
+   * Append the records to this array (and return it as `records`) instead of a new one: a reader
+   * of many batches gathers them without copying each batch's records again.
+   */
+  into?: Record[];
 }
 
 /**
@@ -116,7 +134,7 @@ function pastRecord(what: string, index: number, position: number): CorruptRecor
  * @param bytes the data holding the batch
  * @param position the byte position where the batch starts; defaults to 0
  * @param options `verify` (default true): check the CRC-32C first; `from`: the topic and partition
- *   to stamp on every record
+ *   to stamp on every record; `into`: the array the records are appended to
  * @returns the header and the records
  * @throws {CorruptRecordError} when the header or CRC is bad, the batch is cut off, a length runs
  *   past its record or the batch, or bytes are left over after the last record
@@ -176,7 +194,13 @@ export function decodeRecordBatch(
   const baseTimestamp = header.baseTimestamp;
   const logAppendTime = header.timestampType === 1;
   const maxTimestamp = header.maxTimestamp;
-  const records: Record[] = new Array(count);
+  // Keys and values are views of `buf` made directly (not `subarray`, which looks up a species
+  // constructor on every call): plain Uint8Arrays whatever `buf`'s own class.
+  const arrayBuffer = buf.buffer;
+  const byteOffset = buf.byteOffset;
+  const into = options.into;
+  const records: Record[] = into ?? new Array(count);
+  const first = into === undefined ? 0 : into.length;
   const cursor = { position: start };
   for (let i = 0; i < count; i++) {
     const length = readVarint(buf, cursor, end);
@@ -196,7 +220,7 @@ export function decodeRecordBatch(
     if (keyLength >= 0) {
       const p = cursor.position;
       if (p + keyLength > recordEnd) throw pastRecord("Key", i, p);
-      key = buf.subarray(p, p + keyLength);
+      key = new Uint8Array(arrayBuffer, byteOffset + p, keyLength);
       cursor.position = p + keyLength;
     } else if (keyLength !== -1) {
       throw new CorruptRecordError(`Record ${i} at byte ${recordStart} has key length ${keyLength}`);
@@ -207,7 +231,7 @@ export function decodeRecordBatch(
     if (valueLength >= 0) {
       const p = cursor.position;
       if (p + valueLength > recordEnd) throw pastRecord("Value", i, p);
-      value = buf.subarray(p, p + valueLength);
+      value = new Uint8Array(arrayBuffer, byteOffset + p, valueLength);
       cursor.position = p + valueLength;
     } else if (valueLength !== -1) {
       throw new CorruptRecordError(`Record ${i} at byte ${recordStart} has value length ${valueLength}`);
@@ -236,7 +260,7 @@ export function decodeRecordBatch(
       if (headerValueLength >= 0) {
         p = cursor.position;
         if (p + headerValueLength > recordEnd) throw pastRecord("Header value", i, p);
-        headerValue = buf.subarray(p, p + headerValueLength);
+        headerValue = new Uint8Array(arrayBuffer, byteOffset + p, headerValueLength);
         cursor.position = p + headerValueLength;
       } else if (headerValueLength !== -1) {
         throw new CorruptRecordError(
@@ -254,7 +278,7 @@ export function decodeRecordBatch(
       );
     }
     const timestamp = logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta;
-    records[i] = from === undefined
+    records[first + i] = from === undefined
       ? { offset: baseOffset + offsetDelta, timestamp, key, value, headers }
       : ({
         topic: from.topic,

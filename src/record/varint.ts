@@ -216,11 +216,18 @@ export function readVarint(
   end: number = bytes.length,
 ): number {
   let position = cursor.position;
-  if (position < end) {
+  // One and two bytes (up to ±8191: every length and delta of a small record) without the loop.
+  if (position + 1 < end) {
     const b = bytes[position];
     if (b < 0x80) {
       cursor.position = position + 1;
       return (b >>> 1) ^ -(b & 1);
+    }
+    const b1 = bytes[position + 1];
+    if (b1 < 0x80) {
+      cursor.position = position + 2;
+      const zz = (b & 0x7f) | (b1 << 7);
+      return (zz >>> 1) ^ -(zz & 1);
     }
   }
   const start = position;
@@ -262,6 +269,13 @@ export function readVarlong(
   end: number = bytes.length,
 ): number {
   let position = cursor.position;
+  if (position < end) {
+    const b = bytes[position];
+    if (b < 0x80) {
+      cursor.position = position + 1;
+      return (b >>> 1) ^ -(b & 1);
+    }
+  }
   const start = position;
   // Up to 4 bytes (28 bits) with int32 arithmetic.
   let zz = 0;

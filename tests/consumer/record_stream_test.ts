@@ -5,7 +5,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { open } from "../../mod.ts";
+import * as fs from "node:fs";
+import { CorruptRecordError, open } from "../../mod.ts";
 import type { ConsumedRecord } from "../../mod.ts";
 import { withTempDir } from "../durability/_helpers.ts";
 
@@ -125,6 +126,89 @@ describe("topic.readable() (RecordStream)", () => {
         for await (const _ of stream) { /* nothing arrives */ }
       }, /closed/);
       await assert.rejects(stream.getReader().read(), /closed/);
+    });
+  });
+
+  test("tee, pipeThrough and instanceof work as on any ReadableStream", async () => {
+    await withTempDir("record-stream-tee", async (dir) => {
+      const { log, topic } = await topicWith(dir, [3, 40]);
+      const stream = topic.readable();
+      assert.ok(stream instanceof ReadableStream);
+      const [a, b] = stream.tee();
+      assert.equal(stream.locked, true);
+      const fromA: number[] = [];
+      const fromB: number[] = [];
+      await Promise.all([
+        (async () => {
+          for await (const r of a) fromA.push(r.offset);
+        })(),
+        (async () => {
+          for await (const r of b) fromB.push(r.offset);
+        })(),
+      ]);
+      assert.deepEqual(fromA, Array.from({ length: 43 }, (_, i) => i));
+      assert.deepEqual(fromB, fromA);
+      const texts: string[] = [];
+      const mapped = topic.readable({ from: 40 }).pipeThrough(
+        new TransformStream<ConsumedRecord, string>({ transform: (r, c) => c.enqueue(text(r)) }),
+      );
+      for await (const t of mapped) texts.push(t);
+      assert.deepEqual(texts, ["v40", "v41", "v42"]);
+      await log.close();
+    });
+  });
+
+  test("from and to anywhere inside batches: exactly the offsets in [from, to), by for await and by a reader", async () => {
+    await withTempDir("record-stream-range", async (dir) => {
+      const { log, topic, total } = await topicWith(dir, [5, 1, 30, 2, 300, 9]);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(total),
+          fc.nat(total + 2),
+          fc.constantFrom(1, 64, 1 << 20),
+          async (from, to, maxBytes) => {
+            const want = Array.from({ length: Math.max(0, Math.min(to, total) - from) }, (_, i) => from + i);
+            const viaIterator: number[] = [];
+            for await (const r of topic.readable({ from, to, maxBytes })) viaIterator.push(r.offset);
+            assert.deepEqual(viaIterator, want);
+            const viaReader: number[] = [];
+            const reader = topic.readable({ from, to, maxBytes }).getReader();
+            for (let r = await reader.read(); !r.done; r = await reader.read()) {
+              viaReader.push(r.value.offset);
+            }
+            assert.deepEqual(viaReader, want);
+          },
+        ),
+        { numRuns: 60 },
+      );
+      await log.close();
+    });
+  });
+
+  test("a corrupt batch: the records before it arrive, then the loop rejects with CorruptRecordError", async () => {
+    await withTempDir("record-stream-corrupt", async (dir) => {
+      const { log, topic } = await topicWith(dir, [3, 4, 5]);
+      await log.close();
+      // Flip a byte inside the second batch's records: its CRC-32C no longer matches.
+      const path = `${dir}/t-0/00000000000000000000.log`;
+      const bytes = fs.readFileSync(path);
+      const second = 12 + new DataView(bytes.buffer, bytes.byteOffset).getInt32(8);
+      bytes[second + 70] ^= 0xff;
+      fs.writeFileSync(path, bytes);
+      const reopened = await open(dir, { retentionCheckIntervalMs: 0 });
+      const t = reopened.topic("t");
+      const seen: number[] = [];
+      await assert.rejects(async () => {
+        for await (const r of t.readable()) seen.push(r.offset);
+      }, CorruptRecordError);
+      assert.deepEqual(seen, [0, 1, 2]);
+      const reader = t.readable().getReader();
+      const viaReader: number[] = [];
+      await assert.rejects(async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) viaReader.push(r.value.offset);
+      }, CorruptRecordError);
+      assert.deepEqual(viaReader, [0, 1, 2]);
+      await reopened.close();
     });
   });
 });
