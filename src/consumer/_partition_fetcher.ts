@@ -9,7 +9,8 @@
  * @module
  */
 import { NoOffsetForPartitionError, OffsetOutOfRangeError } from "../errors.ts";
-import type { PartitionLog, ReadCursor } from "../log/partition_log.ts";
+import { batchesFrom } from "../log/file_records.ts";
+import type { FetchData, PartitionLog, ReadCursor } from "../log/partition_log.ts";
 import { TransactionIndex } from "../log/transaction_index.ts";
 import type { ConsumedRecord } from "../record/consumed_record.ts";
 import type { AutoOffsetReset } from "./consumer_config.ts";
@@ -29,6 +30,37 @@ export interface PartitionFetcherOptions {
   firstFetchBytes?: number;
   /** Read only below the last stable offset, without aborted transactions' records (`read_committed`). */
   readCommitted?: boolean;
+  /**
+   * Decode about this many bytes of a read per fetch (at least one batch); the rest waits, read
+   * already, for the next fetch. A reader that hands records out one by one keeps fewer decoded
+   * records alive and decodes bytes still in the CPU cache. @default Infinity (a whole read)
+   */
+  decodeBytes?: number;
+}
+
+/**
+ * A read cut after its whole batches within `bytes` (at least one): the first part, with its own
+ * `next`, and the rest, or `undefined` when nothing is left over.
+ */
+function splitRead(data: FetchData, bytes: number): [FetchData, FetchData | undefined] {
+  const batches = batchesFrom(data.bytes, 0, data.bytes.length);
+  let end = 0, nextOffset = 0;
+  while (batches.nextBatch() && (end === 0 || batches.nextPosition <= bytes)) {
+    end = batches.nextPosition;
+    nextOffset = batches.lastOffset + 1;
+  }
+  if (end === 0 || end >= data.bytes.length) return [data, undefined];
+  const { segmentBaseOffset, position } = data;
+  const next = {
+    offset: nextOffset,
+    segmentBaseOffset,
+    position: position + end,
+    generation: data.next.generation,
+  };
+  return [
+    { ...data, bytes: data.bytes.subarray(0, end), next },
+    { ...data, bytes: data.bytes.subarray(end), position: position + end },
+  ];
 }
 
 /**
@@ -108,6 +140,9 @@ export class PartitionFetcher {
   /** The next offset to read from the log. */
   fetchOffset = 0;
   #cursor: ReadCursor | undefined;
+  /** What the last read holds past what was decoded (see `decodeBytes`). */
+  #unread: FetchData | undefined;
+  readonly #decodeBytes: number;
   #fetchBytes: number;
   readonly #firstFetchBytes: number;
   readonly #maxBytes: number;
@@ -121,6 +156,7 @@ export class PartitionFetcher {
     this.#maxBytes = options.maxBytes;
     this.#firstFetchBytes = options.firstFetchBytes ?? Math.min(FIRST_FETCH_BYTES, options.maxBytes);
     this.#fetchBytes = this.#firstFetchBytes;
+    this.#decodeBytes = options.decodeBytes ?? Infinity;
     this.transactions = options.readCommitted ? TransactionIndex.of(log) : undefined;
   }
 
@@ -195,6 +231,11 @@ export class PartitionFetcher {
     throw new NoOffsetForPartitionError(groupId, log.topic, log.partition);
   }
 
+  /** Whether the last read holds batches not decoded yet: the next fetch takes them, reading nothing. */
+  get hasUnread(): boolean {
+    return this.#unread !== undefined;
+  }
+
   /**
    * Moves the fetch offset; the next fetch reads from there (and small again).
    *
@@ -203,6 +244,7 @@ export class PartitionFetcher {
   seek(offset: number): void {
     this.fetchOffset = offset;
     this.#cursor = undefined;
+    this.#unread = undefined;
     this.#fetchBytes = this.#firstFetchBytes;
   }
 
@@ -223,15 +265,24 @@ export class PartitionFetcher {
     // Under read_committed the last stable offset bounds the read (it only moves forward).
     const end = transactions ? Math.min(to, transactions.update()) : to;
     if (this.fetchOffset >= end) return null;
-    const data = this.log.read(this.fetchOffset, this.#fetchBytes, this.#cursor);
-    if (!data) return null;
-    this.#fetchBytes = Math.min(this.#fetchBytes * 2, this.#maxBytes);
+    let data: FetchData | null | undefined = this.#unread;
+    this.#unread = undefined;
+    if (data === undefined) {
+      data = this.log.read(this.fetchOffset, this.#fetchBytes, this.#cursor);
+      if (!data) return null;
+      this.#fetchBytes = Math.min(this.#fetchBytes * 2, this.#maxBytes);
+    }
+    if (data.bytes.length > this.#decodeBytes) [data, this.#unread] = splitRead(data, this.#decodeBytes);
+    const next = data.next;
     // Decoded straight into consumer records: no copy per record.
     let records: ConsumedRecord[] = this.log.decodeWithSource(data, this.fetchOffset, end);
+    // A bad batch moved `next` to itself: the next read from there reports it.
+    if (data.next !== next) this.#unread = undefined;
     if (transactions) {
       records = transactions.withoutAborted(records);
       if (data.next.offset > end) {
         // Batches past the last stable offset are read again once their transaction ends.
+        this.#unread = undefined;
         this.#cursor = undefined;
         this.fetchOffset = end;
         return records;

@@ -117,6 +117,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
    *   (a `Topic`) that opens only the partitions read
    * @param options where to read
    * @param batched enqueue one array of records per chunk instead of single records
+   * @param decodeBytes decode about this many bytes of a read per pull (at least one batch), the
+   *   rest at the next pulls: for a stream whose records are handed out one by one
    * @throws {UnknownTopicOrPartitionError} for a partition the topic does not have
    * @throws {OffsetOutOfRangeError} for an offset outside `[logStartOffset, logEndOffset]`
    * @throws {RangeError} for a negative or non-integer offset
@@ -126,6 +128,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
     logs: readonly PartitionLog[] | PartitionSource,
     options: ReadableOptions,
     batched: boolean,
+    decodeBytes?: number,
   ) {
     this.#topic = topic;
     this.#follow = options.follow ?? false;
@@ -153,7 +156,7 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
     }
     this.#states = partitions.map((partition) => {
       validatePartition(topic, partition, count);
-      const fetcher = new PartitionFetcher(logOf(partition), { maxBytes, readCommitted });
+      const fetcher = new PartitionFetcher(logOf(partition), { maxBytes, readCommitted, decodeBytes });
       // A partition another process writes: its latest state is seen before the offset is resolved.
       fetcher.seek(fetcher.startOffset(from));
       const state: PartitionState = { fetcher, partition, end: to };
@@ -211,7 +214,8 @@ export class FetchSource<T extends ConsumedRecord | ConsumedRecord[]> implements
           if (!this.#follow) state.end = fetcher.fetchOffset;
           continue;
         }
-        this.#next = (this.#next + i + 1) % this.#states.length;
+        // The next pull goes on to the next partition once this one's read is all decoded.
+        this.#next = (this.#next + i + (fetcher.hasUnread ? 0 : 1)) % this.#states.length;
         if (records.length === 0) continue;
         if (this.#batched) controller.enqueue(records as T);
         else for (let j = 0; j < records.length; j++) controller.enqueue(records[j] as T);

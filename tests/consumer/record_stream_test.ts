@@ -8,6 +8,8 @@ import fc from "fast-check";
 import * as fs from "node:fs";
 import { CorruptRecordError, open } from "../../mod.ts";
 import type { ConsumedRecord } from "../../mod.ts";
+import { FetchSource } from "../../src/consumer/fetch_source.ts";
+import { RecordStream } from "../../src/consumer/record_stream.ts";
 import { withTempDir } from "../durability/_helpers.ts";
 
 const text = (r: ConsumedRecord) => new TextDecoder().decode(r.value!);
@@ -187,7 +189,7 @@ describe("topic.readable() (RecordStream)", () => {
 
   test("a corrupt batch: the records before it arrive, then the loop rejects with CorruptRecordError", async () => {
     await withTempDir("record-stream-corrupt", async (dir) => {
-      const { log, topic } = await topicWith(dir, [3, 4, 5]);
+      const { log } = await topicWith(dir, [3, 4, 5]);
       await log.close();
       // Flip a byte inside the second batch's records: its CRC-32C no longer matches.
       const path = `${dir}/t-0/00000000000000000000.log`;
@@ -209,6 +211,71 @@ describe("topic.readable() (RecordStream)", () => {
       }, CorruptRecordError);
       assert.deepEqual(viaReader, [0, 1, 2]);
       await reopened.close();
+      // A read decoded a part at a time, the bad batch in any part: never a record past it, also in a
+      // partition with offset gaps (a compacted one), where offsets need only increase.
+      for (const gaps of [false, true]) {
+        if (gaps) fs.writeFileSync(`${dir}/t-0/cleaner-offset-checkpoint`, "0\n0\n");
+        const again = await open(dir, { retentionCheckIntervalMs: 0 });
+        for (let decodeBytes = 1; decodeBytes < 400; decodeBytes += 7) {
+          const source = new FetchSource("t", again.topic("t"), {}, true, decodeBytes);
+          const parts: number[] = [];
+          await assert.rejects(async () => {
+            for await (const r of new RecordStream(source)) parts.push(r.offset);
+          }, CorruptRecordError);
+          assert.deepEqual(parts, [0, 1, 2], `decodeBytes ${decodeBytes}, gaps ${gaps}`);
+        }
+        await again.close();
+      }
+    });
+  });
+
+  test("a read decoded a part at a time: the records and their order of readableBatches(), partitions interleaving by read", async () => {
+    await withTempDir("record-stream-parts", async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await log.createTopic("t", { partitions: 3 });
+      const counts = [1, 9, 2, 40, 3, 1, 17, 5, 60, 2, 8, 1];
+      for (const [i, count] of counts.entries()) {
+        const value = "x".repeat(10 + 90 * (i % 3));
+        await topic.append(Array.from({ length: count }, () => ({ value, partition: i % 3 })));
+      }
+      const key = (r: ConsumedRecord) => `${r.partition}:${r.offset}`;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(1, 300, 2000, 1 << 20),
+          fc.constantFrom(1, 500, 3000, 64 * 1024),
+          fc.nat(60),
+          fc.option(fc.nat(120), { nil: undefined }),
+          async (maxBytes, decodeBytes, from, to) => {
+            const options = { maxBytes, from: Math.min(from, 25), to }; // 25: the end of the shortest partition
+            const want: string[] = [];
+            for await (const records of topic.readableBatches(options)) want.push(...records.map(key));
+            const got: string[] = [];
+            const stream = new RecordStream(new FetchSource("t", topic, options, true, decodeBytes));
+            for await (const r of stream) got.push(key(r));
+            assert.deepEqual(got, want);
+            const viaReadable: string[] = [];
+            for await (const r of topic.readable(options)) viaReadable.push(key(r));
+            assert.deepEqual(viaReadable, want);
+          },
+        ),
+        { numRuns: 50 },
+      );
+      // Following: records appended while a read is still being handed out come after it, in order.
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const stream = new RecordStream(
+        new FetchSource("t", topic, { partitions: 0, follow: true, signal: controller.signal }, true, 1),
+      );
+      const end = topic.partition(0).logEndOffset;
+      await assert.rejects(async () => {
+        for await (const r of stream) {
+          seen.push(r.offset);
+          if (r.offset === 1) await topic.append([{ value: "late", partition: 0 }]);
+          if (r.offset === end) controller.abort(new Error("enough"));
+        }
+      }, /enough/);
+      assert.deepEqual(seen, Array.from({ length: end + 1 }, (_, i) => i));
+      await log.close();
     });
   });
 });

@@ -10,6 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { Consumer, type LogDirectory, open } from "../../mod.ts";
+import { FetchSource } from "../../src/consumer/fetch_source.ts";
+import { RecordStream } from "../../src/consumer/record_stream.ts";
 import { TransactionIndex } from "../../src/log/transaction_index.ts";
 import { batch } from "./_producer_batch.ts";
 
@@ -89,6 +91,11 @@ async function readValues(
 ): Promise<string[]> {
   const out: string[] = [];
   for await (const r of log.topic("t").readable({ isolationLevel })) out.push(decoder.decode(r.value!));
+  // Each read decoded a batch at a time (what readable() does 64 KiB at a time): the same.
+  const oneByOne: string[] = [];
+  const stream = new RecordStream(new FetchSource("t", log.topic("t"), { isolationLevel }, true, 1));
+  for await (const r of stream) oneByOne.push(decoder.decode(r.value!));
+  assert.deepEqual(oneByOne, out);
   return out;
 }
 
