@@ -91,7 +91,7 @@ async function readValues(
 ): Promise<string[]> {
   const out: string[] = [];
   for await (const r of log.topic("t").readable({ isolationLevel })) out.push(decoder.decode(r.value!));
-  // Each read decoded a batch at a time (what readable() does 64 KiB at a time): the same.
+  // Each read decoded a batch at a time (what readable() does 128 KiB at a time): the same.
   const oneByOne: string[] = [];
   const stream = new RecordStream(new FetchSource("t", log.topic("t"), { isolationLevel }, true, 1));
   for await (const r of stream) oneByOne.push(decoder.decode(r.value!));

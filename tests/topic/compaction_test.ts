@@ -84,7 +84,7 @@ describe("readers of a compacted topic", () => {
         return out;
       };
       assert.deepEqual(await offsets("earliest"), EXPECTED);
-      // Each read decoded a batch at a time (what readable() does 64 KiB at a time): the same.
+      // Each read decoded a batch at a time (what readable() does 128 KiB at a time): the same.
       for (const from of [0, 50, 96]) {
         const stream = new RecordStream(new FetchSource("users", topic, { from }, true, 1));
         const got: number[] = [];
