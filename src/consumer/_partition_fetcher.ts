@@ -272,12 +272,13 @@ export class PartitionFetcher {
       if (!data) return null;
       this.#fetchBytes = Math.min(this.#fetchBytes * 2, this.#maxBytes);
     }
-    if (data.bytes.length > this.#decodeBytes) [data, this.#unread] = splitRead(data, this.#decodeBytes);
+    let rest: FetchData | undefined;
+    if (data.bytes.length > this.#decodeBytes) [data, rest] = splitRead(data, this.#decodeBytes);
     const next = data.next;
     // Decoded straight into consumer records: no copy per record.
     let records: ConsumedRecord[] = this.log.decodeWithSource(data, this.fetchOffset, end);
-    // A bad batch moved `next` to itself: the next read from there reports it.
-    if (data.next !== next) this.#unread = undefined;
+    // The rest waits unless a bad batch moved `next` to itself: the next read from there reports it.
+    if (data.next === next) this.#unread = rest;
     if (transactions) {
       records = transactions.withoutAborted(records);
       if (data.next.offset > end) {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { CorruptRecordError, open } from "../../mod.ts";
 import type { ConsumedRecord } from "../../mod.ts";
 import { FetchSource } from "../../src/consumer/fetch_source.ts";
+import { PartitionFetcher } from "../../src/consumer/_partition_fetcher.ts";
 import { RecordStream } from "../../src/consumer/record_stream.ts";
 import { withTempDir } from "../durability/_helpers.ts";
 
@@ -224,6 +225,14 @@ describe("topic.readable() (RecordStream)", () => {
           }, CorruptRecordError);
           assert.deepEqual(parts, [0, 1, 2], `decodeBytes ${decodeBytes}, gaps ${gaps}`);
         }
+        // A fetch that threw leaves nothing behind it: the next one throws again.
+        const fetcher = new PartitionFetcher(again.topic("t").partition(0), {
+          maxBytes: 1 << 20,
+          decodeBytes: 1,
+        });
+        assert.deepEqual(fetcher.fetch()?.map((r) => r.offset), [0, 1, 2]);
+        assert.throws(() => fetcher.fetch(), CorruptRecordError);
+        assert.throws(() => fetcher.fetch(), CorruptRecordError);
         await again.close();
       }
     });
