@@ -404,12 +404,11 @@ export class LocalLog {
     highWatermark: number,
     options: DecodeOptions | undefined,
   ): Record[] {
-    const out: Record[] = []; // each batch decoded straight into it, then cut back where needed
-    const into: DecodeOptions = { ...options, into: out };
+    // Each batch is decoded straight into `out`, then cut back where needed.
+    const out: Record[] = [], into: DecodeOptions = { ...options, into: out };
     const limit = Math.min(toOffset, highWatermark);
     const bytes = data.bytes;
-    let position = 0;
-    let expected = -1;
+    let position = 0, expected = -1;
     while (position < bytes.length) {
       let header;
       const before = out.length;
