@@ -79,7 +79,8 @@ export interface DecodeOptions {
   from?: { topic: string; partition: number };
   /**
    * Append the records to this array (and return it as `records`) instead of a new one: a reader
-   * of many batches gathers them without copying each batch's records again.
+   * of many batches gathers them without copying each batch's records again. When decoding throws,
+   * the array may hold some of this batch's records: the caller cuts it back to its length before.
    */
   into?: Record[];
 }
