@@ -110,9 +110,11 @@ describe("preallocate", () => {
         };
         try {
           assert.deepEqual(await ask("read 0 1000"), expected(0, 30));
-          // More appends: the file's size does not change, the reader still finds them.
+          // More appends, into the zeros (the reader's open may have had the writer hand its role over
+          // and take it back, which cuts the zeros and fills the next 4 MiB): the reader finds them.
           await append(30, 45);
-          assert.deepEqual(logFileSizes(path.join(dir, "kv-0")), [STEP]);
+          const [size] = logFileSizes(path.join(dir, "kv-0"));
+          assert.ok(size >= STEP && size > topic.describe()[0].bytes, `preallocated: ${size} bytes`);
           assert.deepEqual(await ask("read 30 1000"), expected(30, 45));
           child.stdin.write("end\n");
         } finally {
