@@ -269,9 +269,7 @@ export class LocalLog {
       }
       try {
         segment.onBecomeInactiveSegment();
-        segment.flushSync(true); // a preallocated file was just cut to its data
-        segment.offsetIndex.flush();
-        segment.timeIndex.flush();
+        segment.flushSync(true); // the indexes with the final entry; a preallocated file's cut
       } catch (err) {
         failure ??= err;
       }

@@ -85,9 +85,22 @@ export interface SentBatch {
 export const DEFAULT_BATCH_SIZE = 131072;
 
 /** The largest buffer (bytes) an accumulator keeps for encoding batches into. */
-const MAX_ARENA_BYTES = 4 << 20;
+export const MAX_ARENA_BYTES = 4 << 20;
 
-function estimateSize(r: RecordInput): number {
+/**
+ * The accumulator's estimate of a record's size in a batch, bytes (an upper bound for records
+ * without headers): what it sums against `batchSize` and `maxMessageBytes` to end batches.
+ *
+ * @param r the record
+ * @returns the estimate: 21 bytes of framing plus the key, value and header bytes
+ * @example A record of a 100-byte value
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimateSize } from "./record_accumulator.ts";
+ * assert.equal(estimateSize({ key: null, value: new Uint8Array(100) }), 121);
+ * ```
+ */
+export function estimateSize(r: RecordInput): number {
   let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
   const headers = r.headers;
   // An indexed loop: most records have none, and an iterator per record costs more than the rest.

@@ -313,17 +313,7 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
       throw new RangeError(`Cannot encode record ${i}: its timestamp ${timestamp} is not a safe integer`);
     }
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const value = record.value;
-    const headers = record.headers;
-    let size: number;
-    if (record.key != null || value == null || (headers !== undefined && headers.length > 0)) {
-      size = bodySize(record, timestamp - baseTimestamp, i);
-    } else {
-      // No key, no headers (the short path of writeRecords): attributes, key −1 and the header
-      // count are a byte each.
-      const length = value.length;
-      size = 3 + sizeOfVarlong(timestamp - baseTimestamp) + sizeOfVarint(i) + sizeOfVarint(length) + length;
-    }
+    const size = bodySize(record, timestamp - baseTimestamp, i);
     sizes[i] = size;
     recordsSize += sizeOfVarint(size) + size;
   }

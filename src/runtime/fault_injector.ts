@@ -155,7 +155,7 @@ export function zeroFill(fd: number, from: number, to: number): boolean {
     return true;
   } catch {
     try {
-      fs.ftruncateSync(fd, from);
+      truncateFile(fd, from);
     } catch { /* the zeros past the data stay: the segment's next cut or recovery removes them */ }
     return false;
   }

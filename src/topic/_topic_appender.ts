@@ -14,11 +14,14 @@ import type { ProducerRecord } from "../record/producer_record.ts";
 import type { RecordInput } from "../record/record.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
-import { type EncodedBatch, RecordAccumulator, type TopicLogs } from "../producer/record_accumulator.ts";
+import {
+  type EncodedBatch,
+  estimateSize,
+  MAX_ARENA_BYTES,
+  RecordAccumulator,
+  type TopicLogs,
+} from "../producer/record_accumulator.ts";
 import type { AppendOptions, RecordMetadata } from "./topic.ts";
-
-/** The largest buffer (bytes) the short path keeps between calls. */
-const MAX_ARENA_BYTES = 4 << 20;
 
 /**
  * The append path of one topic: its accumulators (one per compression codec, made on first use,
@@ -172,13 +175,14 @@ export class TopicAppender {
       }
       if (r.headers !== undefined || !(partition === undefined || partition === 0)) return undefined;
       if (!(timestamp === undefined || Number.isSafeInteger(timestamp))) return undefined;
-      inputs[i] = {
+      const input: RecordInput = {
         key: key ?? null,
         value: value ?? null,
         headers: undefined,
         timestamp: timestamp as number | undefined,
       };
-      const size = 21 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+      inputs[i] = input;
+      const size = estimateSize(input);
       if (size > limit) return undefined;
       if (bytes > 0 && bytes + size > limit) {
         ends.push(i);
