@@ -19,9 +19,10 @@
  * `compress/Lz4BlockOutputStream.java` (independent 64 KiB blocks, no checksums),
  * and the LZ4 frame format specification (lz4/doc/lz4_Frame_format.md).
  *
- * Codecs: gzip and zstd from `node:zlib`; snappy blocks from the `snappyjs` package; LZ4 blocks and
- * xxHash32 from the `lz4js` package, framed here because lz4js's own frame writer marks blocks as
- * dependent, which Kafka's Java LZ4 reader rejects.
+ * Codecs: gzip and zstd from `node:zlib`; snappy blocks from the `snappyjs` package; LZ4 blocks
+ * are reel's own (`_lz4_block.ts`, from the block format specification), framed here with
+ * independent blocks as Kafka's Java LZ4 reader requires, and xxHash32 (the frame's descriptor
+ * checksum) from the `lz4js` package.
  *
  * @example Round trip through every codec
  * ```ts
@@ -39,10 +40,10 @@
  */
 
 import { createRequire } from "node:module";
-import lz4js from "lz4js";
 import xxh32js from "lz4js/xxh32.js";
 import * as snappyjs from "snappyjs";
 import { CorruptRecordError, UnsupportedCompressionTypeError } from "../errors.ts";
+import { compressLz4Block, decompressLz4Block, lz4BlockBound } from "./_lz4_block.ts";
 
 type Zlib = typeof import("node:zlib");
 let zlibModule: Zlib | undefined;
@@ -133,25 +134,12 @@ export function compressionName(type: number): string {
   return name;
 }
 
-/** The typed part of `lz4js` we use (the package ships no types). */
-interface Lz4js {
-  compressBound(n: number): number;
-  compressBlock(
-    src: Uint8Array,
-    dst: Uint8Array,
-    sIndex: number,
-    sLength: number,
-    hashTable: Uint32Array,
-  ): number;
-  decompressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number;
-}
 /** The typed part of `snappyjs` we use (the package ships no types). */
 interface Snappyjs {
   compress(data: Uint8Array): Uint8Array;
   uncompress(data: Uint8Array, maxLength?: number): Uint8Array;
 }
 
-const lz4 = lz4js as Lz4js;
 const xxh32 = (xxh32js as { hash(seed: number, src: Uint8Array, index: number, len: number): number }).hash;
 const snappy = snappyjs as unknown as Snappyjs;
 
@@ -365,9 +353,9 @@ const LZ4_MAX_BLOCK_SIZES = [0, 0, 0, 0, 0x10000, 0x40000, 0x100000, 0x400000];
 /** BD byte for 64 KiB blocks, Kafka's choice. */
 const LZ4_BD_64K = 4 << 4;
 /**
- * Input bytes per block. Slightly under 64 KiB on purpose: lz4js may start the last match up to 10
- * bytes before a block's end, while reference decoders (lz4, lz4-java) decoding into a 64 KiB
- * buffer require 12 bytes when the block fills that buffer exactly. 16 bytes short avoids it.
+ * Input bytes per block. Slightly under 64 KiB on purpose: reference decoders (lz4, lz4-java)
+ * decoding into a 64 KiB buffer require the last match to start 12 bytes before the end when the
+ * block fills that buffer exactly; 16 bytes short leaves room whatever the encoder's last match.
  */
 const LZ4_BLOCK_INPUT = 0x10000 - 16;
 
@@ -388,7 +376,7 @@ function readU32LE(bytes: Uint8Array, position: number): number {
 
 function lz4FrameCompress(bytes: Uint8Array): Uint8Array {
   const table = lz4HashTable ??= new Uint32Array(1 << 16);
-  const scratch = lz4Scratch ??= new Uint8Array(lz4.compressBound(LZ4_BLOCK_INPUT));
+  const scratch = lz4Scratch ??= new Uint8Array(lz4BlockBound(LZ4_BLOCK_INPUT));
   const blockCount = Math.ceil(bytes.length / LZ4_BLOCK_INPUT);
   const out = new Uint8Array(7 + blockCount * (4 + LZ4_BLOCK_INPUT) + 4);
   writeU32LE(out, 0, LZ4_MAGIC);
@@ -399,7 +387,7 @@ function lz4FrameCompress(bytes: Uint8Array): Uint8Array {
   for (let start = 0; start < bytes.length; start += LZ4_BLOCK_INPUT) {
     const block = bytes.subarray(start, Math.min(start + LZ4_BLOCK_INPUT, bytes.length));
     table.fill(0); // independent blocks: no match may reach into an earlier block
-    const size = lz4.compressBlock(block, scratch, 0, block.length, table);
+    const size = compressLz4Block(block, 0, block.length, scratch, table);
     if (size === 0 || size >= block.length) {
       writeU32LE(out, position, (LZ4_STORED | block.length) >>> 0);
       out.set(block, position + 4);
@@ -462,7 +450,7 @@ function lz4FrameDecompress(bytes: Uint8Array): Uint8Array {
       out.set(bytes.subarray(position, position + size), written);
       written += size;
     } else {
-      const end = lz4.decompressBlock(bytes, out, position, size, written);
+      const end = decompressLz4Block(bytes, position, size, out, written);
       if (end - written > maxBlockSize || end > bound) {
         throw lz4Corrupt("a block decompresses past its maximum size");
       }
