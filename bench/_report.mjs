@@ -544,14 +544,23 @@ export function markdown(all) {
   L.push("## 5. Memory", "");
   L.push(
     "Peak RSS (`process.memoryUsage.rss()`, sampled every 10 ms and every 256 records) while streaming N bytes of 1 KiB records " +
-      "through `pipeTo(topic.writable())` and then `for await` over `topic.readable()`, in a process of its own. Bounded means: the peak does not grow with N.",
+      "through `pipeTo(topic.writable())` (RSS before, peak writing: the writing process), then `for await` over `topic.readable()` " +
+      "from the earliest offset in a reader process of its own, as a consumer reads (reader RSS before, peak reading: the issue's measure), " +
+      "and again in the writing process, whose heap the writes grew (peak reading in the writer). Bounded means: the peak does not grow with N.",
     "",
   );
   const mh = [
     "bytes streamed",
     ...names.flatMap((
       n,
-    ) => [`${n} RSS before`, `${n} peak writing`, `${n} peak reading`, `${n} write / read MB/s`]),
+    ) => [
+      `${n} RSS before`,
+      `${n} peak writing`,
+      `${n} reader RSS before`,
+      `${n} peak reading`,
+      `${n} peak reading in the writer`,
+      `${n} write / read MB/s`,
+    ]),
   ];
   const m0 = rts.find((r) => r.memory?.memory)?.memory.memory ?? [];
   L.push(
@@ -565,10 +574,12 @@ export function markdown(all) {
             ? [
               MiB(x.baselineRss),
               MiB(x.peakWriteRss),
+              x.readerBaselineRss === undefined ? "–" : MiB(x.readerBaselineRss),
               MiB(x.peakReadRss),
+              x.peakReadRssInWriter === undefined ? "–" : MiB(x.peakReadRssInWriter),
               `${MB(x.write.mbPerSec)} / ${MB(x.read.mbPerSec)}`,
             ]
-            : ["–", "–", "–", "–"];
+            : ["–", "–", "–", "–", "–", "–"];
         }),
       ]),
     ),

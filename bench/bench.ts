@@ -11,13 +11,15 @@
  * - `latency`: append → delivery to a follow reader at fixed rates.
  * - `seek`: seek by offset and by timestamp in a large partition; open after a clean and an
  *   unclean shutdown.
- * - `memory`: peak RSS while streaming N bytes in and out (run it in its own process).
+ * - `memory`: peak RSS while streaming N bytes in (this process) and out (a reader process of its
+ *   own, as a consumer is; and again in this process, after its writes). Run it in its own process.
  *
  * Usage: `deno run -A --unstable-kv bench/bench.ts [--full] [--sections a,b] [--out file.json]`,
  * `bun bench/bench.ts …`. `bench/run.mjs` runs it on both runtimes and writes `bench/RESULTS.md`.
  *
  * @module
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_LOG_CONFIG, open } from "../mod.ts";
@@ -44,6 +46,7 @@ import {
   valueBatches,
   valueOf,
 } from "./_common.ts";
+import { readTopic } from "./_memory_reader.ts";
 import { loadPeers, type Peer, type Unavailable } from "./_peers.ts";
 
 const args = parseArgs(scriptArgs());
@@ -762,9 +765,33 @@ interface MemoryResult {
   valueSize: number;
   baselineRss: number;
   peakWriteRss: number;
+  /** RSS of the reader process before it opened the log directory. */
+  readerBaselineRss: number;
+  /** Peak RSS of a reader process of its own while it reads the N bytes (the issue's measure). */
   peakReadRss: number;
+  /** Peak RSS while reading the N bytes again in the process that wrote them (its heap included). */
+  peakReadRssInWriter: number;
   write: Rate;
   read: Rate;
+  readInWriter: Rate;
+}
+
+/** Reads the topic in a process of its own (bench/_memory_reader.ts) on this runtime. */
+async function readInOwnProcess(
+  dir: string,
+  records: number,
+  valueSize: number,
+): Promise<{ baselineRss: number; peakReadRss: number; read: Rate }> {
+  const script = new URL("./_memory_reader.ts", import.meta.url).pathname;
+  const argv = runtime === "deno" ? ["run", "-A", script] : [script];
+  const child = spawn(process.execPath, [...argv, dir, String(records), String(valueSize)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let text = "";
+  child.stdout.on("data", (d) => text += d);
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`the reader process failed (exit ${code}): ${text}`);
+  return JSON.parse(text.trim().split("\n").at(-1)!);
 }
 
 async function memory(bytes: number): Promise<MemoryResult> {
@@ -772,12 +799,12 @@ async function memory(bytes: number): Promise<MemoryResult> {
   const records = Math.round(bytes / valueSize);
   log(`memory: streaming ${(bytes / 1e6).toFixed(0)} MB through a topic`);
   const dir = tempDir("memory");
-  const dirLog = await open(dir, { defaults: { fsync: "never" } });
+  let dirLog = await open(dir, { defaults: { fsync: "never" } });
   const topic = await dirLog.createTopic("t");
   const timer = setInterval(sampleRss, 10);
   const baselineRss = resetPeakRss();
   let i = 0;
-  let t = now();
+  const t = now();
   await new ReadableStream<ProducerRecord>({
     pull(controller) {
       if (i >= records) {
@@ -791,20 +818,27 @@ async function memory(bytes: number): Promise<MemoryResult> {
   }, { highWaterMark: 0 }).pipeTo(topic.writable());
   const write = rate(records, valueSize, now() - t);
   const peakWriteRss = getPeakRss();
-  resetPeakRss();
-  let seen = 0;
-  t = now();
-  for await (const r of topic.readable({ from: "earliest" })) {
-    if (r.value!.length !== valueSize) throw new Error("bad value");
-    if ((++seen & 1023) === 0) sampleRss();
-  }
-  const read = rate(records, valueSize, now() - t);
-  const peakReadRss = getPeakRss();
+  await dirLog.close();
+  // A consumer reads in a process of its own: its peak is the reader's alone.
+  const reader = await readInOwnProcess(dir, records, valueSize);
+  // The same read in the writing process, whose heap the writes grew.
+  dirLog = await open(dir);
+  const inWriter = await readTopic(dirLog.topic("t"), records, valueSize);
   clearInterval(timer);
-  if (seen !== records) throw new Error(`read ${seen} of ${records} records`);
   await dirLog.close();
   removeDir(dir);
-  return { bytes, valueSize, baselineRss, peakWriteRss, peakReadRss, write, read };
+  return {
+    bytes,
+    valueSize,
+    baselineRss,
+    peakWriteRss,
+    readerBaselineRss: reader.baselineRss,
+    peakReadRss: reader.peakReadRss,
+    peakReadRssInWriter: inWriter.peakReadRss,
+    write,
+    read: reader.read,
+    readInWriter: inWriter.read,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

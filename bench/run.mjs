@@ -5,7 +5,8 @@
 // Per runtime, each step in a process of its own:
 //   1. bench/bench.ts (throughput, durable, latency, seek): reel, the limit and the peers side by side;
 //   2. bench/bench.ts --sections memory: peak RSS while streaming (its own process, so that the
-//      baseline is not the other sections' heap);
+//      baseline is not the other sections' heap; the read is measured in a reader process of its
+//      own, bench/_memory_reader.ts, and again in the writing process);
 //   3. bench/micro.ts: mitata micro-benchmarks;
 //   4. bench/profile.ts under --cpu-prof: the pipeTo and readable paths, summed per function.
 //
