@@ -67,8 +67,13 @@ export function removeTempDirs(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** 1 MiB of pseudo-random bytes (xorshift, fixed seed): values are windows into it. */
-const POOL = (() => {
+/**
+ * 1 MiB of pseudo-random bytes (xorshift, fixed seed): values are windows into it. Made on first
+ * use, so that a process that only reads (bench/_memory_reader.ts) does not hold it.
+ */
+let pool: Uint8Array | undefined;
+
+function makePool(): Uint8Array {
   const pool = new Uint8Array(1 << 20);
   let x = 0x9e3779b9;
   for (let i = 0; i < pool.length; i++) {
@@ -78,15 +83,16 @@ const POOL = (() => {
     pool[i] = x & 0xff;
   }
   return pool;
-})();
+}
 
 /**
  * The value of record `i`: `size` bytes, a window into the random pool (a view, not a copy), so
  * that every store gets the same, incompressible bytes.
  */
 export function valueOf(i: number, size: number): Uint8Array {
-  const start = (i * 7919) % (POOL.length - size);
-  return POOL.subarray(start, start + size);
+  const bytes = pool ??= makePool();
+  const start = (i * 7919) % (bytes.length - size);
+  return bytes.subarray(start, start + size);
 }
 
 /** `count` records of `size`-byte values, as batches of `batch` values. */
