@@ -128,6 +128,24 @@ export function compressLz4Block(
   return writeLiterals(src, anchor, end, dst, d, 0);
 }
 
+/** Where the length bytes {@linkcode lengthBytes} read last ended. */
+let afterLength = 0;
+
+/**
+ * Reads a length's continuation bytes (each 255 adds 255 and goes on; the first byte below 255
+ * ends it) from `s`; sets {@linkcode afterLength} to the position past them.
+ */
+function lengthBytes(src: Uint8Array, s: number, end: number, what: string): number {
+  let sum = 0, b = 0;
+  do {
+    if (s >= end) throw malformed(`${what} runs past the end of the block`);
+    b = src[s++];
+    sum += b;
+  } while (b === 255);
+  afterLength = s;
+  return sum;
+}
+
 /**
  * Decompresses one LZ4 block, `src[start, start + length)`, into `dst` from `at`. Matches may
  * reach back into what `dst` holds before `at` (the previous blocks of a frame with linked blocks).
@@ -163,12 +181,8 @@ export function decompressLz4Block(
     const token = src[s++];
     let literals = token >>> 4;
     if (literals === 15) {
-      let b = 0;
-      do {
-        if (s >= end) throw malformed("a literal length runs past the end of the block");
-        b = src[s++];
-        literals += b;
-      } while (b === 255);
+      literals += lengthBytes(src, s, end, "a literal length");
+      s = afterLength;
     }
     if (s + literals > end) throw malformed("literals run past the end of the block");
     if (d + literals > dst.length) throw malformed("the output runs past its maximum size");
@@ -188,12 +202,8 @@ export function decompressLz4Block(
     }
     let match = (token & 15) + MIN_MATCH;
     if ((token & 15) === 15) {
-      let b = 0;
-      do {
-        if (s >= end) throw malformed("a match length runs past the end of the block");
-        b = src[s++];
-        match += b;
-      } while (b === 255);
+      match += lengthBytes(src, s, end, "a match length");
+      s = afterLength;
     }
     if (d + match > dst.length) throw malformed("the output runs past its maximum size");
     // Byte by byte: a match may overlap what it writes (offset < length repeats a pattern).
