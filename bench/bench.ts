@@ -22,6 +22,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_LOG_CONFIG, open } from "../mod.ts";
 import { crc32c, RECORD_BATCH_OVERHEAD } from "../src/record/mod.ts";
 import type { ProducerRecord, Topic } from "../mod.ts";
@@ -783,7 +784,7 @@ async function readInOwnProcess(
   records: number,
   valueSize: number,
 ): Promise<{ baselineRss: number; peakReadRss: number; read: Rate }> {
-  const script = new URL("./_memory_reader.ts", import.meta.url).pathname;
+  const script = fileURLToPath(new URL("./_memory_reader.ts", import.meta.url));
   const argv = runtime === "deno" ? ["run", "-A", script] : [script];
   const child = spawn(process.execPath, [...argv, dir, String(records), String(valueSize)], {
     stdio: ["ignore", "pipe", "inherit"],
