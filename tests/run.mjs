@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs the whole test suite under Deno (`deno test -A --parallel tests/`, with type-checking, two
 // files at a time as on Node below: 11m41s → 8m3s for Deno's share on the loaded 2-core machine; then
-// the doc comments' examples with `deno test --doc src/ mod.ts`), then under Bun (`bun test ./tests/`: the
-// leading `./` makes it a path, so only our `*_test.ts` files run, never anything under
-// node_modules/), then under Node (`node --import tsx --test --test-concurrency=2 <files>`: the tsx
-// loader runs the TypeScript as it is, and since Node 20's `--test` takes no globs, this script lists
-// every `tests/**/*_test.ts` itself; two files at a time, each in a process of its own, which took
-// Node's share from 5.6 to 4 minutes on the 2-core CI machine: the files share nothing but the
+// the doc comments' examples with `deno test --doc --parallel src/ mod.ts`: 82 → 63 s), then under
+// Bun (`bun test --parallel=2 ./tests/`: two files at a time, each in a worker process of its own,
+// 324 → 276 s; the leading `./` makes it a path, so only our `*_test.ts` files run, never anything
+// under node_modules/), then under Node (`node --import tsx --test --test-concurrency=2 <files>`: the
+// tsx loader runs the TypeScript as it is, and since Node 20's `--test` takes no globs, this script
+// lists every `tests/**/*_test.ts` itself; two files at a time, each in a process of its own, which
+// took Node's share from 5.6 to 4 minutes on the 2-core CI machine: the files share nothing but the
 // machine, each with its own temporary directory and free ports). Each runtime's output streams
 // through to the terminal while it is captured; its summary is then parsed:
 //
@@ -59,13 +60,18 @@ const runtimes = [
     name: "deno",
     label: "deno doc examples",
     cmd: bin("deno"),
-    args: ["test", "-A", "--doc", "src/", "mod.ts"],
+    args: ["test", "-A", "--doc", "--parallel", "src/", "mod.ts"],
     parse: parseDeno,
     // The examples make temp dirs (Deno.makeTempDirSync) and leave them: they get a TMPDIR of their
     // own, removed after the run.
     ownTmpdir: true,
   }]),
-  { name: "bun", cmd: bin("bun"), args: ["test", ...(args.length ? args : ["./tests/"])], parse: parseBun },
+  {
+    name: "bun",
+    cmd: bin("bun"),
+    args: ["test", "--parallel=2", ...(args.length ? args : ["./tests/"])],
+    parse: parseBun,
+  },
   {
     name: "node",
     cmd: process.execPath,
