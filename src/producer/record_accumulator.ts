@@ -212,17 +212,7 @@ export class RecordAccumulator {
         this.#maxRecordBytes + RECORD_BATCH_OVERHEAD,
       );
     }
-    const n = this.#pending.length;
-    let partition: number;
-    if (record.partition !== undefined) {
-      partition = record.partition;
-    } else if (n === 1) {
-      partition = 0;
-    } else if (input.key) {
-      partition = partitionForKey(input.key, n);
-    } else {
-      partition = this.#sticky.partition(size);
-    }
+    const partition = this.partitionOf(record.partition, input.key, size);
     const limit = this.#limit;
     let bytes = this.#pendingBytes[partition];
     if (bytes > 0 && bytes + size > limit) {
@@ -234,6 +224,23 @@ export class RecordAccumulator {
     this.#pendingBytes[partition] = bytes;
     if (bytes >= limit) this.drain(partition);
     return partition;
+  }
+
+  /**
+   * The partition {@linkcode RecordAccumulator.add} places a record on: its own `partition`, else 0
+   * on a topic of one partition, else its key's (murmur2, as Kafka's built-in partitioner), else the
+   * sticky partition (KIP-794), which counts `size` towards its next switch.
+   *
+   * @param partition the record's partition, already checked to be one of the topic's, or `undefined`
+   * @param key the record's key bytes, or `null` (or `undefined`) for none
+   * @param size the record's size as {@linkcode estimateSize} gives it, bytes
+   * @returns the partition
+   */
+  partitionOf(partition: number | undefined, key: Uint8Array | null | undefined, size: number): number {
+    if (partition !== undefined) return partition;
+    const n = this.#pending.length;
+    if (n === 1) return 0;
+    return key ? partitionForKey(key, n) : this.#sticky.partition(size);
   }
 
   #toInput(record: ProducerRecord): RecordInput {

@@ -79,7 +79,7 @@ export class TopicAppender {
     const topic = this.#topic;
     const compression = toCompressionType(options.compression);
     if (
-      compression === CompressionType.None && topic.partitions === 1 && !compacts(topic.config.cleanupPolicy)
+      compression === CompressionType.None && !compacts(topic.config.cleanupPolicy)
     ) {
       const plain = this.#appendPlain(records);
       if (plain !== undefined) return plain;
@@ -88,15 +88,7 @@ export class TopicAppender {
     // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
     // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
     // carries on from call to call, as a Kafka producer's does).
-    let accumulator = this.#accumulators[compression];
-    if (accumulator === undefined) {
-      accumulator = new RecordAccumulator(
-        topic,
-        { batchSize: topic.config.maxMessageBytes, compression },
-        null,
-      );
-      this.#accumulators[compression] = accumulator;
-    }
+    const accumulator = this.#accumulator(compression);
     const partitions = new Int32Array(records.length);
     let pending: Promise<AppendInfo>[];
     let sent: EncodedBatch[] = [];
@@ -146,11 +138,13 @@ export class TopicAppender {
   }
 
   /**
-   * The short path of `append` for the usual call: a topic of one partition, no compression, not
-   * compacted, and every record `{ value, key?, timestamp? }` with bytes (or `null`) for its key
-   * and value, no headers, and partition 0 or none. The records are encoded straight from the
-   * caller's objects into batches (split where the accumulator splits them), without the
-   * accumulator's per-record copies. The result is the same as the accumulator's path gives.
+   * The short path of `append` for the usual call: no compression, a topic that is not compacted,
+   * and every record `{ value, key?, timestamp?, partition? }` with bytes (or `null`) for its key
+   * and value, no headers, and a partition of the topic or none. Each record goes where the
+   * accumulator would place it (its partition, its key's, or the accumulator's own sticky
+   * partition) and the records are encoded straight from the caller's objects into batches split
+   * where the accumulator splits them, without its per-record copies. The result is the same as
+   * the accumulator's path gives.
    *
    * @returns `undefined`, having done nothing, when a record does not qualify (the accumulator's
    *   path then takes the call, and reports any error)
@@ -158,14 +152,19 @@ export class TopicAppender {
   #appendPlain(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> | undefined {
     const n = records.length;
     if (n === 0) return undefined;
-    const max = this.#topic.config.maxMessageBytes;
+    const topic = this.#topic;
+    const partitions = topic.partitions;
+    const max = topic.config.maxMessageBytes;
     // Batches end where the accumulator would end them: its size estimate summed up to the limit.
     const limit = max - RECORD_BATCH_OVERHEAD;
-    const ends: number[] = [];
     // Each record's fields are read once, into an input of their own: what was checked is what
-    // is encoded, even from an object whose getters answer differently each time.
+    // is encoded, even from an object whose getters answer differently each time. Nothing is
+    // placed before every record has qualified, so a call that falls back leaves the sticky
+    // partitioner as it was.
     const inputs = new Array<RecordInput>(n);
-    let bytes = 0, total = 0;
+    const sizes = new Int32Array(n);
+    const given = new Int32Array(n);
+    let total = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i];
       if (r === null || typeof r !== "object") return undefined;
@@ -173,7 +172,12 @@ export class TopicAppender {
       if (!(value == null || value instanceof Uint8Array) || !(key == null || key instanceof Uint8Array)) {
         return undefined;
       }
-      if (r.headers !== undefined || !(partition === undefined || partition === 0)) return undefined;
+      if (r.headers !== undefined) return undefined;
+      if (
+        partition !== undefined && !(Number.isInteger(partition) && partition >= 0 && partition < partitions)
+      ) {
+        return undefined;
+      }
       if (!(timestamp === undefined || Number.isSafeInteger(timestamp))) return undefined;
       const input: RecordInput = {
         key: key ?? null,
@@ -184,51 +188,99 @@ export class TopicAppender {
       inputs[i] = input;
       const size = estimateSize(input);
       if (size > limit) return undefined;
-      if (bytes > 0 && bytes + size > limit) {
-        ends.push(i);
-        bytes = 0;
-      }
-      bytes += size;
+      sizes[i] = size;
+      given[i] = partition ?? -1;
       total += size;
-      if (bytes >= limit) {
-        ends.push(i + 1);
+    }
+
+    // Placement, as `RecordAccumulator.add` does it: a partition's open batch is closed before a
+    // record that would take it past the limit, and once it reaches the limit. Batches are
+    // numbered as they open; a partition's batches are appended in that order.
+    const accumulator = partitions > 1 ? this.#accumulator(CompressionType.None) : undefined;
+    const batchOf = new Int32Array(n);
+    const openBatch = new Int32Array(partitions).fill(-1);
+    const openBytes = new Array<number>(partitions).fill(0);
+    const first: number[] = [], last: number[] = [], count: number[] = [], partitionOf: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const size = sizes[i];
+      const p = accumulator === undefined
+        ? 0
+        : accumulator.partitionOf(given[i] < 0 ? undefined : given[i], inputs[i].key, size);
+      let bytes = openBytes[p];
+      let b = openBatch[p];
+      if (bytes > 0 && bytes + size > limit) {
+        b = -1;
         bytes = 0;
       }
+      if (b < 0) {
+        b = first.length;
+        first.push(i);
+        last.push(i);
+        count.push(0);
+        partitionOf.push(p);
+        openBatch[p] = b;
+      }
+      batchOf[i] = b;
+      last[b] = i;
+      count[b]++;
+      bytes += size;
+      if (bytes >= limit) {
+        openBatch[p] = -1;
+        bytes = 0;
+      }
+      openBytes[p] = bytes;
     }
-    if (bytes > 0) ends.push(n);
 
     const now = Date.now();
-    if (this.#arena.length < total + ends.length * RECORD_BATCH_OVERHEAD) {
-      this.#arena = new Uint8Array(Math.max(total + ends.length * RECORD_BATCH_OVERHEAD, 65536));
+    const batchCount = first.length;
+    if (this.#arena.length < total + batchCount * RECORD_BATCH_OVERHEAD) {
+      this.#arena = new Uint8Array(Math.max(total + batchCount * RECORD_BATCH_OVERHEAD, 65536));
     }
     const arena = this.#arena;
     let used = 0;
     const allocate = (size: number): Uint8Array => arena.subarray(used, used += size);
-    const batches: Uint8Array[] = [];
-    let start = 0;
-    for (const end of ends) {
-      const slice = start === 0 && end === n ? inputs : inputs.slice(start, end);
+    const batches = new Array<Uint8Array>(batchCount);
+    for (let b = 0; b < batchCount; b++) {
+      let slice: RecordInput[];
+      if (count[b] === n) slice = inputs;
+      else if (last[b] - first[b] + 1 === count[b]) slice = inputs.slice(first[b], last[b] + 1);
+      else {
+        // Its records lie among other partitions' records: gathered in order.
+        slice = [];
+        for (let i = first[b]; slice.length < count[b]; i++) if (batchOf[i] === b) slice.push(inputs[i]);
+      }
       const batch = encodeRecordBatch(slice, { now, allocate });
       if (batch.length > max) throw new RecordTooLargeError(batch.length, max);
-      batches.push(batch);
-      start = end;
+      batches[b] = batch;
     }
-    const log = this.#topic.partition(0);
-    // The log writes each batch, or copies it for the group commit, before `append` returns.
-    const pending = batches.length === 1 ? log.append(batches[0], false).then((info) => [info]) : Promise.all(
-      batches.map((batch) => log.append(batch, false)),
-    );
+    // Each log writes its batch, or copies it for the group commit, before `append` returns.
+    const pending = batchCount === 1
+      ? topic.partition(partitionOf[0]).append(batches[0], false).then((info) => [info])
+      : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b]).append(batch, false)));
     if (this.#arena.length > MAX_ARENA_BYTES) this.#arena = new Uint8Array(0);
     return pending.then((infos) => {
+      // A record's offset: its batch's base offset plus its place among the batch's records.
       const out = new Array<RecordMetadata>(n);
-      let i = 0;
-      for (let b = 0; b < infos.length; b++) {
-        const baseOffset = infos[b].baseOffset - i; // the offset of a record is baseOffset + i from here
-        for (const end = ends[b]; i < end; i++) {
-          out[i] = { partition: 0, offset: baseOffset + i, timestamp: inputs[i].timestamp ?? now };
-        }
+      const next = infos.map((info) => info.baseOffset);
+      for (let i = 0; i < n; i++) {
+        const b = batchOf[i];
+        out[i] = { partition: partitionOf[b], offset: next[b]++, timestamp: inputs[i].timestamp ?? now };
       }
       return out;
     });
+  }
+
+  /** The accumulator of `compression`, made on first use. */
+  #accumulator(compression: CompressionType): RecordAccumulator {
+    let accumulator = this.#accumulators[compression];
+    if (accumulator === undefined) {
+      accumulator = new RecordAccumulator(
+        this.#topic,
+        { batchSize: this.#topic.config.maxMessageBytes, compression },
+        null,
+      );
+      this.#accumulators[compression] = accumulator;
+    }
+    return accumulator;
   }
 }

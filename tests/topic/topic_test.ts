@@ -9,6 +9,7 @@ import {
   type LogDirectory,
   OffsetOutOfRangeError,
   open,
+  type ProducerRecord,
   type Topic,
   type TopicConfig,
   UnknownTopicOrPartitionError,
@@ -260,7 +261,7 @@ describe("Topic.append", () => {
   });
 });
 
-describe("Topic.append of bytes to one partition (the short path)", () => {
+describe("Topic.append of bytes (the short path)", () => {
   /** Records the short path takes: bytes or null, explicit timestamps, partition 0 or none. */
   const byteRecords = (n: number, size: number) =>
     Array.from({ length: n }, (_, i) => ({
@@ -269,8 +270,10 @@ describe("Topic.append of bytes to one partition (the short path)", () => {
       timestamp: T0 + (i % 7) * 1000,
       ...(i % 2 === 0 ? { partition: 0 } : {}),
     }));
+  /** The same records through the accumulator's path: an empty header list encodes as none. */
+  const viaAccumulator = <R extends object>(records: R[]) => records.map((r) => ({ ...r, headers: [] }));
 
-  /** The bytes of partition 0's segment files, in name order. */
+  /** The bytes of one partition's segment files, in name order. */
   const segmentBytes = (dir: string, topicDir: string) => {
     const files = fs.readdirSync(path.join(dir, topicDir)).filter((f) => f.endsWith(".log")).sort();
     return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, topicDir, f))));
@@ -279,15 +282,13 @@ describe("Topic.append of bytes to one partition (the short path)", () => {
   for (const maxMessageBytes of [1048588, 700]) {
     test(`writes the same batches as the general path, split the same way (maxMessageBytes ${maxMessageBytes})`, async () => {
       const records = byteRecords(200, 40);
-      // A topic of one partition takes the short path; with a second partition (every record
-      // sent to partition 0) the same call goes through the accumulator.
       const config = { maxMessageBytes, segmentBytes: 1 << 20 };
       const short = await withTopic(1, async (topic, _log, dir) => {
         const meta = await topic.append(records);
         return { meta, bytes: segmentBytes(dir, "events-0") };
       }, config);
-      const general = await withTopic(2, async (topic, _log, dir) => {
-        const meta = await topic.append(records.map((r) => ({ ...r, partition: 0 })));
+      const general = await withTopic(1, async (topic, _log, dir) => {
+        const meta = await topic.append(viaAccumulator(records));
         return { meta, bytes: segmentBytes(dir, "events-0") };
       }, config);
       assert.deepEqual(short.meta, general.meta);
@@ -296,6 +297,46 @@ describe("Topic.append of bytes to one partition (the short path)", () => {
       assert.ok(short.bytes.equals(general.bytes), "byte-identical segments");
     });
   }
+
+  test("on a topic of several partitions, places and splits records as the accumulator does", async () => {
+    // Keyless records without a partition take the sticky partition, which switches after
+    // maxMessageBytes (700 here) and picks the next partition with Math.random: both paths are run
+    // with the same random sequence, and must write the same batches to every partition.
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      key: i % 4 === 0 ? encoder.encode(`user-${i % 11}`) : null,
+      value: new Uint8Array(20 + (i % 9)).fill(i & 255),
+      timestamp: T0 + i,
+      ...(i % 10 === 3 ? { partition: i % 5 } : {}),
+    }));
+    const config = { maxMessageBytes: 700, segmentBytes: 1 << 20 };
+    const run = (input: ProducerRecord[]) =>
+      withTopic(5, async (topic, _log, dir) => {
+        let seed = 7;
+        const random = Math.random;
+        Math.random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+        try {
+          const meta = [...await topic.append(input.slice(0, 120)), ...await topic.append(input.slice(120))];
+          const bytes = Array.from({ length: 5 }, (_, p) => segmentBytes(dir, `events-${p}`));
+          return { meta, bytes };
+        } finally {
+          Math.random = random;
+        }
+      }, config);
+    const short = await run(records);
+    const general = await run(viaAccumulator(records));
+    assert.deepEqual(short.meta, general.meta);
+    const used = new Set(short.meta.map((m) => m.partition));
+    assert.equal(used.size, 5, "records on every partition");
+    for (let p = 0; p < 5; p++) {
+      assert.ok(short.bytes[p].equals(general.bytes[p]), `byte-identical segments of partition ${p}`);
+      // Offsets are dense per partition, in the order the records were given.
+      const offsets = short.meta.filter((m) => m.partition === p).map((m) => m.offset);
+      assert.deepEqual(offsets, offsets.map((_, i) => i));
+    }
+    for (const [i, r] of records.entries()) {
+      if (r.partition !== undefined) assert.equal(short.meta[i].partition, r.partition);
+    }
+  });
 
   test("reads each record's fields once: what is written is what was checked", async () => {
     await withTopic(1, async (topic) => {
