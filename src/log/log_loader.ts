@@ -457,7 +457,8 @@ export function removeCleanShutdownMarker(dir: string): void {
  * After a load under a lock that is about to be released: make the log clean (indexes written,
  * segments fsynced, checkpoints, the clean-shutdown marker and, with `publish`, the high watermark
  * written) unless it is already, so that the next writer scans nothing; then mark the segments
- * read-only.
+ * read-only. A new partition (one empty segment at 0, as createTopic makes it) is left as it is:
+ * without a marker it is clean (see `needsRecovery`), and writing one would cost six fsyncs.
  */
 export function leaveClean(
   dir: string,
@@ -468,7 +469,8 @@ export function leaveClean(
 ): void {
   const { segments } = loaded;
   const active = segments[segments.length - 1];
-  if (!loaded.report.clean || !loaded.markerPresent) {
+  const fresh = segments.length === 1 && active.baseOffset === 0 && active.size === 0;
+  if (!loaded.report.clean || !(loaded.markerPresent || fresh)) {
     for (const segment of segments) {
       segment.onBecomeInactiveSegment();
       segment.flushSync(true);

@@ -161,6 +161,28 @@ describe("several producers of one topic", () => {
     });
   });
 
+  test("the first open of a new partition writes nothing in it (there is nothing to recover), and it stays clean", async () => {
+    await withTempDir("fresh", async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await log.createTopic("t", { partitions: 2, config: { fsync: "always" } });
+      const partitionDir = path.join(dir, "t-1");
+      const made = fs.readdirSync(partitionDir).sort();
+      // Opened to read (no writer holds it): before, this wrote two checkpoints, the clean-shutdown
+      // marker and the published high watermark, each with an fsync of the file and the directory.
+      const p = topic.partition(1);
+      assert.equal(p.isWriter, false);
+      assert.deepEqual(fs.readdirSync(partitionDir).sort(), made, "no file written or left behind");
+      const [m] = await topic.append([{ value: "1", partition: 1 }]);
+      assert.equal(m.offset, 0);
+      assert.equal(p.isWriter, true);
+      await log.close();
+      assert.ok(fs.existsSync(path.join(partitionDir, CLEAN_SHUTDOWN_FILE)), "closed clean");
+      const again = await open(dir, { retentionCheckIntervalMs: 0 });
+      assert.deepEqual(again.topic("t").describe().map((d) => d.logEndOffset), [0, 1]);
+      await again.close();
+    });
+  });
+
   test("a writer that keeps its role (acquireWriterLock) makes a waiting append fail after lockTimeoutMs", async () => {
     await withTempDir("timeout", async (dir) => {
       const holder = await open(dir, { retentionCheckIntervalMs: 0 });
