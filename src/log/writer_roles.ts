@@ -12,9 +12,15 @@
  *
  * @module
  */
+import { boundFromLimit, openFileLimit } from "../runtime/open_file_limit.ts";
 
-/** The default of {@linkcode setMaxWriters}: partitions one process writes at once. */
-export const DEFAULT_MAX_WRITERS = 128;
+/**
+ * The default of {@linkcode setMaxWriters}: partitions one process writes at once. An eighth of
+ * the process's open-file limit (`ulimit -n`, read from `/proc/self/limits` on Linux: a role holds
+ * its lock file open, and its high-watermark file under `fsync: "always"`), and at least 128 (where
+ * the limit is unknown, or 1024 or less).
+ */
+export const DEFAULT_MAX_WRITERS: number = boundFromLimit(128, 8, openFileLimit());
 
 /** How often idle writer roles are looked for and given back, ms. */
 export const WRITER_CHECK_INTERVAL_MS = 20;

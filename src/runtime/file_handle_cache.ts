@@ -11,10 +11,15 @@
  *
  * @module
  */
+import { boundFromLimit, openFileLimit } from "./open_file_limit.ts";
 import { fdIdentity, fs, openFile, type OpenMode } from "./file_system.ts";
 
-/** The default of {@linkcode setMaxOpenFiles}: segment files kept open at once, per process. */
-export const DEFAULT_MAX_OPEN_FILES = 256;
+/**
+ * The default of {@linkcode setMaxOpenFiles}: segment files kept open at once, per process. A
+ * quarter of the process's open-file limit (`ulimit -n`, read from `/proc/self/limits` on Linux),
+ * and at least 256 (where the limit is unknown, or 1024 or less).
+ */
+export const DEFAULT_MAX_OPEN_FILES: number = boundFromLimit(256, 4, openFileLimit());
 
 let maxOpenFiles = DEFAULT_MAX_OPEN_FILES;
 /** The open files, least recently used first (a `Map` keeps insertion order). */
