@@ -11,7 +11,7 @@ import type { ConsumedRecord } from "../../mod.ts";
 import { FetchSource } from "../../src/consumer/fetch_source.ts";
 import { PartitionFetcher } from "../../src/consumer/_partition_fetcher.ts";
 import { RecordStream } from "../../src/consumer/record_stream.ts";
-import { withTempDir } from "../durability/_helpers.ts";
+import { fcParams, withTempDir } from "../durability/_helpers.ts";
 
 const text = (r: ConsumedRecord) => new TextDecoder().decode(r.value!);
 
@@ -74,7 +74,7 @@ describe("topic.readable() (RecordStream)", () => {
           for await (const r of stream) seen.push(r.offset);
           assert.deepEqual(seen, Array.from({ length: total }, (_, i) => i));
         }),
-        { numRuns: 40 },
+        fcParams(40),
       );
       await log.close();
     });
@@ -182,7 +182,7 @@ describe("topic.readable() (RecordStream)", () => {
             assert.deepEqual(viaReader, want);
           },
         ),
-        { numRuns: 60 },
+        fcParams(60),
       );
       await log.close();
     });
@@ -267,7 +267,7 @@ describe("topic.readable() (RecordStream)", () => {
             assert.deepEqual(viaReadable, want);
           },
         ),
-        { numRuns: 50 },
+        fcParams(50),
       );
       // Following: records appended while a read is still being handed out come after it, in order.
       const controller = new AbortController();

@@ -37,6 +37,19 @@ export function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * REEL_STRESS: a whole-number multiplier (default 1) of the runs, rounds and seeds of the property and
+ * crash tests (and of their timeouts), for a stress campaign; this is its only reader. At 1 every test
+ * runs exactly its own counts.
+ */
+export const STRESS: number = envInt("REEL_STRESS", 1);
+if (STRESS < 1) throw new RangeError(`REEL_STRESS=${STRESS}: expected 1 or more`);
+
+/** `n` (a test's runs, rounds or timeout) times {@linkcode STRESS}. */
+export function stress(n: number): number {
+  return n * STRESS;
+}
+
 /** The parts of a record whose bytes must survive: key, value, headers, timestamp. */
 export interface RecordContent {
   key: Uint8Array | null;
@@ -239,15 +252,20 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * fast-check parameters: `numRuns`, and a replay of a failure when REEL_FC_SEED (and
- * REEL_FC_PATH) are set to the seed and path fast-check printed.
+ * fast-check parameters: `numRuns` (times {@linkcode STRESS}), and a replay of a failure when
+ * REEL_FC_SEED (and REEL_FC_PATH) are set to the seed and path fast-check printed.
  */
 export function fcParams(
   numRuns: number,
 ): { numRuns: number; seed?: number; path?: string; endOnFailure?: boolean } {
   const seed = process.env.REEL_FC_SEED;
-  if (seed === undefined || seed === "") return { numRuns };
-  return { numRuns, seed: Number(seed), path: process.env.REEL_FC_PATH || undefined, endOnFailure: true };
+  if (seed === undefined || seed === "") return { numRuns: stress(numRuns) };
+  return {
+    numRuns: stress(numRuns),
+    seed: Number(seed),
+    path: process.env.REEL_FC_PATH || undefined,
+    endOnFailure: true,
+  };
 }
 
 /**

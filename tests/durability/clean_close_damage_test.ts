@@ -24,7 +24,15 @@ import { encodeRecordBatch } from "../../src/record/mod.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { verifyPartition } from "../../src/cli/commands/verify.ts";
-import { envInt, fcParams, fraction, scanValidBatches, segmentFiles, withTempDir } from "./_helpers.ts";
+import {
+  envInt,
+  fcParams,
+  fraction,
+  scanValidBatches,
+  segmentFiles,
+  stress,
+  withTempDir,
+} from "./_helpers.ts";
 
 const RUNS = envInt("REEL_CLEAN_DAMAGE_RUNS", 40);
 const T0 = 1_700_000_000_000;
@@ -104,7 +112,7 @@ function damage(file: string, d: Damage, lastBatchPosition: number): number {
 describe("damage after a clean close", () => {
   test(
     "1. appends after a damaged active segment are never lost by a later crash, and no offset is acknowledged twice",
-    { timeout: 600_000 },
+    { timeout: stress(600_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -219,7 +227,7 @@ describe("damage after a clean close", () => {
 
   test(
     "2. damage in a sealed segment with a missing or damaged index deletes and cuts nothing; reads and verify report it",
-    { timeout: 600_000 },
+    { timeout: stress(600_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(

@@ -6,7 +6,8 @@
 // still its last value (a tombstone may have gone: deleteRetentionMs is 0). Each round continues
 // the same directory.
 //
-// REEL_COMPACTION_CRASH_ROUNDS sets the number of rounds (default 10); REEL_CRASH_SEED replays a run.
+// REEL_COMPACTION_CRASH_ROUNDS sets the number of rounds (default 10, times REEL_STRESS);
+// REEL_CRASH_SEED replays a run.
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,9 +16,19 @@ import * as path from "node:path";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { verifyPartition } from "../../src/cli/commands/verify.ts";
-import { envInt, prng, readLog, ROOT, RUNTIME, runtimeCommand, spawnLines, withTempDir } from "./_helpers.ts";
+import {
+  envInt,
+  prng,
+  readLog,
+  ROOT,
+  RUNTIME,
+  runtimeCommand,
+  spawnLines,
+  stress,
+  withTempDir,
+} from "./_helpers.ts";
 
-const ROUNDS = envInt("REEL_COMPACTION_CRASH_ROUNDS", 10);
+const ROUNDS = stress(envInt("REEL_COMPACTION_CRASH_ROUNDS", 10));
 const SEED = envInt("REEL_CRASH_SEED", Math.floor(Math.random() * 2 ** 31));
 const CHILD = path.join(ROOT, "tests", "durability", "_compaction_child.ts");
 const decoder = new TextDecoder();

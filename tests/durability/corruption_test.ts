@@ -26,6 +26,7 @@ import {
   segmentFiles,
   snapshot,
   spawnLines,
+  stress,
   withTempDir,
 } from "./_helpers.ts";
 
@@ -95,7 +96,7 @@ async function reel(args: string[]): Promise<{ status: number | null; stdout: st
 describe(`corruption in a sealed segment (${RUNTIME})`, () => {
   test(
     "a damaged byte in a sealed segment: reads give every record before the damaged batch, then CORRUPT_MESSAGE naming where; never a damaged record",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -191,7 +192,7 @@ describe(`corruption in a sealed segment (${RUNTIME})`, () => {
 describe(`reel verify (${RUNTIME})`, () => {
   test(
     "reports every partition ok and exits 0 on a healthy directory, changing nothing",
-    { timeout: 60_000 },
+    { timeout: stress(60_000) },
     async () => {
       await withTempDir("verify-ok", async (dir) => {
         await fill(dir, 1);
@@ -213,7 +214,7 @@ describe(`reel verify (${RUNTIME})`, () => {
   test(
     "finds a CRC error, a torn tail, a missing index, a misplaced index entry and an offset gap, exits 1, and changes nothing",
     {
-      timeout: 120_000,
+      timeout: stress(120_000),
     },
     async () => {
       await withTempDir("verify-bad", async (dir) => {
@@ -278,7 +279,7 @@ describe(`reel verify (${RUNTIME})`, () => {
 
   test(
     "after an open repairs a torn tail and rebuilds a missing index, verify exits 0",
-    { timeout: 60_000 },
+    { timeout: stress(60_000) },
     async () => {
       await withTempDir("verify-repair", async (dir) => {
         await fill(dir, 3);
@@ -296,7 +297,7 @@ describe(`reel verify (${RUNTIME})`, () => {
 
   test(
     "a directory that does not exist is an error with one line on stderr",
-    { timeout: 60_000 },
+    { timeout: stress(60_000) },
     async () => {
       await withTempDir("verify-none", async (dir) => {
         const { status, stdout, stderr } = await reel(["verify", "--dir", path.join(dir, "nope")]);

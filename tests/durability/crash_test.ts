@@ -5,7 +5,7 @@
 // what the previous rounds recovered still in place. Each round continues the same directory, so
 // later rounds recover logs that earlier rounds recovered.
 //
-// REEL_CRASH_ROUNDS sets the number of rounds (default 20); REEL_CRASH_SEED replays a run.
+// REEL_CRASH_ROUNDS sets the number of rounds (default 20, times REEL_STRESS); REEL_CRASH_SEED replays a run.
 // At the end it prints: crash test: N rounds, N records acknowledged, N recovered
 
 import { describe, test } from "node:test";
@@ -21,10 +21,11 @@ import {
   RUNTIME,
   runtimeCommand,
   spawnLines,
+  stress,
   withTempDir,
 } from "./_helpers.ts";
 
-const ROUNDS = envInt("REEL_CRASH_ROUNDS", 20);
+const ROUNDS = stress(envInt("REEL_CRASH_ROUNDS", 20));
 const SEED = envInt("REEL_CRASH_SEED", Math.floor(Math.random() * 2 ** 31));
 const CHILD = path.join(ROOT, "tests", "durability", "crash_child.ts");
 const PARTITIONS = 3;

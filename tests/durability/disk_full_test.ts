@@ -36,6 +36,7 @@ import {
   segmentFiles,
   shellQuote,
   spawnLines,
+  stress,
   withTempDir,
 } from "./_helpers.ts";
 
@@ -118,7 +119,7 @@ async function assertHolds(topic: Topic, acked: Acked, where: string): Promise<v
 describe(`disk full and I/O errors (${RUNTIME})`, () => {
   test(
     "a write that stops part-way with ENOSPC fails the append with StorageError, leaves no partial batch, and the log carries on",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -336,7 +337,7 @@ describe(`disk full and I/O errors (${RUNTIME})`, () => {
   for (const signal of ["ignored", "default"] as const) {
     test(
       `a child appending under a file-size limit (ulimit -f, SIGXFSZ ${signal}): every acknowledged record survives and the log reopens`,
-      { timeout: 120_000 },
+      { timeout: stress(120_000) },
       async () => {
         await withTempDir("ulimit", async (dir) => {
           const limitKiB = 16 * 1024; // above the runtime's own cache files, so only the log hits it

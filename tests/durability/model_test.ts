@@ -26,7 +26,7 @@ import {
 import { encodeRecordBatch, toRecordInput } from "../../src/record/mod.ts";
 import { partitionForKey } from "../../src/producer/mod.ts";
 import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
-import { envInt, fcParams, fraction, readLog, recordHash, RUNTIME, withTempDir } from "./_helpers.ts";
+import { envInt, fcParams, fraction, readLog, recordHash, RUNTIME, stress, withTempDir } from "./_helpers.ts";
 import { CODECS } from "../_runtime.ts";
 
 const RUNS = envInt("REEL_MODEL_RUNS", 60);
@@ -450,7 +450,7 @@ const configArb: fc.Arbitrary<Partial<TopicConfig>> = fc.record({
 describe(`model-based test of a topic (${RUNTIME})`, () => {
   test(
     "any sequence of appends, reads, seeks, rolls, flushes, reopens and crashes matches an in-memory model",
-    { timeout: 600_000 },
+    { timeout: stress(600_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(

@@ -5,16 +5,16 @@
 // throw CorruptRecordError on them. Processes racing createTopic and deleteTopic on one name end
 // only with typed errors, and what the last incarnation acknowledged is all there.
 //
-// REEL_TOPIC_RACE_ROUNDS sets the rounds of the create/delete race (default 3).
+// REEL_TOPIC_RACE_ROUNDS sets the rounds of the create/delete race (default 3, times REEL_STRESS).
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Consumer, type LogDirectory, open, UnknownTopicOrPartitionError } from "../../mod.ts";
-import { envInt, type LineChild, ROOT, spawnLines, withTempDir } from "./_helpers.ts";
+import { envInt, type LineChild, ROOT, spawnLines, stress, withTempDir } from "./_helpers.ts";
 
-const ROUNDS = envInt("REEL_TOPIC_RACE_ROUNDS", 3);
+const ROUNDS = stress(envInt("REEL_TOPIC_RACE_ROUNDS", 3));
 const CHILD = path.join(ROOT, "tests/durability/_topic_child.ts");
 const DENO = path.join(ROOT, "node_modules/.bin/deno");
 const BUN = path.join(ROOT, "node_modules/.bin/bun");
@@ -96,7 +96,7 @@ describe("deleting topics", () => {
   test(
     "deleteTopic() deletes the topic's committed offsets from every group: a group reads all of a topic created again",
     {
-      timeout: 60_000,
+      timeout: stress(60_000),
     },
     async () => {
       await withTempDir("topic-delete-offsets", async (dir) => {
@@ -135,7 +135,7 @@ describe("deleting topics", () => {
   test(
     "followers and consumers in Deno and Bun processes end with UnknownTopicOrPartitionError when their topic is deleted and created again",
     {
-      timeout: 120_000,
+      timeout: stress(120_000),
     },
     async () => {
       await withTempDir("topic-delete-readers", async (dir) => {
@@ -208,7 +208,7 @@ describe("deleting topics", () => {
   test(
     "processes on Deno and Bun racing createTopic and deleteTopic on one name end only with typed errors; the last topic keeps what it acknowledged",
     {
-      timeout: 180_000,
+      timeout: stress(180_000),
     },
     async () => {
       for (let round = 0; round < ROUNDS; round++) {

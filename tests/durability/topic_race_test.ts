@@ -5,16 +5,16 @@
 // error; and every record any of them had acknowledged is readable after a reopen, on a partition
 // the stored config has. Each round repeats it in a fresh directory.
 //
-// REEL_TOPIC_RACE_ROUNDS sets the number of rounds (default 3).
+// REEL_TOPIC_RACE_ROUNDS sets the number of rounds (default 3, times REEL_STRESS).
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open } from "../../mod.ts";
-import { envInt, type LineChild, ROOT, spawnLines, withTempDir } from "./_helpers.ts";
+import { envInt, type LineChild, ROOT, spawnLines, stress, withTempDir } from "./_helpers.ts";
 
-const ROUNDS = envInt("REEL_TOPIC_RACE_ROUNDS", 3);
+const ROUNDS = stress(envInt("REEL_TOPIC_RACE_ROUNDS", 3));
 const CHILD = path.join(ROOT, "tests/durability/_topic_child.ts");
 const DENO = path.join(ROOT, "node_modules/.bin/deno");
 const BUN = path.join(ROOT, "node_modules/.bin/bun");
@@ -50,7 +50,7 @@ describe("topics across processes", () => {
   test(
     "processes on Deno and Bun racing createTopic on one name: one wins, the others see its config, no acknowledged record is lost",
     {
-      timeout: 120_000,
+      timeout: stress(120_000),
     },
     async () => {
       for (let round = 0; round < ROUNDS; round++) {

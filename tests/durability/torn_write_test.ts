@@ -44,6 +44,7 @@ import {
   RUNTIME,
   scanValidBatches,
   segmentFiles,
+  stress,
   withTempDir,
 } from "./_helpers.ts";
 
@@ -385,7 +386,7 @@ const INDEX_DAMAGE: {
 
 describe(`torn writes and power loss (${RUNTIME})`, () => {
   test("(a) cutting the active segment at any byte keeps exactly the batches before the cut", {
-    timeout: 300_000,
+    timeout: stress(300_000),
   }, async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -425,7 +426,7 @@ describe(`torn writes and power loss (${RUNTIME})`, () => {
 
   test(
     "(b) overwriting any range of the active segment loses the damaged batch and everything after it, never more",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -477,7 +478,7 @@ describe(`torn writes and power loss (${RUNTIME})`, () => {
 
   test(
     "(b') after a clean close, an overwritten active segment reads up to the damage, then fails with CORRUPT_MESSAGE: never garbage",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -525,7 +526,7 @@ describe(`torn writes and power loss (${RUNTIME})`, () => {
 
   for (const [name, { files, damage }] of Object.entries(INDEX_DAMAGE)) {
     test(`(c) an index file of any segment ${name} is rebuilt; every offset and time still reads right`, {
-      timeout: 300_000,
+      timeout: stress(300_000),
     }, async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -564,7 +565,7 @@ describe(`torn writes and power loss (${RUNTIME})`, () => {
   for (const fsync of ["always", "interval", "never"] as const) {
     test(
       `(d) fsync "${fsync}": after a power loss, what the policy promised is there, and nothing else but a prefix of what was written`,
-      { timeout: 300_000 },
+      { timeout: stress(300_000) },
       async () => {
         await fc.assert(
           fc.asyncProperty(

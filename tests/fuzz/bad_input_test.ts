@@ -43,6 +43,7 @@ import {
   recordHash,
   RUNTIME,
   scanValidBatches,
+  stress,
   withTempDir,
 } from "../durability/_helpers.ts";
 import { concat } from "../streams/_chunks.ts";
@@ -202,7 +203,7 @@ const segmentBaseArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10_000
 
 describe(`bad input (${RUNTIME})`, () => {
   test("a segment of arbitrary bytes opens; recovery keeps exactly its valid, dense leading batches", {
-    timeout: 300_000,
+    timeout: stress(300_000),
   }, async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -254,7 +255,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "several segments, index files and checkpoints of arbitrary bytes: open and reads throw only typed errors and yield only records from valid batches",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       const fileArb = fc.record({
         base: segmentBaseArb,
@@ -337,7 +338,7 @@ describe(`bad input (${RUNTIME})`, () => {
   // Topic names
 
   test("a topic name outside Kafka's rule gets InvalidTopicError and creates nothing anywhere", {
-    timeout: 300_000,
+    timeout: stress(300_000),
   }, async () => {
     const legal = /^[a-zA-Z0-9._-]{1,249}$/;
     const nameArb = fc.oneof(
@@ -428,7 +429,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "negative, fractional, non-numeric and huge offsets get RangeError, TypeError or OffsetOutOfRangeError; acknowledged records stay",
-    { timeout: 60_000 },
+    { timeout: stress(60_000) },
     async () => {
       await withAcked(async (_log, topic, acked) => {
         const end = topic.partition(0).logEndOffset;
@@ -497,7 +498,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "offsetsForTimes and readable({ from: { timestamp } }) with any timestamp return an answer or a typed error",
-    { timeout: 60_000 },
+    { timeout: stress(60_000) },
     async () => {
       await withAcked(async (_log, topic, acked) => {
         await fc.assert(
@@ -540,7 +541,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "a record over maxMessageBytes gets RecordTooLargeError (MESSAGE_TOO_LARGE), from append() and writable(), and nothing is appended",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       const MAX = 4096;
       await withAcked(async (_log, topic, acked) => {
@@ -652,7 +653,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "LineStream({ fatal: true }) into a topic: invalid UTF-8 fails with InvalidRecordError; what went in is a prefix of the lines; acknowledged records stay",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await withAcked(async (_log, topic, acked) => {
         await fc.assert(
@@ -698,7 +699,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "the text and JSON codecs refuse values that are not UTF-8 (or not JSON) with InvalidRecordError naming the offset",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       await withAcked(async (_log, topic, acked) => {
         await fc.assert(
@@ -743,7 +744,7 @@ describe(`bad input (${RUNTIME})`, () => {
 
   test(
     "lines that are not JSON fail JsonParseStream and JsonLineRecordStream with InvalidRecordError naming the line; what went in is a prefix",
-    { timeout: 300_000 },
+    { timeout: stress(300_000) },
     async () => {
       const lineArb = fc.oneof(
         fc.json(),

@@ -18,6 +18,7 @@ import { PartitionLog } from "../../src/log/mod.ts";
 import type { CleanerStats } from "../../src/log/log_cleaner.ts";
 import { InvalidRecordError } from "../../src/errors.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
+import { fcParams, stress } from "../durability/_helpers.ts";
 import { type FileOperation, setFaultInjector } from "../../src/runtime/file_system.ts";
 
 const T0 = 1_700_000_000_000;
@@ -152,7 +153,7 @@ describe("log compaction, model-based", () => {
   test(
     "after any sequence of appends, rolls, compactions, crashes and reopens, the log reads as the model allows",
     {
-      timeout: 600_000,
+      timeout: stress(600_000),
     },
     async () => {
       await fc.assert(
@@ -244,7 +245,7 @@ describe("log compaction, model-based", () => {
             fs.rmSync(dir, { recursive: true, force: true });
           }
         }),
-        { numRuns: 150 },
+        fcParams(150),
       );
     },
   );

@@ -8,6 +8,7 @@ import { type LogConfig, OffsetOutOfRangeError, RecordTooLargeError, StorageErro
 import { decodeRecordBatch, encodeRecordBatch, type Record, type RecordInput } from "../../src/record/mod.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
+import { fcParams } from "../durability/_helpers.ts";
 import { batchSize } from "../../src/record/record_batch.ts";
 import { setFaultInjector } from "../../src/runtime/file_system.ts";
 
@@ -313,7 +314,7 @@ describe("PartitionLog", () => {
             fs.rmSync(sub, { recursive: true, force: true });
           },
         ),
-        { numRuns: 30 },
+        fcParams(30),
       );
     });
   });

@@ -8,6 +8,7 @@ import { CorruptRecordError, type LogConfig } from "../../mod.ts";
 import { decodeRecordBatch, encodeRecordBatch, type Record, type RecordInput } from "../../src/record/mod.ts";
 import { PartitionLog } from "../../src/log/mod.ts";
 import { resolveLogConfig } from "../../src/log/log_config.ts";
+import { fcParams } from "../durability/_helpers.ts";
 import { readCheckpoint, RECOVERY_POINT_CHECKPOINT } from "../../src/log/checkpoint.ts";
 
 const T0 = 1_700_000_000_000;
@@ -297,7 +298,7 @@ describe("PartitionLog recovery", () => {
             reopened.abandon();
           },
         ),
-        { numRuns: 60 },
+        fcParams(60),
       );
     });
   });

@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { crc32c, encodeRecordBatch } from "../../src/record/mod.ts";
 import { encodeRequest, RawClient, withBroker } from "./_helpers.ts";
+import { fcParams } from "../durability/_helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -110,7 +111,7 @@ describe("reel serve: malformed input", () => {
           assert.ok([2, 87].includes(p.errorCode), `error code ${p.errorCode}`);
           assert.equal(topic.partition(0).logEndOffset, 1);
         }),
-        { numRuns: 150 },
+        fcParams(150),
       );
       client.close();
       const got = [];
@@ -141,7 +142,7 @@ describe("reel serve: malformed input", () => {
           );
           other.close();
         }),
-        { numRuns: 100 },
+        fcParams(100),
       );
       assert.equal(topic.partition(0).logEndOffset, 0);
     }, { maxRequestBytes: 4096 });

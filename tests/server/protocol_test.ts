@@ -11,6 +11,7 @@ import { ByteWriter } from "../../src/server/protocol/byte_writer.ts";
 import { messageCodec } from "../../src/server/protocol/message_codec.ts";
 import { parseVersions } from "../../src/server/protocol/message_schema.ts";
 import { REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from "../../src/server/protocol/messages.ts";
+import { fcParams } from "../durability/_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/kafka/", import.meta.url);
 const API_KEYS: Record<string, number> = {
@@ -75,7 +76,7 @@ describe("protocol codec", () => {
         }
         assert.equal(r.remaining, 0);
       }),
-      { numRuns: 300 },
+      fcParams(300),
     );
   });
 
@@ -124,7 +125,7 @@ describe("protocol codec", () => {
           if (!(err instanceof MalformedRequestError)) throw err;
         }
       }),
-      { numRuns: 2000 },
+      fcParams(2000),
     );
   });
 });
