@@ -50,6 +50,11 @@ export function stress(n: number): number {
   return n * STRESS;
 }
 
+/** A crash test's rounds: {@linkcode envInt} of `name` (or `fallback`) times {@linkcode STRESS}. */
+export function envRounds(name: string, fallback: number): number {
+  return stress(envInt(name, fallback));
+}
+
 /** The parts of a record whose bytes must survive: key, value, headers, timestamp. */
 export interface RecordContent {
   key: Uint8Array | null;

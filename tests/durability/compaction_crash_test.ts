@@ -18,17 +18,17 @@ import { resolveLogConfig } from "../../src/log/log_config.ts";
 import { verifyPartition } from "../../src/cli/commands/verify.ts";
 import {
   envInt,
+  envRounds,
   prng,
   readLog,
   ROOT,
   RUNTIME,
   runtimeCommand,
   spawnLines,
-  stress,
   withTempDir,
 } from "./_helpers.ts";
 
-const ROUNDS = stress(envInt("REEL_COMPACTION_CRASH_ROUNDS", 10));
+const ROUNDS = envRounds("REEL_COMPACTION_CRASH_ROUNDS", 10);
 const SEED = envInt("REEL_CRASH_SEED", Math.floor(Math.random() * 2 ** 31));
 const CHILD = path.join(ROOT, "tests", "durability", "_compaction_child.ts");
 const decoder = new TextDecoder();

@@ -15,17 +15,17 @@ import { type ConsumedRecord, open } from "../../mod.ts";
 import { verifyLogDirectory } from "../../src/cli/commands/verify.ts";
 import {
   envInt,
+  envRounds,
   prng,
   recordHash,
   ROOT,
   RUNTIME,
   runtimeCommand,
   spawnLines,
-  stress,
   withTempDir,
 } from "./_helpers.ts";
 
-const ROUNDS = stress(envInt("REEL_CRASH_ROUNDS", 20));
+const ROUNDS = envRounds("REEL_CRASH_ROUNDS", 20);
 const SEED = envInt("REEL_CRASH_SEED", Math.floor(Math.random() * 2 ** 31));
 const CHILD = path.join(ROOT, "tests", "durability", "crash_child.ts");
 const PARTITIONS = 3;

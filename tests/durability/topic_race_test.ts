@@ -12,9 +12,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open } from "../../mod.ts";
-import { envInt, type LineChild, ROOT, spawnLines, stress, withTempDir } from "./_helpers.ts";
+import { envRounds, type LineChild, ROOT, spawnLines, stress, withTempDir } from "./_helpers.ts";
 
-const ROUNDS = stress(envInt("REEL_TOPIC_RACE_ROUNDS", 3));
+const ROUNDS = envRounds("REEL_TOPIC_RACE_ROUNDS", 3);
 const CHILD = path.join(ROOT, "tests/durability/_topic_child.ts");
 const DENO = path.join(ROOT, "node_modules/.bin/deno");
 const BUN = path.join(ROOT, "node_modules/.bin/bun");
