@@ -267,8 +267,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     for (const base of bases) segments.push(LogSegment.open(dir, base, config.indexIntervalBytes));
     for (const segment of segments) segment.offsetGaps = offsetGaps;
     const active = segments[segments.length - 1];
-    // A new partition (one empty segment at 0, as createTopic makes it) is clean without a marker.
-    if (marker === undefined && segments.length === 1 && active.baseOffset === 0 && active.size === 0) {
+    if (marker === undefined && isNewLog(segments)) {
       marker = { version: 0, logEndOffset: 0, activeBaseOffset: 0, activeSize: 0 };
     }
     const clean = marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
@@ -432,7 +431,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     if (logStartOffset > active.nextOffset) logStartOffset = active.nextOffset;
     const clean = (marker !== undefined && marker.activeBaseOffset === active.baseOffset &&
       marker.activeSize === active.size && marker.logEndOffset === active.nextOffset) ||
-      (marker === undefined && segments.length === 1 && active.baseOffset === 0 && active.size === 0);
+      (marker === undefined && isNewLog(segments));
     return {
       segments,
       logStartOffset,
@@ -443,6 +442,14 @@ export function loadForReading(dir: string, topic: string, partition: number, co
       cleanerStamp,
     };
   }
+}
+
+/**
+ * Whether the segments are a new partition's, as createTopic makes it: one empty segment at 0. Such
+ * a log is clean without a clean-shutdown marker (there is nothing to recover).
+ */
+function isNewLog(segments: readonly LogSegment[]): boolean {
+  return segments.length === 1 && segments[0].baseOffset === 0 && segments[0].size === 0;
 }
 
 export function removeCleanShutdownMarker(dir: string): void {
@@ -469,8 +476,7 @@ export function leaveClean(
 ): void {
   const { segments } = loaded;
   const active = segments[segments.length - 1];
-  const fresh = segments.length === 1 && active.baseOffset === 0 && active.size === 0;
-  if (!loaded.report.clean || !(loaded.markerPresent || fresh)) {
+  if (!loaded.report.clean || !(loaded.markerPresent || isNewLog(segments))) {
     for (const segment of segments) {
       segment.onBecomeInactiveSegment();
       segment.flushSync(true);

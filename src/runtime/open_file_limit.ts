@@ -34,6 +34,9 @@ export function parseOpenFileLimit(text: string): number | undefined {
   return m[1] === "unlimited" ? Infinity : Number(m[1]);
 }
 
+/** The limit {@linkcode openFileLimit} read; `null` until it has. */
+let cached: number | undefined | null = null;
+
 /**
  * This process's soft limit on open files, read once.
  *
@@ -56,7 +59,6 @@ export function openFileLimit(): number | undefined {
   }
   return cached;
 }
-let cached: number | undefined | null = null;
 
 /**
  * A default bound for `files` per process: the larger of `floor` and the open-file limit divided
