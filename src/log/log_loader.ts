@@ -444,13 +444,8 @@ export function loadForReading(dir: string, topic: string, partition: number, co
   }
 }
 
-/**
- * Whether the segments are a new partition's, as createTopic makes it: one empty segment at 0. Such
- * a log is clean without a clean-shutdown marker (there is nothing to recover).
- */
-function isNewLog(segments: readonly LogSegment[]): boolean {
-  return segments.length === 1 && segments[0].baseOffset === 0 && segments[0].size === 0;
-}
+/** A new partition's segments (one empty at 0, as createTopic makes them): clean without a marker. */
+const isNewLog = (s: readonly LogSegment[]) => s.length === 1 && s[0].baseOffset === 0 && s[0].size === 0;
 
 export function removeCleanShutdownMarker(dir: string): void {
   const markerPath = `${dir}/${CLEAN_SHUTDOWN_FILE}`;
@@ -464,8 +459,7 @@ export function removeCleanShutdownMarker(dir: string): void {
  * After a load under a lock that is about to be released: make the log clean (indexes written,
  * segments fsynced, checkpoints, the clean-shutdown marker and, with `publish`, the high watermark
  * written) unless it is already, so that the next writer scans nothing; then mark the segments
- * read-only. A new partition (one empty segment at 0, as createTopic makes it) is left as it is:
- * without a marker it is clean (see `needsRecovery`), and writing one would cost six fsyncs.
+ * read-only. A new partition is left as it is: writing its marker would cost six fsyncs.
  */
 export function leaveClean(
   dir: string,
