@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
 
@@ -183,6 +184,22 @@ export function readRegularFile(path: string): Uint8Array {
 }
 
 /**
+ * From this size on, a read buffer is not zero-filled before the read fills it (below it, zeroed
+ * memory is the cheaper: Bun allocates 61 B in 25 ns zeroed, 460 ns unfilled; 1 MiB in 79 µs
+ * zeroed, 10 µs unfilled; the crossover lies between 4 and 16 KiB on Bun and Node).
+ */
+const UNFILLED_MIN_BYTES = 16 * 1024;
+
+/**
+ * `length` bytes of memory of their own, not zero-filled, as a plain Uint8Array (Deno's `Buffer`
+ * zero-fills them anyway).
+ */
+function unfilledBytes(length: number): Uint8Array {
+  const unfilled = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(unfilled.buffer, unfilled.byteOffset, length);
+}
+
+/**
  * Reads up to `length` bytes at byte `position` into a new buffer, looping over short reads;
  * returns fewer bytes only at the end of the file.
  *
@@ -198,18 +215,25 @@ export function readRegularFile(path: string): Uint8Array {
  * fs.writeFileSync(path, "abc");
  * const fd = fs.openSync(path, "r");
  * assert.equal(new TextDecoder().decode(readFully(fd, 1, 10)), "bc");
+ * // A large buffer is not zero-filled first: what the file did not fill is zeroed after the read.
+ * const bytes = readFully(fd, 1, 65536);
+ * assert.equal(new TextDecoder().decode(bytes), "bc");
+ * assert.deepEqual(new Uint8Array(bytes.buffer, bytes.byteOffset + 2, 65534), new Uint8Array(65534));
  * fs.closeSync(fd);
  * ```
  */
 export function readFully(fd: number, position: number, length: number): Uint8Array {
-  const buf = new Uint8Array(length);
+  const buf = length < UNFILLED_MIN_BYTES ? new Uint8Array(length) : unfilledBytes(length);
   let done = 0;
   while (done < length) {
     const n = fs.readSync(fd, buf, done, length - done, position + done);
     if (n <= 0) break;
     done += n;
   }
-  return done === length ? buf : buf.subarray(0, done);
+  if (done === length) return buf;
+  // No byte the file did not give is reachable, through `.buffer` either.
+  buf.fill(0, done);
+  return buf.subarray(0, done);
 }
 
 /**
