@@ -41,7 +41,8 @@ import {
   type RecordBatchHeader,
   RECORDS_COUNT_OFFSET,
 } from "./record_batch.ts";
-import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from "./varint.ts";
+import { sizeOfVarint } from "./varint.ts";
+import { bodySize, plainBodySize, writeRecord, writeRecordStart } from "./_record_writer.ts";
 
 /**
  * Options of {@linkcode encodeRecordBatch}.
@@ -99,118 +100,10 @@ export interface EncodeOptions {
 /** Body sizes of the records being encoded, reused across calls. */
 let sizeScratch = new Int32Array(256);
 
-const utf8Encoder = new TextEncoder();
-
-/** The UTF-8 length of `s` as TextEncoder encodes it (lone surrogates become U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  const n = s.length;
-  let size = n;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      size += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      size += 2; // 4 bytes for 2 UTF-16 units
-      i++;
-    } else {
-      size += 2;
-    }
-  }
-  return size;
-}
-
-/** Writes `s` as UTF-8 at `position`; returns the position after it. Room must have been made. */
-function writeUtf8(s: string, bytes: Uint8Array, position: number): number {
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      return position + utf8Encoder.encodeInto(s.slice(i), bytes.subarray(position)).written;
-    }
-    bytes[position++] = c;
-  }
-  return position;
-}
-
-function bodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
-  const key = record.key;
-  size += key == null ? 1 : sizeOfVarint(key.length) + key.length;
-  const value = record.value;
-  size += value == null ? 1 : sizeOfVarint(value.length) + value.length;
-  const headers = record.headers;
-  if (headers === undefined || headers.length === 0) return size + 1;
-  size += sizeOfVarint(headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i];
-    if (typeof header.key !== "string") {
-      throw new TypeError(
-        `Cannot encode a record header: its key must be a string, got ${typeof header.key}`,
-      );
-    }
-    const keyLength = utf8Length(header.key);
-    size += sizeOfVarint(keyLength) + keyLength;
-    const headerValue = header.value;
-    size += headerValue == null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length;
-  }
-  return size;
-}
-
-function writeRecord(
-  bytes: Uint8Array,
-  position: number,
-  record: RecordInput,
-  size: number,
-  timestampDelta: number,
-  offsetDelta: number,
-): number {
-  position = writeVarint(bytes, position, size);
-  bytes[position++] = 0; // attributes
-  position = writeVarlong(bytes, position, timestampDelta);
-  position = writeVarint(bytes, position, offsetDelta);
-  const key = record.key;
-  if (key == null) {
-    bytes[position++] = 1; // zigzag(−1)
-  } else {
-    position = writeVarint(bytes, position, key.length);
-    bytes.set(key, position);
-    position += key.length;
-  }
-  const value = record.value;
-  if (value == null) {
-    bytes[position++] = 1;
-  } else {
-    position = writeVarint(bytes, position, value.length);
-    bytes.set(value, position);
-    position += value.length;
-  }
-  const headers = record.headers;
-  if (headers === undefined || headers.length === 0) {
-    bytes[position++] = 0;
-    return position;
-  }
-  position = writeVarint(bytes, position, headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i];
-    position = writeVarint(bytes, position, utf8Length(header.key));
-    position = writeUtf8(header.key, bytes, position);
-    const headerValue = header.value;
-    if (headerValue == null) {
-      bytes[position++] = 1;
-    } else {
-      position = writeVarint(bytes, position, headerValue.length);
-      bytes.set(headerValue, position);
-      position += headerValue.length;
-    }
-  }
-  return position;
-}
-
 /**
  * Writes `records` one after another from `position`, each with its body size from `sizes`. A
- * record with neither headers nor a key (the usual one) takes the short path, a few bytes of
- * framing and one copy; the others go through {@linkcode writeRecord}.
+ * record without headers (the usual one) takes the short path, its framing and one copy of its
+ * key and value; the others go through {@linkcode writeRecord}.
  */
 function writeRecords(
   out: Uint8Array,
@@ -225,21 +118,11 @@ function writeRecords(
     const record = records[i];
     const timestampDelta = (record.timestamp ?? now) - baseTimestamp;
     const headers = record.headers;
-    const value = record.value;
-    if (record.key != null || (headers !== undefined && headers.length > 0) || value == null) {
+    if (headers !== undefined && headers.length > 0) {
       position = writeRecord(out, position, record, sizes[i], timestampDelta, i);
       continue;
     }
-    position = writeVarint(out, position, sizes[i]);
-    out[position++] = 0; // attributes
-    position = timestampDelta === 0
-      ? (out[position] = 0, position + 1)
-      : writeVarlong(out, position, timestampDelta);
-    position = writeVarint(out, position, i);
-    out[position++] = 1; // key: null, zigzag(−1)
-    position = writeVarint(out, position, value.length);
-    out.set(value, position);
-    position += value.length;
+    position = writeRecordStart(out, position, sizes[i], record.key, record.value, timestampDelta, i);
     out[position++] = 0; // no headers
   }
   return position;
@@ -335,6 +218,31 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
     out.set(packed, RECORD_BATCH_OVERHEAD);
   }
 
+  writeProducerBatchHeader(
+    out,
+    baseOffset,
+    partitionLeaderEpoch,
+    compression,
+    count,
+    baseTimestamp,
+    maxTimestamp,
+  );
+  return out;
+}
+
+/**
+ * Writes the header of a non-idempotent producer's batch in front of its records (`out` is the
+ * whole batch), then its CRC-32C: producerId, producerEpoch, baseSequence −1, CreateTime.
+ */
+function writeProducerBatchHeader(
+  out: Uint8Array,
+  baseOffset: number,
+  partitionLeaderEpoch: number,
+  compression: CompressionType,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+): void {
   writeInt64BE(out, 0, baseOffset);
   writeInt32BE(out, BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
   writeInt32BE(out, PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
@@ -347,7 +255,113 @@ export function encodeRecordBatch(records: RecordInput[], options: EncodeOptions
   out.fill(0xff, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET); // producerId, producerEpoch, baseSequence: −1
   writeInt32BE(out, RECORDS_COUNT_OFFSET, count);
   writeInt32BE(out, CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, out.length));
-  return out;
+}
+
+/**
+ * Bytes a record without headers takes in a batch beyond its key and value, at most: its length,
+ * attributes, timestampDelta, offsetDelta, the key and value lengths and the header count.
+ */
+export const PLAIN_RECORD_MAX_FRAMING = 32;
+
+/**
+ * Encodes records without headers, given as columns, into one uncompressed RecordBatch written
+ * into `out` at `position`: the same bytes {@linkcode encodeRecordBatch} makes of
+ * `{ key: keys[i], value: values[i], timestamp: timestamps?.[i] }` for `i` in `[from, to)`, at base
+ * offset 0 and leader epoch 0. No object per record is made, and the record sizes are not summed
+ * first: the caller makes room for the largest the batch can be, {@linkcode RECORD_BATCH_OVERHEAD}
+ * plus, per record, its key and value bytes and {@linkcode PLAIN_RECORD_MAX_FRAMING}.
+ *
+ * @param out where the batch goes
+ * @param position where in `out` it starts
+ * @param keys the records' keys (`null`: none)
+ * @param values the records' values (`null`: none)
+ * @param timestamps the records' timestamps, ms since the epoch (`undefined`: `now`); none given: all `now`
+ * @param from the first record
+ * @param to the record after the last
+ * @param now ms since the epoch: the timestamp of records that have none
+ * @returns the batch: a view of `out` from `position`, CRC-32C filled in
+ * @throws {RangeError} when there are no records, a timestamp is not a safe integer, or `out` has no room
+ *
+ * @example The bytes encodeRecordBatch makes, written into a reused buffer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   encodePlainRecordBatch,
+ *   encodeRecordBatch,
+ *   PLAIN_RECORD_MAX_FRAMING,
+ * } from "./record_batch_encoder.ts";
+ * import { RECORD_BATCH_OVERHEAD } from "./record_batch.ts";
+ * const values = [new Uint8Array([1, 2]), null, new Uint8Array([3])];
+ * const keys = [null, new Uint8Array([9]), null];
+ * const arena = new Uint8Array(RECORD_BATCH_OVERHEAD + 3 * PLAIN_RECORD_MAX_FRAMING + 4);
+ * const batch = encodePlainRecordBatch(arena, 0, keys, values, [5, undefined, 7], 0, 3, 6);
+ * assert.equal(batch.buffer, arena.buffer);
+ * const records = values.map((value, i) => ({ key: keys[i], value, timestamp: [5, 6, 7][i] }));
+ * assert.deepEqual(batch, encodeRecordBatch(records));
+ * ```
+ */
+export function encodePlainRecordBatch(
+  out: Uint8Array,
+  position: number,
+  keys: readonly (Uint8Array | null)[],
+  values: readonly (Uint8Array | null)[],
+  timestamps: readonly (number | undefined)[] | undefined,
+  from: number,
+  to: number,
+  now: number,
+): Uint8Array {
+  if (to <= from) throw new RangeError("Cannot encode a record batch: there are no records");
+  if (!Number.isSafeInteger(now)) {
+    throw new RangeError(`Cannot encode a record batch: now ${now} is not a safe integer`);
+  }
+  const start = position;
+  position += RECORD_BATCH_OVERHEAD;
+  let baseTimestamp = now, maxTimestamp = now;
+  if (timestamps === undefined) {
+    for (let i = from; i < to; i++) {
+      const key = keys[i], value = values[i];
+      position = writeRecordStart(
+        out,
+        position,
+        plainBodySize(key, value, 0, i - from),
+        key,
+        value,
+        0,
+        i - from,
+      );
+      out[position++] = 0; // no headers
+    }
+  } else {
+    baseTimestamp = maxTimestamp = timestamps[from] ?? now;
+    for (let i = from; i < to; i++) {
+      const timestamp = timestamps[i] ?? now;
+      if (!Number.isSafeInteger(timestamp)) {
+        throw new RangeError(
+          `Cannot encode record ${i - from}: its timestamp ${timestamp} is not a safe integer`,
+        );
+      }
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+      const key = keys[i], value = values[i], delta = timestamp - baseTimestamp;
+      position = writeRecordStart(
+        out,
+        position,
+        plainBodySize(key, value, delta, i - from),
+        key,
+        value,
+        delta,
+        i - from,
+      );
+      out[position++] = 0; // no headers
+    }
+  }
+  if (position > out.length) {
+    throw new RangeError(
+      `Cannot encode a record batch: ${out.length - start} bytes of room, ${position - start} needed`,
+    );
+  }
+  const batch = out.subarray(start, position);
+  writeProducerBatchHeader(batch, 0, 0, CompressionType.None, to - from, baseTimestamp, maxTimestamp);
+  return batch;
 }
 
 /**

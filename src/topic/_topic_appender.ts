@@ -13,7 +13,7 @@ import { CompressionType, toCompressionType } from "../record/compression.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 import type { RecordInput } from "../record/record.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
+import { encodePlainRecordBatch, PLAIN_RECORD_MAX_FRAMING } from "../record/record_batch_encoder.ts";
 import {
   type EncodedBatch,
   estimateSize,
@@ -48,6 +48,8 @@ export class TopicAppender {
   readonly #accumulators: (RecordAccumulator | undefined)[] = [];
   /** The short path's batches are encoded into this buffer, reused from call to call. */
   #arena: Uint8Array = new Uint8Array(0);
+  /** The short path's one input to `estimateSize`, its key and value set per record. */
+  readonly #estimate: RecordInput = { key: null, value: null, headers: undefined };
 
   /**
    * Makes the append path of a topic.
@@ -157,13 +159,17 @@ export class TopicAppender {
     const max = topic.config.maxMessageBytes;
     // Batches end where the accumulator would end them: its size estimate summed up to the limit.
     const limit = max - RECORD_BATCH_OVERHEAD;
-    // Each record's fields are read once, into an input of their own: what was checked is what
-    // is encoded, even from an object whose getters answer differently each time. On a topic of
-    // several partitions nothing is placed before every record has qualified, so a call that
-    // falls back leaves the sticky partitioner as it was. (Plain arrays throughout: a typed array
-    // per call costs a small `append` of a durable producer a third of its rate on Deno.)
+    // Each record's fields are read once, into columns of their own (no object per record): what
+    // was checked is what is encoded, even from an object whose getters answer differently each
+    // time. On a topic of several partitions nothing is placed before every record has
+    // qualified, so a call that falls back leaves the sticky partitioner as it was. (Plain arrays
+    // throughout: a typed array per call costs a small `append` of a durable producer a third of
+    // its rate on Deno.)
     const multi = partitions > 1;
-    const inputs = new Array<RecordInput>(n);
+    const keys = new Array<Uint8Array | null>(n);
+    const values = new Array<Uint8Array | null>(n);
+    /** Made when a record has a timestamp of its own; `undefined` where one has none. */
+    let timestamps: (number | undefined)[] | undefined;
     const sizes: number[] = [];
     const given: number[] = [];
     // Placement, as `RecordAccumulator.add` does it: a partition's open batch is closed before a
@@ -197,6 +203,7 @@ export class TopicAppender {
       }
       openBytes[p] = bytes;
     };
+    const estimate = this.#estimate;
     let total = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i];
@@ -211,15 +218,15 @@ export class TopicAppender {
       ) {
         return undefined;
       }
-      if (!(timestamp === undefined || Number.isSafeInteger(timestamp))) return undefined;
-      const input: RecordInput = {
-        key: key ?? null,
-        value: value ?? null,
-        headers: undefined,
-        timestamp: timestamp as number | undefined,
-      };
-      inputs[i] = input;
-      const size = estimateSize(input);
+      if (timestamp !== undefined) {
+        if (!Number.isSafeInteger(timestamp)) return undefined;
+        (timestamps ??= new Array<number | undefined>(n))[i] = timestamp as number;
+      }
+      const k = keys[i] = key ?? null;
+      const v = values[i] = value ?? null;
+      estimate.key = k;
+      estimate.value = v;
+      const size = estimateSize(estimate);
       if (size > limit) return undefined;
       total += size;
       if (multi) {
@@ -230,31 +237,37 @@ export class TopicAppender {
     if (multi) {
       const accumulator = this.#accumulator(CompressionType.None);
       for (let i = 0; i < n; i++) {
-        const p = accumulator.partitionOf(given[i] < 0 ? undefined : given[i], inputs[i].key, sizes[i]);
+        const p = accumulator.partitionOf(given[i] < 0 ? undefined : given[i], keys[i], sizes[i]);
         place(i, p, sizes[i]);
       }
     }
 
     const now = Date.now();
     const batchCount = first.length;
-    if (this.#arena.length < total + batchCount * RECORD_BATCH_OVERHEAD) {
-      this.#arena = new Uint8Array(Math.max(total + batchCount * RECORD_BATCH_OVERHEAD, 65536));
-    }
+    // Room for the largest the batches can be: the estimate counts 21 bytes of framing a record.
+    const room = total + n * (PLAIN_RECORD_MAX_FRAMING - 21) + batchCount * RECORD_BATCH_OVERHEAD;
+    if (this.#arena.length < room) this.#arena = new Uint8Array(Math.max(room, 65536));
     const arena = this.#arena;
     let used = 0;
-    const allocate = (size: number): Uint8Array => arena.subarray(used, used += size);
     const batches = new Array<Uint8Array>(batchCount);
     for (let b = 0; b < batchCount; b++) {
-      let slice: RecordInput[];
-      if (count[b] === n) slice = inputs;
-      else if (last[b] - first[b] + 1 === count[b]) slice = inputs.slice(first[b], last[b] + 1);
-      else {
+      let batch: Uint8Array;
+      if (last[b] - first[b] + 1 === count[b]) {
+        batch = encodePlainRecordBatch(arena, used, keys, values, timestamps, first[b], last[b] + 1, now);
+      } else {
         // Its records lie among other partitions' records: gathered in order.
-        slice = [];
-        for (let i = first[b]; slice.length < count[b]; i++) if (batchOf[i] === b) slice.push(inputs[i]);
+        const k: (Uint8Array | null)[] = [], v: (Uint8Array | null)[] = [];
+        const t: (number | undefined)[] | undefined = timestamps && [];
+        for (let i = first[b]; k.length < count[b]; i++) {
+          if (batchOf[i] !== b) continue;
+          k.push(keys[i]);
+          v.push(values[i]);
+          t?.push(timestamps![i]);
+        }
+        batch = encodePlainRecordBatch(arena, used, k, v, t, 0, count[b], now);
       }
-      const batch = encodeRecordBatch(slice, { now, allocate });
       if (batch.length > max) throw new RecordTooLargeError(batch.length, max);
+      used += batch.length;
       batches[b] = batch;
     }
     // Each log writes its batch, or copies it for the group commit, before `append` returns.
@@ -270,7 +283,7 @@ export class TopicAppender {
         for (let b = 0; b < batchCount; b++) {
           const delta = infos[b].baseOffset - first[b];
           for (let i = first[b]; i <= last[b]; i++) {
-            out[i] = { partition: 0, offset: delta + i, timestamp: inputs[i].timestamp ?? now };
+            out[i] = { partition: 0, offset: delta + i, timestamp: timestamps?.[i] ?? now };
           }
         }
         return out;
@@ -278,7 +291,7 @@ export class TopicAppender {
       const next = infos.map((info) => info.baseOffset);
       for (let i = 0; i < n; i++) {
         const b = batchOf[i];
-        out[i] = { partition: partitionOf[b], offset: next[b]++, timestamp: inputs[i].timestamp ?? now };
+        out[i] = { partition: partitionOf[b], offset: next[b]++, timestamp: timestamps?.[i] ?? now };
       }
       return out;
     });

@@ -16,7 +16,11 @@ import {
   validateRecordBatch,
 } from "../../src/record/record_batch.ts";
 import { decodeRecordBatch } from "../../src/record/record_batch_decoder.ts";
-import { encodeRecordBatch } from "../../src/record/record_batch_encoder.ts";
+import {
+  encodePlainRecordBatch,
+  encodeRecordBatch,
+  PLAIN_RECORD_MAX_FRAMING,
+} from "../../src/record/record_batch_encoder.ts";
 import { writeVarint } from "../../src/record/varint.ts";
 // Batches captured by kafkajs (MIT, tag v2.2.4); see tests/fixtures/kafka/README.md.
 import fetchV4 from "../fixtures/kafka/fetch__v4_response.json" with { type: "json" };
@@ -468,6 +472,57 @@ describe("encodeRecordBatch()", () => {
         UnsupportedCompressionTypeError,
       );
     }
+  });
+});
+
+describe("encodePlainRecordBatch()", () => {
+  const plainRecord = fc.record({
+    key: fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null }),
+    value: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: null }),
+    timestamp: fc.option(fc.maxSafeInteger(), { nil: undefined }),
+  });
+
+  test("writes the bytes encodeRecordBatch makes of the same records, in the room it asks for", () => {
+    fc.assert(
+      fc.property(
+        fc.array(plainRecord, { minLength: 1, maxLength: 40 }),
+        fc.nat({ max: 100 }),
+        fc.maxSafeInteger(),
+        fc.boolean(),
+        (records, skip, now, noTimestamps) => {
+          if (noTimestamps) { for (const r of records) r.timestamp = undefined; }
+          const from = Math.min(skip % 5, records.length - 1);
+          const keys = records.map((r) => r.key), values = records.map((r) => r.value);
+          const timestamps = noTimestamps ? undefined : records.map((r) => r.timestamp);
+          let room = RECORD_BATCH_OVERHEAD;
+          for (let i = from; i < records.length; i++) {
+            room += (keys[i]?.length ?? 0) + (values[i]?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
+          }
+          const out = new Uint8Array(skip + room);
+          const batch = encodePlainRecordBatch(
+            out,
+            skip,
+            keys,
+            values,
+            timestamps,
+            from,
+            records.length,
+            now,
+          );
+          assert.equal(batch.byteOffset, skip);
+          assert.deepEqual(batch, encodeRecordBatch(records.slice(from), { now }));
+        },
+      ),
+    );
+  });
+
+  test("throws RangeError for no records, a timestamp that is not a safe integer, or too little room", () => {
+    const out = new Uint8Array(200);
+    const v = [new Uint8Array(10)];
+    assert.throws(() => encodePlainRecordBatch(out, 0, [null], v, undefined, 0, 0, 1), RangeError);
+    assert.throws(() => encodePlainRecordBatch(out, 0, [null], v, [1.5], 0, 1, 1), RangeError);
+    assert.throws(() => encodePlainRecordBatch(out, 0, [null], v, undefined, 0, 1, NaN), RangeError);
+    assert.throws(() => encodePlainRecordBatch(out, 150, [null], v, undefined, 0, 1, 1), RangeError);
   });
 });
 
