@@ -31,7 +31,7 @@ import {
 } from "./log_loader.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition_metadata_file.ts";
 import { WriterLease, type WriterLeaseHost } from "./writer_lease.ts";
-import type { WriterGroup } from "./writer_roles.ts";
+import { makeRoomForWriter, type WriterGroup } from "./writer_roles.ts";
 import type { LogAppender } from "./_log_appender.ts";
 import type { LogReader } from "./_log_reader.ts";
 import type { LogState, OpenedLog } from "./_log_state.ts";
@@ -96,6 +96,16 @@ export interface PartitionLogOptions {
    * process waits for one partition's writer role, every log of the group gives its role back.
    */
   writerGroup?: WriterGroup;
+  /**
+   * With `writer: false`, for the open of a log about to be written (its first append): take the
+   * writer role at open when no other process holds the lock, as that append would, instead of
+   * recovering under the lock, releasing it, and loading the log again at the append. The role is
+   * then one an append took, given back when idle (`writerIdleMs`). When another process holds
+   * the lock, or this process holds as many writer roles as it may and every one is busy, the log
+   * opens for reading as without it.
+   * @default false
+   */
+  takeRole?: boolean;
 }
 
 /**
@@ -119,20 +129,24 @@ export function openLog(
   options: PartitionLogOptions,
 ): OpenedLog {
   const writer = options.writer ?? true;
+  // A reader about to write takes the role now, if this process may take one more.
+  const role = !writer && options.takeRole === true && makeRoomForWriter(undefined);
   const topicId = options.topicId;
   if (options.createDirectory ?? true) fs.mkdirSync(dir, { recursive: true });
   else if (!fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
   if (topicId !== undefined) {
     // A reader only compares (it never needs to write: a read-only or full file system still
     // serves reads); a writer records the ID when the file is missing, as Kafka does.
-    const stored = readPartitionMetadata(dir) ?? (writer ? writePartitionMetadata(dir, topicId) : topicId);
+    // A reader that takes the role checks as the append's role taking does: no ID, no topic.
+    const stored = readPartitionMetadata(dir) ??
+      (writer ? writePartitionMetadata(dir, topicId) : role ? undefined : topicId);
     if (stored !== topicId) throw new UnknownTopicOrPartitionError(topic, partition);
   }
   // A writer waits out another opener's moment of recovery; a reader never waits.
   const lockPath = `${dir}/${WRITER_LOCK_FILE}`;
   let got: LockFile | LockOwner;
   try {
-    got = writer ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
+    got = writer || role ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
   } catch (err) {
     // A reader that cannot write the lock file (a read-only or full file system) reads as it
     // would beside a writer: without recovering or changing any file.
@@ -143,14 +157,14 @@ export function openLog(
     let loaded: Loaded;
     try {
       loaded = loadForWriting(dir, topic, partition, config);
-      if (writer) removeCleanShutdownMarker(dir);
+      if (writer || role) removeCleanShutdownMarker(dir);
       else leaveClean(dir, topic, partition, loaded, config.fsync === "always");
     } catch (err) {
       got.release();
       throw err;
     }
-    // Opened as the writer: the role is kept until close.
-    if (writer) return { loaded, lock: got };
+    // Opened as the writer: the role is kept until close (or, taken for an append, until idle).
+    if (writer || role) return { loaded, lock: got };
     got.release();
     return { loaded };
   }
@@ -212,6 +226,8 @@ export class LogLifecycle implements WriterLeaseHost {
     state.lease = new WriterLease(this, lock, options);
     state.highWatermark = state.visibleEnd();
     if (lock) {
+      // A role taken at a reader's open starts as `startWriting` starts one an append takes.
+      if (options.takeRole) state.producers.removeSnapshotsPast(state.logEndOffset);
       appender.startFsyncTimer();
       state.publishHighWatermark();
     }

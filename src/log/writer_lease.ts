@@ -113,6 +113,8 @@ export interface WriterLeaseOptions {
   lockTimeoutMs?: number;
   /** The logs of the same topic in this process, which give their roles back together. */
   writerGroup?: WriterGroup;
+  /** The lock given was taken at a reader's open for an append (see `PartitionLogOptions.takeRole`). */
+  takeRole?: boolean;
 }
 
 /**
@@ -190,7 +192,12 @@ export class WriterLease implements WriterRole {
       throw new RangeError(`Invalid lockTimeoutMs ${options.lockTimeoutMs}: must be 0 or more`);
     }
     this.#lock = lock;
-    this.#pinned = lock !== undefined;
+    // A role taken for an append at a reader's open is one `take` took: given back when idle.
+    this.#pinned = lock !== undefined && !options.takeRole;
+    if (lock !== undefined && !this.#pinned) {
+      this.lastWriteAt = this.#acquiredAt = Date.now();
+      addWriter(this);
+    }
   }
 
   /** Whether this process holds the partition's writer lock. */

@@ -160,11 +160,11 @@ function releaseLeastRecentlyUsed(keep: WriterRole | undefined): boolean {
 /**
  * Makes room for one more writer role, giving back idle ones past the limit.
  *
- * @param role the role about to be taken
+ * @param role the role about to be taken (`undefined`: that of a log being opened)
  * @returns whether there is room (`false`: every role held is busy)
  */
-export function makeRoomForWriter(role: WriterRole): boolean {
-  if (refs.has(role) && writers.has(refs.get(role)!)) return true;
+export function makeRoomForWriter(role: WriterRole | undefined): boolean {
+  if (role !== undefined && refs.has(role) && writers.has(refs.get(role)!)) return true;
   while (held().length >= maxWriters) {
     if (!releaseLeastRecentlyUsed(role)) return false;
   }

@@ -8,7 +8,7 @@
 import { RecordTooLargeError } from "../errors.ts";
 import { compacts, type LogConfig } from "../log/log_config.ts";
 import { validateProducerRecordKeys } from "../log/log_validator.ts";
-import type { AppendInfo } from "../log/partition_log.ts";
+import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import { CompressionType, toCompressionType } from "../record/compression.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
 import type { RecordInput } from "../record/record.ts";
@@ -22,6 +22,12 @@ import {
   type TopicLogs,
 } from "../producer/record_accumulator.ts";
 import type { AppendOptions, RecordMetadata } from "./topic.ts";
+
+/** The topic as its append path sees it: its partitions' logs (opened for an append) and config. */
+type AppendTarget = TopicLogs & {
+  readonly config: Readonly<LogConfig>;
+  partition(partition: number, forAppend?: boolean): PartitionLog;
+};
 
 /**
  * The append path of one topic: its accumulators (one per compression codec, made on first use,
@@ -43,7 +49,7 @@ import type { AppendOptions, RecordMetadata } from "./topic.ts";
  * ```
  */
 export class TopicAppender {
-  readonly #topic: TopicLogs & { readonly config: Readonly<LogConfig> };
+  readonly #topic: AppendTarget;
   /** One accumulator per compression codec, made on first use. */
   readonly #accumulators: (RecordAccumulator | undefined)[] = [];
   /** The short path's batches are encoded into this buffer, reused from call to call. */
@@ -56,7 +62,7 @@ export class TopicAppender {
    *
    * @param topic the topic: its name, partitions, config and partition logs
    */
-  constructor(topic: TopicLogs & { readonly config: Readonly<LogConfig> }) {
+  constructor(topic: AppendTarget) {
     this.#topic = topic;
   }
 
@@ -105,7 +111,7 @@ export class TopicAppender {
         if (batch.length > max) throw new RecordTooLargeError(batch.length, max); // compression can grow a batch
       }
       // Each log writes its batch, or copies it for the group commit, before `append` returns.
-      pending = sent.map((b) => topic.partition(b.partition).append(b.batch, false));
+      pending = sent.map((b) => topic.partition(b.partition, true).append(b.batch, false));
     } finally {
       accumulator.clear(); // what a failed call leaves behind is dropped
     }
@@ -177,7 +183,8 @@ export class TopicAppender {
     // numbered as they open; a partition's batches are appended in that order.
     const first: number[] = [], last: number[] = [], count: number[] = [], partitionOf: number[] = [];
     const batchOf: number[] = [];
-    const openBatch: number[] = [], openBytes: number[] = [];
+    // (Partition 0's entries are there from the start: a read past an array's end is slow on JSC.)
+    const openBatch: number[] = multi ? [] : [-1], openBytes: number[] = multi ? [] : [0];
     const place = (i: number, p: number, size: number): void => {
       let bytes = openBytes[p] ?? 0;
       let b = openBatch[p] ?? -1;
@@ -272,8 +279,8 @@ export class TopicAppender {
     }
     // Each log writes its batch, or copies it for the group commit, before `append` returns.
     const pending = batchCount === 1
-      ? topic.partition(partitionOf[0]).append(batches[0], false).then((info) => [info])
-      : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b]).append(batch, false)));
+      ? topic.partition(partitionOf[0], true).append(batches[0], false).then((info) => [info])
+      : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b], true).append(batch, false)));
     if (this.#arena.length > MAX_ARENA_BYTES) this.#arena = new Uint8Array(0);
     return pending.then((infos) => {
       // A record's offset: its batch's base offset plus its place among the batch's records (on
@@ -282,8 +289,14 @@ export class TopicAppender {
       if (!multi) {
         for (let b = 0; b < batchCount; b++) {
           const delta = infos[b].baseOffset - first[b];
-          for (let i = first[b]; i <= last[b]; i++) {
-            out[i] = { partition: 0, offset: delta + i, timestamp: timestamps?.[i] ?? now };
+          if (timestamps === undefined) {
+            for (let i = first[b]; i <= last[b]; i++) {
+              out[i] = { partition: 0, offset: delta + i, timestamp: now };
+            }
+          } else {
+            for (let i = first[b]; i <= last[b]; i++) {
+              out[i] = { partition: 0, offset: delta + i, timestamp: timestamps[i] ?? now };
+            }
           }
         }
         return out;

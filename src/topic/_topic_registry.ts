@@ -314,7 +314,7 @@ export class TopicRegistry {
     topic = new Topic(name, {
       partitions,
       topicId,
-      open: (p) => {
+      open: (p, forAppend) => {
         this.checkOpen(`use topic "${name}"`);
         const dir = partitionDirPath(this.dir, name, p);
         if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
@@ -322,6 +322,7 @@ export class TopicRegistry {
         try {
           return PartitionLog.open(dir, name, p, { ...topic.config }, {
             writer: false,
+            takeRole: forAppend,
             topicId,
             createDirectory: topicId === undefined,
             ...this.#roles,

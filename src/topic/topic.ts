@@ -60,9 +60,10 @@ export interface PartitionOpener {
    * Opens one partition's log (called once per partition, on its first use).
    *
    * @param partition the partition number, from 0 to `partitions - 1`
+   * @param forAppend whether the caller is about to append to it (see {@linkcode Topic.partition})
    * @returns the open log
    */
-  open(partition: number): PartitionLog;
+  open(partition: number, forAppend?: boolean): PartitionLog;
 }
 
 /** Options of `topic.append()`. */
@@ -94,7 +95,7 @@ export interface AppendOptions {
 export class Topic {
   /** The partition logs opened so far, indexed by partition number (`undefined`: not opened yet). */
   readonly #opened: (PartitionLog | undefined)[];
-  readonly #openPartition: (partition: number) => PartitionLog;
+  readonly #openPartition: (partition: number, forAppend?: boolean) => PartitionLog;
   readonly #topicId: string | undefined;
   #config: Readonly<LogConfig>;
   /** What {@linkcode Topic.append} does. */
@@ -185,14 +186,16 @@ export class Topic {
    * One partition's log, opened (and recovered, when no process writes it) on first use.
    *
    * @param partition the partition number
+   * @param forAppend the caller is about to append: a log opened now takes the writer role at once
+   *   when no other process holds it (one load of its files instead of two)
    * @throws {UnknownTopicOrPartitionError} when the topic has no such partition (or was deleted)
    * @throws {StorageError} when the partition's files cannot be read
    */
-  partition(partition: number): PartitionLog {
+  partition(partition: number, forAppend = false): PartitionLog {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.#opened.length) {
       throw new UnknownTopicOrPartitionError(this.name, partition);
     }
-    return this.#opened[partition] ??= this.#openPartition(partition);
+    return this.#opened[partition] ??= this.#openPartition(partition, forAppend);
   }
 
   /**
