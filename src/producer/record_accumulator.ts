@@ -8,10 +8,14 @@
  */
 import { RecordTooLargeError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
-import type { RecordInput } from "../record/record.ts";
-import { type Compression, type CompressionType, toCompressionType } from "../record/compression.ts";
+import type { RecordHeader, RecordInput } from "../record/record.ts";
+import { type Compression, CompressionType, toCompressionType } from "../record/compression.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import { encodeRecordBatch } from "../record/record_batch_encoder.ts";
+import {
+  encodePlainRecordBatch,
+  encodeRecordBatch,
+  PLAIN_RECORD_MAX_FRAMING,
+} from "../record/record_batch_encoder.ts";
 import { partitionForKey, StickyPartitioner } from "./partitioner.ts";
 import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts";
 
@@ -87,6 +91,9 @@ export const DEFAULT_BATCH_SIZE = 131072;
 /** The largest buffer (bytes) an accumulator keeps for encoding batches into. */
 export const MAX_ARENA_BYTES = 4 << 20;
 
+/** The framing {@linkcode estimateSize} counts per record besides its key, value and headers, bytes. */
+const RECORD_FRAMING_ESTIMATE = 21;
+
 /**
  * The accumulator's estimate of a record's size in a batch, bytes (an upper bound for records
  * without headers): what it sums against `batchSize` and `maxMessageBytes` to end batches.
@@ -101,7 +108,7 @@ export const MAX_ARENA_BYTES = 4 << 20;
  * ```
  */
 export function estimateSize(r: RecordInput): number {
-  let n = 21 + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
+  let n = RECORD_FRAMING_ESTIMATE + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
   const headers = r.headers;
   // An indexed loop: most records have none, and an iterator per record costs more than the rest.
   if (headers !== undefined) {
@@ -111,6 +118,56 @@ export function estimateSize(r: RecordInput): number {
     }
   }
   return n;
+}
+
+/**
+ * One partition's records waiting for their batch, as columns: no object per record, and the
+ * usual record (no headers) is encoded straight from them.
+ */
+class PendingBatch {
+  readonly keys: (Uint8Array | null)[] = [];
+  readonly values: (Uint8Array | null)[] = [];
+  /** Each record's timestamp (`undefined`: the append time); `undefined` while no record has one. */
+  timestamps: (number | undefined)[] | undefined;
+  /** Each record's headers (`undefined`: none); `undefined` while no record has any. */
+  headers: (RecordHeader[] | undefined)[] | undefined;
+  /** The records' sizes as {@linkcode estimateSize} gives them, summed, bytes. */
+  bytes = 0;
+  /** The records' key and value bytes. */
+  payload = 0;
+
+  get count(): number {
+    return this.values.length;
+  }
+
+  push(
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    timestamp: number | undefined,
+    headers: RecordHeader[] | undefined,
+    size: number,
+  ): void {
+    const i = this.values.length;
+    this.keys.push(key);
+    this.values.push(value);
+    if (timestamp !== undefined) (this.timestamps ??= new Array(i).fill(undefined)).push(timestamp);
+    else if (this.timestamps !== undefined) this.timestamps.push(undefined);
+    if (headers !== undefined && headers.length > 0) {
+      (this.headers ??= new Array(i).fill(undefined)).push(headers);
+    } else if (this.headers !== undefined) this.headers.push(undefined);
+    this.bytes += size;
+    this.payload += (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
+  }
+
+  /** The records as {@linkcode encodeRecordBatch} takes them. */
+  inputs(): RecordInput[] {
+    const { keys, values, timestamps, headers } = this;
+    const out = new Array<RecordInput>(values.length);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = { key: keys[i], value: values[i], headers: headers?.[i], timestamp: timestamps?.[i] };
+    }
+    return out;
+  }
 }
 
 /**
@@ -137,8 +194,7 @@ export class RecordAccumulator {
   readonly #batchSize: number;
   readonly #compression: CompressionType;
   readonly #sticky: StickyPartitioner;
-  readonly #pending: RecordInput[][];
-  readonly #pendingBytes: number[];
+  readonly #pending: PendingBatch[];
   readonly #onSend: ((batch: SentBatch) => void) | null;
   readonly #deferWrites: boolean;
   /** The logs holding batches sent with `deferWrites` and not yet written. */
@@ -150,21 +206,16 @@ export class RecordAccumulator {
   readonly #maxRecordBytes: number;
   /** A pending batch is sent once its records reach this many bytes: `batchSize`, at most what fits in `maxMessageBytes`. */
   readonly #limit: number;
-  /** Batches are encoded into this buffer, reused once they are appended (see `#allocate`). */
+  /** Batches are encoded into this buffer, reused once they are appended (see `#reserve`). */
   #arena: Uint8Array = new Uint8Array(0);
   #arenaUsed = 0;
-  /** Bytes asked for since the arena was last released: what it should hold next time. */
+  /** Bytes of the batches encoded since the arena was last released. */
   #arenaWanted = 0;
+  /** The most the arena had to hold at once since then (a batch is encoded into the room for its largest size): what it should hold next time. */
+  #arenaPeak = 0;
   readonly #allocate = (size: number): Uint8Array => {
-    this.#arenaWanted += size;
-    if (this.#arenaUsed + size > this.#arena.length) {
-      // Full (several batches wait for `append`) or too small: a batch of its own, or a bigger arena.
-      if (this.#arenaUsed > 0 || size > MAX_ARENA_BYTES) return new Uint8Array(size);
-      this.#arena = new Uint8Array(Math.min(MAX_ARENA_BYTES, Math.max(size, 2 * this.#arena.length, 65536)));
-    }
-    const out = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + size);
-    this.#arenaUsed += size;
-    return out;
+    const at = this.#reserve(size);
+    return at < 0 ? new Uint8Array(size) : this.#arena.subarray(at, at + size);
   };
 
   /**
@@ -184,8 +235,7 @@ export class RecordAccumulator {
     this.#compression = toCompressionType(options.compression);
     const n = topic.partitions;
     this.#sticky = new StickyPartitioner(n, this.#batchSize);
-    this.#pending = Array.from({ length: n }, () => []);
-    this.#pendingBytes = new Array(n).fill(0);
+    this.#pending = Array.from({ length: n }, () => new PendingBatch());
     this.#onSend = onSend;
     this.#deferWrites = options.deferWrites ?? false;
     this.#maxRecordBytes = topic.config.maxMessageBytes -
@@ -204,25 +254,51 @@ export class RecordAccumulator {
    * @throws {TypeError} when the record's fields have the wrong types
    */
   add(record: ProducerRecord): number {
-    const input = this.#toInput(record);
-    const size = estimateSize(input);
+    if (record === null || typeof record !== "object") {
+      throw new TypeError(
+        `Cannot produce a ${
+          record === null ? "null" : typeof record
+        }: expected a record { value, key?, headers?, timestamp?, partition? }`,
+      );
+    }
+    const given = record.partition;
+    if (given !== undefined && (!Number.isInteger(given) || given < 0 || given >= this.#pending.length)) {
+      throw new UnknownTopicOrPartitionError(this.#topic.name, given);
+    }
+    // The usual record, bytes and no headers, is taken as it is; any other is converted.
+    let key = record.key,
+      value = record.value,
+      timestamp = record.timestamp,
+      headers: RecordHeader[] | undefined;
+    if (
+      (value == null || value instanceof Uint8Array) && (key == null || key instanceof Uint8Array) &&
+      record.headers == null && (timestamp === undefined || Number.isSafeInteger(timestamp))
+    ) {
+      key ??= null;
+      value ??= null;
+    } else {
+      ({ key, value, timestamp, headers } = toRecordInput(record));
+    }
+    const keyBytes = key as Uint8Array | null, valueBytes = value as Uint8Array | null;
+    const size = headers === undefined || headers.length === 0
+      ? RECORD_FRAMING_ESTIMATE + (keyBytes === null ? 0 : keyBytes.length) +
+        (valueBytes === null ? 0 : valueBytes.length)
+      : estimateSize({ key: keyBytes, value: valueBytes, headers });
     if (size > this.#maxRecordBytes) {
       throw new RecordTooLargeError(
         size + RECORD_BATCH_OVERHEAD,
         this.#maxRecordBytes + RECORD_BATCH_OVERHEAD,
       );
     }
-    const partition = this.partitionOf(record.partition, input.key, size);
+    const partition = this.partitionOf(given, keyBytes, size);
     const limit = this.#limit;
-    let bytes = this.#pendingBytes[partition];
-    if (bytes > 0 && bytes + size > limit) {
+    let pending = this.#pending[partition];
+    if (pending.bytes > 0 && pending.bytes + size > limit) {
       this.drain(partition);
-      bytes = 0;
+      pending = this.#pending[partition];
     }
-    this.#pending[partition].push(input);
-    bytes += size;
-    this.#pendingBytes[partition] = bytes;
-    if (bytes >= limit) this.drain(partition);
+    pending.push(keyBytes, valueBytes, timestamp as number | undefined, headers, size);
+    if (pending.bytes >= limit) this.drain(partition);
     return partition;
   }
 
@@ -243,24 +319,9 @@ export class RecordAccumulator {
     return key ? partitionForKey(key, n) : this.#sticky.partition(size);
   }
 
-  #toInput(record: ProducerRecord): RecordInput {
-    if (record === null || typeof record !== "object") {
-      throw new TypeError(
-        `Cannot produce a ${
-          record === null ? "null" : typeof record
-        }: expected a record { value, key?, headers?, timestamp?, partition? }`,
-      );
-    }
-    const p = record.partition;
-    if (p !== undefined && (!Number.isInteger(p) || p < 0 || p >= this.#pending.length)) {
-      throw new UnknownTopicOrPartitionError(this.#topic.name, p);
-    }
-    return toRecordInput(record);
-  }
-
   /** Whether any record waits in a pending batch. */
   get isEmpty(): boolean {
-    return this.#pendingBytes.every((b) => b === 0);
+    return this.#pending.every((b) => b.count === 0);
   }
 
   /**
@@ -272,19 +333,19 @@ export class RecordAccumulator {
    */
   drain(partition: number): void {
     const records = this.#pending[partition];
-    if (records.length === 0) return;
-    this.#pending[partition] = [];
-    this.#pendingBytes[partition] = 0;
+    const count = records.count;
+    if (count === 0) return;
+    this.#pending[partition] = new PendingBatch();
     const now = Date.now();
-    const timestamps = new Array<number>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const t = records[i].timestamp;
+    const timestamps = new Array<number>(count);
+    const given = records.timestamps;
+    for (let i = 0; i < count; i++) {
+      const t = given?.[i];
       timestamps[i] = t === undefined ? now : t;
     }
-    const options = { compression: this.#compression, now, allocate: this.#allocate };
     if (this.#onSend === null) {
-      const batch = encodeRecordBatch(records, options);
-      this.#encoded.push({ partition, count: records.length, timestamps, batch });
+      const batch = this.#encode(records, now);
+      this.#encoded.push({ partition, count, timestamps, batch });
       return;
     }
     let result: Promise<AppendInfo>;
@@ -294,7 +355,7 @@ export class RecordAccumulator {
       // A log keeps lent batches uncopied only while each follows the one before it in the same
       // buffer: when another log's batch lies between, what is held back is written first.
       if (this.#deferWrites && this.#lastDeferred !== log && this.#deferred.has(log)) this.writeDeferred();
-      const batch = encodeRecordBatch(records, options);
+      const batch = this.#encode(records, now);
       if (this.#deferWrites) {
         // Lent: the arena is not reused before writeDeferred() has written every deferred log.
         result = log.appendDeferred(batch, false, true);
@@ -307,7 +368,59 @@ export class RecordAccumulator {
     } finally {
       if (!this.#deferWrites) this.#releaseArena();
     }
-    this.#onSend({ partition, count: records.length, timestamps, result });
+    this.#onSend({ partition, count, timestamps, result });
+  }
+
+  /**
+   * Encodes pending records into a batch in the arena, right after the batch before it. Records
+   * without headers, uncompressed, are written straight from their columns into the room for the
+   * largest their batch can be, and the room left over is given back.
+   */
+  #encode(records: PendingBatch, now: number): Uint8Array {
+    if (this.#compression !== CompressionType.None || records.headers !== undefined) {
+      return encodeRecordBatch(records.inputs(), {
+        compression: this.#compression,
+        now,
+        allocate: this.#allocate,
+      });
+    }
+    const count = records.count;
+    const room = RECORD_BATCH_OVERHEAD + records.payload + count * PLAIN_RECORD_MAX_FRAMING;
+    const at = this.#reserve(room);
+    const out = at < 0 ? new Uint8Array(room) : this.#arena;
+    const batch = encodePlainRecordBatch(
+      out,
+      Math.max(at, 0),
+      records.keys,
+      records.values,
+      records.timestamps,
+      0,
+      count,
+      now,
+    );
+    const unused = room - batch.length;
+    this.#arenaWanted -= unused;
+    if (at >= 0) this.#arenaUsed -= unused;
+    return batch;
+  }
+
+  /**
+   * Reserves `size` bytes of the arena.
+   *
+   * @returns where they start, or -1 when they do not fit (the arena is in use, or `size` is over
+   *   {@linkcode MAX_ARENA_BYTES}): the caller takes a buffer of its own
+   */
+  #reserve(size: number): number {
+    this.#arenaWanted += size;
+    if (this.#arenaWanted > this.#arenaPeak) this.#arenaPeak = this.#arenaWanted;
+    if (this.#arenaUsed + size > this.#arena.length) {
+      // Full (several batches wait for `append`) or too small: a batch of its own, or a bigger arena.
+      if (this.#arenaUsed > 0 || size > MAX_ARENA_BYTES) return -1;
+      this.#arena = new Uint8Array(Math.min(MAX_ARENA_BYTES, Math.max(size, 2 * this.#arena.length, 65536)));
+    }
+    const at = this.#arenaUsed;
+    this.#arenaUsed += size;
+    return at;
   }
 
   /**
@@ -331,19 +444,18 @@ export class RecordAccumulator {
   clear(): void {
     this.#releaseArena();
     for (let p = 0; p < this.#pending.length; p++) {
-      if (this.#pending[p].length > 0) this.#pending[p] = [];
-      this.#pendingBytes[p] = 0;
+      if (this.#pending[p].count > 0) this.#pending[p] = new PendingBatch();
     }
     this.#encoded = [];
   }
 
   /** Lets the arena be reused; grows it when the batches since the last release did not fit. */
   #releaseArena(): void {
-    if (this.#arenaWanted > this.#arena.length && this.#arenaWanted <= MAX_ARENA_BYTES) {
-      this.#arena = new Uint8Array(this.#arenaWanted);
-    }
+    const peak = this.#arenaPeak;
+    if (peak > this.#arena.length && peak <= MAX_ARENA_BYTES) this.#arena = new Uint8Array(peak);
     this.#arenaUsed = 0;
     this.#arenaWanted = 0;
+    this.#arenaPeak = 0;
   }
 
   /** Bytes of the batches sent with `deferWrites` and not yet written. */
