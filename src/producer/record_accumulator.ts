@@ -33,8 +33,10 @@ export interface TopicLogs {
    * One partition's log, opened on first use.
    *
    * @param partition the partition number
+   * @param forAppend whether the caller is about to append to it (the log may then open as its
+   *   writer at once, instead of for reading and then again to write)
    */
-  partition(partition: number): PartitionLog;
+  partition(partition: number, forAppend?: boolean): PartitionLog;
 }
 
 /** Options of a {@linkcode RecordAccumulator}. */
@@ -351,7 +353,7 @@ export class RecordAccumulator {
     let result: Promise<AppendInfo>;
     try {
       // The log writes the batch, or copies it to write later, before `append` returns.
-      const log = this.#topic.partition(partition);
+      const log = this.#topic.partition(partition, true);
       // A log keeps lent batches uncopied only while each follows the one before it in the same
       // buffer: when another log's batch lies between, what is held back is written first.
       if (this.#deferWrites && this.#lastDeferred !== log && this.#deferred.has(log)) this.writeDeferred();
