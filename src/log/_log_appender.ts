@@ -175,7 +175,7 @@ export class LogAppender implements GroupCommitHost {
       return Promise.reject(err);
     }
     if (this.#s.config.fsync !== "always") return Promise.resolve(info);
-    return this.#s.commit.syncTo(info.lastOffset + 1).then(() => info);
+    return this.#s.commit.syncTo(info.lastOffset + 1, info);
   }
 
   /** See `PartitionLog.appendDeferred`. */
@@ -198,7 +198,7 @@ export class LogAppender implements GroupCommitHost {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#s.commit.waitForWrite(info.lastOffset + 1).then(() => info);
+    return this.#s.commit.waitForWrite(info.lastOffset + 1, info);
   }
 
   /** See `PartitionLog.writeDeferred`. */

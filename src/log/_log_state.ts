@@ -134,6 +134,7 @@ export class LogState implements FollowedLog {
 
   /** Wakes the listeners. */
   notify(): void {
+    if (this.listeners.size === 0) return;
     for (const listener of [...this.listeners]) listener();
   }
 

@@ -21,10 +21,14 @@ const GROUP_COMMIT_SPLIT = 128;
 /** Group-commit rounds whose fdatasync may run at the same time. */
 const MAX_ROUNDS_IN_FLIGHT = 2;
 
-/** An append waiting for its batch to be written or synced: `offset` is the offset after it. */
+/**
+ * An append waiting for its batch to be written or synced: `offset` is the offset after it, and
+ * `value` what its promise resolves to.
+ */
 interface Waiter {
   offset: number;
-  resolve: () => void;
+  value: unknown;
+  resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -120,17 +124,18 @@ export class GroupCommit {
    * Resolves once an fdatasync covered every offset below `offset`, starting or joining a round.
    *
    * @param offset the offset after the append's last record
+   * @param value what the promise resolves to (the append's result: one promise step less than a
+   *   `then` after it, on the path every durable append waits on)
    * @throws {StorageError} (as a rejection) when the write or the fdatasync of its round fails
    */
-  syncTo(offset: number): Promise<void> {
-    if (this.syncedOffset >= offset) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.#syncWaiters.push({ offset, resolve, reject });
+  syncTo<T = void>(offset: number, value?: T): Promise<T> {
+    if (this.syncedOffset >= offset) return Promise.resolve(value as T);
+    return new Promise<T>((resolve, reject) => {
+      this.#syncWaiters.push({ offset, value, resolve: resolve as (value: unknown) => void, reject });
       if (this.#syncWaiters.length >= GROUP_COMMIT_SPLIT && this.#roundsInFlight < MAX_ROUNDS_IN_FLIGHT) {
         this.#startRound();
       } else if (!this.#roundScheduled) {
-        this.#roundScheduled = true;
-        this.#host.track(this.#scheduleRound());
+        this.#scheduleRound();
       }
     });
   }
@@ -139,11 +144,12 @@ export class GroupCommit {
    * Resolves once a write of the batches held back covered every offset below `offset`.
    *
    * @param offset the offset after the append's last record
+   * @param value what the promise resolves to
    * @throws {StorageError} (as a rejection) when that write fails
    */
-  waitForWrite(offset: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#writeWaiters.push({ offset, resolve, reject });
+  waitForWrite<T = void>(offset: number, value?: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#writeWaiters.push({ offset, value, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
@@ -175,7 +181,7 @@ export class GroupCommit {
     if (this.#writeWaiters.length > 0) {
       const written = this.#writeWaiters;
       this.#writeWaiters = [];
-      for (const w of written) w.resolve();
+      for (const w of written) w.resolve(w.value);
     }
   }
 
@@ -188,12 +194,31 @@ export class GroupCommit {
     this.#writeWaiters = [];
   }
 
-  /** Starts a group-commit round once appends have had a few promise hops to join it. */
-  async #scheduleRound(): Promise<void> {
+  /**
+   * Starts a group-commit round once appends have had a few promise hops to join it: producers
+   * whose previous append was just acknowledged (a few hops away) append again first, so that one
+   * fdatasync covers them all. The hops are microtasks (the same turns an `await` takes, without a
+   * promise per hop or per round); with the most rounds already in flight, the round waits for one
+   * to end instead, as work that `close()` waits for.
+   */
+  #scheduleRound(): void {
+    this.#roundScheduled = true;
+    let hops = SYNC_GATHER_HOPS;
+    const hop = (): void => {
+      if (--hops > 0) return queueMicrotask(hop);
+      if (this.#roundsInFlight >= MAX_ROUNDS_IN_FLIGHT) {
+        this.#host.track(this.#startAfterRoundEnd());
+        return;
+      }
+      this.#roundScheduled = false;
+      if (this.#syncWaiters.length > 0) this.#startRound();
+    };
+    queueMicrotask(hop);
+  }
+
+  /** Starts the scheduled round once fewer than the most rounds are in flight. */
+  async #startAfterRoundEnd(): Promise<void> {
     try {
-      // Let producers whose previous append was just acknowledged (a few promise hops away)
-      // append again before this round starts, so that one fdatasync covers them all.
-      for (let i = 0; i < SYNC_GATHER_HOPS; i++) await undefined;
       while (this.#roundsInFlight >= MAX_ROUNDS_IN_FLIGHT) {
         await (this.#nextRoundEnd ??= new Promise<void>((resolve) => this.#signalRoundEnd = resolve));
       }
@@ -233,7 +258,7 @@ export class GroupCommit {
       if (done) {
         this.syncedOffset = Math.max(this.syncedOffset, target);
         this.#host.synced(this.syncedOffset);
-        waiting[0].resolve();
+        waiting[0].resolve(waiting[0].value);
         return;
       }
     }
@@ -242,7 +267,7 @@ export class GroupCommit {
       this.#host.syncDirty().then(() => {
         this.syncedOffset = Math.max(this.syncedOffset, target);
         this.#host.synced(this.syncedOffset);
-        for (const w of waiting) w.resolve();
+        for (const w of waiting) w.resolve(w.value);
       }, (err) => {
         const error = new StorageError(
           `Cannot fsync "${this.#host.name}": ${(err as Error).message}`,
@@ -254,10 +279,7 @@ export class GroupCommit {
         const signal = this.#signalRoundEnd;
         this.#nextRoundEnd = this.#signalRoundEnd = undefined;
         signal?.();
-        if (this.#syncWaiters.length > 0 && !this.#roundScheduled) {
-          this.#roundScheduled = true;
-          this.#host.track(this.#scheduleRound());
-        }
+        if (this.#syncWaiters.length > 0 && !this.#roundScheduled) this.#scheduleRound();
       }),
     );
   }

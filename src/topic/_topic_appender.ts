@@ -82,16 +82,28 @@ export class TopicAppender {
    * @throws {InvalidRecordError} on a compacted topic, for a record without a key (nothing is appended)
    * @throws {UnsupportedCompressionTypeError} for a `compression` that is not a Kafka codec
    */
-  async append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
-    if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
-    const topic = this.#topic;
-    const compression = toCompressionType(options.compression);
-    if (
-      compression === CompressionType.None && !compacts(topic.config.cleanupPolicy)
-    ) {
-      const plain = this.#appendPlain(records);
-      if (plain !== undefined) return plain;
+  append(records: readonly ProducerRecord[], options: AppendOptions = {}): Promise<RecordMetadata[]> {
+    // Not an async function: the short path's promise is handed back as it is, without the steps
+    // an async function's return of a promise adds (a durable producer waits through them).
+    try {
+      if (!Array.isArray(records)) throw new TypeError("Cannot append: expected an array of records");
+      const compression = toCompressionType(options.compression);
+      if (compression === CompressionType.None && !compacts(this.#topic.config.cleanupPolicy)) {
+        const plain = this.#appendPlain(records);
+        if (plain !== undefined) return plain;
+      }
+      return this.#appendAccumulated(records, compression);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  /** The general path of `append`: every record through the accumulator of `compression`. */
+  async #appendAccumulated(
+    records: readonly ProducerRecord[],
+    compression: CompressionType,
+  ): Promise<RecordMetadata[]> {
+    const topic = this.#topic;
     // The accumulator only encodes (no onSend): nothing is appended until every record has been
     // placed and every batch checked, so a bad record or batch fails the whole call. Encoding is
     // synchronous, so one accumulator per codec serves every call (and its sticky partitioner
@@ -279,10 +291,11 @@ export class TopicAppender {
     }
     // Each log writes its batch, or copies it for the group commit, before `append` returns.
     const pending = batchCount === 1
-      ? topic.partition(partitionOf[0], true).append(batches[0], false).then((info) => [info])
+      ? topic.partition(partitionOf[0], true).append(batches[0], false)
       : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b], true).append(batch, false)));
     if (this.#arena.length > MAX_ARENA_BYTES) this.#arena = new Uint8Array(0);
-    return pending.then((infos) => {
+    return pending.then((result) => {
+      const infos = Array.isArray(result) ? result : [result];
       // A record's offset: its batch's base offset plus its place among the batch's records (on
       // one partition, the batches are consecutive runs of records).
       const out = new Array<RecordMetadata>(n);
