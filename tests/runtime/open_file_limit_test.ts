@@ -39,10 +39,12 @@ describe("the per-process bounds follow the open-file limit", () => {
     assert.equal(parseOpenFileLimit("Max open files  x  y  files\n"), undefined);
   });
 
-  // Linux only: elsewhere the limit is unknown and the bounds keep their floors.
+  // Linux only: elsewhere the limit is unknown and the bounds keep their floors. Each child opens
+  // 150 partitions (a few seconds on a loaded machine: more than Bun's default 5 s test timeout).
   const linux = process.platform === "linux";
   test("under ulimit -n 1024 a process writes at most 128 partitions at once, keeping 256 files open", {
     skip: !linux && "no /proc/self/limits",
+    timeout: 120_000,
   }, () => {
     const got = runUnder(1024, 150);
     assert.deepEqual(got, { limit: 1024, maxWriters: 128, maxOpenFiles: 256, writers: 128 });
@@ -50,6 +52,7 @@ describe("the per-process bounds follow the open-file limit", () => {
 
   test("under ulimit -n 4096 it writes 512 at once: 150 partitions keep their writer roles", {
     skip: !linux && "no /proc/self/limits",
+    timeout: 120_000,
   }, () => {
     const got = runUnder(4096, 150);
     assert.deepEqual(got, { limit: 4096, maxWriters: 512, maxOpenFiles: 1024, writers: 150 });
