@@ -148,6 +148,8 @@ export function openLog(
   try {
     got = writer || role ? takeLock(lockPath) : tryLock(lockPath, { transient: true });
   } catch (err) {
+    // The topic was deleted under a reader's open (its directory is gone): the topic is unknown.
+    if (!writer && !fs.existsSync(dir)) throw new UnknownTopicOrPartitionError(topic, partition);
     // A reader that cannot write the lock file (a read-only or full file system) reads as it
     // would beside a writer: without recovering or changing any file.
     if (writer || !isUnwritable(err)) throw err;
