@@ -70,14 +70,18 @@ describe("crc32c", () => {
   });
 
   test("crc32c() of inputs around every size where the implementation changes equals the crc-32 tables' value", () => {
-    // 128 B and 1 KiB: the native thresholds; 3 × 128, 3 × 1024, 3 × 8192: where reel's module
-    // starts running three interleaved chains of each block size; unaligned starts and odd tails.
+    // 16 B, 128 B and 1 KiB: the native thresholds; 3 × 64, 3 × 256, 3 × 1024, 3 × 8192: where
+    // reel's module starts running three interleaved chains of each block size; unaligned starts
+    // and odd tails.
     const sizes = fc.oneof(
       fc.integer({ min: 0, max: 200 }),
-      fc.integer({ min: 3 * 128 - 16, max: 3 * 128 + 16 }),
+      fc.integer({ min: 3 * 256 - 16, max: 3 * 256 + 3 * 64 + 16 }),
       fc.integer({ min: 1000, max: 3 * 1024 + 40 }),
       fc.integer({ min: 3 * 8192 - 24, max: 3 * 8192 + 24 }),
-      fc.integer({ min: 6 * 8192 + 3 * 1024 + 3 * 128 - 9, max: 6 * 8192 + 3 * 1024 + 3 * 128 + 9 }),
+      fc.integer({
+        min: 6 * 8192 + 3 * 1024 + 3 * 256 + 3 * 64 - 9,
+        max: 6 * 8192 + 3 * 1024 + 3 * 256 + 3 * 64 + 9,
+      }),
     );
     fc.assert(
       fc.property(sizes, fc.nat(15), fc.nat(7), fc.integer(), (size, head, tail, seed) => {
@@ -92,6 +96,8 @@ describe("crc32c", () => {
         const expected = CRC32C.buf(bytes.subarray(head, head + size), 0) >>> 0;
         assert.equal(crc32c(bytes, head, head + size), expected);
         assert.equal(crc32c(bytes.slice(head, head + size)), expected);
+        // A view that starts inside its buffer (byteOffset > 0) and ends before the buffer does.
+        assert.equal(crc32c(bytes.subarray(head, head + size + tail), 0, size), expected);
       }),
       { numRuns: 300 },
     );
@@ -139,7 +145,15 @@ describe("reel's prebuilt CRC-32C module", () => {
       }
       const bytes = new Uint8Array(70_000).map((_, i) => (i * 131 + (i >> 7)) & 0xff);
       for (
-        const [start, end] of [[0, 0], [0, 9], [3, 200], [1, 3 * 1024 + 5], [7, 3 * 8192 + 11], [0, 70_000]]
+        const [start, end] of [
+          [0, 0],
+          [0, 9],
+          [3, 200],
+          [5, 3 * 256 + 3 * 64 + 7],
+          [1, 3 * 1024 + 5],
+          [7, 3 * 8192 + 11],
+          [0, 70_000],
+        ]
       ) {
         const expected = CRC32C.buf(bytes.subarray(start, end), 0) >>> 0;
         assert.equal(fresh(bytes, start, end), expected);
