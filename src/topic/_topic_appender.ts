@@ -251,13 +251,26 @@ export class TopicAppender {
       if (multi) {
         sizes.push(size);
         given.push(partition ?? -1);
-      } else place(i, 0, size);
+      }
     }
     if (multi) {
       const accumulator = this.#accumulator(CompressionType.None);
       for (let i = 0; i < n; i++) {
         const p = accumulator.partitionOf(given[i] < 0 ? undefined : given[i], keys[i], sizes[i]);
         place(i, p, sizes[i]);
+      }
+    } else if (total <= limit) {
+      // The usual call: every record fits one batch (no sum of sizes before the last record reaches
+      // the limit), so the placement below would make just this one.
+      first.push(0);
+      last.push(n - 1);
+      count.push(n);
+      partitionOf.push(0);
+    } else {
+      for (let i = 0; i < n; i++) {
+        estimate.key = keys[i];
+        estimate.value = values[i];
+        place(i, 0, estimateSize(estimate));
       }
     }
 

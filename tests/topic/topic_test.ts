@@ -298,6 +298,32 @@ describe("Topic.append of bytes (the short path)", () => {
     });
   }
 
+  test("splits a call whose records just exceed one batch as the general path does, and only then", async () => {
+    // The accumulator's estimate is 21 bytes of framing a record plus its value, and a batch holds
+    // maxMessageBytes less its 61-byte header: sums at the limit, one byte under and one over.
+    for (const n of [2, 5, 13]) {
+      for (const slack of [-1, 0, 1]) {
+        const records = Array.from(
+          { length: n },
+          (_, i) => ({ value: new Uint8Array(30).fill(i), timestamp: T0 }),
+        );
+        const config = { maxMessageBytes: 61 + n * (21 + 30) + slack, segmentBytes: 1 << 20 };
+        const run = (input: object[]) =>
+          withTopic(1, async (topic, _log, dir) => {
+            await topic.append(input as typeof records);
+            return segmentBytes(dir, "events-0");
+          }, config);
+        const short = await run(records);
+        const general = await run(viaAccumulator(records));
+        assert.ok(short.equals(general), `${n} records, slack ${slack}: byte-identical segments`);
+        // The batches, by their lengths (baseOffset: 8 bytes, then batchLength: 4): two when over.
+        let batches = 0;
+        for (let at = 0; at < short.length; at += 12 + short.readInt32BE(at + 8)) batches++;
+        assert.equal(batches, slack < 0 ? 2 : 1, `${n} records, slack ${slack}`);
+      }
+    }
+  });
+
   test("on a topic of several partitions, places and splits records as the accumulator does", async () => {
     // Keyless records without a partition take the sticky partition, which switches after
     // maxMessageBytes (700 here) and picks the next partition with Math.random: both paths are run
