@@ -40,6 +40,13 @@ add(
   1000,
   () => do_not_optimize(crc32c(batch)),
 );
+const durableBatch = encodeRecordBatch(records.slice(0, 10), { now: NOW });
+add(
+  `crc32c, ${durableBatch.length} B (one batch of 10 × 100 B)`,
+  durableBatch.length,
+  10,
+  () => do_not_optimize(crc32c(durableBatch)),
+);
 const mib = new Uint8Array(1 << 20).map((_, i) => (i * 131) & 0xff);
 add(`crc32c, 1 MiB (${CRC32C_IMPLEMENTATION})`, mib.length, 1024, () => do_not_optimize(crc32c(mib)));
 add("crc32c, 100 B", 100, 1, () => do_not_optimize(crc32c(values100[k++ & 1023])));
