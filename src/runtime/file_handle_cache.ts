@@ -24,6 +24,16 @@ export const DEFAULT_MAX_OPEN_FILES: number = boundFromLimit(256, 4, openFileLim
 let maxOpenFiles = DEFAULT_MAX_OPEN_FILES;
 /** The open files, least recently used first (a `Map` keeps insertion order). */
 const open = new Map<CachedFile, true>();
+/** The last file in `open`'s order (the most recently used), or `undefined` when unknown. */
+let mostRecent: CachedFile | undefined;
+
+/** Puts `file` last in `open`'s order (the most recently used). */
+function touch(file: CachedFile): void {
+  if (mostRecent === file) return; // already last: a durable round uses one file several times
+  open.delete(file);
+  open.set(file, true);
+  mostRecent = file;
+}
 
 /**
  * Sets how many segment files this process keeps open at once (every open log directory
@@ -85,7 +95,7 @@ export class CachedFile {
   constructor(readonly path: string, readonly mode: Extract<OpenMode, "r" | "r+">, fd = -1) {
     if (fd >= 0) {
       this.#fd = fd;
-      open.set(this, true);
+      touch(this);
       evict(this);
     }
   }
@@ -108,9 +118,7 @@ export class CachedFile {
    */
   fd(): number {
     if (this.#fd >= 0) {
-      // Most recently used: to the end of the order.
-      open.delete(this);
-      open.set(this, true);
+      touch(this); // most recently used: to the end of the order
       return this.#fd;
     }
     const fd = openFile(this.path, this.mode);
@@ -122,7 +130,7 @@ export class CachedFile {
       );
     }
     this.#fd = fd;
-    open.set(this, true);
+    touch(this);
     evict(this);
     return this.#fd;
   }
@@ -146,6 +154,7 @@ export class CachedFile {
   /** Closes the descriptor if it is open (it opens again on the next {@linkcode CachedFile.fd}). */
   release(): void {
     open.delete(this);
+    if (mostRecent === this) mostRecent = undefined;
     if (this.#fd < 0) return;
     const fd = this.#fd;
     // Never close a descriptor twice: by then its number may belong to another file.

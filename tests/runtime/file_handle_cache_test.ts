@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CachedFile, DEFAULT_MAX_OPEN_FILES, setMaxOpenFiles } from "../../src/runtime/file_handle_cache.ts";
+import {
+  CachedFile,
+  DEFAULT_MAX_OPEN_FILES,
+  openFileCount,
+  setMaxOpenFiles,
+} from "../../src/runtime/file_handle_cache.ts";
 import { readFully } from "../../src/runtime/file_system.ts";
 
 describe("CachedFile", () => {
@@ -44,6 +49,41 @@ describe("CachedFile", () => {
       assert.equal(new TextDecoder().decode(readFully(a.fd(), 0, 3)), "abc");
       a.release();
       b.release();
+    } finally {
+      setMaxOpenFiles(DEFAULT_MAX_OPEN_FILES);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("closes the least recently used file when over the limit, however often one file is used in a row", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reel-cache-"));
+    try {
+      const files = ["a", "b", "c"].map((name) => {
+        fs.writeFileSync(path.join(dir, name), name);
+        return new CachedFile(path.join(dir, name), "r");
+      });
+      const [a, b, c] = files;
+      setMaxOpenFiles(2);
+      a.fd();
+      b.fd();
+      a.fd(); // a is now the most recently used
+      a.fd();
+      c.fd(); // over the limit: b goes
+      assert.deepEqual(files.map((f) => f.isOpen), [true, false, true]);
+      b.fd(); // now a is the least recently used
+      assert.deepEqual(files.map((f) => f.isOpen), [false, true, true]);
+      c.release(); // the most recently used before b was reopened
+      a.fd();
+      c.fd(); // b, then a, then c: b goes
+      assert.deepEqual(files.map((f) => f.isOpen), [true, false, true]);
+      // The most recently used file closed and reopened at once is counted and ordered again.
+      c.release();
+      c.fd();
+      assert.equal(openFileCount(), 2);
+      b.fd(); // a goes, c stays
+      assert.deepEqual(files.map((f) => f.isOpen), [false, true, true]);
+      for (const f of files) f.release();
+      assert.equal(openFileCount(), 0);
     } finally {
       setMaxOpenFiles(DEFAULT_MAX_OPEN_FILES);
       fs.rmSync(dir, { recursive: true, force: true });
