@@ -35,6 +35,8 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import CRC32C from "crc-32/crc32c.js";
+import { bunDlopen } from "../runtime/bun_ffi.ts";
+import { runtimeVersion } from "../runtime/runtime_version.ts";
 
 type NativeCrc32c = (input: Uint8Array, start: number, end: number) => number;
 
@@ -43,13 +45,6 @@ export type Crc32cImplementation = "reel-native" | "node-rs" | "javascript";
 
 const CHECK_INPUT = new TextEncoder().encode("123456789");
 const CHECK_VALUE = 0xe3069283;
-
-/** The shape of the `bun:ffi` module that {@linkcode loadReelNative} uses. */
-interface BunFfi {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): {
-    symbols: Record<string, (...args: unknown[]) => number>;
-  };
-}
 
 /**
  * Loads reel's module: on Bun through `bun:ffi` (a call costs about 20 ns there against about
@@ -61,21 +56,18 @@ function loadReelNative(): NativeCrc32c | undefined {
   if (process?.platform === undefined || process.arch === undefined) return undefined;
   const file = `native/prebuilt/${process.platform}-${process.arch}/reel_crc32c.node`;
   const require = createRequire(import.meta.url);
-  const bun = "Bun" in globalThis;
+  const bun = runtimeVersion().name === "bun";
   // From src/record/ in the repository, or dist/src/record/ in the npm package.
   for (const up of ["../../", "../../../"]) {
     try {
       let native: NativeCrc32c | undefined;
       if (bun) {
-        const ffi = require("bun:ffi") as BunFfi;
-        const { symbols } = ffi.dlopen(fileURLToPath(new URL(up + file, import.meta.url)), {
+        const symbols = bunDlopen(fileURLToPath(new URL(up + file, import.meta.url)), {
           reel_crc32c_available: { args: [], returns: "u32" },
           reel_crc32c: { args: ["ptr", "u32", "u32"], returns: "u32" },
         });
         // Without the CPU's instruction the module must not be called.
-        if (symbols.reel_crc32c_available() === 1) {
-          native = symbols.reel_crc32c as NativeCrc32c;
-        }
+        if (symbols?.reel_crc32c_available() === 1) native = symbols.reel_crc32c as NativeCrc32c;
       } else {
         native = require(up + file).crc32c as NativeCrc32c | undefined;
       }
@@ -143,7 +135,7 @@ export const CRC32C_IMPLEMENTATION: Crc32cImplementation = reelNative !== undefi
  * stay in JavaScript, where a call costs less (measured crossover: about 128 B for reel's module
  * through Node-API, 16 B through Bun's FFI, 1 KiB for `@node-rs/crc32`).
  */
-const NATIVE_MIN_BYTES = reelNative === undefined ? 1024 : "Bun" in globalThis ? 16 : 128;
+const NATIVE_MIN_BYTES = reelNative === undefined ? 1024 : runtimeVersion().name === "bun" ? 16 : 128;
 
 /**
  * Computes the CRC-32C of `bytes[start, end)`.
