@@ -29,6 +29,9 @@ import { readVarint, readVarlong } from "./varint.ts";
 
 const utf8Decoder = new TextDecoder();
 
+/** The headers of every record that has none: one frozen empty array, not one per record. */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[];
+
 /** The smallest encoded record: length, attributes, timestampDelta, offsetDelta, key, value, headers. */
 const MIN_RECORD_SIZE = 7;
 
@@ -244,7 +247,8 @@ export function decodeRecordBatch(
         `Cannot decode record ${i} at byte ${recordStart}: invalid negative header count ${headerCount}`,
       );
     }
-    const headers: RecordHeader[] = [];
+    let headers = NO_HEADERS;
+    if (headerCount > 0) headers = [];
     for (let h = 0; h < headerCount; h++) {
       const headerKeyLength = readVarint(buf, cursor, recordEnd);
       if (headerKeyLength < 0) {

@@ -11,6 +11,8 @@ import type { ConsumedRecord } from "../../mod.ts";
 import { FetchSource } from "../../src/consumer/fetch_source.ts";
 import { PartitionFetcher } from "../../src/consumer/_partition_fetcher.ts";
 import { RecordStream } from "../../src/consumer/record_stream.ts";
+import { STREAM_READ_BYTES } from "../../src/runtime/file_system.ts";
+import { RUNTIME } from "../_runtime.ts";
 import { fcParams, withTempDir } from "../durability/_helpers.ts";
 
 const text = (r: ConsumedRecord) => new TextDecoder().decode(r.value!);
@@ -284,6 +286,38 @@ describe("topic.readable() (RecordStream)", () => {
         }
       }, /enough/);
       assert.deepEqual(seen, Array.from({ length: end + 1 }, (_, i) => i));
+      await log.close();
+    });
+  });
+
+  test("reads 64 KiB first, then twice the last up to STREAM_READ_BYTES: 128 KiB on Bun, 1 MiB elsewhere", async () => {
+    assert.equal(STREAM_READ_BYTES, RUNTIME === "bun" ? 128 * 1024 : 1 << 20);
+    await withTempDir("record-stream-read-bytes", async (dir) => {
+      const log = await open(dir, { retentionCheckIntervalMs: 0 });
+      const topic = await log.createTopic("t");
+      const value = new Uint8Array(1000).fill(7);
+      for (let i = 0; i < 6; i++) await topic.append(Array.from({ length: 1000 }, () => ({ value })));
+      const partition = topic.partition(0);
+      const read = partition.read.bind(partition);
+      const asked: number[] = [];
+      partition.read = (offset, maxBytes, cursor) => {
+        asked.push(maxBytes);
+        return read(offset, maxBytes, cursor);
+      };
+      let n = 0;
+      for await (const r of topic.readable()) {
+        assert.equal(r.offset, n++);
+        assert.deepEqual(r.value, value);
+      }
+      assert.equal(n, 6000);
+      const want = [64 * 1024];
+      while (want.length < asked.length) want.push(Math.min(want.at(-1)! * 2, STREAM_READ_BYTES));
+      assert.deepEqual(asked, want);
+      assert.equal(asked.at(-1), STREAM_READ_BYTES);
+      // An explicit maxBytes still rules.
+      asked.length = 0;
+      for await (const _ of topic.readableBatches({ maxBytes: 100_000 })) { /* drain */ }
+      assert.equal(Math.max(...asked), 100_000);
       await log.close();
     });
   });

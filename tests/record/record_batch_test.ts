@@ -226,6 +226,24 @@ describe("decodeRecordBatch() on captured batches", () => {
     assert.equal(records[0].headers[0].value!.buffer, response.buffer);
   });
 
+  test("records without headers share one frozen empty array: no record's headers can change under another", () => {
+    const bytes = encodeRecordBatch([
+      { value: new Uint8Array([1]) },
+      { value: new Uint8Array([2]) },
+      { value: new Uint8Array([3]), headers: [{ key: "h", value: null }] },
+    ]);
+    const [a, b, c] = decodeRecordBatch(bytes).records;
+    assert.deepEqual(a.headers, []);
+    assert.equal(a.headers, b.headers);
+    assert.ok(Object.isFrozen(a.headers));
+    assert.throws(() => a.headers.push({ key: "x", value: null }), TypeError);
+    assert.deepEqual([a.headers, b.headers], [[], []]);
+    // A record with headers has an array of its own.
+    assert.deepEqual(c.headers, [{ key: "h", value: null }]);
+    assert.ok(!Object.isFrozen(c.headers));
+    assert.equal(decodeRecordBatch(bytes).records[0].headers, a.headers);
+  });
+
   test("decodes the Produce v3 batch at byte 57 (270 bytes) with repeated header keys", () => {
     const request = new Uint8Array(produceV3.data);
     assert.equal(batchSize(request, 57), 270);
