@@ -40,7 +40,8 @@ export interface ReadableOptions {
   /**
    * The most bytes read from a partition at a time. A partition's first read takes at most 64 KiB
    * (so a seek decodes little before its first record), and each read after it twice the last, up
-   * to this. @default 1048576 (131072 on Bun, where smaller reads are faster: `STREAM_READ_BYTES`)
+   * to this. @default 1048576; from a log directory on Bun 131072, where smaller reads are the
+   * faster (`STREAM_READ_BYTES`)
    */
   maxBytes?: number;
   /**
