@@ -299,7 +299,9 @@ export function markdown(all) {
             }× the write limit)`
             : "") +
           (crcSmall
-            ? `; on a ${crcSmall.name.match(/^crc32c, (\d+) B/)?.[1]} B batch of 10 × 100 B (a durable 1 × 10 append's) ${
+            ? `; on a ${
+              crcSmall.name.match(/^crc32c, (\d+) B/)?.[1]
+            } B batch of 10 × 100 B (a durable 1 × 10 append's) ${
               MB(crcSmall.mbPerSec)
             } MB/s, a call included`
             : ""),

@@ -80,7 +80,6 @@ function kindOf(stat: fs.Stats): string {
  * import assert from "node:assert/strict";
  * import { fs, openFile } from "./file_system.ts";
  * import { StorageError } from "../errors.ts";
-import { runtimeVersion } from "./runtime_version.ts";
  * const dir = Deno.makeTempDirSync();
  * fs.writeFileSync(`${dir}/target`, "keep");
  * fs.symlinkSync(`${dir}/target`, `${dir}/00000000000000000000.log`);
@@ -134,7 +133,6 @@ export function openFile(path: string, mode: OpenMode): number {
  * import assert from "node:assert/strict";
  * import { assertRegularFiles, fs } from "./file_system.ts";
  * import { StorageError } from "../errors.ts";
-import { runtimeVersion } from "./runtime_version.ts";
  * const dir = Deno.makeTempDirSync();
  * fs.writeFileSync(`${dir}/00000000000000000000.log`, "");
  * fs.mkdirSync(`${dir}/00000000000000000000.index`);
