@@ -159,8 +159,8 @@ export function openLog(
     let loaded: Loaded;
     try {
       loaded = loadForWriting(dir, topic, partition, config);
-      if (writer || role) removeCleanShutdownMarker(dir);
-      else leaveClean(dir, topic, partition, loaded, config.fsync === "always");
+      if (!writer && !role) leaveClean(dir, topic, partition, loaded, config.fsync === "always");
+      else if (loaded.markerPresent) removeCleanShutdownMarker(dir);
     } catch (err) {
       got.release();
       throw err;
@@ -250,7 +250,7 @@ export class LogLifecycle implements WriterLeaseHost {
     const s = this.#s;
     s.checkTopicId();
     const loaded = loadForWriting(s.dir, s.topic, s.partition, s.config);
-    removeCleanShutdownMarker(s.dir);
+    if (loaded.markerPresent) removeCleanShutdownMarker(s.dir);
     return loaded;
   }
 

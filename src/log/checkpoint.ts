@@ -53,6 +53,8 @@ export function writeCheckpoint(path: string, topic: string, partition: number, 
  * @returns the offset, or `undefined` when the file is missing, malformed or has no entry for it
  */
 export function readCheckpoint(path: string, topic: string, partition: number): number | undefined {
+  // Looked for before it is read: a read that fails costs tens of µs on Deno, a look one.
+  if (!fs.existsSync(path)) return undefined;
   let text: string;
   try {
     text = new TextDecoder().decode(readRegularFile(path));
@@ -93,6 +95,7 @@ export interface CleanShutdown {
  * @returns its contents, or `undefined` when missing or malformed (then the log is recovered)
  */
 export function readCleanShutdown(path: string): CleanShutdown | undefined {
+  if (!fs.existsSync(path)) return undefined; // looked for first, as by readCheckpoint
   try {
     const value = JSON.parse(new TextDecoder().decode(readRegularFile(path)));
     if (

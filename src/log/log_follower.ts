@@ -121,12 +121,12 @@ export class LogFollower {
 
   /**
    * Records the identity of the cleaner checkpoint that the segments now held were loaded under
-   * (`Loaded.cleanerStamp`, or the file as it is now).
+   * (`Loaded.cleanerStamp`).
    *
-   * @param stamp the identity, or `undefined` to take the file's identity now
+   * @param stamp the identity, or `undefined` when there was no cleaner checkpoint
    */
-  noteCleaner(stamp?: string): void {
-    this.#cleanerStamp = stamp ?? fileIdentity(`${this.dir}/${CLEANER_OFFSET_CHECKPOINT}`);
+  noteCleaner(stamp: string | undefined): void {
+    this.#cleanerStamp = stamp;
   }
 
   /**

@@ -12,10 +12,8 @@ import {
   fileIdentity,
   fileSize,
   fs,
-  openFile,
-  removeDirectory,
+  listDirectory,
   removeFile,
-  renameFile,
   syncDirectory,
 } from "../runtime/file_system.ts";
 import {
@@ -31,7 +29,7 @@ import {
   writeCleanShutdown,
   writeHighWatermark,
 } from "./checkpoint.ts";
-import { batchesFrom } from "./file_records.ts";
+import { completeInterruptedSwaps } from "./_complete_interrupted_swaps.ts";
 import type { LogConfig } from "./log_config.ts";
 import { WRITER_LOCK_FILE } from "./local_log.ts";
 import { LogSegment } from "./log_segment.ts";
@@ -85,11 +83,11 @@ export interface Loaded {
   /** Whether the log has been compacted (it has a cleaner checkpoint): offsets may have gaps. */
   offsetGaps?: boolean;
   /**
-   * For a load for reading: the identity (`fileIdentity`) of the partition's cleaner checkpoint
-   * before the directory was listed. The writer's cleaner rewrites it after every swap, so a
-   * reader whose stamp differs reloads.
+   * The identity (`fileIdentity`) of the partition's cleaner checkpoint, `undefined` when there
+   * is none: for a load for reading, as it was before the directory was listed. The writer's
+   * cleaner rewrites it after every swap, so a reader whose stamp differs reloads.
    */
-  cleanerStamp?: string;
+  cleanerStamp: string | undefined;
 }
 
 /** Blocks this thread for `ms` (a reader waiting out another process's segment swap). */
@@ -104,6 +102,8 @@ function pauseSync(ms: number): void {
  * @param dir the partition directory
  * @param topic the topic name
  * @param partition the partition number
+ * @param names the partition directory's entries, when the caller has just listed them (under the
+ *   writer lock, where no other process adds or removes the checkpoint): no `stat` then
  * @returns whether readers must accept offset gaps
  * @example A partition never compacted has no gaps
  * ```ts
@@ -112,67 +112,19 @@ function pauseSync(ms: number): void {
  * assert.equal(hasOffsetGaps(Deno.makeTempDirSync() + "/events-0", "events", 0), false);
  * ```
  */
-export function hasOffsetGaps(dir: string, topic: string, partition: number): boolean {
-  if (fileSize(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`) >= 0) return true;
+export function hasOffsetGaps(
+  dir: string,
+  topic: string,
+  partition: number,
+  names?: readonly string[],
+): boolean {
+  if (
+    names ? names.includes(CLEANER_OFFSET_CHECKPOINT) : fileSize(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`) >= 0
+  ) {
+    return true;
+  }
   const parent = dir.slice(0, Math.max(0, dir.lastIndexOf("/"))) || ".";
   return readCheckpoint(`${parent}/${CLEANER_OFFSET_CHECKPOINT}`, topic, partition) !== undefined;
-}
-
-/**
- * The offset after the last whole batch of a `.swap` file (Kafka's `readNextOffset`): the end of
- * the offsets the swapped-in segment covers.
- */
-function swapNextOffset(path: string, baseOffset: number): number {
-  const fd = openFile(path, "r");
-  try {
-    let next = baseOffset;
-    const batches = batchesFrom(fd, 0, fs.fstatSync(fd).size);
-    while (batches.nextBatch()) next = batches.lastOffset + 1;
-    return next;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Kafka's `LogLoader.removeTempFilesAndCollectSwapFiles` and the swap passes after it: removes
- * `.deleted`, `.cleaned` and `.tmp` leftovers, and completes interrupted swaps. A `.swap` file was
- * renamed from a whole, fsynced `.cleaned` one, so it is swapped in: the segments whose base
- * offsets it covers are deleted, and it is renamed to its final name. The log reopens to the new
- * segments, never to a mix.
- *
- * @returns the directory's names afterwards
- */
-function completeInterruptedSwaps(dir: string, names: string[]): string[] {
-  let changed = false;
-  const swaps: string[] = [];
-  for (const name of names) {
-    if (/\.(deleted|cleaned|tmp)$/.test(name)) {
-      removeDirectory(`${dir}/${name}`); // a file, or what is left of a deleted directory
-      changed = true;
-    } else if (/\.swap$/.test(name)) swaps.push(name);
-  }
-  let min = Infinity, max = -Infinity;
-  for (const name of swaps) {
-    const m = /^(\d{20})\.log\.swap$/.exec(name);
-    if (!m) continue;
-    min = Math.min(min, Number(m[1]));
-    max = Math.max(max, swapNextOffset(`${dir}/${name}`, Number(m[1])));
-  }
-  for (const name of names) {
-    const m = /^(\d{20})\.(log|index|timeindex|txnindex)$/.exec(name);
-    if (m && Number(m[1]) >= min && Number(m[1]) < max) {
-      removeFile(`${dir}/${name}`);
-      changed = true;
-    }
-  }
-  for (const name of swaps) {
-    renameFile(`${dir}/${name}`, `${dir}/${name.slice(0, -".swap".length)}`);
-    changed = true;
-  }
-  if (!changed) return names;
-  syncDirectory(dir);
-  return fs.readdirSync(dir);
 }
 
 /**
@@ -233,10 +185,12 @@ export function needsRecovery(dir: string): boolean {
  * left unclean. Call only with the writer lock held: it may cut files and rebuild indexes.
  */
 export function loadForWriting(dir: string, topic: string, partition: number, config: LogConfig): Loaded {
-  let names = fs.readdirSync(dir);
-  assertRegularFiles(dir, names.filter(isLogFileName));
-  names = completeInterruptedSwaps(dir, names);
-  const offsetGaps = hasOffsetGaps(dir, topic, partition);
+  // Under the writer lock the listing is what there is: no other process adds or removes the
+  // files a writer owns, so a file it does not name is not looked for (see `hasOffsetGaps`).
+  const listing = listDirectory(dir);
+  assertRegularFiles(dir, listing.names.filter(isLogFileName), listing.regularFiles);
+  const names = completeInterruptedSwaps(dir, listing.names);
+  const offsetGaps = hasOffsetGaps(dir, topic, partition, names);
   const bases: number[] = [];
   for (const name of names) {
     const m = /^(\d{20})\.log$/.exec(name);
@@ -367,10 +321,13 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     segments,
     logStartOffset,
     report,
-    markerPresent: fileSize(markerPath) >= 0,
+    markerPresent: names.includes(CLEAN_SHUTDOWN_FILE),
     damage,
     writeRefused,
     offsetGaps,
+    cleanerStamp: names.includes(CLEANER_OFFSET_CHECKPOINT)
+      ? fileIdentity(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`)
+      : undefined,
   };
 }
 
@@ -384,9 +341,9 @@ export function loadForReading(dir: string, topic: string, partition: number, co
   let swapWaits = 0;
   for (let attempt = 0;; attempt++) {
     const cleanerStamp = fileIdentity(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`);
-    let names: string[];
+    let names: string[], regularFiles: Set<string> | undefined;
     try {
-      names = fs.readdirSync(dir);
+      ({ names, regularFiles } = listDirectory(dir));
     } catch (err) {
       if ((err as { code?: string }).code !== "ENOENT") throw err;
       names = [];
@@ -400,7 +357,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
       pauseSync(5);
       continue;
     }
-    assertRegularFiles(dir, names.filter(isLogFileName));
+    assertRegularFiles(dir, names.filter(isLogFileName), regularFiles);
     const bases = names.map((n) => /^(\d{20})\.log$/.exec(n)).filter((m) => m !== null)
       .map((m) => Number(m[1])).sort((a, b) => a - b);
     const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);

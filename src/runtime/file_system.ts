@@ -127,6 +127,8 @@ export function openFile(path: string, mode: OpenMode): number {
  *
  * @param dir the directory
  * @param names the entries to check; missing ones are skipped
+ * @param regularFiles names a directory listing already showed to be regular files
+ *   ({@linkcode listDirectory}): those need no `lstat`
  * @throws {StorageError} naming the first entry that is not a regular file, and what it is
  * @example A directory where a segment's index belongs
  * ```ts
@@ -140,8 +142,13 @@ export function openFile(path: string, mode: OpenMode): number {
  * assert.throws(() => assertRegularFiles(dir, ["00000000000000000000.index"]), StorageError);
  * ```
  */
-export function assertRegularFiles(dir: string, names: readonly string[]): void {
+export function assertRegularFiles(
+  dir: string,
+  names: readonly string[],
+  regularFiles?: ReadonlySet<string>,
+): void {
   for (const name of names) {
+    if (regularFiles?.has(name)) continue; // the listing's own entry type said so (no lstat)
     const path = `${dir}/${name}`;
     let stat: fs.Stats;
     try {
@@ -156,6 +163,55 @@ export function assertRegularFiles(dir: string, names: readonly string[]): void 
       );
     }
   }
+}
+
+/** A directory's entries, as {@linkcode listDirectory} found them. */
+export interface DirectoryListing {
+  /** The names of the entries. */
+  names: string[];
+  /**
+   * The names the listing itself showed to be regular files (the entry type `readdir(3)` gives,
+   * never following a symbolic link). An entry of an unknown type is not in it: check it with
+   * `lstat` ({@linkcode assertRegularFiles}).
+   */
+  regularFiles: Set<string>;
+}
+
+/**
+ * Lists a directory with its entries' types, so that a loader knows which files exist, and
+ * which are regular files, without a `stat` of each or a read that fails on a missing one.
+ *
+ * @param dir the directory
+ * @returns its entries' names, and those that are regular files
+ * @throws {Error} the file system's error (`ENOENT` for a missing directory)
+ * @example A regular file, a symbolic link and a directory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertRegularFiles, fs, listDirectory } from "./file_system.ts";
+ * import { StorageError } from "../errors.ts";
+ * const dir = Deno.makeTempDirSync();
+ * fs.writeFileSync(`${dir}/00000000000000000000.log`, "");
+ * fs.symlinkSync(`${dir}/00000000000000000000.log`, `${dir}/00000000000000000000.index`);
+ * fs.mkdirSync(`${dir}/00000000000000000000.timeindex`);
+ * const { names, regularFiles } = listDirectory(dir);
+ * assert.deepEqual([...names].sort(), [
+ *   "00000000000000000000.index",
+ *   "00000000000000000000.log",
+ *   "00000000000000000000.timeindex",
+ * ]);
+ * assert.deepEqual([...regularFiles], ["00000000000000000000.log"]);
+ * assert.throws(() => assertRegularFiles(dir, ["00000000000000000000.index"], regularFiles), StorageError);
+ * ```
+ */
+export function listDirectory(dir: string): DirectoryListing {
+  const names: string[] = [];
+  const regularFiles = new Set<string>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const name = String(entry.name);
+    names.push(name);
+    if (entry.isFile()) regularFiles.add(name);
+  }
+  return { names, regularFiles };
 }
 
 /**

@@ -266,40 +266,35 @@ export function readLockOwner(path: string): LockOwner | null | undefined {
 }
 
 /**
- * Creates `path` holding `contents` only if it does not exist, atomically (link, not open). With
- * `hold`, the new file is locked (advisory) before it appears under its name: `contents` is then
- * a function of whether the lock was taken, and the lock is returned (`null` when it could not be).
+ * Creates `path` holding `contents` only if it does not exist, atomically (link, not open). The
+ * new file is locked (advisory) before it appears under its name: `contents` is a function of
+ * whether the lock was taken, and the lock is returned (`null` when it could not be), or `false`
+ * when `path` exists. The file is created, locked and written through one descriptor (one open
+ * of it to write, beside the lock's own).
  */
 function createExclusive(
   path: string,
   contents: (osLock: boolean) => string,
   token: string,
-  hold: true,
-): AdvisoryLock | null | false;
-function createExclusive(path: string, contents: string, token: string): boolean;
-function createExclusive(
-  path: string,
-  contents: string | ((osLock: boolean) => string),
-  token: string,
-  hold = false,
-): AdvisoryLock | null | boolean {
+): AdvisoryLock | null | false {
   const tmp = `${path}.${token}.new`;
   let lock: AdvisoryLock | false | undefined;
+  let fd: number | undefined;
   try {
-    if (typeof contents === "string") {
-      fs.writeFileSync(tmp, contents);
-    } else {
-      fs.writeFileSync(tmp, "");
-      if (hold) lock = tryAdvisoryLock(tmp);
-      fs.writeFileSync(tmp, contents(!!lock));
-    }
+    fd = fs.openSync(tmp, "w");
+    lock = tryAdvisoryLock(tmp);
+    const bytes = new TextEncoder().encode(contents(!!lock));
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    fs.closeSync(fd);
+    fd = undefined;
     fs.linkSync(tmp, path);
-    return hold ? lock || null : true;
+    return lock || null;
   } catch (err) {
     if (lock) lock.release();
     if ((err as { code?: string }).code === "EEXIST") return false;
     throw err;
   } finally {
+    if (fd !== undefined) fs.closeSync(fd);
     try {
       fs.unlinkSync(tmp);
     } catch { /* already gone */ }
@@ -400,7 +395,7 @@ export function tryLock(path: string, options: { transient?: boolean } = {}): Lo
   const contents = (osLock: boolean) => JSON.stringify(osLock ? { ...owner, osLock } : owner) + "\n";
   try {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const got = createExclusive(path, contents, owner.token, true);
+      const got = createExclusive(path, contents, owner.token);
       if (got !== false) {
         return new LockFile(path, got === null ? owner : { ...owner, osLock: true }, got ?? undefined);
       }
@@ -414,7 +409,7 @@ export function tryLock(path: string, options: { transient?: boolean } = {}): Lo
       // Stale (its owner is gone) or unreadable: take it over, one taker at a time.
       const staleToken = current?.token ?? "unreadable";
       const marker = `${path}.${staleToken}.takeover`;
-      const markerLock = createExclusive(marker, contents, owner.token, true);
+      const markerLock = createExclusive(marker, contents, owner.token);
       if (markerLock === false) {
         const taker = readLockOwner(marker);
         if (taker && isLockFileOwnerAlive(marker, taker)) return taker;
