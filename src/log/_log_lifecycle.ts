@@ -211,14 +211,14 @@ export class LogLifecycle implements WriterLeaseHost {
    * @param state the log's state; its `lease` is made here
    * @param appender the log's append path (its fsync timer)
    * @param reader the log's read path (its directory watch)
-   * @param lock the writer lock, when the log was opened as the writer
+   * @param opened what the open loaded, and the writer lock when the log was opened as the writer
    * @param options the writer role's timings and group
    */
   constructor(
     state: LogState,
     appender: LogAppender,
     reader: LogReader,
-    lock: LockFile | undefined,
+    { loaded, lock }: OpenedLog,
     options: PartitionLogOptions,
   ) {
     this.#s = state;
@@ -229,7 +229,7 @@ export class LogLifecycle implements WriterLeaseHost {
     state.highWatermark = state.visibleEnd();
     if (lock) {
       // A role taken at a reader's open starts as `startWriting` starts one an append takes.
-      if (options.takeRole) state.producers.removeSnapshotsPast(state.logEndOffset);
+      if (options.takeRole) state.producers.removeSnapshotsPast(state.logEndOffset, loaded.snapshotOffsets);
       appender.startFsyncTimer();
       state.publishHighWatermark();
     }
@@ -259,7 +259,7 @@ export class LogLifecycle implements WriterLeaseHost {
     const s = this.#s;
     s.follower.unwatch();
     s.install(loaded);
-    s.producers.removeSnapshotsPast(s.logEndOffset);
+    s.producers.removeSnapshotsPast(s.logEndOffset, loaded.snapshotOffsets);
     this.#appender.startFsyncTimer();
     s.publishHighWatermark();
   }

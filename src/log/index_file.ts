@@ -6,7 +6,15 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import { fs, openFile, readFully, syncFile, truncateFile, writeFully } from "../runtime/file_system.ts";
+import {
+  fs,
+  openFile,
+  openFileAndSize,
+  readFully,
+  syncFile,
+  truncateFile,
+  writeFully,
+} from "../runtime/file_system.ts";
 
 /**
  * The largest index file read, bytes (256 MiB: 32 Mi offset index entries, far more than a 1 GiB
@@ -36,15 +44,14 @@ export const MAX_INDEX_FILE_BYTES = 256 * 1024 * 1024;
  * ```
  */
 export function readIndexFile(path: string, entrySize: number): DataView | null {
-  let fd: number;
+  let fd: number, size: number;
   try {
-    fd = openFile(path, "r");
+    ({ fd, size } = openFileAndSize(path, "r"));
   } catch {
     return null;
   }
   let bytes: Uint8Array;
   try {
-    const size = fs.fstatSync(fd).size;
     // Larger than any index reel writes (a sparse file, say): corrupt, so rebuilt from the
     // segment as Kafka rebuilds an index that fails its sanity check.
     if (size > MAX_INDEX_FILE_BYTES) return null;

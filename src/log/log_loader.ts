@@ -36,6 +36,7 @@ import { LogSegment } from "./log_segment.ts";
 import { checkSegmentTail, loadSegmentIndexes, recoverSegment } from "./recover_segment.ts";
 import { loadReadOnlySegment } from "./read_only_segment.ts";
 import { PARTITION_METADATA_FILE } from "./partition_metadata_file.ts";
+import { snapshotOffsets } from "./producer_state.ts";
 
 /** What opening a partition found and did (`PartitionLog.loadReport`). */
 export interface LoadReport {
@@ -78,6 +79,8 @@ export interface Loaded {
   markerPresent: boolean;
   /** Damage found and left in place (never cut: it holds durable records). */
   damage: CorruptRecordError[];
+  /** For a load for writing: the offsets of the producer-state snapshots its listing found. */
+  snapshotOffsets?: number[];
   /** Set when the active segment is damaged in the middle: every write fails with it. */
   writeRefused?: CorruptRecordError;
   /** Whether the log has been compacted (it has a cleaner checkpoint): offsets may have gaps. */
@@ -325,6 +328,7 @@ export function loadForWriting(dir: string, topic: string, partition: number, co
     damage,
     writeRefused,
     offsetGaps,
+    snapshotOffsets: snapshotOffsets(dir, names),
     cleanerStamp: names.includes(CLEANER_OFFSET_CHECKPOINT)
       ? fileIdentity(`${dir}/${CLEANER_OFFSET_CHECKPOINT}`)
       : undefined,

@@ -13,7 +13,7 @@
  */
 import { StorageError } from "../errors.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
-import { fileSize, openFile, removeFile, renameFile } from "../runtime/file_system.ts";
+import { fileSize, openFileAndSize, removeFile, renameFile } from "../runtime/file_system.ts";
 import { batchesFrom, type BatchLocation, type FileBatches, FileRecords } from "./file_records.ts";
 import { OffsetIndex } from "./offset_index.ts";
 import { PendingWrites } from "./pending_writes.ts";
@@ -139,8 +139,9 @@ export class LogSegment {
     this.readOnly = open === undefined || open === "r";
     const prefix = `${dir}/${filenamePrefixFromOffset(baseOffset)}`;
     this.logPath = `${prefix}.log`;
-    const fd = open === undefined ? -1 : openFile(this.logPath, open);
-    this.log = new FileRecords(this.logPath, open === "r" ? "r" : "r+", fd);
+    const opened = open === undefined ? undefined : openFileAndSize(this.logPath, open);
+    this.log = new FileRecords(this.logPath, open === "r" ? "r" : "r+", opened?.fd ?? -1);
+    if (open === "r+") this.size = opened!.size; // `LogSegment.open`: the file's size, one fstat
     this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
     this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
     this.nextOffset = baseOffset;
@@ -170,9 +171,7 @@ export class LogSegment {
    * @param indexIntervalBytes bytes between index entries
    */
   static open(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const segment = new LogSegment(dir, baseOffset, indexIntervalBytes, "r+");
-    segment.size = segment.log.sizeInBytes();
-    return segment;
+    return new LogSegment(dir, baseOffset, indexIntervalBytes, "r+"); // its size: the file's
   }
 
   /**

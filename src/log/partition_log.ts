@@ -60,7 +60,7 @@ export class PartitionLog implements WriterRole {
     this.#appender = new LogAppender(s);
     this.#reader = new LogReader(s);
     this.#retention = new LogRetention(s);
-    this.#lifecycle = new LogLifecycle(s, this.#appender, this.#reader, opened.lock, options);
+    this.#lifecycle = new LogLifecycle(s, this.#appender, this.#reader, opened, options);
   }
 
   /**

@@ -224,12 +224,13 @@ export class ProducerState {
  * The snapshot files of a partition directory, by offset, ascending.
  *
  * @param dir the partition directory
+ * @param listed its entries, when the caller has just listed them (then it is not listed again)
  * @returns the offsets of its `<20 digits>.snapshot` files
  */
-export function snapshotOffsets(dir: string): number[] {
-  let names: string[];
+export function snapshotOffsets(dir: string, listed?: readonly string[]): number[] {
+  let names = listed;
   try {
-    names = fs.readdirSync(dir);
+    names ??= fs.readdirSync(dir);
   } catch {
     return [];
   }

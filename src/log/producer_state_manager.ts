@@ -119,9 +119,11 @@ export class ProducerStateManager {
    * read again.
    *
    * @param logEndOffset the log end offset after recovery
+   * @param offsets the snapshots' offsets, when the load under the writer lock listed them
+   *   (`Loaded.snapshotOffsets`); else the directory is listed
    */
-  removeSnapshotsPast(logEndOffset: number): void {
-    for (const offset of snapshotOffsets(this.dir)) {
+  removeSnapshotsPast(logEndOffset: number, offsets = snapshotOffsets(this.dir)): void {
+    for (const offset of offsets) {
       if (offset > logEndOffset) {
         try {
           removeFile(`${this.dir}/${String(offset).padStart(20, "0")}.snapshot`);

@@ -40,14 +40,15 @@ import { Topic } from "./topic.ts";
 /**
  * Checks that a partition's directory, if it exists, is a directory (not a file, nor a symlink).
  *
- * @throws {StorageError} naming it when it is not
+ * @returns whether it exists (when it cannot be looked at, it is taken as missing)
+ * @throws {StorageError} naming it when it is not a directory
  */
-function checkPartitionDirectory(dir: string, topic: string, partition: number): void {
+function checkPartitionDirectory(dir: string, topic: string, partition: number): boolean {
   let stat;
   try {
     stat = fs.lstatSync(dir);
   } catch {
-    return; // missing: made at open (a topic without an ID), or reported by the open
+    return false; // missing: made at open (a topic without an ID), or reported by the open
   }
   if (!stat.isDirectory()) {
     throw new StorageError(
@@ -56,6 +57,7 @@ function checkPartitionDirectory(dir: string, topic: string, partition: number):
       }; it is left as it is`,
     );
   }
+  return true;
 }
 
 /** A topic config file's size and modification time, or "" when it cannot be read. */
@@ -317,8 +319,11 @@ export class TopicRegistry {
       open: (p, forAppend) => {
         this.checkOpen(`use topic "${name}"`);
         const dir = partitionDirPath(this.dir, name, p);
-        if (topicId !== undefined) awaitPartitionDirectory(this.dir, name, p, topicId);
-        checkPartitionDirectory(dir, name, p);
+        // Not there yet: its creator places it just after the config (one look when it is there).
+        if (!checkPartitionDirectory(dir, name, p) && topicId !== undefined) {
+          awaitPartitionDirectory(this.dir, name, p, topicId);
+          checkPartitionDirectory(dir, name, p);
+        }
         try {
           return PartitionLog.open(dir, name, p, { ...topic.config }, {
             writer: false,
