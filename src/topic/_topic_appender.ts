@@ -23,6 +23,17 @@ import {
 } from "../producer/record_accumulator.ts";
 import type { AppendOptions, RecordMetadata } from "./topic.ts";
 
+/**
+ * The short path's buffer, shared by every topic of the process and reused from call to call: a
+ * call encodes its batches into it and hands each to its log, which writes it or copies it before
+ * `append` returns. So a new topic's first append encodes into memory already touched (a fresh
+ * MiB costs its page faults, several hundred µs). A call made while it is in use (from a log's
+ * listener, between an encode and its append) takes a buffer of its own.
+ */
+let sharedArena = new Uint8Array(0);
+/** Whether a call is between encoding into {@linkcode sharedArena} and appending from it. */
+let sharedArenaInUse = false;
+
 /** The topic as its append path sees it: its partitions' logs (opened for an append) and config. */
 type AppendTarget = TopicLogs & {
   readonly config: Readonly<LogConfig>;
@@ -52,8 +63,6 @@ export class TopicAppender {
   readonly #topic: AppendTarget;
   /** One accumulator per compression codec, made on first use. */
   readonly #accumulators: (RecordAccumulator | undefined)[] = [];
-  /** The short path's batches are encoded into this buffer, reused from call to call. */
-  #arena: Uint8Array = new Uint8Array(0);
   /** The short path's one input to `estimateSize`, its key and value set per record. */
   readonly #estimate: RecordInput = { key: null, value: null, headers: undefined };
 
@@ -278,35 +287,44 @@ export class TopicAppender {
     const batchCount = first.length;
     // Room for the largest the batches can be: the estimate counts 21 bytes of framing a record.
     const room = total + n * (PLAIN_RECORD_MAX_FRAMING - 21) + batchCount * RECORD_BATCH_OVERHEAD;
-    if (this.#arena.length < room) this.#arena = new Uint8Array(Math.max(room, 65536));
-    const arena = this.#arena;
-    let used = 0;
-    const batches = new Array<Uint8Array>(batchCount);
-    for (let b = 0; b < batchCount; b++) {
-      let batch: Uint8Array;
-      if (last[b] - first[b] + 1 === count[b]) {
-        batch = encodePlainRecordBatch(arena, used, keys, values, timestamps, first[b], last[b] + 1, now);
-      } else {
-        // Its records lie among other partitions' records: gathered in order.
-        const k: (Uint8Array | null)[] = [], v: (Uint8Array | null)[] = [];
-        const t: (number | undefined)[] | undefined = timestamps && [];
-        for (let i = first[b]; k.length < count[b]; i++) {
-          if (batchOf[i] !== b) continue;
-          k.push(keys[i]);
-          v.push(values[i]);
-          t?.push(timestamps![i]);
+    const shared = !sharedArenaInUse;
+    if (shared && sharedArena.length < room) sharedArena = new Uint8Array(Math.max(room, 65536));
+    const arena = shared ? sharedArena : new Uint8Array(room);
+    sharedArenaInUse = true;
+    let pending: Promise<AppendInfo | AppendInfo[]>;
+    try {
+      let used = 0;
+      const batches = new Array<Uint8Array>(batchCount);
+      for (let b = 0; b < batchCount; b++) {
+        let batch: Uint8Array;
+        if (last[b] - first[b] + 1 === count[b]) {
+          batch = encodePlainRecordBatch(arena, used, keys, values, timestamps, first[b], last[b] + 1, now);
+        } else {
+          // Its records lie among other partitions' records: gathered in order.
+          const k: (Uint8Array | null)[] = [], v: (Uint8Array | null)[] = [];
+          const t: (number | undefined)[] | undefined = timestamps && [];
+          for (let i = first[b]; k.length < count[b]; i++) {
+            if (batchOf[i] !== b) continue;
+            k.push(keys[i]);
+            v.push(values[i]);
+            t?.push(timestamps![i]);
+          }
+          batch = encodePlainRecordBatch(arena, used, k, v, t, 0, count[b], now);
         }
-        batch = encodePlainRecordBatch(arena, used, k, v, t, 0, count[b], now);
+        if (batch.length > max) throw new RecordTooLargeError(batch.length, max);
+        used += batch.length;
+        batches[b] = batch;
       }
-      if (batch.length > max) throw new RecordTooLargeError(batch.length, max);
-      used += batch.length;
-      batches[b] = batch;
+      // Each log writes its batch, or copies it for the group commit, before `append` returns.
+      pending = batchCount === 1
+        ? topic.partition(partitionOf[0], true).append(batches[0], false)
+        : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b], true).append(batch, false)));
+    } finally {
+      if (shared) {
+        sharedArenaInUse = false;
+        if (sharedArena.length > MAX_ARENA_BYTES) sharedArena = new Uint8Array(0);
+      }
     }
-    // Each log writes its batch, or copies it for the group commit, before `append` returns.
-    const pending = batchCount === 1
-      ? topic.partition(partitionOf[0], true).append(batches[0], false)
-      : Promise.all(batches.map((batch, b) => topic.partition(partitionOf[b], true).append(batch, false)));
-    if (this.#arena.length > MAX_ARENA_BYTES) this.#arena = new Uint8Array(0);
     return pending.then((result) => {
       const infos = Array.isArray(result) ? result : [result];
       // A record's offset: its batch's base offset plus its place among the batch's records (on
