@@ -398,6 +398,31 @@ describe("Topic.append of bytes (the short path)", () => {
       assert.deepEqual(meta.map((m) => m.offset), [0, 1]);
     });
   });
+
+  test("an append made from a log's listener, between an encode and its append, leaves the call's batches as they were", async () => {
+    // The call's two batches (partitions 0 and 1) are encoded before either is appended; partition
+    // 0's listener hears of its append at once and appends a larger batch of this topic and of
+    // another one: neither may be encoded over partition 1's batch, not yet appended.
+    await withTopic(2, async (topic, log) => {
+      const other = await log.createTopic("other", { config: { fsync: "never" } });
+      const big = (byte: number) => ({ value: new Uint8Array(3000).fill(byte), partition: 1 });
+      let inner: Promise<unknown>[] = [];
+      topic.partition(0).onAppend(() => {
+        if (inner.length === 0) inner = [topic.append([big(7)]), other.append([{ value: big(8).value }])];
+      });
+      const meta = await topic.append([
+        { value: encoder.encode("a"), partition: 0 },
+        { value: encoder.encode("b"), partition: 1 },
+      ]);
+      await Promise.all(inner);
+      assert.equal(inner.length, 2, "the listener appended");
+      assert.deepEqual(meta.map((m) => [m.partition, m.offset]), [[0, 0], [1, 1]]);
+      const one = await toArray(topic.readable({ partitions: [1] }));
+      assert.deepEqual(one.map((r) => [r.offset, r.value!.length, r.value![0]]), [[0, 3000, 7], [1, 1, 98]]);
+      const [o] = await toArray(other.readable());
+      assert.deepEqual([o.value!.length, o.value![0]], [3000, 8]);
+    });
+  });
 });
 
 describe("Topic.readable", () => {
