@@ -26,7 +26,8 @@ export interface FileOperation {
   length: number;
   /**
    * For `"rename"` and `"unlink"` ({@linkcode renameFile}, {@linkcode removeFile},
-   * {@linkcode removeDirectory}): the path (the source of a rename).
+   * {@linkcode removeDirectory}): the path (the source of a rename); for the `"synced"` of a
+   * directory's fsync ({@linkcode directorySynced}): the directory.
    */
   path?: string;
 }
@@ -258,6 +259,34 @@ export function syncFile(fd: number): void {
   if (faultInjector !== undefined) throwInjected({ op: "sync", fd, position: -1, length: 0 });
   fs.fsyncSync(fd);
   faultInjector?.({ op: "synced", fd, position: -1, length: 0 });
+}
+
+/**
+ * Tells an installed fault injector, as an observer, that a directory's fsync completed: a
+ * `"synced"` whose `path` is the directory (the answer is ignored, as for every `"synced"`; no
+ * `"sync"` comes first, so a directory's fsync is never failed). `syncDirectory` calls it, so a
+ * test can see which entries each directory fsync made durable.
+ *
+ * @param fd the directory's descriptor
+ * @param path the directory
+ * @example An observer sees the directory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { syncDirectory } from "./write_file_atomic.ts";
+ * import { setFaultInjector } from "./fault_injector.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const seen: string[] = [];
+ * setFaultInjector((op) => void seen.push(`${op.op} ${op.path}`));
+ * try {
+ *   syncDirectory(dir);
+ * } finally {
+ *   setFaultInjector(undefined);
+ * }
+ * assert.deepEqual(seen, [`synced ${dir}`]);
+ * ```
+ */
+export function directorySynced(fd: number, path: string): void {
+  faultInjector?.({ op: "synced", fd, position: -1, length: 0, path });
 }
 
 /**

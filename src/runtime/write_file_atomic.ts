@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
-import { removeFile, renameFile, syncFile, writeFully } from "./fault_injector.ts";
+import { directorySynced, removeFile, renameFile, syncFile, writeFully } from "./fault_injector.ts";
 
 /**
  * Makes a directory's entries (created, renamed or removed files) durable with `fsync(2)` on the
@@ -29,6 +29,7 @@ export function syncDirectory(dir: string): void {
   try {
     fd = fs.openSync(dir, "r");
     fs.fsyncSync(fd);
+    directorySynced(fd, dir);
   } catch {
     // Some platforms cannot fsync a directory; nothing more can be done there.
   } finally {

@@ -26,7 +26,13 @@
  */
 import { StorageError, TopicExistsError, UnknownTopicOrPartitionError } from "../errors.ts";
 import type { LogConfig } from "../log/log_config.ts";
-import { isTopicId, readPartitionMetadata, writePartitionMetadata } from "../log/partition_metadata_file.ts";
+import {
+  formatPartitionMetadata,
+  isTopicId,
+  PARTITION_METADATA_FILE,
+  readPartitionMetadata,
+  writePartitionMetadata,
+} from "../log/partition_metadata_file.ts";
 import { filenamePrefixFromOffset } from "../log/log_segment.ts";
 import {
   createFileExclusive,
@@ -37,7 +43,9 @@ import {
   removeFile,
   renameFile,
   syncDirectory,
+  syncFile,
   writeFileAtomic,
+  writeFully,
 } from "../runtime/file_system.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { joinLogPath, partitionDirPath, topicConfigPath } from "../runtime/log_paths.ts";
@@ -153,19 +161,10 @@ export function partitionTopicId(dir: string, name: string, partition: number): 
 export function createTopicFiles(dir: string, name: string, stored: StoredTopic): void {
   const topicId = stored.topicId!;
   const prepared: string[] = [];
-  const unprepare = () => {
-    for (const path of prepared) removeDirectory(path);
-  };
+  const unprepare = () => prepared.forEach((path) => removeDirectory(path));
   let created: boolean;
   try {
-    const uuid = crypto.randomUUID();
-    for (let p = 0; p < stored.partitions; p++) {
-      const path = joinLogPath(dir, `.create-${uuid}-${p}`);
-      fs.mkdirSync(path);
-      prepared.push(path);
-      writePartitionMetadata(path, topicId);
-      writeEmptyLog(path);
-    }
+    preparePartitions(dir, topicId, 0, stored.partitions, prepared);
     created = createFileExclusive(topicConfigPath(dir, name), JSON.stringify(stored, null, 2) + "\n");
   } catch (err) {
     unprepare();
@@ -196,6 +195,38 @@ export function createTopicFiles(dir: string, name: string, stored: StoredTopic)
     }
     throw new StorageError(`Cannot create topic "${name}": ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Prepares partition directories `from` to `to` (exclusive) under private names
+ * (`.create-<uuid>-<partition>`), each with its `partition.metadata` and empty first segment,
+ * every file and then every directory fsynced. No other process looks inside before the rename,
+ * so each file is written under its own name; all are written before any is fsynced (the first
+ * fsync's journal commit carries the others' directory changes), then reopened to be fsynced (an
+ * fsync covers the file, whichever descriptor wrote it): thousands of partitions hold no more.
+ *
+ * @param prepared an empty list: the directories, as they are made (the caller removes them on failure)
+ */
+function preparePartitions(dir: string, topicId: string, from: number, to: number, prepared: string[]): void {
+  const uuid = crypto.randomUUID();
+  const metadata = new TextEncoder().encode(formatPartitionMetadata(topicId));
+  const inside = (path: string, mode: "wx" | "r+", act: (fd: number) => void) => {
+    const fd = openFile(`${path}/${PARTITION_METADATA_FILE}`, mode);
+    try {
+      act(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  for (let p = from; p < to; p++) {
+    const path = joinLogPath(dir, `.create-${uuid}-${p}`);
+    fs.mkdirSync(path);
+    prepared.push(path);
+    inside(path, "wx", (fd) => writeFully(fd, metadata, 0));
+    writeEmptyLog(path);
+  }
+  for (const path of prepared) inside(path, "r+", syncFile);
+  for (const path of prepared) syncDirectory(path);
 }
 
 /**
@@ -235,6 +266,7 @@ function placePartition(
 /** Removes a partition directory that records a topic ID other than `topicId` (Kafka's stray log). */
 function removeStray(dir: string, name: string, partition: number, topicId: string): void {
   const path = partitionDirPath(dir, name, partition);
+  if (!fs.existsSync(path)) return; // nothing there (a dangling link is reported by the rename)
   let found: string | undefined;
   let unreadable = false;
   try {
@@ -450,14 +482,7 @@ export function addPartitionFiles(
   const prepared: string[] = [];
   let placed = from;
   try {
-    const uuid = crypto.randomUUID();
-    for (let p = from; p < to; p++) {
-      const path = joinLogPath(dir, `.create-${uuid}-${p}`);
-      fs.mkdirSync(path);
-      prepared.push(path);
-      writePartitionMetadata(path, topicId);
-      writeEmptyLog(path);
-    }
+    preparePartitions(dir, topicId, from, to, prepared);
     for (; placed < to; placed++) placePartition(dir, name, placed, topicId, prepared[placed - from]);
     syncDirectory(dir);
   } catch (err) {

@@ -12,6 +12,7 @@ import {
   TopicExistsError,
   UnknownTopicOrPartitionError,
 } from "../../mod.ts";
+import { setFaultInjector } from "../../src/runtime/file_system.ts";
 import { toArray } from "../_runtime.ts";
 
 const decoder = new TextDecoder();
@@ -67,6 +68,53 @@ describe("LogDirectory", () => {
         assert.ok(fs.readdirSync(path.join(logDir, dir)).includes("00000000000000000000.log"), dir);
       }
       assert.ok(!fs.existsSync(path.join(logDir, "beta-3")));
+      await log.close();
+    });
+  });
+
+  test("createTopic() and createPartitions() fsync every file and directory entry they make before they resolve", async () => {
+    // A crash after they resolve finds each partition as it was made: its directory in the log
+    // directory, partition.metadata (the topic ID) and the empty first segment inside it.
+    await withTempDir(async (logDir) => {
+      const log = await open(logDir);
+      const id = (file: string | number) => {
+        const st = typeof file === "number" ? fs.fstatSync(file) : fs.statSync(file);
+        return `${st.dev}:${st.ino}`;
+      };
+      const syncedFiles = new Set<string>();
+      const directorySyncs: { dir: string; entries: string[] }[] = [];
+      setFaultInjector((op) => {
+        if (op.op !== "synced") return undefined;
+        if (op.path === undefined) syncedFiles.add(id(op.fd));
+        else directorySyncs.push({ dir: id(op.path), entries: fs.readdirSync(op.path) });
+        return undefined;
+      });
+      try {
+        await log.createTopic("events", { partitions: 2 });
+        await log.createPartitions("events", 3);
+      } finally {
+        setFaultInjector(undefined);
+      }
+      const covered = (dir: string, name: string) =>
+        directorySyncs.some((s) => s.dir === id(dir) && s.entries.includes(name));
+      for (let p = 0; p < 3; p++) {
+        const partitionDir = path.join(logDir, `events-${p}`);
+        assert.ok(covered(logDir, `events-${p}`), `events-${p} in the log directory`);
+        const names = fs.readdirSync(partitionDir).sort();
+        assert.deepEqual(names, [
+          "00000000000000000000.index",
+          "00000000000000000000.log",
+          "00000000000000000000.timeindex",
+          "partition.metadata",
+        ]);
+        for (const name of names) assert.ok(covered(partitionDir, name), `${name} in events-${p}`);
+        assert.ok(
+          syncedFiles.has(id(path.join(partitionDir, "partition.metadata"))),
+          `events-${p}'s topic ID`,
+        );
+      }
+      assert.ok(covered(path.join(logDir, ".topics"), "events.json"));
+      assert.ok(syncedFiles.has(id(path.join(logDir, ".topics", "events.json"))));
       await log.close();
     });
   });
