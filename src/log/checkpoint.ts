@@ -149,6 +149,8 @@ export const HIGH_WATERMARK_FILE = ".high-watermark";
  * ```
  */
 export function openHighWatermark(path: string): number {
+  // A new partition has none yet: created without first failing to open it (tens of µs on Deno).
+  if (!fs.existsSync(path)) return openFile(path, "w+");
   try {
     return openFile(path, "r+");
   } catch {
