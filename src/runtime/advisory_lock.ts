@@ -10,6 +10,7 @@
  * @module
  */
 import { fs } from "./file_system.ts";
+import { bunDlopen } from "./bun_ffi.ts";
 
 /** An advisory lock this process holds on an open file; the file stays open until `release()`. */
 export interface AdvisoryLock {
@@ -72,28 +73,21 @@ function denoBackend(): LockBackend | undefined {
   };
 }
 
-async function bunBackend(): Promise<LockBackend | undefined> {
+function bunBackend(): LockBackend | undefined {
   if (g.Bun === undefined) return undefined;
   const LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
   let flock: ((fd: number, op: number) => number) | undefined;
-  try {
-    const specifier = "bun:ffi";
-    const ffi = await import(specifier);
-    const libc = g.process?.platform === "darwin" ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"] : [
-      "libc.so.6",
-      `libc.musl-${g.process?.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`,
-      "libc.so",
-    ];
-    for (const name of libc) {
-      try {
-        const lib = ffi.dlopen(name, {
-          flock: { args: [ffi.FFIType.i32, ffi.FFIType.i32], returns: ffi.FFIType.i32 },
-        });
-        flock = lib.symbols.flock as (fd: number, op: number) => number;
-        break;
-      } catch { /* try the next name */ }
-    }
-  } catch { /* no FFI */ }
+  const libc = g.process?.platform === "darwin" ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"] : [
+    "libc.so.6",
+    `libc.musl-${g.process?.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`,
+    "libc.so",
+  ];
+  for (const name of libc) {
+    try {
+      flock = bunDlopen(name, { flock: { args: ["i32", "i32"], returns: "i32" } })?.flock;
+      break;
+    } catch { /* no such library, or no FFI: try the next name */ }
+  }
   if (flock === undefined) return undefined;
   const lock = flock;
   return {
@@ -108,7 +102,7 @@ async function bunBackend(): Promise<LockBackend | undefined> {
   };
 }
 
-const backend: LockBackend | undefined = denoBackend() ?? await bunBackend();
+const backend: LockBackend | undefined = denoBackend() ?? bunBackend();
 
 /** Whether this runtime can take advisory locks (Deno and Bun on Linux and macOS can). */
 export const advisoryLocksAvailable: boolean = backend !== undefined;
