@@ -240,7 +240,7 @@ export class LogAppender implements GroupCommitHost {
   async syncDirty(): Promise<void> {
     const s = this.#s;
     s.commit.writePending();
-    for (const segment of s.local.segments) {
+    for (const segment of s.local.unflushed) {
       if (s.closed) {
         // Abandoned: a crash writes nothing more, and acknowledges nothing more.
         throw new StorageError(`Cannot fsync "${s.name}": the log was abandoned`);

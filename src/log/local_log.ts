@@ -16,6 +16,7 @@ import { syncDirectory } from "../runtime/file_system.ts";
 import { LockFile, tryLock } from "../runtime/lock_file.ts";
 import { batchesFrom } from "./file_records.ts";
 import { LogSegment } from "./log_segment.ts";
+import { UnflushedSegments } from "./_unflushed_segments.ts";
 
 /**
  * Name of the writer lock file in each partition directory: whoever holds it may append, roll,
@@ -34,11 +35,8 @@ function writeRebuiltIndexes(segment: LogSegment): void {
   if (!(lock instanceof LockFile)) return;
   try {
     segment.flushIndexes();
-  } catch {
-    /* the next writer's reads find the damage again */
-  } finally {
-    lock.release();
-  }
+  } catch { /* the next writer's reads find the damage again */ }
+  lock.release();
 }
 
 /** A reader's place in the log, returned by {@linkcode PartitionLog.read} to make the next read cheap. */
@@ -49,10 +47,7 @@ export interface ReadCursor {
   segmentBaseOffset: number;
   /** The byte position of the batch holding `offset` in that segment. */
   position: number;
-  /**
-   * {@linkcode LocalLog.generation} when the cursor was made: a cursor from before the log cleaner
-   * swapped segments in is not used (its position may point into a replaced file).
-   */
+  /** {@linkcode LocalLog.generation} when made: a cursor from before a cleaner's swap is not used. */
   generation?: number;
 }
 
@@ -234,9 +229,15 @@ export class LocalLog {
     }
   }
 
+  readonly #unflushed = new UnflushedSegments();
+  /** The segments that may need a write or an fsync, oldest first, the active one last (never changed). */
+  get unflushed(): readonly LogSegment[] {
+    return this.#unflushed.of(this.segments);
+  }
+
   /** Whether a segment holds batches back for a write, or has an fsync running. */
   get busy(): boolean {
-    for (const segment of this.segments) if (segment.syncing || segment.pendingBytes > 0) return true;
+    for (const segment of this.unflushed) if (segment.syncing || segment.pendingBytes > 0) return true;
     return false;
   }
 
@@ -247,8 +248,8 @@ export class LocalLog {
    * @throws {Error} the I/O error when an fdatasync fails
    */
   datasyncNow(): boolean {
-    for (const segment of this.segments) if (segment.syncing) return false;
-    for (const segment of this.segments) if (segment.dirty && !segment.datasyncNow()) return false;
+    for (const segment of this.unflushed) if (segment.syncing) return false;
+    for (const segment of this.unflushed) if (segment.dirty && !segment.datasyncNow()) return false;
     return true;
   }
 
