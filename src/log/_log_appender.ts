@@ -43,6 +43,11 @@ export interface AppendInfo {
  * fdatasync in this many bytes of appends records a new file size (and writes the zeros).
  */
 const PREALLOCATE_STEP_BYTES = 4 << 20;
+/**
+ * A write of this many bytes or more is not preceded by zeros: it grows the file itself, as the
+ * new size costs an fdatasync little beside the write's own bytes (and zeros would double them).
+ */
+const PREALLOCATE_LARGE_WRITE_BYTES = 32 << 10;
 
 /**
  * The append path of one partition's log (see the module doc): it makes the log's
@@ -123,7 +128,13 @@ export class LogAppender implements GroupCommitHost {
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, 0);
     this.#maybeRoll(batch.length, header.maxTimestamp, lastOffset);
-    if (s.config.preallocate) s.local.active.log.preallocate(PREALLOCATE_STEP_BYTES, s.config.segmentBytes);
+    if (s.config.preallocate) {
+      s.local.active.log.preallocate(
+        PREALLOCATE_STEP_BYTES,
+        s.config.segmentBytes,
+        PREALLOCATE_LARGE_WRITE_BYTES,
+      );
+    }
     // A write of its own goes after the batches held back (taken back, with their appends
     // failed, if that write fails).
     if (!defer) s.commit.writePending();

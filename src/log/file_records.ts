@@ -89,15 +89,9 @@ export type BatchStop = "" | "end" | "short" | "size" | "cut" | "invalid";
 
 /** Options of {@linkcode batchesFrom}. */
 export interface BatchesOptions {
-  /**
-   * Bytes read at once, at least a batch header; a batch larger than this is read whole.
-   * @default {1048576}
-   */
+  /** Bytes read at once, at least a batch header; a larger batch is read whole. @default {1048576} */
   chunkBytes?: number;
-  /**
-   * Load every batch whole (its bytes at `bytes[at, at + size)`), not only its header.
-   * @default {false}
-   */
+  /** Load every batch whole (its bytes at `bytes[at, at + size)`), not only its header. @default {false} */
   whole?: boolean;
   /**
    * Check every batch as Kafka's `ensureValid()` does (magic 2, CRC-32C; see
@@ -105,10 +99,7 @@ export interface BatchesOptions {
    * @default {false}
    */
   validate?: boolean;
-  /**
-   * Batches claiming more bytes than this after their length field stop the walk (`"size"`).
-   * @default {Infinity}
-   */
+  /** Batches longer than this after their length field stop the walk (`"size"`). @default {Infinity} */
   maxBatchBytes?: number;
 }
 
@@ -348,8 +339,8 @@ export class FileRecords {
   #file: CachedFile | undefined;
   /** The fsync running now, if any (a roll starts one that later appends must wait for). */
   #inFlightSync: Promise<void> | undefined;
-  /** Preallocation (see `preallocate`): the file's size, the bytes per step, the cap; or off. */
-  #pre: { allocated: number; step: number; limit: number } | undefined;
+  /** Preallocation (see `preallocate`): the allocated size, step, cap and large write, bytes; or off. */
+  #pre: { allocated: number; step: number; limit: number; largeWrite: number } | undefined;
 
   /**
    * @param path the file's path
@@ -400,8 +391,10 @@ export class FileRecords {
     try {
       const pre = this.#pre, end = position + bytes.length;
       if (pre !== undefined && end > pre.allocated) {
-        const to = Math.max(end, Math.min(pre.allocated + pre.step, pre.limit));
-        pre.allocated = zeroFill(this.fd(), pre.allocated, to) ? to : end; // no room: this write grows it
+        // A large write grows the file itself.
+        const step = bytes.length < pre.largeWrite ? pre.step : 0;
+        const to = Math.max(end, Math.min(pre.allocated + step, pre.limit));
+        pre.allocated = to === end || zeroFill(this.fd(), pre.allocated, to) ? to : end; // no room: grows
       }
       writeFully(this.fd(), bytes, position);
     } catch (err) {
@@ -416,10 +409,16 @@ export class FileRecords {
   /**
    * Turns preallocation on (Kafka's `preallocate`): a write past the bytes allocated so far first
    * writes zeros over the next `stepBytes` (up to `limitBytes`), so that appends overwrite blocks
-   * the file has and their fdatasync records no new size. `endPreallocation` cuts the zeros off.
+   * the file has and their fdatasync records no new size; a write of `largeWriteBytes` or more
+   * grows the file itself (zeros would double its bytes). `endPreallocation` cuts the zeros off.
    */
-  preallocate(stepBytes: number, limitBytes: number): void {
-    this.#pre ??= { allocated: this.sizeInBytes(), step: stepBytes, limit: limitBytes };
+  preallocate(stepBytes: number, limitBytes: number, largeWriteBytes = Infinity): void {
+    this.#pre ??= {
+      allocated: this.sizeInBytes(),
+      step: stepBytes,
+      limit: limitBytes,
+      largeWrite: largeWriteBytes,
+    };
   }
 
   /** Turns preallocation off, cutting the zeros past `dataBytes` (rolled, closed, handed over). */
@@ -463,11 +462,8 @@ export class FileRecords {
       this.#inFlightSync = done;
       await done;
     } else if (this.#inFlightSync) {
-      try {
-        await this.#inFlightSync;
-      } catch {
-        return false; // someone else's fsync failed and marked the file dirty again
-      }
+      // False: someone else's fsync failed and marked the file dirty again.
+      return await this.#inFlightSync.then(() => true, () => false);
     }
     return true;
   }

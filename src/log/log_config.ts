@@ -71,8 +71,9 @@ export interface LogConfig {
    * it rolls or closes (`preallocate`). Appends then overwrite blocks the file already has, so an
    * fdatasync need not record a new file size: for `fsync: "always"` with small appends (about
    * +25% appends/s on a plain ext4, 2× and more on a journaled one, in `bench/RESULTS.md`).
-   * While the log is open, its active `.log` file ends in zeros; a crash leaves them for the
-   * next open to cut, as it cuts a torn write. Kafka fills nothing (a sparse file).
+   * A write of 32 KiB or more grows the file itself, without zeros ahead of it. While the log is
+   * open, its active `.log` file ends in zeros; a crash leaves them for the next open to cut, as it
+   * cuts a torn write. Kafka fills nothing (a sparse file).
    * @default false
    */
   preallocate: boolean;

@@ -13,6 +13,7 @@ import { setFaultInjector } from "../../src/runtime/file_system.ts";
 import { withTempDir } from "../durability/_helpers.ts";
 
 const STEP = 4 << 20; // PREALLOCATE_STEP_BYTES in src/log/_log_appender.ts
+const LARGE_WRITE = 32 << 10; // PREALLOCATE_LARGE_WRITE_BYTES in src/log/_log_appender.ts
 
 /** Sizes of the partition's `.log` files, by name order. */
 function logFileSizes(dir: string): number[] {
@@ -48,6 +49,36 @@ describe("preallocate", () => {
       for await (const r of topic.readable()) read.push(new TextDecoder().decode(r.value!));
       assert.deepEqual(read, Array.from({ length: 51 }, (_, i) => new TextDecoder().decode(value(i))));
       await log.close();
+    });
+  });
+
+  test("a write of 32 KiB or more grows the file itself, without zeros; smaller ones after it are preallocated", async () => {
+    await withTempDir("prealloc", async (dir) => {
+      const log = await open(dir);
+      const topic = await log.createTopic("t", { config: { fsync: "always", preallocate: true } });
+      const files = path.join(dir, "t-0");
+      const sizes: number[] = [];
+      // Just under the limit, then just over it: one batch each (framing adds under 100 bytes).
+      for (const bytes of [LARGE_WRITE - 200, LARGE_WRITE]) {
+        const before = topic.describe()[0].bytes;
+        await topic.append([{ value: new Uint8Array(bytes).fill(7) }]);
+        sizes.push(logFileSizes(files)[0], topic.describe()[0].bytes - before);
+      }
+      const [firstFile, firstBatch, secondFile, secondBatch] = sizes;
+      assert.ok(firstBatch < LARGE_WRITE && secondBatch >= LARGE_WRITE, `${firstBatch}, ${secondBatch}`);
+      assert.equal(firstFile, STEP, "a small write is preceded by a step of zeros");
+      assert.equal(secondFile, STEP, "within the zeros already there, a large write overwrites them");
+      // Past the zeros: a large write grows the file to its own end, and a small one after it
+      // writes the next step of zeros.
+      const big = new Uint8Array(512 << 10).fill(8);
+      for (let i = 0; i < 8; i++) await topic.append([{ value: big }]);
+      const dataBytes = topic.describe()[0].bytes;
+      assert.ok(dataBytes > STEP);
+      assert.deepEqual(logFileSizes(files), [dataBytes], "no zeros after the large writes");
+      await topic.append([{ value: value(0) }]);
+      assert.deepEqual(logFileSizes(files), [dataBytes + STEP]);
+      await log.close();
+      assert.deepEqual(logFileSizes(files), [topic.describe()[0].bytes]);
     });
   });
 
