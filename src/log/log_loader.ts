@@ -367,7 +367,7 @@ export function loadForReading(dir: string, topic: string, partition: number, co
     const checkpoint = readCheckpoint(`${dir}/${LOG_START_OFFSET_CHECKPOINT}`, topic, partition);
     const marker = readCleanShutdown(`${dir}/${CLEAN_SHUTDOWN_FILE}`);
     const segments: LogSegment[] = [];
-    const offsetGaps = hasOffsetGaps(dir, topic, partition);
+    const offsetGaps = hasOffsetGaps(dir, topic, partition, names);
     try {
       for (const base of bases) segments.push(LogSegment.openReadOnly(dir, base, config.indexIntervalBytes));
     } catch (err) {

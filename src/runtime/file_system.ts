@@ -337,7 +337,7 @@ export function readFully(fd: number, position: number, length: number): Uint8Ar
 }
 
 /**
- * The size of a file in bytes, or -1 if it does not exist.
+ * The size of a file in bytes, or -1 if it does not exist (or cannot be seen: `existsSync` says no).
  *
  * @param path a file path
  * @example A file's size, or -1 when it is missing
@@ -351,6 +351,8 @@ export function readFully(fd: number, position: number, length: number): Uint8Ar
  * ```
  */
 export function fileSize(path: string): number {
+  // Missing is a usual answer, and a stat that fails costs about 20 µs on Deno: look first.
+  if (!fs.existsSync(path)) return -1;
   try {
     return fs.statSync(path).size;
   } catch (err) {
@@ -365,8 +367,9 @@ export function fileSize(path: string): number {
  * replaced by a rename (`writeFileAtomic`, the log cleaner's swap) has another inode.
  *
  * @param path a file path
- * @returns the identity, or `undefined` when nothing has that name
- * @throws {Error} an error other than ENOENT
+ * @returns the identity, or `undefined` when nothing has that name (a symbolic link to nothing
+ *   counts as nothing)
+ * @throws {Error} the error of an `lstat` of a name that exists
  * @example A rewritten file has another identity
  * ```ts
  * import assert from "node:assert/strict";
@@ -380,6 +383,7 @@ export function fileSize(path: string): number {
  * ```
  */
 export function fileIdentity(path: string): string | undefined {
+  if (!fs.existsSync(path)) return undefined; // as in fileSize: a failing lstat is slow on Deno
   try {
     const st = fs.lstatSync(path);
     return `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}`;
