@@ -97,6 +97,23 @@ export const MAX_ARENA_BYTES = 4 << 20;
 const RECORD_FRAMING_ESTIMATE = 21;
 
 /**
+ * {@linkcode estimateSize} of a record without headers, from its key and value.
+ *
+ * @param key the key (`null`: none)
+ * @param value the value (`null`: none)
+ * @returns the estimate: 21 bytes of framing plus the key and value bytes
+ * @example A record of a 100-byte value and a 3-byte key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimatePlainSize } from "./record_accumulator.ts";
+ * assert.equal(estimatePlainSize(new Uint8Array(3), new Uint8Array(100)), 124);
+ * ```
+ */
+export function estimatePlainSize(key: Uint8Array | null, value: Uint8Array | null): number {
+  return RECORD_FRAMING_ESTIMATE + (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
+}
+
+/**
  * The accumulator's estimate of a record's size in a batch, bytes (an upper bound for records
  * without headers): what it sums against `batchSize` and `maxMessageBytes` to end batches.
  *
@@ -110,7 +127,7 @@ const RECORD_FRAMING_ESTIMATE = 21;
  * ```
  */
 export function estimateSize(r: RecordInput): number {
-  let n = RECORD_FRAMING_ESTIMATE + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
+  let n = estimatePlainSize(r.key ?? null, r.value ?? null);
   const headers = r.headers;
   // An indexed loop: most records have none, and an iterator per record costs more than the rest.
   if (headers !== undefined) {
@@ -283,8 +300,7 @@ export class RecordAccumulator {
     }
     const keyBytes = key as Uint8Array | null, valueBytes = value as Uint8Array | null;
     const size = headers === undefined || headers.length === 0
-      ? RECORD_FRAMING_ESTIMATE + (keyBytes === null ? 0 : keyBytes.length) +
-        (valueBytes === null ? 0 : valueBytes.length)
+      ? estimatePlainSize(keyBytes, valueBytes)
       : estimateSize({ key: keyBytes, value: valueBytes, headers });
     if (size > this.#maxRecordBytes) {
       throw new RecordTooLargeError(

@@ -160,6 +160,74 @@ export function writeRecordStart(
 }
 
 /**
+ * Writes records without headers, at timestampDelta 0 and offsetDeltas from 0: for each `i` in
+ * `[from, to)`, the bytes {@linkcode writeRecordStart} then a header count of 0 make of
+ * `keys[i]` and `values[i]`. The loop of the usual batch, each record sized as it is written, its
+ * one- and two-byte varints written in line. Room must have been made.
+ *
+ * @param bytes the destination
+ * @param position where the first record starts
+ * @param keys the keys (`null`: none)
+ * @param values the values (`null`: none)
+ * @param from the first record
+ * @param to the record after the last
+ * @returns the position after the last record
+ * @example The record of value "hi" that writeRecordStart begins
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writePlainRecords } from "./_record_writer.ts";
+ * const bytes = new Uint8Array(9);
+ * assert.equal(writePlainRecords(bytes, 0, [null], [new Uint8Array([0x68, 0x69])], 0, 1), 9);
+ * assert.deepEqual([...bytes], [16, 0, 0, 0, 1, 4, 0x68, 0x69, 0]);
+ * ```
+ */
+export function writePlainRecords(
+  bytes: Uint8Array,
+  position: number,
+  keys: readonly (Uint8Array | null)[],
+  values: readonly (Uint8Array | null)[],
+  from: number,
+  to: number,
+): number {
+  for (let i = from; i < to; i++) {
+    const key = keys[i], value = values[i];
+    // zigzag of a length (−1: none, whose zigzag is 1) or of an offsetDelta (≥ 0)
+    const keyZigzag = key == null ? 1 : key.length * 2, valueZigzag = value == null ? 1 : value.length * 2;
+    const deltaZigzag = (i - from) * 2;
+    // attributes, timestampDelta 0 and the header count: 3 bytes
+    const size = 3 + (deltaZigzag < 0x80 ? 1 : sizeOfVarint(i - from)) +
+      (key == null ? 1 : (keyZigzag < 0x80 ? 1 : sizeOfVarint(key.length)) + key.length) +
+      (value == null ? 1 : (valueZigzag < 0x80 ? 1 : sizeOfVarint(value.length)) + value.length);
+    position = size < 0x40 ? (bytes[position] = size * 2, position + 1) : writeVarint(bytes, position, size);
+    bytes[position] = 0; // attributes
+    bytes[position + 1] = 0; // timestampDelta
+    position = deltaZigzag < 0x80
+      ? (bytes[position + 2] = deltaZigzag, position + 3)
+      : writeVarint(bytes, position + 2, i - from);
+    if (key == null) {
+      bytes[position++] = 1;
+    } else {
+      position = keyZigzag < 0x80
+        ? (bytes[position] = keyZigzag, position + 1)
+        : writeVarint(bytes, position, key.length);
+      bytes.set(key, position);
+      position += key.length;
+    }
+    if (value == null) {
+      bytes[position++] = 1;
+    } else {
+      position = valueZigzag < 0x80
+        ? (bytes[position] = valueZigzag, position + 1)
+        : writeVarint(bytes, position, value.length);
+      bytes.set(value, position);
+      position += value.length;
+    }
+    bytes[position++] = 0; // no headers
+  }
+  return position;
+}
+
+/**
  * Writes a whole record, headers included. Room must have been made.
  *
  * @param bytes the destination

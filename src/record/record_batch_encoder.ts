@@ -42,7 +42,13 @@ import {
   RECORDS_COUNT_OFFSET,
 } from "./record_batch.ts";
 import { sizeOfVarint } from "./varint.ts";
-import { bodySize, plainBodySize, writeRecord, writeRecordStart } from "./_record_writer.ts";
+import {
+  bodySize,
+  plainBodySize,
+  writePlainRecords,
+  writeRecord,
+  writeRecordStart,
+} from "./_record_writer.ts";
 
 /**
  * Options of {@linkcode encodeRecordBatch}.
@@ -318,19 +324,7 @@ export function encodePlainRecordBatch(
   position += RECORD_BATCH_OVERHEAD;
   let baseTimestamp = now, maxTimestamp = now;
   if (timestamps === undefined) {
-    for (let i = from; i < to; i++) {
-      const key = keys[i], value = values[i];
-      position = writeRecordStart(
-        out,
-        position,
-        plainBodySize(key, value, 0, i - from),
-        key,
-        value,
-        0,
-        i - from,
-      );
-      out[position++] = 0; // no headers
-    }
+    position = writePlainRecords(out, position, keys, values, from, to);
   } else {
     baseTimestamp = maxTimestamp = timestamps[from] ?? now;
     for (let i = from; i < to; i++) {

@@ -134,6 +134,16 @@ export function sizeOfVarlong(value: number): number {
  */
 export function writeVarint(bytes: Uint8Array, position: number, value: number): number {
   let zz = ((value << 1) ^ (value >> 31)) >>> 0;
+  // One or two bytes, the usual lengths and counts, without the loop.
+  if (zz < 0x80) {
+    bytes[position] = zz;
+    return position + 1;
+  }
+  if (zz < 0x4000) {
+    bytes[position] = zz | 0x80;
+    bytes[position + 1] = zz >>> 7;
+    return position + 2;
+  }
   while (zz >= 0x80) {
     bytes[position++] = (zz & 0x7f) | 0x80;
     zz >>>= 7;

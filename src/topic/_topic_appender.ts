@@ -11,12 +11,11 @@ import { validateProducerRecordKeys } from "../log/log_validator.ts";
 import type { AppendInfo, PartitionLog } from "../log/partition_log.ts";
 import { CompressionType, toCompressionType } from "../record/compression.ts";
 import type { ProducerRecord } from "../record/producer_record.ts";
-import type { RecordInput } from "../record/record.ts";
 import { RECORD_BATCH_OVERHEAD } from "../record/record_batch.ts";
 import { encodePlainRecordBatch, PLAIN_RECORD_MAX_FRAMING } from "../record/record_batch_encoder.ts";
 import {
   type EncodedBatch,
-  estimateSize,
+  estimatePlainSize,
   MAX_ARENA_BYTES,
   RecordAccumulator,
   type TopicLogs,
@@ -63,8 +62,6 @@ export class TopicAppender {
   readonly #topic: AppendTarget;
   /** One accumulator per compression codec, made on first use. */
   readonly #accumulators: (RecordAccumulator | undefined)[] = [];
-  /** The short path's one input to `estimateSize`, its key and value set per record. */
-  readonly #estimate: RecordInput = { key: null, value: null, headers: undefined };
 
   /**
    * Makes the append path of a topic.
@@ -231,7 +228,6 @@ export class TopicAppender {
       }
       openBytes[p] = bytes;
     };
-    const estimate = this.#estimate;
     let total = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i];
@@ -252,9 +248,7 @@ export class TopicAppender {
       }
       const k = keys[i] = key ?? null;
       const v = values[i] = value ?? null;
-      estimate.key = k;
-      estimate.value = v;
-      const size = estimateSize(estimate);
+      const size = estimatePlainSize(k, v);
       if (size > limit) return undefined;
       total += size;
       if (multi) {
@@ -277,9 +271,7 @@ export class TopicAppender {
       partitionOf.push(0);
     } else {
       for (let i = 0; i < n; i++) {
-        estimate.key = keys[i];
-        estimate.value = values[i];
-        place(i, 0, estimateSize(estimate));
+        place(i, 0, estimatePlainSize(keys[i], values[i]));
       }
     }
 

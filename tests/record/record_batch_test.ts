@@ -534,6 +534,36 @@ describe("encodePlainRecordBatch()", () => {
     );
   });
 
+  test("without timestamps, writes encodeRecordBatch's bytes for varints of one to three bytes", () => {
+    // offsetDeltas past 63, keys past 63 bytes and records past 8191 bytes take varints of two and
+    // three bytes: the record loop writes the short ones in line.
+    const sized = fc.record({
+      key: fc.option(fc.uint8Array({ maxLength: 9000 }), { nil: null, freq: 3 }),
+      value: fc.option(fc.uint8Array({ maxLength: 9000 }), { nil: null, freq: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(sized, { minLength: 1, maxLength: 200 }), fc.maxSafeInteger(), (records, now) => {
+        const keys = records.map((r) => r.key), values = records.map((r) => r.value);
+        let room = RECORD_BATCH_OVERHEAD;
+        for (const r of records) {
+          room += (r.key?.length ?? 0) + (r.value?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
+        }
+        const batch = encodePlainRecordBatch(
+          new Uint8Array(room),
+          0,
+          keys,
+          values,
+          undefined,
+          0,
+          records.length,
+          now,
+        );
+        assert.deepEqual(batch, encodeRecordBatch(records, { now }));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   test("throws RangeError for no records, a timestamp that is not a safe integer, or too little room", () => {
     const out = new Uint8Array(200);
     const v = [new Uint8Array(10)];
