@@ -10,7 +10,7 @@
  * @module
  */
 import { fs } from "./file_system.ts";
-import { bunDlopen } from "./bun_ffi.ts";
+import { openNativeLibrary } from "./native_library.ts";
 
 /** An advisory lock this process holds on an open file; the file stays open until `release()`. */
 export interface AdvisoryLock {
@@ -84,7 +84,7 @@ function bunBackend(): LockBackend | undefined {
   ];
   for (const name of libc) {
     try {
-      flock = bunDlopen(name, { flock: { args: ["i32", "i32"], returns: "i32" } })?.flock;
+      flock = openNativeLibrary(name, { flock: { args: ["i32", "i32"], returns: "i32" } })?.flock;
       break;
     } catch { /* no such library, or no FFI: try the next name */ }
   }
