@@ -10,6 +10,7 @@
 import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
+import { kindOf, openFile } from "./open_file.ts";
 import { runtimeVersion } from "./runtime_version.ts";
 
 export { fs };
@@ -28,121 +29,13 @@ export {
   writeFully,
   zeroFill,
 } from "./fault_injector.ts";
+export { kindOf, openFile, openFileAndSize, type OpenMode } from "./open_file.ts";
 export {
   createFileExclusive,
   syncDirectory,
   writeFileAtomic,
   writeFilesAtomic,
 } from "./write_file_atomic.ts";
-
-/**
- * How {@linkcode openFile} opens a file, as `fs.openSync`'s flags: `"r"` read, `"r+"` read and
- * write, `"w+"` read and write, created or emptied, `"w"` write, created or emptied, `"wx"` write,
- * created and never an existing one.
- */
-export type OpenMode = "r" | "r+" | "w+" | "w" | "wx";
-
-const C = fs.constants;
-const OPEN_FLAGS: Record<OpenMode, number> = {
-  "r": C.O_RDONLY,
-  "r+": C.O_RDWR,
-  "w+": C.O_RDWR | C.O_CREAT | C.O_TRUNC,
-  "w": C.O_WRONLY | C.O_CREAT | C.O_TRUNC,
-  "wx": C.O_WRONLY | C.O_CREAT | C.O_EXCL,
-};
-
-/** What kind of entry a stat describes, for an error message. */
-function kindOf(stat: fs.Stats): string {
-  if (stat.isDirectory()) return "a directory";
-  if (stat.isSymbolicLink()) return "a symbolic link";
-  if (stat.isFIFO()) return "a named pipe";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  return "not a regular file";
-}
-
-/**
- * Opens a file under the log directory: the one way reel opens a segment, index, checkpoint or
- * state file. It never follows a symbolic link (`O_NOFOLLOW`: a `.log` that links to a file
- * elsewhere is refused, not truncated through) and opens only a regular file (checked with
- * `fstat` on the open descriptor, so nothing can swap the entry in between; `O_NONBLOCK` keeps a
- * named pipe from blocking the open). The entry is left as it is.
- *
- * @param path the file
- * @param mode how to open it
- * @returns the file descriptor
- * @throws {StorageError} naming the path when it is a symbolic link, a directory, a named pipe, a
- *   socket or a device
- * @throws {Error} the file system's error otherwise (`ENOENT` for a missing file, `EEXIST` with
- *   `"wx"`, ...), for the caller to handle
- * @example A symbolic link is refused, and its target is untouched
- * ```ts
- * import assert from "node:assert/strict";
- * import { fs, openFile } from "./file_system.ts";
- * import { StorageError } from "../errors.ts";
- * const dir = Deno.makeTempDirSync();
- * fs.writeFileSync(`${dir}/target`, "keep");
- * fs.symlinkSync(`${dir}/target`, `${dir}/00000000000000000000.log`);
- * assert.throws(() => openFile(`${dir}/00000000000000000000.log`, "w+"), StorageError);
- * assert.equal(fs.readFileSync(`${dir}/target`, "utf8"), "keep");
- * const fd = openFile(`${dir}/target`, "r");
- * fs.closeSync(fd);
- * ```
- */
-export function openFile(path: string, mode: OpenMode): number {
-  return openFileAndSize(path, mode).fd;
-}
-
-/**
- * {@linkcode openFile}, with the size its `fstat` saw: for a caller that needs the size next (an
- * index read whole, a segment's `.log`), without a second `fstat` (on Deno, most of the cost of
- * a small file's open).
- *
- * @param path the file
- * @param mode how to open it
- * @returns the file descriptor and the file's size when it was opened, bytes
- * @throws {StorageError} as {@linkcode openFile}
- * @throws {Error} as {@linkcode openFile}
- * @example A file's descriptor and size
- * ```ts
- * import assert from "node:assert/strict";
- * import { fs, openFileAndSize } from "./file_system.ts";
- * const path = `${Deno.makeTempDirSync()}/00000000000000000000.index`;
- * fs.writeFileSync(path, new Uint8Array(16));
- * const { fd, size } = openFileAndSize(path, "r");
- * assert.equal(size, 16);
- * fs.closeSync(fd);
- * ```
- */
-export function openFileAndSize(path: string, mode: OpenMode): { fd: number; size: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, OPEN_FLAGS[mode] | C.O_NOFOLLOW | C.O_NONBLOCK, 0o644);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ELOOP") {
-      throw new StorageError(`Cannot open ${path}: it is a symbolic link, which reel never follows`, {
-        cause: err,
-      });
-    }
-    if (code === "EISDIR") {
-      throw new StorageError(`Cannot open ${path}: it is a directory, not a file`, { cause: err });
-    }
-    throw err;
-  }
-  let stat: fs.Stats;
-  try {
-    stat = fs.fstatSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  if (!stat.isFile()) {
-    fs.closeSync(fd);
-    throw new StorageError(`Cannot open ${path}: it is ${kindOf(stat)}, not a regular file`);
-  }
-  return { fd, size: stat.size };
-}
 
 /**
  * Checks that entries of a directory are regular files (with `lstat`: a symbolic link is not
