@@ -21,6 +21,7 @@ import {
   assertRegularFiles,
   fs,
   openFile,
+  pathStatus,
   readRegularFile,
   removeFile,
   syncDirectory,
@@ -327,7 +328,7 @@ export class GroupStore {
       if (record?.version !== 0 || record.memberId !== m[1]) continue;
       let lastHeartbeat: number;
       try {
-        lastHeartbeat = fs.statSync(path).mtimeMs;
+        lastHeartbeat = pathStatus(path).mtimeMs;
       } catch {
         continue; // removed meanwhile
       }

@@ -8,7 +8,7 @@
  * @module
  */
 import { CommitFailedError, StorageError } from "../errors.ts";
-import { fs, removeDirectory, syncDirectory, writeFilesAtomic } from "../runtime/file_system.ts";
+import { entryStatus, fs, removeDirectory, syncDirectory, writeFilesAtomic } from "../runtime/file_system.ts";
 import {
   decodeGroupId,
   GROUPS_DIR,
@@ -248,7 +248,7 @@ export async function deleteTopicOffsets(dir: string, topic: string): Promise<st
 /** Whether `path` is a directory itself (not a symlink to one). */
 function isDirectory(path: string): boolean {
   try {
-    return fs.lstatSync(path).isDirectory();
+    return entryStatus(path).kind === "directory";
   } catch {
     return false; // absent (or unreadable): nothing of this topic to delete
   }

@@ -7,7 +7,7 @@
  */
 import {
   fs,
-  openFile,
+  openFileAndSize,
   removeDirectory,
   removeFile,
   renameFile,
@@ -20,10 +20,10 @@ import { batchesFrom } from "./file_records.ts";
  * the offsets the swapped-in segment covers.
  */
 function swapNextOffset(path: string, baseOffset: number): number {
-  const fd = openFile(path, "r");
+  const { fd, size } = openFileAndSize(path, "r");
   try {
     let next = baseOffset;
-    const batches = batchesFrom(fd, 0, fs.fstatSync(fd).size);
+    const batches = batchesFrom(fd, 0, size);
     while (batches.nextBatch()) next = batches.lastOffset + 1;
     return next;
   } finally {

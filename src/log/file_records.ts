@@ -45,7 +45,7 @@ import { CachedFile } from "../runtime/file_handle_cache.ts";
 import {
   datasync,
   datasyncSync,
-  fs,
+  fileStatus,
   readFully,
   truncateFile,
   writeFully,
@@ -369,13 +369,13 @@ export class FileRecords {
 
   /** The file's size now, bytes, as the file system has it. */
   sizeInBytes(): number {
-    return fs.fstatSync(this.fd()).size;
+    return fileStatus(this.fd()).size;
   }
 
   /** The file's modification time, ms (now when it cannot be had). */
   lastModified(): number {
     try {
-      return fs.fstatSync(this.fd()).mtimeMs;
+      return fileStatus(this.fd()).mtimeMs;
     } catch {
       return Date.now();
     }

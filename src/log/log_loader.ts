@@ -9,6 +9,7 @@
 import { CorruptRecordError } from "../errors.ts";
 import {
   assertRegularFiles,
+  entryStatus,
   fileIdentity,
   fileSize,
   fs,
@@ -160,8 +161,8 @@ export function hasOffsetGaps(
 export function needsRecovery(dir: string): boolean {
   let names: string[];
   try {
-    if (!fs.lstatSync(dir).isDirectory()) return false;
-    names = fs.readdirSync(dir);
+    if (entryStatus(dir).kind !== "directory") return false;
+    names = listDirectory(dir).names;
   } catch {
     return true;
   }

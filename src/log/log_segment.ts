@@ -141,7 +141,9 @@ export class LogSegment {
     this.logPath = `${prefix}.log`;
     const opened = open === undefined ? undefined : openFileAndSize(this.logPath, open);
     this.log = new FileRecords(this.logPath, open === "r" ? "r" : "r+", opened?.fd ?? -1);
-    if (open === "r+") this.size = opened!.size; // `LogSegment.open`: the file's size, one fstat
+    // The file's size at open, one fstat: what `LogSegment.open` trusts, and where a read-only
+    // segment's load (`loadReadOnlySegment`) scans to.
+    if (opened !== undefined) this.size = opened.size;
     this.offsetIndex = new OffsetIndex(`${prefix}.index`, baseOffset);
     this.timeIndex = new TimeIndex(`${prefix}.timeindex`, baseOffset);
     this.nextOffset = baseOffset;
@@ -176,7 +178,8 @@ export class LogSegment {
 
   /**
    * Opens an existing segment for reading only (another process may be appending to it). Call
-   * `loadReadOnlySegment` (`read_only_segment.ts`) next.
+   * `loadReadOnlySegment` (`read_only_segment.ts`) next: it scans up to the size the file had
+   * at this open (`size` until then).
    *
    * @param dir the partition directory
    * @param baseOffset the segment's base offset

@@ -21,6 +21,9 @@ import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_fil
 /** Size of one `.index` entry in bytes. */
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
 
+/** The arrays of an index without entries (never written: the first entry grows them). */
+const NO_ENTRIES = new Int32Array(0);
+
 /**
  * One segment's offset index: offset → byte position of the batch to start scanning from.
  *
@@ -36,8 +39,10 @@ export const OFFSET_INDEX_ENTRY_SIZE = 8;
  * ```
  */
 export class OffsetIndex {
-  #relativeOffsets = new Int32Array(64);
-  #positions = new Int32Array(64);
+  // No memory until the first entry: a reader's load makes four indexes per segment, most of
+  // them replaced at once (a typed array of 64 costs about 0.6 µs to make on Deno, 0.1 on Bun).
+  #relativeOffsets = NO_ENTRIES;
+  #positions = NO_ENTRIES;
   #count = 0;
   #flushed = 0;
   /** Whether this object wrote the file, or loaded it: then a flush with nothing new does nothing. */
@@ -82,7 +87,7 @@ export class OffsetIndex {
     }
     if (this.#count === this.#relativeOffsets.length) {
       const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
+        const b = new Int32Array(Math.max(64, a.length * 2));
         b.set(a);
         return b;
       };

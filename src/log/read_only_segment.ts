@@ -22,7 +22,8 @@ import { TimeIndex } from "./time_index.ts";
  * from the last indexed batch to the end of the last whole batch in the file. Offsets must be
  * dense from `expectedBaseOffset` (when given).
  *
- * @param segment a segment opened with `LogSegment.openReadOnly` (a placeholder is left as it is)
+ * @param segment a segment just opened with `LogSegment.openReadOnly` (its size: the file's at
+ *   that open, scanned up to); a placeholder is left as it is
  * @param expectedBaseOffset the offset the first batch must start at, when known
  * @example A reader's view of a segment, and of what is appended after
  * ```ts
@@ -47,7 +48,7 @@ import { TimeIndex } from "./time_index.ts";
  */
 export function loadReadOnlySegment(segment: LogSegment, expectedBaseOffset?: number): void {
   if (segment.placeholder) return;
-  const fileBytes = segment.log.sizeInBytes();
+  const fileBytes = segment.size; // the file's size when `openReadOnly` opened it
   const offsetIndex = OffsetIndex.load(segment.offsetIndex.path, segment.baseOffset, fileBytes);
   const timeIndex = TimeIndex.load(segment.timeIndex.path, segment.baseOffset, Number.MAX_SAFE_INTEGER);
   segment.maxTimestampSoFar = -1;

@@ -18,6 +18,10 @@ import { readIndexFile, truncateIndexFile, writeIndexEntries } from "./index_fil
 /** Size of one `.timeindex` entry in bytes. */
 export const TIME_INDEX_ENTRY_SIZE = 12;
 
+/** The arrays of an index without entries (never written: the first entry grows them). */
+const NO_TIMESTAMPS = new Float64Array(0);
+const NO_OFFSETS = new Int32Array(0);
+
 /**
  * One segment's time index: timestamp (ms) → offset to start a time search from.
  *
@@ -31,8 +35,9 @@ export const TIME_INDEX_ENTRY_SIZE = 12;
  * ```
  */
 export class TimeIndex {
-  #timestamps = new Float64Array(64);
-  #relativeOffsets = new Int32Array(64);
+  // No memory until the first entry (see `OffsetIndex`).
+  #timestamps = NO_TIMESTAMPS;
+  #relativeOffsets = NO_OFFSETS;
   #count = 0;
   #flushed = 0;
   /** Whether this object wrote the file, or loaded it: then a flush with nothing new does nothing. */
@@ -71,10 +76,10 @@ export class TimeIndex {
       if (timestamp <= this.#timestamps[i] || rel < this.#relativeOffsets[i]) return false;
     }
     if (this.#count === this.#timestamps.length) {
-      const t = new Float64Array(this.#count * 2);
+      const t = new Float64Array(Math.max(64, this.#count * 2));
       t.set(this.#timestamps);
       this.#timestamps = t;
-      const r = new Int32Array(this.#count * 2);
+      const r = new Int32Array(Math.max(64, this.#count * 2));
       r.set(this.#relativeOffsets);
       this.#relativeOffsets = r;
     }

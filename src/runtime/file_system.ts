@@ -1,19 +1,31 @@
 /**
  * The one place that touches the file system. Node has `node:fs` and Deno and Bun implement it, so reel's
  * file I/O goes through it; everything the log needs beyond that (directory fsync, positional
- * reads and writes that loop until done, atomic replace) lives here or in the two files this
+ * reads and writes that loop until done, atomic replace) lives here or in the three files this
  * module re-exports: `fault_injector.ts` (the fault-injection seam and the writes, syncs, renames
- * and unlinks it guards) and `write_file_atomic.ts` (atomic replace and create-if-absent).
+ * and unlinks it guards), `write_file_atomic.ts` (atomic replace and create-if-absent) and
+ * `file_status.ts` (a file's status and a directory's entries, through Deno's own calls on Deno).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
-import { kindOf, openFile } from "./open_file.ts";
+import { entryStatus, type FileStatus, fileStatus, pathStatus } from "./file_status.ts";
+import { kindName, openFile } from "./open_file.ts";
 import { runtimeVersion } from "./runtime_version.ts";
 
 export { fs };
+export {
+  type DirectoryListing,
+  entryStatus,
+  type FileKind,
+  type FileStatus,
+  fileStatus,
+  fileStatusSource,
+  listDirectory,
+  pathStatus,
+} from "./file_status.ts";
 export {
   datasync,
   datasyncSync,
@@ -29,7 +41,7 @@ export {
   writeFully,
   zeroFill,
 } from "./fault_injector.ts";
-export { kindOf, openFile, openFileAndSize, type OpenMode } from "./open_file.ts";
+export { kindName, openFile, openFileAndSize, type OpenMode } from "./open_file.ts";
 export {
   createFileExclusive,
   syncDirectory,
@@ -68,68 +80,19 @@ export function assertRegularFiles(
   for (const name of names) {
     if (regularFiles?.has(name)) continue; // the listing's own entry type said so (no lstat)
     const path = `${dir}/${name}`;
-    let stat: fs.Stats;
+    let stat: FileStatus;
     try {
-      stat = fs.lstatSync(path);
+      stat = entryStatus(path);
     } catch (err) {
       if ((err as { code?: string }).code === "ENOENT") continue;
       throw new StorageError(`Cannot check ${path}: ${(err as Error).message}`, { cause: err });
     }
-    if (!stat.isFile()) {
+    if (stat.kind !== "file") {
       throw new StorageError(
-        `Cannot use ${path}: it is ${kindOf(stat)}, not a regular file; reel leaves it as it is`,
+        `Cannot use ${path}: it is ${kindName(stat.kind)}, not a regular file; reel leaves it as it is`,
       );
     }
   }
-}
-
-/** A directory's entries, as {@linkcode listDirectory} found them. */
-export interface DirectoryListing {
-  /** The names of the entries. */
-  names: string[];
-  /**
-   * The names the listing itself showed to be regular files (the entry type `readdir(3)` gives,
-   * never following a symbolic link). An entry of an unknown type is not in it: check it with
-   * `lstat` ({@linkcode assertRegularFiles}).
-   */
-  regularFiles: Set<string>;
-}
-
-/**
- * Lists a directory with its entries' types, so that a loader knows which files exist, and
- * which are regular files, without a `stat` of each or a read that fails on a missing one.
- *
- * @param dir the directory
- * @returns its entries' names, and those that are regular files
- * @throws {Error} the file system's error (`ENOENT` for a missing directory)
- * @example A regular file, a symbolic link and a directory
- * ```ts
- * import assert from "node:assert/strict";
- * import { assertRegularFiles, fs, listDirectory } from "./file_system.ts";
- * import { StorageError } from "../errors.ts";
- * const dir = Deno.makeTempDirSync();
- * fs.writeFileSync(`${dir}/00000000000000000000.log`, "");
- * fs.symlinkSync(`${dir}/00000000000000000000.log`, `${dir}/00000000000000000000.index`);
- * fs.mkdirSync(`${dir}/00000000000000000000.timeindex`);
- * const { names, regularFiles } = listDirectory(dir);
- * assert.deepEqual([...names].sort(), [
- *   "00000000000000000000.index",
- *   "00000000000000000000.log",
- *   "00000000000000000000.timeindex",
- * ]);
- * assert.deepEqual([...regularFiles], ["00000000000000000000.log"]);
- * assert.throws(() => assertRegularFiles(dir, ["00000000000000000000.index"], regularFiles), StorageError);
- * ```
- */
-export function listDirectory(dir: string): DirectoryListing {
-  const names: string[] = [];
-  const regularFiles = new Set<string>();
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const name = String(entry.name);
-    names.push(name);
-    if (entry.isFile()) regularFiles.add(name);
-  }
-  return { names, regularFiles };
 }
 
 /**
@@ -247,7 +210,7 @@ export function fileSize(path: string): number {
   // Missing is a usual answer, and a stat that fails costs about 20 µs on Deno: look first.
   if (!fs.existsSync(path)) return -1;
   try {
-    return fs.statSync(path).size;
+    return pathStatus(path).size;
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return -1;
     throw err;
@@ -278,7 +241,7 @@ export function fileSize(path: string): number {
 export function fileIdentity(path: string): string | undefined {
   if (!fs.existsSync(path)) return undefined; // as in fileSize: a failing lstat is slow on Deno
   try {
-    const st = fs.lstatSync(path);
+    const st = entryStatus(path);
     return `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}`;
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return undefined;
@@ -309,6 +272,6 @@ export function fileIdentity(path: string): string | undefined {
  * ```
  */
 export function fdIdentity(fd: number): string {
-  const st = fs.fstatSync(fd);
+  const st = fileStatus(fd);
   return `${st.dev}:${st.ino}`;
 }

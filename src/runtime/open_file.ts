@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import { StorageError } from "../errors.ts";
+import { entryStatus, type FileKind, type FileStatus, fileStatus } from "./file_status.ts";
 import { runtimeVersion } from "./runtime_version.ts";
 
 /**
@@ -24,25 +25,30 @@ const OPEN_FLAGS: Record<OpenMode, number> = {
   "wx": C.O_WRONLY | C.O_CREAT | C.O_EXCL,
 };
 
+const KIND_NAMES: Record<FileKind, string> = {
+  file: "a regular file",
+  directory: "a directory",
+  symlink: "a symbolic link",
+  fifo: "a named pipe",
+  socket: "a socket",
+  device: "a device",
+  other: "not a regular file",
+};
+
 /**
- * What kind of entry a stat describes, for an error message: `"a directory"`, `"a symbolic link"`, ...
+ * What kind of entry a status describes, for an error message: `"a directory"`, `"a symbolic link"`, ...
  *
- * @param stat what `fstat` or `lstat` said of it
+ * @param kind what {@linkcode fileStatus} or {@linkcode entryStatus} said it is
  * @returns the words for it
  * @example A directory
  * ```ts
  * import assert from "node:assert/strict";
- * import { fs, kindOf } from "./file_system.ts";
- * assert.equal(kindOf(fs.lstatSync(Deno.makeTempDirSync())), "a directory");
+ * import { entryStatus, kindName } from "./file_system.ts";
+ * assert.equal(kindName(entryStatus(Deno.makeTempDirSync()).kind), "a directory");
  * ```
  */
-export function kindOf(stat: fs.Stats): string {
-  if (stat.isDirectory()) return "a directory";
-  if (stat.isSymbolicLink()) return "a symbolic link";
-  if (stat.isFIFO()) return "a named pipe";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  return "not a regular file";
+export function kindName(kind: FileKind): string {
+  return KIND_NAMES[kind];
 }
 
 /**
@@ -127,16 +133,16 @@ function linkRefused(path: string, cause?: unknown): StorageError {
  * or not the entry `expected` describes (its device and inode).
  */
 function regularFileSize(fd: number, path: string, expected?: { dev: number; ino: number }): number {
-  let stat: fs.Stats;
+  let stat: FileStatus;
   try {
-    stat = fs.fstatSync(fd);
+    stat = fileStatus(fd);
   } catch (err) {
     fs.closeSync(fd);
     throw err;
   }
-  if (!stat.isFile()) {
+  if (stat.kind !== "file") {
     fs.closeSync(fd);
-    throw new StorageError(`Cannot open ${path}: it is ${kindOf(stat)}, not a regular file`);
+    throw new StorageError(`Cannot open ${path}: it is ${kindName(stat.kind)}, not a regular file`);
   }
   if (expected !== undefined && (stat.dev !== expected.dev || stat.ino !== expected.ino)) {
     fs.closeSync(fd);
@@ -155,23 +161,12 @@ function regularFileSize(fd: number, path: string, expected?: { dev: number; ino
  */
 const DENO_FOLLOWS_LINKS_ON_OPEN = runtimeVersion().name === "deno";
 
-interface EntryStat {
-  isFile: boolean;
-  isSymlink: boolean;
-  dev: number;
-  ino: number;
-}
-
-/** `lstat` of a path on Deno (`Deno.lstatSync`: a tenth of node:fs's cost there); `undefined`: no entry. */
-function denoLstat(path: string): EntryStat | undefined {
-  const deno = (globalThis as unknown as {
-    Deno: { lstatSync(path: string): Omit<EntryStat, "ino"> & { ino: number | null } };
-  }).Deno;
+/** `lstat` of a path (`entryStatus`: `Deno.lstatSync` on Deno); `undefined` when there is no entry. */
+function lstatOrNothing(path: string): FileStatus | undefined {
   try {
-    const info = deno.lstatSync(path);
-    return { isFile: info.isFile, isSymlink: info.isSymlink, dev: info.dev, ino: info.ino ?? -1 };
+    return entryStatus(path);
   } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT" || (err as Error).name === "NotFound") return undefined;
+    if ((err as { code?: string }).code === "ENOENT") return undefined;
     throw err;
   }
 }
@@ -187,14 +182,14 @@ function denoLstat(path: string): EntryStat | undefined {
  */
 function openOnDeno(path: string, flags: number): { fd: number; size: number } {
   for (let attempt = 0;; attempt++) {
-    const before = denoLstat(path);
+    const before = lstatOrNothing(path);
     // As open(2) answers O_CREAT | O_EXCL on any entry, a symbolic link included.
     if (before !== undefined && (flags & C.O_EXCL) !== 0) {
       throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), { code: "EEXIST" });
     }
-    if (before?.isSymlink) throw linkRefused(path);
-    if (before !== undefined && !before.isFile) {
-      throw new StorageError(`Cannot open ${path}: it is ${kindOf(fs.lstatSync(path))}, not a regular file`);
+    if (before?.kind === "symlink") throw linkRefused(path);
+    if (before !== undefined && before.kind !== "file") {
+      throw new StorageError(`Cannot open ${path}: it is ${kindName(before.kind)}, not a regular file`);
     }
     // A file made here is made with O_EXCL: an entry that appears meanwhile is not opened.
     const create = before === undefined && (flags & C.O_CREAT) !== 0;
@@ -215,8 +210,8 @@ function openOnDeno(path: string, flags: number): { fd: number; size: number } {
     }
     let expected = before;
     if (expected === undefined) {
-      expected = denoLstat(path);
-      if (expected === undefined || expected.isSymlink || !expected.isFile) {
+      expected = lstatOrNothing(path);
+      if (expected === undefined || expected.kind !== "file") {
         fs.closeSync(fd);
         throw new StorageError(
           `Cannot open ${path}: it was replaced while being created; reel leaves it as it is`,

@@ -15,7 +15,7 @@ import { type LogConfig, resolveLogConfig } from "../log/log_config.ts";
 import { PartitionLog } from "../log/partition_log.ts";
 import { WriterGroup } from "../log/writer_roles.ts";
 import { needsRecovery } from "../log/log_loader.ts";
-import { fs, removeDirectory } from "../runtime/file_system.ts";
+import { entryStatus, fs, pathStatus, removeDirectory } from "../runtime/file_system.ts";
 import {
   joinLogPath,
   MAX_PARTITIONS,
@@ -46,14 +46,14 @@ import { Topic } from "./topic.ts";
 function checkPartitionDirectory(dir: string, topic: string, partition: number): boolean {
   let stat;
   try {
-    stat = fs.lstatSync(dir);
+    stat = entryStatus(dir);
   } catch {
     return false; // missing: made at open (a topic without an ID), or reported by the open
   }
-  if (!stat.isDirectory()) {
+  if (stat.kind !== "directory") {
     throw new StorageError(
       `Cannot open partition ${partition} of topic "${topic}": ${dir} is ${
-        stat.isSymbolicLink() ? "a symbolic link" : "not a directory"
+        stat.kind === "symlink" ? "a symbolic link" : "not a directory"
       }; it is left as it is`,
     );
   }
@@ -63,7 +63,7 @@ function checkPartitionDirectory(dir: string, topic: string, partition: number):
 /** A topic config file's size and modification time, or "" when it cannot be read. */
 function storedStamp(dir: string, name: string): string {
   try {
-    const st = fs.statSync(topicConfigPath(dir, name));
+    const st = pathStatus(topicConfigPath(dir, name));
     return `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch {
     return ""; // missing or unreadable: compared as any other stamp, and read again when it changes

@@ -36,6 +36,7 @@ import {
 import { filenamePrefixFromOffset } from "../log/log_segment.ts";
 import {
   createFileExclusive,
+  entryStatus,
   fs,
   openFile,
   readRegularFile,
@@ -338,7 +339,7 @@ export function awaitPartitionDirectory(dir: string, name: string, partition: nu
 /** Whether a name exists, whatever it is (a dangling symbolic link too). */
 function entryExists(path: string): boolean {
   try {
-    fs.lstatSync(path);
+    entryStatus(path);
     return true;
   } catch {
     return false;
@@ -363,7 +364,7 @@ export function removeStalePrepared(dir: string, entry: string): boolean {
   if (!PREPARED.test(entry)) return false;
   const path = joinLogPath(dir, entry);
   try {
-    if (Date.now() - fs.lstatSync(path).mtimeMs > STALE_PREPARED_MS) {
+    if (Date.now() - entryStatus(path).mtimeMs > STALE_PREPARED_MS) {
       removeDirectory(path);
     }
   } catch { /* gone meanwhile */ }

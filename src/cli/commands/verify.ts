@@ -51,7 +51,7 @@ import { hasOffsetGaps } from "../../log/log_loader.ts";
 import { optionalString, type OptionValues, requireString } from "../args.ts";
 import type { Command } from "../command.ts";
 import { StdoutWriter } from "../stdio.ts";
-import { fs, openFile } from "../../runtime/file_system.ts";
+import { fs, openFileAndSize } from "../../runtime/file_system.ts";
 import { type ScannedBatch, verifyOffsetIndex, verifyTimeIndex } from "./_verify_indexes.ts";
 
 /** What {@linkcode verifyPartition} found in one partition directory. */
@@ -196,10 +196,9 @@ function verifySegmentLog(
   problem: (text: string) => void,
   compacted = false,
 ): { list: ScannedBatch[]; size: number } {
-  const fd = openFile(path, "r");
+  const { fd, size } = openFileAndSize(path, "r");
   const list: ScannedBatch[] = [];
   try {
-    const size = fs.fstatSync(fd).size;
     const batches = batchesFrom(fd, 0, size, { whole: true });
     let expected = base;
     let maxTimestampSoFar = -1;
