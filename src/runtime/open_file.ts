@@ -129,10 +129,21 @@ function linkRefused(path: string, cause?: unknown): StorageError {
 }
 
 /**
- * The size of the file open as `fd`, bytes. Closes it and throws when it is not a regular file,
- * or not the entry `expected` describes (its device and inode).
+ * The size of the file open as `fd`, bytes. Closes it and throws when it is not a regular file;
+ * closes it and returns `undefined` when it is not the entry `expected` describes (its device and
+ * inode).
  */
-function regularFileSize(fd: number, path: string, expected?: { dev: number; ino: number }): number {
+function regularFileSize(fd: number, path: string): number;
+function regularFileSize(
+  fd: number,
+  path: string,
+  expected: { dev: number; ino: number },
+): number | undefined;
+function regularFileSize(
+  fd: number,
+  path: string,
+  expected?: { dev: number; ino: number },
+): number | undefined {
   let stat: FileStatus;
   try {
     stat = fileStatus(fd);
@@ -146,9 +157,7 @@ function regularFileSize(fd: number, path: string, expected?: { dev: number; ino
   }
   if (expected !== undefined && (stat.dev !== expected.dev || stat.ino !== expected.ino)) {
     fs.closeSync(fd);
-    throw new StorageError(
-      `Cannot open ${path}: it was replaced while being opened; reel leaves it as it is`,
-    );
+    return undefined;
   }
   return stat.size;
 }
@@ -160,6 +169,9 @@ function regularFileSize(fd: number, path: string, expected?: { dev: number; ino
  * opens files on Deno as if that were always so: permissions may change while it runs.
  */
 const DENO_FOLLOWS_LINKS_ON_OPEN = runtimeVersion().name === "deno";
+
+/** Looks (lstat, open, fstat) at most this many times on Deno while the entry keeps changing. */
+const OPEN_ATTEMPTS = 8;
 
 /** `lstat` of a path (`entryStatus`: `Deno.lstatSync` on Deno); `undefined` when there is no entry. */
 function lstatOrNothing(path: string): FileStatus | undefined {
@@ -175,13 +187,14 @@ function lstatOrNothing(path: string): FileStatus | undefined {
  * {@linkcode openFileAndSize} on Deno, whose `open` may follow a symbolic link. The entry is
  * looked at with `lstat` first: a symbolic link, or anything but a regular file, is refused. An
  * existing file is opened without `O_CREAT` and `O_TRUNC`, and must be the entry `lstat` saw
- * (same device and inode) before it is emptied or used. A missing file is created with `O_EXCL`,
- * and the entry must then be the file created. What a race can still do: a dangling symbolic link
+ * (same device and inode) before it is emptied or used; when another entry took the name
+ * meanwhile (a lock file taken over, a file replaced by a rename), it looks again. A missing file
+ * is created with `O_EXCL`, and the entry must then be the file created. What a race can still do: a dangling symbolic link
  * put in the place of a file being created, between the `lstat` and the `open`, gets an empty file
  * made at its target, which reel refuses at once, and never writes nor removes.
  */
 function openOnDeno(path: string, flags: number): { fd: number; size: number } {
-  for (let attempt = 0;; attempt++) {
+  for (let attempt = 1;; attempt++) {
     const before = lstatOrNothing(path);
     // As open(2) answers O_CREAT | O_EXCL on any entry, a symbolic link included.
     if (before !== undefined && (flags & C.O_EXCL) !== 0) {
@@ -205,7 +218,7 @@ function openOnDeno(path: string, flags: number): { fd: number; size: number } {
       const raced = create
         ? code === "EEXIST" && (flags & C.O_EXCL) === 0
         : code === "ENOENT" && (flags & C.O_CREAT) !== 0;
-      if (attempt === 0 && raced) continue;
+      if (attempt < OPEN_ATTEMPTS && raced) continue;
       throw err;
     }
     let expected = before;
@@ -219,6 +232,12 @@ function openOnDeno(path: string, flags: number): { fd: number; size: number } {
       }
     }
     let size = regularFileSize(fd, path, expected);
+    if (size === undefined) {
+      // Another entry took the name between the lstat and the open (a lock file taken over, a
+      // file replaced by a rename, or a link): look again.
+      if (attempt < OPEN_ATTEMPTS) continue;
+      throw new StorageError(`Cannot open ${path}: it kept being replaced while being opened`);
+    }
     if ((flags & C.O_TRUNC) !== 0 && size > 0) {
       try {
         fs.ftruncateSync(fd, 0);
