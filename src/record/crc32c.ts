@@ -35,7 +35,7 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import CRC32C from "crc-32/crc32c.js";
-import { openNativeLibrary } from "../runtime/native_library.ts";
+import { nativeCodeAllowed, openNativeLibrary } from "../runtime/native_library.ts";
 import { runtimeVersion } from "../runtime/runtime_version.ts";
 
 type NativeCrc32c = (input: Uint8Array, start: number, end: number) => number;
@@ -91,23 +91,8 @@ function loadNodeRs(): NativeCrc32c | undefined {
   }
 }
 
-/**
- * Whether native modules may be loaded: on Deno only with FFI permission already granted (asking
- * would prompt the user in a terminal; without it the JavaScript tables are used).
- */
-function nativeAllowed(): boolean {
-  const deno = (globalThis as {
-    Deno?: { permissions?: { querySync?: (d: { name: "ffi" }) => { state: string } } };
-  }).Deno;
-  if (deno === undefined) return true;
-  try {
-    return deno.permissions?.querySync?.({ name: "ffi" }).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
-const allowed = nativeAllowed();
+// On Deno only with FFI permission already granted; without it the JavaScript tables are used.
+const allowed = nativeCodeAllowed();
 const reelNative = allowed ? loadReelNative() : undefined;
 const native: NativeCrc32c | undefined = reelNative ?? (allowed ? loadNodeRs() : undefined);
 

@@ -65,17 +65,34 @@ export function openNativeLibrary(
     const ffi = createRequire(import.meta.url)("bun:ffi") as BunFfi;
     return ffi.dlopen(path, symbols).symbols;
   }
-  if (runtime !== "deno") return undefined;
+  if (runtime !== "deno" || !nativeCodeAllowed()) return undefined;
   const deno = (globalThis as unknown as { Deno: DenoFfi }).Deno;
-  try {
-    if (deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
-  } catch {
-    return undefined;
-  }
   const definitions: Record<string, { parameters: string[]; result: string }> = {};
   for (const [name, { args, returns }] of Object.entries(symbols)) {
     // Deno's "buffer" takes a typed array, as bun:ffi's "ptr" does.
     definitions[name] = { parameters: args.map((t) => t === "ptr" ? "buffer" : t), result: returns };
   }
   return deno.dlopen(path, definitions).symbols;
+}
+
+/**
+ * Whether native code (an FFI library or a Node-API module) may be loaded: on Deno only with FFI
+ * permission already granted (asking would prompt the user in a terminal); always elsewhere.
+ *
+ * @returns `false` on Deno without `--allow-ffi` (or `-A`)
+ * @example Tests run Deno with -A
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nativeCodeAllowed } from "./native_library.ts";
+ * assert.equal(nativeCodeAllowed(), true);
+ * ```
+ */
+export function nativeCodeAllowed(): boolean {
+  if (runtimeVersion().name !== "deno") return true;
+  const deno = (globalThis as unknown as { Deno: DenoFfi }).Deno;
+  try {
+    return deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  } catch {
+    return false;
+  }
 }
