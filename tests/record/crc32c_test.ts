@@ -114,14 +114,52 @@ describe("crc32c", () => {
 });
 
 describe("reel's prebuilt CRC-32C module", () => {
+  const prebuiltPath = path.join(
+    ROOT,
+    "native",
+    "prebuilt",
+    `${process.platform}-${process.arch}`,
+    "reel_crc32c.node",
+  );
+
+  test("folds with VPCLMULQDQ where the CPU has AVX-512 with it, and both of its paths give the tables' values", (t) => {
+    const flags = process.platform === "linux" ? fs.readFileSync("/proc/cpuinfo", "utf8") : "";
+    if (process.arch !== "x64" || !/^flags\s*:.*\bsse4_2\b/m.test(flags)) {
+      t.skip("reel's prebuilt module is for linux-x64 with SSE 4.2");
+      return;
+    }
+    const has = (flag: string) => new RegExp(`^flags\\s*:.*\\b${flag}\\b`, "m").test(flags);
+    const module = createRequire(import.meta.url)(prebuiltPath) as {
+      crc32c(bytes: Uint8Array, start: number, end: number): number;
+      crc32cChains(bytes: Uint8Array, start: number, end: number): number;
+      crc32cLevel(): number;
+    };
+    // 1: the CRC32 instruction; 2: and PCLMULQDQ; 3: and VPCLMULQDQ, for inputs of 256 B and more.
+    const level = !has("pclmulqdq") ? 1 : has("avx512f") && has("avx512vl") && has("vpclmulqdq") ? 3 : 2;
+    assert.equal(module.crc32cLevel(), level);
+    const bytes = new Uint8Array((1 << 20) + 64);
+    let x = 0x2545f491;
+    for (let i = 0; i < bytes.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      bytes[i] = x;
+    }
+    const check = (start: number, end: number) => {
+      const expected = CRC32C.buf(bytes.subarray(start, end), 0) >>> 0;
+      assert.equal(module.crc32c(bytes, start, end), expected, `crc32c over [${start}, ${end})`);
+      assert.equal(module.crc32cChains(bytes, start, end), expected, `chains over [${start}, ${end})`);
+    };
+    // Every length up to 1300 B (the fold starts at 256 B, then steps by 256, 64, 16 and 8 bytes),
+    // at aligned and unaligned starts; then large inputs.
+    for (let size = 0; size <= 1300; size++) {
+      for (const start of [0, 1, 7, 13]) check(start, start + size);
+    }
+    for (const size of [4096, 4096 + 255, 65536 + 17, 1 << 20]) check(5, 5 + size);
+  });
+
   test("is built from native/crc32c/crc32c.c as it stands: a fresh build gives the same checksums", (t) => {
-    const prebuilt = path.join(
-      ROOT,
-      "native",
-      "prebuilt",
-      `${process.platform}-${process.arch}`,
-      "reel_crc32c.node",
-    );
+    const prebuilt = prebuiltPath;
     if (!fs.existsSync(prebuilt)) {
       t.skip(`no prebuilt module for ${process.platform}-${process.arch}`);
       return;
