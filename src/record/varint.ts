@@ -225,8 +225,9 @@ export function readVarint(
   cursor: { position: number },
   end: number = bytes.length,
 ): number {
-  let position = cursor.position;
-  // One and two bytes (up to ±8191: every length and delta of a small record) without the loop.
+  // One and two bytes (up to ±8191: every length and delta of a small record) in a function small
+  // enough for the JIT to inline into a decoder's loop; longer ones, and the errors, in another.
+  const position = cursor.position;
   if (position + 1 < end) {
     const b = bytes[position];
     if (b < 0x80) {
@@ -240,6 +241,12 @@ export function readVarint(
       return (zz >>> 1) ^ -(zz & 1);
     }
   }
+  return readLongVarint(bytes, cursor, end);
+}
+
+/** {@linkcode readVarint} of a varint that the fast path did not take. */
+function readLongVarint(bytes: Uint8Array, cursor: { position: number }, end: number): number {
+  let position = cursor.position;
   const start = position;
   let zz = 0;
   for (let shift = 0; shift < 35; shift += 7) {
@@ -278,7 +285,8 @@ export function readVarlong(
   cursor: { position: number },
   end: number = bytes.length,
 ): number {
-  let position = cursor.position;
+  // One byte (a record's timestampDelta, mostly) inline; longer ones in another function.
+  const position = cursor.position;
   if (position < end) {
     const b = bytes[position];
     if (b < 0x80) {
@@ -286,6 +294,12 @@ export function readVarlong(
       return (b >>> 1) ^ -(b & 1);
     }
   }
+  return readLongVarlong(bytes, cursor, end);
+}
+
+/** {@linkcode readVarlong} of a varlong longer than one byte. */
+function readLongVarlong(bytes: Uint8Array, cursor: { position: number }, end: number): number {
+  let position = cursor.position;
   const start = position;
   // Up to 4 bytes (28 bits) with int32 arithmetic.
   let zz = 0;
