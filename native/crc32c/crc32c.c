@@ -107,6 +107,24 @@ __attribute__((target("sse4.2,pclmul"))) static inline uint32_t shift_clmul(uint
   return (uint32_t)_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(product));
 }
 
+/* The register after the last n bytes, one chain: 8 bytes per instruction, then single bytes. */
+__attribute__((target("sse4.2"))) static inline uint32_t crc_tail(uint32_t reg, const uint8_t* p, size_t n) {
+  uint64_t r = reg;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    r = _mm_crc32_u64(r, w);
+    p += 8;
+    n -= 8;
+  }
+  reg = (uint32_t)r;
+  while (n > 0) {
+    reg = _mm_crc32_u8(reg, *p++);
+    n--;
+  }
+  return reg;
+}
+
 __attribute__((target("sse4.2,pclmul"))) static uint32_t crc_register(uint32_t reg, const uint8_t* p,
                                                                       size_t n) {
   while (n > 0 && ((uintptr_t)p & 7) != 0) {
@@ -141,19 +159,7 @@ __attribute__((target("sse4.2,pclmul"))) static uint32_t crc_register(uint32_t r
       n -= 3 * block;
     }
   }
-  while (n >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    r0 = _mm_crc32_u64(r0, w);
-    p += 8;
-    n -= 8;
-  }
-  reg = (uint32_t)r0;
-  while (n > 0) {
-    reg = _mm_crc32_u8(reg, *p++);
-    n--;
-  }
-  return reg;
+  return crc_tail((uint32_t)r0, p, n);
 }
 
 /*
@@ -224,19 +230,7 @@ __attribute__((target("sse4.2,pclmul,avx512f,avx512vl,vpclmulqdq"))) static uint
   }
   uint64_t r = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(s));
   r = _mm_crc32_u64(r, (uint64_t)_mm_extract_epi64(s, 1));
-  while (n >= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    r = _mm_crc32_u64(r, w);
-    p += 8;
-    n -= 8;
-  }
-  reg = (uint32_t)r;
-  while (n > 0) {
-    reg = _mm_crc32_u8(reg, *p++);
-    n--;
-  }
-  return reg;
+  return crc_tail((uint32_t)r, p, n);
 }
 
 /* The register after n bytes: folded where the CPU allows and n is large enough, else three chains. */
