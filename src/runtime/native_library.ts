@@ -12,16 +12,17 @@ import { runtimeVersion } from "./runtime_version.ts";
 
 /**
  * A C type, in `bun:ffi`'s names: `"ptr"` (an argument passed as a `Uint8Array`, a pointer to its
- * first byte valid for the call), `"u32"`, `"i32"`.
+ * first byte valid for the call), `"u32"`, `"i32"`, and for arguments only `"u64"`, `"i64"` (a
+ * number on Bun; a BigInt on Deno, whose fast calls take numbers only on a slow path).
  */
-export type FfiType = "ptr" | "u32" | "i32";
+export type FfiType = "ptr" | "u32" | "i32" | "u64" | "i64";
 
 /** One function's signature. */
 export interface FfiSignature {
   /** The argument types, in order. */
   args: FfiType[];
   /** The return type (`"u32"` or `"i32"`). */
-  returns: Exclude<FfiType, "ptr">;
+  returns: "u32" | "i32";
 }
 
 /** The shape of the `bun:ffi` module this uses. */
