@@ -160,6 +160,31 @@ export function writeRecordStart(
 }
 
 /**
+ * The bytes of the varint of `zigzag`, a zigzag-encoded int32 that is 1 (−1) or even (≥ 0): one
+ * and two bytes without a call.
+ */
+function zigzagSize(zigzag: number): number {
+  return zigzag < 0x80 ? 1 : zigzag < 0x4000 ? 2 : sizeOfVarint(zigzag / 2);
+}
+
+/**
+ * Writes the varint of `zigzag` (see {@linkcode zigzagSize}) at `position`; returns the position
+ * after it. One and two bytes are written without a call.
+ */
+function writeZigzag(bytes: Uint8Array, position: number, zigzag: number): number {
+  if (zigzag < 0x80) {
+    bytes[position] = zigzag;
+    return position + 1;
+  }
+  if (zigzag < 0x4000) {
+    bytes[position] = zigzag | 0x80;
+    bytes[position + 1] = zigzag >>> 7;
+    return position + 2;
+  }
+  return writeVarint(bytes, position, zigzag / 2);
+}
+
+/**
  * Writes records without headers, at timestampDelta 0 and offsetDeltas from 0: for each `i` in
  * `[from, to)`, the bytes {@linkcode writeRecordStart} then a header count of 0 make of
  * `keys[i]` and `values[i]`. The loop of the usual batch, each record sized as it is written, its
@@ -195,30 +220,20 @@ export function writePlainRecords(
     const keyZigzag = key == null ? 1 : key.length * 2, valueZigzag = value == null ? 1 : value.length * 2;
     const deltaZigzag = (i - from) * 2;
     // attributes, timestampDelta 0 and the header count: 3 bytes
-    const size = 3 + (deltaZigzag < 0x80 ? 1 : sizeOfVarint(i - from)) +
-      (key == null ? 1 : (keyZigzag < 0x80 ? 1 : sizeOfVarint(key.length)) + key.length) +
-      (value == null ? 1 : (valueZigzag < 0x80 ? 1 : sizeOfVarint(value.length)) + value.length);
-    position = size < 0x40 ? (bytes[position] = size * 2, position + 1) : writeVarint(bytes, position, size);
+    const size = 3 + zigzagSize(deltaZigzag) +
+      (key == null ? 1 : zigzagSize(keyZigzag) + key.length) +
+      (value == null ? 1 : zigzagSize(valueZigzag) + value.length);
+    position = writeZigzag(bytes, position, size * 2);
     bytes[position] = 0; // attributes
     bytes[position + 1] = 0; // timestampDelta
-    position = deltaZigzag < 0x80
-      ? (bytes[position + 2] = deltaZigzag, position + 3)
-      : writeVarint(bytes, position + 2, i - from);
-    if (key == null) {
-      bytes[position++] = 1;
-    } else {
-      position = keyZigzag < 0x80
-        ? (bytes[position] = keyZigzag, position + 1)
-        : writeVarint(bytes, position, key.length);
+    position = writeZigzag(bytes, position + 2, deltaZigzag);
+    position = writeZigzag(bytes, position, keyZigzag);
+    if (key != null) {
       bytes.set(key, position);
       position += key.length;
     }
-    if (value == null) {
-      bytes[position++] = 1;
-    } else {
-      position = valueZigzag < 0x80
-        ? (bytes[position] = valueZigzag, position + 1)
-        : writeVarint(bytes, position, value.length);
+    position = writeZigzag(bytes, position, valueZigzag);
+    if (value != null) {
       bytes.set(value, position);
       position += value.length;
     }
