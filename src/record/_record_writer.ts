@@ -160,28 +160,17 @@ export function writeRecordStart(
 }
 
 /**
- * The bytes of the varint of `zigzag`, a zigzag-encoded int32 that is 1 (−1) or even (≥ 0): one
- * and two bytes without a call.
+ * Writes the varint of `zigzag`, a zigzag-encoded int32 below 0x4000 (one or two bytes), at
+ * `position`; returns the position after it.
  */
-function zigzagSize(zigzag: number): number {
-  return zigzag < 0x80 ? 1 : zigzag < 0x4000 ? 2 : sizeOfVarint(zigzag / 2);
-}
-
-/**
- * Writes the varint of `zigzag` (see {@linkcode zigzagSize}) at `position`; returns the position
- * after it. One and two bytes are written without a call.
- */
-function writeZigzag(bytes: Uint8Array, position: number, zigzag: number): number {
+function writeShortVarint(bytes: Uint8Array, position: number, zigzag: number): number {
   if (zigzag < 0x80) {
     bytes[position] = zigzag;
     return position + 1;
   }
-  if (zigzag < 0x4000) {
-    bytes[position] = zigzag | 0x80;
-    bytes[position + 1] = zigzag >>> 7;
-    return position + 2;
-  }
-  return writeVarint(bytes, position, zigzag / 2);
+  bytes[position] = zigzag | 0x80;
+  bytes[position + 1] = zigzag >>> 7;
+  return position + 2;
 }
 
 /**
@@ -215,24 +204,30 @@ export function writePlainRecords(
   to: number,
 ): number {
   for (let i = from; i < to; i++) {
-    const key = keys[i], value = values[i];
+    const key = keys[i], value = values[i], delta = i - from;
     // zigzag of a length (−1: none, whose zigzag is 1) or of an offsetDelta (≥ 0)
     const keyZigzag = key == null ? 1 : key.length * 2, valueZigzag = value == null ? 1 : value.length * 2;
-    const deltaZigzag = (i - from) * 2;
-    // attributes, timestampDelta 0 and the header count: 3 bytes
-    const size = 3 + zigzagSize(deltaZigzag) +
-      (key == null ? 1 : zigzagSize(keyZigzag) + key.length) +
-      (value == null ? 1 : zigzagSize(valueZigzag) + value.length);
-    position = writeZigzag(bytes, position, size * 2);
+    // attributes, timestampDelta 0 and the header count: 3 bytes; each varint taken as one or two
+    // bytes, which it is when the record is under 8 KiB (then so are its key and value)
+    const size = 3 + (delta < 0x40 ? 1 : 2) +
+      (key == null ? 1 : (keyZigzag < 0x80 ? 1 : 2) + key.length) +
+      (value == null ? 1 : (valueZigzag < 0x80 ? 1 : 2) + value.length);
+    if (size >= 0x2000 || delta >= 0x2000) {
+      // a varint of three bytes or more: the general writer
+      position = writeRecordStart(bytes, position, plainBodySize(key, value, 0, delta), key, value, 0, delta);
+      bytes[position++] = 0; // no headers
+      continue;
+    }
+    position = writeShortVarint(bytes, position, size * 2);
     bytes[position] = 0; // attributes
     bytes[position + 1] = 0; // timestampDelta
-    position = writeZigzag(bytes, position + 2, deltaZigzag);
-    position = writeZigzag(bytes, position, keyZigzag);
+    position = writeShortVarint(bytes, position + 2, delta * 2);
+    position = writeShortVarint(bytes, position, keyZigzag);
     if (key != null) {
       bytes.set(key, position);
       position += key.length;
     }
-    position = writeZigzag(bytes, position, valueZigzag);
+    position = writeShortVarint(bytes, position, valueZigzag);
     if (value != null) {
       bytes.set(value, position);
       position += value.length;
