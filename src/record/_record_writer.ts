@@ -181,7 +181,7 @@ function writeShortVarint(bytes: Uint8Array, position: number, zigzag: number): 
  *
  * @param bytes the destination
  * @param position where the first record starts
- * @param keys the keys (`null`: none)
+ * @param keys the keys (`null`: none); `undefined` when no record has one
  * @param values the values (`null`: none)
  * @param from the first record
  * @param to the record after the last
@@ -198,13 +198,13 @@ function writeShortVarint(bytes: Uint8Array, position: number, zigzag: number): 
 export function writePlainRecords(
   bytes: Uint8Array,
   position: number,
-  keys: readonly (Uint8Array | null)[],
+  keys: readonly (Uint8Array | null)[] | undefined,
   values: readonly (Uint8Array | null)[],
   from: number,
   to: number,
 ): number {
   for (let i = from; i < to; i++) {
-    const key = keys[i], value = values[i], delta = i - from;
+    const key = keys === undefined ? null : keys[i], value = values[i], delta = i - from;
     // zigzag of a length (−1: none, whose zigzag is 1) or of an offsetDelta (≥ 0)
     const keyZigzag = key == null ? 1 : key.length * 2, valueZigzag = value == null ? 1 : value.length * 2;
     // attributes, timestampDelta 0 and the header count: 3 bytes; each varint taken as one or two

@@ -272,14 +272,14 @@ export const PLAIN_RECORD_MAX_FRAMING = 32;
 /**
  * Encodes records without headers, given as columns, into one uncompressed RecordBatch written
  * into `out` at `position`: the same bytes {@linkcode encodeRecordBatch} makes of
- * `{ key: keys[i], value: values[i], timestamp: timestamps?.[i] }` for `i` in `[from, to)`, at base
+ * `{ key: keys?.[i] ?? null, value: values[i], timestamp: timestamps?.[i] }` for `i` in `[from, to)`, at base
  * offset 0 and leader epoch 0. No object per record is made, and the record sizes are not summed
  * first: the caller makes room for the largest the batch can be, {@linkcode RECORD_BATCH_OVERHEAD}
  * plus, per record, its key and value bytes and {@linkcode PLAIN_RECORD_MAX_FRAMING}.
  *
  * @param out where the batch goes
  * @param position where in `out` it starts
- * @param keys the records' keys (`null`: none)
+ * @param keys the records' keys (`null`: none); `undefined` when no record has one
  * @param values the records' values (`null`: none)
  * @param timestamps the records' timestamps, ms since the epoch (`undefined`: `now`); none given: all `now`
  * @param from the first record
@@ -309,7 +309,7 @@ export const PLAIN_RECORD_MAX_FRAMING = 32;
 export function encodePlainRecordBatch(
   out: Uint8Array,
   position: number,
-  keys: readonly (Uint8Array | null)[],
+  keys: readonly (Uint8Array | null)[] | undefined,
   values: readonly (Uint8Array | null)[],
   timestamps: readonly (number | undefined)[] | undefined,
   from: number,
@@ -335,7 +335,7 @@ export function encodePlainRecordBatch(
         );
       }
       if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-      const key = keys[i], value = values[i], delta = timestamp - baseTimestamp;
+      const key = keys === undefined ? null : keys[i], value = values[i], delta = timestamp - baseTimestamp;
       position = writeRecordStart(
         out,
         position,

@@ -190,8 +190,9 @@ export class TopicAppender {
     // throughout: a typed array per call costs a small `append` of a durable producer a third of
     // its rate on Deno.)
     const multi = partitions > 1;
-    const keys = new Array<Uint8Array | null>(n);
     const values = new Array<Uint8Array | null>(n);
+    /** Made when a record has a key; `null` where one has none. */
+    let keys: (Uint8Array | null)[] | undefined;
     /** Made when a record has a timestamp of its own; `undefined` where one has none. */
     let timestamps: (number | undefined)[] | undefined;
     const sizes: number[] = [];
@@ -246,7 +247,8 @@ export class TopicAppender {
         if (!Number.isSafeInteger(timestamp)) return undefined;
         (timestamps ??= new Array<number | undefined>(n))[i] = timestamp as number;
       }
-      const k = keys[i] = key ?? null;
+      const k = key ?? null;
+      if (k !== null) (keys ??= new Array<Uint8Array | null>(n).fill(null))[i] = k;
       const v = values[i] = value ?? null;
       const size = estimatePlainSize(k, v);
       if (size > limit) return undefined;
@@ -259,7 +261,7 @@ export class TopicAppender {
     if (multi) {
       const accumulator = this.#accumulator(CompressionType.None);
       for (let i = 0; i < n; i++) {
-        const p = accumulator.partitionOf(given[i] < 0 ? undefined : given[i], keys[i], sizes[i]);
+        const p = accumulator.partitionOf(given[i] < 0 ? undefined : given[i], keys?.[i], sizes[i]);
         place(i, p, sizes[i]);
       }
     } else if (total <= limit) {
@@ -271,7 +273,7 @@ export class TopicAppender {
       partitionOf.push(0);
     } else {
       for (let i = 0; i < n; i++) {
-        place(i, 0, estimatePlainSize(keys[i], values[i]));
+        place(i, 0, estimatePlainSize(keys?.[i] ?? null, values[i]));
       }
     }
 
@@ -293,11 +295,12 @@ export class TopicAppender {
           batch = encodePlainRecordBatch(arena, used, keys, values, timestamps, first[b], last[b] + 1, now);
         } else {
           // Its records lie among other partitions' records: gathered in order.
-          const k: (Uint8Array | null)[] = [], v: (Uint8Array | null)[] = [];
+          const v: (Uint8Array | null)[] = [];
+          const k: (Uint8Array | null)[] | undefined = keys && [];
           const t: (number | undefined)[] | undefined = timestamps && [];
-          for (let i = first[b]; k.length < count[b]; i++) {
+          for (let i = first[b]; v.length < count[b]; i++) {
             if (batchOf[i] !== b) continue;
-            k.push(keys[i]);
+            k?.push(keys![i]);
             v.push(values[i]);
             t?.push(timestamps![i]);
           }

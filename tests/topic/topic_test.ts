@@ -324,45 +324,51 @@ describe("Topic.append of bytes (the short path)", () => {
     }
   });
 
-  test("on a topic of several partitions, places and splits records as the accumulator does", async () => {
-    // Keyless records without a partition take the sticky partition, which switches after
-    // maxMessageBytes (700 here) and picks the next partition with Math.random: both paths are run
-    // with the same random sequence, and must write the same batches to every partition.
-    const records = Array.from({ length: 300 }, (_, i) => ({
-      key: i % 4 === 0 ? encoder.encode(`user-${i % 11}`) : null,
-      value: new Uint8Array(20 + (i % 9)).fill(i & 255),
-      timestamp: T0 + i,
-      ...(i % 10 === 3 ? { partition: i % 5 } : {}),
-    }));
-    const config = { maxMessageBytes: 700, segmentBytes: 1 << 20 };
-    const run = (input: ProducerRecord[]) =>
-      withTopic(5, async (topic, _log, dir) => {
-        let seed = 7;
-        const random = Math.random;
-        Math.random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-        try {
-          const meta = [...await topic.append(input.slice(0, 120)), ...await topic.append(input.slice(120))];
-          const bytes = Array.from({ length: 5 }, (_, p) => segmentBytes(dir, `events-${p}`));
-          return { meta, bytes };
-        } finally {
-          Math.random = random;
-        }
-      }, config);
-    const short = await run(records);
-    const general = await run(viaAccumulator(records));
-    assert.deepEqual(short.meta, general.meta);
-    const used = new Set(short.meta.map((m) => m.partition));
-    assert.equal(used.size, 5, "records on every partition");
-    for (let p = 0; p < 5; p++) {
-      assert.ok(short.bytes[p].equals(general.bytes[p]), `byte-identical segments of partition ${p}`);
-      // Offsets are dense per partition, in the order the records were given.
-      const offsets = short.meta.filter((m) => m.partition === p).map((m) => m.offset);
-      assert.deepEqual(offsets, offsets.map((_, i) => i));
-    }
-    for (const [i, r] of records.entries()) {
-      if (r.partition !== undefined) assert.equal(short.meta[i].partition, r.partition);
-    }
-  });
+  for (const keyed of [true, false]) {
+    test(`on a topic of several partitions, places and splits records as the accumulator does (${keyed ? "some keys" : "no keys"})`, async () => {
+      // Keyless records without a partition take the sticky partition, which switches after
+      // maxMessageBytes (700 here) and picks the next partition with Math.random: both paths are run
+      // with the same random sequence, and must write the same batches to every partition.
+      const records = Array.from({ length: 300 }, (_, i) => ({
+        key: keyed && i % 4 === 0 ? encoder.encode(`user-${i % 11}`) : null,
+        value: new Uint8Array(20 + (i % 9)).fill(i & 255),
+        timestamp: T0 + i,
+        ...(i % 10 === 3 ? { partition: i % 5 } : {}),
+      }));
+      const config = { maxMessageBytes: 700, segmentBytes: 1 << 20 };
+      const run = (input: ProducerRecord[]) =>
+        withTopic(5, async (topic, _log, dir) => {
+          let seed = 7;
+          const random = Math.random;
+          Math.random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+          try {
+            const meta = [
+              ...await topic.append(input.slice(0, 120)),
+              ...await topic.append(input.slice(120)),
+            ];
+            const bytes = Array.from({ length: 5 }, (_, p) => segmentBytes(dir, `events-${p}`));
+            return { meta, bytes };
+          } finally {
+            Math.random = random;
+          }
+        }, config);
+      const short = await run(records);
+      const general = await run(viaAccumulator(records));
+      assert.deepEqual(short.meta, general.meta);
+      const used = new Set(short.meta.map((m) => m.partition));
+      if (keyed) assert.equal(used.size, 5, "records on every partition");
+      else assert.ok(used.size > 1, "records on several partitions");
+      for (let p = 0; p < 5; p++) {
+        assert.ok(short.bytes[p].equals(general.bytes[p]), `byte-identical segments of partition ${p}`);
+        // Offsets are dense per partition, in the order the records were given.
+        const offsets = short.meta.filter((m) => m.partition === p).map((m) => m.offset);
+        assert.deepEqual(offsets, offsets.map((_, i) => i));
+      }
+      for (const [i, r] of records.entries()) {
+        if (r.partition !== undefined) assert.equal(short.meta[i].partition, r.partition);
+      }
+    });
+  }
 
   test("reads each record's fields once: what is written is what was checked", async () => {
     await withTopic(1, async (topic) => {
