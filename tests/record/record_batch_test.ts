@@ -564,6 +564,40 @@ describe("encodePlainRecordBatch()", () => {
     );
   });
 
+  test("without timestamps, writes encodeRecordBatch's bytes for offsetDeltas of three-byte varints", () => {
+    // offsetDeltas from 8192 take three bytes: those records go through the general writer.
+    const records = Array.from({ length: 8300 }, (_, i) => ({
+      key: i % 3 === 0 ? new Uint8Array([i & 255]) : null,
+      value: i % 2 === 0 ? new Uint8Array(i % 70).fill(i & 255) : null,
+    }));
+    const keys = records.map((r) => r.key), values = records.map((r) => r.value);
+    let room = RECORD_BATCH_OVERHEAD;
+    for (const r of records) room += (r.key?.length ?? 0) + (r.value?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
+    const now = 1_700_000_000_000;
+    const batch = encodePlainRecordBatch(
+      new Uint8Array(room),
+      0,
+      keys,
+      values,
+      undefined,
+      0,
+      records.length,
+      now,
+    );
+    assert.deepEqual(batch, encodeRecordBatch(records, { now }));
+    const keyless = encodePlainRecordBatch(
+      new Uint8Array(room),
+      0,
+      undefined,
+      values,
+      undefined,
+      0,
+      records.length,
+      now,
+    );
+    assert.deepEqual(keyless, encodeRecordBatch(values.map((value) => ({ value })), { now }));
+  });
+
   test("throws RangeError for no records, a timestamp that is not a safe integer, or too little room", () => {
     const out = new Uint8Array(200);
     const v = [new Uint8Array(10)];
