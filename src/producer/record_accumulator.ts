@@ -144,8 +144,7 @@ export function estimateSize(r: RecordInput): number {
  * usual record (no headers) is encoded straight from them.
  */
 class PendingBatch {
-  /** Each record's key (`null`: none); `undefined` while no record has one. */
-  keys: (Uint8Array | null)[] | undefined;
+  readonly keys: (Uint8Array | null)[] = [];
   readonly values: (Uint8Array | null)[] = [];
   /** Each record's timestamp (`undefined`: the append time); `undefined` while no record has one. */
   timestamps: (number | undefined)[] | undefined;
@@ -168,8 +167,7 @@ class PendingBatch {
     size: number,
   ): void {
     const i = this.values.length;
-    if (key != null) (this.keys ??= new Array(i).fill(null)).push(key);
-    else if (this.keys !== undefined) this.keys.push(null);
+    this.keys.push(key);
     this.values.push(value);
     if (timestamp !== undefined) (this.timestamps ??= new Array(i).fill(undefined)).push(timestamp);
     else if (this.timestamps !== undefined) this.timestamps.push(undefined);
@@ -185,12 +183,7 @@ class PendingBatch {
     const { keys, values, timestamps, headers } = this;
     const out = new Array<RecordInput>(values.length);
     for (let i = 0; i < out.length; i++) {
-      out[i] = {
-        key: keys?.[i] ?? null,
-        value: values[i],
-        headers: headers?.[i],
-        timestamp: timestamps?.[i],
-      };
+      out[i] = { key: keys[i], value: values[i], headers: headers?.[i], timestamp: timestamps?.[i] };
     }
     return out;
   }
