@@ -174,6 +174,22 @@ const BRIEF_VECTOR =
   "00000000000000000000003a0000000002bbcc41150000000000000000018bcfe568000000018bcfe56800" +
   "ffffffffffffffffffffffffffff00000001100000000104686900";
 
+/**
+ * encodePlainRecordBatch of `records` (no timestamps), into a buffer of the room the caller must
+ * make; with `keysColumn` false, no keys column (the records must have no keys).
+ */
+function plainBatch(
+  records: readonly { key: Uint8Array | null; value: Uint8Array | null }[],
+  now: number,
+  keysColumn = true,
+): Uint8Array {
+  let room = RECORD_BATCH_OVERHEAD;
+  for (const r of records) room += (r.key?.length ?? 0) + (r.value?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
+  const keys = keysColumn ? records.map((r) => r.key) : undefined;
+  const values = records.map((r) => r.value);
+  return encodePlainRecordBatch(new Uint8Array(room), 0, keys, values, undefined, 0, records.length, now);
+}
+
 describe("record batch constants", () => {
   test("LOG_OVERHEAD, RECORD_BATCH_OVERHEAD and MAGIC are Kafka's", () => {
     assert.equal(LOG_OVERHEAD, 12);
@@ -543,22 +559,7 @@ describe("encodePlainRecordBatch()", () => {
     });
     fc.assert(
       fc.property(fc.array(sized, { minLength: 1, maxLength: 200 }), fc.maxSafeInteger(), (records, now) => {
-        const keys = records.map((r) => r.key), values = records.map((r) => r.value);
-        let room = RECORD_BATCH_OVERHEAD;
-        for (const r of records) {
-          room += (r.key?.length ?? 0) + (r.value?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
-        }
-        const batch = encodePlainRecordBatch(
-          new Uint8Array(room),
-          0,
-          keys,
-          values,
-          undefined,
-          0,
-          records.length,
-          now,
-        );
-        assert.deepEqual(batch, encodeRecordBatch(records, { now }));
+        assert.deepEqual(plainBatch(records, now), encodeRecordBatch(records, { now }));
       }),
       { numRuns: 25 },
     );
@@ -570,32 +571,11 @@ describe("encodePlainRecordBatch()", () => {
       key: i % 3 === 0 ? new Uint8Array([i & 255]) : null,
       value: i % 2 === 0 ? new Uint8Array(i % 70).fill(i & 255) : null,
     }));
-    const keys = records.map((r) => r.key), values = records.map((r) => r.value);
-    let room = RECORD_BATCH_OVERHEAD;
-    for (const r of records) room += (r.key?.length ?? 0) + (r.value?.length ?? 0) + PLAIN_RECORD_MAX_FRAMING;
     const now = 1_700_000_000_000;
-    const batch = encodePlainRecordBatch(
-      new Uint8Array(room),
-      0,
-      keys,
-      values,
-      undefined,
-      0,
-      records.length,
-      now,
-    );
-    assert.deepEqual(batch, encodeRecordBatch(records, { now }));
-    const keyless = encodePlainRecordBatch(
-      new Uint8Array(room),
-      0,
-      undefined,
-      values,
-      undefined,
-      0,
-      records.length,
-      now,
-    );
-    assert.deepEqual(keyless, encodeRecordBatch(values.map((value) => ({ value })), { now }));
+    assert.deepEqual(plainBatch(records, now), encodeRecordBatch(records, { now }));
+    const keyless = records.map((r) => ({ key: null, value: r.value }));
+    // No keys column at all (undefined), as append's short path passes for keyless records.
+    assert.deepEqual(plainBatch(keyless, now, false), encodeRecordBatch(keyless, { now }));
   });
 
   test("throws RangeError for no records, a timestamp that is not a safe integer, or too little room", () => {
