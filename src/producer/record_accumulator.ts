@@ -18,6 +18,7 @@ import {
 } from "../record/record_batch_encoder.ts";
 import { partitionForKey, StickyPartitioner } from "./partitioner.ts";
 import { type ProducerRecord, toRecordInput } from "../record/producer_record.ts";
+import { PendingBatch } from "./_pending_batch.ts";
 
 /**
  * The part of a topic the streams need: its name and one open log per partition.
@@ -137,56 +138,6 @@ export function estimateSize(r: RecordInput): number {
     }
   }
   return n;
-}
-
-/**
- * One partition's records waiting for their batch, as columns: no object per record, and the
- * usual record (no headers) is encoded straight from them.
- */
-class PendingBatch {
-  readonly keys: (Uint8Array | null)[] = [];
-  readonly values: (Uint8Array | null)[] = [];
-  /** Each record's timestamp (`undefined`: the append time); `undefined` while no record has one. */
-  timestamps: (number | undefined)[] | undefined;
-  /** Each record's headers (`undefined`: none); `undefined` while no record has any. */
-  headers: (RecordHeader[] | undefined)[] | undefined;
-  /** The records' sizes as {@linkcode estimateSize} gives them, summed, bytes. */
-  bytes = 0;
-  /** The records' key and value bytes. */
-  payload = 0;
-
-  get count(): number {
-    return this.values.length;
-  }
-
-  push(
-    key: Uint8Array | null,
-    value: Uint8Array | null,
-    timestamp: number | undefined,
-    headers: RecordHeader[] | undefined,
-    size: number,
-  ): void {
-    const i = this.values.length;
-    this.keys.push(key);
-    this.values.push(value);
-    if (timestamp !== undefined) (this.timestamps ??= new Array(i).fill(undefined)).push(timestamp);
-    else if (this.timestamps !== undefined) this.timestamps.push(undefined);
-    if (headers !== undefined && headers.length > 0) {
-      (this.headers ??= new Array(i).fill(undefined)).push(headers);
-    } else if (this.headers !== undefined) this.headers.push(undefined);
-    this.bytes += size;
-    this.payload += (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
-  }
-
-  /** The records as {@linkcode encodeRecordBatch} takes them. */
-  inputs(): RecordInput[] {
-    const { keys, values, timestamps, headers } = this;
-    const out = new Array<RecordInput>(values.length);
-    for (let i = 0; i < out.length; i++) {
-      out[i] = { key: keys[i], value: values[i], headers: headers?.[i], timestamp: timestamps?.[i] };
-    }
-    return out;
-  }
 }
 
 /**
