@@ -1,5 +1,5 @@
 /**
- * The records of one partition that wait for their batch in a {@linkcode RecordAccumulator}, kept
+ * The records of one partition that wait for their batch in a `RecordAccumulator`, kept
  * as columns (module-private to the producer).
  *
  * @module
@@ -23,10 +23,17 @@ export class PendingBatch {
   /** The records' key and value bytes. */
   payload = 0;
 
+  /** How many records wait. */
   get count(): number {
     return this.values.length;
   }
 
+  /**
+   * Adds a record at the end; a column made for the first record that has its field is filled
+   * with the default for the records before it.
+   *
+   * @param size the record's `estimateSize`, bytes
+   */
   push(
     key: Uint8Array | null,
     value: Uint8Array | null,
