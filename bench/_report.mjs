@@ -84,6 +84,16 @@ function targets(r) {
         `append ${MB(reel)} MB/s = ${(100 * reel / limit).toFixed(0)}% of ${MB(limit)} MB/s`,
       ) +
       (pipe ? `; pipeTo ${(100 * pipe / limit).toFixed(0)}%` : "") +
+      // What Web Streams alone allow pipeTo: the no-op sink's rate, and that with the least a
+      // batch writer does (copy + CRC-32C + writeSync) done after it on the same thread.
+      (pipe && tp1k?.streamsFloor && tp1k?.checksummedWrite
+        ? ` (the streams floor alone, a no-op sink: ${
+          (100 * tp1k.streamsFloor.mbPerSec / limit).toFixed(0)
+        }%; ` +
+          `it and copy + CRC-32C + writeSync one after the other on one thread: ${
+            (100 / (limit / tp1k.streamsFloor.mbPerSec + limit / tp1k.checksummedWrite.mbPerSec)).toFixed(0)
+          }%)`
+        : "") +
       (tp1k?.checksummedWrite
         ? `; copy + CRC-32C + writeSync of the same bytes alone: ${
           (100 * tp1k.checksummedWrite.mbPerSec / limit).toFixed(0)
